@@ -1,0 +1,1 @@
+"""Users, rights and API keys. Every read is scoped to the caller's organisations."""

@@ -1,0 +1,102 @@
+"""Creating users, checking passwords (Argon2id) and issuing API keys and login tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, select, update
+
+from ..storage.tables import api_keys, organisations, user_organisations, users
+from .rights import Caller, Right, parse_rights
+
+_hasher = PasswordHasher()
+LOGIN_LIFETIME = timedelta(hours=12)
+
+
+class AccountError(ValueError):
+    pass
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    if not stored_hash:
+        return False
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _key_hash(key: str) -> str:
+    # Keys are 256-bit random, so a fast hash is enough; it lets us look one up by its hash.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def add_user(engine: Engine, email: str, organisation_ids: list[str], rights: list[str] | str,
+             password: str | None = None, time_zone: str = "UTC") -> int:
+    parsed = parse_rights(rights)
+    with engine.begin() as conn:
+        known = set(conn.execute(select(organisations.c.id).where(organisations.c.id.in_(organisation_ids))).scalars())
+        missing = [o for o in organisation_ids if o not in known]
+        if missing:
+            raise AccountError(f"unknown organisation(s): {', '.join(missing)}")
+        if conn.execute(select(users.c.id).where(users.c.email == email.lower())).first():
+            raise AccountError(f"a user {email} exists already")
+        user_id = conn.execute(users.insert().values(
+            email=email.lower(), password_hash=hash_password(password) if password else None,
+            rights=",".join(sorted(r.value for r in parsed)), time_zone=time_zone,
+            created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
+        conn.execute(user_organisations.insert(), [{"user_id": user_id, "organisation_id": o}
+                                                   for o in organisation_ids])
+    return user_id
+
+
+def create_key(engine: Engine, email: str, kind: str = "api", lifetime: timedelta | None = None) -> str:
+    key = ("clk_" if kind == "api" else "cls_") + secrets.token_urlsafe(32)
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        user_id = conn.execute(select(users.c.id).where(users.c.email == email.lower())).scalar()
+        if user_id is None:
+            raise AccountError(f"no user {email}")
+        conn.execute(api_keys.insert().values(
+            user_id=user_id, key_hash=_key_hash(key), prefix=key[:8], kind=kind, created_at=now,
+            expires_at=now + lifetime if lifetime else None))
+    return key
+
+
+def login(engine: Engine, email: str, password: str) -> str | None:
+    with engine.connect() as conn:
+        stored = conn.execute(select(users.c.password_hash).where(users.c.email == email.lower())).scalar()
+    if not verify_password(stored, password):
+        return None
+    return create_key(engine, email, kind="login", lifetime=LOGIN_LIFETIME)
+
+
+def logout(engine: Engine, key: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(api_keys).where(api_keys.c.key_hash == _key_hash(key)).values(revoked=True))
+
+
+def caller_for_key(engine: Engine, key: str) -> Caller | None:
+    now = datetime.now(timezone.utc)
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(users.c.id, users.c.email, users.c.rights, users.c.time_zone, api_keys.c.expires_at,
+                   api_keys.c.revoked)
+            .join(api_keys, api_keys.c.user_id == users.c.id)
+            .where(api_keys.c.key_hash == _key_hash(key))).first()
+        if row is None or row.revoked or (row.expires_at and row.expires_at < now):
+            return None
+        orgs = frozenset(conn.execute(select(user_organisations.c.organisation_id)
+                                      .where(user_organisations.c.user_id == row.id)).scalars())
+    return Caller(row.id, row.email, parse_rights(row.rights), orgs, row.time_zone)
+
+
+__all__ = ["AccountError", "Right", "add_user", "caller_for_key", "create_key", "login", "logout"]

@@ -1,0 +1,136 @@
+"""The `chargeledger` command. Sub-commands of other adapters register themselves through `_optional`."""
+
+from __future__ import annotations
+
+import importlib
+from decimal import Decimal, InvalidOperation
+
+import typer
+from rich.console import Console
+
+from ..access import accounts
+from ..directory import registry
+from ..domain.evse_id import InvalidEvseId
+from ..domain.network import Connector, ConnectorStandard, CurrentType, Evse, OcppVersion, Organisation, Site, Station
+from ..storage.database import database_url, make_engine, upgrade
+
+app = typer.Typer(help="ChargeLedger: back office for EV charge point operators.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.")
+org_app = typer.Typer(help="Organisations.")
+site_app = typer.Typer(help="Sites (locations).")
+station_app = typer.Typer(help="Stations (charge points) with their EVSEs and connectors.")
+user_app = typer.Typer(help="Users and rights.")
+apikey_app = typer.Typer(help="API keys.")
+for sub, name in ((db_app, "db"), (org_app, "org"), (site_app, "site"), (station_app, "station"),
+                  (user_app, "user"), (apikey_app, "apikey")):
+    app.add_typer(sub, name=name)
+
+console = Console(stderr=True)
+
+
+def fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+def engine():
+    return make_engine()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest revision."""
+    upgrade(engine())
+    console.print(f"database at {_redacted(database_url())} is up to date")
+
+
+@org_app.command("add")
+def org_add(org_id: str, name: str = typer.Option(...), country: str = typer.Option(...),
+            currency: str = typer.Option(...), private: bool = typer.Option(False, "--private"),
+            vat_number: str = typer.Option(None), ou_code: str = typer.Option(None)) -> None:
+    try:
+        registry.add_organisation(engine(), Organisation(org_id, name, country.upper(), currency.upper(),
+                                                         not private, vat_number, ou_code))
+    except registry.RegistryError as exc:
+        fail(str(exc))
+    console.print(f"organisation {org_id} added")
+
+
+@site_app.command("add")
+def site_add(site_id: str, org: str = typer.Option(...), name: str = typer.Option(...),
+             country: str = typer.Option(...), time_zone: str = typer.Option(..., "--timezone"),
+             address: str = typer.Option(""), zip_code: str = typer.Option("", "--zip"), city: str = typer.Option(""),
+             state: str = typer.Option(None), ou_code: str = typer.Option(None)) -> None:
+    try:
+        registry.add_site(engine(), Site(site_id, org, name, address, zip_code, city, country.upper(), time_zone,
+                                         state, ou_code=ou_code))
+    except registry.RegistryError as exc:
+        fail(str(exc))
+    console.print(f"site {site_id} added")
+
+
+@station_app.command("add")
+def station_add(
+    station_id: str, org: str = typer.Option(...), site: str = typer.Option(...),
+    name: str = typer.Option(None), evse: list[str] = typer.Option(
+        [], help="EVSE-ID, repeatable; each EVSE gets the next OCPP connector number"),
+    connector: str = typer.Option("Type 2:AC:22", help="standard:AC|DC:kW for every EVSE"),
+    password: str = typer.Option(None, help="HTTP Basic password (OCPP security profile 1)"),
+    ocpp: str = typer.Option("1.6", help="1.6 or 2.0.1"), serial: str = typer.Option(None),
+    sticker: str = typer.Option(None), vendor: str = typer.Option(None), model: str = typer.Option(None),
+    free_usage: bool = typer.Option(False, "--free-usage"),
+) -> None:
+    try:
+        standard, current, kw = connector.split(":")
+        plug = Connector(1, ConnectorStandard(standard), CurrentType(current.upper()), Decimal(kw),
+                         3 if current.upper() == "AC" else 0)
+        evses = tuple(Evse(e, n, (plug,)) for n, e in enumerate(evse, start=1))
+        station = Station(station_id, org, site, name or station_id, serial, sticker, vendor, model,
+                          free_usage=free_usage, ocpp_version=OcppVersion(ocpp), evses=evses)
+        registry.add_station(engine(), station, password=password)
+    except (ValueError, InvalidOperation, InvalidEvseId, registry.RegistryError) as exc:
+        fail(str(exc) or f"--connector {connector!r} is not standard:AC|DC:kW")
+    console.print(f"station {station_id} added with {len(evse)} EVSE(s)")
+
+
+@user_app.command("add")
+def user_add(email: str, org: list[str] = typer.Option(..., help="organisation ID, repeatable"),
+             right: list[str] = typer.Option([], help="admin, stations, reports, finance, support; repeatable"),
+             password: str = typer.Option(None), time_zone: str = typer.Option("UTC", "--timezone")) -> None:
+    try:
+        accounts.add_user(engine(), email, org, right, password, time_zone)
+    except (ValueError, accounts.AccountError) as exc:
+        fail(str(exc))
+    console.print(f"user {email} added")
+
+
+@apikey_app.command("create")
+def apikey_create(email: str) -> None:
+    """Print a new API key for EMAIL (send it as `Authorization: Bearer KEY`)."""
+    try:
+        typer.echo(accounts.create_key(engine(), email))
+    except accounts.AccountError as exc:
+        fail(str(exc))
+
+
+def _redacted(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://…@{rest.split('@', 1)[1]}"
+    return url
+
+
+def _optional() -> None:
+    """Sub-commands owned by other adapters: each module exposes register(app)."""
+    for name in ("chargeledger.cli.serve", "chargeledger.importing.cli", "chargeledger.demo.cli",
+                 "chargeledger.pricing.cli_price", "chargeledger.ocpp.cli", "chargeledger.reports.cli"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if not name.startswith(exc.name or "\0"):
+                raise
+            continue
+        module.register(app)
+
+
+_optional()

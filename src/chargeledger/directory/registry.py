@@ -1,0 +1,101 @@
+"""Registering the network. Each function validates, then writes one thing; errors name the field."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import Connection
+
+from ..access.accounts import hash_password
+from ..domain.network import Organisation, Site, Station, Team
+from ..domain.people import Driver, IdToken, Vehicle
+from ..domain.roaming import RoamingPartner
+from ..storage.tables import (
+    connectors, drivers, evses, id_tokens, organisations, roaming_partners, sites, stations, teams, vehicles,
+)
+
+
+class RegistryError(ValueError):
+    pass
+
+
+def _exists(conn: Connection, table, key_column, value) -> bool:
+    return conn.execute(select(key_column).where(key_column == value)).first() is not None
+
+
+def add_organisation(engine: Engine, org: Organisation) -> None:
+    if len(org.country) != 2 or len(org.currency) != 3:
+        raise RegistryError("country is a 2-letter ISO code and currency a 3-letter ISO 4217 code")
+    with engine.begin() as conn:
+        if _exists(conn, organisations, organisations.c.id, org.id):
+            raise RegistryError(f"organisation {org.id} exists already")
+        conn.execute(organisations.insert().values(**asdict(org)))
+
+
+def add_team(engine: Engine, team: Team) -> None:
+    with engine.begin() as conn:
+        _require(conn, organisations.c.id, team.organisation_id, "organisation")
+        conn.execute(teams.insert().values(**asdict(team)))
+
+
+def add_site(engine: Engine, site: Site) -> None:
+    try:
+        ZoneInfo(site.time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RegistryError(f"time_zone {site.time_zone!r} is not an IANA time zone") from exc
+    with engine.begin() as conn:
+        _require(conn, organisations.c.id, site.organisation_id, "organisation")
+        if _exists(conn, sites, sites.c.id, site.id):
+            raise RegistryError(f"site {site.id} exists already")
+        conn.execute(sites.insert().values(**asdict(site)))
+
+
+def add_station(engine: Engine, station: Station, password: str | None = None,
+                billing_profile: dict | None = None) -> None:
+    with engine.begin() as conn:
+        _require(conn, organisations.c.id, station.organisation_id, "organisation")
+        site_org = conn.execute(select(sites.c.organisation_id).where(sites.c.id == station.site_id)).scalar()
+        if site_org is None:
+            raise RegistryError(f"unknown site {station.site_id}")
+        if site_org != station.organisation_id:
+            raise RegistryError(f"site {station.site_id} belongs to organisation {site_org}")
+        if _exists(conn, stations, stations.c.id, station.id):
+            raise RegistryError(f"station {station.id} exists already")
+        values = {k: v for k, v in asdict(station).items() if k != "evses"}
+        values["ocpp_version"] = station.ocpp_version.value
+        conn.execute(stations.insert().values(
+            **values, password_hash=hash_password(password) if password else None, billing_profile=billing_profile))
+        for evse in station.evses:
+            if _exists(conn, evses, evses.c.evse_id, evse.evse_id):
+                raise RegistryError(f"EVSE-ID {evse.evse_id} is already in use")
+            conn.execute(evses.insert().values(evse_id=evse.evse_id, station_id=station.id,
+                                               ocpp_evse_id=evse.ocpp_evse_id))
+            for c in evse.connectors:
+                conn.execute(connectors.insert().values(
+                    evse_id=evse.evse_id, connector_id=c.connector_id, standard=c.standard.value,
+                    current_type=c.current_type.value, rated_kw=c.rated_kw, phases=c.phases))
+
+
+def add_driver(engine: Engine, driver: Driver, tokens: list[IdToken] = (), vehicle: Vehicle | None = None) -> None:
+    with engine.begin() as conn:
+        _require(conn, organisations.c.id, driver.organisation_id, "organisation")
+        conn.execute(drivers.insert().values(**asdict(driver)))
+        for token in tokens:
+            conn.execute(id_tokens.insert().values(uid=token.uid, driver_id=driver.id,
+                                                   contract_id=token.contract_id, status=token.status.value))
+        if vehicle:
+            conn.execute(vehicles.insert().values(**asdict(vehicle)))
+
+
+def add_roaming_partner(engine: Engine, partner: RoamingPartner) -> None:
+    with engine.begin() as conn:
+        conn.execute(roaming_partners.insert().values(
+            id=partner.id, name=partner.name, network=partner.network.value, country_code=partner.country_code,
+            party_id=partner.party_id, role=partner.role.value))
+
+
+def _require(conn: Connection, column, value, what: str) -> None:
+    if conn.execute(select(column).where(column == value)).first() is None:
+        raise RegistryError(f"unknown {what} {value}")

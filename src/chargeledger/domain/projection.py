@@ -1,0 +1,306 @@
+"""The session as people see it, computed from its events and meter samples alone.
+
+Everything here is a projection: recomputable at any time from the append-only ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from .energy import DEFAULT_MAX_PLAUSIBLE_POWER_W, EnergyResult, session_energy
+from .events import ChargingState, EventKind, SessionEvent
+from .flags import Flag, FlagCode
+from .intervals import Interval, SessionIntervals, derive
+from .meter import MeterSample
+from .start_source import StartSource, classify_start_source
+
+
+class SessionStatus(StrEnum):
+    PENDING = "Pending"
+    STARTING = "Starting"
+    CHARGING = "Charging"
+    PAUSED = "Paused"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+    COMPLETED = "Completed"
+    CANCELLED = "Cancelled"
+    FAILED = "Failed"
+
+    @property
+    def is_active(self) -> bool:
+        return self in ACTIVE_STATUSES
+
+
+ACTIVE_STATUSES = frozenset({SessionStatus.PENDING, SessionStatus.STARTING, SessionStatus.CHARGING,
+                             SessionStatus.PAUSED, SessionStatus.STOPPING})
+
+
+class Milestone(StrEnum):
+    CREATED = "Created"
+    STARTING = "Starting"
+    CHARGING = "Charging"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    RELEASED = "Released"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    milestone: Milestone
+    at: datetime
+    time_in: timedelta | None  # until the next milestone; None while it is the current one
+
+
+@dataclass(frozen=True)
+class RoamingAttribution:
+    network: str
+    operator_id: str | None = None
+    provider_id: str | None = None
+    roaming_cdr_id: str | None = None
+    partner_transaction_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    id_token: str | None = None
+    token_type: str | None = None
+    contract_id: str | None = None
+    shared_id: str | None = None  # payment terminal: proves a card swipe, not who swiped
+    driver_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionView:
+    status: SessionStatus
+    created_at: datetime | None
+    started_at: datetime | None
+    stopped_at: datetime | None
+    ended_at: datetime | None  # vehicle left (Released) or settlement
+    transaction_id: str | None
+    stop_reason: str | None
+    failure_reason: str | None
+    timeline: list[TimelineEntry]
+    intervals: SessionIntervals
+    energy: EnergyResult
+    max_power_w: float | None
+    average_power_w: float | None
+    start_source: StartSource | None
+    start_source_raw: str | None
+    identity: Identity
+    roaming: RoamingAttribution | None
+    custom_fields: dict[str, Any]
+    simulated: bool
+    flags: list[Flag]
+    last_event_at: datetime | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def energy_wh(self) -> float:
+        return self.energy.energy_wh
+
+    @property
+    def open_flags(self) -> list[Flag]:
+        return [f for f in self.flags if not f.resolved]
+
+
+_IDENTITY_KEYS = ("id_token", "token_type", "contract_id", "shared_id", "driver_id")
+
+
+def _ordered(events: list[SessionEvent]) -> list[SessionEvent]:
+    # The charger's clock orders facts; the storage sequence breaks ties (and orders same-instant resends).
+    return sorted(events, key=lambda e: (e.occurred_at, e.seq))
+
+
+def project(
+    events: list[SessionEvent],
+    samples: list[MeterSample] | None = None,
+    now: datetime | None = None,
+    max_power_w: float = DEFAULT_MAX_PLAUSIBLE_POWER_W,
+) -> SessionView:
+    samples = samples or []
+    events = _ordered(events)
+    created_at = events[0].occurred_at if events else None
+    milestones: list[tuple[Milestone, datetime]] = []
+    status = SessionStatus.PENDING
+    started_at = stopped_at = ended_at = plugged_at = unplugged_at = None
+    transaction_id = stop_reason = failure_reason = start_source_raw = None
+    meter_start = meter_stop = None
+    state_changes: list[tuple[datetime, ChargingState]] = []
+    identity: dict[str, Any] = {}
+    roaming: RoamingAttribution | None = None
+    custom: dict[str, Any] = {}
+    simulated = False
+    recorded_energy: float | None = None
+    extra_flags: list[Flag] = []
+    resolutions: dict[str, str] = {}
+    current_state: ChargingState | None = None
+    settled = False
+
+    def milestone(kind: Milestone, at: datetime) -> None:
+        if not any(m == kind for m, _ in milestones):
+            milestones.append((kind, at))
+
+    if created_at:
+        milestone(Milestone.CREATED, created_at)
+    for e in events:
+        k, at = e.kind, e.occurred_at
+        if k == EventKind.SESSION_CREATED:
+            simulated = simulated or bool(e.get("simulated"))
+        elif k == EventKind.PLUGGED_IN:
+            plugged_at = plugged_at or at
+        elif k == EventKind.AUTHORIZED:
+            identity.update({key: e.get(key) for key in _IDENTITY_KEYS
+                             if e.get(key) is not None})
+            if status == SessionStatus.PENDING:
+                status = SessionStatus.STARTING
+                milestone(Milestone.STARTING, at)
+        elif k == EventKind.START_REQUESTED:
+            start_source_raw = start_source_raw or e.get("start_source_raw")
+            if status == SessionStatus.PENDING:
+                status = SessionStatus.STARTING
+                milestone(Milestone.STARTING, at)
+        elif k in (EventKind.TRANSACTION_STARTED, EventKind.SESSION_RECORDED):
+            if started_at is None:
+                started_at = e.get("started_at_override") or at
+                transaction_id = e.get("transaction_id")
+                meter_start = e.get("meter_start_wh")
+                start_source_raw = e.get("start_source_raw") or start_source_raw
+                identity.update({key: e.get(key) for key in _IDENTITY_KEYS
+                                 if e.get(key) is not None})
+                milestone(Milestone.STARTING, at)
+                milestone(Milestone.CHARGING, at)
+                if status not in (SessionStatus.FAILED,):
+                    status = SessionStatus.CHARGING
+            if k == EventKind.SESSION_RECORDED:
+                recorded_energy = e.get("energy_wh")
+                plugged_at = plugged_at or at
+                if e.get("stopped_at"):
+                    stopped_at = _parse(e.get("stopped_at"))
+                    meter_stop = e.get("meter_stop_wh")
+                    stop_reason = e.get("stop_reason")
+                    milestone(Milestone.STOPPED, stopped_at)
+                    status = SessionStatus.STOPPED
+                if e.get("unplugged_at"):
+                    unplugged_at = _parse(e.get("unplugged_at"))
+        elif k == EventKind.CHARGING_STATE_CHANGED:
+            current_state = ChargingState(e.get("state"))
+            state_changes.append((at, current_state))
+            if status in (SessionStatus.CHARGING, SessionStatus.PAUSED):
+                status = SessionStatus.CHARGING if current_state == ChargingState.CHARGING else SessionStatus.PAUSED
+            if current_state == ChargingState.CHARGING:
+                milestone(Milestone.CHARGING, at)
+        elif k == EventKind.STOP_REQUESTED:
+            if status in (SessionStatus.CHARGING, SessionStatus.PAUSED, SessionStatus.STARTING):
+                status = SessionStatus.STOPPING
+                milestone(Milestone.STOPPING, at)
+        elif k == EventKind.STOP_REJECTED:
+            if status == SessionStatus.STOPPING:
+                status = (SessionStatus.PAUSED if current_state not in (None, ChargingState.CHARGING)
+                          else SessionStatus.CHARGING)
+        elif k in (EventKind.TRANSACTION_STOPPED, EventKind.FORCE_CLOSED):
+            if stopped_at is None:
+                stopped_at = at
+                if k == EventKind.TRANSACTION_STOPPED:
+                    meter_stop = e.get("meter_stop_wh")
+                    stop_reason = e.get("reason")
+                else:
+                    stop_reason = f"Force-closed by {e.get('by')}: {e.get('why')}"
+                    extra_flags.append(Flag(FlagCode.FORCE_CLOSED, stop_reason))
+                milestone(Milestone.STOPPED, at)
+                if status != SessionStatus.FAILED:
+                    status = SessionStatus.STOPPED
+                if e.get("orphan"):
+                    extra_flags.append(Flag(FlagCode.ORPHAN_STOP,
+                                            "stop received for a transaction this back office never saw start"))
+        elif k == EventKind.UNPLUGGED:
+            unplugged_at = unplugged_at or at
+            milestone(Milestone.RELEASED, at)
+        elif k == EventKind.FAILED:
+            failure_reason = e.get("reason") or "unknown"
+            status = SessionStatus.FAILED
+            milestone(Milestone.FAILED, at)
+        elif k == EventKind.SETTLED:
+            settled = True
+            ended_at = ended_at or at
+        elif k == EventKind.ROAMING_ATTRIBUTED:
+            roaming = RoamingAttribution(**{key: e.get(key) for key in RoamingAttribution.__dataclass_fields__})
+        elif k == EventKind.CUSTOM_FIELDS_SET:
+            custom.update(e.get("fields") or {})
+            for key in e.get("removed") or []:
+                custom.pop(key, None)
+        elif k == EventKind.MARKED_SIMULATED:
+            simulated = True
+        elif k == EventKind.SILENCE_FLAGGED:
+            extra_flags.append(Flag(FlagCode.SESSION_SILENT, f"no message since {e.get('last_seen')}"))
+        elif k == EventKind.FLAG_RESOLVED:
+            resolutions[e.get("flag")] = f"{e.get('reason')} ({e.get('by')})"
+
+    if unplugged_at:
+        milestone(Milestone.RELEASED, unplugged_at)
+    energy = session_energy(samples, meter_start, meter_stop, started_at, stopped_at, max_power_w)
+    if recorded_energy is not None and not samples and meter_start is None:
+        energy = EnergyResult(float(recorded_energy), None, None, ())
+
+    end_of_window = stopped_at or _latest(events, samples) or now or started_at
+    plug_start = plugged_at or started_at
+    plug_end = unplugged_at or (ended_at if settled else None) or stopped_at or now or end_of_window
+    plug = Interval(plug_start, max(plug_end, plug_start)) if plug_start and plug_end else None
+    transaction = (Interval(started_at, max(end_of_window, started_at))
+                   if started_at and end_of_window else None)
+    intervals = derive(plug, transaction, state_changes, samples, list(energy.register))
+
+    if status in (SessionStatus.STOPPED,) and energy.energy_wh <= 0 and not intervals.charging_duration:
+        status = SessionStatus.CANCELLED
+    if status == SessionStatus.STOPPED and settled:
+        status = SessionStatus.COMPLETED if energy.energy_wh > 0 else SessionStatus.CANCELLED
+    if status == SessionStatus.STOPPED and energy.energy_wh <= 0:
+        status = SessionStatus.CANCELLED
+    if settled and status in (SessionStatus.COMPLETED, SessionStatus.CANCELLED):
+        milestone(Milestone.COMPLETED, ended_at)
+    ended_at = unplugged_at or ended_at
+
+    charging_seconds = intervals.charging_duration.total_seconds()
+    average_power = energy.energy_wh * 3600.0 / charging_seconds if charging_seconds > 0 else None
+    power_samples = [s.value for s in samples if s.measurand == 2 and s.phase == 0]
+    max_power = max(power_samples) if power_samples else None
+
+    flags = [_resolved(f, resolutions) for f in (*energy.flags, *extra_flags)]
+    source = classify_start_source(start_source_raw) if start_source_raw else None
+    return SessionView(
+        status=status, created_at=created_at, started_at=started_at, stopped_at=stopped_at, ended_at=ended_at,
+        transaction_id=transaction_id, stop_reason=stop_reason, failure_reason=failure_reason,
+        timeline=_timeline(milestones, now), intervals=intervals, energy=energy,
+        max_power_w=max_power, average_power_w=average_power,
+        start_source=source, start_source_raw=start_source_raw,
+        identity=Identity(**identity), roaming=roaming, custom_fields=custom, simulated=simulated,
+        flags=flags, last_event_at=_latest(events, samples),
+    )
+
+
+def _resolved(flag: Flag, resolutions: dict[str, str]) -> Flag:
+    if flag.code.value in resolutions:
+        return Flag(flag.code, flag.detail, True, resolutions[flag.code.value])
+    return flag
+
+
+def _latest(events: list[SessionEvent], samples: list[MeterSample]) -> datetime | None:
+    times = [e.occurred_at for e in events] + [s.time for s in samples]
+    return max(times) if times else None
+
+
+def _timeline(milestones: list[tuple[Milestone, datetime]], now: datetime | None) -> list[TimelineEntry]:
+    ordered = sorted(milestones, key=lambda m: m[1])
+    out = []
+    for index, (kind, at) in enumerate(ordered):
+        nxt = ordered[index + 1][1] if index + 1 < len(ordered) else None
+        out.append(TimelineEntry(kind, at, (nxt - at) if nxt else None))
+    return out
+
+
+def _parse(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

@@ -1,0 +1,1 @@
+"""HTTP adapter: the FastAPI application (JSON API under /api, OpenAPI at /docs)."""

@@ -1,0 +1,45 @@
+"""The FastAPI application. Each route module is one area of the API; adapters register theirs here."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from .. import __version__
+from ..storage.database import make_engine
+from .routes import auth, health, network, sessions
+
+
+def create_app(engine: Engine | None = None, gateway=None) -> FastAPI:
+    app = FastAPI(title="ChargeLedger", version=__version__,
+                  description="Back office for EV charge point operators: sessions, pricing, CDRs, reports.")
+    app.state.engine = engine or make_engine()
+    app.state.gateway = gateway  # the OCPP gateway, when this process runs one (remote commands go through it)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_request: Request, exc: RequestValidationError):
+        # 422 with every field and reason, in a shape people can read.
+        details = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": "invalid request", "errors": details})
+
+    for module in (health, auth, sessions, network):
+        app.include_router(module.router)
+    _include_optional(app)
+    return app
+
+
+def _include_optional(app: FastAPI) -> None:
+    """Routers of other adapters (OCPP commands, pricing, reports, web pages), when those packages are present."""
+    import importlib
+
+    for name in ("chargeledger.http.routes.ocpp", "chargeledger.http.routes.money",
+                 "chargeledger.http.routes.reports", "chargeledger.web.pages"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if not name.startswith(exc.name or "\0"):
+                raise
+            continue
+        module.register(app)

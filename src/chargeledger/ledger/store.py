@@ -1,0 +1,182 @@
+"""Appending to the ledger and keeping each session's projection current.
+
+Every write is idempotent: a session is found by its external key, an event by its idempotency key, a meter
+sample by (session, time, measurand, phase, location). Retried or resent messages therefore add nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.events import EventKind, EventSource, SessionEvent
+from ..domain.meter import MeterLocation, MeterSample, Measurand, Phase
+from ..domain.projection import SessionView, project
+from ..storage.tables import meter_samples, session_events, sessions
+from ..storage.upsert import insert_ignore
+from .summary import summarise
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    kind: EventKind
+    occurred_at: datetime
+    source: EventSource
+    payload: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    external_key: str
+    organisation_id: str
+    site_id: str | None = None
+    station_id: str | None = None
+    evse_id: str | None = None
+    connector_id: int | None = None
+
+
+class Ledger:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- write side -------------------------------------------------------------------------------------------
+    def open_session(self, ref: SessionRef, created_at: datetime, connection: Connection | None = None
+                     ) -> tuple[int, bool]:
+        """Find or create the session for `ref.external_key`; returns (id, created)."""
+        if connection is None:
+            with self.engine.begin() as conn:
+                return self.open_session(ref, created_at, conn)
+        found = connection.execute(
+            select(sessions.c.id).where(sessions.c.external_key == ref.external_key)).scalar()
+        if found is not None:
+            return found, False
+        result = connection.execute(insert_ignore(connection, sessions).values(
+            external_key=ref.external_key, organisation_id=ref.organisation_id, site_id=ref.site_id,
+            station_id=ref.station_id, evse_id=ref.evse_id, connector_id=ref.connector_id,
+            status="Pending", simulated=False, created_at=created_at, started_at=created_at,
+        ))
+        if result.rowcount == 0:  # another writer created it between our select and insert
+            return connection.execute(
+                select(sessions.c.id).where(sessions.c.external_key == ref.external_key)).scalar_one(), False
+        return result.inserted_primary_key[0], True
+
+    def append(self, session_id: int, events: Iterable[NewEvent], connection: Connection | None = None) -> int:
+        """Append events; those whose idempotency key is already stored are skipped. Returns how many were new."""
+        if connection is None:
+            with self.engine.begin() as conn:
+                return self.append(session_id, events, conn)
+        events = list(events)
+        if not events:
+            return 0
+        next_seq = (connection.execute(select(func.max(session_events.c.seq))
+                                       .where(session_events.c.session_id == session_id)).scalar() or 0) + 1
+        now = utcnow()
+        added = 0
+        for event in events:
+            if event.idempotency_key and connection.execute(
+                    select(session_events.c.id).where(session_events.c.idempotency_key == event.idempotency_key)
+            ).first():
+                continue
+            connection.execute(session_events.insert().values(
+                session_id=session_id, seq=next_seq, kind=event.kind.value, occurred_at=event.occurred_at,
+                recorded_at=now, source=event.source.value, payload=_jsonable(event.payload),
+                idempotency_key=event.idempotency_key,
+            ))
+            next_seq += 1
+            added += 1
+        return added
+
+    def add_samples(self, session_id: int, samples: Iterable[MeterSample], connection: Connection | None = None
+                    ) -> None:
+        rows = [{"session_id": session_id, "time": s.time, "measurand": int(s.measurand), "phase": int(s.phase),
+                 "location": int(s.location), "value": float(s.value)} for s in samples]
+        if not rows:
+            return
+        if connection is None:
+            with self.engine.begin() as conn:
+                conn.execute(insert_ignore(conn, meter_samples), rows)
+            return
+        connection.execute(insert_ignore(connection, meter_samples), rows)
+
+    # -- read side of one session -----------------------------------------------------------------------------
+    def events(self, session_id: int, connection: Connection | None = None) -> list[SessionEvent]:
+        query = select(session_events).where(session_events.c.session_id == session_id).order_by(
+            session_events.c.seq)
+        rows = self._rows(query, connection)
+        return [SessionEvent(kind=EventKind(r.kind), occurred_at=r.occurred_at, source=EventSource(r.source),
+                             payload=r.payload or {}, recorded_at=r.recorded_at, seq=r.seq) for r in rows]
+
+    def samples(self, session_id: int, connection: Connection | None = None) -> list[MeterSample]:
+        query = select(meter_samples).where(meter_samples.c.session_id == session_id).order_by(meter_samples.c.time)
+        return [MeterSample(r.time, Measurand(r.measurand), r.value, Phase(r.phase), MeterLocation(r.location))
+                for r in self._rows(query, connection)]
+
+    def project(self, session_id: int, now: datetime | None = None, connection: Connection | None = None
+                ) -> SessionView:
+        return project(self.events(session_id, connection), self.samples(session_id, connection), now=now)
+
+    def refresh(self, session_id: int, now: datetime | None = None, connection: Connection | None = None
+                ) -> SessionView:
+        """Recompute the projection and store its summary on the session row (a cache, never the truth)."""
+        if connection is None:
+            with self.engine.begin() as conn:
+                return self.refresh(session_id, now, conn)
+        view = self.project(session_id, now, connection)
+        summary = summarise(view)
+        roaming = view.roaming
+        connection.execute(update(sessions).where(sessions.c.id == session_id).values(
+            status=view.status.value, started_at=view.started_at or view.created_at, stopped_at=view.stopped_at,
+            energy_wh=round(view.energy.energy_wh, 3), transaction_id=view.transaction_id,
+            id_token=view.identity.id_token or view.identity.contract_id or view.identity.shared_id,
+            network=roaming.network if roaming else None, simulated=view.simulated,
+            driver_id=view.identity.driver_id,
+            summary=summary, last_event_at=view.last_event_at,
+        ))
+        return view
+
+    def record(self, ref: SessionRef, events: list[NewEvent], samples: list[MeterSample] = (),
+               now: datetime | None = None) -> tuple[int, SessionView]:
+        """Open (or find) a session, append events and samples, refresh its projection: one transaction."""
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    created_at = min((e.occurred_at for e in events), default=now or utcnow())
+                    session_id, _ = self.open_session(ref, created_at, conn)
+                    self.append(session_id, events, conn)
+                    self.add_samples(session_id, samples, conn)
+                    return session_id, self.refresh(session_id, now, conn)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _rows(self, query, connection: Connection | None):
+        if connection is not None:
+            return connection.execute(query).all()
+        with self.engine.connect() as conn:
+            return conn.execute(query).all()
+
+
+def _jsonable(value: Any) -> Any:
+    """Payloads are JSON: datetimes become ISO strings, Decimals strings (never floats, for money)."""
+    from decimal import Decimal
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -1,0 +1,1 @@
+"""Read models: queries the pages, API and reports share. They read projections, never recompute money."""

@@ -1,0 +1,92 @@
+"""Shared fixtures. `engine` runs a test on SQLite and on PostgreSQL.
+
+Outside CI a missing PostgreSQL or Chromium skips with a message; under CI=true they must be there, so the
+fixtures fail instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from chargeledger.storage.database import make_engine, upgrade
+from chargeledger.storage.tables import metadata
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get("CHARGELEDGER_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+CHROMIUM = os.environ.get("CHARGELEDGER_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+
+
+def unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"{reason}, and CI=true requires it")
+    pytest.skip(f"{reason} (set up PostgreSQL/Chromium to run this test)")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of this test run's own, created from scratch and dropped at the end."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "not available"
+        admin.dispose()
+        unavailable(f"PostgreSQL is not reachable at {POSTGRES_URL} ({type(exc).__name__})")
+    name = f"chargeledger_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def _sqlite_engine(tmp_path: Path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    upgrade(engine)
+    return engine
+
+
+def _postgres_engine(url: str):
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    return engine
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request, tmp_path):
+    """A migrated, empty database: SQLite in a temp file, or this run's PostgreSQL database truncated."""
+    if request.param == "sqlite":
+        eng = _sqlite_engine(tmp_path)
+    else:
+        eng = _postgres_engine(request.getfixturevalue("postgres_url"))
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path):
+    eng = _sqlite_engine(tmp_path)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    if not Path(CHROMIUM).exists():
+        unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    return CHROMIUM
