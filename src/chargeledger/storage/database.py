@@ -51,4 +51,4 @@ def upgrade(engine: Engine) -> None:
     config.set_main_option("script_location", str(here))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")  # adapters may add migrations on branches
