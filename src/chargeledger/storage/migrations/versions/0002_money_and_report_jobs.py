@@ -20,8 +20,8 @@ def upgrade() -> None:
     sa.Column('tariff_id', sa.String(length=36), nullable=False),
     sa.Column('scope', sa.String(length=16), nullable=False),
     sa.Column('scope_id', sa.String(length=64), nullable=False),
-    sa.Column('valid_from', chargeledger.storage.tables.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('valid_to', chargeledger.storage.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('valid_from', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('valid_to', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tariff_assignments'))
     )
     with op.batch_alter_table('tariff_assignments', schema=None) as batch_op:
@@ -39,8 +39,8 @@ def upgrade() -> None:
     sa.Column('file_path', sa.String(length=500), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('requested_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', chargeledger.storage.tables.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', chargeledger.storage.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['requested_by'], ['users.id'], name=op.f('fk_report_jobs_requested_by_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_jobs'))
     )
@@ -51,7 +51,7 @@ def upgrade() -> None:
     sa.Column('organisation_id', sa.String(length=64), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('ocpi', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', chargeledger.storage.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_tariffs_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tariffs')),
     sa.UniqueConstraint('tariff_id', 'version', name='uq_tariffs_version')
@@ -75,7 +75,7 @@ def upgrade() -> None:
     sa.Column('unsettled_amount', sa.Numeric(precision=18, scale=6), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('gateway_reference', sa.String(length=120), nullable=True),
-    sa.Column('created_at', chargeledger.storage.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_payments_session_id_sessions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments'))
     )
@@ -87,7 +87,7 @@ def upgrade() -> None:
     sa.Column('session_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('current', sa.Boolean(), nullable=False),
-    sa.Column('settled_at', chargeledger.storage.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('settled_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('reason', sa.String(length=200), nullable=True),
     sa.Column('tariff_id', sa.String(length=36), nullable=True),
     sa.Column('tariff_version', sa.Integer(), nullable=True),
@@ -146,7 +146,7 @@ def upgrade() -> None:
     op.create_table('payment_attempts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('payment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('at', chargeledger.storage.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('amount', sa.Numeric(precision=18, scale=6), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=False),
     sa.Column('failure_reason', sa.String(length=40), nullable=True),
@@ -166,7 +166,7 @@ def upgrade() -> None:
     sa.Column('idempotency_key', sa.String(length=120), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('requested_by', sa.String(length=200), nullable=True),
-    sa.Column('created_at', chargeledger.storage.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_refunds_payment_id_payments')),
     sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_refunds_session_id_sessions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds')),
