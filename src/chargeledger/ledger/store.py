@@ -19,6 +19,7 @@ from ..domain.meter import MeterLocation, MeterSample, Measurand, Phase
 from ..domain.projection import SessionView, project
 from ..storage.tables import meter_samples, session_events, sessions
 from ..storage.upsert import insert_ignore
+from .subscribers import dispatch
 from .summary import summarise
 
 
@@ -71,10 +72,18 @@ class Ledger:
         return result.inserted_primary_key[0], True
 
     def append(self, session_id: int, events: Iterable[NewEvent], connection: Connection | None = None) -> int:
-        """Append events; those whose idempotency key is already stored are skipped. Returns how many were new."""
+        """Append events; those whose idempotency key is already stored are skipped. Returns how many were new.
+
+        Without a connection it commits and then notifies subscribers of the new event kinds; with one, the caller
+        owns the transaction (and `record` notifies after its commit).
+        """
         if connection is None:
+            events = list(events)
             with self.engine.begin() as conn:
-                return self.append(session_id, events, conn)
+                added = self.append(session_id, events, conn)
+            if added:
+                dispatch(self.engine, session_id, {e.kind for e in events})
+            return added
         events = list(events)
         if not events:
             return 0
@@ -152,9 +161,12 @@ class Ledger:
                 with self.engine.begin() as conn:
                     created_at = min((e.occurred_at for e in events), default=now or utcnow())
                     session_id, _ = self.open_session(ref, created_at, conn)
-                    self.append(session_id, events, conn)
+                    added = self.append(session_id, events, conn)
                     self.add_samples(session_id, samples, conn)
-                    return session_id, self.refresh(session_id, now, conn)
+                    view = self.refresh(session_id, now, conn)
+                if added:
+                    dispatch(self.engine, session_id, {e.kind for e in events})
+                return session_id, view
             except IntegrityError:
                 if attempt == 2:
                     raise
