@@ -117,10 +117,11 @@ class CompiledTariff:
                high_w: Decimal | None, low_a: Decimal | None, high_a: Decimal | None) -> tuple:
         """(energy, time, parking, flat) components active at one moment; None where the dimension is free."""
         # every value inside one bucket between thresholds gives the same answer, so the bucket is the cache key
+        power, current = self._power, self._current
         key = (phase, mask_id, bisect_right(self.kwh_thresholds_wh, wh) if self.kwh_thresholds_wh else 0,
                bisect_right(self.duration_thresholds_us, duration_us) if self.duration_thresholds_us else 0,
-               _bucket(self._power, low_w), _bucket(self._power, high_w),
-               _bucket(self._current, low_a), _bucket(self._current, high_a))
+               (_bucket(power, low_w), _bucket(power, high_w)) if power else 0,
+               (_bucket(current, low_a), _bucket(current, high_a)) if current else 0)
         chosen = self._chosen.get(key)
         if chosen is None:
             if len(self._chosen) > _CACHE_LIMIT:

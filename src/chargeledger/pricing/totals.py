@@ -66,12 +66,14 @@ def price_slices(currency: str, slices: list[Slice], total_time_h: Decimal, min_
             extra[(id(last_r), "RESERVATION")] = billed - total_r
             rounded.append("RESERVATION")
 
-    sums = {"total_fixed_cost": NO_MONEY, "total_energy_cost": NO_MONEY, "total_time_cost": NO_MONEY,
-            "total_parking_cost": NO_MONEY, "total_reservation_cost": NO_MONEY}
+    # per CDR total: [excl, incl] accumulated as plain Decimals (Money objects only at the end)
+    sums = {"total_fixed_cost": [ZERO, ZERO], "total_energy_cost": [ZERO, ZERO], "total_time_cost": [ZERO, ZERO],
+            "total_parking_cost": [ZERO, ZERO], "total_reservation_cost": [ZERO, ZERO]}
     excl_sum = incl_sum = ZERO
     energy_sum = parking_sum = ZERO
     flat_done = {False: False, True: False}  # FLAT once per session and once per reservation
     periods = []
+    previous_end, previous_end_dt = None, None
     for s in slices:
         lines = []
         is_reservation = s.kind == RESERVATION
@@ -82,41 +84,53 @@ def price_slices(currency: str, slices: list[Slice], total_time_h: Decimal, min_
         if is_reservation:
             if s.time_c is not None and s.reservation_s > 0:
                 lines.append(_time_line(s.time_c, "TIME", "total_reservation_cost", s.reservation_s,
-                                        extra.get((id(s), "RESERVATION"))))
+                                        extra.get((id(s), "RESERVATION")) if extra else None))
         else:
             if s.energy_c is not None and s.energy_kwh > 0:
-                add = extra.get((id(s), "ENERGY"))
+                add = extra.get((id(s), "ENERGY")) if extra else None
                 billed = s.energy_kwh + add if add is not None else s.energy_kwh
                 lines.append(_line(s.energy_c, "ENERGY", "total_energy_cost", s.energy_kwh, billed,
                                    billed * s.energy_c.price))
             if s.time_c is not None and s.time_s > 0:
-                lines.append(_time_line(s.time_c, "TIME", "total_time_cost", s.time_s, extra.get((id(s), "TIME"))))
+                lines.append(_time_line(s.time_c, "TIME", "total_time_cost", s.time_s,
+                                        extra.get((id(s), "TIME")) if extra else None))
             if s.parking_c is not None and s.parking_s > 0:
                 lines.append(_time_line(s.parking_c, "PARKING_TIME", "total_parking_cost", s.parking_s,
-                                        extra.get((id(s), "PARKING_TIME"))))
+                                        extra.get((id(s), "PARKING_TIME")) if extra else None))
             energy_sum += s.energy_kwh
             parking_sum += s.parking_s
         p_excl = p_incl = ZERO
         for line in lines:
-            p_excl += line.cost.excl_vat
-            p_incl += line.cost.incl_vat
-            sums[line.cdr_total] += line.cost
+            cost = line.cost
+            p_excl += cost.excl_vat
+            p_incl += cost.incl_vat
+            pair = sums[line.cdr_total]
+            pair[0] += cost.excl_vat
+            pair[1] += cost.incl_vat
         excl_sum += p_excl
         incl_sum += p_incl
         main = _main_component(s)
+        # consecutive periods share a boundary: build that datetime once
+        start_dt = previous_end_dt if s.start == previous_end else from_us(s.start)
+        previous_end, previous_end_dt = s.end, from_us(s.end)
         periods.append(PricedPeriod(
-            from_us(s.start), from_us(s.end), s.kind, main.element_index if main else None,
-            main.label if main else "Free", s.energy_kwh, s.time_s / _SECONDS_PER_HOUR,
-            s.parking_s / _SECONDS_PER_HOUR, s.reservation_s / _SECONDS_PER_HOUR, tuple(lines),
+            start_dt, previous_end_dt, s.kind, main.element_index if main else None,
+            main.label if main else "Free", s.energy_kwh, _hours(s.time_s), _hours(s.parking_s),
+            _hours(s.reservation_s), tuple(lines),
             Money(p_excl, p_incl), s.min_w, s.max_w, s.min_a, s.max_a))
+    money = {name: Money(pair[0], pair[1]) for name, pair in sums.items()}
 
     min_adj, max_adj, excl_total, incl_total = _apply_min_max(excl_sum, incl_sum, min_price, max_price)
     totals = CdrTotals(
-        total_cost=Money(excl_total, incl_total), total_fixed_cost=sums["total_fixed_cost"],
-        total_energy=energy_sum, total_energy_cost=sums["total_energy_cost"], total_time=total_time_h,
-        total_time_cost=sums["total_time_cost"], total_parking_time=parking_sum / _SECONDS_PER_HOUR,
-        total_parking_cost=sums["total_parking_cost"], total_reservation_cost=sums["total_reservation_cost"])
+        total_cost=Money(excl_total, incl_total), total_fixed_cost=money["total_fixed_cost"],
+        total_energy=energy_sum, total_energy_cost=money["total_energy_cost"], total_time=total_time_h,
+        total_time_cost=money["total_time_cost"], total_parking_time=parking_sum / _SECONDS_PER_HOUR,
+        total_parking_cost=money["total_parking_cost"], total_reservation_cost=money["total_reservation_cost"])
     return PricedSession(currency, tuple(periods), totals, min_adj, max_adj, tuple(rounded))
+
+
+def _hours(seconds: Decimal) -> Decimal:
+    return seconds / _SECONDS_PER_HOUR if seconds else ZERO
 
 
 def _line(c, dimension: str, cdr_total: str, volume: Decimal, billed: Decimal, excl: Decimal) -> PricedLine:
