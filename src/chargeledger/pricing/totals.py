@@ -19,11 +19,16 @@ _WH_PER_KWH = Decimal(1000)
 _ONE = Decimal(1)
 
 
+_NOISE = Decimal("1e-9")
+
+
 def _round_up(total: Decimal, step: int) -> Decimal:
-    """Smallest multiple of step that is >= total."""
-    if step <= 1 and total == total.to_integral_value():
-        return total
-    return (total / step).to_integral_value(rounding=ROUND_CEILING) * step
+    """Smallest multiple of step that is >= total (total in Wh or seconds)."""
+    # hours like 61/60 arrive with a 1e-24 s tail from a repeating division; that must not bill a whole extra step
+    exact = total.quantize(_NOISE)
+    if exact % step == 0:
+        return total if exact == total else exact
+    return (exact / step).to_integral_value(rounding=ROUND_CEILING) * step
 
 
 def _last_with(slices: list[Slice], comp: str, volume: str) -> tuple[Slice | None, Decimal]:
