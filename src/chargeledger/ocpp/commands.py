@@ -1,0 +1,55 @@
+"""Remote commands (server -> charger) by name, per protocol version, and the ways they can fail."""
+
+from __future__ import annotations
+
+from ocpp.charge_point import camel_to_snake_case
+from ocpp.v16 import call as call16
+from ocpp.v201 import call as call201
+
+ALLOWED = {
+    "1.6": ("RemoteStartTransaction", "RemoteStopTransaction", "TriggerMessage", "ChangeAvailability", "Reset",
+            "UnlockConnector", "GetConfiguration", "ChangeConfiguration"),
+    "2.0.1": ("RequestStartTransaction", "RequestStopTransaction", "TriggerMessage", "ChangeAvailability", "Reset",
+              "UnlockConnector", "GetVariables", "SetVariables"),
+}
+_MODULES = {"1.6": call16, "2.0.1": call201}
+
+
+class CommandFailed(Exception):
+    """Base of command failures; `http_status` is what the API answers."""
+
+    http_status = 409
+
+
+class StationOffline(CommandFailed):
+    pass
+
+
+class CommandTimeout(CommandFailed):
+    http_status = 504
+
+
+class CommandRejected(CommandFailed):
+    pass
+
+
+class BadCommand(CommandFailed):
+    http_status = 400
+
+
+class ChargerError(CommandFailed):
+    """The charger answered with a CallError."""
+
+    http_status = 502
+
+
+def build(version: str, name: str, payload: dict):
+    if name not in ALLOWED[version]:
+        raise BadCommand(f"{name} is not a command for OCPP {version}; choose from {', '.join(ALLOWED[version])}")
+    cls = getattr(_MODULES[version], name)
+    if not isinstance(payload, dict):
+        raise BadCommand("the body must be a JSON object: the command's payload")
+    try:
+        return cls(**camel_to_snake_case(payload))
+    except TypeError as exc:
+        raise BadCommand(f"{name} payload: {exc}") from None

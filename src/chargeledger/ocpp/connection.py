@@ -1,0 +1,110 @@
+"""What both protocol versions share on one charger's connection: routing frames, CallErrors, the message log,
+and running ledger writes off the event loop (in the gateway's writer executor, in this charger's order)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable
+
+from ocpp.exceptions import OCPPError
+from ocpp.messages import Call, CallError, CallResult
+
+from . import frames
+from .message_log import Frame
+from .stations import StationInfo
+
+if TYPE_CHECKING:
+    from .gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CentralSide:
+    """Mixed into the ocpp library's ChargePoint of each version (the library does the schema and the calls)."""
+
+    version = "1.6"
+    known_actions: frozenset[str] = frozenset()
+
+    def setup(self, gateway: "Gateway", station: StationInfo) -> None:
+        self.gateway = gateway
+        self.station = station
+        self.frame_session: int | None = None  # the session the frame being handled concerns, for the log
+        self._pending_in: Frame | None = None
+        self._answering: str | None = None  # the action of the Call we are answering, to label the answer
+        self._sent_actions: dict[str, str] = {}  # unique id of our Calls -> action, to label their answers
+
+    async def db(self, fn: Callable, *args: Any) -> Any:
+        """A ledger write on the writer executor; awaited, so nothing is acknowledged before it is stored."""
+        return await asyncio.get_running_loop().run_in_executor(self.gateway.writer, fn, *args)
+
+    def _frame(self, direction: str, kind: int, action: str | None, unique_id: str | None, text: str) -> Frame:
+        return Frame(self.station.id, utcnow(), direction, kind, action, unique_id, text, self.frame_session)
+
+    async def route_message(self, raw_msg):  # noqa: D401 - overrides the library to answer every bad frame
+        text = raw_msg if isinstance(raw_msg, str) else raw_msg.decode("utf-8", "replace")
+        self.frame_session = None
+        self._answering = None
+        try:
+            msg = frames.read(raw_msg)
+        except frames.BadFrame as bad:
+            self.gateway.log.add(self._frame("in", 0, None, bad.unique_id, text))
+            code = frames.error_code(bad.kind, self.version)
+            await self._send(frames.error_frame(bad.unique_id, code, "frame rejected", bad.detail))
+            return
+        if isinstance(msg, (CallResult, CallError)):
+            action = self._sent_actions.pop(msg.unique_id, None)
+            self.gateway.log.add(self._frame("in", msg.message_type_id, action, msg.unique_id, text))
+            self._response_queue.put_nowait(msg)
+            return
+        self._pending_in = self._frame("in", 2, msg.action, msg.unique_id, text)
+        self._answering = msg.action
+        try:
+            await self._route_call(msg)
+        finally:
+            self._flush_in()
+
+    async def _route_call(self, msg: Call) -> None:
+        if msg.action not in self.route_map:
+            # Spec wording: NotImplemented = action not known; NotSupported = known but not supported here.
+            code = "NotSupported" if msg.action in self.known_actions else "NotImplemented"
+            await self._send(frames.error_frame(msg.unique_id, code, f"{msg.action} is not handled",
+                                                f"no handler for {msg.action} in OCPP {self.version}"))
+            return
+        try:
+            await self._handle_call(msg)
+        except OCPPError as exc:
+            await self._send(frames.from_exception(msg, exc, self.version))
+        except Exception as exc:  # noqa: BLE001 - a bug or a database outage answers InternalError; the loop lives
+            log.exception("%s: %s failed", self.station.id, msg.action)
+            await self._send(frames.error_frame(msg.unique_id, "InternalError", "could not process the message",
+                                                type(exc).__name__))
+
+    def _flush_in(self) -> None:
+        if self._pending_in is not None:
+            pending, self._pending_in = self._pending_in, None
+            self.gateway.log.add(Frame(*[getattr(pending, f) for f in pending.__slots__[:-1]], self.frame_session))
+
+    async def _send(self, message):
+        self._flush_in()  # the request is logged before its answer
+        text = message if isinstance(message, str) else str(message)
+        kind, unique_id, action = _peek(text)
+        if kind == 2 and unique_id:
+            self._sent_actions[unique_id] = action
+        else:
+            action = self._answering
+        self.gateway.log.add(self._frame("out", kind, action, unique_id, text))
+        await self._connection.send(text)
+
+
+def _peek(text: str) -> tuple[int, str | None, str | None]:
+    """Type, unique id and action of a frame we send (we built it, so it is well-formed)."""
+    import json
+
+    data = json.loads(text)
+    return data[0], data[1], data[2] if data[0] == 2 else None

@@ -1,0 +1,121 @@
+"""Ledger writes for the gateway: synchronous, run on the writer executor, one transaction per charger message.
+
+A connector's current session is the newest one on it that the vehicle has not left (no UNPLUGGED/SETTLED yet).
+OCPP 1.6 transaction IDs are issued by us: the session ID, so a retried StartTransaction finds the same one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.engine import Connection
+
+from ..domain.events import EventKind, EventSource
+from ..domain.meter import MeterSample
+from ..ledger.store import Ledger, NewEvent, SessionRef
+from ..ledger.subscribers import dispatch
+from ..storage.tables import session_events, sessions
+from .stations import StationInfo
+
+log = logging.getLogger(__name__)
+_LEFT = {EventKind.UNPLUGGED.value, EventKind.SETTLED.value, EventKind.FAILED.value, EventKind.FORCE_CLOSED.value}
+
+
+@dataclass(frozen=True)
+class Current:
+    session_id: int
+    started: bool
+    stopped: bool
+
+
+def ocpp_event(kind: EventKind, at: datetime, key: str, **payload) -> NewEvent:
+    return NewEvent(kind, at, EventSource.OCPP, payload, idempotency_key=key)
+
+
+class Recorder:
+    def __init__(self, engine: Engine, meter_refresh_every: float = 10.0):
+        self.engine = engine
+        self.ledger = Ledger(engine)
+        self.meter_refresh_every = meter_refresh_every
+        self._refreshed: dict[int, float] = {}
+
+    # -- lookups -------------------------------------------------------------------------------------------------
+    def current(self, conn: Connection, station_id: str, connector: int) -> Current | None:
+        latest = conn.execute(select(sessions.c.id).where(
+            sessions.c.station_id == station_id, sessions.c.connector_id == connector,
+            sessions.c.external_key.like("ocpp:%")).order_by(sessions.c.id.desc()).limit(1)).scalar()
+        if latest is None:
+            return None
+        kinds = set(conn.execute(select(session_events.c.kind).where(
+            session_events.c.session_id == latest).distinct()).scalars())
+        if kinds & _LEFT:
+            return None
+        return Current(latest, EventKind.TRANSACTION_STARTED.value in kinds,
+                       EventKind.TRANSACTION_STOPPED.value in kinds)
+
+    def session_of_event(self, conn: Connection, key: str) -> int | None:
+        return conn.execute(select(session_events.c.session_id)
+                            .where(session_events.c.idempotency_key == key)).scalar()
+
+    def own_session(self, conn: Connection, station_id: str, session_id: int) -> bool:
+        return conn.execute(select(sessions.c.id).where(sessions.c.id == session_id,
+                                                        sessions.c.station_id == station_id)).first() is not None
+
+    def session_by_transaction(self, station_id: str, transaction_id: str) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(sessions.c.id).where(
+                sessions.c.station_id == station_id, sessions.c.transaction_id == transaction_id)
+                .order_by(sessions.c.id.desc()).limit(1)).scalar()
+
+    # -- writes --------------------------------------------------------------------------------------------------
+    def ref(self, station: StationInfo, key: str, connector: int | None) -> SessionRef:
+        return SessionRef(key, station.organisation_id, station.site_id, station.id, station.evse_id(connector),
+                          connector)
+
+    def write(self, conn: Connection, session_id: int, events: list[NewEvent], found: list[MeterSample],
+              refresh: bool = True) -> int:
+        added = self.ledger.append(session_id, events, conn)
+        self.ledger.add_samples(session_id, found, conn)
+        now = clock.monotonic()
+        if refresh or added or now - self._refreshed.get(session_id, 0.0) >= self.meter_refresh_every:
+            self.ledger.refresh(session_id, connection=conn)
+            self._refreshed[session_id] = now
+        return added
+
+    def commit(self, work) -> int | None:
+        """Run `work(conn) -> (session_id, events)` in one transaction, then tell subscribers what was new."""
+        with self.engine.begin() as conn:
+            session_id, kinds = work(conn)
+        if session_id is not None and kinds:
+            dispatch(self.engine, session_id, kinds)
+        return session_id
+
+    def open(self, conn: Connection, station: StationInfo, key: str, connector: int | None, at: datetime) -> int:
+        session_id, _ = self.ledger.open_session(self.ref(station, key, connector), at, conn)
+        return session_id
+
+    def fill_location(self, conn: Connection, station: StationInfo, session_id: int, connector: int | None) -> None:
+        """2.0.1 names the EVSE only in a transaction's first event, which may arrive after later ones (offline)."""
+        if connector is None:
+            return
+        conn.execute(update(sessions).where(sessions.c.id == session_id, sessions.c.connector_id.is_(None))
+                     .values(connector_id=connector, evse_id=station.evse_id(connector)))
+
+    def leave(self, conn: Connection, station: StationInfo, connector: int, at: datetime, key: str) -> int | None:
+        """The vehicle left the connector: the current session is released and settled."""
+        current = self.current(conn, station.id, connector)
+        if current is None:
+            return None
+        self.write(conn, current.session_id, [
+            ocpp_event(EventKind.UNPLUGGED, at, f"{key}:unplugged"),
+            ocpp_event(EventKind.SETTLED, at, f"{key}:settled", why="vehicle left"),
+        ], [])
+        return current.session_id
+
+    def set_station_status(self, conn: Connection, station_id: str, status: str, at: datetime) -> None:
+        from ..storage.tables import stations
+        conn.execute(update(stations).where(stations.c.id == station_id).values(status=status[:32], last_seen_at=at))

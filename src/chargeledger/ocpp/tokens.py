@@ -1,0 +1,31 @@
+"""Authorising an id token against the id_tokens table: Accepted, Blocked, Expired or Invalid (unknown)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+
+from ..storage.tables import id_tokens
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    status: str
+    driver_id: str | None = None
+    contract_id: str | None = None
+    expires_at: datetime | None = None
+
+
+def check_token(engine: Engine, uid: str | None, now: datetime) -> TokenCheck:
+    if not uid:
+        return TokenCheck("Invalid")
+    with engine.connect() as conn:
+        row = conn.execute(select(id_tokens).where(id_tokens.c.uid == uid)).first()
+    if row is None:
+        return TokenCheck("Invalid")
+    status = row.status
+    if status == "Accepted" and row.expires_at is not None and row.expires_at <= now:
+        status = "Expired"
+    return TokenCheck(status, row.driver_id, row.contract_id, row.expires_at)

@@ -1,0 +1,1 @@
+"""OCPP 1.6J: what a charger sends us and what we answer."""

@@ -1,0 +1,204 @@
+"""OCPP 1.6J central system side of one charger: each message is stored in the ledger before it is answered."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ocpp.exceptions import TypeConstraintViolationError
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call_result
+from ocpp.v16.enums import Action
+
+from ...domain.events import ChargingState, EventKind
+from ..connection import CentralSide, utcnow
+from ..meter_values import BadTimestamp, parse_time, samples
+from ..recorder import ocpp_event
+from ..tokens import check_token
+
+_STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
+           "SuspendedEVSE": ChargingState.SUSPENDED_EVSE}
+REMOTE_START_WINDOW = timedelta(minutes=5)
+
+
+def _time(value) -> datetime:
+    try:
+        return parse_time(value)
+    except BadTimestamp as exc:
+        raise TypeConstraintViolationError(details={"cause": str(exc)}) from None
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+class Central16(CentralSide, ChargePoint):
+    version = "1.6"
+    known_actions = frozenset(a.value for a in Action)
+
+    @on(Action.boot_notification)
+    async def on_boot(self, charge_point_vendor, charge_point_model, **kw):
+        from ..stations import record_boot
+        await self.db(record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor,
+                      charge_point_model, kw.get("charge_point_serial_number"), kw.get("firmware_version"), utcnow())
+        return call_result.BootNotification(current_time=_iso(utcnow()),
+                                            interval=self.gateway.settings.heartbeat_interval, status="Accepted")
+
+    @on(Action.heartbeat)
+    def on_heartbeat(self, **kw):
+        self.gateway.seen(self.station.id)
+        return call_result.Heartbeat(current_time=_iso(utcnow()))
+
+    @on(Action.authorize)
+    async def on_authorize(self, id_tag, **kw):
+        token = await self.db(check_token, self.gateway.engine, id_tag, utcnow())
+        return call_result.Authorize(id_tag_info=_tag_info(token))
+
+    @on(Action.status_notification)
+    async def on_status(self, connector_id, error_code, status, call_unique_id, **kw):
+        at = _time(kw["timestamp"]) if kw.get("timestamp") else utcnow()
+        self.frame_session = await self.db(self._status, connector_id, status, error_code, at)
+        return call_result.StatusNotification()
+
+    def _status(self, connector: int, status: str, error_code: str, at: datetime) -> int | None:
+        rec, st = self.gateway.recorder, self.station
+        key = f"ocpp16:{st.id}:{connector}:status:{_iso(at)}:{status}"
+
+        def work(conn):
+            if connector == 0:
+                rec.set_station_status(conn, st.id, status, at)
+                return None, set()
+            current = rec.current(conn, st.id, connector)
+            if status == "Preparing":
+                if current is not None and current.stopped:  # a new vehicle: the last one has gone
+                    rec.leave(conn, st, connector, at, key)
+                    current = None
+                if current is None:
+                    sid = rec.open(conn, st, f"ocpp:{st.id}:{connector}:plug:{_iso(at)}", connector, at)
+                else:
+                    sid = current.session_id
+                rec.write(conn, sid, [ocpp_event(EventKind.PLUGGED_IN, at, key)], [])
+                return sid, {EventKind.PLUGGED_IN}
+            if status in _STATES and current is not None:
+                rec.write(conn, current.session_id, [ocpp_event(EventKind.CHARGING_STATE_CHANGED, at, key,
+                                                                state=_STATES[status].value)], [])
+                return current.session_id, {EventKind.CHARGING_STATE_CHANGED}
+            if status == "Available":
+                return rec.leave(conn, st, connector, at, key), {EventKind.UNPLUGGED, EventKind.SETTLED}
+            if status == "Faulted" and current is not None:
+                return current.session_id, set()  # the fault is in the log; the session goes on unless it stops
+            return (current.session_id if current else None), set()
+
+        return rec.commit(work)
+
+    @on(Action.start_transaction)
+    async def on_start(self, connector_id, id_tag, meter_start, timestamp, **kw):
+        at = _time(timestamp)
+        token = await self.db(check_token, self.gateway.engine, id_tag, utcnow())
+        remote = self.gateway.take_remote_start(self.station.id, connector_id, at)
+        sid = await self.db(self._start, connector_id, id_tag, meter_start, at, token, remote,
+                            kw.get("reservation_id"))
+        self.frame_session = sid
+        return call_result.StartTransaction(transaction_id=sid, id_tag_info=_tag_info(token))
+
+    def _start(self, connector, id_tag, meter_start, at, token, remote, reservation_id) -> int:
+        rec, st = self.gateway.recorder, self.station
+        key = f"ocpp16:{st.id}:{connector}:start:{_iso(at)}:{id_tag}"
+
+        def work(conn):
+            retried = rec.session_of_event(conn, key)
+            if retried is not None:
+                return retried, set()  # the charger lost our answer: same transaction, nothing new
+            current = rec.current(conn, st.id, connector)
+            if current is not None and not current.started:
+                sid = current.session_id
+            else:
+                sid = rec.open(conn, st, f"ocpp:{st.id}:{connector}:tx:{_iso(at)}:{id_tag}", connector, at)
+            events = [
+                ocpp_event(EventKind.AUTHORIZED, at, f"{key}:auth", id_token=id_tag, token_type="ISO14443",
+                           contract_id=token.contract_id, driver_id=token.driver_id, status=token.status),
+                ocpp_event(EventKind.TRANSACTION_STARTED, at, key, transaction_id=str(sid),
+                           meter_start_wh=float(meter_start), id_token=id_tag, token_type="ISO14443",
+                           start_source_raw="RemoteStartTransaction" if remote else "Authorize",
+                           reservation_id=reservation_id, token_status=token.status),
+            ]
+            from ...domain.meter import Measurand, MeterSample
+            start_sample = MeterSample(at, Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, float(meter_start))
+            rec.write(conn, sid, events, [start_sample])
+            return sid, {EventKind.AUTHORIZED, EventKind.TRANSACTION_STARTED}
+
+        return rec.commit(work)
+
+    @on(Action.meter_values)
+    async def on_meter_values(self, connector_id, meter_value, **kw):
+        found = samples(meter_value, f"{self.station.id} MeterValues")
+        self.frame_session = await self.db(self._meter_values, connector_id, kw.get("transaction_id"), found)
+        return call_result.MeterValues()
+
+    def _meter_values(self, connector, transaction_id, found) -> int | None:
+        rec, st = self.gateway.recorder, self.station
+
+        def work(conn):
+            sid = None
+            if transaction_id is not None and rec.own_session(conn, st.id, transaction_id):
+                sid = transaction_id
+            elif connector:
+                current = rec.current(conn, st.id, connector)
+                sid = current.session_id if current and current.started and not current.stopped else None
+            if sid is None:
+                return None, set()  # clock-aligned readings outside a session stay in the message log only
+            rec.write(conn, sid, [], found, refresh=False)
+            return sid, set()
+
+        return rec.commit(work)
+
+    @on(Action.stop_transaction)
+    async def on_stop(self, meter_stop, timestamp, transaction_id, **kw):
+        at = _time(timestamp)
+        found = samples(kw.get("transaction_data"), f"{self.station.id} StopTransaction")
+        token = await self.db(check_token, self.gateway.engine, kw.get("id_tag"), utcnow()) if kw.get("id_tag") \
+            else None
+        self.frame_session = await self.db(self._stop, transaction_id, meter_stop, at, kw.get("reason") or "Local",
+                                           kw.get("id_tag"), found)
+        return call_result.StopTransaction(id_tag_info=_tag_info(token) if token else None)
+
+    def _stop(self, transaction_id, meter_stop, at, reason, id_tag, found) -> int:
+        rec, st = self.gateway.recorder, self.station
+        key = f"ocpp16:{st.id}:stop:{transaction_id}"
+
+        def work(conn):
+            orphan = not rec.own_session(conn, st.id, transaction_id)
+            if orphan:
+                sid = rec.open(conn, st, f"ocpp:{st.id}:orphan:{transaction_id}", None, at)
+            else:
+                sid = transaction_id
+            from ...domain.meter import Measurand, MeterSample
+            stop_sample = MeterSample(at, Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, float(meter_stop))
+            payload = {"meter_stop_wh": float(meter_stop), "reason": reason, "id_token": id_tag,
+                       "transaction_id": str(transaction_id)}
+            if orphan:
+                payload["orphan"] = True
+            rec.write(conn, sid, [ocpp_event(EventKind.TRANSACTION_STOPPED, at, key, **payload)],
+                      [*found, stop_sample])
+            return sid, {EventKind.TRANSACTION_STOPPED}
+
+        return rec.commit(work)
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id, **kw):
+        # Vendor-specific data is kept in the message log; no vendor extension is interpreted here.
+        return call_result.DataTransfer(status="Accepted")
+
+    @on(Action.firmware_status_notification)
+    def on_firmware_status(self, status, **kw):
+        return call_result.FirmwareStatusNotification()
+
+    @on(Action.diagnostics_status_notification)
+    def on_diagnostics_status(self, status, **kw):
+        return call_result.DiagnosticsStatusNotification()
+
+
+def _tag_info(token) -> dict:
+    info = {"status": token.status}
+    if token.expires_at is not None:
+        info["expiry_date"] = _iso(token.expires_at)
+    return info
