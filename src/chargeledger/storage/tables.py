@@ -394,3 +394,38 @@ report_jobs = Table(
     Column("created_at", UtcTime, nullable=False),
     Column("finished_at", UtcTime),
 )
+
+# -- reports and exports setup (reports adapter; migration r5a1) ----------------------------------------------
+
+# Where an organisation's net revenue is paid out; the statement shows only the account's last five digits.
+payout_accounts = Table(
+    "payout_accounts", metadata,
+    Column("organisation_id", String(64), ForeignKey("organisations.id"), primary_key=True),
+    Column("bank_account", String(64), nullable=False),
+    Column("automatic_transfer", Boolean, nullable=False, default=True),
+)
+
+# Home/fleet charging paid back by an employer: a rate per kWh to a payee, for sessions on one station.
+reimbursement_agreements = Table(
+    "reimbursement_agreements", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False, index=True),
+    Column("payee", String(200), nullable=False),
+    Column("payee_account", String(64)),
+    Column("rate_per_kwh", Money, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("valid_from", UtcTime),
+    Column("valid_to", UtcTime),
+)
+
+# Revenue split between the operator and the site owner (the CPO's customer): a percentage and/or a kWh fee.
+revenue_shares = Table(
+    "revenue_shares", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False, index=True),
+    Column("site_owner", String(200), nullable=False),
+    Column("owner_percentage", Numeric(7, 4), nullable=False, default=0),  # of revenue excl. VAT
+    Column("owner_per_kwh", Money, nullable=False, default=0),
+    Column("valid_from", UtcTime),
+    Column("valid_to", UtcTime),
+)

@@ -1,0 +1,209 @@
+"""Seed 002: the session statement, sections I to VIII in the seed's order; times in the viewer's zone."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select, true
+
+from ...access.rights import Right
+from ...storage.tables import payout_accounts, session_settlements, sessions
+from ..columns import Column, Kind, Report, between, duration, minutes, roaming, summary
+from ..source import stream
+
+CENT = Decimal("0.01")
+_STAMP = dict(time_format="%Y-%m-%d-%H:%M", excel_format="yyyy-mm-dd-hh:mm")
+_DAY = dict(time_format="%Y-%m-%d", excel_format="yyyy-mm-dd")
+
+
+def _local(moment, ctx):
+    return moment.astimezone(ctx.time_zone) if moment else None
+
+
+def _price(row):
+    return row.price_currency or row.organisation_currency
+
+
+def _settled(row):
+    return row.settlement_currency
+
+
+def _money(name, attr, currency=_price, right=None):
+    return Column(name, Kind.MONEY, lambda r, c: getattr(r, attr), currency=currency, right=right)
+
+
+def _charging_type(row, _ctx):
+    if not row.current_type:
+        return None
+    return f"{row.current_type}{Decimal(row.rated_kw).normalize():f}kW"
+
+
+def _session_time(row):
+    return between(row.started_at, row.stopped_at)
+
+
+def _charging_time(row):
+    return duration(summary(row).get("charging_seconds"))
+
+
+def _additional_payment_info(row, _ctx):
+    if row.prepaid_plan:
+        return row.prepaid_plan
+    if row.preauth_amount is not None:
+        return f"pre-authorisation {row.preauth_amount.normalize():f} {_price(row)}"
+    return None
+
+
+def _payout(row, ctx):
+    return ctx.extras.get("payout", {}).get(row.organisation_id)
+
+
+def _recipient(row, ctx):
+    account = _payout(row, ctx)
+    return f"…{account[-5:]}" if account else "-"
+
+
+def _tax_owed(row, _ctx):
+    if row.total_tax is None or row.exchange_rate is None:
+        return None
+    return (row.total_tax * row.exchange_rate).quantize(CENT)
+
+
+def _received(row, ctx):
+    owed = _tax_owed(row, ctx)
+    if not _payout(row, ctx) or row.revenue_settlement is None or owed is None:
+        return None
+    return row.revenue_settlement + owed
+
+
+def _tax(jurisdiction):
+    def value(row, _ctx):
+        for tax in row.taxes or []:
+            if tax.get("jurisdiction") == jurisdiction:
+                return Decimal(str(tax.get("amount")))
+        return None
+    return value
+
+
+def _head(conn, request):
+    F = Right.FINANCE
+    return [
+        # I. Basics
+        Column("Session Date", Kind.DATETIME, lambda r, c: _local(r.started_at, c), **_DAY),
+        Column("Session ID", Kind.TEXT, lambda r, c: str(r.session_id)),
+        # II. Site and station
+        Column("Site", Kind.TEXT, lambda r, c: r.site_name),
+        Column("Site ID", Kind.TEXT, lambda r, c: r.site_id),
+        Column("Country", Kind.TEXT, lambda r, c: r.site_country),
+        Column("State", Kind.TEXT, lambda r, c: r.site_state),
+        Column("Station ID", Kind.TEXT, lambda r, c: r.station_id),
+        Column("Port ID", Kind.TEXT, lambda r, c: r.evse_id),
+        Column("Charging Type", Kind.TEXT, _charging_type),
+        Column("Connector Type", Kind.TEXT, lambda r, c: r.connector_standard),
+        Column("Serial Number", Kind.TEXT, lambda r, c: r.serial_number),
+        # III. EV charging
+        Column("Session Start Time", Kind.DATETIME, lambda r, c: _local(r.started_at, c), **_STAMP),
+        Column("Session End Time", Kind.DATETIME, lambda r, c: _local(r.stopped_at, c), **_STAMP),
+        Column("Session Duration (hh:mm:ss)", Kind.DURATION, lambda r, c: _session_time(r)),
+        Column("Session Duration (Min)", Kind.DECIMAL, lambda r, c: minutes(_session_time(r))),
+        Column("Charging Duration (hh:mm:ss)", Kind.DURATION, lambda r, c: _charging_time(r)),
+        Column("Charging Duration (Min)", Kind.DECIMAL, lambda r, c: minutes(_charging_time(r))),
+        Column("Energy Delivered (kWh)", Kind.DECIMAL,
+               lambda r, c: (Decimal(str(r.energy_wh)) / 1000).quantize(Decimal("0.001"))
+               if r.energy_wh is not None else None, places=3),
+        Column("Activation Method", Kind.TEXT, lambda r, c: summary(r).get("start_source")),
+        Column("Completion Status", Kind.TEXT, lambda r, c: r.status),
+        Column("Roaming – Party", Kind.TEXT, lambda r, c: roaming(r).get("provider_id") or r.network),
+        Column("Roaming – CDR ID", Kind.TEXT, lambda r, c: roaming(r).get("roaming_cdr_id")),
+        # IV. Payment
+        Column("Payment Method", Kind.TEXT, lambda r, c: r.payment_method),
+        Column("Payment Gateway", Kind.TEXT, lambda r, c: r.payment_gateway),
+        Column("Credit Card", Kind.TEXT, lambda r, c: r.card_last4),
+        Column("Additional Payment Info", Kind.TEXT, _additional_payment_info),
+        Column("Discount Plan", Kind.TEXT, lambda r, c: r.discount_plan),
+        Column("Discount Plan Name", Kind.TEXT, lambda r, c: r.discount_plan_name),
+        # V. Fees
+        Column("Display Currency", Kind.TEXT, lambda r, c: _price(r)),
+        _money("Connection Fee", "connection_fee"),
+        _money("Session Fee", "session_fee"),
+        _money("Occupancy Fee", "occupancy_fee"),
+        _money("Mem. Discount", "membership_discount"),
+        _money("Code Discount", "code_discount"),
+        _money("Subtotal", "subtotal"),
+        _money("Unsettled Amount", "unsettled_amount"),
+        _money("Total Tax", "total_tax"),
+        _money("Payment Total", "payment_total"),
+        _money("Failed Payment Amount", "failed_amount"),
+        Column("Failed Payment Reason", Kind.TEXT, lambda r, c: r.failure_reason),
+        _money("Payment Gateway Fee", "gateway_fee", right=F),
+        _money("My Revenue", "revenue", right=F),
+        _money("EV OS Fee", "platform_fee", right=F),
+        Column("Settlement Currency", Kind.TEXT, lambda r, c: r.settlement_currency, right=F),
+        Column("Exchange Rate", Kind.DECIMAL, lambda r, c: r.exchange_rate, places=6, right=F),
+        _money("Payment Gateway Fee (Settlement Currency)", "gateway_fee_settlement", _settled, F),
+        _money("My Revenue (Settlement Currency)", "revenue_settlement", _settled, F),
+        _money("EV OS Fee (Settlement Currency)", "platform_fee_settlement", _settled, F),
+        Column("Net Revenue Recipient (Incl. Tax)", Kind.TEXT, _recipient, right=F),
+        Column("Net Revenue Received (Incl. Tax)", Kind.MONEY, _received, currency=_settled, right=F),
+        Column("Total Tax Owed", Kind.MONEY, _tax_owed, currency=_settled, right=F),
+        # VII. Taxes
+        Column("Taxes Type", Kind.TEXT, lambda r, c: None if r.taxes_inclusive is None
+               else ("Inclusive" if r.taxes_inclusive else "Exclusive")),
+    ]
+
+
+def _tail():
+    return [
+        _money("Excise Tax", "excise_tax"),
+        # VIII. Others
+        Column("Site ZIP", Kind.TEXT, lambda r, c: r.site_zip),
+        Column("Site City", Kind.TEXT, lambda r, c: r.site_city),
+        Column("Site Address", Kind.TEXT, lambda r, c: r.site_address),
+        Column("Time Zone", Kind.TEXT, lambda r, c: r.site_time_zone),
+        Column("Data Verification Date", Kind.DATETIME, lambda r, c: _local(r.settled_at, c), **_DAY),
+        Column("Reporting Entity", Kind.TEXT, lambda r, c: r.organisation_name),
+        Column("Station Status", Kind.TEXT, lambda r, c: r.station_status),
+        Column("Station Vendor", Kind.TEXT, lambda r, c: r.station_vendor),
+        Column("Station Note", Kind.TEXT, lambda r, c: r.station_note),
+        # No impact estimate is recorded per session yet: empty rather than invented.
+        Column("Estimated CO2 Emission Reduction (kgCO₂e)", Kind.DECIMAL, lambda r, c: None),
+        Column("Note", Kind.TEXT, lambda r, c: summary(r).get("failure_reason") or summary(r).get("stop_reason")),
+        Column("Driver Information", Kind.TEXT, lambda r, c: r.driver_id),
+    ]
+
+
+def jurisdictions(conn, request) -> list[str]:
+    """Tax jurisdictions present in the filtered settlements, in first-seen order: one column each."""
+    query = (select(session_settlements.c.taxes)
+             .join(sessions, sessions.c.id == session_settlements.c.session_id)
+             .where(session_settlements.c.current == true(), session_settlements.c.taxes.is_not(None),
+                    sessions.c.organisation_id.in_(request.organisation_ids),
+                    sessions.c.started_at >= request.start, sessions.c.started_at < request.end,
+                    *_network(request)))
+    seen: dict[str, None] = {}
+    for (taxes,) in stream(conn, query):
+        for tax in taxes or []:
+            seen.setdefault(str(tax.get("jurisdiction")), None)
+    return list(seen)
+
+
+def columns(conn, request) -> list[Column]:
+    taxes = [Column(f"Tax – {name}", Kind.MONEY, _tax(name), currency=_price) for name in jurisdictions(conn, request)]
+    return [*_head(conn, request), *taxes, *_tail()]
+
+
+def payout_by_organisation(conn, request) -> dict[str, str]:
+    rows = conn.execute(select(payout_accounts.c.organisation_id, payout_accounts.c.bank_account)
+                        .where(payout_accounts.c.organisation_id.in_(request.organisation_ids),
+                               payout_accounts.c.automatic_transfer == true()))
+    return {org: account for org, account in rows}
+
+
+def _network(request) -> list:
+    return [sessions.c.network == request.network] if request.network else []
+
+
+REPORT = Report(
+    name="statement", title="Session statement", rights=(Right.REPORTS,), columns=columns, where=_network,
+    note="Times in the viewer's time zone (yyyy-mm-dd-hh:mm). Revenue columns only for the finance right.",
+)

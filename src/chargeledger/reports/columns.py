@@ -1,0 +1,80 @@
+"""A report is data: its columns in the seed's names and order, each with a type and a function of a joined row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from ..access.rights import Right
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"     # a plain number with `places` decimals
+    MONEY = "money"         # Decimal in the row's currency (Column.currency)
+    PERCENT = "percent"     # Decimal percentage, e.g. 21 for 21 %
+    DATETIME = "datetime"   # aware datetime, shown in the report's zone with Column.time_format
+    DURATION = "duration"   # timedelta, shown hh:mm:ss
+    JSON = "json"           # structured data: JSON text in CSV, a text cell in XLSX
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What every value function may need besides the row: the viewer's zone and the generation time."""
+    time_zone: ZoneInfo
+    generated_at: datetime
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    value: Callable[[Any, ReportContext], Any]
+    places: int = 2
+    currency: Callable[[Any], str | None] | None = None
+    time_format: str = "%Y-%m-%d %H:%M:%S"
+    excel_format: str = "yyyy-mm-dd hh:mm:ss"
+    right: Right | None = None  # a column only callers with this right receive
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    title: str
+    rights: tuple[Right, ...]             # needed to run the report at all
+    columns: Callable[[Any, Any], list[Column]]  # (connection, request) -> columns; most reports ignore both
+    where: Callable[[Any], list]          # request -> extra SQL conditions on the joined row query
+    time_zone_of: str = "viewer"          # whose zone the times are in: viewer | site
+    note: str = ""
+
+
+def duration(seconds: float | None) -> timedelta | None:
+    return timedelta(seconds=round(seconds)) if seconds is not None else None
+
+
+def between(start: datetime | None, end: datetime | None) -> timedelta | None:
+    if start is None or end is None:
+        return None
+    return timedelta(seconds=round((end - start).total_seconds()))
+
+
+def minutes(value: timedelta | None) -> Decimal | None:
+    return (Decimal(int(value.total_seconds())) / 60).quantize(Decimal("0.01")) if value is not None else None
+
+
+def summary(row) -> dict:
+    return row.summary or {}
+
+
+def roaming(row) -> dict:
+    return summary(row).get("roaming") or {}
+
+
+def identity(row) -> dict:
+    return summary(row).get("identity") or {}

@@ -1,0 +1,115 @@
+"""Running a report: check the ask, choose the columns the caller may see, stream rows into a writer."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+from sqlalchemy import Engine
+
+from ..access.rights import Right
+from .catalogue import REPORTS
+from .catalogue.statement import payout_by_organisation
+from .columns import Column, ReportContext
+from .request import ReportError, ReportRequest
+from .source import count, report_query, stream
+from .writers import WRITERS
+
+Progress = Callable[[int, int], None]
+
+
+def check_access(request: ReportRequest) -> None:
+    report = REPORTS.get(request.report)
+    if report is None:
+        raise ReportError(f"unknown report {request.report!r}; choose from {', '.join(sorted(REPORTS))}")
+    missing = [r.value for r in report.rights if not request.caller.has(r)]
+    if missing:
+        raise ReportError(f"the {report.name} report needs the {' and '.join(missing)} right")
+
+
+def visible_columns(columns: list[Column], request: ReportRequest) -> list[Column]:
+    # Without the finance right, cost/margin/revenue columns are left out (not blanked): the file says only what
+    # the reader may know, and its header shows which columns those are.
+    return [c for c in columns if c.right is None or request.caller.has(c.right)]
+
+
+def rows(engine: Engine, request: ReportRequest, progress: Progress | None = None
+         ) -> Iterator[tuple[list[Column], list, object]]:
+    """Yield (columns, values, row) per session, streaming; progress(done, total) after each batch."""
+    check_access(request)
+    report = REPORTS[request.report]
+    with engine.connect() as conn:
+        columns = visible_columns(report.columns(conn, request), request)
+        context = ReportContext(request.zone, datetime.now(timezone.utc),
+                                {"payout": payout_by_organisation(conn, request)})
+        query = report_query(request, report.where(request))
+        total = count(conn, query) if progress else 0
+        done = 0
+        for row in stream(conn, query):
+            yield columns, [c.value(row, context) for c in columns], row
+            done += 1
+            if progress and done % 1000 == 0:
+                progress(done, total)
+        if progress:
+            progress(done, total)
+
+
+def header(engine: Engine, request: ReportRequest) -> list[Column]:
+    check_access(request)
+    with engine.connect() as conn:
+        return visible_columns(REPORTS[request.report].columns(conn, request), request)
+
+
+def write_report(engine: Engine, request: ReportRequest, fmt: str, target: Path,
+                 progress: Progress | None = None) -> int:
+    """Write the report to `target`; on any error no file is left behind. Returns the number of rows."""
+    if fmt not in WRITERS:
+        raise ReportError(f"unknown format {fmt!r}; choose from {', '.join(WRITERS)}")
+    check_access(request)
+    columns = header(engine, request)
+    target = Path(target)
+    handle, temp_name = tempfile.mkstemp(dir=target.parent or ".", prefix=".report-", suffix="." + fmt)
+    os.close(handle)
+    written = 0
+    try:
+        writer_class = WRITERS[fmt]
+        title = REPORTS[request.report].title
+        if writer_class.binary:  # XlsxWriter streams to the file name itself
+            writer = writer_class(temp_name, columns, title)
+            for _columns, values, row in rows(engine, request, progress):
+                writer.write(values, row)
+                written += 1
+            writer.close()
+        else:
+            with open(temp_name, "w", encoding="utf-8", newline="") as out:
+                writer = writer_class(out, columns, title)
+                for _columns, values, row in rows(engine, request, progress):
+                    writer.write(values, row)
+                    written += 1
+        os.replace(temp_name, target)
+    finally:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+    return written
+
+
+def csv_chunks(engine: Engine, request: ReportRequest) -> Iterator[bytes]:
+    """The CSV as byte chunks, for a streamed HTTP download."""
+    from .writers.csv_file import CsvWriter
+
+    buffer = io.StringIO()
+    writer = CsvWriter(buffer, header(engine, request))
+    for index, (_columns, values, row) in enumerate(rows(engine, request)):
+        writer.write(values, row)
+        if index % 500 == 499:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+__all__ = ["Right", "ReportError", "check_access", "csv_chunks", "rows", "write_report"]

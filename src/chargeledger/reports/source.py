@@ -1,0 +1,88 @@
+"""The one joined row every report reads: session, station, site, organisation, connector, current settlement, payment.
+
+Rows stream from a server-side cursor, so memory does not grow with the number of sessions.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from sqlalchemy import and_, func, select, true
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
+
+from ..storage.tables import (
+    connectors, organisations, payments, session_settlements as ss, sessions as s, sites, stations,
+)
+
+BATCH = 2000
+
+_RENAMED = {"id": "settlement_id", "session_id": None, "currency": "price_currency", "version": "settlement_version",
+            "current": None}
+
+
+def _settlement_columns():
+    out = []
+    for column in ss.c:
+        label = _RENAMED.get(column.name, column.name)
+        if label:
+            out.append(column.label(label))
+    return out
+
+
+def joined_rows(settlement_join=None) -> Select:
+    """Sessions with everything a report column may need; `settlement_join` replaces 'the current settlement'."""
+    last_payment = (select(payments.c.session_id, func.max(payments.c.id).label("payment_id"))
+                    .group_by(payments.c.session_id).subquery("last_payment"))
+    pay = payments.alias("pay")
+    settlement_on = settlement_join if settlement_join is not None else and_(
+        ss.c.session_id == s.c.id, ss.c.current == true())
+    return (
+        select(
+            s.c.id.label("session_id"), s.c.external_key, s.c.organisation_id, s.c.site_id, s.c.station_id,
+            s.c.evse_id, s.c.connector_id, s.c.transaction_id, s.c.status, s.c.started_at, s.c.stopped_at,
+            s.c.energy_wh, s.c.id_token, s.c.driver_id, s.c.network, s.c.summary, s.c.created_at,
+            stations.c.name.label("station_name"), stations.c.serial_number, stations.c.sticker_id,
+            stations.c.vendor.label("station_vendor"), stations.c.note.label("station_note"),
+            stations.c.status.label("station_status"), stations.c.free_usage, stations.c.billing_profile,
+            sites.c.name.label("site_name"), sites.c.address.label("site_address"),
+            sites.c.zip_code.label("site_zip"), sites.c.city.label("site_city"), sites.c.state.label("site_state"),
+            sites.c.country.label("site_country"), sites.c.time_zone.label("site_time_zone"),
+            sites.c.ou_code.label("site_ou_code"), sites.c.latitude, sites.c.longitude,
+            organisations.c.name.label("organisation_name"), organisations.c.currency.label("organisation_currency"),
+            organisations.c.public.label("organisation_public"), organisations.c.ou_code.label("organisation_ou_code"),
+            connectors.c.standard.label("connector_standard"), connectors.c.current_type,
+            connectors.c.rated_kw,
+            *_settlement_columns(),
+            pay.c.method.label("payment_method"), pay.c.gateway.label("payment_gateway"), pay.c.card_last4,
+            pay.c.preauth_amount, pay.c.prepaid_plan, pay.c.failed_amount, pay.c.failure_reason,
+            pay.c.unsettled_amount,
+        )
+        .select_from(s)
+        .join(organisations, organisations.c.id == s.c.organisation_id)
+        .outerjoin(stations, stations.c.id == s.c.station_id)
+        .outerjoin(sites, sites.c.id == s.c.site_id)
+        .outerjoin(connectors, and_(connectors.c.evse_id == s.c.evse_id,
+                                    connectors.c.connector_id == func.coalesce(s.c.connector_id, 1)))
+        .outerjoin(ss, settlement_on)
+        .outerjoin(last_payment, last_payment.c.session_id == s.c.id)
+        .outerjoin(pay, pay.c.id == last_payment.c.payment_id)
+    )
+
+
+def report_query(request, extra_where: list) -> Select:
+    """Sessions started in the time frame on the requested organisations' stations, oldest first."""
+    return (joined_rows()
+            .where(s.c.organisation_id.in_(request.organisation_ids), s.c.started_at >= request.start,
+                   s.c.started_at < request.end, *extra_where)
+            .order_by(s.c.started_at, s.c.id))
+
+
+def count(conn: Connection, query: Select) -> int:
+    return conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+
+
+def stream(conn: Connection, query: Select) -> Iterator:
+    result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
+    for partition in result.partitions():
+        yield from partition
