@@ -1,0 +1,192 @@
+"""Settling a stored session: freeze its tariff, price its usage, write a settlement version, take payment.
+
+A settlement row is never changed except for `current`: re-pricing adds version n+1 and the earlier one stays.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.events import EventKind, EventSource
+from ..domain.projection import SessionStatus
+from ..ledger.store import Ledger, NewEvent
+from ..pricing import Tariff, price_usage
+from ..storage.tables import drivers, organisations, session_settlements, sessions, sites, stations, teams
+from ..tariffs.store import _from_store, _to_store, tariff_in_force
+from .breakdown import stored_breakdown
+from .compute import SettlementContext, settle
+from .electricity import electricity_cost
+from .profile import parse_profile
+from .rates import exchange_rate_at, hourly_prices
+from .usage import energy_slices, facts_of, usage_of
+
+
+class SettlementError(ValueError):
+    pass
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def freeze_tariff(engine: Engine, session_id: int, refreeze: bool = False, now: datetime | None = None
+                  ) -> dict[str, Any] | None:
+    """Record the tariff in force at the session's start on the session (TARIFF_FROZEN); idempotent.
+
+    With refreeze (an operator's tariff correction) the newest version in force is frozen again.
+    """
+    ledger = Ledger(engine)
+    frozen = frozen_tariff(ledger, session_id)
+    if frozen is not None and not refreeze:
+        return frozen
+    with engine.connect() as conn:
+        row = conn.execute(select(sessions).where(sessions.c.id == session_id)).one()
+    at = row.started_at or row.created_at
+    stored = tariff_in_force(engine, at, row.organisation_id, row.site_id, row.station_id, row.evse_id)
+    if stored is None:
+        return None
+    payload = {"tariff_id": stored.tariff_id, "version": stored.version, "currency": stored.currency,
+               "ocpi": _to_store(stored.ocpi)}
+    ledger.append(session_id, [NewEvent(EventKind.TARIFF_FROZEN, now or _now(), EventSource.SYSTEM, payload,
+                                        idempotency_key=f"tariff_frozen:{session_id}:{stored.tariff_id}:"
+                                                        f"{stored.version}")])
+    return frozen_tariff(ledger, session_id)
+
+
+def frozen_tariff(ledger: Ledger, session_id: int) -> dict[str, Any] | None:
+    events = [e for e in ledger.events(session_id) if e.kind == EventKind.TARIFF_FROZEN]
+    return dict(events[-1].payload) if events else None
+
+
+def _free_tariff(currency: str) -> Tariff:
+    return Tariff.from_ocpi({"id": "FREE", "currency": currency,
+                             "elements": [{"price_components": [{"type": "ENERGY", "price": Decimal(0),
+                                                                 "step_size": 1}]}]})
+
+
+def _context(engine: Engine, row, view, profile, currency: str, priced, zone) -> SettlementContext:
+    with engine.connect() as conn:
+        org = conn.execute(select(organisations).where(organisations.c.id == row.organisation_id)).one()
+        cap = None
+        if view.identity.driver_id:
+            cap = conn.execute(select(teams.c.kwh_price_cap).join(drivers, drivers.c.team_id == teams.c.id)
+                               .where(drivers.c.id == view.identity.driver_id)).scalar()
+    settle_cur = profile.settlement_currency or currency
+    rate = exchange_rate_at(engine, row.organisation_id, currency, settle_cur, _now())
+    if rate is None:
+        raise SettlementError(f"no exchange rate {currency}->{settle_cur} for organisation {row.organisation_id}")
+    slices = energy_slices(priced)
+    prices = None
+    if profile.cost.kind == "hourly" and slices:
+        prices = hourly_prices(engine, profile.cost.market, slices[0].start, slices[-1].end)
+    cost = electricity_cost(profile.cost, slices, zone, prices)
+    custom = view.custom_fields or {}
+    own = view.roaming is None or view.roaming.roaming_cdr_id is None
+    return SettlementContext(
+        prices_include_tax=bool(org.prices_include_tax), own_session=own,
+        cancelled=view.status == SessionStatus.CANCELLED or view.energy_wh <= 0,
+        team_kwh_price_cap=Decimal(cap) if cap is not None else None,
+        membership_plan=custom.get("membership_plan"), promotion_code=custom.get("promotion_code"),
+        exchange_rate=rate, electricity_cost=cost.amount), cost.missing_hours
+
+
+def settle_session(engine: Engine, session_id: int, reason: str = "settled", now: datetime | None = None,
+                   only_once: bool = True) -> dict[str, Any]:
+    """Price and settle a session; returns the settlement row. With only_once an existing settlement is kept."""
+    now = now or _now()
+    existing = current_settlement(engine, session_id)
+    if existing and only_once:
+        return existing
+    ledger = Ledger(engine)
+    with engine.connect() as conn:
+        row = conn.execute(select(sessions).where(sessions.c.id == session_id)).first()
+        if row is None:
+            raise SettlementError(f"no session {session_id}")
+        place = conn.execute(select(sites.c.time_zone, stations.c.billing_profile)
+                             .select_from(stations.join(sites, sites.c.id == stations.c.site_id))
+                             .where(stations.c.id == row.station_id)).first()
+        org_currency = conn.execute(select(organisations.c.currency)
+                                    .where(organisations.c.id == row.organisation_id)).scalar()
+    frozen = freeze_tariff(engine, session_id, now=now)
+    tariff = Tariff.from_ocpi(_from_store(frozen["ocpi"])) if frozen else _free_tariff(org_currency)
+    view = ledger.project(session_id, now=now)
+    usage = usage_of(view)
+    if usage is None:
+        raise SettlementError(f"session {session_id} has no start and end yet: it cannot be priced")
+    from ..pricing.engine import zone_of
+
+    zone = zone_of(place.time_zone if place else "UTC")
+    profile = parse_profile(place.billing_profile if place else None)
+    priced = price_usage(tariff, usage, zone)
+    ctx, missing = _context(engine, row, view, profile, priced.currency, priced, zone)
+    result = settle(priced, facts_of(view, priced), profile, ctx)
+    breakdown = stored_breakdown(result, priced.totals.to_ocpi())
+    if missing:
+        breakdown["cost_note"] = f"no energy price stored for {len(missing)} hour(s); counted as 0"
+    amounts = {k: v for k, v in result.amounts.items() if k in session_settlements.c}
+    try:
+        with engine.begin() as conn:
+            version = (conn.execute(select(func.max(session_settlements.c.version))
+                                    .where(session_settlements.c.session_id == session_id)).scalar() or 0) + 1
+            if only_once and version > 1:
+                return current_settlement(engine, session_id)
+            conn.execute(update(session_settlements).where(session_settlements.c.session_id == session_id)
+                         .values(current=False))
+            conn.execute(session_settlements.insert().values(
+                session_id=session_id, version=version, current=True, settled_at=now, reason=reason,
+                tariff_id=frozen["tariff_id"] if frozen else None,
+                tariff_version=frozen["version"] if frozen else None,
+                split_billing=result.split_billing, breakdown=breakdown, bill_details=result.bill_details,
+                **amounts))
+    except IntegrityError:  # settled concurrently by another worker: theirs stands
+        return current_settlement(engine, session_id)
+    ledger.append(session_id, [NewEvent(EventKind.PRICED, now, EventSource.SYSTEM, {
+        "version": version, "reason": reason, "currency": result.currency,
+        "payment_total": str(result.amounts["payment_total"]), "decision": result.waived,
+        "ocpi_totals": {k: (str(v) if not isinstance(v, dict) else {p: str(x) for p, x in v.items()})
+                        for k, v in priced.totals.to_ocpi().items()},
+    }, idempotency_key=f"priced:{session_id}:v{version}")])
+    return current_settlement(engine, session_id)
+
+
+def reprice(engine: Engine, session_id: int, reason: str, by: str, refreeze_tariff: bool = True,
+            now: datetime | None = None) -> dict[str, Any]:
+    """An operator re-prices a settled session (after a tariff or meter correction); the earlier version stays."""
+    if not reason or not reason.strip():
+        raise SettlementError("a re-pricing needs a reason")
+    if current_settlement(engine, session_id) is None:
+        raise SettlementError(f"session {session_id} is not settled yet: nothing to re-price")
+    if refreeze_tariff:
+        freeze_tariff(engine, session_id, refreeze=True, now=now)
+    return settle_session(engine, session_id, f"re-priced by {by}: {reason}", now=now, only_once=False)
+
+
+def _row_json(row) -> dict[str, Any]:
+    out = {}
+    for key, value in row._mapping.items():
+        if isinstance(value, Decimal):
+            value = format(value.normalize(), "f") if key == "exchange_rate" else str(value)
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+def settlements_of(engine: Engine, session_id: int) -> list[dict[str, Any]]:
+    """Every settlement version of the session, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(session_settlements).where(session_settlements.c.session_id == session_id)
+                            .order_by(session_settlements.c.version)).all()
+    return [_row_json(r) for r in rows]
+
+
+def current_settlement(engine: Engine, session_id: int) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(session_settlements).where(session_settlements.c.session_id == session_id,
+                                                             session_settlements.c.current.is_(True))).first()
+    return _row_json(row) if row else None
