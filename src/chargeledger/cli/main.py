@@ -123,7 +123,8 @@ def _redacted(url: str) -> str:
 def _optional() -> None:
     """Sub-commands owned by other adapters: each module exposes register(app)."""
     for name in ("chargeledger.cli.serve", "chargeledger.importing.cli", "chargeledger.demo.cli",
-                 "chargeledger.pricing.cli_price", "chargeledger.ocpp.cli", "chargeledger.reports.cli"):
+                 "chargeledger.pricing.cli_price", "chargeledger.ocpp.cli", "chargeledger.reports.cli",
+                 "chargeledger.tariffs.cli"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

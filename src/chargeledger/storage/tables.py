@@ -429,3 +429,24 @@ revenue_shares = Table(
     Column("valid_from", UtcTime),
     Column("valid_to", UtcTime),
 )
+
+# -- settlement rates (settlement owns these): exchange rates and hourly energy prices, both from the operator ---
+
+exchange_rates = Table(
+    "exchange_rates", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organisation_id", String(64), ForeignKey("organisations.id"), nullable=False),
+    Column("from_currency", String(3), nullable=False),
+    Column("to_currency", String(3), nullable=False),
+    Column("rate", Numeric(18, 8), nullable=False),
+    Column("valid_from", UtcTime, nullable=False),  # the newest rate valid at settlement is fixed on it
+)
+Index("ix_exchange_rates_pair", exchange_rates.c.organisation_id, exchange_rates.c.from_currency,
+      exchange_rates.c.to_currency, exchange_rates.c.valid_from)
+
+energy_prices = Table(
+    "energy_prices", metadata,
+    Column("market", String(40), primary_key=True),
+    Column("hour", UtcTime, primary_key=True),  # start of the UTC hour
+    Column("price_per_kwh", Numeric(18, 8), nullable=False),
+)
