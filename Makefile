@@ -7,10 +7,11 @@ DB_URL ?= sqlite:///var/chargeledger.sqlite3
 
 .PHONY: run test install demo bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	npm ci --no-audit --no-fund --silent  # chart library for the web pages, served from node_modules
 	touch $(STAMP)
 
 install: $(STAMP)

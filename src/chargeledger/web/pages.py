@@ -1,0 +1,103 @@
+"""Page routes: login, session list, session page, charge point page, receipt PDF, chart data. `register(app)`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..access.rights import Caller
+from ..http.deps import current_caller
+from ..http.routes.network import station_get
+from ..http.routes.sessions import session_get, visible_session
+from ..ledger.store import Ledger
+from . import formatting
+from .context_strip import session_context
+from .list_page import list_context
+from .login import LoginRequired, page_caller, to_login
+from .session_page import session_page
+from .telemetry import chart_data
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+formatting.install(templates.env)
+
+
+def _node_modules() -> Path:
+    # Installed by `npm ci` at the repository root (make install); overridable for packaged installs.
+    return Path(os.environ.get("CHARGELEDGER_NODE_MODULES", HERE.parents[2] / "node_modules"))
+
+
+def _page(request: Request, name: str, caller: Caller | None, status: int = 200, **values) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"caller": caller, **values}, status_code=status)
+
+
+def register(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    uplot = _node_modules() / "uplot" / "dist"
+    if uplot.is_dir():
+        app.mount("/vendor/uplot", StaticFiles(directory=uplot), name="vendor-uplot")
+    app.state.charts_available = uplot.is_dir()
+    app.add_exception_handler(LoginRequired, to_login)
+    previous = app.exception_handlers.get(StarletteHTTPException)
+
+    async def not_found_page(request: Request, exc: StarletteHTTPException):
+        # People browsing get a page; API clients keep getting JSON.
+        if exc.status_code == 404 and not request.url.path.startswith("/api/") and \
+                "text/html" in request.headers.get("accept", ""):
+            return _page(request, "not_found.html", None, 404, message=exc.detail)
+        if previous:
+            return await previous(request, exc)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    app.add_exception_handler(StarletteHTTPException, not_found_page)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/sessions", status_code=303)
+
+    @app.get("/login", include_in_schema=False, response_class=HTMLResponse)
+    def login_page(request: Request, next: str = "/sessions"):
+        return _page(request, "login.html", None, next=next if next.startswith("/") else "/sessions")
+
+    @app.get("/sessions", include_in_schema=False, response_class=HTMLResponse)
+    def list_page(request: Request, caller: Caller = Depends(page_caller)):
+        values, error = list_context(app.state.engine, caller, request.query_params)
+        return _page(request, "list.html", caller, 400 if error else 200, error=error, **values)
+
+    @app.get("/sessions/{session_id}", include_in_schema=False, response_class=HTMLResponse)
+    def session_html(request: Request, session_id: str, caller: Caller = Depends(page_caller)):
+        if not session_id.isdigit():
+            raise HTTPException(404, f"no session {session_id}")
+        page = session_page(app, app.state.engine, caller, int(session_id))
+        return _page(request, "session.html", caller, charts=app.state.charts_available, **page)
+
+    @app.get("/stations/{station_id}", include_in_schema=False, response_class=HTMLResponse)
+    def station_html(request: Request, station_id: str, caller: Caller = Depends(page_caller)):
+        station = station_get(station_id, caller, app.state.engine)
+        return _page(request, "station.html", caller, station=station)
+
+    @app.get("/sessions/{session_id}/receipt.pdf", include_in_schema=False)
+    def receipt(session_id: int, caller: Caller = Depends(page_caller)):
+        from ..receipts.pdf import receipt_pdf  # WeasyPrint loads slowly; only when a receipt is asked for
+
+        page = session_page(app, app.state.engine, caller, session_id)
+        if not page["has_receipt"]:
+            raise HTTPException(404, f"session {session_id} has no receipt yet: it is not priced and settled")
+        pdf = receipt_pdf(page)
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="receipt-{session_id}.pdf"'})
+
+    @app.get("/api/sessions/{session_id}/chart", tags=["sessions"])
+    def session_chart(session_id: int, caller: Caller = Depends(current_caller)) -> dict:
+        """Telemetry down-sampled for display, hourly kWh from the register, or the two-point fallback."""
+        engine = app.state.engine
+        visible_session(engine, caller, session_id)
+        detail = session_get(session_id, caller, engine)
+        zone = session_context(engine, caller, detail)["time_zone"]
+        return chart_data(detail, Ledger(engine).samples(session_id), zone)

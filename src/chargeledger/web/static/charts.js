@@ -1,0 +1,80 @@
+// Telemetry and consumption charts (uPlot), from the server's down-sampled chart data.
+(async () => {
+  const root = document.getElementById("session");
+  if (typeof uPlot === "undefined") return;
+  const SERIES = [
+    {key: "power_kw", label: "Power (kW)", color: "#1f6feb", scale: "kW"},
+    {key: "energy_kwh", label: "Energy (kWh)", color: "#0f9d58", scale: "kWh"},
+    {key: "current_a", label: "Current (A)", color: "#b26a00", scale: "A"},
+    {key: "voltage_v", label: "Voltage (V)", color: "#8e24aa", scale: "V"},
+    {key: "soc_percent", label: "State of charge (%)", color: "#c62828", scale: "%"},
+  ];
+  const card = document.getElementById("telemetry-card");
+  const width = () => Math.max(280, card.clientWidth - 40);
+  const zone = root.dataset.zone;
+  let data;
+  try { data = await api(`/api/sessions/${root.dataset.id}/chart`); } catch (e) { return; }
+  const fmt = new Intl.DateTimeFormat(undefined, {timeZone: zone, hour: "2-digit", minute: "2-digit"});
+  const timeAxis = {values: (u, ticks) => ticks.map(t => fmt.format(new Date(t * 1000)))};
+  document.getElementById("chart-zone").textContent = `Times in ${zone} (the location's time zone).`;
+  const charts = [];
+
+  function telemetry(el) {
+    const shown = SERIES.filter(s => data.telemetry[s.key]);
+    const toggles = document.getElementById("series-toggles");
+    const plot = new uPlot({
+      width: width(), height: 300, legend: {show: true},
+      scales: {x: {time: true}},
+      axes: [{...timeAxis}, {scale: shown[0].scale, label: shown[0].label},
+             ...(shown[1] ? [{scale: shown[1].scale, label: shown[1].label, side: 1, grid: {show: false}}] : [])],
+      series: [{}, ...shown.map(s => ({label: s.label, stroke: s.color, width: 2, scale: s.scale, spanGaps: true}))],
+    }, [data.telemetry.time, ...shown.map(s => data.telemetry[s.key])], el);
+    shown.forEach((s, i) => {
+      const label = document.createElement("label");
+      label.innerHTML = `<input type="checkbox" checked data-series="${s.key}"> <span style="color:${s.color}">■</span> ${s.label}`;
+      label.querySelector("input").addEventListener("change", e => plot.setSeries(i + 1, {show: e.target.checked}));
+      toggles.appendChild(label);
+    });
+    toggles.hidden = false;
+    return plot;
+  }
+
+  function consumption(el) {
+    if (data.hourly.length) {
+      return new uPlot({
+        width: width(), height: 300, scales: {x: {time: true}},
+        axes: [{...timeAxis}, {label: "kWh per hour"}],
+        series: [{}, {label: "kWh per hour", fill: "rgba(31,111,235,.55)", stroke: "#1f6feb",
+                      paths: uPlot.paths.bars({size: [0.85, 60]}), points: {show: false}}],
+      }, [data.hourly.map(h => h.hour + 1800), data.hourly.map(h => h.kwh)], el);
+    }
+    if (data.fallback) {
+      return new uPlot({
+        width: width(), height: 300, scales: {x: {time: true}},
+        axes: [{...timeAxis}, {label: "kWh"}],
+        series: [{}, {label: "Energy (kWh, approximation)", stroke: "#0f9d58", width: 2, dash: [6, 4]}],
+      }, [data.fallback.time, data.fallback.energy_kwh], el);
+    }
+    el.innerHTML = '<p class="empty">No energy recorded yet.</p>';
+    return null;
+  }
+
+  const tEl = document.getElementById("chart-telemetry"), cEl = document.getElementById("chart-consumption");
+  if (data.note) { const note = document.getElementById("chart-note"); note.textContent = data.note; note.hidden = false; }
+  if (data.telemetry) {
+    tEl.hidden = false; charts.push(telemetry(tEl));
+    const tabs = document.getElementById("chart-tabs"); tabs.hidden = false;
+    let built = false;
+    tabs.querySelectorAll("button").forEach(b => b.addEventListener("click", () => {
+      const view = b.dataset.view;
+      tabs.querySelectorAll("button").forEach(x => x.setAttribute("aria-pressed", x === b));
+      tEl.hidden = view !== "telemetry"; cEl.hidden = view !== "consumption";
+      document.getElementById("series-toggles").hidden = view !== "telemetry";
+      if (view === "consumption" && !built) { built = true; charts.push(consumption(cEl)); }
+    }));
+  } else {
+    cEl.hidden = false; charts.push(consumption(cEl));
+  }
+  card.dataset.chartsReady = "1";
+  window.addEventListener("resize", () => charts.forEach(c => c && c.setSize({width: width(), height: 300})));
+})();
