@@ -11,9 +11,14 @@ from chargeledger.domain.meter import Measurand, MeterSample, Phase
 from chargeledger.domain.network import Team
 from chargeledger.domain.people import Driver, IdToken, Vehicle
 from chargeledger.ledger import Ledger, NewEvent, SessionRef
+from chargeledger.tariffs import store as tariffs
 from tests.builders import T0, add_network, add_user_key, at
 
 EVSE = "NL*ACM*ECP1*1"
+# 0.30 EUR/kWh + 1.00 EUR start fee, both with 21 % VAT: the completed session pays (27.5 × 0.30 + 1) × 1.21.
+TARIFF = ('{"country_code": "NL", "party_id": "ACM", "id": "WEB-1", "currency": "EUR", "type": "REGULAR", '
+          '"elements": [{"price_components": [{"type": "ENERGY", "price": 0.30, "vat": 21.0, "step_size": 1}, '
+          '{"type": "FLAT", "price": 1.00, "vat": 21.0, "step_size": 1}]}], "last_updated": "2024-01-01T00:00:00Z"}')
 OCPP, OPERATOR, ROAMING = EventSource.OCPP, EventSource.OPERATOR, EventSource.ROAMING
 
 
@@ -41,6 +46,8 @@ def build(engine) -> dict[str, int | str]:
     registry.add_team(engine, Team("TEAM-1", "ACME", "Fleet team", Decimal("0.30")))
     registry.add_driver(engine, Driver("DRV-1", "ACME", "Dana Driver", "dana@example.org", "+31 6 1234 5678", "TEAM-1"),
                         [IdToken("AA11", "DRV-1")], Vehicle("V-1", "DRV-1", "Volkswagen", "ID.3"))
+    stored = tariffs.save_tariff(engine, "ACME", TARIFF)
+    tariffs.assign(engine, stored.tariff_id, "site", "ACME-SITE")
     ledger = Ledger(engine)
     ref = lambda key, org="ACME", station="CP-1", evse=EVSE: SessionRef(key, org, f"{org}-SITE", station, evse, 1)
     ids: dict[str, int | str] = {}
@@ -53,6 +60,7 @@ def build(engine) -> dict[str, int | str]:
         _ev(EventKind.CHARGING_STATE_CHANGED, at(0), state="charging"),
         _ev(EventKind.TRANSACTION_STOPPED, at(150), meter_stop_wh=5000 + 11000 * 2.5, reason="EVDisconnected"),
         _ev(EventKind.UNPLUGGED, at(155)),
+        _ev(EventKind.SETTLED, at(156), EventSource.SYSTEM, payment={"method": "card", "card_last4": "4242"}),
         _ev(EventKind.DRIVER_RATED, at(160), OPERATOR, stars=4, comment="Quick and easy", platform="iOS app"),
         _ev(EventKind.ODOMETER_READ, at(1), OPERATOR, km=12040, source_of="driver"),
         _ev(EventKind.ODOMETER_READ, at(2), OPERATOR, km=12043, source_of="telematics"),

@@ -1,0 +1,1 @@
+"""Receipts for drivers: the settled price breakdown as a PDF (WeasyPrint)."""
