@@ -11,7 +11,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine, and_, delete, or_, select
+from sqlalchemy import Engine, and_, delete, func, or_, select
 
 from ..storage.tables import ocpp_messages
 
@@ -101,12 +101,21 @@ def station_log(engine: Engine, station_id: str, start: datetime | None, end: da
 
 def session_log(engine: Engine, session_id: int, station_id: str | None, start: datetime | None,
                 end: datetime | None, widen: timedelta = timedelta(0), limit: int = 1000) -> list[dict]:
-    """Frames tagged with the session; with `widen`, also the station's frames from that long before to after."""
+    """Frames tagged with the session; with `widen`, also the station's frames that long around them.
+
+    The window is taken from the tagged frames' own (server) times, since a charger's clock may be off or its
+    messages queued; the session's times are the fallback when no frame is tagged.
+    """
     condition = ocpp_messages.c.session_id == session_id
-    if widen and station_id and start:
-        window = and_(ocpp_messages.c.station_id == station_id, ocpp_messages.c.time >= start - widen,
-                      ocpp_messages.c.time <= (end or datetime.now(timezone.utc)) + widen)
-        condition = or_(condition, window)
+    if widen and station_id:
+        with engine.connect() as conn:
+            first, last = conn.execute(select(func.min(ocpp_messages.c.time), func.max(ocpp_messages.c.time))
+                                       .where(condition)).one()
+        first, last = first or start, last or end or datetime.now(timezone.utc)
+        if first is not None:
+            window = and_(ocpp_messages.c.station_id == station_id, ocpp_messages.c.time >= first - widen,
+                          ocpp_messages.c.time <= last + widen)
+            condition = or_(condition, window)
     query = select(ocpp_messages).where(condition).order_by(ocpp_messages.c.time, ocpp_messages.c.id).limit(limit)
     with engine.connect() as conn:
         return [_as_dict(r) for r in conn.execute(query).all()]
