@@ -22,6 +22,7 @@ from .gateway import DEFAULT_GATEWAY, PaymentGateway
 from .reasons import PaymentMethod
 
 MAX_ATTEMPTS = 3
+# payments.status is String(16): "partly_refunded" stands for partially refunded.
 ZERO = Decimal(0)
 
 
@@ -124,7 +125,7 @@ def payments_of(engine: Engine, session_id: int) -> list[dict[str, Any]]:
                               "failure_reason": a.failure_reason} for a in attempts],
                 "refunds": [_refund_json(r) for r in done],
                 "refunded": str(refunded),
-                "refundable": str(max(ZERO, _money(p.amount_captured, cur) - refunded)),
+                "refundable": str(_money(max(ZERO, _money(p.amount_captured, cur) - refunded), cur)),
             })
     return out
 
@@ -188,7 +189,7 @@ def _refund_once(engine, session_id, amount, currency, reason, idempotency_key, 
         )).inserted_primary_key[0]
         if result.ok:
             conn.execute(update(payments).where(payments.c.id == payment.id).values(
-                status="refunded" if value == refundable else "partially_refunded"))
+                status="refunded" if value == refundable else "partly_refunded"))
         row = conn.execute(select(refunds).where(refunds.c.id == refund_id)).one()
     Ledger(engine).append(session_id, [NewEvent(
         EventKind.REFUND_RECORDED, now, EventSource.OPERATOR,
