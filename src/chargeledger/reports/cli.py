@@ -1,0 +1,120 @@
+"""`chargeledger report NAME`, `chargeledger export cdrs` and `chargeledger import cdrs`, with a progress bar.
+
+`import` is the Typer group of chargeledger.importing.cli when that is registered first (it is, in cli.main);
+otherwise this module creates the group, and `import sessions` can join it the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from ..storage.database import make_engine
+from .catalogue import REPORTS
+from .exports import EXPORTS, write_export
+from .request import ReportError, build_request, caller_for_email, operator_caller
+from .run import write_report
+
+console = Console(stderr=True)
+export_app = typer.Typer(help="CDR exports.")
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+def _bar(label: str):
+    progress = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=console, transient=False)
+    task = progress.add_task(label, total=None)
+    return progress, lambda done, total: progress.update(task, completed=done, total=total or None)
+
+
+def _request(engine, name, start, end, org, network, time_zone, as_user, known):
+    caller = caller_for_email(engine, as_user) if as_user else operator_caller(engine)
+    return build_request(engine, name, start, end, caller, org, network, time_zone, known_reports=known)
+
+
+def report_command(
+    name: str = typer.Argument(..., help=f"one of: {', '.join(REPORTS)}"),
+    start: str = typer.Option(..., "--from", help="first day (or time with offset), inclusive"),
+    end: str = typer.Option(..., "--to", help="end day (or time with offset), exclusive"),
+    org: list[str] = typer.Option([], "--org", help="organisation ID, repeatable; default all you see"),
+    network: str = typer.Option(None, "--network", help="OCPI, Hubject or Girève"),
+    time_zone: str = typer.Option(None, "--timezone", help="IANA zone for times; default the user's"),
+    as_user: str = typer.Option(None, "--as", help="run with this user's rights and organisations"),
+    fmt: str = typer.Option("csv", "--format", help="csv or xlsx"),
+    output: Path = typer.Option(..., "-o", "--output"),
+) -> None:
+    """Write a report (columns as the seed documents name them) to a CSV or XLSX file."""
+    engine = make_engine()
+    try:
+        request = _request(engine, name, start, end, org, network, time_zone, as_user, REPORTS)
+        progress, update = _bar(name)
+        with progress:
+            rows = write_report(engine, request, fmt, output, update)
+    except (ReportError, OSError) as error:
+        _fail(str(error))
+    console.print(f"{rows} rows written to {output} (times in {request.time_zone})")
+
+
+@export_app.command("cdrs")
+def export_cdrs(
+    fmt: str = typer.Option(..., "--format", help=", ".join(EXPORTS)),
+    start: str = typer.Option(..., "--from", help="CDR creation date from, inclusive"),
+    end: str = typer.Option(..., "--to", help="CDR creation date to, exclusive"),
+    org: list[str] = typer.Option([], "--org"),
+    network: str = typer.Option(None, "--network"),
+    as_user: str = typer.Option(None, "--as"),
+    output: Path = typer.Option(..., "-o", "--output"),
+) -> None:
+    """Export CDRs created in the time frame (eViolin ZIP, reimbursement/tariff-distribution CSV, OCPI/OICP JSON lines)."""
+    engine = make_engine()
+    try:
+        request = _request(engine, f"export:{fmt}", start, end, org, network, None, as_user, None)
+        progress, update = _bar(fmt)
+        with progress:
+            rows = write_export(engine, request, fmt, output, update)
+    except (ReportError, OSError) as error:
+        _fail(str(error))
+    console.print(f"{rows} CDRs written to {output}")
+
+
+def import_cdrs_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    fmt: str = typer.Option(..., "--format", help="eviolin or ocpi"),
+    network: str = typer.Option("OCPI", "--network", help="the roaming network the CDRs came through"),
+) -> None:
+    """Bring in partner CDRs as roaming sessions; bad rows are listed with line and reason."""
+    from ..roaming.eviolin.reader import RowError
+    from ..roaming.importing import import_cdrs
+
+    try:
+        result = import_cdrs(make_engine(), file, fmt, network)
+    except RowError as error:
+        _fail(str(error))
+    for line, reason in result.errors:
+        console.print(f"line {line}: {reason}")
+    console.print(f"{result.imported} imported, {result.already_known} already known, "
+                  f"{len(result.errors)} refused")
+    if result.errors:
+        raise typer.Exit(1)
+
+
+def _import_group(app: typer.Typer) -> typer.Typer:
+    for group in app.registered_groups:
+        if group.name == "import" and group.typer_instance is not None:
+            return group.typer_instance
+    group = typer.Typer(help="Import history and partner CDRs.")
+    app.add_typer(group, name="import")
+    return group
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report_command)
+    app.add_typer(export_app, name="export")
+    _import_group(app).command("cdrs")(import_cdrs_command)

@@ -1,0 +1,1 @@
+"""eViolin CSV, the Dutch CDR exchange format: write per-eMSP files, read partner files back."""

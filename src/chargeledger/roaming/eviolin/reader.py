@@ -1,0 +1,92 @@
+"""Reading partner eViolin files: comma or semicolon delimiter, decimal comma or point, ISO times."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Iterator
+
+from .columns import COLUMNS
+
+
+class RowError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class PartnerCdr:
+    cdr_id: str
+    start: datetime
+    end: datetime
+    energy_kwh: Decimal
+    evse_id: str
+    auth_id: str | None
+    contract_id: str | None
+    provider_id: str | None
+    operator_id: str | None
+    cost: Decimal | None
+
+
+def number(text: str, name: str) -> Decimal:
+    value = text.strip()
+    if "," in value and "." in value:  # 1.234,56: dots group thousands
+        value = value.replace(".", "")
+    try:
+        return Decimal(value.replace(",", "."))
+    except InvalidOperation:
+        raise RowError(f"{name} {text!r} is not a number") from None
+
+
+def moment(text: str, name: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise RowError(f"{name} {text!r} is not an ISO 8601 time") from None
+    if value.tzinfo is None:
+        raise RowError(f"{name} {text!r} has no UTC offset")
+    return value
+
+
+def read(lines: list[str]) -> Iterator[tuple[int, PartnerCdr | RowError]]:
+    """Yield (line number, CDR or the reason the row is refused)."""
+    try:
+        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;")
+    except (csv.Error, IndexError):
+        raise RowError("the file has no eViolin header (CDR_ID, Start_datetime, …)") from None
+    reader = csv.reader(lines, dialect)
+    header = [h.strip().lstrip("\ufeff") for h in next(reader)]
+    missing = [c for c in ("CDR_ID", "Start_datetime", "End_datetime", "Volume", "Charge_Point_ID") if c not in header]
+    if missing:
+        raise RowError(f"the header lacks {', '.join(missing)}; expected the eViolin columns {', '.join(COLUMNS)}")
+    for line_number, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        cells = dict(zip(header, values))
+        try:
+            yield line_number, _cdr(cells)
+        except RowError as error:
+            yield line_number, error
+
+
+def _cdr(cells: dict[str, str]) -> PartnerCdr:
+    cdr_id = cells.get("CDR_ID", "").strip()
+    if not cdr_id:
+        raise RowError("CDR_ID is empty")
+    start, end = moment(cells["Start_datetime"], "Start_datetime"), moment(cells["End_datetime"], "End_datetime")
+    if end < start:
+        raise RowError("End_datetime is before Start_datetime")
+    energy = number(cells["Volume"], "Volume")
+    if energy < 0:
+        raise RowError(f"Volume {cells['Volume']!r} is negative")
+    cost = cells.get("Calculated_Cost", "").strip()
+    return PartnerCdr(cdr_id, start, end, energy, cells["Charge_Point_ID"].strip(),
+                      cells.get("Authentication_ID", "").strip() or None, cells.get("Contract_ID", "").strip() or None,
+                      cells.get("Service_Provider_ID", "").strip() or None,
+                      cells.get("Infra_Provider_ID", "").strip() or None,
+                      number(cost, "Calculated_Cost") if cost else None)
+
+
+def duration_check(cdr: PartnerCdr) -> timedelta:
+    return cdr.end - cdr.start

@@ -1,0 +1,1 @@
+"""Girève (IOP): OCPI 2.2.1 CDRs with Girève's rules."""

@@ -1,0 +1,173 @@
+"""CDR exports read back with real parsers: eViolin ZIPs, OCPI (with credit CDRs) and OICP JSON, splits."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, true, update
+
+from chargeledger.reports.exports import write_export
+from chargeledger.reports.request import ReportError, build_request, operator_caller
+from chargeledger.roaming.eviolin.columns import COLUMNS
+from chargeledger.roaming.eviolin.full import EXTRA_COLUMNS
+from chargeledger.storage.tables import reimbursement_agreements, revenue_shares, session_settlements, sites
+
+from tests.reports.world import UTC, operator_world, record_session, settle
+
+DATA = Path(__file__).parent / "data"
+SETTLED = datetime(2024, 3, 10, tzinfo=UTC)
+
+
+def export(engine, fmt, target, start="2024-03-01", end="2024-04-01", **kw):
+    request = build_request(engine, f"export:{fmt}", start, end, operator_caller(engine), **kw)
+    return write_export(engine, request, fmt, target)
+
+
+@pytest.fixture
+def cdrs(engine):
+    operator_world(engine)
+    with engine.begin() as conn:
+        conn.execute(update(sites).values(latitude=Decimal("52.370216"), longitude=Decimal("4.895168")))
+    own = record_session(engine, "own-1", datetime(2024, 3, 5, 8, tzinfo=UTC), 90, 12_345)
+    efl = record_session(engine, "efl-1", datetime(2024, 3, 6, 22, 30, tzinfo=UTC), 120, 20_000, network="OCPI")
+    efl2 = record_session(engine, "efl-2", datetime(2024, 3, 7, 9, tzinfo=UTC), 30, 5_500, network="OCPI")
+    hub = record_session(engine, "hub-1", datetime(2024, 3, 8, 9, tzinfo=UTC), 45, 7_000, network="Hubject",
+                         provider="DE-DCB", token="1234ABCD")
+    late = record_session(engine, "late-1", datetime(2024, 3, 30, 9, tzinfo=UTC), 45, 7_000, network="OCPI")
+    settle(engine, own, "3.63")
+    settle(engine, efl, "6.05")
+    settle(engine, efl2, "1.2345")
+    settle(engine, hub, "2.42")
+    settle(engine, late, "2.00", settled_at=datetime(2024, 4, 2, tzinfo=UTC))  # CDR created in April
+    return dict(own=own, efl=efl, efl2=efl2, hub=hub, late=late)
+
+
+def read_zip(path) -> dict[str, list[list[str]]]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: list(csv.reader(io.TextIOWrapper(archive.open(name), encoding="utf-8", newline="")))
+                for name in archive.namelist()}
+
+
+def ledger_sum(engine, column, ids):
+    with engine.connect() as conn:
+        return conn.execute(select(func.sum(column)).where(session_settlements.c.current == true(),
+                                                           session_settlements.c.session_id.in_(ids))).scalar()
+
+
+def test_eviolin_zip_has_one_file_per_emsp_and_one_not_roamed(engine, cdrs, tmp_path):
+    assert export(engine, "eviolin", tmp_path / "cdrs.zip") == 4  # the April-created CDR is out of the frame
+    files = read_zip(tmp_path / "cdrs.zip")
+    assert sorted(files) == ["cdrs_DEDCB.csv", "cdrs_NLEFL.csv", "not_roamed.csv"]
+    for table in files.values():
+        assert table[0] == COLUMNS
+    efl = [dict(zip(COLUMNS, line)) for line in files["cdrs_NLEFL.csv"][1:]]
+    assert [r["CDR_ID"] for r in efl] == ["CDR-efl-1", "CDR-efl-2"]
+    first = efl[0]
+    assert first["Start_datetime"] == "2024-03-06T22:30:00+00:00" and first["Duration"] == "02:00:00"
+    assert first["Volume"] == "20,0000" and first["Charge_Point_Country"] == "NLD"
+    assert first["Service_Provider_ID"] == "NLEFL" and first["Infra_Provider_ID"] == "NLACM"
+    costs = sum(Decimal(r["Calculated_Cost"].replace(",", ".")) for r in efl)
+    assert costs == ledger_sum(engine, session_settlements.c.total_cost_excl_vat, [cdrs["efl"], cdrs["efl2"]])
+    assert len(files["not_roamed.csv"]) == 2 and files["not_roamed.csv"][1][0] == f"CL{cdrs['own']}"
+
+
+def test_eviolin_files_follow_the_sample_conventions(engine, cdrs, tmp_path):
+    sample = (DATA / "sample_eviolin_cdr_from_eflux_test.csv").read_text(encoding="utf-8").splitlines()
+    export(engine, "eviolin", tmp_path / "cdrs.zip")
+    ours = read_zip(tmp_path / "cdrs.zip")["cdrs_NLEFL.csv"]
+    theirs = list(csv.reader(sample))
+    assert ours[0] == theirs[0]  # same header, same order
+    for mine, sample_row in zip(ours[1:], theirs[1:]):
+        for index in (1, 2, 3, 4, 19):  # times, duration, volume, cost: same shape as the sample
+            shape = re.sub(r"\d+", "9", sample_row[index])
+            assert re.sub(r"\d+", "9", mine[index]) == shape
+
+
+def test_eviolin_full_adds_the_seed_columns(engine, cdrs, tmp_path):
+    export(engine, "eviolin-full", tmp_path / "full.zip")
+    files = read_zip(tmp_path / "full.zip")
+    assert sorted(files) == ["cdrs_all_emsps.csv", "not_roamed.csv"]
+    header = files["cdrs_all_emsps.csv"][0]
+    assert header == [*COLUMNS, *EXTRA_COLUMNS]
+    rows = [dict(zip(header, line)) for line in files["cdrs_all_emsps.csv"][1:]]
+    assert len(rows) == 3
+    assert rows[0]["Time_Zone"] == "Europe/Amsterdam" and rows[0]["Local_Start_datetime"] == "2024-03-06T23:30:00+0100"
+    assert rows[0]["Meter_Start"] == "1,0000" and rows[0]["Meter_Stop"] == "21,0000"
+
+
+def _required_cdr_fields() -> list[str]:
+    text = (DATA / "2.2.1_mod_cdrs.asciidoc").read_text(encoding="utf-8")
+    table = text.split("[[mod_cdrs_cdr_object]]", 1)[1].split("|===", 2)[1]
+    return [m.group(1) for m in re.finditer(r"^\|(\w+) \|[^|]*\|(?:1|\+) \|", table, re.M)]
+
+
+def test_ocpi_export_has_every_required_field_and_credits_a_repricing(engine, cdrs, tmp_path):
+    settle(engine, cdrs["efl"], "5.00", version=2, settled_at=datetime(2024, 3, 20, tzinfo=UTC), reason="re-priced")
+    export(engine, "ocpi", tmp_path / "cdrs.jsonl")
+    lines = [json.loads(line) for line in (tmp_path / "cdrs.jsonl").read_text().splitlines()]
+    required = _required_cdr_fields()
+    assert {"id", "cdr_token", "cdr_location", "total_cost", "charging_periods", "last_updated"} <= set(required)
+    for cdr in lines:
+        assert [f for f in required if f not in cdr] == []
+        assert len(cdr["id"]) <= (39 if cdr.get("credit") else 36)
+        assert cdr["cdr_location"]["coordinates"]["latitude"] == "52.370216"
+    ids = [c["id"] for c in lines]
+    efl = f"CL{cdrs['efl']}"
+    assert ids.count(efl) == 1 and f"{efl}-C" in ids and f"{efl}-2" in ids
+    credit = next(c for c in lines if c.get("credit"))
+    original = next(c for c in lines if c["id"] == efl)
+    assert credit["credit_reference_id"] == efl and credit["total_cost"]["incl_vat"] == -original["total_cost"]["incl_vat"]
+    assert credit["total_energy"] == original["total_energy"] == 20.0
+    assert ids.index(f"{efl}-C") < ids.index(f"{efl}-2")  # credit first, then the new CDR
+    assert next(c for c in lines if c["id"] == f"{efl}-2")["total_cost"]["incl_vat"] == 5.0
+
+
+def test_oicp_export_matches_the_hubject_record(engine, cdrs, tmp_path):
+    export(engine, "oicp", tmp_path / "cdrs.jsonl", network="Hubject")
+    (record,) = [json.loads(line) for line in (tmp_path / "cdrs.jsonl").read_text().splitlines()]
+    for field in ("SessionID", "EvseID", "Identification", "ChargingStart", "ChargingEnd", "SessionStart",
+                  "SessionEnd", "ConsumedEnergy"):
+        assert field in record
+    assert record["Identification"] == {"RFIDMifareFamilyIdentification": {"UID": "1234ABCD"}}
+    assert record["ConsumedEnergy"] == 7.0 and record["MeterValueEnd"] - record["MeterValueStart"] == 7.0
+    assert re.match(r"^(([A-Z]{2}\*?[A-Z0-9]{3}\*?E[A-Z0-9\*]{1,30}))$", record["EvseID"])
+    assert record["HubProviderID"] == "DE-DCB" and "Price" not in json.dumps(record)
+
+
+def test_reimbursement_and_tariff_distribution(engine, cdrs, tmp_path):
+    with engine.begin() as conn:
+        conn.execute(reimbursement_agreements.insert().values(
+            station_id="CP-1", payee="J. Jansen", payee_account="NL91ABNA0417164300",
+            rate_per_kwh=Decimal("0.2345"), currency="EUR"))
+        conn.execute(revenue_shares.insert().values(station_id="CP-1", site_owner="Parking BV",
+                                                    owner_percentage=Decimal("30"), owner_per_kwh=Decimal("0.05")))
+    assert export(engine, "reimbursement", tmp_path / "r.csv") == 4
+    table = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8", newline="")))
+    row = dict(zip(table[0], table[1]))
+    assert row["Volume"] == "12,3450" and row["Reimbursement_Amount"] == "2,8900"  # 12.345 × 0.2345 = 2.8949 → 2.89
+    assert row["Payee"] == "J. Jansen" and row["Payee_Account"] == "…64300"
+    export(engine, "tariff-distribution", tmp_path / "d.csv")
+    table = list(csv.reader((tmp_path / "d.csv").open(encoding="utf-8", newline="")))
+    for line in table[1:]:
+        row = dict(zip(table[0], line))
+        revenue, owner, operator = (Decimal(row[k].replace(",", ".")) for k in
+                                    ("Revenue_Excl_VAT", "Owner_Share", "Operator_Share"))
+        assert owner + operator == revenue
+    row = dict(zip(table[0], table[1]))  # 3.0000 excl.: 30 % = 0.90, + 12.345 kWh × 0.05 = 0.61725 → 1.52
+    assert row["Revenue_Excl_VAT"] == "3,0000" and row["Owner_Share"] == "1,5200"
+
+
+def test_bad_export_asks_leave_no_file(engine, cdrs, tmp_path):
+    with pytest.raises(ReportError, match="unknown export format"):
+        export(engine, "edifact", tmp_path / "x")
+    with pytest.raises(ReportError, match="time frame is empty"):
+        export(engine, "ocpi", tmp_path / "x", start="2024-04-01", end="2024-03-01")
+    assert list(tmp_path.iterdir()) == [] or all(p.name.startswith("ledger") for p in tmp_path.iterdir())
