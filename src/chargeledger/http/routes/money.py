@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine
@@ -90,19 +91,23 @@ def _save(engine: Engine, caller: Caller, organisation: str, body: bytes, expect
     return JSONResponse(status_code=201, content=_tariff_json(engine, stored))
 
 
-@router.post("/api/tariffs")
-def tariff_create(organisation: str, body: bytes = Body(..., media_type="application/json"),
-                  caller: Caller = Depends(require(Right.STATIONS)), engine: Engine = Depends(engine_of)):
+# The raw body is read so OCPI numbers go straight to Decimal (a parsed JSON body would pass through float).
+@router.post("/api/tariffs", openapi_extra={"requestBody": {"content": {"application/json": {}}, "required": True}})
+async def tariff_create(request: Request, organisation: str, caller: Caller = Depends(require(Right.STATIONS)),
+                        engine: Engine = Depends(engine_of)):
     """Store an OCPI tariff (a known id adds a version). A bad tariff is refused with 422, every field and reason."""
-    return _save(engine, caller, organisation, body)
+    body = await request.body()
+    return await run_in_threadpool(_save, engine, caller, organisation, body)
 
 
-@router.put("/api/tariffs/{tariff_id}")
-def tariff_update(tariff_id: str, body: bytes = Body(..., media_type="application/json"),
-                  caller: Caller = Depends(require(Right.STATIONS)), engine: Engine = Depends(engine_of)):
+@router.put("/api/tariffs/{tariff_id}",
+            openapi_extra={"requestBody": {"content": {"application/json": {}}, "required": True}})
+async def tariff_update(request: Request, tariff_id: str, caller: Caller = Depends(require(Right.STATIONS)),
+                        engine: Engine = Depends(engine_of)):
     """A new version; sessions keep the version frozen at their start."""
-    stored = _visible_tariff(engine, caller, tariff_id)
-    return _save(engine, caller, stored.organisation_id, body, tariff_id)
+    body = await request.body()
+    stored = await run_in_threadpool(_visible_tariff, engine, caller, tariff_id)
+    return await run_in_threadpool(_save, engine, caller, stored.organisation_id, body, tariff_id)
 
 
 @router.delete("/api/tariffs/{tariff_id}")
