@@ -1,0 +1,72 @@
+"""Partner CDRs in through the CLI and the real ledger: good rows imported, bad rows reported, re-import adds nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from chargeledger.cli.main import app
+from chargeledger.storage.tables import sessions
+
+from tests.builders import add_network
+
+DATA = Path(__file__).parent / "data"
+
+
+def _run(engine, monkeypatch, *args):
+    monkeypatch.setenv("CHARGELEDGER_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    return CliRunner().invoke(app, list(args))
+
+
+def test_import_eviolin_sample_then_reimport_adds_nothing(engine, monkeypatch, tmp_path):
+    add_network(engine, "ALL", "CP-A", evse_ids=("NL*ALL*EGO002953", "NL*ALL*EGO000927"))
+    sample = DATA / "sample_eviolin_cdr_from_eflux_test.csv"
+    result = _run(engine, monkeypatch, "import", "cdrs", str(sample), "--format", "eviolin")
+    assert result.exit_code == 1  # two rows name charge points we do not have
+    assert "2 imported" in result.output and "line 4: unknown charge point 'NLALLEGO000850'" in result.output
+    with engine.connect() as conn:
+        rows = conn.execute(select(sessions).order_by(sessions.c.started_at)).all()
+    assert len(rows) == 2
+    first = rows[0]
+    assert first.network == "OCPI" and first.energy_wh == 22060.0  # decimal comma read as 22.06 kWh
+    assert first.summary["roaming"]["roaming_cdr_id"] == "4391842"
+    assert first.summary["roaming"]["provider_id"] == "NLEFL"
+    again = _run(engine, monkeypatch, "import", "cdrs", str(sample), "--format", "eviolin")
+    assert "0 imported, 2 already known" in again.output
+    with engine.connect() as conn:
+        assert len(conn.execute(select(sessions.c.id)).all()) == 2
+
+
+def test_import_semicolon_file_with_bad_rows(engine, monkeypatch, tmp_path):
+    add_network(engine, "ALL", "CP-A", evse_ids=("NL*ALL*EGO002953",))
+    header = ("CDR_ID;Start_datetime;End_datetime;Duration;Volume;Charge_Point_Address;Charge_Point_ZIP;"
+              "Charge_Point_City;Charge_Point_Country;Charge_Point_Type;Product_Type;Tariff_Type;Authentication_ID;"
+              "Contract_ID;Meter_ID;OBIS_Code;Charge_Point_ID;Service_Provider_ID;Infra_Provider_ID;Calculated_Cost")
+    good = "A1;2024-03-01T10:00:00+00:00;2024-03-01T11:00:00+00:00;01:00:00;7,5;x;1;y;NLD;3;3;0;TOK;C1;;;NLALLEGO002953;NLEFL;NLALL;1,23"
+    bad_volume = "A2;2024-03-01T10:00:00+00:00;2024-03-01T11:00:00+00:00;01:00:00;lots;x;1;y;NLD;3;3;0;TOK;C1;;;NLALLEGO002953;NLEFL;NLALL;1,23"
+    naive = "A3;2024-03-01T10:00:00;2024-03-01T11:00:00+00:00;01:00:00;1;x;1;y;NLD;3;3;0;TOK;C1;;;NLALLEGO002953;NLEFL;NLALL;1"
+    path = tmp_path / "partner.csv"
+    path.write_text("\n".join([header, good, bad_volume, naive]) + "\n", encoding="utf-8")
+    result = _run(engine, monkeypatch, "import", "cdrs", str(path), "--format", "eviolin", "--network", "Girève")
+    assert "line 3: Volume 'lots' is not a number" in result.output
+    assert "line 4: Start_datetime '2024-03-01T10:00:00' has no UTC offset" in result.output
+    assert "1 imported" in result.output
+    with engine.connect() as conn:
+        (row,) = conn.execute(select(sessions)).all()
+    assert row.energy_wh == 7500.0 and row.network == "Girève"
+
+
+def test_report_cli_writes_a_file_and_refuses_bad_input(engine, monkeypatch, tmp_path):
+    add_network(engine)
+    out = tmp_path / "s.csv"
+    ok = _run(engine, monkeypatch, "report", "statement", "--from", "2024-03-01", "--to", "2024-04-01",
+              "--timezone", "Europe/Amsterdam", "--format", "csv", "-o", str(out))
+    assert ok.exit_code == 0 and out.read_text(encoding="utf-8").startswith("Session Date,Session ID,")
+    bad = _run(engine, monkeypatch, "report", "statement", "--from", "2024-03-01", "--to", "2024-04-01",
+               "--timezone", "Moon/Base", "-o", str(tmp_path / "bad.csv"))
+    assert bad.exit_code == 2 and "unknown time zone" in bad.output and not (tmp_path / "bad.csv").exists()
+    nope = _run(engine, monkeypatch, "report", "revenue", "--from", "2024-03-01", "--to", "2024-04-01",
+                "-o", str(tmp_path / "bad.csv"))
+    assert nope.exit_code == 2 and "unknown report" in nope.output
