@@ -1,0 +1,93 @@
+"""Reports over HTTP: start a job, follow its progress, download the file; small CSVs may stream directly."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import Engine, select
+
+from ...access.rights import Caller
+from ...reports import jobs
+from ...reports.catalogue import REPORTS
+from ...reports.exports import EXPORTS
+from ...reports.request import ReportError, build_request
+from ...reports.run import check_access, csv_chunks
+from ...storage.tables import report_jobs
+from ..deps import current_caller, engine_of
+
+router = APIRouter(tags=["reports"])
+MEDIA = {"csv": "text/csv; charset=utf-8", "zip": "application/zip", "jsonl": "application/x-ndjson",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+class ReportAsk(BaseModel):
+    report: str
+    format: str = "csv"
+    start: str
+    end: str
+    organisations: list[str] = []
+    network: str | None = None
+    time_zone: str | None = None
+
+
+def _request(engine, caller, ask: ReportAsk, export: bool):
+    try:
+        request = build_request(engine, ask.report if not export else f"export:{ask.format}", ask.start, ask.end,
+                                caller, ask.organisations, ask.network, ask.time_zone,
+                                known_reports=None if export else REPORTS)
+        if not export:
+            check_access(request)
+        elif ask.format not in EXPORTS:
+            raise ReportError(f"unknown export format {ask.format!r}; choose from {', '.join(EXPORTS)}")
+    except ReportError as error:
+        status = 403 if "right" in str(error) or "outside your" in str(error) else 400
+        raise HTTPException(status, str(error)) from error
+    return request
+
+
+@router.post("/api/reports/jobs", status_code=202)
+def start_job(ask: ReportAsk, tasks: BackgroundTasks, export: bool = False,
+              caller: Caller = Depends(current_caller), engine: Engine = Depends(engine_of)) -> dict:
+    request = _request(engine, caller, ask, export)
+    job_id = jobs.queue(engine, request, ask.format, export)
+    tasks.add_task(jobs.run, engine, job_id, request, ask.format, export)
+    return {"id": job_id, "status": "queued", "progress_url": f"/api/reports/jobs/{job_id}"}
+
+
+def _job(engine, caller, job_id):
+    with engine.connect() as conn:
+        row = conn.execute(select(report_jobs).where(report_jobs.c.id == job_id)).first()
+    if row is None or (row.requested_by or 0) != caller.user_id:
+        raise HTTPException(404, f"no report job {job_id}")
+    return row
+
+
+@router.get("/api/reports/jobs/{job_id}")
+def job_progress(job_id: str, caller: Caller = Depends(current_caller), engine: Engine = Depends(engine_of)) -> dict:
+    row = _job(engine, caller, job_id)
+    return {"id": row.id, "report": row.report, "format": row.format, "status": row.status,
+            "rows_done": row.rows_done, "rows_total": row.rows_total, "error": row.error,
+            "download_url": f"/api/reports/jobs/{job_id}/file" if row.status == "done" else None}
+
+
+@router.get("/api/reports/jobs/{job_id}/file")
+def job_file(job_id: str, caller: Caller = Depends(current_caller), engine: Engine = Depends(engine_of)):
+    row = _job(engine, caller, job_id)
+    if row.status != "done" or not row.file_path:
+        raise HTTPException(409, f"report job {job_id} is {row.status}, not done")
+    suffix = row.file_path.rsplit(".", 1)[-1]
+    return FileResponse(row.file_path, media_type=MEDIA.get(suffix, "application/octet-stream"),
+                        filename=f"{row.report.replace(':', '-')}.{suffix}")
+
+
+@router.post("/api/reports/stream")
+def stream_csv(ask: ReportAsk, caller: Caller = Depends(current_caller), engine: Engine = Depends(engine_of)):
+    """A report as CSV, streamed while it is produced (for reports small enough to wait for)."""
+    request = _request(engine, caller, ask, False)
+    return StreamingResponse(csv_chunks(engine, request), media_type=MEDIA["csv"],
+                             headers={"Content-Disposition": f'attachment; filename="{ask.report}.csv"'})
+
+
+def register(app: FastAPI) -> None:
+    app.include_router(router)
