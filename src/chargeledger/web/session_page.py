@@ -28,7 +28,8 @@ MILESTONE_TEXT = {
 
 
 def has_route(app: FastAPI, method: str, path: str) -> bool:
-    return any(getattr(r, "path", None) == path and method in getattr(r, "methods", ()) for r in app.routes)
+    """Whether the API offers an endpoint (from the OpenAPI schema: included routers are not listed flat)."""
+    return method.lower() in app.openapi().get("paths", {}).get(path, {})
 
 
 def _last(events: list[dict], kind: str) -> dict | None:
@@ -153,7 +154,7 @@ def session_page(app: FastAPI, engine: Engine, caller: Caller, session_id: int) 
         "tone": STATUS_TONE.get(detail["status"], "info"), "alerts": _alerts(detail, ctx),
         "finance": finance, "support": support, "milestone_text": MILESTONE_TEXT,
         "can_stop": active and ours and support and detail["status"] != "Stopping"
-                    and has_route(app, "POST", "/api/sessions/{session_id}/stop"),
+                    and app.state.gateway is not None and has_route(app, "POST", "/api/sessions/{session_id}/stop"),
         "can_refund": (support or finance) and refundable is not None and refundable > 0
                       and has_route(app, "POST", "/api/sessions/{session_id}/refunds"),
         "refundable": refundable,

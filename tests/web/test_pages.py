@@ -1,0 +1,255 @@
+"""The session hub in a real browser (Chromium via Playwright) against a real uvicorn server and database."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timedelta, timezone
+
+import pypdf
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import update
+
+from chargeledger.storage.database import make_engine, upgrade
+from chargeledger.storage.tables import api_keys
+from tests.web.live import BROWSER_ARGS, LiveServer, login, shot
+from tests.web.scenario import build
+
+pytestmark = pytest.mark.browser
+
+# Counts drawn (non-transparent) pixels of a chart's canvas: a chart without data draws only its axes.
+INK = """sel => { const c = document.querySelector(sel + ' canvas'); if (!c) return 0;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, chromium_path):
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('web') / 'ledger.sqlite3'}")
+    upgrade(engine)
+    ids = build(engine)
+    server = LiveServer(engine)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(10_000)
+        yield {"engine": engine, "ids": ids, "server": server, "page": page, "browser": browser}
+        browser.close()
+    server.close()
+    engine.dispose()
+
+
+def _open(world, key: str, email: str = "support@acme.example"):
+    page, server = world["page"], world["server"]
+    login(page, server, email, target=f"/sessions/{world['ids'][key]}")
+    return page
+
+
+def test_list_filters_search_sort_and_opens_a_session(world):
+    page, server, ids = world["page"], world["server"], world["ids"]
+    login(page, server, "support@acme.example")
+    rows = page.locator("#sessions tbody tr[data-id]")
+    expect(rows).to_have_count(5)  # ACME's five; the OTHER organisation's session is not listed
+    assert str(ids["other"]) not in rows.evaluate_all("rs => rs.map(r => r.dataset.id)")
+    expect(page.locator(f'tr[data-id="{ids["charging"]}"] .badge.live')).to_be_visible()
+    shot(page, "list.png")
+
+    page.select_option('select[name="status"]', "Failed")
+    page.click("text=Apply")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-id", str(ids["failed"]))
+
+    page.goto(f"{server.url}/sessions")
+    page.fill('input[name="q"]', "NL*ACM*ECP1*1")
+    page.click("text=Apply")
+    expect(rows).to_have_count(5)
+    page.fill('input[name="q"]', "BB22")  # the flagged session's token
+    page.click("text=Apply")
+    expect(rows).to_have_count(1)
+
+    page.goto(f"{server.url}/sessions?sort=energy_wh&order=desc")
+    energies = page.locator("#sessions td.energy").all_inner_texts()
+    values = [float(e.split()[0].replace(",", "")) for e in energies]
+    assert values == sorted(values, reverse=True) and values[0] == 27.5
+    page.click('th a:has-text("Energy")')  # the header flips the order
+    values = [float(e.split()[0].replace(",", "")) for e in page.locator("#sessions td.energy").all_inner_texts()]
+    assert values == sorted(values)
+
+    page.goto(f"{server.url}/sessions?from=2024-03-05&to=2024-03-05")
+    expect(rows).to_have_count(4)  # the live one started today
+    page.goto(f"{server.url}/sessions?from=2024-03-06&to=2024-03-05")
+    expect(page.locator(".alert.error")).to_contain_text("time frame is empty")
+
+    page.goto(f"{server.url}/sessions?status=Failed")
+    page.locator("#sessions tbody tr[data-id]").first.click()
+    page.wait_for_url(f"**/sessions/{ids['failed']}")
+    expect(page.locator("#banner")).to_have_class(re.compile("tone-error"))
+    expect(page.locator("#failure-reason")).to_contain_text("EVSE fault: ground failure")
+    expect(page.locator(".timeline .m-failed")).to_contain_text("ground failure")
+    shot(page, "session-failed.png")
+
+
+def test_completed_session_cards_charts_and_vat_toggle(world):
+    page = _open(world, "completed")
+    expect(page.locator("#status-name")).to_have_text("Completed")
+    expect(page.locator("#banner")).to_have_class(re.compile("tone-success"))
+    expect(page.locator("#kpi-energy")).to_have_text("27.50 kWh")
+    expect(page.locator(".kpi").first).to_contain_text("69% of 40.00 kWh limit")
+    expect(page.locator("#kpi-price")).to_contain_text("EUR 11.19")
+    expect(page.locator("#kpi-cost")).to_have_count(0)  # support has no finance right
+    expect(page.locator(".context .chain")).to_contain_text("ACME depot")
+    expect(page.locator(".context .chain")).to_contain_text("Fleet team")
+    page.hover("#driver-name")
+    expect(page.locator("#driver-contact")).to_contain_text("dana@example.org")
+    expect(page.locator(".context")).to_contain_text("Volkswagen ID.3")
+    expect(page.locator(".tip[data-tip]").first).to_have_attribute("data-tip", "Raw value: ISO14443")
+
+    page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
+    expect(page.locator("#series-toggles input")).to_have_count(5)
+    drawn = page.evaluate(INK, "#chart-telemetry")
+    assert drawn > 2000
+    page.uncheck('input[data-series="power_kw"]')
+    page.uncheck('input[data-series="energy_kwh"]')
+    page.uncheck('input[data-series="current_a"]')
+    page.uncheck('input[data-series="voltage_v"]')
+    page.uncheck('input[data-series="soc_percent"]')
+    assert page.evaluate(INK, "#chart-telemetry") < drawn  # lines gone, axes stay
+    page.check('input[data-series="power_kw"]')
+    page.click('#chart-tabs button[data-view="consumption"]')
+    expect(page.locator("#chart-consumption canvas")).to_have_count(1)
+    assert page.evaluate(INK, "#chart-consumption") > 2000
+    expect(page.locator("#chart-note")).to_be_hidden()
+
+    gross = page.locator("#breakdown-incl tfoot td.num").first.inner_text()
+    assert gross == "EUR 11.19"
+    page.click('[data-vat-toggle="excl"]')
+    expect(page.locator("#breakdown-incl")).to_be_hidden()
+    net_total = page.locator('#breakdown-excl td[data-total="Total"]')
+    expect(net_total).to_have_text("EUR 11.19")
+    expect(page.locator('#breakdown-excl td[data-total="Subtotal"]')).to_have_text("EUR 9.25")
+    lines_net = page.locator("#breakdown-excl td.amount").all_inner_texts()
+    assert lines_net == ["EUR 1.00", "EUR 8.25"]
+    page.click('[data-vat-toggle="incl"]')
+    assert page.locator("#breakdown-incl td.amount").all_inner_texts() == ["EUR 1.21", "EUR 9.98"]
+
+    expect(page.locator(".stars")).to_have_attribute("aria-label", "4 out of 5 stars")
+    expect(page.locator("#impact-saved")).to_contain_text("kg")
+    expect(page.locator(".sources")).to_contain_text("EEA")
+    page.hover(".timeline .m-charging")
+    expect(page.locator(".timeline .m-charging .hover")).to_contain_text("in this state 02:30:00")
+    shot(page, "session-completed.png")
+
+    page.click(".verification-strip")
+    expect(page.locator("#panel-verification")).to_be_visible()
+    expect(page.locator("#odometer-winner")).to_have_text("12043 km")
+    expect(page.locator("#distance")).to_have_text(re.compile(r"^3\d\.\d\d km$"))  # Amsterdam → Utrecht
+    shot(page, "session-verification.png")
+
+    pdf = page.request.get(f"{world['server'].url}/sessions/{world['ids']['completed']}/receipt.pdf")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.body())).pages)
+    assert "EUR 11.19" in text and "Start fee" in text and "4242" in text
+
+
+def test_finance_sees_cost_and_margin_but_no_contact_details(world):
+    page = _open(world, "completed", "finance@acme.example")
+    expect(page.locator("#kpi-cost")).to_be_visible()
+    expect(page.locator("#kpi-margin")).to_contain_text("%")
+    expect(page.locator('[data-price-tab="cost-pane"]')).to_be_visible()
+    expect(page.locator("#driver-contact")).to_have_count(0)
+    expect(page.locator("#stop-open")).to_have_count(0)
+    shot(page, "session-finance.png")
+
+
+def test_roaming_session_fallback_chart_and_no_logs(world):
+    page = _open(world, "roaming")
+    page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
+    expect(page.locator("#chart-tabs")).to_be_hidden()  # no samples: consumption view only
+    expect(page.locator("#chart-note")).to_contain_text("two-point approximation")
+    assert page.evaluate(INK, "#chart-consumption") > 500
+    expect(page.locator("#driver-name")).to_have_text("DE-XYZ-C12345678-X")
+    expect(page.locator("#driver-name")).not_to_have_attribute("tabindex", "0")  # plain text, no popover
+    expect(page.locator(".context")).to_contain_text("Hubject customer")
+    page.click("#tab-logs")
+    expect(page.locator("#logs-none")).to_contain_text("roaming session")
+    expect(page.locator("#receipt-link")).to_have_count(0)  # never settled: no receipt
+    page.click("#tab-overview")
+    shot(page, "session-roaming.png")
+
+
+def test_live_session_clock_ticks_and_is_marked_simulated(world):
+    page = _open(world, "charging")
+    expect(page.locator("#live-badge")).to_be_visible()
+    expect(page.locator("#banner")).to_contain_text("Simulated")
+    first = page.locator("#clock").inner_text()
+    assert re.fullmatch(r"00:(19|20|21):\d\d", first)
+    page.wait_for_timeout(1300)
+    assert page.locator("#clock").inner_text() != first
+    assert page.locator("#kpi-duration").inner_text() == page.locator("#clock").inner_text()
+    page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
+    expect(page.locator("#stop-open")).to_be_visible()  # support, active, our station, gateway present
+    shot(page, "session-charging.png")
+
+
+def test_flag_resolved_with_reason_and_alert_gone(world):
+    page = _open(world, "flagged")
+    alert = page.locator(".alerts .alert", has_text="meter stop below start")
+    expect(alert).to_be_visible()
+    page.click("#tab-verification")
+    form = page.locator('.resolve-form[data-code="meter_stop_below_start"]')
+    form.locator("button").click()  # empty reason: the browser refuses before the API is asked
+    expect(form).to_be_visible()
+    form.locator('input[name="reason"]').fill("meter replaced by the installer")
+    form.locator("button").click()
+    page.wait_for_load_state("load")
+    page.click("#tab-verification")
+    expect(page.locator("#flag-meter_stop_below_start .resolved")).to_contain_text("meter replaced by the installer")
+    expect(page.locator(".alerts .alert", has_text="meter stop below start")).to_have_count(0)
+
+
+def test_custom_fields_edit_refuses_bad_json_and_saves(world):
+    page = _open(world, "failed")
+    page.click("#tab-custom")
+    page.click("#custom-add")
+    row = page.locator("#custom-table tbody tr").last
+    row.locator('[name="key"]').fill("fleet_ref")
+    row.locator('[name="value"]').fill("abc")  # text without quotes is not JSON
+    page.click('#custom-form button[type="submit"]')
+    expect(page.locator("#custom-error")).to_contain_text("is not JSON")
+    row.locator('[name="value"]').fill('{"nested": 1}')
+    page.click('#custom-form button[type="submit"]')
+    expect(page.locator("#custom-error")).to_contain_text("objects and lists are not allowed")
+    row.locator('[name="value"]').fill('"FL-42"')
+    page.click('#custom-form button[type="submit"]')
+    expect(page.locator("#custom-ok")).to_be_visible()
+    page.reload()
+    page.click("#tab-custom")
+    expect(page.locator('#custom-table input[name="key"]')).to_have_value("fleet_ref")
+    expect(page.locator('#custom-table input[name="value"]')).to_have_value('"FL-42"')
+
+
+def test_unknown_session_and_other_organisation_give_not_found(world):
+    page, server, ids = world["page"], world["server"], world["ids"]
+    login(page, server, "support@acme.example")
+    for path in ("/sessions/987654", f"/sessions/{ids['other']}", "/sessions/not-a-number"):
+        response = page.goto(server.url + path)
+        assert response.status == 404
+        expect(page.locator("h1")).to_have_text("Not found")
+    shot(page, "not-found.png")
+
+
+def test_expired_login_returns_to_the_login_page(world):
+    page, server, ids, engine = world["page"], world["server"], world["ids"], world["engine"]
+    login(page, server, "support@acme.example", target=f"/sessions/{ids['charging']}")
+    with engine.begin() as conn:  # every browser login expires
+        conn.execute(update(api_keys).where(api_keys.c.kind == "login")
+                     .values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+    page.wait_for_url("**/login?next=*", timeout=8000)  # the live poll got 401 and went to the login page
+    page.goto(f"{server.url}/sessions")
+    expect(page.locator("#login-form")).to_be_visible()
+    page.fill('input[name="email"]', "support@acme.example")
+    page.fill('input[name="password"]', "wrong")
+    page.click('button[type="submit"]')
+    expect(page.locator("#login-error")).to_contain_text("wrong email or password")
+    shot(page, "login.png")
