@@ -42,15 +42,18 @@
   function consumption(el) {
     if (data.hourly.length) {
       return new uPlot({
-        width: width(), height: 300, scales: {x: {time: true}},
+        width: width(), height: 300,
+        scales: {x: {time: true, range: () => [data.hourly[0].hour, data.hourly[data.hourly.length - 1].hour + 3600]},
+                 y: {range: (u, min, max) => [0, Math.max(max, 0.1) * 1.1]}},
         axes: [{...timeAxis}, {label: "kWh per hour"}],
         series: [{}, {label: "kWh per hour", fill: "rgba(31,111,235,.55)", stroke: "#1f6feb",
-                      paths: uPlot.paths.bars({size: [0.85, 60]}), points: {show: false}}],
+                      paths: uPlot.paths.bars({size: [0.9, 200]}), points: {show: false}}],
       }, [data.hourly.map(h => h.hour + 1800), data.hourly.map(h => h.kwh)], el);
     }
     if (data.fallback) {
       return new uPlot({
-        width: width(), height: 300, scales: {x: {time: true}},
+        width: width(), height: 300,
+        scales: {x: {time: true}, y: {range: (u, min, max) => [0, Math.max(max, 0.1) * 1.1]}},
         axes: [{...timeAxis}, {label: "kWh"}],
         series: [{}, {label: "Energy (kWh, approximation)", stroke: "#0f9d58", width: 2, dash: [6, 4]}],
       }, [data.fallback.time, data.fallback.energy_kwh], el);

@@ -1,0 +1,116 @@
+"""Actions on the session page in a real browser: stop charge over real OCPP, refunds, and who sees which."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import select
+
+from chargeledger.storage.database import make_engine, upgrade
+from chargeledger.storage.tables import sessions
+from tests.web.charger import connect, start_transaction
+from tests.web.live import BROWSER_ARGS, LiveServer, login, shot
+from tests.web.scenario import build
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, chromium_path):
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('web') / 'ledger.sqlite3'}")
+    upgrade(engine)
+    ids = build(engine)
+    server = LiveServer(engine)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(10_000)
+        yield {"engine": engine, "ids": ids, "server": server, "page": page}
+        browser.close()
+    server.close()
+    engine.dispose()
+
+
+def _session_of(engine, transaction_id: int) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(sessions.c.id).where(sessions.c.transaction_id == str(transaction_id))).scalar_one()
+
+
+def test_stop_charge_goes_stopping_then_stopped_when_the_charger_confirms(world):
+    server, page = world["server"], world["page"]
+    cp, ws, task = server.run(connect(server.gateway.port, "CP-1"))
+    try:
+        tx = server.run(start_transaction(cp))
+        session_id = _session_of(world["engine"], tx)
+        login(page, server, "support@acme.example", target=f"/sessions/{session_id}")
+        expect(page.locator("#status-name")).to_have_text("Charging")
+        page.click("#stop-open")
+        expect(page.locator("#stop-dialog")).to_be_visible()
+        page.click("#stop-confirm")
+        expect(page.locator("#status-name")).to_have_text("Stopping")
+        shot(page, "session-stopping.png")
+        expect(page.locator("#status-name")).to_have_text("Stopped", timeout=15_000)
+        expect(page.locator("#live-badge")).to_have_count(0)
+        expect(page.locator("#stop-open")).to_have_count(0)
+        expect(page.locator(".timeline")).to_contain_text("Stopping")
+        shot(page, "session-stopped.png")
+    finally:
+        server.run(ws.close())
+        task.cancel()
+
+
+def test_stop_charge_of_an_offline_charger_shows_the_error_and_the_session_stays_active(world):
+    server, page = world["server"], world["page"]
+    cp, ws, task = server.run(connect(server.gateway.port, "CP-1"))
+    tx = server.run(start_transaction(cp))
+    session_id = _session_of(world["engine"], tx)
+    server.run(ws.close())  # the charger goes offline
+    task.cancel()
+    login(page, server, "support@acme.example", target=f"/sessions/{session_id}")
+    page.click("#stop-open")
+    page.click("#stop-confirm")
+    expect(page.locator("#action-error")).to_contain_text("not connected")
+    expect(page.locator("#status-name")).to_have_text("Charging")
+    expect(page.locator("#live-badge")).to_be_visible()
+    shot(page, "session-stop-offline.png")
+
+
+def test_partial_refund_then_a_refused_one(world):
+    server, page, ids = world["server"], world["page"], world["ids"]
+    login(page, server, "support@acme.example", target=f"/sessions/{ids['completed']}")
+    page.click("#refund-open")
+    form = page.locator("#refund-form")
+    expect(form.locator('[name="amount"]')).to_have_value("11.19")  # pre-filled with what is refundable
+    expect(form.locator('[name="currency"]')).to_have_value("EUR")
+    form.locator('[name="amount"]').fill("2.00")
+    form.locator('[name="reason"]').fill("charger was slow")
+    shot(page, "refund-dialog.png")
+    form.locator('button[type="submit"]').click()
+    page.wait_for_load_state("load")
+    page.click("#refund-open")
+    expect(form.locator('[name="amount"]')).to_have_value("9.19")
+    form.locator('[name="amount"]').fill("50.00")  # above what is left
+    form.locator('[name="reason"]').fill("too much")
+    form.locator('button[type="submit"]').click()
+    expect(page.locator("#refund-error")).to_contain_text(re.compile("refundable 9.19"))
+    shot(page, "refund-refused.png")
+    page.click("#refund-cancel")
+    page.reload()
+    page.click("#refund-open")
+    expect(form.locator('[name="amount"]')).to_have_value("9.19")  # the refused one changed nothing
+
+
+def test_refund_and_stop_are_hidden_without_the_rights(world):
+    server, page, ids = world["server"], world["page"], world["ids"]
+    from tests.builders import add_user_key
+    add_user_key(world["engine"], "reports@acme.example", ["ACME"], ["reports"])
+    login(page, server, "reports@acme.example", target=f"/sessions/{ids['completed']}")
+    expect(page.locator("#refund-open")).to_have_count(0)
+    expect(page.locator("#kpi-cost")).to_have_count(0)
+    expect(page.locator("#driver-contact")).to_have_count(0)
+    page.goto(f"{server.url}/sessions/{ids['charging']}")
+    expect(page.locator("#stop-open")).to_have_count(0)
+    page.click("#tab-logs")
+    expect(page.locator("#logs-none")).to_contain_text("support or stations right")
