@@ -1,0 +1,199 @@
+"""A session-history mapping: how one source's CSV file says what a session is. Declared in TOML, checked on load.
+
+A new source needs a new mapping file, not new code. The shipped mappings in `mappings/` are worked examples.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SHIPPED = Path(__file__).parent / "mappings"
+ENERGY_UNITS = {"kWh": 1000, "Wh": 1}
+DURATION_UNITS = {"hours": 3600, "minutes": 60, "seconds": 1}
+MISSING_STOP = ("reject", "close_at_start")
+
+
+class MappingError(ValueError):
+    """The mapping itself is wrong: nothing is imported until it is fixed."""
+
+
+@dataclass(frozen=True)
+class Columns:
+    session_id: str
+    start: str
+    energy: str
+    stop: str | None = None
+    duration: str | None = None
+    station: str | None = None
+    site: str | None = None
+    driver: str | None = None
+    token: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    start_source: str | None = None
+    custom: tuple[str, ...] = ()  # kept as the session's custom fields
+
+    def named(self) -> list[str]:
+        single = [self.session_id, self.start, self.energy, self.stop, self.duration, self.station, self.site,
+                  self.driver, self.token, self.amount, self.currency, self.start_source]
+        return [c for c in (*single, *self.custom) if c]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str                 # the source name in external keys: import:{name}:{row session id}
+    columns: Columns
+    delimiter: str = ","
+    decimal_comma: bool = False
+    thousands_separator: str | None = None
+    encodings: tuple[str, ...] = ("utf-8-sig",)
+    null_values: tuple[str, ...] = ("",)
+    date_formats: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S",)
+    time_zone: str = "UTC"
+    century: int | None = None           # years written below 100 (0014) mean century + year (2014)
+    two_digit_year_pivot: int = 69       # %y: below the pivot is 20yy, else 19yy
+    energy_unit: str = "kWh"
+    duration_unit: str = "hours"
+    currency: str | None = None          # when no column holds it
+    stop_is_unplug: bool = False         # the stop time is when the vehicle left (plug-out)
+    missing_stop: str = "reject"
+    organisation: str | None = None
+    site: str | None = None              # site the sessions belong to; "{org}" is replaced by the organisation
+    site_name: str | None = None         # create the site when missing (in the mapping's time zone)
+    site_country: str | None = None
+    auto_create_stations: bool = False
+    station_prefix: str = ""
+    auto_create_sites: bool = False      # one site per value of the site column
+    site_prefix: str = ""
+    create_drivers: bool = False
+    driver_prefix: str = ""
+    description: str = ""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+def _get(table: dict, key: str, kind: type, where: str, default: Any = None, required: bool = False) -> Any:
+    if key not in table:
+        if required:
+            raise MappingError(f"[{where}] needs `{key}`")
+        return default
+    value = table[key]
+    if kind is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise MappingError(f"[{where}] `{key}` is a list of strings")
+        return tuple(value)
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise MappingError(f"[{where}] `{key}` must be a {kind.__name__}, not {value!r}")
+    return value
+
+
+def _check_known(table: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise MappingError(f"[{where}] has unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")
+
+
+def parse_mapping(data: dict[str, Any]) -> Mapping:
+    sections = {"source", "file", "time", "columns", "units", "rules", "network"}
+    _check_known(data, sections, "mapping")
+    source, file, time = data.get("source", {}), data.get("file", {}), data.get("time", {})
+    cols, units, rules, net = (data.get("columns", {}), data.get("units", {}), data.get("rules", {}),
+                               data.get("network", {}))
+    _check_known(source, {"name", "description"}, "source")
+    _check_known(file, {"delimiter", "decimal_comma", "thousands_separator", "encodings", "null_values"}, "file")
+    _check_known(time, {"formats", "time_zone", "century", "two_digit_year_pivot"}, "time")
+    _check_known(cols, set(Columns.__dataclass_fields__), "columns")
+    _check_known(units, {"energy", "duration", "currency"}, "units")
+    _check_known(rules, {"stop_is_unplug", "missing_stop"}, "rules")
+    _check_known(net, {"organisation", "site", "site_name", "site_country", "auto_create_stations",
+                       "station_prefix", "auto_create_sites", "site_prefix", "create_drivers", "driver_prefix"},
+                 "network")
+    columns = Columns(**{k: (_get(cols, k, tuple, "columns") if k == "custom" else _get(cols, k, str, "columns"))
+                         for k in cols})
+    if not cols.get("session_id") or not cols.get("start") or not cols.get("energy"):
+        raise MappingError("[columns] needs session_id, start and energy")
+    if bool(columns.stop) == bool(columns.duration):
+        raise MappingError("[columns] needs exactly one of stop or duration")
+    mapping = Mapping(
+        name=_get(source, "name", str, "source", required=True),
+        description=_get(source, "description", str, "source", ""),
+        columns=columns,
+        delimiter=_get(file, "delimiter", str, "file", ","),
+        decimal_comma=_get(file, "decimal_comma", bool, "file", False),
+        thousands_separator=_get(file, "thousands_separator", str, "file"),
+        encodings=_get(file, "encodings", tuple, "file", ("utf-8-sig",)),
+        null_values=_get(file, "null_values", tuple, "file", ("",)),
+        date_formats=_get(time, "formats", tuple, "time", ("%Y-%m-%d %H:%M:%S",)),
+        time_zone=_get(time, "time_zone", str, "time", "UTC"),
+        century=_get(time, "century", int, "time"),
+        two_digit_year_pivot=_get(time, "two_digit_year_pivot", int, "time", 69),
+        energy_unit=_get(units, "energy", str, "units", "kWh"),
+        duration_unit=_get(units, "duration", str, "units", "hours"),
+        currency=_get(units, "currency", str, "units"),
+        stop_is_unplug=_get(rules, "stop_is_unplug", bool, "rules", False),
+        missing_stop=_get(rules, "missing_stop", str, "rules", "reject"),
+        organisation=_get(net, "organisation", str, "network"),
+        site=_get(net, "site", str, "network"),
+        site_name=_get(net, "site_name", str, "network"),
+        site_country=_get(net, "site_country", str, "network"),
+        auto_create_stations=_get(net, "auto_create_stations", bool, "network", False),
+        station_prefix=_get(net, "station_prefix", str, "network", ""),
+        auto_create_sites=_get(net, "auto_create_sites", bool, "network", False),
+        site_prefix=_get(net, "site_prefix", str, "network", ""),
+        create_drivers=_get(net, "create_drivers", bool, "network", False),
+        driver_prefix=_get(net, "driver_prefix", str, "network", ""),
+    )
+    _validate(mapping)
+    return mapping
+
+
+def _validate(m: Mapping) -> None:
+    if len(m.delimiter) != 1:
+        raise MappingError(f"[file] delimiter must be one character, not {m.delimiter!r}")
+    try:
+        ZoneInfo(m.time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise MappingError(f"[time] time_zone {m.time_zone!r} is not an IANA time zone") from exc
+    for encoding in m.encodings:
+        try:
+            "".encode(encoding)
+        except LookupError as exc:
+            raise MappingError(f"[file] encoding {encoding!r} is unknown") from exc
+    if m.energy_unit not in ENERGY_UNITS:
+        raise MappingError(f"[units] energy is one of {', '.join(ENERGY_UNITS)}, not {m.energy_unit!r}")
+    if m.duration_unit not in DURATION_UNITS:
+        raise MappingError(f"[units] duration is one of {', '.join(DURATION_UNITS)}, not {m.duration_unit!r}")
+    if m.missing_stop not in MISSING_STOP:
+        raise MappingError(f"[rules] missing_stop is one of {', '.join(MISSING_STOP)}, not {m.missing_stop!r}")
+    if m.century is not None and m.century % 100:
+        raise MappingError(f"[time] century is a multiple of 100 such as 2000, not {m.century}")
+    if not 0 <= m.two_digit_year_pivot <= 99:
+        raise MappingError("[time] two_digit_year_pivot is between 0 and 99")
+    if m.columns.amount and not (m.columns.currency or m.currency):
+        raise MappingError("an amount needs a currency: [units] currency or [columns] currency")
+    if m.auto_create_sites and not m.columns.site:
+        raise MappingError("[network] auto_create_sites needs [columns] site")
+    if not m.site and not m.columns.site:
+        raise MappingError("[network] site (or [columns] site) says which site the sessions belong to")
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read a mapping file; a bare name such as `trondheim_residential` means a shipped mapping."""
+    path = Path(path)
+    if not path.exists() and (SHIPPED / f"{path.name}.toml").exists():
+        path = SHIPPED / f"{path.name}.toml"
+    try:
+        with path.open("rb") as handle:
+            return parse_mapping(tomllib.load(handle))
+    except FileNotFoundError as exc:
+        raise MappingError(f"mapping {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(f"mapping {path} is not valid TOML: {exc}") from exc

@@ -1,0 +1,113 @@
+"""Where imported sessions belong: the organisation, its site, and stations and drivers the mapping may create."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, select
+
+from ..directory import registry
+from ..domain.network import Site, Station
+from ..storage.tables import drivers, organisations, sites, stations
+from .mapping import Mapping, MappingError
+
+
+@dataclass
+class Placement:
+    """What the importer knows of the network, and what it will create on the way (unless dry-running)."""
+
+    organisation: str
+    country: str
+    site: str | None
+    station_sites: dict[str, str] = field(default_factory=dict)   # station id -> site id, stored or to create
+    station_orgs: dict[str, str] = field(default_factory=dict)    # stations of other organisations
+    known_sites: dict[str, str] = field(default_factory=dict)     # site id -> organisation
+    known_drivers: set[str] = field(default_factory=set)
+    new_sites: set[str] = field(default_factory=set)
+    new_stations: dict[str, str] = field(default_factory=dict)
+    new_drivers: set[str] = field(default_factory=set)
+
+
+def place(engine: Engine, mapping: Mapping, org: str | None) -> Placement:
+    org = org or mapping.organisation
+    if not org:
+        raise MappingError("no organisation: name it in [network] organisation or pass --org")
+    with engine.connect() as conn:
+        country = conn.execute(select(organisations.c.country).where(organisations.c.id == org)).scalar()
+        if country is None:
+            raise MappingError(f"unknown organisation {org}: add it first (chargeledger org add)")
+        site_orgs = dict(conn.execute(select(sites.c.id, sites.c.organisation_id)).all())
+        station_rows = conn.execute(select(stations.c.id, stations.c.site_id, stations.c.organisation_id)).all()
+        known_drivers = set(conn.execute(select(drivers.c.id)).scalars()) if mapping.create_drivers else set()
+    site = mapping.site.replace("{org}", org) if mapping.site else None
+    placement = Placement(org, country, site, {s.id: s.site_id for s in station_rows if s.organisation_id == org},
+                          {s.id: s.organisation_id for s in station_rows if s.organisation_id != org},
+                          site_orgs, known_drivers)
+    if site is not None:
+        owner = site_orgs.get(site)
+        if owner is not None and owner != org:
+            raise MappingError(f"site {site} belongs to organisation {owner}, not {org}")
+        if owner is None:
+            if not mapping.site_name:
+                raise MappingError(f"unknown site {site}: add it first, or give [network] site_name to create it")
+            placement.new_sites.add(site)
+    return placement
+
+
+def station_of(placement: Placement, mapping: Mapping, raw_station: str | None, raw_site: str | None
+               ) -> tuple[str | None, str | None] | str:
+    """(station id, site id) for a row, or the reason it cannot be placed."""
+    site = placement.site
+    if raw_site is not None:
+        site = mapping.site_prefix.replace("{org}", placement.organisation) + raw_site
+        owner = placement.known_sites.get(site)
+        if owner is not None and owner != placement.organisation:
+            return f"site {site} belongs to organisation {owner}"
+        if owner is None:
+            if not mapping.auto_create_sites:
+                return f"unknown site {site} (auto_create_sites is off)"
+            placement.new_sites.add(site)
+    if raw_station is None:
+        return None, site
+    station = mapping.station_prefix.replace("{org}", placement.organisation) + raw_station
+    if station in placement.station_orgs:
+        return f"station {station} belongs to organisation {placement.station_orgs[station]}"
+    if station in placement.station_sites:
+        return station, placement.station_sites[station]
+    if not mapping.auto_create_stations:
+        return f"unknown station {station} (auto_create_stations is off)"
+    if site is None:
+        return f"station {station} cannot be created: the row has no site"
+    placement.station_sites[station] = site
+    placement.new_stations[station] = site
+    return station, site
+
+
+def driver_of(placement: Placement, mapping: Mapping, raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    driver = mapping.driver_prefix.replace("{org}", placement.organisation) + raw
+    if mapping.create_drivers and driver not in placement.known_drivers:
+        placement.known_drivers.add(driver)
+        placement.new_drivers.add(driver)
+    return driver
+
+
+def create_missing(engine: Engine, mapping: Mapping, placement: Placement) -> None:
+    """Add the sites, stations and drivers the rows need, in that order (stations need their site)."""
+    org = placement.organisation
+    for site in sorted(placement.new_sites):
+        name = mapping.site_name if site == placement.site and mapping.site_name else site
+        registry.add_site(engine, Site(site, org, name, "", "", "", mapping.site_country or placement.country,
+                                       mapping.time_zone))
+        placement.known_sites[site] = org
+    placement.new_sites.clear()
+    for station, site in sorted(placement.new_stations.items()):
+        registry.add_station(engine, Station(station, org, site, station, note=f"created by import {mapping.name}"))
+    placement.new_stations.clear()
+    if placement.new_drivers:
+        with engine.begin() as conn:
+            conn.execute(drivers.insert(), [{"id": d, "organisation_id": org, "name": d}
+                                            for d in sorted(placement.new_drivers)])
+        placement.new_drivers.clear()
+

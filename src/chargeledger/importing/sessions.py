@@ -1,0 +1,170 @@
+"""Importing session history: every valid row becomes a recorded session; every bad row is reported, none is lost.
+
+Importing the same file again adds nothing: a session's external key is `import:{source}:{row session id}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import Engine, select
+
+from ..domain.events import EventKind, EventSource
+from ..ledger.store import NewEvent, SessionRef, utcnow
+from ..storage.tables import import_runs, session_events, sessions
+from .bulk import SessionRecord, existing_keys, record_many
+from .mapping import Mapping, MappingError
+from .network import Placement, create_missing, driver_of, place, station_of
+from .rows import RowError, SessionRow, parse_row, read_rows
+from .values import BadValue, decode
+
+BATCH = 1000
+STORED_ERRORS = 1000  # the import_runs row keeps the first ones; the report has them all
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportReport:
+    source: str
+    file: str
+    encoding: str = ""
+    dry_run: bool = False
+    rows_total: int = 0
+    imported: int = 0
+    skipped: int = 0            # already stored by an earlier import: left as they are
+    kwh_imported: Decimal = Decimal(0)
+    kwh_valid: Decimal = Decimal(0)  # of every valid row, stored now or before
+    errors: list[RowError] = field(default_factory=list)
+    run_id: int | None = None
+
+    @property
+    def rejected(self) -> int:
+        return len(self.errors)
+
+
+def external_key(mapping: Mapping, session_id: str) -> str:
+    return f"import:{mapping.name}:{session_id}"
+
+
+def _record(mapping: Mapping, placement: Placement, file_name: str, row: SessionRow, station: str | None,
+            site: str | None) -> SessionRecord:
+    key = external_key(mapping, row.session_id)
+    payload = {
+        "started_at": row.started_at.isoformat(), "stopped_at": row.stopped_at.isoformat() if row.stopped_at else None,
+        "energy_wh": int(row.energy_wh) if row.energy_wh == row.energy_wh.to_integral() else float(row.energy_wh),
+        "source_row": {"file": file_name, "line": row.line, "session_id": row.session_id, "digest": row.digest},
+    }
+    if mapping.stop_is_unplug and row.stopped_at:
+        payload["unplugged_at"] = payload["stopped_at"]
+    if row.token:
+        payload["id_token"] = row.token
+    driver = driver_of(placement, mapping, row.driver)
+    if driver:
+        payload["driver_id"] = driver
+    if row.amount is not None:
+        payload["amount_paid"] = str(row.amount)
+        payload["currency"] = row.currency
+    if row.start_source:
+        payload["start_source_raw"] = row.start_source
+    events = [NewEvent(EventKind.SESSION_RECORDED, row.started_at, EventSource.IMPORT, payload, f"{key}:recorded")]
+    if row.stopped_at is None:  # mapping says close_at_start: flagged, never a silently open session
+        events.append(NewEvent(EventKind.FORCE_CLOSED, row.started_at, EventSource.IMPORT,
+                               {"by": "import", "why": "the source file has no stop time"}, f"{key}:closed"))
+    if row.custom:
+        events.append(NewEvent(EventKind.CUSTOM_FIELDS_SET, row.started_at, EventSource.IMPORT,
+                               {"fields": row.custom}, f"{key}:custom"))
+    return SessionRecord(SessionRef(key, placement.organisation, site, station), events)
+
+
+def _changed(engine: Engine, keys: list[str], digests: dict[str, SessionRow]) -> list[RowError]:
+    """Rows already imported whose cells differ now: reported, and the stored session is kept as it was."""
+    errors = []
+    with engine.connect() as conn:
+        for i in range(0, len(keys), 500):
+            wanted = [f"{k}:recorded" for k in keys[i:i + 500]]
+            for ikey, payload in conn.execute(select(session_events.c.idempotency_key, session_events.c.payload)
+                                              .where(session_events.c.idempotency_key.in_(wanted))):
+                row = digests[ikey.removesuffix(":recorded")]
+                stored = (payload or {}).get("source_row", {})
+                if stored.get("digest") not in (None, row.digest):
+                    errors.append(RowError(row.line, f"session {row.session_id} was imported before (line "
+                                                     f"{stored.get('line')}) with other values; the stored one is kept"))
+    return errors
+
+
+def import_sessions(engine: Engine, path: str | Path, mapping: Mapping, org: str | None = None,
+                    dry_run: bool = False, progress: Progress | None = None, now: datetime | None = None,
+                    notify: bool = False) -> ImportReport:
+    """Read, check and store a session-history file; raises MappingError when the mapping or file is unusable.
+
+    `notify` runs the ledger's reactions (tariff freeze…) per imported session; off by default because history
+    was priced and paid in its own time, and today's tariff must not be frozen onto it.
+    """
+    path = Path(path)
+    started = now or utcnow()
+    report = ImportReport(mapping.name, path.name, dry_run=dry_run)
+    try:
+        text, report.encoding = decode(path.read_bytes(), mapping.encodings)
+    except BadValue as exc:
+        raise MappingError(str(exc)) from None
+    placement = place(engine, mapping, org)
+    header, lines = read_rows(text, mapping)
+    first_line: dict[str, int] = {}
+    valid: list[tuple[SessionRow, str | None, str | None]] = []
+    for line, cells in lines:
+        report.rows_total += 1
+        parsed = parse_row(mapping, header, line, cells)
+        if isinstance(parsed, RowError):
+            report.errors.append(parsed)
+            continue
+        if parsed.session_id in first_line:
+            report.errors.append(RowError(line, f"session id {parsed.session_id} repeats line "
+                                                f"{first_line[parsed.session_id]}"))
+            continue
+        first_line[parsed.session_id] = line
+        where = station_of(placement, mapping, parsed.station, parsed.site)
+        if isinstance(where, str):
+            report.errors.append(RowError(line, where))
+            continue
+        valid.append((parsed, *where))
+    if not dry_run:
+        create_missing(engine, mapping, placement)
+    by_key = {external_key(mapping, row.session_id): row for row, _, _ in valid}
+    for start in range(0, len(valid), BATCH):
+        chunk = valid[start:start + BATCH]
+        records = [_record(mapping, placement, path.name, row, station, site) for row, station, site in chunk]
+        if dry_run:
+            with engine.connect() as conn:
+                stored = existing_keys(conn, sessions.c.external_key, [r.ref.external_key for r in records])
+            added = [r.ref.external_key for r in records if r.ref.external_key not in stored]
+            skipped = sorted(stored)
+        else:
+            if placement.new_drivers:
+                create_missing(engine, mapping, placement)
+            result = record_many(engine, records, now=None, notify=notify)
+            added, skipped = list(result.added), result.skipped
+        report.imported += len(added)
+        report.kwh_imported += sum((by_key[k].energy_wh for k in added), Decimal(0)) / 1000
+        changed = _changed(engine, skipped, by_key)
+        report.skipped += len(skipped) - len(changed)
+        report.errors.extend(changed)
+        if progress:
+            progress(min(start + BATCH, len(valid)), len(valid))
+    report.kwh_valid = sum((row.energy_wh for row, _, _ in valid), Decimal(0)) / 1000
+    report.errors.sort(key=lambda e: e.line)
+    if not dry_run:
+        report.run_id = _log_run(engine, report, started)
+    return report
+
+
+def _log_run(engine: Engine, report: ImportReport, started: datetime) -> int:
+    with engine.begin() as conn:
+        return conn.execute(import_runs.insert().values(
+            source=f"{report.source}:{report.file}"[:300], started_at=started, rows_total=report.rows_total,
+            rows_imported=report.imported, rows_skipped=report.skipped, rows_rejected=report.rejected,
+            errors=[{"line": e.line, "reason": e.reason} for e in report.errors[:STORED_ERRORS]],
+        )).inserted_primary_key[0]
