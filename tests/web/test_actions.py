@@ -56,6 +56,11 @@ def test_stop_charge_goes_stopping_then_stopped_when_the_charger_confirms(world)
         expect(page.locator("#stop-open")).to_have_count(0)
         expect(page.locator(".timeline")).to_contain_text("Stopping")
         shot(page, "session-stopped.png")
+        page.click("#tab-logs")  # our station: its OCPP frames for the session's time range
+        expect(page.locator("#logs-table tbody")).to_contain_text("StartTransaction")
+        expect(page.locator("#logs-table tbody")).to_contain_text("RemoteStopTransaction")
+        expect(page.locator("#logs-table tbody")).to_contain_text("charge point → server")
+        shot(page, "session-logs.png")
     finally:
         server.run(ws.close())
         task.cancel()

@@ -178,6 +178,24 @@ def test_roaming_session_fallback_chart_and_no_logs(world):
     shot(page, "session-roaming.png")
 
 
+def test_phone_width_keeps_the_page_readable(world):
+    page = _open(world, "completed")
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page.reload()
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0  # nothing sticks out sideways; wide tables scroll inside their card
+        expect(page.locator("#kpi-energy")).to_be_visible()
+        page.keyboard.press("Tab")  # keyboard: tabs move with the arrow keys
+        page.focus("#tab-overview")
+        page.keyboard.press("ArrowRight")
+        expect(page.locator("#tab-logs")).to_have_attribute("aria-selected", "true")
+        page.keyboard.press("ArrowLeft")
+        shot(page, "session-phone.png")
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def test_live_session_clock_ticks_and_is_marked_simulated(world):
     page = _open(world, "charging")
     expect(page.locator("#live-badge")).to_be_visible()

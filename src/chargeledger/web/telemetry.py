@@ -97,8 +97,8 @@ def chart_data(detail: dict[str, Any], samples: list[MeterSample], zone: str) ->
                 series[name] = downsample(points, start, end)
         if register:
             series["energy_kwh"] = downsample(cumulative_kwh(register), start, end, last=True)
-        if series:
-            times = sorted({t for values in series.values() for t in values})
+        times = sorted({t for values in series.values() for t in values})
+        if len(times) >= 2:  # one instant draws no curve
             result["telemetry"] = {"time": times,
                                    **{name: [values.get(t) for t in times] for name, values in series.items()}}
     if len(register) >= 2:
