@@ -64,8 +64,9 @@ def login(page, server: LiveServer, email: str, password: str = "correct horse b
     page.goto(f"{server.url}/login?next={target}")
     page.fill('input[name="email"]', email)
     page.fill('input[name="password"]', password)
-    page.click('button[type="submit"]')
-    page.wait_for_url(f"{server.url}{target.split('?')[0]}*")
+    with page.expect_navigation():
+        page.click('button[type="submit"]')
+    assert page.url.startswith(server.url + target.split("?")[0]), page.url
 
 
 def shot(page, name: str) -> None:

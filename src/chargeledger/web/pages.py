@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..access import accounts
 from ..access.rights import Caller
-from ..http.deps import current_caller
+from ..http.deps import LOGIN_COOKIE, current_caller
 from ..http.routes.network import station_get
 from ..http.routes.sessions import session_get, visible_session
 from ..ledger.store import Ledger
@@ -64,6 +65,18 @@ def register(app: FastAPI) -> None:
     @app.get("/login", include_in_schema=False, response_class=HTMLResponse)
     def login_page(request: Request, next: str = "/sessions"):
         return _page(request, "login.html", None, next=next if next.startswith("/") else "/sessions")
+
+    @app.post("/login", include_in_schema=False)
+    def login_submit(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/sessions")):
+        # A plain form post: works before any script loads and never puts the password in a URL.
+        target = next if next.startswith("/") and not next.startswith("//") else "/sessions"
+        token = accounts.login(app.state.engine, email, password) if email and password else None
+        if token is None:
+            return _page(request, "login.html", None, 401, next=target, error="wrong email or password", email=email)
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="lax",
+                            max_age=int(accounts.LOGIN_LIFETIME.total_seconds()))
+        return response
 
     @app.get("/sessions", include_in_schema=False, response_class=HTMLResponse)
     def list_page(request: Request, caller: Caller = Depends(page_caller)):
