@@ -180,17 +180,17 @@ async def simulate(url: str, station_ids: list[str], sessions: int, speed: float
 
 async def run_demo_traffic(engine, host: str, port: int, stations_at_once: int = 3) -> None:
     """`serve --simulate`: keep a few live sessions going at real speed on the demo operator's stations."""
-    from sqlalchemy import or_, select
+    from sqlalchemy import select
 
-    from ..storage.tables import organisations, stations
+    from ..demo.network import STATIONS as DEMO_STATIONS
+    from ..storage.tables import stations
+    # Only the demo operator's own stations, and only those without a password (we cannot know one).
     with engine.connect() as conn:
-        rows = conn.execute(select(stations.c.id, stations.c.ocpp_version).join(
-            organisations, organisations.c.id == stations.c.organisation_id).where(
-            stations.c.password_hash.is_(None),  # we cannot know a demo station's password
-            or_(organisations.c.id.ilike("%demo%"), organisations.c.name.ilike("%demo%")))
+        rows = conn.execute(select(stations.c.id, stations.c.ocpp_version).where(
+            stations.c.id.in_([plan.station_id for plan in DEMO_STATIONS]), stations.c.password_hash.is_(None))
             .order_by(stations.c.id).limit(stations_at_once)).all()
     if not rows:
-        log.info("no demo stations without a password registered: no simulated traffic")
+        log.info("the demo operator is not loaded (chargeledger demo load): no simulated traffic")
         return
     url, rng = f"ws://{host}:{port}", random.Random()
     while True:
