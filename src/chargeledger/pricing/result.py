@@ -1,15 +1,15 @@
 """What pricing returns: priced periods with one line per dimension, and the OCPI CDR totals.
 
-Periods and lines are NamedTuples (immutable, cheap to build in the hot path); the session and its totals are
-frozen dataclasses. Money is excl/incl VAT at full Decimal precision; `CdrTotals.to_ocpi()` quantizes to 4 decimals.
+Periods and lines are NamedTuples built only when asked for; money and totals are frozen dataclasses, and the
+session is immutable. Money is excl/incl VAT at full Decimal precision; `CdrTotals.to_ocpi()` quantizes to 4 decimals.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 OCPI_PLACES = Decimal("0.0001")  # OCPI CDR money and quantities carry 4 decimals
 ZERO = Decimal(0)
@@ -114,7 +114,6 @@ class CdrTotals:
         return out
 
 
-@dataclass(frozen=True, slots=True)
 class PricedSession:
     """A priced session: the contract between pricing and settlement/breakdown code.
 
@@ -127,15 +126,57 @@ class PricedSession:
       max_price (<= 0). Both excl and incl VAT are checked independently, as the spec says.
     step_rounded: the dimensions whose total was rounded up by step_size ("ENERGY", "TIME"/"PARKING_TIME",
       "RESERVATION").
+
+    Immutable. `periods` may be given as a zero-argument callable: the tuple is then built on first access, so
+    code that needs only the totals never pays for period and line objects.
     """
 
-    currency: str
-    periods: tuple[PricedPeriod, ...]
-    totals: CdrTotals
-    min_price_adjustment: Money
-    max_price_adjustment: Money
-    step_rounded: tuple[str, ...]
+    __slots__ = ("currency", "_periods", "totals", "min_price_adjustment", "max_price_adjustment", "step_rounded")
+
+    def __init__(self, currency: str, periods: tuple[PricedPeriod, ...] | Callable[[], tuple[PricedPeriod, ...]],
+                 totals: CdrTotals, min_price_adjustment: Money, max_price_adjustment: Money,
+                 step_rounded: tuple[str, ...]):
+        init = object.__setattr__  # frozen: only the constructor (and the one lazy fill) writes
+        init(self, "currency", currency)
+        init(self, "_periods", periods)
+        init(self, "totals", totals)
+        init(self, "min_price_adjustment", min_price_adjustment)
+        init(self, "max_price_adjustment", max_price_adjustment)
+        init(self, "step_rounded", step_rounded)
+
+    @property
+    def periods(self) -> tuple[PricedPeriod, ...]:
+        periods = self._periods
+        if not isinstance(periods, tuple):
+            periods = periods()
+            object.__setattr__(self, "_periods", periods)
+        return periods
 
     @property
     def lines(self) -> tuple[PricedLine, ...]:
         return tuple(line for period in self.periods for line in period.lines)
+
+    def _fields(self) -> tuple:
+        return (self.currency, self.periods, self.totals, self.min_price_adjustment, self.max_price_adjustment,
+                self.step_rounded)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __reduce__(self):
+        return PricedSession, self._fields()
+
+    def __repr__(self) -> str:
+        names = ("currency", "periods", "totals", "min_price_adjustment", "max_price_adjustment", "step_rounded")
+        return "PricedSession(" + ", ".join(f"{n}={v!r}" for n, v in zip(names, self._fields())) + ")"

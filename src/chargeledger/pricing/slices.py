@@ -15,7 +15,8 @@ ZERO = Decimal(0)
 class Slice:
     __slots__ = ("start", "end", "kind", "energy_kwh", "time_s", "parking_s", "reservation_s",
                  "energy_c", "time_c", "parking_c", "flat_c", "key",
-                 "min_w", "max_w", "min_a", "max_a")
+                 "min_w", "max_w", "min_a", "max_a",
+                 "lines", "excl", "incl")  # filled by totals.py: raw lines and the period's cost
 
     def __init__(self, start: int, end: int, kind: str, energy_c, time_c, parking_c, flat_c,
                  energy_kwh: Decimal = ZERO, time_s: Decimal = ZERO, parking_s: Decimal = ZERO,
@@ -37,3 +38,5 @@ class Slice:
         self.max_w = max_w
         self.min_a = min_a
         self.max_a = max_a
+        self.lines = ()
+        self.excl = self.incl = ZERO
