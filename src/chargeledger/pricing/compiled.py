@@ -65,14 +65,20 @@ class CompiledTariff:
         self.kwh_thresholds_wh = sorted({v for r in self.rules for v in (r.min_wh, r.max_wh) if v is not None})
         self.duration_thresholds_us = sorted({v for r in self.rules for v in (r.min_duration_us, r.max_duration_us)
                                               if v is not None and v > 0})
-        self._power = sorted({v for r in self.rules for v in (r.min_w, r.max_w) if v is not None})
-        self._current = sorted({v for r in self.rules for v in (r.min_a, r.max_a) if v is not None})
+        self.power_thresholds_w = self._power = sorted(
+            {v for r in self.rules for v in (r.min_w, r.max_w) if v is not None})
+        self.current_thresholds_a = self._current = sorted(
+            {v for r in self.rules for v in (r.min_a, r.max_a) if v is not None})
         self.min_price = tariff.min_price
         self.max_price = tariff.max_price
         self._days: dict[tuple[tzinfo, object], tuple[DayCalendar, list[int]]] = {}
         self._mask_ids: dict[tuple[bool, ...], int] = {}
         self._masks: list[tuple[bool, ...]] = []
         self._chosen: dict[tuple, tuple] = {}
+        # usage pricing: (kind, flat_found, mask, kWh bucket, duration bucket, power, current) -> canonical
+        # (kind, energy, time, parking, flat), one object per distinct answer so slices merge on identity
+        self.usage_cache: dict[tuple, tuple] = {}
+        self._canonical: dict[tuple, tuple] = {}
 
     # --- calendar -------------------------------------------------------------------------------------------
     def calendar(self, zone: tzinfo, start_us: int, end_us: int) -> tuple[list[int], list[int]]:
@@ -131,6 +137,26 @@ class CompiledTariff:
             chosen = self._chosen[key] = tuple(_first(c, mask, args) for c in
                                                (self._energy, self._time, self._parking, self._flat))
         return chosen
+
+    def choose_for_usage(self, key: tuple, kind: str, flat_found: bool, mask_id: int, wh: Decimal,
+                         duration_us: int, power: Decimal | None, amps: Decimal | None) -> tuple:
+        """The components a usage slice of this kind prices with (only its kind's time dimension; FLAT once),
+        stored under the caller's bucket key."""
+        energy_c, time_c, parking_c, flat_c = self.select(SESSION, mask_id, wh, duration_us, power, power, amps, amps)
+        if kind == "CHARGING":
+            parking_c = None
+        elif kind == "PARKING":
+            time_c = None
+        else:
+            time_c = parking_c = None
+        if flat_found:
+            flat_c = None
+        answer = (kind, energy_c, time_c, parking_c, flat_c)
+        if len(self.usage_cache) > _CACHE_LIMIT:
+            self.usage_cache.clear()
+        answer = self._canonical.setdefault(answer, answer)
+        self.usage_cache[key] = answer
+        return answer
 
     def calendar_mask_at(self, zone: tzinfo, us: int) -> int:
         starts, ids = self.calendar(zone, us, us + 1)
