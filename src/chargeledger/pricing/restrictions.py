@@ -51,15 +51,18 @@ class ElementRule:
 
     def calendar_holds(self, local: datetime) -> bool:
         """Time-of-day, day-of-week and date restrictions at one local wall-clock moment."""
-        if self.days is not None and local.weekday() not in self.days:
+        return self.calendar_holds_on(local.date(), local.hour * 3600 + local.minute * 60 + local.second)
+
+    def calendar_holds_on(self, day: date, second: int) -> bool:
+        """The same, given the local date and the second of the local day."""
+        if self.days is not None and day.weekday() not in self.days:
             return False
-        if self.first_day is not None and local.date() < self.first_day:
+        if self.first_day is not None and day < self.first_day:
             return False
-        if self.last_day is not None and local.date() >= self.last_day:
+        if self.last_day is not None and day >= self.last_day:
             return False
         if self.window_start is None and self.window_end is None:
             return True
-        second = local.hour * 3600 + local.minute * 60 + local.second
         start = self.window_start if self.window_start is not None else 0
         end = self.window_end if self.window_end is not None else 86400
         if start < end:

@@ -72,6 +72,13 @@ def build_day(zone: tzinfo, day: date, rules: list[ElementRule], boundaries: lis
     """Segments of a local day: every window boundary (both folds when DST repeats an hour) and DST change."""
     day_start = _local_to_us(zone, day, 0, 0)
     next_start = _local_to_us(zone, day + timedelta(days=1), 0, 0)
+    if next_start - day_start == 86400 * _US and local_of(day_start, zone).utcoffset() == local_of(
+            next_start - 1, zone).utcoffset():
+        # no DST change: a local second of the day is a fixed distance from local midnight (most days of any year)
+        seconds = [0] + [s for s in boundaries if s > 0]
+        starts = [day_start + s * _US for s in seconds]
+        masks = [tuple(rule.calendar_holds_on(day, s) for rule in rules) for s in seconds]
+        return DayCalendar(starts, masks, next_start)
     instants = {day_start}
     for second in boundaries:
         for fold in (0, 1):
