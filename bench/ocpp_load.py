@@ -1,9 +1,12 @@
 """OCPP gateway load: MeterValues throughput and latency with persistence (SQLite, PostgreSQL) against a bare
 ocpp-library server that only acknowledges; then N concurrent connections sending heartbeats, with peak memory.
 
-    .venv/bin/python bench/ocpp_load.py --stations 50 --messages 40 --connections 10000
+    .venv/bin/python bench/ocpp_load.py --stations 50 --messages 200 --runs 3 --connections 10000
 
-Everything runs on loopback addresses, bounded in count and time.
+The server under test runs in this process; the chargers run in separate client processes (raw websockets, frames
+built once), so both servers get the same load and the server's own CPU time per message can be read. For
+PostgreSQL the CPU of its backends serving the bench database is reported too. Runs alternate between the servers
+and the median run is reported. Everything runs on loopback addresses, bounded in count and time.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import resource
 import statistics
 import sys
@@ -22,7 +26,7 @@ from datetime import datetime, timezone
 
 import websockets
 from ocpp.routing import on
-from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16 import ChargePoint, call_result
 from sqlalchemy import create_engine, insert, text
 
 from chargeledger.ocpp.gateway import Gateway
@@ -31,12 +35,15 @@ from chargeledger.storage.database import make_engine, upgrade
 from chargeledger.storage.tables import organisations, sites, stations
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REPLY_TIMEOUT = 60.0  # seconds: a client gives up on a reply after this, so every run ends by itself
+SPAWN = multiprocessing.get_context("spawn")  # forking a process with a running loop and DB threads is unsafe
 
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+# -- the servers under test -------------------------------------------------------------------------------------
 class BareServer(ChargePoint):
     @on("BootNotification")
     def on_boot(self, **kw):
@@ -55,13 +62,25 @@ class BareServer(ChargePoint):
         return call_result.Heartbeat(current_time=now())
 
 
-async def bare_start(host, port):
-    async def handler(ws):
-        try:
-            await BareServer(ws.request.path.rsplit("/", 1)[-1], ws).start()
-        except websockets.ConnectionClosed:
-            pass
-    return await websockets.serve(handler, host, port, subprotocols=["ocpp1.6"], ping_interval=None)
+class Bare:
+    def __init__(self):
+        self.server = None
+
+    async def start(self, host, port):
+        async def handler(ws):
+            try:
+                await BareServer(ws.request.path.rsplit("/", 1)[-1], ws).start()
+            except websockets.ConnectionClosed:
+                pass
+        self.server = await websockets.serve(handler, host, port, subprotocols=["ocpp1.6"], ping_interval=None)
+
+    @property
+    def port(self) -> int:
+        return self.server.sockets[0].getsockname()[1]
+
+    async def stop(self):
+        self.server.close()
+        await self.server.wait_closed()
 
 
 def register_stations(engine, count: int) -> None:
@@ -74,63 +93,144 @@ def register_stations(engine, count: int) -> None:
                                         for i in range(count)])
 
 
-async def one_station(url: str, station_id: str, messages: int, latencies: list[float]) -> None:
-    async with websockets.connect(f"{url}/ocpp/{station_id}", subprotocols=["ocpp1.6"]) as ws:
-        cp = ChargePoint(station_id, ws, response_timeout=60)
-        task = asyncio.create_task(cp.start())
-        await cp.call(call.BootNotification(charge_point_model="Bench", charge_point_vendor="Bench"))
-        tx = (await cp.call(call.StartTransaction(connector_id=1, id_tag="B", meter_start=0,
-                                                  timestamp=now()))).transaction_id
-        for i in range(messages):
-            began = time.perf_counter()
-            await cp.call(call.MeterValues(connector_id=1, transaction_id=tx, meter_value=[{
-                "timestamp": now(), "sampledValue": [{"value": str(i * 100)},
-                                                     {"value": "11000", "measurand": "Power.Active.Import",
-                                                      "unit": "W"}]}]))
-            latencies.append(time.perf_counter() - began)
-        task.cancel()
+# -- client processes -------------------------------------------------------------------------------------------
+async def _ask(ws, action: str, payload: dict) -> object:
+    unique_id = uuid.uuid4().hex
+    await ws.send(json.dumps([2, unique_id, action, payload]))
+    answer = json.loads(await asyncio.wait_for(ws.recv(), REPLY_TIMEOUT))
+    if answer[0] != 3 or answer[1] != unique_id:
+        raise RuntimeError(f"{action}: unexpected answer {answer!r}")
+    return answer[2]
 
 
-async def throughput(label: str, server_start, stations: int, messages: int) -> dict:
-    server = await server_start("127.0.0.1", 0)
-    port = (server.sockets[0] if hasattr(server, "sockets") else server._server.sockets[0]).getsockname()[1]
-    latencies: list[float] = []
-    began = time.perf_counter()
-    await asyncio.gather(*(one_station(f"ws://127.0.0.1:{port}", f"B-{i}", messages, latencies)
-                           for i in range(stations)))
-    elapsed = time.perf_counter() - began
-    if hasattr(server, "stop"):
+def _meter_frame(tx: int, i: int) -> str:
+    return json.dumps([2, f"m{i}", "MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [{
+        "timestamp": now(), "sampledValue": [{"value": str(i * 100)},
+                                             {"value": "11000", "measurand": "Power.Active.Import", "unit": "W"}]}]}])
+
+
+def _meter_client(url: str, ids: list[str], messages: int, ready, go, results) -> None:
+    """Each station boots, starts a transaction, then (all together, on `go`) sends MeterValues one at a time."""
+    async def station(station_id: str, latencies: list[float], opened: asyncio.Queue):
+        async with websockets.connect(f"{url}/ocpp/{station_id}", subprotocols=["ocpp1.6"], ping_interval=None,
+                                      open_timeout=REPLY_TIMEOUT) as ws:
+            await _ask(ws, "BootNotification", {"chargePointVendor": "Bench", "chargePointModel": "Bench"})
+            tx = (await _ask(ws, "StartTransaction", {"connectorId": 1, "idTag": "B", "meterStart": 0,
+                                                      "timestamp": now()}))["transactionId"]
+            frames = [_meter_frame(tx, i) for i in range(messages)]  # built before the clock starts
+            await opened.put(None)
+            await asyncio.get_running_loop().run_in_executor(None, go.wait, REPLY_TIMEOUT * 5)
+            for frame in frames:
+                began = time.perf_counter()
+                await ws.send(frame)
+                await asyncio.wait_for(ws.recv(), REPLY_TIMEOUT)
+                latencies.append(time.perf_counter() - began)
+
+    async def main():
+        latencies: list[float] = []
+        opened: asyncio.Queue = asyncio.Queue()
+        tasks = [asyncio.create_task(station(i, latencies, opened)) for i in ids]
+        for _ in ids:
+            await opened.get()
+        ready.put(len(ids))
+        outcome = await asyncio.gather(*tasks, return_exceptions=True)
+        errors = [repr(e) for e in outcome if isinstance(e, Exception)][:3]
+        results.put((latencies, time.monotonic(), errors))
+
+    _fast_loop()
+    asyncio.run(main())
+
+
+def _fast_loop() -> None:
+    """Clients use uvloop when present so that they cost the shared CPUs as little as possible."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+# -- CPU accounting -----------------------------------------------------------------------------------------------
+def _pg_pids(engine) -> list[int]:
+    if engine is None or engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+                    .scalars())
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system seconds of a local process, from /proc (0 when it is gone or unreadable)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pg_cpu(engine) -> dict[int, float]:
+    return {pid: _cpu_of(pid) for pid in _pg_pids(engine)}
+
+
+# -- one throughput run ---------------------------------------------------------------------------------------------
+async def _wait_for(queue, count: int, timeout: float) -> list:
+    loop = asyncio.get_running_loop()
+    return [await loop.run_in_executor(None, queue.get, True, timeout) for _ in range(count)]
+
+
+async def throughput(label: str, server, engine, stations: int, messages: int, procs: int) -> dict:
+    await server.start("127.0.0.1", 0)
+    ready, results, go = SPAWN.Queue(), SPAWN.Queue(), SPAWN.Event()
+    groups = [[f"B-{i}" for i in range(stations) if i % procs == n] for n in range(procs)]
+    clients = [SPAWN.Process(target=_meter_client, args=(f"ws://127.0.0.1:{server.port}", ids, messages, ready, go,
+                                                         results)) for ids in groups if ids]
+    for client in clients:
+        client.start()
+    try:
+        await _wait_for(ready, len(clients), REPLY_TIMEOUT * 2)
+        pg_before, cpu_before = _pg_cpu(engine), time.process_time()
+        began = time.monotonic()
+        go.set()
+        got = await _wait_for(results, len(clients), REPLY_TIMEOUT * 10)
+        cpu = time.process_time() - cpu_before
+        pg_after = _pg_cpu(engine)
+    finally:
+        for client in clients:
+            client.join(REPLY_TIMEOUT)
         await server.stop()
-    else:
-        server.close()
-        await server.wait_closed()
-    latencies.sort()
-    result = {"server": label, "messages": len(latencies), "msg_per_s": round(len(latencies) / elapsed),
-              "p50_ms": round(statistics.median(latencies) * 1000, 2),
-              "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2)}
+    latencies = sorted(x for lat, _, _ in got for x in lat)
+    elapsed = max(end for _, end, _ in got) - began
+    count = len(latencies)
+    result = {"server": label, "messages": count, "seconds": round(elapsed, 2),
+              "msg_per_s": round(count / elapsed), "p50_ms": round(statistics.median(latencies) * 1000, 2),
+              "p99_ms": round(latencies[max(0, int(count * 0.99) - 1)] * 1000, 2),
+              "server_cpu_us_per_msg": round(cpu / count * 1e6)}
+    if pg_after:
+        pg = sum(t - pg_before.get(pid, 0.0) for pid, t in pg_after.items())
+        result["postgres_cpu_us_per_msg"] = round(pg / count * 1e6)
+    errors = [e for _, _, errs in got for e in errs]
+    if errors:
+        result["errors"] = errors
     print(json.dumps(result), flush=True)
     return result
 
 
-async def gateway_starter(engine):
-    async def start(host, port):
-        gateway = Gateway(engine, GatewaySettings(sweep_interval=3600))
-        await gateway.start(host, port)
-        return gateway
-    return start
+def _median_run(runs: list[dict]) -> dict:
+    return sorted(runs, key=lambda r: r["msg_per_s"])[len(runs) // 2]
 
 
-def _hold_clients(port: int, first: int, count: int, hold: float, results) -> None:
-    """A client process: `count` connections from several 127.0.0.x source addresses, one heartbeat each, held."""
-    resource.setrlimit(resource.RLIMIT_NOFILE, (count + 1000, count + 1000))
+# -- concurrent connections ---------------------------------------------------------------------------------------
+def _hold_clients(port: int, first: int, count: int, sources: int, hold: float, results) -> None:
+    """A client process: `count` connections spread over several 127.0.x.y sources, one heartbeat each, held."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count + 500, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 
     async def one(i):
-        source = f"127.0.{(i // 20000) + 1}.{(i % 250) + 1}"
+        source = f"127.0.{1 + (first + i) % sources}.{1 + (first + i) // sources % 250}"
         ws = await websockets.connect(f"ws://127.0.0.1:{port}/ocpp/B-{first + i}", subprotocols=["ocpp1.6"],
-                                      ping_interval=None, open_timeout=120, max_queue=4,
-                                      family=2, local_addr=(source, 0))
-        await ws.send(json.dumps([2, str(uuid.uuid4()), "Heartbeat", {}]))
-        await ws.recv()
+                                      ping_interval=None, open_timeout=REPLY_TIMEOUT, max_queue=4,
+                                      local_addr=(source, 0))
+        await _ask(ws, "Heartbeat", {})
         return ws
 
     async def main():
@@ -144,58 +244,46 @@ def _hold_clients(port: int, first: int, count: int, hold: float, results) -> No
                     return exc
         conns = await asyncio.gather(*(guarded(i) for i in range(count)))
         ok = [c for c in conns if not isinstance(c, Exception)]
-        results.put((len(ok), [repr(c) for c in conns if isinstance(c, Exception)][:3]))
+        results.put((len(ok), time.monotonic(), [repr(c) for c in conns if isinstance(c, Exception)][:3]))
         await asyncio.sleep(hold)
         await asyncio.gather(*(c.close() for c in ok), return_exceptions=True)
 
+    _fast_loop()
     asyncio.run(main())
 
 
-async def connections(count: int, hold: float) -> dict:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (count * 2 + 1000, count * 2 + 1000))
+async def connections(count: int, hold: float, procs: int) -> dict:
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    count = min(count, hard - 1000)  # the gateway needs one descriptor per connection plus its own
     engine = make_engine(f"sqlite:///{tempfile.mkdtemp()}/conn.sqlite3")
     upgrade(engine)
     register_stations(engine, count)
     gateway = Gateway(engine, GatewaySettings(sweep_interval=3600))
     await gateway.start("127.0.0.1", 0)
-    results = multiprocessing.Queue()
-    procs, per = [], -(-count // 2)
-    for n in range(2):
-        p = multiprocessing.Process(target=_hold_clients,
-                                    args=(gateway.port, n * per, min(per, count - n * per), hold, results))
-        p.start()
-        procs.append(p)
-    began = time.perf_counter()
-    held, errors = 0, []
-    for _ in procs:
-        while True:
-            try:
-                got = results.get_nowait()
-                break
-            except Exception:  # noqa: BLE001 - queue.Empty: keep serving while clients connect
-                await asyncio.sleep(0.2)
-        held += got[0]
-        errors += got[1]
-    connected_after = time.perf_counter() - began
+    results = SPAWN.Queue()
+    per = -(-count // procs)
+    clients = [SPAWN.Process(target=_hold_clients, args=(gateway.port, n * per, min(per, count - n * per), 8, hold,
+                                                         results)) for n in range(procs) if n * per < count]
+    began = time.monotonic()
+    for client in clients:
+        client.start()
+    got = await _wait_for(results, len(clients), REPLY_TIMEOUT * 10)
     peak_connected = len(gateway.connected)
-    for p in procs:
-        while p.is_alive():
+    for client in clients:
+        while client.is_alive():
             await asyncio.sleep(0.2)
     await gateway.stop()
-    out = {"connections_wanted": count, "held_with_heartbeat": held, "seen_by_gateway": peak_connected,
-           "seconds_to_connect": round(connected_after, 1),
-           "gateway_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "errors": errors}
+    out = {"connections_wanted": count, "held_with_heartbeat": sum(g[0] for g in got),
+           "seen_by_gateway": peak_connected, "seconds_to_connect": round(max(g[1] for g in got) - began, 1),
+           "gateway_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+           "errors": [e for g in got for e in g[2]]}
     print(json.dumps(out), flush=True)
     return out
 
 
-async def main(args) -> None:
-    sqlite = make_engine(f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
-    upgrade(sqlite)
-    register_stations(sqlite, args.stations)
-    bare = await throughput("bare ocpp library", bare_start, args.stations, args.messages)
-    lite = await throughput("gateway + SQLite", await gateway_starter(sqlite), args.stations, args.messages)
-    print(f"SQLite gateway / bare: {lite['msg_per_s'] / bare['msg_per_s']:.0%}", flush=True)
+# -- the whole bench ------------------------------------------------------------------------------------------------
+def _postgres(stations: int):
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     name = f"bench_{uuid.uuid4().hex[:8]}"
     try:
@@ -203,23 +291,54 @@ async def main(args) -> None:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - no PostgreSQL: report and go on
         print(f"PostgreSQL skipped: {type(exc).__name__}")
-    else:
-        pg = make_engine(PG_ADMIN.rsplit("/", 1)[0] + "/" + name)
-        upgrade(pg)
-        register_stations(pg, args.stations)
-        pgr = await throughput("gateway + PostgreSQL", await gateway_starter(pg), args.stations, args.messages)
-        print(f"PostgreSQL gateway / bare: {pgr['msg_per_s'] / bare['msg_per_s']:.0%}", flush=True)
-        pg.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        return admin, name, None
+    pg = make_engine(PG_ADMIN.rsplit("/", 1)[0] + "/" + name)
+    upgrade(pg)
+    register_stations(pg, stations)
+    return admin, name, pg
+
+
+async def main(args) -> None:
+    sqlite = make_engine(f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
+    upgrade(sqlite)
+    register_stations(sqlite, args.stations)
+    admin, name, pg = _postgres(args.stations)
+    servers = [("bare ocpp library", lambda: Bare(), None),
+               ("gateway + SQLite", lambda: Gateway(sqlite, GatewaySettings(sweep_interval=3600)), sqlite)]
+    if pg is not None:
+        servers.append(("gateway + PostgreSQL", lambda: Gateway(pg, GatewaySettings(sweep_interval=3600)), pg))
+    runs: dict[str, list[dict]] = {label: [] for label, _, _ in servers}
+    try:
+        if args.messages:
+            for _ in range(args.runs):
+                for label, make, engine in servers:
+                    runs[label].append(await throughput(label, make(), engine, args.stations, args.messages,
+                                                        args.client_processes))
+    finally:
+        if pg is not None:
+            pg.dispose()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    if args.messages:
+        bare = _median_run(runs["bare ocpp library"])
+        print(f"median of {args.runs} runs, {args.stations} stations x {args.messages} MeterValues, "
+              f"{args.client_processes} client processes:")
+        for label, _, _ in servers:
+            r = _median_run(runs[label])
+            extra = f", postgres {r['postgres_cpu_us_per_msg']} us/msg" if "postgres_cpu_us_per_msg" in r else ""
+            print(f"  {label:22} {r['msg_per_s']:6} msg/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
+                  f"server CPU {r['server_cpu_us_per_msg']} us/msg{extra}  {r['msg_per_s'] / bare['msg_per_s']:.0%}"
+                  " of bare", flush=True)
     if args.connections:
-        await connections(args.connections, args.hold)
+        await connections(args.connections, args.hold, args.client_processes)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stations", type=int, default=50)
-    parser.add_argument("--messages", type=int, default=40, help="MeterValues per station")
+    parser.add_argument("--messages", type=int, default=200, help="MeterValues per station and run (0: none)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per server; the median run is reported")
+    parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--connections", type=int, default=0, help="also hold this many connections (max 20000)")
     parser.add_argument("--hold", type=float, default=5.0, help="seconds to hold the connections")
     args = parser.parse_args()
