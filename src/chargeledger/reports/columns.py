@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -41,6 +42,12 @@ class Column:
     time_format: str = "%Y-%m-%d %H:%M:%S"
     excel_format: str = "yyyy-mm-dd hh:mm:ss"
     right: Right | None = None  # a column only callers with this right receive
+    field: str | None = None    # the value is this joined-row field as it is (compiled reports index it directly)
+
+
+def as_is(name: str, kind: Kind, attr: str, **options) -> Column:
+    """A column showing one joined-row field unchanged."""
+    return Column(name, kind, lambda row, _ctx: getattr(row, attr), field=attr, **options)
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,26 @@ def between(start: datetime | None, end: datetime | None) -> timedelta | None:
 
 
 def minutes(value: timedelta | None) -> Decimal | None:
-    return (Decimal(int(value.total_seconds())) / 60).quantize(Decimal("0.01")) if value is not None else None
+    return _minutes(value) if value is not None else None
+
+
+@lru_cache(maxsize=65_536)  # durations repeat (a day has 86,400 seconds); Decimal division is the slow part
+def _minutes(value: timedelta) -> Decimal:
+    return (Decimal(int(value.total_seconds())) / 60).quantize(Decimal("0.01"))
+
+
+def kilowatt_hours(energy_wh: float | None) -> Decimal | None:
+    """Wh as kWh with three decimals, from the float's shortest text so no binary noise shows."""
+    if energy_wh is None:
+        return None
+    if not energy_wh:  # 0.0 and -0.0 are one cache key but print differently
+        return (Decimal(str(energy_wh)) / 1000).quantize(Decimal("0.001"))
+    return _kilowatt_hours(energy_wh)
+
+
+@lru_cache(maxsize=65_536)  # meter readings repeat across sessions; Decimal(str(float)) is the slow part
+def _kilowatt_hours(energy_wh: float) -> Decimal:
+    return (Decimal(str(energy_wh)) / 1000).quantize(Decimal("0.001"))
 
 
 def summary(row) -> dict:

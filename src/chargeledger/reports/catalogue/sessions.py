@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from ...access.rights import Right
-from ..columns import Column, Kind, Report, duration, identity, roaming, summary
+from ..columns import Column, Kind, Report, duration, identity, kilowatt_hours, roaming, summary
 
 
 def _initiator(row, _ctx):
@@ -43,9 +41,7 @@ COLUMNS = [
     Column("Start", Kind.DATETIME, _start),
     Column("Plug Duration", Kind.DURATION, lambda r, c: duration(summary(r).get("plug_seconds"))),
     Column("Charge Duration", Kind.DURATION, lambda r, c: duration(summary(r).get("charging_seconds"))),
-    Column("Energy", Kind.DECIMAL,
-           lambda r, c: (Decimal(str(r.energy_wh)) / 1000).quantize(Decimal("0.001"))
-           if r.energy_wh is not None else None, places=3),
+    Column("Energy", Kind.DECIMAL, lambda r, c: kilowatt_hours(r.energy_wh), places=3),
     Column("Cost", Kind.MONEY, lambda r, c: r.payment_total, currency=lambda r: r.price_currency),
     Column("Bill Details", Kind.JSON, _bill),
 ]

@@ -8,7 +8,7 @@ from sqlalchemy import select, true
 
 from ...access.rights import Right
 from ...storage.tables import payout_accounts, session_settlements, sessions
-from ..columns import Column, Kind, Report, between, duration, minutes, roaming, summary
+from ..columns import Column, Kind, Report, as_is, between, duration, kilowatt_hours, minutes, roaming, summary
 from ..source import stream
 
 CENT = Decimal("0.01")
@@ -29,7 +29,7 @@ def _settled(row):
 
 
 def _money(name, attr, currency=_price, right=None):
-    return Column(name, Kind.MONEY, lambda r, c: getattr(r, attr), currency=currency, right=right)
+    return as_is(name, Kind.MONEY, attr, currency=currency, right=right)
 
 
 def _charging_type(row, _ctx):
@@ -92,15 +92,15 @@ def _head(conn, request):
         Column("Session Date", Kind.DATETIME, lambda r, c: _local(r.started_at, c), **_DAY),
         Column("Session ID", Kind.TEXT, lambda r, c: str(r.session_id)),
         # II. Site and station
-        Column("Site", Kind.TEXT, lambda r, c: r.site_name),
-        Column("Site ID", Kind.TEXT, lambda r, c: r.site_id),
-        Column("Country", Kind.TEXT, lambda r, c: r.site_country),
-        Column("State", Kind.TEXT, lambda r, c: r.site_state),
-        Column("Station ID", Kind.TEXT, lambda r, c: r.station_id),
-        Column("Port ID", Kind.TEXT, lambda r, c: r.evse_id),
+        as_is("Site", Kind.TEXT, "site_name"),
+        as_is("Site ID", Kind.TEXT, "site_id"),
+        as_is("Country", Kind.TEXT, "site_country"),
+        as_is("State", Kind.TEXT, "site_state"),
+        as_is("Station ID", Kind.TEXT, "station_id"),
+        as_is("Port ID", Kind.TEXT, "evse_id"),
         Column("Charging Type", Kind.TEXT, _charging_type),
-        Column("Connector Type", Kind.TEXT, lambda r, c: r.connector_standard),
-        Column("Serial Number", Kind.TEXT, lambda r, c: r.serial_number),
+        as_is("Connector Type", Kind.TEXT, "connector_standard"),
+        as_is("Serial Number", Kind.TEXT, "serial_number"),
         # III. EV charging
         Column("Session Start Time", Kind.DATETIME, lambda r, c: _local(r.started_at, c), **_STAMP),
         Column("Session End Time", Kind.DATETIME, lambda r, c: _local(r.stopped_at, c), **_STAMP),
@@ -108,20 +108,18 @@ def _head(conn, request):
         Column("Session Duration (Min)", Kind.DECIMAL, lambda r, c: minutes(_session_time(r))),
         Column("Charging Duration (hh:mm:ss)", Kind.DURATION, lambda r, c: _charging_time(r)),
         Column("Charging Duration (Min)", Kind.DECIMAL, lambda r, c: minutes(_charging_time(r))),
-        Column("Energy Delivered (kWh)", Kind.DECIMAL,
-               lambda r, c: (Decimal(str(r.energy_wh)) / 1000).quantize(Decimal("0.001"))
-               if r.energy_wh is not None else None, places=3),
+        Column("Energy Delivered (kWh)", Kind.DECIMAL, lambda r, c: kilowatt_hours(r.energy_wh), places=3),
         Column("Activation Method", Kind.TEXT, lambda r, c: summary(r).get("start_source")),
-        Column("Completion Status", Kind.TEXT, lambda r, c: r.status),
+        as_is("Completion Status", Kind.TEXT, "status"),
         Column("Roaming – Party", Kind.TEXT, lambda r, c: roaming(r).get("provider_id") or r.network),
         Column("Roaming – CDR ID", Kind.TEXT, lambda r, c: roaming(r).get("roaming_cdr_id")),
         # IV. Payment
-        Column("Payment Method", Kind.TEXT, lambda r, c: r.payment_method),
-        Column("Payment Gateway", Kind.TEXT, lambda r, c: r.payment_gateway),
-        Column("Credit Card", Kind.TEXT, lambda r, c: r.card_last4),
+        as_is("Payment Method", Kind.TEXT, "payment_method"),
+        as_is("Payment Gateway", Kind.TEXT, "payment_gateway"),
+        as_is("Credit Card", Kind.TEXT, "card_last4"),
         Column("Additional Payment Info", Kind.TEXT, _additional_payment_info),
-        Column("Discount Plan", Kind.TEXT, lambda r, c: r.discount_plan),
-        Column("Discount Plan Name", Kind.TEXT, lambda r, c: r.discount_plan_name),
+        as_is("Discount Plan", Kind.TEXT, "discount_plan"),
+        as_is("Discount Plan Name", Kind.TEXT, "discount_plan_name"),
         # V. Fees
         Column("Display Currency", Kind.TEXT, lambda r, c: _price(r)),
         _money("Connection Fee", "connection_fee"),
@@ -134,12 +132,12 @@ def _head(conn, request):
         _money("Total Tax", "total_tax"),
         _money("Payment Total", "payment_total"),
         _money("Failed Payment Amount", "failed_amount"),
-        Column("Failed Payment Reason", Kind.TEXT, lambda r, c: r.failure_reason),
+        as_is("Failed Payment Reason", Kind.TEXT, "failure_reason"),
         _money("Payment Gateway Fee", "gateway_fee", right=F),
         _money("My Revenue", "revenue", right=F),
         _money("EV OS Fee", "platform_fee", right=F),
-        Column("Settlement Currency", Kind.TEXT, lambda r, c: r.settlement_currency, right=F),
-        Column("Exchange Rate", Kind.DECIMAL, lambda r, c: r.exchange_rate, places=6, right=F),
+        as_is("Settlement Currency", Kind.TEXT, "settlement_currency", right=F),
+        as_is("Exchange Rate", Kind.DECIMAL, "exchange_rate", places=6, right=F),
         _money("Payment Gateway Fee (Settlement Currency)", "gateway_fee_settlement", _settled, F),
         _money("My Revenue (Settlement Currency)", "revenue_settlement", _settled, F),
         _money("EV OS Fee (Settlement Currency)", "platform_fee_settlement", _settled, F),
@@ -156,19 +154,19 @@ def _tail():
     return [
         _money("Excise Tax", "excise_tax"),
         # VIII. Others
-        Column("Site ZIP", Kind.TEXT, lambda r, c: r.site_zip),
-        Column("Site City", Kind.TEXT, lambda r, c: r.site_city),
-        Column("Site Address", Kind.TEXT, lambda r, c: r.site_address),
-        Column("Time Zone", Kind.TEXT, lambda r, c: r.site_time_zone),
+        as_is("Site ZIP", Kind.TEXT, "site_zip"),
+        as_is("Site City", Kind.TEXT, "site_city"),
+        as_is("Site Address", Kind.TEXT, "site_address"),
+        as_is("Time Zone", Kind.TEXT, "site_time_zone"),
         Column("Data Verification Date", Kind.DATETIME, lambda r, c: _local(r.settled_at, c), **_DAY),
-        Column("Reporting Entity", Kind.TEXT, lambda r, c: r.organisation_name),
-        Column("Station Status", Kind.TEXT, lambda r, c: r.station_status),
-        Column("Station Vendor", Kind.TEXT, lambda r, c: r.station_vendor),
-        Column("Station Note", Kind.TEXT, lambda r, c: r.station_note),
+        as_is("Reporting Entity", Kind.TEXT, "organisation_name"),
+        as_is("Station Status", Kind.TEXT, "station_status"),
+        as_is("Station Vendor", Kind.TEXT, "station_vendor"),
+        as_is("Station Note", Kind.TEXT, "station_note"),
         # No impact estimate is recorded per session yet: empty rather than invented.
         Column("Estimated CO2 Emission Reduction (kgCO₂e)", Kind.DECIMAL, lambda r, c: None),
         Column("Note", Kind.TEXT, lambda r, c: summary(r).get("failure_reason") or summary(r).get("stop_reason")),
-        Column("Driver Information", Kind.TEXT, lambda r, c: r.driver_id),
+        as_is("Driver Information", Kind.TEXT, "driver_id"),
     ]
 
 

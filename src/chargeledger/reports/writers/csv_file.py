@@ -20,5 +20,9 @@ class CsvWriter:
     def write(self, values: list[Any], row: Any) -> None:
         self.writer.writerow([as_text(c, v) for c, v in zip(self.columns, values)])
 
+    def write_texts(self, rows: list[list[str]]) -> None:
+        """Rows already formatted by the report's compiled function (reports/compiled.py)."""
+        self.writer.writerows(rows)
+
     def close(self) -> None:
         pass
