@@ -107,8 +107,7 @@ class Ledger:
 
     def add_samples(self, session_id: int, samples: Iterable[MeterSample], connection: Connection | None = None
                     ) -> None:
-        rows = [{"session_id": session_id, "time": s.time, "measurand": int(s.measurand), "phase": int(s.phase),
-                 "location": int(s.location), "value": float(s.value)} for s in samples]
+        rows = sample_rows(session_id, samples)
         if not rows:
             return
         if connection is None:
@@ -177,6 +176,12 @@ class Ledger:
             return connection.execute(query).all()
         with self.engine.connect() as conn:
             return conn.execute(query).all()
+
+
+def sample_rows(session_id: int, samples: Iterable[MeterSample]) -> list[dict]:
+    """meter_samples rows, for callers that insert many sessions' samples at once (the OCPP group commit)."""
+    return [{"session_id": session_id, "time": s.time, "measurand": int(s.measurand), "phase": int(s.phase),
+             "location": int(s.location), "value": float(s.value)} for s in samples]
 
 
 def _jsonable(value: Any) -> Any:

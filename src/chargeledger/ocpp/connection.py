@@ -1,5 +1,5 @@
 """What both protocol versions share on one charger's connection: routing frames, CallErrors, the message log,
-and running ledger writes off the event loop (in the gateway's writer executor, in this charger's order)."""
+and running ledger writes off the event loop (through the gateway's group-commit writer, in this charger's order)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
+import orjson
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult
 
@@ -40,8 +41,21 @@ class CentralSide:
         self._sent_actions: dict[str, str] = {}  # unique id of our Calls -> action, to label their answers
 
     async def db(self, fn: Callable, *args: Any) -> Any:
-        """A ledger write on the writer executor; awaited, so nothing is acknowledged before it is stored."""
-        return await asyncio.get_running_loop().run_in_executor(self.gateway.writer, fn, *args)
+        """A write of its own on the writer thread; awaited, so nothing is acknowledged before it is stored."""
+        return await self.gateway.group.call(fn, *args)
+
+    async def read(self, fn: Callable, *args: Any) -> Any:
+        """A lookup off the event loop; reads need not queue behind the writer."""
+        return await asyncio.to_thread(fn, *args)
+
+    async def store(self, work: Callable) -> Any:
+        """Ledger writes of this message in a group commit, with the message itself; returns its session ID."""
+        frame, self._pending_in = self._pending_in, None
+        try:
+            return await self.gateway.group.work(work, frame)
+        except BaseException:
+            self._pending_in = frame  # not stored: the batched log keeps the frame that got an InternalError
+            raise
 
     def _frame(self, direction: str, kind: int, action: str | None, unique_id: str | None, text: str) -> Frame:
         return Frame(self.station.id, utcnow(), direction, kind, action, unique_id, text, self.frame_session)
@@ -104,7 +118,5 @@ class CentralSide:
 
 def _peek(text: str) -> tuple[int, str | None, str | None]:
     """Type, unique id and action of a frame we send (we built it, so it is well-formed)."""
-    import json
-
-    data = json.loads(text)
+    data = orjson.loads(text)
     return data[0], data[1], data[2] if data[0] == 2 else None

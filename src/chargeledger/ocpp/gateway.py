@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from urllib.parse import unquote
@@ -23,6 +22,7 @@ from ..domain.events import EventKind, EventSource
 from ..ledger.store import Ledger, NewEvent
 from . import commands, housekeeping, stations
 from .connection import utcnow
+from .group_commit import GroupCommit
 from .message_log import MessageLog
 from .recorder import Recorder
 from .settings import GatewaySettings
@@ -38,10 +38,11 @@ class Gateway:
     def __init__(self, engine: Engine, settings: GatewaySettings | None = None):
         self.engine = engine
         self.settings = settings or GatewaySettings()
-        # SQLite has one writer at a time: one thread avoids lock waits; PostgreSQL takes writes in parallel.
-        self.writer = ThreadPoolExecutor(1 if engine.dialect.name == "sqlite" else 8, thread_name_prefix="ocpp-db")
-        self.log = MessageLog(engine, self.writer, self.settings.log_flush_every)
         self.recorder = Recorder(engine, self.settings.meter_refresh_every)
+        # One writer thread, many messages per commit: fewer commits and GIL hand-overs than a thread per write.
+        self.group = GroupCommit(engine, lambda conn, sid: self.recorder.ledger.refresh(sid, connection=conn),
+                                 self.recorder.forget)
+        self.log = MessageLog(engine, self.group.call, self.settings.log_flush_every)
         self.connected: dict[str, Central16 | Central201] = {}
         self._remote_starts: dict[tuple[str, int], datetime] = {}
         self._seen: dict[str, datetime] = {}
@@ -50,9 +51,10 @@ class Gateway:
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 9000) -> None:
+        self.group.start()
         self._server = await serve(self._serve_station, host, port, subprotocols=SUBPROTOCOLS,
                                    process_request=self._handshake, ssl=self.settings.ssl_context,
-                                   ping_interval=None, max_queue=64)
+                                   ping_interval=None, max_queue=64, backlog=self.settings.backlog)
         self.log.start()
         self._tasks.append(asyncio.create_task(self._upkeep()))
 
@@ -68,10 +70,10 @@ class Gateway:
             await self._server.wait_closed()
         await self.log.stop()
         await self._run(stations.record_seen, self.engine, self._take_seen())
-        self.writer.shutdown(wait=True)
+        await self.group.stop()
 
     async def _run(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
+        return await self.group.call(fn, *args)
 
     async def _upkeep(self) -> None:
         while True:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Awaitable, Callable
 
 from sqlalchemy import Engine, and_, delete, func, or_, select
 
@@ -30,22 +30,24 @@ class Frame:
     payload: str
     session_id: int | None = None
 
-    def row(self) -> dict:
+    def row(self, session_id: int | None = None) -> dict:
+        """The table row; `session_id` tags the frame when it is stored with the work that found its session."""
         return {"station_id": self.station_id, "time": self.time, "direction": self.direction,
                 "message_type": self.message_type, "action": (self.action or "")[:64] or None,
                 "unique_id": (self.unique_id or "")[:64] or None, "payload": self.payload,
-                "session_id": self.session_id}
+                "session_id": self.session_id if session_id is None else session_id}
 
 
 class MessageLog:
     """Collects frames in memory and writes them every `flush_every` seconds in one insert."""
 
-    def __init__(self, engine: Engine, executor: Executor, flush_every: float = 0.2):
+    def __init__(self, engine: Engine, run: Callable[..., Awaitable], flush_every: float = 0.2):
         self.engine = engine
-        self.executor = executor
+        self.run = run  # runs a write on the gateway's writer thread
         self.flush_every = flush_every
         self._pending: list[Frame] = []
         self._task: asyncio.Task | None = None
+        self._flushing = asyncio.Lock()  # a flush returns only once frames taken by a concurrent one are written
 
     def add(self, frame: Frame) -> None:
         self._pending.append(frame)
@@ -59,10 +61,14 @@ class MessageLog:
             await self.flush()
 
     async def flush(self) -> None:
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
             try:
-                await asyncio.get_running_loop().run_in_executor(self.executor, write_frames, self.engine, batch)
+                await self.run(write_frames, self.engine, batch)
             except Exception:  # noqa: BLE001 - a log write failing must not stop the gateway; the ledger has the facts
                 log.exception("could not write %d OCPP log frames", len(batch))
 

@@ -1,4 +1,5 @@
-"""Ledger writes for the gateway: synchronous, run on the writer executor, one transaction per charger message.
+"""Ledger writes for the gateway: synchronous, run by the group-commit writer (many chargers' messages share one
+transaction; each message's writes still all commit, or none do).
 
 A connector's current session is the newest one on it that the vehicle has not left (no UNPLUGGED/SETTLED yet).
 OCPP 1.6 transaction IDs are issued by us: the session ID, so a retried StartTransaction finds the same one.
@@ -16,9 +17,9 @@ from sqlalchemy.engine import Connection
 
 from ..domain.events import EventKind, EventSource
 from ..domain.meter import MeterSample
-from ..ledger.store import Ledger, NewEvent, SessionRef
-from ..ledger.subscribers import dispatch
+from ..ledger.store import Ledger, NewEvent, SessionRef, sample_rows
 from ..storage.tables import session_events, sessions
+from .group_commit import batch_of
 from .stations import StationInfo
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,12 @@ class Recorder:
         self.ledger = Ledger(engine)
         self.meter_refresh_every = meter_refresh_every
         self._refreshed: dict[int, float] = {}
+        self._owned: set[tuple[str, int]] = set()  # (station, session) pairs seen stored: a session never moves
+
+    def forget(self) -> None:
+        """A batch was rolled back: what it taught about stored rows may not be true."""
+        self._owned.clear()
+        self._refreshed.clear()
 
     # -- lookups -------------------------------------------------------------------------------------------------
     def current(self, conn: Connection, station_id: str, connector: int) -> Current | None:
@@ -62,8 +69,13 @@ class Recorder:
                             .where(session_events.c.idempotency_key == key)).scalar()
 
     def own_session(self, conn: Connection, station_id: str, session_id: int) -> bool:
-        return conn.execute(select(sessions.c.id).where(sessions.c.id == session_id,
-                                                        sessions.c.station_id == station_id)).first() is not None
+        if (station_id, session_id) in self._owned:
+            return True
+        found = conn.execute(select(sessions.c.id).where(sessions.c.id == session_id,
+                                                         sessions.c.station_id == station_id)).first() is not None
+        if found:
+            self._owned.add((station_id, session_id))
+        return found
 
     def session_by_transaction(self, station_id: str, transaction_id: str) -> int | None:
         with self.engine.connect() as conn:
@@ -78,21 +90,24 @@ class Recorder:
 
     def write(self, conn: Connection, session_id: int, events: list[NewEvent], found: list[MeterSample],
               refresh: bool = True) -> int:
+        now = clock.monotonic()
+        stale = now - self._refreshed.get(session_id, 0.0) >= self.meter_refresh_every
+        batch = batch_of(conn)
+        if batch is not None and not events and not refresh:
+            # Samples alone change no state: stored with the batch, the projection caught up at most every N s.
+            batch.samples.extend(sample_rows(session_id, found))
+            if stale:
+                batch.refresh.add(session_id)
+                self._refreshed[session_id] = now
+            return 0
+        if batch is not None:
+            batch.flush()  # what this write reads back (sequence numbers, samples) must include the batch so far
         added = self.ledger.append(session_id, events, conn)
         self.ledger.add_samples(session_id, found, conn)
-        now = clock.monotonic()
-        if refresh or added or now - self._refreshed.get(session_id, 0.0) >= self.meter_refresh_every:
+        if refresh or added or stale:
             self.ledger.refresh(session_id, connection=conn)
             self._refreshed[session_id] = now
         return added
-
-    def commit(self, work) -> int | None:
-        """Run `work(conn) -> (session_id, events)` in one transaction, then tell subscribers what was new."""
-        with self.engine.begin() as conn:
-            session_id, kinds = work(conn)
-        if session_id is not None and kinds:
-            dispatch(self.engine, session_id, kinds)
-        return session_id
 
     def open(self, conn: Connection, station: StationInfo, key: str, connector: int | None, at: datetime) -> int:
         session_id, _ = self.ledger.open_session(self.ref(station, key, connector), at, conn)

@@ -18,6 +18,7 @@ class GatewaySettings:
     meter_refresh_every: float = 10.0             # seconds between projection refreshes caused by MeterValues alone
     log_flush_every: float = 0.2                  # seconds between batched message-log writes
     ssl_context: ssl.SSLContext | None = None     # security profile 2: TLS with the operator's certificate
+    backlog: int = 4096                           # pending TCP connections: thousands of chargers reconnect at once
 
     @staticmethod
     def tls(certfile: str, keyfile: str | None = None) -> ssl.SSLContext:

@@ -50,16 +50,16 @@ class Central16(CentralSide, ChargePoint):
 
     @on(Action.authorize)
     async def on_authorize(self, id_tag, **kw):
-        token = await self.db(check_token, self.gateway.engine, id_tag, utcnow())
+        token = await self.read(check_token, self.gateway.engine, id_tag, utcnow())
         return call_result.Authorize(id_tag_info=_tag_info(token))
 
     @on(Action.status_notification)
     async def on_status(self, connector_id, error_code, status, call_unique_id, **kw):
         at = _time(kw["timestamp"]) if kw.get("timestamp") else utcnow()
-        self.frame_session = await self.db(self._status, connector_id, status, error_code, at)
+        self.frame_session = await self.store(self._status(connector_id, status, error_code, at))
         return call_result.StatusNotification()
 
-    def _status(self, connector: int, status: str, error_code: str, at: datetime) -> int | None:
+    def _status(self, connector: int, status: str, error_code: str, at: datetime):
         rec, st = self.gateway.recorder, self.station
         key = f"ocpp16:{st.id}:{connector}:status:{_iso(at)}:{status}"
 
@@ -88,19 +88,19 @@ class Central16(CentralSide, ChargePoint):
                 return current.session_id, set()  # the fault is in the log; the session goes on unless it stops
             return (current.session_id if current else None), set()
 
-        return rec.commit(work)
+        return work
 
     @on(Action.start_transaction)
     async def on_start(self, connector_id, id_tag, meter_start, timestamp, **kw):
         at = _time(timestamp)
-        token = await self.db(check_token, self.gateway.engine, id_tag, utcnow())
+        token = await self.read(check_token, self.gateway.engine, id_tag, utcnow())
         remote = self.gateway.take_remote_start(self.station.id, connector_id, at)
-        sid = await self.db(self._start, connector_id, id_tag, meter_start, at, token, remote,
-                            kw.get("reservation_id"))
+        sid = await self.store(self._start(connector_id, id_tag, meter_start, at, token, remote,
+                                           kw.get("reservation_id")))
         self.frame_session = sid
         return call_result.StartTransaction(transaction_id=sid, id_tag_info=_tag_info(token))
 
-    def _start(self, connector, id_tag, meter_start, at, token, remote, reservation_id) -> int:
+    def _start(self, connector, id_tag, meter_start, at, token, remote, reservation_id):
         rec, st = self.gateway.recorder, self.station
         key = f"ocpp16:{st.id}:{connector}:start:{_iso(at)}:{id_tag}"
 
@@ -126,15 +126,15 @@ class Central16(CentralSide, ChargePoint):
             rec.write(conn, sid, events, [start_sample])
             return sid, {EventKind.AUTHORIZED, EventKind.TRANSACTION_STARTED}
 
-        return rec.commit(work)
+        return work
 
     @on(Action.meter_values)
     async def on_meter_values(self, connector_id, meter_value, **kw):
         found = samples(meter_value, f"{self.station.id} MeterValues")
-        self.frame_session = await self.db(self._meter_values, connector_id, kw.get("transaction_id"), found)
+        self.frame_session = await self.store(self._meter_values(connector_id, kw.get("transaction_id"), found))
         return call_result.MeterValues()
 
-    def _meter_values(self, connector, transaction_id, found) -> int | None:
+    def _meter_values(self, connector, transaction_id, found):
         rec, st = self.gateway.recorder, self.station
 
         def work(conn):
@@ -149,19 +149,19 @@ class Central16(CentralSide, ChargePoint):
             rec.write(conn, sid, [], found, refresh=False)
             return sid, set()
 
-        return rec.commit(work)
+        return work
 
     @on(Action.stop_transaction)
     async def on_stop(self, meter_stop, timestamp, transaction_id, **kw):
         at = _time(timestamp)
         found = samples(kw.get("transaction_data"), f"{self.station.id} StopTransaction")
-        token = await self.db(check_token, self.gateway.engine, kw.get("id_tag"), utcnow()) if kw.get("id_tag") \
+        token = await self.read(check_token, self.gateway.engine, kw.get("id_tag"), utcnow()) if kw.get("id_tag") \
             else None
-        self.frame_session = await self.db(self._stop, transaction_id, meter_stop, at, kw.get("reason") or "Local",
-                                           kw.get("id_tag"), found)
+        self.frame_session = await self.store(self._stop(transaction_id, meter_stop, at,
+                                                         kw.get("reason") or "Local", kw.get("id_tag"), found))
         return call_result.StopTransaction(id_tag_info=_tag_info(token) if token else None)
 
-    def _stop(self, transaction_id, meter_stop, at, reason, id_tag, found) -> int:
+    def _stop(self, transaction_id, meter_stop, at, reason, id_tag, found):
         rec, st = self.gateway.recorder, self.station
         key = f"ocpp16:{st.id}:stop:{transaction_id}"
 
@@ -181,7 +181,7 @@ class Central16(CentralSide, ChargePoint):
                       [*found, stop_sample])
             return sid, {EventKind.TRANSACTION_STOPPED}
 
-        return rec.commit(work)
+        return work
 
     @on(Action.data_transfer)
     def on_data_transfer(self, vendor_id, **kw):

@@ -60,7 +60,7 @@ class Central201(CentralSide, ChargePoint):
 
     @on(Action.authorize)
     async def on_authorize(self, id_token, **kw):
-        token = await self.db(check_token, self.gateway.engine, id_token.get("id_token"), utcnow())
+        token = await self.read(check_token, self.gateway.engine, id_token.get("id_token"), utcnow())
         return call_result.Authorize(id_token_info=_token_info(token))
 
     @on(Action.status_notification)
@@ -76,7 +76,7 @@ class Central201(CentralSide, ChargePoint):
                     return None, set()  # Available during a transaction is not the vehicle leaving
                 return rec.leave(conn, st, evse_id, at, key), {EventKind.UNPLUGGED, EventKind.SETTLED}
 
-            self.frame_session = await self.db(rec.commit, leave)
+            self.frame_session = await self.store(leave)
         return call_result.StatusNotification()
 
     @on(Action.transaction_event)
@@ -84,13 +84,13 @@ class Central201(CentralSide, ChargePoint):
         at = _time(timestamp)
         found = samples(kw.get("meter_value"), f"{self.station.id} TransactionEvent")
         id_token = kw.get("id_token")
-        token = await self.db(check_token, self.gateway.engine, id_token.get("id_token"), utcnow()) \
+        token = await self.read(check_token, self.gateway.engine, id_token.get("id_token"), utcnow()) \
             if id_token else None
-        self.frame_session = await self.db(self._transaction_event, event_type, at, trigger_reason, seq_no,
-                                           transaction_info, kw, found, token)
+        self.frame_session = await self.store(self._transaction_event(event_type, at, trigger_reason, seq_no,
+                                                                      transaction_info, kw, found, token))
         return call_result.TransactionEvent(id_token_info=_token_info(token) if token else None)
 
-    def _transaction_event(self, event_type, at, trigger, seq_no, info, kw, found, token) -> int:
+    def _transaction_event(self, event_type, at, trigger, seq_no, info, kw, found, token):
         rec, st = self.gateway.recorder, self.station
         txid = str(info["transaction_id"])
         evse = (kw.get("evse") or {}).get("id")
@@ -133,7 +133,7 @@ class Central201(CentralSide, ChargePoint):
             added = rec.write(conn, sid, events, found, refresh=bool(events))
             return sid, ({e.kind for e in events} if added else set())
 
-        return rec.commit(work)
+        return work
 
     @on(Action.meter_values)
     async def on_meter_values(self, evse_id, meter_value, **kw):
@@ -147,7 +147,7 @@ class Central201(CentralSide, ChargePoint):
             rec.write(conn, current.session_id, [], found, refresh=False)
             return current.session_id, set()
 
-        self.frame_session = await self.db(rec.commit, work)
+        self.frame_session = await self.store(work)
         return call_result.MeterValues()
 
     @on(Action.notify_event)

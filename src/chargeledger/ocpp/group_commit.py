@@ -1,0 +1,191 @@
+"""Group commit: one writer thread runs the ledger writes of many chargers' messages in one transaction.
+
+Each message's work is queued with a future; the thread drains the queue, runs every queued work on one
+connection, commits once, and only then resolves the futures, so no reply leaves before its message is stored.
+Rows that need no read-back (meter samples, incoming frames) are collected and inserted with one executemany.
+If any work in a batch fails, the batch is rolled back and each work is run again in its own transaction, so a
+bad message fails alone. Plain functions (`call`) run in the same thread, between batches, in queue order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from ..ledger.subscribers import dispatch
+from ..storage.tables import meter_samples, ocpp_messages
+from ..storage.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
+_STOP = object()
+BATCH_KEY = "ocpp_batch"  # where a batch's deferred rows hang on the connection (Connection.info)
+
+
+@dataclass
+class Batch:
+    """Rows written together at the end of the batch, or earlier when a work has to read what is stored."""
+
+    conn: Connection
+    samples: list[dict] = field(default_factory=list)
+    frames: list[dict] = field(default_factory=list)
+    refresh: set[int] = field(default_factory=set)
+
+    def flush(self) -> None:
+        if self.samples:
+            rows, self.samples = self.samples, []
+            self.conn.execute(insert_ignore(self.conn, meter_samples), rows)
+        if self.frames:
+            rows, self.frames = self.frames, []
+            self.conn.execute(ocpp_messages.insert(), rows)
+
+
+def batch_of(conn: Connection) -> Batch | None:
+    return conn.info.get(BATCH_KEY)
+
+
+@dataclass
+class _Job:
+    work: Callable[[Connection], tuple[Any, set]] | None  # batchable: work(conn) -> (session_id, new kinds)
+    call: Callable[[], Any] | None  # standalone: runs alone, owns its transactions
+    future: asyncio.Future
+    frame: Any = None  # the incoming frame, stored in the same transaction, tagged with the work's session
+    outcome: Any = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    def __init__(self, engine: Engine, refresh: Callable[[Connection, int], None],
+                 on_rollback: Callable[[], None] = lambda: None, max_batch: int = 500):
+        self.engine = engine
+        self._refresh = refresh  # recompute a session's projection after its deferred samples are stored
+        self._on_rollback = on_rollback  # forget in-memory state that a rolled-back batch may have taught
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self.batches = self.jobs = 0  # for the bench and tests: how much grouping happened
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="ocpp-group-commit", daemon=True)
+            self._thread.start()
+
+    async def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+
+    async def work(self, work: Callable[[Connection], tuple[Any, set]], frame: Any = None) -> Any:
+        """Run `work(conn) -> (session_id, new event kinds)` in a group transaction; returns the session ID."""
+        future = asyncio.get_running_loop().create_future()
+        self._queue.put(_Job(work, None, future, frame))
+        return await future
+
+    async def call(self, fn: Callable, *args: Any) -> Any:
+        future = asyncio.get_running_loop().create_future()
+        self._queue.put(_Job(None, lambda: fn(*args), future))
+        return await future
+
+    # -- the writer thread ------------------------------------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            jobs = [first]
+            while len(jobs) < self.max_batch:
+                try:
+                    jobs.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = _STOP in jobs
+            jobs = [j for j in jobs if j is not _STOP]
+            self._run_in_order(jobs)
+            if stop:
+                return
+
+    def _run_in_order(self, jobs: list[_Job]) -> None:
+        group: list[_Job] = []
+        for job in jobs:
+            if job.work is not None:
+                group.append(job)
+                continue
+            self._group(group)
+            group = []
+            try:
+                job.outcome = job.call()
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+                job.error = exc
+            self._release([job])
+        self._group(group)
+
+    def _group(self, jobs: list[_Job]) -> None:
+        if not jobs:
+            return
+        self.batches += 1
+        self.jobs += len(jobs)
+        try:
+            self._transaction(jobs)
+        except Exception as exc:  # noqa: BLE001 - one bad work must not fail the others: retry each alone
+            self._on_rollback()
+            if len(jobs) == 1:
+                log.exception("OCPP ledger write failed")
+                jobs[0].error = exc
+            else:
+                for job in jobs:
+                    try:
+                        self._transaction([job])
+                    except Exception as exc:  # noqa: BLE001 - this work's own failure, answered as InternalError
+                        self._on_rollback()
+                        log.exception("OCPP ledger write failed")
+                        job.error = exc
+        quiet = [j for j in jobs if j.error is not None or not j.outcome[1]]
+        self._release(quiet)  # replies that wait for no subscriber leave first
+        for job in jobs:
+            if job.error is None and job.outcome[1] and job.outcome[0] is not None:
+                dispatch(self.engine, job.outcome[0], job.outcome[1])
+        self._release([j for j in jobs if j not in quiet])
+
+    def _transaction(self, jobs: list[_Job]) -> None:
+        with self.engine.begin() as conn:
+            batch = Batch(conn)
+            conn.info[BATCH_KEY] = batch
+            try:
+                for job in jobs:
+                    job.outcome, job.error = job.work(conn), None
+                    if job.frame is not None:
+                        batch.frames.append(job.frame.row(job.outcome[0]))
+                batch.flush()
+                for session_id in sorted(batch.refresh):
+                    self._refresh(conn, session_id)
+            finally:
+                conn.info.pop(BATCH_KEY, None)
+
+    def _release(self, jobs: list[_Job]) -> None:
+        by_loop: dict[Any, list[_Job]] = {}
+        for job in jobs:
+            by_loop.setdefault(job.future.get_loop(), []).append(job)
+        for loop, group in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_resolve, group)
+            except RuntimeError:  # the loop closed meanwhile: nobody waits for these answers
+                pass
+
+
+def _resolve(jobs: list[_Job]) -> None:
+    for job in jobs:
+        if job.future.done():
+            continue
+        if job.error is not None:
+            job.future.set_exception(job.error)
+        elif job.work is not None:
+            job.future.set_result(job.outcome[0])
+        else:
+            job.future.set_result(job.outcome)
