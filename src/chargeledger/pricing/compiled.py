@@ -10,7 +10,7 @@ from bisect import bisect_right
 from datetime import timedelta, tzinfo
 from decimal import Decimal
 
-from chargeledger.pricing.restrictions import SESSION, ElementRule
+from chargeledger.pricing.restrictions import RESERVATION_EXPIRED, SESSION, ElementRule
 from chargeledger.pricing.tariff import Tariff
 from chargeledger.pricing.windows import DayCalendar, build_day, local_of
 
@@ -57,6 +57,9 @@ class CompiledTariff:
                     (rule, Component(rule.index, c.type, c.price, c.vat, c.step_size, labels[rule.index])))
         self._energy = self.candidates["ENERGY"]
         self._time = self.candidates["TIME"]
+        # OCPI 2.2.1 ReservationRestrictionType note: an expired reservation's TIME is priced by a
+        # RESERVATION_EXPIRES element even when a RESERVATION element with TIME is listed before it
+        self._time_expired = sorted(self._time, key=lambda pair: pair[0].reservation != "RESERVATION_EXPIRES")
         self._parking = self.candidates["PARKING_TIME"]
         self._flat = self.candidates["FLAT"]
         self.has_calendar = any(r.has_calendar for r in self.rules)
@@ -134,8 +137,9 @@ class CompiledTariff:
                 self._chosen.clear()
             mask = self._masks[mask_id]
             args = (phase, wh, duration_us, low_w, high_w, low_a, high_a)
+            time = self._time_expired if phase == RESERVATION_EXPIRED else self._time
             chosen = self._chosen[key] = tuple(_first(c, mask, args) for c in
-                                               (self._energy, self._time, self._parking, self._flat))
+                                               (self._energy, time, self._parking, self._flat))
         return chosen
 
     def choose_for_usage(self, key: tuple, kind: str, flat_found: bool, mask_id: int, wh: Decimal,
