@@ -60,7 +60,8 @@ def _places(places: int) -> Text:
 def _moment(time_format: str) -> Text:
     match = _DAY_FIRST.match(time_format)
     if not match:
-        return lambda value: value.strftime(time_format) if isinstance(value, datetime) else str(value)
+        return lambda value: "" if value is None else (
+            value.strftime(time_format) if isinstance(value, datetime) else str(value))
     clock_format = match.group(1)
     days: dict[int, str] = {}
     clocks: dict[int, str] = {}
