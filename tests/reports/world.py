@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from chargeledger.domain.events import EventKind, EventSource
 from chargeledger.ledger.store import Ledger, NewEvent, SessionRef
-from chargeledger.storage.tables import session_settlements, sessions, stations
+from chargeledger.storage.tables import session_settlements, sessions, sites, stations
 from sqlalchemy import select, update
 
 from tests.builders import add_network
@@ -74,3 +74,9 @@ def settle(engine, session_id: int, total_incl: str, vat: str = "0.21", version:
 def operator_world(engine) -> None:
     add_network(engine, "ACME", "CP-1")
     add_network(engine, "OTHER", "OT-1", time_zone="America/New_York", country="US", currency="USD")
+    # Real sites have a position; OCPI CDRs cannot be sent without one.
+    with engine.begin() as conn:
+        conn.execute(update(sites).where(sites.c.id == "ACME-SITE")
+                     .values(latitude=Decimal("52.370216"), longitude=Decimal("4.895168")))
+        conn.execute(update(sites).where(sites.c.id == "OTHER-SITE")
+                     .values(latitude=Decimal("40.712776"), longitude=Decimal("-74.005974")))

@@ -33,9 +33,7 @@ def export(engine, fmt, target, start="2024-03-01", end="2024-04-01", **kw):
 
 @pytest.fixture
 def cdrs(engine):
-    operator_world(engine)
-    with engine.begin() as conn:
-        conn.execute(update(sites).values(latitude=Decimal("52.370216"), longitude=Decimal("4.895168")))
+    operator_world(engine)  # its sites have coordinates
     own = record_session(engine, "own-1", datetime(2024, 3, 5, 8, tzinfo=UTC), 90, 12_345)
     efl = record_session(engine, "efl-1", datetime(2024, 3, 6, 22, 30, tzinfo=UTC), 120, 20_000, network="OCPI")
     efl2 = record_session(engine, "efl-2", datetime(2024, 3, 7, 9, tzinfo=UTC), 30, 5_500, network="OCPI")
@@ -128,6 +126,22 @@ def test_ocpi_export_has_every_required_field_and_credits_a_repricing(engine, cd
     assert credit["total_energy"] == original["total_energy"] == 20.0
     assert ids.index(f"{efl}-C") < ids.index(f"{efl}-2")  # credit first, then the new CDR
     assert next(c for c in lines if c["id"] == f"{efl}-2")["total_cost"]["incl_vat"] == 5.0
+
+
+def test_ocpi_export_refuses_a_cdr_whose_site_has_no_coordinates(engine, cdrs, tmp_path):
+    far = record_session(engine, "far-1", datetime(2024, 3, 9, 9, tzinfo=UTC), 30, 4_000, station="OT-1",
+                         network="OCPI")
+    settle(engine, far, "1.00", currency="USD")
+    with engine.begin() as conn:
+        conn.execute(update(sites).where(sites.c.id == "OTHER-SITE").values(latitude=None))
+    log: list[str] = []
+    request = build_request(engine, "export:ocpi", "2024-03-01", "2024-04-01", operator_caller(engine))
+    written = write_export(engine, request, "ocpi", tmp_path / "cdrs.jsonl", log=log.append)
+    lines = [json.loads(line) for line in (tmp_path / "cdrs.jsonl").read_text().splitlines()]
+    assert written == 4 and f"CL{far}" not in [c["id"] for c in lines]  # the four CDRs of ACME's site only
+    assert all("coordinates" in c["cdr_location"] for c in lines)
+    assert log == [f"session {far}: site OTHER-SITE has no latitude/longitude, which an OCPI CDR location "
+                   "requires; CDR not exported"]
 
 
 def test_oicp_export_matches_the_hubject_record(engine, cdrs, tmp_path):

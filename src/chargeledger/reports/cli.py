@@ -77,11 +77,14 @@ def export_cdrs(
     try:
         request = _request(engine, f"export:{fmt}", start, end, org, network, None, as_user, None)
         progress, update = _bar(fmt)
+        refused: list[str] = []
         with progress:
-            rows = write_export(engine, request, fmt, output, update)
+            rows = write_export(engine, request, fmt, output, update, refused.append)
     except (ReportError, OSError) as error:
         _fail(str(error))
-    console.print(f"{rows} CDRs written to {output}")
+    for reason in refused:
+        console.print(f"[red]error:[/red] {reason}")
+    console.print(f"{rows} CDRs written to {output}" + (f", {len(refused)} refused" if refused else ""))
 
 
 def import_cdrs_command(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -19,13 +20,14 @@ from ..roaming.eviolin.columns import COLUMNS, eviolin_row, provider_key
 from ..roaming.eviolin.full import FULL_COLUMNS, full_row
 from ..roaming.oicp.cdr import oicp_cdr
 from ..roaming.ocpi.cdr import ocpi_cdr
-from ..roaming.cdr_model import cdr_id
+from ..roaming.cdr_model import CdrRefused, cdr_id
 from .cdr_source import cdr_query, cdr_rows, previous_version
 from .request import ReportError, ReportRequest
 from .source import count
 from .splits import reimbursement_export, tariff_distribution_export
 
 Progress = Callable[[int, int], None]
+Log = Callable[[str], None]
 NOT_ROAMED = "not_roamed.csv"
 
 
@@ -67,17 +69,24 @@ def _zip_per_provider(conn, request, folder: Path, target: Path, columns, make_r
     return done
 
 
-def _json_lines(conn, request, target: Path, make, credits: bool, progress) -> int:
+def _json_lines(conn, request, target: Path, make, credits: bool, progress, log: Log) -> int:
     done = 0
     total = count(conn, cdr_query(request, credits)) if progress else 0
     with open(target, "w", encoding="utf-8") as out:
         for row in cdr_rows(conn, request, every_version=credits):
-            if credits and row.settlement_version > 1:
-                earlier = previous_version(conn, row.session_id, row.settlement_version)
-                if earlier is not None:  # credit the CDR this re-pricing replaces, then send the new one
-                    original = cdr_id(earlier.session_id, earlier.settlement_version)
-                    out.write(json.dumps(make(earlier, original), ensure_ascii=False) + "\n")
-            out.write(json.dumps(make(row) if not credits else make(row, None), ensure_ascii=False) + "\n")
+            try:
+                lines = []
+                if credits and row.settlement_version > 1:
+                    earlier = previous_version(conn, row.session_id, row.settlement_version)
+                    if earlier is not None:  # credit the CDR this re-pricing replaces, then send the new one
+                        original = cdr_id(earlier.session_id, earlier.settlement_version)
+                        lines.append(make(earlier, original))
+                lines.append(make(row) if not credits else make(row, None))
+            except CdrRefused as refused:  # skipped whole (credit and new CDR), with the reason in the log
+                log(str(refused))
+                continue
+            for cdr in lines:
+                out.write(json.dumps(cdr, ensure_ascii=False) + "\n")
             done += 1
             if progress and done % 1000 == 0:
                 progress(done, total)
@@ -87,7 +96,9 @@ def _json_lines(conn, request, target: Path, make, credits: bool, progress) -> i
 
 
 def write_export(engine: Engine, request: ReportRequest, fmt: str, target: Path,
-                 progress: Progress | None = None) -> int:
+                 progress: Progress | None = None, log: Log | None = None) -> int:
+    """Write the export; CDRs a format cannot carry are skipped, each with one line to `log` (default: logging)."""
+    log = log or logging.getLogger("chargeledger.exports").error
     if fmt not in EXPORTS:
         raise ReportError(f"unknown export format {fmt!r}; choose from {', '.join(EXPORTS)}")
     if not request.caller.has(Right.REPORTS):
@@ -97,7 +108,7 @@ def write_export(engine: Engine, request: ReportRequest, fmt: str, target: Path,
     staged = work / "result"
     try:
         with engine.connect() as conn:
-            done = EXPORTS[fmt](conn, request, work, staged, progress)
+            done = EXPORTS[fmt](conn, request, work, staged, progress, log)
         os.replace(staged, target)
         return done
     finally:
@@ -111,10 +122,11 @@ def _files(work: Path) -> Path:
 
 
 EXPORTS = {
-    "eviolin": lambda c, r, w, t, p: _zip_per_provider(c, r, _files(w), t, COLUMNS, eviolin_row, True, p),
-    "eviolin-full": lambda c, r, w, t, p: _zip_per_provider(c, r, _files(w), t, FULL_COLUMNS, full_row, False, p),
-    "ocpi": lambda c, r, w, t, p: _json_lines(c, r, t, ocpi_cdr, True, p),
-    "oicp": lambda c, r, w, t, p: _json_lines(c, r, t, lambda row: oicp_cdr(row), False, p),
-    "reimbursement": lambda c, r, w, t, p: reimbursement_export(c, r, t, p),
-    "tariff-distribution": lambda c, r, w, t, p: tariff_distribution_export(c, r, t, p),
+    "eviolin": lambda c, r, w, t, p, _log: _zip_per_provider(c, r, _files(w), t, COLUMNS, eviolin_row, True, p),
+    "eviolin-full": lambda c, r, w, t, p, _log: _zip_per_provider(c, r, _files(w), t, FULL_COLUMNS, full_row, False,
+                                                                  p),
+    "ocpi": lambda c, r, w, t, p, log: _json_lines(c, r, t, ocpi_cdr, True, p, log),
+    "oicp": lambda c, r, w, t, p, log: _json_lines(c, r, t, lambda row: oicp_cdr(row), False, p, log),
+    "reimbursement": lambda c, r, w, t, p, _log: reimbursement_export(c, r, t, p),
+    "tariff-distribution": lambda c, r, w, t, p, _log: tariff_distribution_export(c, r, t, p),
 }

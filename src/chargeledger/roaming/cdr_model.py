@@ -11,6 +11,10 @@ import pycountry
 from ..domain.evse_id import InvalidEvseId, parse_evse_id
 
 
+class CdrRefused(ValueError):
+    """A CDR the format cannot carry honestly (a required field unknown): the export skips it and logs why."""
+
+
 def cdr_id(session_id: int, version: int) -> str:
     """Our CDR ID: one per settlement version, so a re-priced session gets a new ID."""
     return f"CL{session_id}" if version <= 1 else f"CL{session_id}-{version}"

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..cdr_model import alpha3, cdr_id, end_of, hours, kwh, operator_party, party, roaming_of, token_of
+from ..cdr_model import CdrRefused, alpha3, cdr_id, end_of, hours, kwh, operator_party, party, roaming_of, token_of
 
 CONNECTOR_STANDARD = {"Type 2": "IEC_62196_T2", "Type 1": "IEC_62196_T1", "CCS": "IEC_62196_T2_COMBO",
                       "CHAdeMO": "CHADEMO", "Domestic": "DOMESTIC_F", "Tesla": "TESLA_S"}
@@ -41,6 +41,10 @@ def _token(row) -> dict[str, Any]:
 
 
 def _location(row) -> dict[str, Any]:
+    if row.latitude is None or row.longitude is None:
+        # OCPI 2.2.1 CdrLocation requires coordinates; a made-up point would mislead the eMSP, so refuse.
+        raise CdrRefused(f"session {row.session_id}: site {row.site_id or '(none)'} has no latitude/longitude, "
+                         "which an OCPI CDR location requires; CDR not exported")
     location = {
         "id": row.site_id or "", "name": row.site_name, "address": row.site_address or "",
         "city": row.site_city or "", "postal_code": row.site_zip or None, "country": alpha3(row.site_country) or "",
@@ -48,9 +52,8 @@ def _location(row) -> dict[str, Any]:
         "connector_standard": CONNECTOR_STANDARD.get(row.connector_standard or "", "IEC_62196_T2"),
         "connector_format": "CABLE" if row.current_type == "DC" else "SOCKET",
         "connector_power_type": "DC" if row.current_type == "DC" else "AC_3_PHASE",
+        "coordinates": {"latitude": f"{Decimal(row.latitude):f}", "longitude": f"{Decimal(row.longitude):f}"},
     }
-    if row.latitude is not None and row.longitude is not None:
-        location["coordinates"] = {"latitude": f"{Decimal(row.latitude):f}", "longitude": f"{Decimal(row.longitude):f}"}
     return {k: v for k, v in location.items() if v is not None}
 
 
