@@ -41,6 +41,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Let the query planner see the data's shape after a bulk load (SQLite has no autovacuum to do it)."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision."""
     from alembic import command

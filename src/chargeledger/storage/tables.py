@@ -188,6 +188,10 @@ Index("ix_sessions_status", sessions.c.status)
 Index("ix_sessions_evse", sessions.c.evse_id)
 Index("ix_sessions_token", sessions.c.id_token)
 Index("ix_sessions_transaction", sessions.c.station_id, sessions.c.transaction_id)
+# The list sorts by energy and searches one term across columns: each OR branch needs its own index.
+Index("ix_sessions_energy", sessions.c.energy_wh, sessions.c.id)
+Index("ix_sessions_transaction_id", sessions.c.transaction_id)
+Index("ix_sessions_driver", sessions.c.driver_id)
 
 session_events = Table(
     "session_events", metadata,

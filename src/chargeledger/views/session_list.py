@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, or_, select, union
 
 from ..storage.tables import sessions, stations
 
@@ -32,6 +32,20 @@ class SessionFilter:
     started_to: datetime | None = None
     search: str | None = None
     live_only: bool = False
+
+
+def _matching(term: str):
+    """Sessions whose ID, EVSE-ID, token, transaction, key or driver is `term`: a union of indexed lookups.
+
+    Planners use one index per OR branch reliably only in this shape; an OR beside the organisation filter made
+    SQLite scan the organisation's whole range (180 ms at 1M sessions).
+    """
+    columns = (sessions.c.evse_id, sessions.c.id_token, sessions.c.transaction_id, sessions.c.external_key,
+               sessions.c.driver_id)
+    lookups = [select(sessions.c.id).where(column == term) for column in columns]
+    if term.isdigit() and len(term) < 19:
+        lookups.append(select(sessions.c.id).where(sessions.c.id == int(term)))
+    return union(*lookups)
 
 
 def _encode(values: list[Any]) -> str:
@@ -70,12 +84,7 @@ def list_sessions(engine: Engine, flt: SessionFilter, limit: int = 50, cursor: s
     if flt.started_to:
         conditions.append(sessions.c.started_at < flt.started_to)
     if flt.search:
-        term = flt.search.strip()
-        options = [sessions.c.evse_id == term, sessions.c.id_token == term, sessions.c.transaction_id == term,
-                   sessions.c.external_key == term, sessions.c.driver_id == term]
-        if term.isdigit():
-            options.append(sessions.c.id == int(term))
-        conditions.append(or_(*options))
+        conditions.append(sessions.c.id.in_(_matching(flt.search.strip())))
     if cursor:
         last_value, last_id = _decode(cursor)
         if sort == "started_at" and last_value is not None:

@@ -1,12 +1,12 @@
 """Times the session list page (HTML, keyset) on a SQLite database with 1,000,000 session rows.
 
-Run: cd /work/main && PYTHONPATH=. .venv/bin/python tests/web/bench_list_page.py   (not a test: about a minute)
+Run: PYTHONPATH=. .venv/bin/python bench/list_page.py   (about a minute)
 """
 import random, time, tempfile
 from datetime import datetime, timedelta, timezone
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
-from chargeledger.storage.database import make_engine, upgrade
+from chargeledger.storage.database import make_engine, refresh_statistics, upgrade
 from chargeledger.storage.tables import sessions
 from chargeledger.http.app import create_app
 from tests.builders import add_network, add_user_key
@@ -23,6 +23,7 @@ with e.begin() as conn:
                  "id_token": f"T{rnd.randrange(5000)}", "simulated": False, "created_at": t0} for i in range(10000)]
         conn.execute(insert(sessions), rows)
 print(f"inserted 1,000,000 sessions in {time.monotonic() - began:.0f} s")
+refresh_statistics(e)
 c = TestClient(create_app(e)); h = {"authorization": f"Bearer {key}", "accept": "text/html"}
 def timed(path, n=5):
     best = 1e9
