@@ -13,6 +13,7 @@ from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult
 
 from . import frames
+from .answer import answer
 from .message_log import Frame
 from .stations import StationInfo
 
@@ -91,7 +92,7 @@ class CentralSide:
                                                 f"no handler for {msg.action} in OCPP {self.version}"))
             return
         try:
-            await self._handle_call(msg)
+            await self._send(await answer(self, msg), 3, msg.unique_id)
         except OCPPError as exc:
             await self._send(frames.from_exception(msg, exc, self.version))
         except Exception as exc:  # noqa: BLE001 - a bug or a database outage answers InternalError; the loop lives
@@ -104,10 +105,12 @@ class CentralSide:
             pending, self._pending_in = self._pending_in, None
             self.gateway.log.add(Frame(*[getattr(pending, f) for f in pending.__slots__[:-1]], self.frame_session))
 
-    async def _send(self, message):
+    async def _send(self, message, kind: int | None = None, unique_id: str | None = None):
         self._flush_in()  # the request is logged before its answer
         text = message if isinstance(message, str) else str(message)
-        kind, unique_id, action = _peek(text)
+        action = None
+        if kind is None:  # a frame the library built: read back what it is
+            kind, unique_id, action = _peek(text)
         if kind == 2 and unique_id:
             self._sent_actions[unique_id] = action
         else:
