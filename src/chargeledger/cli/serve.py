@@ -19,17 +19,33 @@ def _gateway_class():
         return None
 
 
-async def serve_forever(host: str, http_port: int, ocpp_port: int, simulate: bool) -> None:
+def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_site: str | None):
+    """The gateway's operator options from the command line; a certificate that cannot be loaded stops the start."""
+    from ..ocpp.settings import GatewaySettings
+
+    if tls_key and not tls_cert:
+        raise typer.BadParameter("--tls-key needs --tls-cert", param_hint="--tls-key")
+    settings = GatewaySettings(auto_register_site=auto_register_site or None)
+    if tls_cert:
+        try:
+            settings.ssl_context = GatewaySettings.tls(tls_cert, tls_key)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise typer.BadParameter(f"cannot load the certificate: {exc}", param_hint="--tls-cert") from None
+    return settings
+
+
+async def serve_forever(host: str, http_port: int, ocpp_port: int, simulate: bool, settings=None) -> None:
     engine = make_engine()
     upgrade(engine)
     gateway_class = _gateway_class()
-    gateway = gateway_class(engine) if gateway_class else None
+    gateway = gateway_class(engine, settings) if gateway_class else None
     app = create_app(engine, gateway)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=http_port, log_level="info", lifespan="on"))
     tasks = [asyncio.create_task(server.serve())]
     if gateway is not None:
         await gateway.start(host, ocpp_port)
-        typer.echo(f"OCPP gateway on ws://{host}:{ocpp_port}/ocpp/{{station_id}}")
+        scheme = "wss" if gateway.settings.ssl_context else "ws"
+        typer.echo(f"OCPP gateway on {scheme}://{host}:{ocpp_port}/ocpp/{{station_id}}")
         if simulate:
             simulator = importlib.import_module("chargeledger.ocpp.simulator")
             tasks.append(asyncio.create_task(simulator.run_demo_traffic(engine, host, ocpp_port)))
@@ -46,7 +62,13 @@ def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(host: str = typer.Option("127.0.0.1"), http_port: int = typer.Option(8000),
               ocpp_port: int = typer.Option(9000),
-              simulate: bool = typer.Option(False, "--simulate", help="drive demo chargers for live sessions")) -> None:
+              simulate: bool = typer.Option(False, "--simulate", help="drive demo chargers for live sessions"),
+              tls_cert: str = typer.Option(None, "--tls-cert", help="PEM certificate (chain): OCPP over wss://"),
+              tls_key: str = typer.Option(None, "--tls-key", help="PEM private key, if not in the certificate file"),
+              auto_register_site: str = typer.Option(None, "--auto-register-site", metavar="SITE_ID",
+                                                     help="unknown stations join this site instead of being refused"),
+              ) -> None:
         """Serve the API and web pages (HTTP) and the OCPP gateway (websockets)."""
+        settings = gateway_settings(tls_cert, tls_key, auto_register_site)
         typer.echo(f"ChargeLedger on http://{host}:{http_port}  (API docs at /docs)")
-        asyncio.run(serve_forever(host, http_port, ocpp_port, simulate))
+        asyncio.run(serve_forever(host, http_port, ocpp_port, simulate, settings))
