@@ -14,25 +14,40 @@
   const zone = root.dataset.zone;
   let data;
   try { data = await api(`/api/sessions/${root.dataset.id}/chart`); } catch (e) { return; }
-  const fmt = new Intl.DateTimeFormat(undefined, {timeZone: zone, hour: "2-digit", minute: "2-digit"});
-  const timeAxis = {values: (u, ticks) => ticks.map(t => fmt.format(new Date(t * 1000)))};
+  // 24-hour labels and wider tick spacing: 12-hour labels ran into each other on hourly bars.
+  const fmt = new Intl.DateTimeFormat(undefined, {timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
+  const timeAxis = {space: 70, values: (u, ticks) => ticks.map(t => fmt.format(new Date(t * 1000)))};
   document.getElementById("chart-zone").textContent = `Times in ${zone} (the location's time zone).`;
   const charts = [];
 
+  // Every measurand has its own scale and its own axis; an axis shows only while its series does, so no line
+  // is ever read against another unit's axis. Power and energy are on by default, the rest one click away.
+  const DEFAULT_ON = new Set(["power_kw", "energy_kwh"]);
+
   function telemetry(el) {
     const shown = SERIES.filter(s => data.telemetry[s.key]);
+    const on = shown.map(s => DEFAULT_ON.has(s.key) || shown.length <= 2);
+    if (!on.some(Boolean)) on[0] = true;
     const toggles = document.getElementById("series-toggles");
     const plot = new uPlot({
       width: width(), height: 300, legend: {show: true},
       scales: {x: {time: true}},
-      axes: [{...timeAxis}, {scale: shown[0].scale, label: shown[0].label},
-             ...(shown[1] ? [{scale: shown[1].scale, label: shown[1].label, side: 1, grid: {show: false}}] : [])],
-      series: [{}, ...shown.map(s => ({label: s.label, stroke: s.color, width: 2, scale: s.scale, spanGaps: true}))],
+      axes: [{...timeAxis}, ...shown.map((s, i) => ({
+        scale: s.scale, label: s.label, stroke: s.color, show: on[i], side: i % 2 ? 1 : 3,
+        grid: {show: i === 0},
+      }))],
+      series: [{}, ...shown.map((s, i) => ({label: s.label, stroke: s.color, width: 2, scale: s.scale,
+                                            spanGaps: true, show: on[i]}))],
     }, [data.telemetry.time, ...shown.map(s => data.telemetry[s.key])], el);
     shown.forEach((s, i) => {
       const label = document.createElement("label");
-      label.innerHTML = `<input type="checkbox" checked data-series="${s.key}"> <span style="color:${s.color}">■</span> ${s.label}`;
-      label.querySelector("input").addEventListener("change", e => plot.setSeries(i + 1, {show: e.target.checked}));
+      label.innerHTML = `<input type="checkbox" ${on[i] ? "checked" : ""} data-series="${s.key}"> ` +
+                        `<span style="color:${s.color}">■</span> ${s.label}`;
+      label.querySelector("input").addEventListener("change", e => {
+        plot.axes[i + 1].show = e.target.checked;
+        plot.setSeries(i + 1, {show: e.target.checked});
+        plot.setSize({width: width(), height: 300});  // re-lay out the axes that appeared or went
+      });
       toggles.appendChild(label);
     });
     toggles.hidden = false;
