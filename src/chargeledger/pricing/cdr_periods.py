@@ -1,130 +1,55 @@
-"""A CDR's own charging periods as engine slices: the CDR's dimensions are the quantities, periods are not split.
+"""A priced session's periods as OCPI 2.2.1 CDR `charging_periods`, so a CDR we issue re-prices to the same totals.
 
-Restrictions are evaluated at each period's start: local time in the location's zone, energy charged before the
-period, session duration so far, and the period's MIN/MAX power and current.
+Dimensions: ENERGY (kWh) on every session period; TIME (hours) while charging; PARKING_TIME (hours) while parked;
+RESERVATION_TIME (hours) for a reservation; MIN/MAX_POWER (kW) and MIN/MAX_CURRENT (A) where measured. Volumes are
+full-precision Decimals: rounding them (e.g. hours to 4 decimals, 0.36 s) before re-pricing moves the totals.
+A WAITING period (plugged in, charging not yet started) carries ENERGY 0, so it stays neither charging nor parking.
 """
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from chargeledger.pricing.compiled import CompiledTariff
-from chargeledger.pricing.errors import CdrError
-from chargeledger.pricing.restrictions import RESERVATION_EXPIRED, SESSION
-from chargeledger.pricing.restrictions import RESERVATION as RESERVATION_PHASE
-from chargeledger.pricing.slices import CHARGING, PARKING, RESERVATION, WAITING, ZERO, Slice
-from chargeledger.pricing.tariff_checks import parse_utc
-from chargeledger.pricing.windows import to_us
+from chargeledger.pricing.result import PricedPeriod, PricedSession
+from chargeledger.pricing.slices import CHARGING, PARKING, RESERVATION
 
-_KNOWN = {"ENERGY", "TIME", "PARKING_TIME", "RESERVATION_TIME", "MAX_CURRENT", "MIN_CURRENT", "MAX_POWER",
-          "MIN_POWER"}
-_SESSION_ONLY = {"CURRENT", "ENERGY_EXPORT", "ENERGY_IMPORT", "POWER", "STATE_OF_CHARGE"}  # not priced
-_SECONDS_PER_HOUR = Decimal(3600)
 _W_PER_KW = Decimal(1000)
 
 
-def _instant(cdr: dict[str, Any], path: str, value: Any) -> int:
-    if value is None:
-        raise CdrError(path, "required")
-    try:
-        return to_us(parse_utc(value))
-    except (TypeError, ValueError):
-        raise CdrError(path, f"bad date-time {value!r}: expected RFC 3339 UTC") from None
+def ocpi_datetime(moment: datetime) -> str:
+    """RFC 3339 in UTC with a Z; fractional seconds only when the moment has them."""
+    utc = moment.astimezone(timezone.utc)
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{utc.microsecond:06d}Z" if utc.microsecond else f"{text}Z"
 
 
-def read_periods(cdr: Any) -> tuple[int, int, list[tuple[int, dict[str, Decimal]]]]:
-    """(start µs, end µs, [(period start µs, {dimension: volume})]) after checking order and content."""
-    if not isinstance(cdr, dict):
-        raise CdrError("$", "must be a JSON object")
-    start = _instant(cdr, "start_date_time", cdr.get("start_date_time"))
-    end = _instant(cdr, "end_date_time", cdr.get("end_date_time"))
-    if end < start:
-        raise CdrError("end_date_time", "is before start_date_time: the session runs backwards")
-    raw = cdr.get("charging_periods")
-    if not isinstance(raw, list) or not raw:
-        raise CdrError("charging_periods", "required: at least one charging period")
-    periods = []
-    previous = None
-    for i, period in enumerate(raw):
-        path = f"charging_periods[{i}]"
-        if not isinstance(period, dict):
-            raise CdrError(path, "must be a JSON object")
-        at = _instant(cdr, path + ".start_date_time", period.get("start_date_time"))
-        if previous is not None and at < previous:
-            raise CdrError(path + ".start_date_time", "is before the previous period's start: periods run backwards")
-        if previous is not None and at == previous:
-            raise CdrError(path + ".start_date_time", "equals the previous period's start: periods overlap")
-        if at < start or at > end:
-            raise CdrError(path + ".start_date_time", "lies outside the CDR's start_date_time..end_date_time")
-        previous = at
-        periods.append((at, _dimensions(path, period.get("dimensions"))))
-    return start, end, periods
+def charging_periods_to_ocpi(priced: PricedSession, tariff_id: str | None = None) -> list[dict[str, Any]]:
+    """OCPI CDR charging_periods for every period of `priced`, in time order; tariff_id on each when given."""
+    out = []
+    for period in priced.periods:
+        entry: dict[str, Any] = {"start_date_time": ocpi_datetime(period.start), "dimensions": _dimensions(period)}
+        if tariff_id is not None:
+            entry["tariff_id"] = tariff_id
+        out.append(entry)
+    return out
 
 
-def _dimensions(path: str, raw: Any) -> dict[str, Decimal]:
-    if not isinstance(raw, list) or not raw:
-        raise CdrError(path + ".dimensions", "required: a period needs at least one dimension")
-    found: dict[str, Decimal] = {}
-    for j, dim in enumerate(raw):
-        dpath = f"{path}.dimensions[{j}]"
-        kind = dim.get("type") if isinstance(dim, dict) else None
-        volume = dim.get("volume") if isinstance(dim, dict) else None
-        if kind in _SESSION_ONLY:
-            continue
-        if kind not in _KNOWN:
-            raise CdrError(dpath + ".type", f"unknown dimension type {kind!r}")
-        if isinstance(volume, bool) or not isinstance(volume, (int, Decimal)):
-            raise CdrError(dpath + ".volume", "must be a JSON number (parsed as Decimal)")
-        if kind in ("TIME", "PARKING_TIME", "RESERVATION_TIME") and volume < 0:
-            raise CdrError(dpath + ".volume", "a duration cannot be negative")
-        if kind in found:
-            raise CdrError(dpath + ".type", f"{kind} appears twice in one period")
-        found[kind] = Decimal(volume)
-    return found
-
-
-def cdr_slices(ct: CompiledTariff, cdr: Any, zone: tzinfo) -> tuple[list[Slice], Decimal]:
-    """Engine slices for a CDR, and the CDR's total_time in hours (session, reservation excluded)."""
-    start, end, periods = read_periods(cdr)
-    has_session = any("RESERVATION_TIME" not in dims for _, dims in periods)
-    reservation_phase = RESERVATION_PHASE if has_session else RESERVATION_EXPIRED  # no charging = it expired
-    session_start = next((at for at, dims in periods if "RESERVATION_TIME" not in dims), start)
-    slices = []
-    wh = ZERO
-    for i, (at, dims) in enumerate(periods):
-        until = periods[i + 1][0] if i + 1 < len(periods) else end
-        reserved = "RESERVATION_TIME" in dims
-        low_w, high_w = _bounds(dims, "MIN_POWER", "MAX_POWER", _W_PER_KW)
-        low_a, high_a = _bounds(dims, "MIN_CURRENT", "MAX_CURRENT", Decimal(1))
-        phase = reservation_phase if reserved else SESSION
-        duration = at - (start if reserved else session_start)
-        mask = ct.calendar_mask_at(zone, at)
-        energy_c, time_c, parking_c, flat_c = ct.select(phase, mask, wh, duration, low_w, high_w, low_a, high_a)
-        energy = dims.get("ENERGY", ZERO)
-        time_s = dims.get("TIME", ZERO) * _SECONDS_PER_HOUR
-        parking_s = dims.get("PARKING_TIME", ZERO) * _SECONDS_PER_HOUR
-        if reserved:
-            kind = RESERVATION
-        elif time_s > 0 or energy > 0:
-            kind = CHARGING
-        elif parking_s > 0:
-            kind = PARKING
-        else:
-            kind = WAITING
-        slices.append(Slice(at, until, kind, energy_c, time_c, parking_c, flat_c, energy_kwh=energy,
-                            time_s=time_s, parking_s=parking_s,
-                            reservation_s=dims.get("RESERVATION_TIME", ZERO) * _SECONDS_PER_HOUR,
-                            min_w=low_w, max_w=high_w, min_a=low_a, max_a=high_a))
-        wh += energy * 1000
-    reservation_us = sum(s.end - s.start for s in slices if s.kind == RESERVATION)
-    total_time_h = Decimal(end - start - reservation_us) / Decimal(3_600_000_000)
-    return slices, total_time_h
-
-
-def _bounds(dims: dict[str, Decimal], low: str, high: str, scale: Decimal):
-    # with one bound only, it stands for both: the period's power is known at that value
-    lo = dims.get(low, dims.get(high))
-    hi = dims.get(high, dims.get(low))
-    return (None if lo is None else lo * scale), (None if hi is None else hi * scale)
+def _dimensions(period: PricedPeriod) -> list[dict[str, Any]]:
+    if period.kind == RESERVATION:
+        return [{"type": "RESERVATION_TIME", "volume": period.reservation_time}]
+    dims = [{"type": "ENERGY", "volume": period.energy}]
+    if period.kind == CHARGING:
+        dims.append({"type": "TIME", "volume": period.time})
+    elif period.kind == PARKING:
+        dims.append({"type": "PARKING_TIME", "volume": period.parking_time})
+        if not period.energy:
+            dims.pop(0)  # an idle period delivers nothing: PARKING_TIME alone, as OCPI examples show
+    for kind, value in (("MIN_POWER", period.min_power_w), ("MAX_POWER", period.max_power_w)):
+        if value is not None:
+            dims.append({"type": kind, "volume": value / _W_PER_KW})
+    for kind, value in (("MIN_CURRENT", period.min_current_a), ("MAX_CURRENT", period.max_current_a)):
+        if value is not None:
+            dims.append({"type": kind, "volume": value})
+    return dims

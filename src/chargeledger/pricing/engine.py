@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chargeledger.pricing.cdr_periods import cdr_slices
+from chargeledger.pricing.cdr_read import cdr_slices
 from chargeledger.pricing.compiled import CompiledTariff, compile_tariff
 from chargeledger.pricing.periods import usage_slices
 from chargeledger.pricing.result import PricedSession

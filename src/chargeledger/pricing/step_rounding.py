@@ -51,12 +51,13 @@ def step_extras(slices: list[Slice]) -> StepExtras:
         if s.parking_c is not None and s.parking_s > 0:
             last_p, total_p = s, total_p + s.parking_s
     out = StepExtras()
-    rounded = []
+    rounded = []  # only real rounding up: stripping a division's 1e-24 tail changes the volume but rounds nothing
     if last_e is not None:
         billed = round_up(total_e * _WH_PER_KWH, last_e.energy_c.step_size) / _WH_PER_KWH
         if billed != total_e:
             out.energy, out.energy_extra = last_e, billed - total_e
-            rounded.append("ENERGY")
+            if billed - total_e > _NOISE:
+                rounded.append("ENERGY")
     # TIME is only rounded when no parking was priced (charging followed by parking is not rounded)
     if last_p is not None:
         last, total, step, out.time_dimension = last_p, total_p, last_p.parking_c.step_size, "PARKING_TIME"
@@ -68,11 +69,13 @@ def step_extras(slices: list[Slice]) -> StepExtras:
         billed = round_up(total, step)
         if billed != total:
             out.time, out.time_extra = last, billed - total
-            rounded.append(out.time_dimension)
+            if billed - total > _NOISE:
+                rounded.append(out.time_dimension)
     if last_r is not None:
         billed = round_up(total_r, last_r.time_c.step_size)
         if billed != total_r:
             out.reservation, out.reservation_extra = last_r, billed - total_r
-            rounded.append("RESERVATION")
+            if billed - total_r > _NOISE:
+                rounded.append("RESERVATION")
     out.rounded = tuple(rounded)
     return out
