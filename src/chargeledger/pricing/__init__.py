@@ -4,8 +4,10 @@
     priced = price_cdr(tariff, cdr_dict, "Europe/Amsterdam")
     priced = price_usage(compile_tariff(tariff), usage, "Europe/Amsterdam")
     priced.totals.to_ocpi()                            # OCPI CDR total fields, 4 decimals
+    charging_periods_to_ocpi(priced, tariff_id)        # OCPI CDR charging_periods that re-price to those totals
 """
 
+from chargeledger.pricing.cdr_periods import charging_periods_to_ocpi
 from chargeledger.pricing.compiled import CompiledTariff, compile_tariff
 from chargeledger.pricing.engine import price_cdr, price_usage
 from chargeledger.pricing.errors import CdrError, TariffError, UsageError
@@ -16,5 +18,5 @@ from chargeledger.pricing.usage import Reservation, Usage, UsagePoint
 __all__ = [
     "CdrError", "CdrTotals", "CompiledTariff", "Money", "Price", "PriceComponent", "PricedLine", "PricedPeriod",
     "PricedSession", "Reservation", "Tariff", "TariffElement", "TariffError", "TariffRestrictions", "Usage",
-    "UsageError", "UsagePoint", "compile_tariff", "price_cdr", "price_usage",
+    "UsageError", "UsagePoint", "charging_periods_to_ocpi", "compile_tariff", "price_cdr", "price_usage",
 ]
