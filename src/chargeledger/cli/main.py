@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal, InvalidOperation
 
 import typer
 from rich.console import Console
 
 from ..access import accounts
+from ..adapters import installed
 from ..directory import registry
 from ..domain.evse_id import InvalidEvseId
 from ..domain.network import Connector, ConnectorStandard, CurrentType, Evse, OcppVersion, Organisation, Site, Station
@@ -122,15 +122,9 @@ def _redacted(url: str) -> str:
 
 def _optional() -> None:
     """Sub-commands owned by other adapters: each module exposes register(app)."""
-    for name in ("chargeledger.cli.serve", "chargeledger.importing.cli", "chargeledger.demo.cli",
-                 "chargeledger.pricing.cli_price", "chargeledger.ocpp.cli", "chargeledger.reports.cli",
-                 "chargeledger.tariffs.cli"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not name.startswith(exc.name or "\0"):
-                raise
-            continue
+    for module in installed(("chargeledger.cli.serve", "chargeledger.importing.cli", "chargeledger.demo.cli",
+                             "chargeledger.pricing.cli_price", "chargeledger.tariffs.cli", "chargeledger.ocpp.cli",
+                             "chargeledger.reports.cli")):
         module.register(app)
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from .. import __version__
+from ..adapters import installed
 from ..storage.database import make_engine
 from .routes import auth, health, network, sessions
 
@@ -31,15 +32,7 @@ def create_app(engine: Engine | None = None, gateway=None) -> FastAPI:
 
 
 def _include_optional(app: FastAPI) -> None:
-    """Routers of other adapters (OCPP commands, pricing, reports, web pages), when those packages are present."""
-    import importlib
-
-    for name in ("chargeledger.http.routes.ocpp", "chargeledger.http.routes.money",
-                 "chargeledger.http.routes.reports", "chargeledger.web.pages"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not name.startswith(exc.name or "\0"):
-                raise
-            continue
+    """Routers of other adapters (OCPP commands, money, reports, web pages), when those packages are present."""
+    for module in installed(("chargeledger.http.routes.ocpp", "chargeledger.http.routes.money",
+                             "chargeledger.http.routes.reports", "chargeledger.web.pages")):
         module.register(app)

@@ -6,13 +6,13 @@ fact stays stored and the failure is logged: a projection can always be recomput
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections import defaultdict
 from typing import Callable
 
 from sqlalchemy import Engine
 
+from ..adapters import installed
 from ..domain.events import EventKind
 
 log = logging.getLogger(__name__)
@@ -34,12 +34,7 @@ def _load() -> None:
     if _loaded:
         return
     _loaded = True
-    for name in _OPTIONAL:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not name.startswith(exc.name or "\0"):
-                raise
+    installed(_OPTIONAL)
 
 
 def dispatch(engine: Engine, session_id: int, kinds: set[EventKind]) -> None:

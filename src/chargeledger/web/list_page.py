@@ -55,38 +55,6 @@ def list_context(engine: Engine, caller: Caller, params) -> tuple[dict[str, Any]
     values["sort_url"] = lambda column: "/sessions?" + urlencode(
         {**base, "sort": column, "order": "asc" if sort == column and order == "desc" else "desc"})
     values["first_url"] = "/sessions?" + urlencode({**base, "sort": sort, "order": order})
-    try:
-        day = date.fromisoformat(value)
-    except ValueError as exc:
-        raise ListError(f"{name} must be a date like 2024-03-05") from exc
-    return datetime.combine(day + timedelta(days=1) if end else day, time(), zone)
-
-
-def _options(engine: Engine, caller: Caller) -> dict[str, list]:
-    orgs = caller.organisation_ids
-    with engine.connect() as conn:
-        return {
-            "organisations": conn.execute(select(organisations.c.id, organisations.c.name)
-                                          .where(organisations.c.id.in_(orgs)).order_by(organisations.c.name)).all(),
-            "sites": conn.execute(select(sites.c.id, sites.c.name)
-                                  .where(sites.c.organisation_id.in_(orgs)).order_by(sites.c.name)).all(),
-            "stations": conn.execute(select(stations.c.id, stations.c.name)
-                                     .where(stations.c.organisation_id.in_(orgs)).order_by(stations.c.name)).all(),
-        }
-
-
-def list_context(engine: Engine, caller: Caller, params) -> tuple[dict[str, Any], str | None]:
-    zone = ZoneInfo(caller.time_zone)
-    chosen = {k: params.get(k) or "" for k in FILTER_KEYS}
-    sort = params.get("sort") or "started_at"
-    order = params.get("order") or "desc"
-    values: dict[str, Any] = {"chosen": chosen, "sort": sort, "order": order, "rows": [], "next_url": None,
-                              "statuses": STATUSES, "networks": NETWORKS, "sortable": list(SORTABLE),
-                              "zone": caller.time_zone, **_options(engine, caller)}
-    base = {k: v for k, v in chosen.items() if v}
-    values["sort_url"] = lambda column: "/sessions?" + urlencode(
-        {**base, "sort": column, "order": "asc" if sort == column and order == "desc" else "desc"})
-    values["first_url"] = "/sessions?" + urlencode({**base, "sort": sort, "order": order})
     values["api_query"] = urlencode({**{("from" if k == "from" else k): v for k, v in base.items()
                                         if k not in ("from", "to")}, "sort": sort, "order": order})
     try:
