@@ -3,7 +3,8 @@
 Each message's work is queued with a future; the thread drains the queue, runs every queued work on one
 connection, commits once, and only then resolves the futures, so no reply leaves before its message is stored.
 Rows that need no read-back (meter samples, incoming frames) are collected and inserted with one executemany.
-If any work in a batch fails, the batch is rolled back and each work is run again in its own transaction, so a
+Projections that only samples made stale are refreshed after the replies leave, a few per batch, so a long
+session's recomputation never holds up other chargers' answers. If any work in a batch fails, the batch is rolled back and each work is run again in its own transaction, so a
 bad message fails alone. Plain functions (`call`) run in the same thread, between batches, in queue order.
 """
 
@@ -62,11 +63,13 @@ class _Job:
 
 class GroupCommit:
     def __init__(self, engine: Engine, refresh: Callable[[Connection, int], None],
-                 on_rollback: Callable[[], None] = lambda: None, max_batch: int = 500):
+                 on_rollback: Callable[[], None] = lambda: None, max_batch: int = 500, refresh_per_batch: int = 4):
         self.engine = engine
         self._refresh = refresh  # recompute a session's projection after its deferred samples are stored
         self._on_rollback = on_rollback  # forget in-memory state that a rolled-back batch may have taught
         self.max_batch = max_batch
+        self.refresh_per_batch = refresh_per_batch
+        self._stale: dict[int, None] = {}  # sessions whose projection waits for a refresh, oldest first
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.batches = self.jobs = 0  # for the bench and tests: how much grouping happened
@@ -108,8 +111,22 @@ class GroupCommit:
             stop = _STOP in jobs
             jobs = [j for j in jobs if j is not _STOP]
             self._run_in_order(jobs)
+            self._refresh_stale(len(self._stale) if stop else self.refresh_per_batch)
             if stop:
                 return
+
+    def _refresh_stale(self, count: int) -> None:
+        ids = list(self._stale)[:count]
+        if not ids:
+            return
+        try:
+            with self.engine.begin() as conn:
+                for session_id in ids:
+                    self._refresh(conn, session_id)
+        except Exception:  # noqa: BLE001 - the projection is a cache: the next event or sweep recomputes it
+            log.exception("could not refresh the projections of sessions %s", ids)
+        for session_id in ids:
+            self._stale.pop(session_id, None)
 
     def _run_in_order(self, jobs: list[_Job]) -> None:
         group: list[_Job] = []
@@ -131,8 +148,9 @@ class GroupCommit:
             return
         self.batches += 1
         self.jobs += len(jobs)
+        stale: set[int] = set()
         try:
-            self._transaction(jobs)
+            stale |= self._transaction(jobs)
         except Exception as exc:  # noqa: BLE001 - one bad work must not fail the others: retry each alone
             self._on_rollback()
             if len(jobs) == 1:
@@ -141,19 +159,21 @@ class GroupCommit:
             else:
                 for job in jobs:
                     try:
-                        self._transaction([job])
+                        stale |= self._transaction([job])
                     except Exception as exc:  # noqa: BLE001 - this work's own failure, answered as InternalError
                         self._on_rollback()
                         log.exception("OCPP ledger write failed")
                         job.error = exc
         quiet = [j for j in jobs if j.error is not None or not j.outcome[1]]
+        self._stale.update(dict.fromkeys(stale))
         self._release(quiet)  # replies that wait for no subscriber leave first
         for job in jobs:
             if job.error is None and job.outcome[1] and job.outcome[0] is not None:
                 dispatch(self.engine, job.outcome[0], job.outcome[1])
         self._release([j for j in jobs if j not in quiet])
 
-    def _transaction(self, jobs: list[_Job]) -> None:
+    def _transaction(self, jobs: list[_Job]) -> set[int]:
+        """Run the works in one transaction; returns the sessions whose projection they made stale."""
         with self.engine.begin() as conn:
             batch = Batch(conn)
             conn.info[BATCH_KEY] = batch
@@ -163,10 +183,9 @@ class GroupCommit:
                     if job.frame is not None:
                         batch.frames.append(job.frame.row(job.outcome[0]))
                 batch.flush()
-                for session_id in sorted(batch.refresh):
-                    self._refresh(conn, session_id)
             finally:
                 conn.info.pop(BATCH_KEY, None)
+        return batch.refresh
 
     def _release(self, jobs: list[_Job]) -> None:
         by_loop: dict[Any, list[_Job]] = {}
