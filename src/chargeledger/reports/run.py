@@ -15,8 +15,9 @@ from ..access.rights import Right
 from .catalogue import REPORTS
 from .catalogue.statement import payout_by_organisation
 from .columns import Column, ReportContext
-from .compiled import row_text
+from .compiled_raw import raw_row_text
 from .fields import fields_read
+from .raw_rows import RawRows
 from .request import ReportError, ReportRequest
 from .source import count, only, report_query, stream
 from .writers import WRITERS
@@ -75,19 +76,24 @@ def rows(engine: Engine, request: ReportRequest, progress: Progress | None = Non
 
 def text_batches(engine: Engine, request: ReportRequest, progress: Progress | None = None
                  ) -> Iterator[list[list[str]]]:
-    """The CSV cell texts, in batches of rows: each row formatted by the report's compiled function."""
+    """The CSV cell texts, in batches of rows: raw driver rows formatted by the report's compiled function."""
     check_access(request)
     with engine.connect() as conn:
         columns, context, query = _prepared(conn, request)
-        texts = row_text(columns, context, [c.key for c in query.selected_columns])
-        batch: list[list[str]] = []
-        for row in _streamed(conn, query, progress):
-            batch.append(texts(row))
-            if len(batch) == TEXT_BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        total = count(conn, query) if progress else 0
+        source = RawRows(conn, query, TEXT_BATCH)
+        try:
+            texts = raw_row_text(columns, context, source.keys, source.converters, source.exact)
+            done = 0
+            for raw in source.batches():
+                yield [texts(row) for row in raw]
+                done += len(raw)
+                if progress:
+                    progress(done, total)
+        finally:
+            source.close()
+        if progress and not done:
+            progress(0, total)
 
 
 def header(engine: Engine, request: ReportRequest) -> list[Column]:
