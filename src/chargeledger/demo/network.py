@@ -167,17 +167,22 @@ def build_network(engine: Engine, seed: int = 7) -> DemoNetwork:
 
 
 def _billing_profile(org: str, item: StationPlan) -> dict:
+    # Start, energy, time and idle prices are in the OCPI tariffs (tariffs.py); the profile adds only what
+    # OCPI cannot say: membership, taxes per jurisdiction, cost, gateway and platform fees.
     if org == PUBLIC_ORG:
-        return {"fees": {"connection": "0.35", "occupancy_per_hour": "6.00", "occupancy_grace_minutes": 30,
-                         "vat": "21"},
-                "membership": {"plan": "VOLT+", "name": "Voltpad Plus", "percent": "10"},
-                "cost": {"kind": "hourly", "market": "NL-day-ahead", "markup_per_kwh": "0.12"},
+        return {"membership": {"plan": "VOLT+", "name": "Voltpad Plus", "percent": "10"},
+                "cost": {"kind": "time_of_use", "default_per_kwh": "0.21",
+                         "windows": [{"from": "07:00", "to": "23:00", "per_kwh": "0.27"}]},
                 "gateway_fee": {"percent": "1.9", "fixed": "0.25"}, "platform_fee_per_kwh": "0.01",
                 "waive_cancelled": True}
-    return {"fees": {"session_per_hour": "0.50", "occupancy_per_hour": "4.00", "occupancy_grace_minutes": 60},
-            "taxes": [{"jurisdiction": "State", "name": "California" if "SJC" in item.site_id else "Massachusetts",
-                       "rate": "7.25" if "SJC" in item.site_id else "6.25"}],
-            "excise_per_kwh": "0.003",
+    california = "SJC" in item.site_id
+    taxes = ([{"jurisdiction": "State", "name": "California", "rate": "6.00"},
+              {"jurisdiction": "County", "name": "Santa Clara County", "rate": "2.25"},
+              {"jurisdiction": "City", "name": "San José", "rate": "1.00"}] if california else
+             [{"jurisdiction": "State", "name": "Massachusetts", "rate": "6.25"},
+              {"jurisdiction": "City", "name": "Boston", "rate": "0.75"}])
+    return {"fees": {"occupancy_per_hour": "2.00", "occupancy_grace_minutes": 120},
+            "taxes": taxes, "excise_per_kwh": "0.003",
             "cost": {"kind": "time_of_use", "default_per_kwh": "0.18",
                      "windows": [{"from": "16:00", "to": "21:00", "per_kwh": "0.42"}]},
             "gateway_fee": {"percent": "2.9", "fixed": "0.30"}, "platform_fee_per_kwh": "0.02",
