@@ -8,6 +8,7 @@ flagged, simulated or have custom fields. The same seed always gives the same se
 from __future__ import annotations
 
 import csv
+import itertools
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -20,7 +21,8 @@ from ..domain.events import ChargingState, EventKind, EventSource
 from ..domain.meter import Measurand, MeterSample
 from ..importing.bulk import SessionRecord
 from ..ledger.store import NewEvent, SessionRef
-from .network import PUBLIC_ORG, SITES, DemoNetwork
+from . import extras
+from .network import _CARS, PUBLIC_ORG, SITES, DemoNetwork
 
 PROFILES = Path(__file__).parent / "data" / "session_profiles.csv"
 _KW = {"ac22": 11.0, "ac7": 6.6, "dc50": 50.0, "dc150": 150.0}  # what a typical car draws there
@@ -55,6 +57,7 @@ def generate_sessions(network: DemoNetwork, count: int, seed: int = 7, end: date
     shapes = profiles()
     registers = {evse: rng.randint(100_000, 40_000_000) for _, _, evses in network.stations for evse in evses}
     sample_every = max(1, count // sampled) if sampled else 0
+    cards = itertools.count()  # numbers card payments, so every n-th one fails at the simulated gateway
     for index in range(count):
         plan, org, evse_ids = network.stations[rng.randrange(len(network.stations))]
         evse = rng.choice(evse_ids)
@@ -67,11 +70,11 @@ def generate_sessions(network: DemoNetwork, count: int, seed: int = 7, end: date
         plugged = local.astimezone(timezone.utc).replace(microsecond=0)
         with_samples = bool(sample_every) and index % sample_every == 0 and index // sample_every < sampled
         yield _session(rng, network, index, plan.kind, plan.station_id, plan.site_id, org, evse, plugged, shape,
-                       registers, with_samples, f"{key_prefix}:{seed}:{index}")
+                       registers, with_samples, f"{key_prefix}:{seed}:{index}", cards)
 
 
 def _session(rng, network, index, kind, station_id, site_id, org, evse, plugged, shape, registers, with_samples,
-             key) -> SessionRecord:
+             key, cards) -> SessionRecord:
     dc = kind.startswith("dc")
     energy = shape.energy_wh * (rng.uniform(1.5, 3.0) if dc else 1.0)
     power_w = _KW[kind] * 1000 * rng.uniform(0.8, 1.0)
@@ -86,8 +89,14 @@ def _session(rng, network, index, kind, station_id, site_id, org, evse, plugged,
         charge_seconds = rng.uniform(30, 600)
         energy = power_w * charge_seconds / 3600
     energy = float(round(energy))  # whole Wh, so the last register sample and the stop reading agree
+    extra = extras.stream(key)
+    limit = extras.energy_limit_wh(extra, energy) if energy else None
+    if limit and energy > limit:  # the charger stopped at the driver's limit
+        charge_seconds *= limit / energy
+        energy = float(limit)
     drivers = network.drivers[org]
-    driver_id, uid = drivers[rng.randrange(len(drivers))]
+    driver_number = rng.randrange(len(drivers))
+    driver_id, uid = drivers[driver_number]
     roamed = org == PUBLIC_ORG and rng.random() < 0.18
     partner = rng.choice(network.partners) if roamed else None
     start_raw = "ISO14443" if not roamed else ("eMAID" if rng.random() < 0.2 else "RFID")
@@ -123,7 +132,8 @@ def _session(rng, network, index, kind, station_id, site_id, org, evse, plugged,
         event(EventKind.PLUGGED_IN, plugged),
         event(EventKind.AUTHORIZED, t_auth, token),
         event(EventKind.TRANSACTION_STARTED, started, {"transaction_id": txn, "meter_start_wh": meter_start,
-                                                       "start_source_raw": start_raw, **token}),
+                                                       "start_source_raw": start_raw, **token,
+                                                       **({"energy_limit_wh": limit} if limit else {})}),
     ]
     if not cancelled:
         events.append(event(EventKind.CHARGING_STATE_CHANGED, started, {"state": ChargingState.CHARGING.value}))
@@ -146,8 +156,15 @@ def _session(rng, network, index, kind, station_id, site_id, org, evse, plugged,
     if rng.random() < 0.03:
         events.append(event(EventKind.CUSTOM_FIELDS_SET, stopped, {"fields": {
             "PO number": f"PO-{rng.randint(10000, 99999)}", "Cost centre": rng.choice(("Sales", "R&D", "Ops"))}}))
+    site = next(s for s in SITES if s.id == site_id)
+    car = _CARS[driver_number % len(_CARS)]
+    for kind_, at, source, payload in extras.driver_events(
+            extra, started, stopped, unplugged, energy, (float(site.latitude), float(site.longitude)),
+            float(car[2]), has_vehicle=not roamed and driver_number % 3 != 0):
+        events.append(NewEvent(kind_, at, source, payload, f"{key}:{next(n)}"))
     if not failed:
-        events.append(event(EventKind.SETTLED, unplugged + timedelta(seconds=30)))
+        pay = extras.payment(extra, org == PUBLIC_ORG, roamed, start_raw, cards)
+        events.append(event(EventKind.SETTLED, unplugged + timedelta(seconds=30), {"payment": pay} if pay else {}))
     return SessionRecord(ref, events, samples)
 
 
