@@ -19,7 +19,7 @@ console = Console(stderr=True)
 def load(if_empty: bool = typer.Option(False, "--if-empty", help="do nothing when the database has data"),
          sessions: int = typer.Option(DEFAULT_SESSIONS, min=0, max=2_000_000, help="historical sessions"),
          seed: int = typer.Option(7, help="same seed, same demo")) -> None:
-    """Create two organisations, their network, users and historical sessions."""
+    """Create two organisations, their network, tariffs, users and historical sessions, settled and paid."""
     engine = make_engine()
     upgrade(engine)
     if if_empty and has_data(engine):
@@ -33,7 +33,10 @@ def load(if_empty: bool = typer.Option(False, "--if-empty", help="do nothing whe
         task = bar.add_task("", total=sessions)
         summary = build_demo(engine, sessions, seed,
                              progress=lambda done, total: bar.update(task, completed=done))
-    console.print(f"demo operator loaded: {summary.sessions} sessions in {time.monotonic() - began:.1f} s")
+    money = summary.money
+    console.print(f"demo operator loaded: {summary.sessions} sessions in {time.monotonic() - began:.1f} s; "
+                  f"{money.settled} settled, {money.payments} payments ({money.failed_payments} failed), "
+                  f"{money.refunds} refunds")
     for email, password in summary.passwords.items():
         console.print(f"  sign in as {email} with password {password}")
 
