@@ -41,8 +41,9 @@ def _field_filler(memo: dict, text, convert):
 
 
 def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[str],
-                 converters: Sequence[Any], exact: Sequence[bool]) -> RowText:
-    """`keys`, `converters` and `exact` describe the raw tuple's fields in order (RawRows)."""
+                 converters: Sequence[Any], exact: Sequence[bool], unique: Sequence[bool] = ()) -> RowText:
+    """`keys`, `converters`, `exact` and `unique` describe the raw tuple's fields in order (RawRows)."""
+    unique = list(unique) or [False] * len(keys)
     position = {key: index for index, key in enumerate(keys)}
     scope: dict[str, Any] = {"context": context}
     lines: list[str] = ["def texts(raw):", "    row = None"]
@@ -57,7 +58,7 @@ def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[s
                 continue
             read_raw = f"convert{number}(raw[{at}])" if converters[at] is not None else f"raw[{at}]"
             scope[f"convert{number}"] = converters[at]
-            if not exact[at]:  # the text and conversion functions remember what they can
+            if not exact[at] or unique[at]:  # the text and conversion functions remember what they can
                 cells.append(f"text{number}({read_raw})")
                 continue
             memo = scope[f"memo{number}"] = {}
@@ -77,7 +78,7 @@ def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[s
         if row_fields is not None:
             row_fields |= set(read)
         scope[f"value{number}"] = column.value
-        if not all(exact[position[name]] for name in read):
+        if not all(exact[position[name]] and not unique[position[name]] for name in read):
             lines += ["    if row is None:", "        row = make(raw)"]
             cells.append(f"text{number}(value{number}(row, context))")
             continue

@@ -76,6 +76,12 @@ def remembered(process: Convert, exact: bool) -> Convert:
     return convert
 
 
+def _mostly_unique(column) -> bool:
+    """Times and keys differ from session to session: remembering by them costs a miss and an entry per row."""
+    element = getattr(column, "element", column)
+    return isinstance(_base(column.type), DateTime) or bool(getattr(element, "primary_key", False))
+
+
 class RawRows:
     """An open cursor over the query: `converters[i]` turns raw field i into SQLAlchemy's value (None: as is)."""
 
@@ -94,6 +100,7 @@ class RawRows:
         description = self.cursor.description
         self.keys = [column.key for column in query.selected_columns]
         self.exact = [exact_key(column.type, dialect) for column in query.selected_columns]
+        self.unique = [_mostly_unique(column) for column in query.selected_columns]
         self.converters: list[Convert | None] = []
         for column, described, exact in zip(query.selected_columns, description, self.exact):
             process = column.type._cached_result_processor(dialect, described[1])

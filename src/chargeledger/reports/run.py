@@ -83,7 +83,8 @@ def text_batches(engine: Engine, request: ReportRequest, progress: Progress | No
         total = count(conn, query) if progress else 0
         source = RawRows(conn, query, TEXT_BATCH)
         try:
-            texts = raw_row_text(columns, context, source.keys, source.converters, source.exact)
+            texts = raw_row_text(columns, context, source.keys, source.converters, source.exact,
+                                 source.unique)
             done = 0
             for raw in source.batches():
                 yield [texts(row) for row in raw]

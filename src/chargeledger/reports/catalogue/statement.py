@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select, true
+from sqlalchemy import Text, cast, select, true
 
 from ...access.rights import Right
 from ...storage.tables import payout_accounts, session_settlements, sessions
 from ..columns import Column, Kind, Report, as_is, between, duration, kilowatt_hours, minutes, roaming, summary
-from ..source import stream
+from ..json_text import decode
+from ..raw_rows import RawRows
 
 CENT = Decimal("0.01")
 _STAMP = dict(time_format="%Y-%m-%d-%H:%M", excel_format="yyyy-mm-dd-hh:mm")
@@ -172,16 +173,26 @@ def _tail():
 
 def jurisdictions(conn, request) -> list[str]:
     """Tax jurisdictions present in the filtered settlements, in first-seen order: one column each."""
-    query = (select(session_settlements.c.taxes)
+    query = (select(cast(session_settlements.c.taxes, Text))  # as text: each distinct list decoded once
              .join(sessions, sessions.c.id == session_settlements.c.session_id)
              .where(session_settlements.c.current == true(), session_settlements.c.taxes.is_not(None),
                     sessions.c.organisation_id.in_(request.organisation_ids),
                     sessions.c.started_at >= request.start, sessions.c.started_at < request.end,
                     *_network(request)))
     seen: dict[str, None] = {}
-    for (taxes,) in stream(conn, query):
-        for tax in taxes or []:
-            seen.setdefault(str(tax.get("jurisdiction")), None)
+    decoded: set[str] = set()
+    rows = RawRows(conn, query, 2000)
+    try:
+        for batch in rows.batches():
+            for (text,) in batch:
+                if text is None or text in decoded:
+                    continue
+                if len(decoded) < 50_000:  # flat memory: past this, a list may be decoded twice
+                    decoded.add(text)
+                for tax in decode(text) or []:
+                    seen.setdefault(str(tax.get("jurisdiction")), None)
+    finally:
+        rows.close()
     return list(seen)
 
 
