@@ -98,14 +98,19 @@ def test_statement_csv_is_byte_identical_to_the_reference(engine, tmp_path, monk
     monkeypatch.setattr(raw_rows, "_LIMIT", 5)
     callers = [operator_caller(engine),
                Caller(9, "no-finance@example.com", frozenset({Right.REPORTS}), frozenset({"ACME", "OTHER"}), zone)]
-    for caller in callers:
-        request = build_request(engine, "statement", "2024-01-01", "2025-02-01", caller, time_zone=zone,
+    # the other reports run through the same compiled path: held to their straightforward rendering too
+    asks = [(name, callers[0]) for name in REPORTS] + [("statement", callers[1])]
+    for name, caller in asks:
+        request = build_request(engine, name, "2024-01-01", "2025-02-01", caller, time_zone=zone,
                                 known_reports=REPORTS)
         target = tmp_path / "statement.csv"
         written = write_report(engine, request, "csv", target)
         expected = _reference(engine, request)
-        assert written == 400
         assert target.read_bytes() == expected
+        if name != "statement":
+            assert written > 50
+            continue
+        assert written == 400
         table = list(csv.reader(io.StringIO(expected.decode("utf-8"), newline="")))
         starts = table[0].index("Session Start Time")
         assert len(table) == 401 and len({line[starts] for line in table[1:]}) > 100  # varied start times

@@ -21,7 +21,7 @@ class CsvWriter:
         self.writer.writerow([as_text(c, v) for c, v in zip(self.columns, values)])
 
     def write_texts(self, rows: list[list[str]]) -> None:
-        """Rows already formatted by the report's compiled function (reports/compiled.py)."""
+        """Rows already formatted by the report's compiled function (reports/compiled_raw.py)."""
         self.writer.writerows(rows)
 
     def close(self) -> None:
