@@ -29,7 +29,7 @@ def stream(key: str) -> random.Random:
     return random.Random(f"extras:{key}")
 
 
-def energy_limit_wh(rng: random.Random, energy_wh: float) -> int | None:
+def energy_limit_wh(rng: random.Random) -> int | None:
     """One in 25 drivers sets a kWh limit in the app; the charger stops there."""
     if rng.random() >= 0.04:
         return None

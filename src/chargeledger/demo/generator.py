@@ -90,7 +90,7 @@ def _session(rng, network, index, kind, station_id, site_id, org, evse, plugged,
         energy = power_w * charge_seconds / 3600
     energy = float(round(energy))  # whole Wh, so the last register sample and the stop reading agree
     extra = extras.stream(key)
-    limit = extras.energy_limit_wh(extra, energy) if energy else None
+    limit = extras.energy_limit_wh(extra) if energy else None
     if limit and energy > limit:  # the charger stopped at the driver's limit
         charge_seconds *= limit / energy
         energy = float(limit)
