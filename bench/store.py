@@ -15,7 +15,6 @@ import random
 import statistics
 import time
 from datetime import datetime, timedelta, timezone
-from itertools import islice
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -26,8 +25,10 @@ from chargeledger.demo.generator import generate_sessions
 from chargeledger.demo.network import PRIVATE_ORG, PUBLIC_ORG, build_network
 from chargeledger.domain.meter import Measurand, MeterSample
 from chargeledger.http.app import create_app
-from chargeledger.importing.bulk import SessionRecord, record_many
-from chargeledger.storage.database import make_engine, upgrade
+from chargeledger.importing.bulk import SessionRecord
+from chargeledger.importing.raw_writer import RawWriter, next_session_id
+from chargeledger.importing.templates import stamp, template_of
+from chargeledger.storage.database import make_engine, refresh_statistics, upgrade
 from chargeledger.storage.tables import sessions
 from chargeledger.views.session_list import SessionFilter, list_sessions
 
@@ -35,7 +36,9 @@ SQLITE_PATH = Path("/tmp/chargeledger_bench.sqlite3")
 PG_ADMIN = os.environ.get("CHARGELEDGER_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_NAME = "chargeledger_bench"
 END = datetime(2025, 1, 1, tzinfo=timezone.utc)
-BATCH = 2000
+TEMPLATES = 4000   # distinct generated sessions; every copy moves one by whole weeks plus seconds
+SAMPLED_TEMPLATES = 200
+FLUSH = 20_000     # sessions per transaction
 
 
 def _with_samples(record: SessionRecord) -> SessionRecord:
@@ -51,20 +54,46 @@ def _with_samples(record: SessionRecord) -> SessionRecord:
     return SessionRecord(record.ref, record.events, samples)
 
 
+def _templates(network) -> tuple[list, list]:
+    """Plain and sampled templates, each projected once by the ledger's own project/summarise."""
+    records = list(generate_sessions(network, TEMPLATES + SAMPLED_TEMPLATES, seed=11, end=END, sampled=0,
+                                     key_prefix="bench"))
+    plain = [template_of(r) for r in records[:TEMPLATES]]
+    sampled = [template_of(_with_samples(r)) for r in records[TEMPLATES:]]
+    return plain, sampled
+
+
 def load(engine, count: int, sampled: int) -> float:
+    """Real rows in the real schema: sessions with summary, their events, and samples for `sampled` of them."""
     network = build_network(engine, seed=11)
     accounts.add_user(engine, "bench@example.com", [PUBLIC_ORG, PRIVATE_ORG], ["admin"], None)
+    began = time.perf_counter()
+    plain, with_samples = _templates(network)
+    print(f"  {len(plain) + len(with_samples):,} templates projected in {time.perf_counter() - began:.1f} s")
     every = max(1, count // sampled) if sampled else 0
-    stream = generate_sessions(network, count, seed=11, end=END, sampled=0, key_prefix="bench")
-    began, done = time.perf_counter(), 0
-    while batch := list(islice(stream, BATCH)):
-        if every:
-            batch = [_with_samples(r) if (done + i) % every == 0 and (done + i) // every < sampled else r
-                     for i, r in enumerate(batch)]
-        done += len(record_many(engine, batch, notify=False).added)
-        if done % 50_000 < BATCH:
-            print(f"  {done:>9,} sessions, {done / (time.perf_counter() - began):,.0f}/s", flush=True)
-    return done / (time.perf_counter() - began)
+    writer, first = RawWriter(engine), next_session_id(engine)
+    for n in range(count):
+        copy = n // TEMPLATES
+        # whole weeks keep weekday and hour; the seconds keep copies of one template apart
+        delta = timedelta(weeks=-(copy * 7 % 52), seconds=copy % 3600)
+        if every and n % every == 0 and n // every < sampled:
+            template = with_samples[(n // every) % len(with_samples)]
+        else:
+            template = plain[n % len(plain)]
+        writer.add(first + n, *stamp(template, f"bench:{n}", delta))
+        if len(writer) >= FLUSH:
+            writer.flush()
+            if (n + 1) % 100_000 == 0:
+                print(f"  {n + 1:>9,} sessions, {(n + 1) / (time.perf_counter() - began):,.0f}/s", flush=True)
+    writer.finish()
+    rate = count / (time.perf_counter() - began)
+    began = time.perf_counter()
+    refresh_statistics(engine)
+    if engine.dialect.name == "postgresql":  # autovacuum would do this minutes later; measured without it running
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM")
+    print(f"  statistics refreshed (and PostgreSQL vacuumed) in {time.perf_counter() - began:.1f} s")
+    return rate
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -73,23 +102,36 @@ def _percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ordered) * 1000:6.1f} ms  p95 {p95 * 1000:6.1f} ms"
 
 
+def _frames(rng: random.Random, queries: int) -> list[tuple[str, datetime]]:
+    """Random organisation and 30-day frame start, within the loaded year."""
+    return [(rng.choice((PUBLIC_ORG, PRIVATE_ORG)), END - timedelta(days=rng.randint(30, 360)))
+            for _ in range(queries)]
+
+
 def measure(engine, queries: int) -> None:
     rng = random.Random(5)
     with engine.connect() as conn:
         max_id = conn.execute(select(func.max(sessions.c.id))).scalar()
     list_times = []
-    for _ in range(queries):
-        start = END - timedelta(days=rng.randint(30, 360))
-        flt = SessionFilter(frozenset({PUBLIC_ORG, PRIVATE_ORG}), rng.choice((PUBLIC_ORG, PRIVATE_ORG)),
-                            started_from=start, started_to=start + timedelta(days=30))
+    for org, start in _frames(rng, queries):
+        flt = SessionFilter(frozenset({PUBLIC_ORG, PRIVATE_ORG}), org, started_from=start,
+                            started_to=start + timedelta(days=30))
         began = time.perf_counter()
         rows, _ = list_sessions(engine, flt, limit=50)
         list_times.append(time.perf_counter() - began)
         assert rows, "an empty first page measures nothing"
-    print(f"  session list, first page (organisation + 30-day frame): {_percentiles(list_times)}")
+    print(f"  session list, first page (organisation + 30-day frame), view:  {_percentiles(list_times)}")
     key = accounts.create_key(engine, "bench@example.com")
     client = TestClient(create_app(engine, None))
     headers = {"Authorization": f"Bearer {key}"}
+    api_list_times = []
+    for org, start in _frames(rng, queries):
+        params = {"organisation": org, "from": start.isoformat(), "to": (start + timedelta(days=30)).isoformat()}
+        began = time.perf_counter()
+        response = client.get("/api/sessions", params=params, headers=headers)
+        api_list_times.append(time.perf_counter() - began)
+        assert response.status_code == 200 and response.json()["items"], response.text
+    print(f"  GET /api/sessions?organisation&from&to (TestClient, real app): {_percentiles(api_list_times)}")
     detail_times = []
     for _ in range(queries):
         session_id = rng.randint(1, max_id)
@@ -97,10 +139,10 @@ def measure(engine, queries: int) -> None:
         response = client.get(f"/api/sessions/{session_id}", headers=headers)
         detail_times.append(time.perf_counter() - began)
         assert response.status_code == 200, response.text
-    print(f"  GET /api/sessions/{{id}} (TestClient, real app):        {_percentiles(detail_times)}")
+    print(f"  GET /api/sessions/{{id}} (TestClient, real app):                 {_percentiles(detail_times)}")
 
 
-def run(backend: str, count: int, sampled: int, queries: int) -> None:
+def run(backend: str, count: int, sampled: int, queries: int, keep: bool = False) -> None:
     print(f"{backend}: loading {count:,} sessions ({sampled:,} with 60 samples x 4 measurands)")
     admin = None
     if backend == "sqlite":
@@ -117,15 +159,15 @@ def run(backend: str, count: int, sampled: int, queries: int) -> None:
         upgrade(engine)
         rate = load(engine, count, sampled)
         with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
             size = (sum(Path(f"{SQLITE_PATH}{s}").stat().st_size for s in ("", "-wal")
                         if Path(f"{SQLITE_PATH}{s}").exists()) if backend == "sqlite"
                     else conn.execute(text("SELECT pg_database_size(current_database())")).scalar())
         print(f"  load: {rate:,.0f} sessions/s; database size {size / 2**20:,.0f} MiB")
+        print("  load average before measuring (other work on this machine): %.1f %.1f %.1f" % os.getloadavg())
         measure(engine, queries)
     finally:
         engine.dispose()
-        if admin is not None:
+        if admin is not None and not keep:
             with admin.connect() as conn:
                 conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{PG_NAME}'"))
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}"'))
@@ -138,9 +180,10 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=1_000_000)
     parser.add_argument("--sampled", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database (to EXPLAIN its queries)")
     args = parser.parse_args()
     for backend in (("sqlite", "postgres") if args.backend == "both" else (args.backend,)):
-        run(backend, args.sessions, min(args.sampled, args.sessions), args.queries)
+        run(backend, args.sessions, min(args.sampled, args.sessions), args.queries, args.keep)
 
 
 if __name__ == "__main__":
