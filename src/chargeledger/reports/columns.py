@@ -43,11 +43,32 @@ class Column:
     excel_format: str = "yyyy-mm-dd hh:mm:ss"
     right: Right | None = None  # a column only callers with this right receive
     field: str | None = None    # the value is this joined-row field as it is (compiled reports index it directly)
+    moment: str | None = None   # the value is this UTC time field in the context's zone (see local_time)
+    span: tuple[str, str, Callable[[Any], Any]] | None = None  # the value is shown(between(start, stop)) (see span)
 
 
 def as_is(name: str, kind: Kind, attr: str, **options) -> Column:
     """A column showing one joined-row field unchanged."""
     return Column(name, kind, lambda row, _ctx: getattr(row, attr), field=attr, **options)
+
+
+def in_zone(moment: datetime | None, ctx: ReportContext) -> datetime | None:
+    return moment.astimezone(ctx.time_zone) if moment else None
+
+
+def local_time(name: str, attr: str, **options) -> Column:
+    """A UTC time field shown in the report's zone; compiled reports format it from epoch µs (local_clock.py)."""
+    return Column(name, Kind.DATETIME, lambda row, ctx: in_zone(getattr(row, attr), ctx), moment=attr, **options)
+
+
+def _same(value):
+    return value
+
+
+def span(name: str, kind: Kind, start: str, stop: str, shown: Callable[[Any], Any] = _same, **options) -> Column:
+    """shown(the time from field `start` to field `stop`); compiled reports compute it once per row for all."""
+    return Column(name, kind, lambda row, _ctx: shown(between(getattr(row, start), getattr(row, stop))),
+                  span=(start, stop, shown), **options)
 
 
 @dataclass(frozen=True)

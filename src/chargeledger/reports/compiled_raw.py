@@ -4,17 +4,20 @@ Each cell's text is remembered by the raw values of the fields its column reads 
 functions are functions of the row and the report's context only, so equal fields give the same text. A cell
 met before costs one dict lookup; only a row with a new cell builds the converted row the value functions read,
 and it builds it once for all its columns. Fields whose raw values are not exact keys (floats: 0.0 and -0.0)
-skip the memory and always compute.
+skip the memory and always compute. Viewer-zone times and spans between two times (columns.local_time, span)
+are computed from the raw times as epoch µs, each time field read once per row (reports/local_clock.py).
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
+from datetime import timedelta
 from typing import Any, Callable, Sequence
 
 from .columns import Column, Kind, ReportContext
 from .fast_text import text_cell, text_function
 from .fields import fields_read
+from .local_clock import local_text
 
 RowText = Callable[[tuple], list[str]]
 _LIMIT = 20_000  # remembered texts per column; cleared when full, so memory stays flat
@@ -40,17 +43,73 @@ def _field_filler(memo: dict, text, convert):
     return fill
 
 
+def _span_filler(memo: dict, text, shown):
+    def fill(seconds):
+        cell = text(shown(None if seconds is None else timedelta(seconds=seconds)))
+        if len(memo) >= _LIMIT:
+            memo.clear()
+        memo[seconds] = cell
+        return cell
+    return fill
+
+
+class _Moments:
+    """Generated lines reading each time field as epoch µs, and each span as whole seconds, once per row."""
+
+    def __init__(self, lines: list[str], scope: dict, position: dict, moments: Sequence[Any]):
+        self.lines, self.scope, self.position, self.moments = lines, scope, position, moments
+        self.done: set = set()
+
+    def usable(self, *fields: str) -> bool:
+        return all(f in self.position and self.moments[self.position[f]] is not None for f in fields)
+
+    def micros(self, field: str) -> str:
+        at = self.position[field]
+        if at not in self.done:
+            self.done.add(at)
+            self.scope[f"moment{at}"] = self.moments[at]
+            self.lines.append(f"    m{at} = moment{at}(raw[{at}])")
+        return f"m{at}"
+
+    def seconds(self, start: str, stop: str) -> str:
+        # between(): round((stop - start).total_seconds()); µs / 10**6 is the same correctly rounded division
+        first, last = self.micros(start), self.micros(stop)
+        name = f"s_{first}_{last}"
+        if name not in self.done:
+            self.done.add(name)
+            self.lines.append(f"    {name} = None if {first} is None or {last} is None "
+                              f"else round(({last} - {first}) / 1_000_000)")
+        return name
+
+
 def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[str],
-                 converters: Sequence[Any], exact: Sequence[bool], unique: Sequence[bool] = ()) -> RowText:
-    """`keys`, `converters`, `exact` and `unique` describe the raw tuple's fields in order (RawRows)."""
+                 converters: Sequence[Any], exact: Sequence[bool], unique: Sequence[bool] = (),
+                 moments: Sequence[Any] = ()) -> RowText:
+    """`keys`, `converters`, `exact`, `unique` and `moments` describe the raw tuple's fields in order (RawRows)."""
     unique = list(unique) or [False] * len(keys)
     position = {key: index for index, key in enumerate(keys)}
     scope: dict[str, Any] = {"context": context}
-    lines: list[str] = ["def texts(raw):", "    row = None"]
+    lines: list[str] = ["def texts(raw):", "    row = None", "    each = None"]
+    times = _Moments(lines, scope, position, list(moments) or [None] * len(keys))
     cells: list[str] = []
-    row_fields: set[str] | None = set()
+    row_fields: set[str] | None = set()   # fields a remembered cell's value function may read on a miss
+    each_fields: set[str] | None = set()  # fields the cells computed on every row read
     for number, column in enumerate(columns):
         text = scope[f"text{number}"] = text_function(column)
+        if column.moment is not None and times.usable(column.moment):
+            local = local_text(context.time_zone, column.time_format)
+            if local is not None:
+                scope[f"local{number}"] = local
+                cells.append(f"local{number}({times.micros(column.moment)})")
+                continue
+        if column.span is not None and times.usable(*column.span[:2]):
+            seconds = times.seconds(*column.span[:2])
+            memo = scope[f"memo{number}"] = {}
+            scope[f"fill{number}"] = _span_filler(memo, text, column.span[2])
+            lines += [f"    cell{number} = memo{number}.get({seconds})", f"    if cell{number} is None:",
+                      f"        cell{number} = fill{number}({seconds})"]
+            cells.append(f"cell{number}")
+            continue
         if column.field is not None and column.field in position:
             at = position[column.field]
             if converters[at] is None and column.kind is Kind.TEXT and text is text_cell:
@@ -68,20 +127,16 @@ def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[s
             cells.append(f"cell{number}")
             continue
         read = fields_read([column], keys)
-        if read is None:  # code that cannot be read: the row carries every field, no memory
-            row_fields = None
-            scope[f"value{number}"] = column.value
-            lines += ["    if row is None:", "        row = make(raw)"]
-            cells.append(f"text{number}(value{number}(row, context))")
+        scope[f"value{number}"] = column.value
+        if read is None or not all(exact[position[name]] and not unique[position[name]] for name in read):
+            # code that cannot be read, or a field differing per row: computed on every row, no memory
+            each_fields = None if read is None or each_fields is None else each_fields | read
+            lines += ["    if each is None:", "        each = make_each(raw)"]
+            cells.append(f"text{number}(value{number}(each, context))")
             continue
         read = sorted(read, key=position.__getitem__)
         if row_fields is not None:
             row_fields |= set(read)
-        scope[f"value{number}"] = column.value
-        if not all(exact[position[name]] and not unique[position[name]] for name in read):
-            lines += ["    if row is None:", "        row = make(raw)"]
-            cells.append(f"text{number}(value{number}(row, context))")
-            continue
         memo = scope[f"memo{number}"] = {}
         scope[f"fill{number}"] = _filler(memo, text, column.value, context)
         key = "(" + "".join(f"raw[{position[name]}], " for name in read) + ")"
@@ -89,7 +144,9 @@ def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[s
                   "        if row is None:", "            row = make(raw)",
                   f"        cell{number} = fill{number}(key, row)"]
         cells.append(f"cell{number}")
+    # a remembered cell's miss is rare: its row converts what those columns read; the per-row cells convert less
     scope["make"] = _row_maker(keys, converters, row_fields)
+    scope["make_each"] = _row_maker(keys, converters, each_fields)
     lines.append("    return [" + ", ".join(cells) + "]")
     exec(compile("\n".join(lines) + "\n", f"<report raw row {len(columns)} columns>", "exec"), scope)
     return scope["texts"]

@@ -15,6 +15,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeDecorator
 
+from .local_clock import epoch_microseconds
+
 Convert = Callable[[Any], Any]
 _LIMIT = 50_000  # remembered conversions per field; cleared when full, so memory stays flat
 _names = itertools.count()
@@ -82,8 +84,20 @@ def _mostly_unique(column) -> bool:
     return isinstance(_base(column.type), DateTime) or bool(getattr(element, "primary_key", False))
 
 
+def epoch_reader(type_, dialect, described) -> Convert:
+    """raw time -> epoch µs, through the driver-level parser only (the UTC decorator's work is arithmetic here)."""
+    parse = _base(type_)._cached_result_processor(dialect, described)
+
+    def read(raw):
+        if raw is None:
+            return None
+        return epoch_microseconds(parse(raw) if parse is not None else raw)
+    return read
+
+
 class RawRows:
-    """An open cursor over the query: `converters[i]` turns raw field i into SQLAlchemy's value (None: as is)."""
+    """An open cursor over the query: `converters[i]` turns raw field i into SQLAlchemy's value (None: as is);
+    `moments[i]` turns a time field into epoch µs (None for other fields)."""
 
     def __init__(self, conn: Connection, query: Select, batch: int):
         self.batch = batch
@@ -102,6 +116,9 @@ class RawRows:
         self.exact = [exact_key(column.type, dialect) for column in query.selected_columns]
         self.unique = [_mostly_unique(column) for column in query.selected_columns]
         self.converters: list[Convert | None] = []
+        self.moments: list[Convert | None] = [
+            epoch_reader(column.type, dialect, described[1]) if isinstance(_base(column.type), DateTime) else None
+            for column, described in zip(query.selected_columns, description)]
         for column, described, exact in zip(query.selected_columns, description, self.exact):
             process = column.type._cached_result_processor(dialect, described[1])
             if process is not None and not isinstance(_base(column.type), DateTime):

@@ -84,7 +84,7 @@ def text_batches(engine: Engine, request: ReportRequest, progress: Progress | No
         source = RawRows(conn, query, TEXT_BATCH)
         try:
             texts = raw_row_text(columns, context, source.keys, source.converters, source.exact,
-                                 source.unique)
+                                 source.unique, source.moments)
             done = 0
             for raw in source.batches():
                 yield [texts(row) for row in raw]

@@ -8,17 +8,15 @@ from sqlalchemy import Text, cast, select, true
 
 from ...access.rights import Right
 from ...storage.tables import payout_accounts, session_settlements, sessions
-from ..columns import Column, Kind, Report, as_is, between, duration, kilowatt_hours, minutes, roaming, summary
+from ..columns import (
+    Column, Kind, Report, as_is, duration, kilowatt_hours, local_time, minutes, roaming, span, summary,
+)
 from ..json_text import decode
 from ..raw_rows import RawRows
 
 CENT = Decimal("0.01")
 _STAMP = dict(time_format="%Y-%m-%d-%H:%M", excel_format="yyyy-mm-dd-hh:mm")
 _DAY = dict(time_format="%Y-%m-%d", excel_format="yyyy-mm-dd")
-
-
-def _local(moment, ctx):
-    return moment.astimezone(ctx.time_zone) if moment else None
 
 
 def _price(row):
@@ -37,10 +35,6 @@ def _charging_type(row, _ctx):
     if not row.current_type:
         return None
     return f"{row.current_type}{Decimal(row.rated_kw).normalize():f}kW"
-
-
-def _session_time(row):
-    return between(row.started_at, row.stopped_at)
 
 
 def _charging_time(row):
@@ -90,7 +84,7 @@ def _head(conn, request):
     F = Right.FINANCE
     return [
         # I. Basics
-        Column("Session Date", Kind.DATETIME, lambda r, c: _local(r.started_at, c), **_DAY),
+        local_time("Session Date", "started_at", **_DAY),
         Column("Session ID", Kind.TEXT, lambda r, c: str(r.session_id)),
         # II. Site and station
         as_is("Site", Kind.TEXT, "site_name"),
@@ -103,10 +97,10 @@ def _head(conn, request):
         as_is("Connector Type", Kind.TEXT, "connector_standard"),
         as_is("Serial Number", Kind.TEXT, "serial_number"),
         # III. EV charging
-        Column("Session Start Time", Kind.DATETIME, lambda r, c: _local(r.started_at, c), **_STAMP),
-        Column("Session End Time", Kind.DATETIME, lambda r, c: _local(r.stopped_at, c), **_STAMP),
-        Column("Session Duration (hh:mm:ss)", Kind.DURATION, lambda r, c: _session_time(r)),
-        Column("Session Duration (Min)", Kind.DECIMAL, lambda r, c: minutes(_session_time(r))),
+        local_time("Session Start Time", "started_at", **_STAMP),
+        local_time("Session End Time", "stopped_at", **_STAMP),
+        span("Session Duration (hh:mm:ss)", Kind.DURATION, "started_at", "stopped_at"),
+        span("Session Duration (Min)", Kind.DECIMAL, "started_at", "stopped_at", minutes),
         Column("Charging Duration (hh:mm:ss)", Kind.DURATION, lambda r, c: _charging_time(r)),
         Column("Charging Duration (Min)", Kind.DECIMAL, lambda r, c: minutes(_charging_time(r))),
         Column("Energy Delivered (kWh)", Kind.DECIMAL, lambda r, c: kilowatt_hours(r.energy_wh), places=3),
@@ -159,7 +153,7 @@ def _tail():
         as_is("Site City", Kind.TEXT, "site_city"),
         as_is("Site Address", Kind.TEXT, "site_address"),
         as_is("Time Zone", Kind.TEXT, "site_time_zone"),
-        Column("Data Verification Date", Kind.DATETIME, lambda r, c: _local(r.settled_at, c), **_DAY),
+        local_time("Data Verification Date", "settled_at", **_DAY),
         as_is("Reporting Entity", Kind.TEXT, "organisation_name"),
         as_is("Station Status", Kind.TEXT, "station_status"),
         as_is("Station Vendor", Kind.TEXT, "station_vendor"),
