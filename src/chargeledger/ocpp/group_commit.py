@@ -2,7 +2,7 @@
 
 Each message's work is queued with a future; the thread drains the queue, runs every queued work on one
 connection, commits once, and only then resolves the futures, so no reply leaves before its message is stored.
-Rows that need no read-back (meter samples, incoming frames) are collected and inserted with one executemany.
+Rows that need no read-back (meter samples, incoming frames) are collected and inserted at driver speed (raw_rows).
 Projections that only samples made stale are refreshed after the replies leave, a few per batch, so a long
 session's recomputation never holds up other chargers' answers. If any work in a batch fails, the batch is rolled back and each work is run again in its own transaction, so a
 bad message fails alone. Plain functions (`call`) run in the same thread, between batches, in queue order.
@@ -21,8 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from ..ledger.subscribers import dispatch
-from ..storage.tables import meter_samples, ocpp_messages
-from ..storage.upsert import insert_ignore
+from . import raw_rows
 
 log = logging.getLogger(__name__)
 _STOP = object()
@@ -34,17 +33,13 @@ class Batch:
     """Rows written together at the end of the batch, or earlier when a work has to read what is stored."""
 
     conn: Connection
-    samples: list[dict] = field(default_factory=list)
-    frames: list[dict] = field(default_factory=list)
+    samples: list[tuple] = field(default_factory=list)  # raw_rows.SAMPLES values
+    frames: list[tuple] = field(default_factory=list)  # raw_rows.FRAMES values
     refresh: set[int] = field(default_factory=set)
 
     def flush(self) -> None:
-        if self.samples:
-            rows, self.samples = self.samples, []
-            self.conn.execute(insert_ignore(self.conn, meter_samples), rows)
-        if self.frames:
-            rows, self.frames = self.frames, []
-            self.conn.execute(ocpp_messages.insert(), rows)
+        samples, frames, self.samples, self.frames = self.samples, self.frames, [], []
+        raw_rows.write(self.conn, [(raw_rows.SAMPLES, samples), (raw_rows.FRAMES, frames)])
 
 
 def batch_of(conn: Connection) -> Batch | None:
@@ -181,7 +176,7 @@ class GroupCommit:
                 for job in jobs:
                     job.outcome, job.error = job.work(conn), None
                     if job.frame is not None:
-                        batch.frames.append(job.frame.row(job.outcome[0]))
+                        batch.frames.append(job.frame.values(job.outcome[0]))
                 batch.flush()
             finally:
                 conn.info.pop(BATCH_KEY, None)

@@ -17,9 +17,10 @@ from sqlalchemy.engine import Connection
 
 from ..domain.events import EventKind, EventSource
 from ..domain.meter import MeterSample
-from ..ledger.store import Ledger, NewEvent, SessionRef, sample_rows
+from ..ledger.store import Ledger, NewEvent, SessionRef
 from ..storage.tables import session_events, sessions
 from .group_commit import batch_of
+from .raw_rows import sample_values
 from .stations import StationInfo
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class Recorder:
         batch = batch_of(conn)
         if batch is not None and not events and not refresh:
             # Samples alone change no state: stored with the batch, the projection caught up at most every N s.
-            batch.samples.extend(sample_rows(session_id, found))
+            batch.samples.extend(sample_values(session_id, found))
             if stale:
                 batch.refresh.add(session_id)
                 self._refreshed[session_id] = now
