@@ -17,7 +17,7 @@ from .columns import Column, Kind
 
 Text = Callable[[Any], str]
 _LIMIT = 50_000  # remembered texts per column; cleared when full, so memory stays flat
-_FORMULA_FIRST = frozenset("=+-@\t\r")
+FORMULA_FIRST = frozenset("=+-@\t\r")
 _DAY_FIRST = re.compile(r"^%Y-%m-%d((?:[^%]|%[HMS])*)$")
 
 
@@ -25,7 +25,7 @@ def text_cell(value) -> str:
     if value is None:
         return ""
     text = value if value.__class__ is str else str(value)
-    if text and text[0] in _FORMULA_FIRST and text != "-":
+    if text and text[0] in FORMULA_FIRST and text != "-":
         return neutralise(text)
     return text
 
