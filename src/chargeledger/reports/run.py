@@ -41,11 +41,12 @@ def visible_columns(columns: list[Column], request: ReportRequest) -> list[Colum
     return [c for c in columns if c.right is None or request.caller.has(c.right)]
 
 
-def _prepared(conn, request: ReportRequest) -> tuple[list[Column], ReportContext, object]:
+def _prepared(conn, request: ReportRequest, generated_at: datetime | None = None
+              ) -> tuple[list[Column], ReportContext, object]:
     """The visible columns, their context, and the query selecting only the fields those columns read."""
     report = REPORTS[request.report]
     columns = visible_columns(report.columns(conn, request), request)
-    context = ReportContext(request.zone, datetime.now(timezone.utc),
+    context = ReportContext(request.zone, generated_at or datetime.now(timezone.utc),
                             {"payout": payout_by_organisation(conn, request)})
     query = report_query(request, report.where(request))
     fields = fields_read(columns, (c.key for c in query.selected_columns))
@@ -74,27 +75,33 @@ def rows(engine: Engine, request: ReportRequest, progress: Progress | None = Non
             yield columns, [c.value(row, context) for c in columns], row
 
 
+def compiled_batches(conn, columns: list[Column], context: ReportContext, query,
+                     progress: Progress | None = None, total: int = 0) -> Iterator[list[list[str]]]:
+    """The CSV cell texts of the query's rows, in batches: raw driver rows formatted by the compiled function."""
+    source = RawRows(conn, query, TEXT_BATCH)
+    try:
+        texts = raw_row_text(columns, context, source.keys, source.converters, source.exact,
+                             source.unique, source.moments)
+        done = 0
+        for raw in source.batches():
+            yield [texts(row) for row in raw]
+            done += len(raw)
+            if progress:
+                progress(done, total)
+    finally:
+        source.close()
+    if progress and not done:
+        progress(0, total)
+
+
 def text_batches(engine: Engine, request: ReportRequest, progress: Progress | None = None
                  ) -> Iterator[list[list[str]]]:
-    """The CSV cell texts, in batches of rows: raw driver rows formatted by the report's compiled function."""
+    """The CSV cell texts, in batches of rows, in one process (a streamed download)."""
     check_access(request)
     with engine.connect() as conn:
         columns, context, query = _prepared(conn, request)
         total = count(conn, query) if progress else 0
-        source = RawRows(conn, query, TEXT_BATCH)
-        try:
-            texts = raw_row_text(columns, context, source.keys, source.converters, source.exact,
-                                 source.unique, source.moments)
-            done = 0
-            for raw in source.batches():
-                yield [texts(row) for row in raw]
-                done += len(raw)
-                if progress:
-                    progress(done, total)
-        finally:
-            source.close()
-        if progress and not done:
-            progress(0, total)
+        yield from compiled_batches(conn, columns, context, query, progress, total)
 
 
 def header(engine: Engine, request: ReportRequest) -> list[Column]:
@@ -104,12 +111,12 @@ def header(engine: Engine, request: ReportRequest) -> list[Column]:
 
 
 def write_report(engine: Engine, request: ReportRequest, fmt: str, target: Path,
-                 progress: Progress | None = None) -> int:
-    """Write the report to `target`; on any error no file is left behind. Returns the number of rows."""
+                 progress: Progress | None = None, workers: int | None = None) -> int:
+    """Write the report to `target`; on any error no file is left behind. Returns the number of rows.
+    A large CSV is written by up to `workers` processes (default csv_parts.worker_count())."""
     if fmt not in WRITERS:
         raise ReportError(f"unknown format {fmt!r}; choose from {', '.join(WRITERS)}")
     check_access(request)
-    columns = header(engine, request)
     target = Path(target)
     handle, temp_name = tempfile.mkstemp(dir=target.parent or ".", prefix=".report-", suffix="." + fmt)
     os.close(handle)
@@ -118,17 +125,16 @@ def write_report(engine: Engine, request: ReportRequest, fmt: str, target: Path,
         writer_class = WRITERS[fmt]
         title = REPORTS[request.report].title
         if writer_class.binary:  # XlsxWriter streams to the file name itself
-            writer = writer_class(temp_name, columns, title)
+            writer = writer_class(temp_name, header(engine, request), title)
             for _columns, values, row in rows(engine, request, progress):
                 writer.write(values, row)
                 written += 1
             writer.close()
         else:
+            from .csv_parts import write_csv  # it builds on this module's functions
+
             with open(temp_name, "w", encoding="utf-8", newline="", buffering=1 << 20) as out:
-                writer = writer_class(out, columns, title)
-                for batch in text_batches(engine, request, progress):
-                    writer.write_texts(batch)
-                    written += len(batch)
+                written = write_csv(engine, request, out, Path(temp_name).parent, progress, workers)
         os.replace(temp_name, target)
     finally:
         if os.path.exists(temp_name):

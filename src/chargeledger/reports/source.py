@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from sqlalchemy import JSON, and_, func, select, true
+from sqlalchemy import JSON, and_, func, select, true, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
@@ -71,12 +71,32 @@ def joined_rows(settlement_join=None) -> Select:
     )
 
 
+# The reports' order: unique per session, so a cut at a key value splits the rows into consecutive parts.
+ORDER_KEY = (s.c.started_at, s.c.id)
+
+
 def report_query(request, extra_where: list) -> Select:
     """Sessions started in the time frame on the requested organisations' stations, oldest first."""
     return (joined_rows()
             .where(s.c.organisation_id.in_(request.organisation_ids), s.c.started_at >= request.start,
                    s.c.started_at < request.end, *extra_where)
-            .order_by(s.c.started_at, s.c.id))
+            .order_by(*ORDER_KEY))
+
+
+def key_at(conn: Connection, query: Select, offset: int) -> tuple | None:
+    """The order key of the query's row number `offset` (from 0): where one part of the report ends."""
+    keyed = query.with_only_columns(*ORDER_KEY).offset(offset).limit(1)
+    row = conn.execute(keyed).first()
+    return None if row is None else tuple(row)
+
+
+def in_range(query: Select, after: tuple | None, upto: tuple | None) -> Select:
+    """The query's rows whose order key is > after and <= upto (None: unbounded)."""
+    if after is not None:
+        query = query.where(tuple_(*ORDER_KEY) > tuple_(*after))
+    if upto is not None:
+        query = query.where(tuple_(*ORDER_KEY) <= tuple_(*upto))
+    return query
 
 
 def only(query: Select, fields: set[str] | None) -> Select:

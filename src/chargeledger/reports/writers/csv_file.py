@@ -12,10 +12,11 @@ from ..columns import Column
 class CsvWriter:
     binary = False
 
-    def __init__(self, out: IO[str], columns: list[Column], title: str = ""):
+    def __init__(self, out: IO[str], columns: list[Column], title: str = "", header: bool = True):
         self.columns = columns
         self.writer = csv.writer(out, lineterminator="\r\n")
-        self.writer.writerow([c.name for c in columns])
+        if header:  # a later part of a report written in parts (reports/csv_parts.py) has none
+            self.writer.writerow([c.name for c in columns])
 
     def write(self, values: list[Any], row: Any) -> None:
         self.writer.writerow([as_text(c, v) for c, v in zip(self.columns, values)])

@@ -1,0 +1,133 @@
+"""A large CSV report written by several processes: the rows are cut into consecutive ranges of the order key,
+the first range is written here and each other one by a spawned worker into a temporary part file, and the parts
+are appended in order, so the file is byte for byte the one-process file (each row's text depends only on the
+row and the report context, which the workers receive). Below PARALLEL_MIN_ROWS a worker's start-up costs more
+than it saves. On PostgreSQL the workers import this connection's snapshot, so every part sees the same data;
+SQLite (WAL) workers read their own snapshot, and a column list that differs from ours is refused.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import shutil
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import Engine
+
+from ..storage.database import make_engine
+from .request import ReportError, ReportRequest
+from .run import Progress, _prepared, compiled_batches
+from .source import count, in_range, key_at
+from .writers.csv_file import CsvWriter
+
+PARALLEL_MIN_ROWS = 50_000  # a spawned worker costs ~1 s of start-up (imports): ~30k rows of one process
+_MAX_WORKERS = 4
+_SNAPSHOT = re.compile(r"^[0-9A-Fa-f-]+$")
+
+
+def worker_count() -> int:
+    """CHARGELEDGER_REPORT_WORKERS when set, else one per core up to four."""
+    configured = os.environ.get("CHARGELEDGER_REPORT_WORKERS")
+    if configured:
+        return max(1, int(configured))
+    return max(1, min(os.cpu_count() or 1, _MAX_WORKERS))
+
+
+def _shareable(engine: Engine) -> bool:
+    # other processes can open the same database: a server, or a SQLite file (not an in-memory one)
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        return True
+    database = url.database or ""
+    return url.get_backend_name() == "sqlite" and database not in ("", ":memory:") and "memory" not in str(url)
+
+
+def key_ranges(conn, query, total: int, parts: int) -> list[tuple[tuple | None, tuple | None]]:
+    """(after, upto) order-key bounds of `parts` consecutive ranges of about total/parts rows each."""
+    cuts = [key_at(conn, query, total * k // parts - 1) for k in range(1, parts)]
+    bounds = [None, *dict.fromkeys(cut for cut in cuts if cut is not None), None]
+    return list(zip(bounds, bounds[1:]))
+
+
+def _write_part(url: str, request: ReportRequest, generated_at: datetime, names: list[str],
+                after: tuple | None, upto: tuple | None, path: str, snapshot: str | None) -> int:
+    """In a worker: the rows of one range, without header, into `path`."""
+    engine = make_engine(url, pool_size=1, max_overflow=0) if url.startswith("postgresql") else make_engine(url)
+    try:
+        with engine.connect() as conn:
+            if snapshot:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            columns, context, query = _prepared(conn, request, generated_at)
+            if [c.name for c in columns] != names:
+                raise ReportError("the data changed while the report was written; run it again")
+            written = 0
+            with open(path, "w", encoding="utf-8", newline="", buffering=1 << 20) as out:
+                writer = CsvWriter(out, columns, header=False)
+                for batch in compiled_batches(conn, columns, context, in_range(query, after, upto)):
+                    writer.write_texts(batch)
+                    written += len(batch)
+            return written
+    finally:
+        engine.dispose()
+
+
+def write_csv(engine: Engine, request: ReportRequest, out: IO[str], folder: Path,
+              progress: Progress | None = None, workers: int | None = None) -> int:
+    """The report as CSV into `out` (header first); part files, if any, go to `folder`. Returns the rows."""
+    workers = worker_count() if workers is None else max(1, workers)
+    workers = workers if _shareable(engine) else 1
+    with engine.connect() as conn:
+        snapshot = None
+        if workers > 1 and engine.dialect.name == "postgresql":  # one snapshot for every part
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+            if not _SNAPSHOT.match(snapshot):
+                raise ReportError(f"unexpected snapshot name {snapshot!r}")
+        columns, context, query = _prepared(conn, request)
+        writer = CsvWriter(out, columns)
+        total = count(conn, query) if progress or workers > 1 else 0
+        ranges = key_ranges(conn, query, total, workers) if workers > 1 and total >= PARALLEL_MIN_ROWS else [
+            (None, None)]
+        if len(ranges) == 1:
+            return _write_rows(writer, compiled_batches(conn, columns, context, query), progress, total, 0)
+        paths = [tempfile.mkstemp(dir=folder, prefix=".report-part-", suffix=".csv") for _ in ranges[1:]]
+        for handle, _path in paths:
+            os.close(handle)
+        try:
+            with ProcessPoolExecutor(len(paths), mp_context=multiprocessing.get_context("spawn")) as pool:
+                url = engine.url.render_as_string(hide_password=False)
+                names = [c.name for c in columns]
+                parts = [pool.submit(_write_part, url, request, context.generated_at, names, after, upto, path,
+                                     snapshot) for (after, upto), (_handle, path) in zip(ranges[1:], paths)]
+                first = compiled_batches(conn, columns, context, in_range(query, *ranges[0]))
+                written = _write_rows(writer, first, progress, total, 0)
+                out.flush()
+                for part, (_handle, path) in zip(parts, paths):
+                    written += part.result()
+                    with open(path, "rb") as rows:  # bytes as the worker wrote them: no decoding again
+                        shutil.copyfileobj(rows, out.buffer, 1 << 20)
+                    if progress:
+                        progress(written, total)
+        finally:
+            for _handle, path in paths:
+                if os.path.exists(path):
+                    os.unlink(path)
+        return written
+
+
+def _write_rows(writer: CsvWriter, batches, progress: Progress | None, total: int, written: int) -> int:
+    for batch in batches:
+        writer.write_texts(batch)
+        written += len(batch)
+        if progress:
+            progress(written, total)
+    if progress and not written:
+        progress(0, total)
+    return written

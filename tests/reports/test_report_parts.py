@@ -1,0 +1,38 @@
+"""A CSV written by two processes (key ranges, part files appended in order) is byte for byte the one-process
+file; the streamed download stays one process."""
+
+from __future__ import annotations
+
+from chargeledger.reports import csv_parts
+from chargeledger.reports.catalogue import REPORTS
+from chargeledger.reports.request import build_request, operator_caller
+from chargeledger.reports.run import write_report
+
+from tests.reports.test_statement_identity import _fill
+from tests.reports.world import operator_world
+
+
+def test_two_processes_write_the_one_process_bytes(engine, tmp_path, monkeypatch):
+    operator_world(engine)
+    _fill(engine, 300)
+    cut: list = []
+    real_ranges = csv_parts.key_ranges
+
+    def spied(*args):
+        cut.extend(real_ranges(*args))
+        return cut
+    monkeypatch.setattr(csv_parts, "key_ranges", spied)
+    monkeypatch.setattr(csv_parts, "PARALLEL_MIN_ROWS", 1)
+    for name in ("statement", "sessions"):
+        request = build_request(engine, name, "2024-01-01", "2025-02-01", operator_caller(engine),
+                                time_zone="Europe/Amsterdam", known_reports=REPORTS)
+        one, two = tmp_path / f"{name}-one.csv", tmp_path / f"{name}-two.csv"
+        cut.clear()
+        assert write_report(engine, request, "csv", one, workers=1) == 300
+        assert cut == []  # one worker: no ranges asked for
+        seen: list = []
+        assert write_report(engine, request, "csv", two, workers=2, progress=lambda d, t: seen.append((d, t))) == 300
+        assert len(cut) == 2 and cut[0][1] == cut[1][0] is not None  # two ranges meeting at one key
+        assert two.read_bytes() == one.read_bytes()
+        assert seen[-1] == (300, 300)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no parts left behind
