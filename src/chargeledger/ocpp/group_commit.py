@@ -67,6 +67,7 @@ class GroupCommit:
         self._stale: dict[int, None] = {}  # sessions whose projection waits for a refresh, oldest first
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._conn: Connection | None = None  # the writer thread's own connection, held between batches
         self.batches = self.jobs = 0  # for the bench and tests: how much grouping happened
 
     def start(self) -> None:
@@ -93,6 +94,26 @@ class GroupCommit:
 
     # -- the writer thread ------------------------------------------------------------------------------------------
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._close()
+
+    def _connection(self) -> Connection:
+        # Held across batches: a pool checkout pings the server, one more round trip (and GIL hand-over) per batch.
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self.engine.connect()
+        return self._conn
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - a broken connection is dropped all the same; the next batch reconnects
+                log.warning("could not close the OCPP writer connection", exc_info=True)
+
+    def _serve(self) -> None:
         while True:
             first = self._queue.get()
             if first is _STOP:
@@ -148,7 +169,7 @@ class GroupCommit:
             stale |= self._transaction(jobs)
         except Exception as exc:  # noqa: BLE001 - one bad work must not fail the others: retry each alone
             self._on_rollback()
-            if len(jobs) == 1:
+            if len(jobs) == 1 and not getattr(exc, "connection_invalidated", False):  # a lost link: retry once
                 log.exception("OCPP ledger write failed")
                 jobs[0].error = exc
             else:
@@ -169,17 +190,23 @@ class GroupCommit:
 
     def _transaction(self, jobs: list[_Job]) -> set[int]:
         """Run the works in one transaction; returns the sessions whose projection they made stale."""
-        with self.engine.begin() as conn:
-            batch = Batch(conn)
-            conn.info[BATCH_KEY] = batch
-            try:
-                for job in jobs:
-                    job.outcome, job.error = job.work(conn), None
-                    if job.frame is not None:
-                        batch.frames.append(job.frame.values(job.outcome[0]))
-                batch.flush()
-            finally:
-                conn.info.pop(BATCH_KEY, None)
+        conn = self._connection()
+        batch = Batch(conn)
+        try:
+            with conn.begin():
+                conn.info[BATCH_KEY] = batch
+                try:
+                    for job in jobs:
+                        job.outcome, job.error = job.work(conn), None
+                        if job.frame is not None:
+                            batch.frames.append(job.frame.values(job.outcome[0]))
+                    batch.flush()
+                finally:
+                    if not conn.invalidated:  # an invalidated link's info goes with it (and cannot be read)
+                        conn.info.pop(BATCH_KEY, None)
+        except BaseException:
+            self._close()  # the failure may have broken the connection: the next batch checks out a fresh one
+            raise
         return batch.refresh
 
     def _release(self, jobs: list[_Job]) -> None:
