@@ -4,7 +4,7 @@ Each cell's text is remembered by the raw values of the fields its column reads 
 functions are functions of the row and the report's context only, so equal fields give the same text. A cell
 met before costs one dict lookup; only a row with a new cell builds the converted row the value functions read,
 and it builds it once for all its columns. Fields whose raw values are not exact keys (floats: 0.0 and -0.0)
-skip the memory and always compute. Viewer-zone times and spans between two times (columns.local_time, span)
+are remembered only by non-zero float values. Viewer-zone times and spans between two times (columns.local_time, span)
 are computed from the raw times as epoch µs, each time field read once per row (reports/local_clock.py).
 """
 
@@ -33,9 +33,16 @@ def _filler(memo: dict, text, value, context):
     return fill
 
 
-def _field_filler(memo: dict, text, convert):
+def _remember_float(raw) -> bool:
+    # 0.0 and -0.0 are one key but may print differently; a NaN never finds itself again
+    return raw.__class__ is float and bool(raw) and raw == raw
+
+
+def _field_filler(memo: dict, text, convert, remember=None):
     def fill(raw):
         cell = text(convert(raw) if convert is not None else raw)
+        if remember is not None and not remember(raw):
+            return cell
         if len(memo) >= _LIMIT:
             memo.clear()
         memo[raw] = cell
@@ -119,13 +126,18 @@ def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[s
                 continue
             read_raw = f"convert{number}(raw[{at}])" if converters[at] is not None else f"raw[{at}]"
             scope[f"convert{number}"] = converters[at]
-            if not exact[at] or unique[at]:  # the text and conversion functions remember what they can
+            if unique[at]:  # the text and conversion functions remember what they can
                 cells.append(f"text{number}({read_raw})")
                 continue
             memo = scope[f"memo{number}"] = {}
-            scope[f"fill{number}"] = _field_filler(memo, text, converters[at])
-            lines += [f"    cell{number} = memo{number}.get(raw[{at}])", f"    if cell{number} is None:",
-                      f"        cell{number} = fill{number}(raw[{at}])"]
+            remember = None if exact[at] else _remember_float
+            scope[f"fill{number}"] = _field_filler(memo, text, converters[at], remember)
+            if exact[at]:
+                lines += [f"    cell{number} = memo{number}.get(raw[{at}])"]
+            else:  # equal non-zero floats are one value (SQLite's numerics); other raw values are computed
+                lines += [f"    v = raw[{at}]", f"    cell{number} = memo{number}.get(v) if v.__class__ is float and v "
+                          "else None"]
+            lines += [f"    if cell{number} is None:", f"        cell{number} = fill{number}(raw[{at}])"]
             cells.append(f"cell{number}")
             continue
         read = fields_read([column], keys)
