@@ -24,8 +24,10 @@ _LIMIT = 20_000  # remembered texts per column; cleared when full, so memory sta
 
 
 def _filler(memo: dict, text, value, context):
-    def fill(key, row):
+    def fill(key, row, keep=True):
         cell = text(value(row, context))
+        if not keep:
+            return cell
         if len(memo) >= _LIMIT:
             memo.clear()
         memo[key] = cell
@@ -142,7 +144,7 @@ def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[s
             continue
         read = fields_read([column], keys)
         scope[f"value{number}"] = column.value
-        if read is None or not all(exact[position[name]] and not unique[position[name]] for name in read):
+        if read is None or any(unique[position[name]] for name in read):
             # code that cannot be read, or a field differing per row: computed on every row, no memory
             each_fields = None if read is None or each_fields is None else each_fields | read
             lines += ["    if each is None:", "        each = make_each(raw)"]
@@ -154,9 +156,16 @@ def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[s
         memo = scope[f"memo{number}"] = {}
         scope[f"fill{number}"] = _filler(memo, text, column.value, context)
         key = "(" + "".join(f"raw[{position[name]}], " for name in read) + ")"
-        lines += [f"    key = {key}", f"    cell{number} = memo{number}.get(key)", f"    if cell{number} is None:",
-                  "        if row is None:", "            row = make(raw)",
-                  f"        cell{number} = fill{number}(key, row)"]
+        # a float field is a key only while non-zero (0.0 and -0.0 are one key), and only as a float
+        floats = [f"raw[{position[name]}]" for name in read if not exact[position[name]]]
+        if floats:
+            keep = " and ".join(f"{v}.__class__ is float and {v}" for v in floats)
+            lines += [f"    key = {key}", f"    keep = {keep}",
+                      f"    cell{number} = memo{number}.get(key) if keep else None"]
+        else:
+            lines += [f"    key = {key}", f"    cell{number} = memo{number}.get(key)"]
+        lines += [f"    if cell{number} is None:", "        if row is None:", "            row = make(raw)",
+                  f"        cell{number} = fill{number}(key, row, {'keep' if floats else 'True'})"]
         cells.append(f"cell{number}")
     # a remembered cell's miss is rare: its row converts what those columns read; the per-row cells convert less
     scope["make"] = _row_maker(keys, converters, row_fields)

@@ -85,7 +85,7 @@ def _head(conn, request):
     return [
         # I. Basics
         local_time("Session Date", "started_at", **_DAY),
-        Column("Session ID", Kind.TEXT, lambda r, c: str(r.session_id)),
+        as_is("Session ID", Kind.TEXT, "session_id"),  # text of the number: the driver's int, no row built
         # II. Site and station
         as_is("Site", Kind.TEXT, "site_name"),
         as_is("Site ID", Kind.TEXT, "site_id"),
