@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from ..storage.database import make_engine
 from .request import ReportError, ReportRequest
 from .run import Progress, _prepared, compiled_batches
-from .source import count, in_range, key_at
+from .source import count, in_range, key_at, order_keys
 from .writers.csv_file import CsvWriter
 
 PARALLEL_MIN_ROWS = 50_000  # a spawned worker costs ~1 s of start-up (imports): ~30k rows of one process
@@ -50,7 +50,8 @@ def _shareable(engine: Engine) -> bool:
 
 def key_ranges(conn, query, total: int, parts: int) -> list[tuple[tuple | None, tuple | None]]:
     """(after, upto) order-key bounds of `parts` consecutive ranges of about total/parts rows each."""
-    cuts = [key_at(conn, query, total * k // parts - 1) for k in range(1, parts)]
+    keys = order_keys(query)
+    cuts = [key_at(conn, keys, total * k // parts - 1) for k in range(1, parts)]
     bounds = [None, *dict.fromkeys(cut for cut in cuts if cut is not None), None]
     return list(zip(bounds, bounds[1:]))
 
@@ -92,7 +93,7 @@ def write_csv(engine: Engine, request: ReportRequest, out: IO[str], folder: Path
                 raise ReportError(f"unexpected snapshot name {snapshot!r}")
         columns, context, query = _prepared(conn, request)
         writer = CsvWriter(out, columns)
-        total = count(conn, query) if progress or workers > 1 else 0
+        total = count(conn, order_keys(query)) if progress or workers > 1 else 0
         ranges = key_ranges(conn, query, total, workers) if workers > 1 and total >= PARALLEL_MIN_ROWS else [
             (None, None)]
         if len(ranges) == 1:

@@ -10,6 +10,7 @@ from typing import Iterator
 from sqlalchemy import JSON, and_, func, select, true, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.util import find_tables
 
 from ..storage.tables import (
     connectors, organisations, payments, session_settlements as ss, sessions as s, sites, stations,
@@ -83,10 +84,18 @@ def report_query(request, extra_where: list) -> Select:
             .order_by(*ORDER_KEY))
 
 
-def key_at(conn: Connection, query: Select, offset: int) -> tuple | None:
-    """The order key of the query's row number `offset` (from 0): where one part of the report ends."""
-    keyed = query.with_only_columns(*ORDER_KEY).offset(offset).limit(1)
-    row = conn.execute(keyed).first()
+def order_keys(query: Select) -> Select:
+    """The query's order keys, from sessions alone when its conditions read only sessions (an index scan: the
+    joins add no session); used to size and cut parts, which need not be exact to be correct."""
+    where = query.whereclause
+    if where is not None and set(find_tables(where)) <= {s}:
+        return select(*ORDER_KEY).where(where).order_by(*ORDER_KEY)
+    return query.with_only_columns(*ORDER_KEY)
+
+
+def key_at(conn: Connection, keys: Select, offset: int) -> tuple | None:
+    """The order key at row number `offset` (from 0) of order_keys(query): where one part of the report ends."""
+    row = conn.execute(keys.offset(offset).limit(1)).first()
     return None if row is None else tuple(row)
 
 
