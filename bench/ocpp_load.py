@@ -322,8 +322,9 @@ async def main(args) -> None:
                 conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     if args.messages:
         bare = _median_run(runs[BARE])
+        # Other work on the machine moves every figure: the ratios are only comparable at a similar load.
         print(f"median of {args.runs} runs, {args.stations} stations x {args.messages} MeterValues, "
-              f"{args.client_processes} client processes:")
+              f"{args.client_processes} client processes, load average {os.getloadavg()[0]:.1f}:")
         for label, _, _ in servers:
             r = _median_run(runs[label])
             extra = f", postgres {r['postgres_cpu_us_per_msg']} us/msg" if "postgres_cpu_us_per_msg" in r else ""
