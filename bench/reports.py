@@ -3,7 +3,9 @@ writing the same number of rows (already in memory) to CSV.
 
 Filling, DuckDB and the report each run in their own subprocess, so the report's peak memory (ru_maxrss, which
 Linux carries over from the parent at fork) is the report's alone and not the data generation's. Times are wall
-and process CPU; the load average is printed because other jobs share the machine.
+and CPU summed over the report's processes (it may use several, reports/csv_parts.py; CHARGELEDGER_REPORT_WORKERS
+sets how many); peak memory is ours plus the largest worker's. The load average is printed because other jobs
+share the machine.
 
     .venv/bin/python bench/reports.py --sizes 100000,1000000 --databases sqlite,postgres [--keep]
 
@@ -113,7 +115,10 @@ def child(url: str, n: int) -> None:
     began, cpu = time.perf_counter(), time.process_time()
     rows = write_report(engine, request, "csv", target)
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # the report's worker processes, once ended
+    cpu += workers.ru_utime + workers.ru_stime
+    # the largest worker's peak added to ours: an upper bound of what the report held at once
+    peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + workers.ru_maxrss) / 1024
     size_mb = target.stat().st_size / 1e6
     target.unlink()
     print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "csv_mb": size_mb}))
@@ -202,7 +207,8 @@ def main() -> None:
                 duck = in_child("--duck", str(n))
                 load = os.getloadavg()[0]
                 figures = in_child("--child", url, str(n))
-                print(f"{kind:8} {n:>9,} sessions: statement CSV {figures['seconds']:6.1f} s wall "
+                print(f"{kind:8} {n:>9,} sessions ({os.environ.get('CHARGELEDGER_REPORT_WORKERS') or 'default'} "
+                      f"workers): statement CSV {figures['seconds']:6.1f} s wall "
                       f"{figures['cpu']:6.1f} s CPU ({figures['rows'] / figures['seconds']:,.0f} rows/s, "
                       f"{figures['csv_mb']:.0f} MB), peak RSS {figures['peak_mb']:.0f} MB; DuckDB same rows "
                       f"{duck['seconds']:5.2f} s wall {duck['cpu']:5.2f} s CPU -> "
