@@ -79,6 +79,14 @@ def engine(request, tmp_path):
 
 
 @pytest.fixture
+def postgres_engine(postgres_url):
+    """For the few tests that exercise something only PostgreSQL has."""
+    eng = _postgres_engine(postgres_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
 def sqlite_engine(tmp_path):
     eng = _sqlite_engine(tmp_path)
     yield eng

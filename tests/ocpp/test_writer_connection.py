@@ -11,9 +11,9 @@ from tests.builders import add_network, at
 from tests.ocpp.helpers import charger, gateway_on, iso
 
 
-async def test_a_dropped_writer_connection_is_replaced(engine):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("terminating a server backend needs PostgreSQL")
+@pytest.mark.postgres  # terminating a server backend has no SQLite counterpart
+async def test_a_dropped_writer_connection_is_replaced(postgres_engine):
+    engine = postgres_engine
     add_network(engine)
     async with gateway_on(engine) as gateway, charger(gateway, "CP-1") as cp:
         await cp.call(call.StatusNotification(connector_id=0, error_code="NoError", status="Available",
