@@ -1,11 +1,13 @@
 """A CSV written by two processes (key ranges, part files appended in order) is byte for byte the one-process
-file; the streamed download stays one process."""
+file; a worker's failure fails the report and leaves no file behind."""
 
 from __future__ import annotations
 
+import pytest
+
 from chargeledger.reports import csv_parts
 from chargeledger.reports.catalogue import REPORTS
-from chargeledger.reports.request import build_request, operator_caller
+from chargeledger.reports.request import ReportError, build_request, operator_caller
 from chargeledger.reports.run import write_report
 
 from tests.reports.test_statement_identity import _fill
@@ -35,4 +37,21 @@ def test_two_processes_write_the_one_process_bytes(engine, tmp_path, monkeypatch
         assert len(cut) == 2 and cut[0][1] == cut[1][0] is not None  # two ranges meeting at one key
         assert two.read_bytes() == one.read_bytes()
         assert seen[-1] == (300, 300)
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no parts left behind
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []  # no parts left behind
+
+
+def test_a_failing_worker_fails_the_report_and_leaves_no_file(engine, tmp_path, monkeypatch):
+    operator_world(engine)
+    _fill(engine, 120)
+    monkeypatch.setattr(csv_parts, "PARALLEL_MIN_ROWS", 1)
+    real_start = csv_parts._start
+    # the worker cannot reach any database: nothing listens on port 1
+    monkeypatch.setattr(csv_parts, "_start", lambda _url, *task: real_start(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none", *task))
+    request = build_request(engine, "statement", "2024-01-01", "2025-02-01", operator_caller(engine),
+                            known_reports=REPORTS)
+    folder = tmp_path / "out"  # the SQLite fixture's files live in tmp_path itself
+    folder.mkdir()
+    with pytest.raises(ReportError, match="report worker failed"):
+        write_report(engine, request, "csv", folder / "statement.csv", workers=2)
+    assert list(folder.iterdir()) == []

@@ -2,18 +2,20 @@
 the first range is written here and each other one by a spawned worker into a temporary part file, and the parts
 are appended in order, so the file is byte for byte the one-process file (each row's text depends only on the
 row and the report context, which the workers receive). Below PARALLEL_MIN_ROWS a worker's start-up costs more
-than it saves. On PostgreSQL the workers import this connection's snapshot, so every part sees the same data;
+than it saves. A worker is `python -m chargeledger.reports.csv_parts` reading its task from stdin (multiprocessing's
+spawn would re-run the caller's main script, which need not be guarded). On PostgreSQL the workers import this connection's snapshot, so every part sees the same data;
 SQLite (WAL) workers read their own snapshot, and a column list that differs from ours is refused.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -101,26 +103,45 @@ def write_csv(engine: Engine, request: ReportRequest, out: IO[str], folder: Path
         paths = [tempfile.mkstemp(dir=folder, prefix=".report-part-", suffix=".csv") for _ in ranges[1:]]
         for handle, _path in paths:
             os.close(handle)
+        workers: list[subprocess.Popen] = []
         try:
-            with ProcessPoolExecutor(len(paths), mp_context=multiprocessing.get_context("spawn")) as pool:
-                url = engine.url.render_as_string(hide_password=False)
-                names = [c.name for c in columns]
-                parts = [pool.submit(_write_part, url, request, context.generated_at, names, after, upto, path,
-                                     snapshot) for (after, upto), (_handle, path) in zip(ranges[1:], paths)]
-                first = compiled_batches(conn, columns, context, in_range(query, *ranges[0]))
-                written = _write_rows(writer, first, progress, total, 0)
-                out.flush()
-                for part, (_handle, path) in zip(parts, paths):
-                    written += part.result()
-                    with open(path, "rb") as rows:  # bytes as the worker wrote them: no decoding again
-                        shutil.copyfileobj(rows, out.buffer, 1 << 20)
-                    if progress:
-                        progress(written, total)
+            url = engine.url.render_as_string(hide_password=False)
+            names = [c.name for c in columns]
+            for (after, upto), (_handle, path) in zip(ranges[1:], paths):
+                workers.append(_start(url, request, context.generated_at, names, after, upto, path, snapshot))
+            first = compiled_batches(conn, columns, context, in_range(query, *ranges[0]))
+            written = _write_rows(writer, first, progress, total, 0)
+            out.flush()
+            for worker, (_handle, path) in zip(workers, paths):
+                written += _finish(worker)
+                with open(path, "rb") as rows:  # bytes as the worker wrote them: no decoding again
+                    shutil.copyfileobj(rows, out.buffer, 1 << 20)
+                if progress:
+                    progress(written, total)
         finally:
+            for worker in workers:
+                if worker.poll() is None:  # we failed first: our workers need not finish
+                    worker.kill()
+                    worker.wait()
             for _handle, path in paths:
                 if os.path.exists(path):
                     os.unlink(path)
         return written
+
+
+def _start(*task) -> subprocess.Popen:
+    worker = subprocess.Popen([sys.executable, "-m", "chargeledger.reports.csv_parts"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=tempfile.TemporaryFile())
+    worker.stdin.write(pickle.dumps(task))  # our own process reads it: pickle is safe here
+    worker.stdin.close()
+    return worker
+
+
+def _finish(worker: subprocess.Popen) -> int:
+    answer = worker.stdout.read()
+    if worker.wait() != 0:
+        raise ReportError(f"a report worker failed: {answer.decode(errors='replace').strip()[-500:]}")
+    return int(answer)
 
 
 def _write_rows(writer: CsvWriter, batches, progress: Progress | None, total: int, written: int) -> int:
@@ -132,3 +153,17 @@ def _write_rows(writer: CsvWriter, batches, progress: Progress | None, total: in
     if progress and not written:
         progress(0, total)
     return written
+
+
+def _worker_main() -> None:
+    task = pickle.loads(sys.stdin.buffer.read())
+    try:
+        written = _write_part(*task)
+    except Exception as error:  # the parent shows this text; the traceback stays in the worker's stderr
+        print(f"{type(error).__name__}: {error}")
+        raise
+    print(written)
+
+
+if __name__ == "__main__":
+    _worker_main()
