@@ -166,28 +166,49 @@ def _tail():
 
 
 def jurisdictions(conn, request) -> list[str]:
-    """Tax jurisdictions present in the filtered settlements, in first-seen order: one column each."""
+    """Tax jurisdictions present in the filtered settlements, one column each.
+
+    Ordered as the tax lists order them (profiles list state, then county, then city), then by name, so the columns
+    come out the same whatever order the database scans in.
+    """
     query = (select(cast(session_settlements.c.taxes, Text))  # as text: each distinct list decoded once
              .join(sessions, sessions.c.id == session_settlements.c.session_id)
              .where(session_settlements.c.current == true(), session_settlements.c.taxes.is_not(None),
                     sessions.c.organisation_id.in_(request.organisation_ids),
                     sessions.c.started_at >= request.start, sessions.c.started_at < request.end,
-                    *_network(request)))
-    seen: dict[str, None] = {}
-    decoded: set[str] = set()
+                    *_network(request))
+             .distinct())
+    names: set[str] = set()
+    before: dict[str, set[str]] = {}  # jurisdiction -> those some list puts right after it
     rows = RawRows(conn, query, 2000)
     try:
         for batch in rows.batches():
             for (text,) in batch:
-                if text is None or text in decoded:
-                    continue
-                if len(decoded) < 50_000:  # flat memory: past this, a list may be decoded twice
-                    decoded.add(text)
-                for tax in decode(text) or []:
-                    seen.setdefault(str(tax.get("jurisdiction")), None)
+                listed = [str(tax.get("jurisdiction")) for tax in (decode(text) if text is not None else None) or []]
+                names.update(listed)
+                for first, second in zip(listed, listed[1:]):
+                    before.setdefault(first, set()).add(second)
     finally:
         rows.close()
-    return list(seen)
+    return _merged_order(names, before)
+
+
+def _merged_order(names: set[str], before: dict[str, set[str]]) -> list[str]:
+    """One order agreeing with every list's own order; ties, and contradictions between lists, go by name."""
+    waiting = {name: 0 for name in names}
+    for first, seconds in before.items():
+        for second in seconds - {first}:
+            waiting[second] += 1
+    order: list[str] = []
+    while waiting:
+        free = [name for name, count in waiting.items() if count == 0]
+        chosen = min(free) if free else min(waiting)  # a cycle means lists disagree: fall back to the name
+        order.append(chosen)
+        del waiting[chosen]
+        for second in before.get(chosen, set()) - {chosen}:
+            if second in waiting:
+                waiting[second] -= 1
+    return order
 
 
 def columns(conn, request) -> list[Column]:
