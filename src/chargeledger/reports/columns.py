@@ -80,6 +80,8 @@ class Report:
     where: Callable[[Any], list]          # request -> extra SQL conditions on the joined row query
     time_zone_of: str = "viewer"          # whose zone the times are in: viewer | site
     note: str = ""
+    # column names -> the same columns without the database: a report worker sharing our snapshot skips queries
+    columns_named: Callable[[list[str]], list[Column]] | None = None
 
 
 def duration(seconds: float | None) -> timedelta | None:

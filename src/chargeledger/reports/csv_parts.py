@@ -67,7 +67,8 @@ def _write_part(url: str, request: ReportRequest, generated_at: datetime, names:
             if snapshot:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
                 conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-            columns, context, query = _prepared(conn, request, generated_at)
+            # our snapshot is the parent's, so its names are this data's; SQLite's own snapshot is checked
+            columns, context, query = _prepared(conn, request, generated_at, names if snapshot else None)
             if [c.name for c in columns] != names:
                 raise ReportError("the data changed while the report was written; run it again")
             written = 0

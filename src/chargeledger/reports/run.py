@@ -41,11 +41,15 @@ def visible_columns(columns: list[Column], request: ReportRequest) -> list[Colum
     return [c for c in columns if c.right is None or request.caller.has(c.right)]
 
 
-def _prepared(conn, request: ReportRequest, generated_at: datetime | None = None
+def _prepared(conn, request: ReportRequest, generated_at: datetime | None = None, names: list[str] | None = None
               ) -> tuple[list[Column], ReportContext, object]:
-    """The visible columns, their context, and the query selecting only the fields those columns read."""
+    """The visible columns, their context, and the query selecting only the fields those columns read.
+    `names`: the visible column names already found in this same snapshot, so the columns need no query."""
     report = REPORTS[request.report]
-    columns = visible_columns(report.columns(conn, request), request)
+    if names is not None and report.columns_named is not None:
+        columns = visible_columns(report.columns_named(names), request)
+    else:
+        columns = visible_columns(report.columns(conn, request), request)
     context = ReportContext(request.zone, generated_at or datetime.now(timezone.utc),
                             {"payout": payout_by_organisation(conn, request)})
     query = report_query(request, report.where(request))
