@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from chargeledger.domain.events import ChargingState, EventKind, EventSource, SessionEvent
+from chargeledger.domain.events import EventKind, EventSource, SessionEvent
 from chargeledger.domain.meter import Measurand, MeterSample
 from chargeledger.domain.projection import Milestone, SessionStatus, project
 from chargeledger.domain.start_source import StartSource

@@ -9,7 +9,7 @@ import pytest
 from chargeledger.ledger.store import Ledger, SessionRef
 from chargeledger.payments.gateway import SimulatedGateway
 from chargeledger.payments.reasons import FailureReason
-from chargeledger.payments.store import charge_session, payments_of
+from chargeledger.payments.store import charge_session
 from tests.builders import T0, add_network
 
 

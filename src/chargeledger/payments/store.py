@@ -6,7 +6,6 @@ key with the same request returns the first result; the same key with another re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any

@@ -14,7 +14,7 @@ from decimal import Decimal
 from chargeledger.pricing.compiled import CompiledTariff
 from chargeledger.pricing.errors import UsageError
 from chargeledger.pricing.restrictions import RESERVATION as RESERVATION_PHASE
-from chargeledger.pricing.restrictions import RESERVATION_EXPIRED, SESSION
+from chargeledger.pricing.restrictions import RESERVATION_EXPIRED
 from chargeledger.pricing.slices import CHARGING, PARKING, RESERVATION, WAITING, ZERO, Slice
 from chargeledger.pricing.usage import Usage
 from chargeledger.pricing.windows import EPOCH, to_us
