@@ -44,10 +44,10 @@ def test_a_failing_worker_fails_the_report_and_leaves_no_file(engine, tmp_path, 
     operator_world(engine)
     _fill(engine, 120)
     monkeypatch.setattr(csv_parts, "PARALLEL_MIN_ROWS", 1)
-    real_start = csv_parts._start
+    real_send = csv_parts._send
     # the worker cannot reach any database: nothing listens on port 1
-    monkeypatch.setattr(csv_parts, "_start", lambda _url, *task: real_start(
-        "postgresql+psycopg://nobody@127.0.0.1:1/none", *task))
+    monkeypatch.setattr(csv_parts, "_send", lambda worker, task: real_send(
+        worker, task and ("postgresql+psycopg://nobody@127.0.0.1:1/none", *task[1:])))
     request = build_request(engine, "statement", "2024-01-01", "2025-02-01", operator_caller(engine),
                             known_reports=REPORTS)
     folder = tmp_path / "out"  # the SQLite fixture's files live in tmp_path itself

@@ -24,8 +24,9 @@ from sqlalchemy import Engine
 
 from ..storage.database import make_engine
 from .request import ReportError, ReportRequest
+from .catalogue import REPORTS
 from .run import Progress, _prepared, compiled_batches
-from .source import count, in_range, key_at, order_keys
+from .source import count, in_range, key_at, order_keys, report_query
 from .writers.csv_file import CsvWriter
 
 PARALLEL_MIN_ROWS = 50_000  # a spawned worker costs ~1 s of start-up (imports): ~30k rows of one process
@@ -94,33 +95,39 @@ def write_csv(engine: Engine, request: ReportRequest, out: IO[str], folder: Path
             snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
             if not _SNAPSHOT.match(snapshot):
                 raise ReportError(f"unexpected snapshot name {snapshot!r}")
-        columns, context, query = _prepared(conn, request)
-        writer = CsvWriter(out, columns)
-        total = count(conn, order_keys(query)) if progress or workers > 1 else 0
-        ranges = key_ranges(conn, query, total, workers) if workers > 1 and total >= PARALLEL_MIN_ROWS else [
-            (None, None)]
-        if len(ranges) == 1:
-            return _write_rows(writer, compiled_batches(conn, columns, context, query), progress, total, 0)
-        paths = [tempfile.mkstemp(dir=folder, prefix=".report-part-", suffix=".csv") for _ in ranges[1:]]
-        for handle, _path in paths:
-            os.close(handle)
-        workers: list[subprocess.Popen] = []
+        # sized first (sessions alone, fast) so workers can start importing while the columns are found
+        total = count(conn, order_keys(report_query(request, REPORTS[request.report].where(request)))) \
+            if progress or workers > 1 else 0
+        parallel = workers > 1 and total >= PARALLEL_MIN_ROWS
+        started = [_spawn() for _ in range(workers - 1)] if parallel else []
+        paths: list[tuple[int, str]] = []
         try:
+            columns, context, query = _prepared(conn, request)
+            writer = CsvWriter(out, columns)
+            ranges = key_ranges(conn, query, total, workers) if parallel else [(None, None)]
+            for idle in started[len(ranges) - 1:]:  # fewer distinct cuts than workers: these get no task
+                _send(idle, None)
+            started = started[:len(ranges) - 1]
+            if len(ranges) == 1:
+                return _write_rows(writer, compiled_batches(conn, columns, context, query), progress, total, 0)
+            paths = [tempfile.mkstemp(dir=folder, prefix=".report-part-", suffix=".csv") for _ in ranges[1:]]
+            for handle, _path in paths:
+                os.close(handle)
             url = engine.url.render_as_string(hide_password=False)
             names = [c.name for c in columns]
-            for (after, upto), (_handle, path) in zip(ranges[1:], paths):
-                workers.append(_start(url, request, context.generated_at, names, after, upto, path, snapshot))
+            for worker, (after, upto), (_handle, path) in zip(started, ranges[1:], paths):
+                _send(worker, (url, request, context.generated_at, names, after, upto, path, snapshot))
             first = compiled_batches(conn, columns, context, in_range(query, *ranges[0]))
             written = _write_rows(writer, first, progress, total, 0)
             out.flush()
-            for worker, (_handle, path) in zip(workers, paths):
+            for worker, (_handle, path) in zip(started, paths):
                 written += _finish(worker)
                 with open(path, "rb") as rows:  # bytes as the worker wrote them: no decoding again
                     shutil.copyfileobj(rows, out.buffer, 1 << 20)
                 if progress:
                     progress(written, total)
         finally:
-            for worker in workers:
+            for worker in started:
                 if worker.poll() is None:  # we failed first: our workers need not finish
                     worker.kill()
                     worker.wait()
@@ -130,12 +137,19 @@ def write_csv(engine: Engine, request: ReportRequest, out: IO[str], folder: Path
         return written
 
 
-def _start(*task) -> subprocess.Popen:
-    worker = subprocess.Popen([sys.executable, "-m", "chargeledger.reports.csv_parts"], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=tempfile.TemporaryFile())
-    worker.stdin.write(pickle.dumps(task))  # our own process reads it: pickle is safe here
+def _spawn() -> subprocess.Popen:
+    """A worker importing (~1 s) while we prepare; it waits for its task on stdin."""
+    return subprocess.Popen([sys.executable, "-m", "chargeledger.reports.csv_parts"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=tempfile.TemporaryFile())
+
+
+def _send(worker: subprocess.Popen, task: tuple | None) -> None:
+    """The worker's task; None: nothing to do, it exits at once (and is reaped)."""
+    if task is not None:
+        worker.stdin.write(pickle.dumps(task))  # our own process reads it: pickle is safe here
     worker.stdin.close()
-    return worker
+    if task is None:
+        worker.wait()
 
 
 def _finish(worker: subprocess.Popen) -> int:
@@ -157,7 +171,10 @@ def _write_rows(writer: CsvWriter, batches, progress: Progress | None, total: in
 
 
 def _worker_main() -> None:
-    task = pickle.loads(sys.stdin.buffer.read())
+    data = sys.stdin.buffer.read()
+    if not data:  # started early, then not needed
+        return
+    task = pickle.loads(data)
     try:
         written = _write_part(*task)
     except Exception as error:  # the parent shows this text; the traceback stays in the worker's stderr
