@@ -98,7 +98,7 @@ class Ledger:
                 continue
             connection.execute(session_events.insert().values(
                 session_id=session_id, seq=next_seq, kind=event.kind.value, occurred_at=event.occurred_at,
-                recorded_at=now, source=event.source.value, payload=_jsonable(event.payload),
+                recorded_at=now, source=event.source.value, payload=json_payload(event.payload),
                 idempotency_key=event.idempotency_key,
             ))
             next_seq += 1
@@ -184,14 +184,14 @@ def sample_rows(session_id: int, samples: Iterable[MeterSample]) -> list[dict]:
              "location": int(s.location), "value": float(s.value)} for s in samples]
 
 
-def _jsonable(value: Any) -> Any:
+def json_payload(value: Any) -> Any:
     """Payloads are JSON: datetimes become ISO strings, Decimals strings (never floats, for money)."""
     from decimal import Decimal
 
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): json_payload(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [json_payload(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -17,7 +17,7 @@ from ..domain.projection import SessionStatus
 from ..ledger.store import Ledger, NewEvent
 from ..pricing import Tariff, price_usage
 from ..storage.tables import drivers, organisations, session_settlements, sessions, sites, stations, teams
-from ..tariffs.store import _from_store, _to_store, tariff_in_force
+from ..tariffs.store import _from_store, decimals_as_text, tariff_in_force
 from .breakdown import stored_breakdown
 from .compute import SettlementContext, settle
 from .electricity import electricity_cost
@@ -51,7 +51,7 @@ def freeze_tariff(engine: Engine, session_id: int, refreeze: bool = False, now: 
     if stored is None:
         return None
     payload = {"tariff_id": stored.tariff_id, "version": stored.version, "currency": stored.currency,
-               "ocpi": _to_store(stored.ocpi)}
+               "ocpi": decimals_as_text(stored.ocpi)}
     ledger.append(session_id, [NewEvent(EventKind.TARIFF_FROZEN, now or _now(), EventSource.SYSTEM, payload,
                                         idempotency_key=f"tariff_frozen:{session_id}:{stored.tariff_id}:"
                                                         f"{stored.version}")])

@@ -49,11 +49,12 @@ class StoredTariff:
         return ocpi_json.dumps(self.ocpi, indent=2)
 
 
-def _to_store(value: Any) -> Any:
+def decimals_as_text(value: Any) -> Any:
+    """JSON-ready copy in which every Decimal is plain text (no exponent), so no digit is lost to a float."""
     if isinstance(value, dict):
-        return {k: _to_store(v) for k, v in value.items()}
+        return {k: decimals_as_text(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_to_store(v) for v in value]
+        return [decimals_as_text(v) for v in value]
     return format(value, "f") if isinstance(value, Decimal) else value
 
 
@@ -94,7 +95,7 @@ def save_tariff(engine: Engine, organisation_id: str, source: str | bytes | dict
             raise TariffStoreError("id", f"tariff {tariff.id} belongs to another organisation")
         version = (conn.execute(select(func.max(tariffs.c.version)).where(tariffs.c.tariff_id == tariff.id))
                    .scalar() or 0) + 1
-        stored = _to_store(tariff.to_ocpi())
+        stored = decimals_as_text(tariff.to_ocpi())
         row_id = conn.execute(tariffs.insert().values(
             tariff_id=tariff.id, version=version, organisation_id=organisation_id, currency=tariff.currency,
             ocpi=stored, created_at=now)).inserted_primary_key[0]

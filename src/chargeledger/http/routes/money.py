@@ -40,19 +40,10 @@ def _visible_tariff(engine: Engine, caller: Caller, tariff_id: str, version: int
 def _tariff_json(engine: Engine, stored) -> dict[str, Any]:
     return {"tariff_id": stored.tariff_id, "version": stored.version, "organisation_id": stored.organisation_id,
             "currency": stored.currency, "created_at": stored.created_at.isoformat(),
-            "ocpi": _jsonable(stored.ocpi),
+            "ocpi": tariff_store.decimals_as_text(stored.ocpi),
             "assignments": [{**a, "valid_from": a["valid_from"].isoformat() if a["valid_from"] else None,
                              "valid_to": a["valid_to"].isoformat() if a["valid_to"] else None}
                             for a in tariff_store.assignments_of(engine, stored.tariff_id)]}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return format(value, "f") if isinstance(value, Decimal) else value
-
 
 
 @router.get("/api/tariffs")
