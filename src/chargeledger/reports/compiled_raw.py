@@ -4,8 +4,9 @@ Each cell's text is remembered by the raw values of the fields its column reads 
 functions are functions of the row and the report's context only, so equal fields give the same text. A cell
 met before costs one dict lookup; only a row with a new cell builds the converted row the value functions read,
 and it builds it once for all its columns. Fields whose raw values are not exact keys (floats: 0.0 and -0.0)
-are remembered only by non-zero float values. Viewer-zone times and spans between two times (columns.local_time, span)
-are computed from the raw times as epoch µs, each time field read once per row (reports/local_clock.py).
+are remembered only by non-zero float values or None. Viewer-zone times and spans between two times
+(columns.local_time, span) are computed from the raw times as epoch µs, each time field read once per row
+(reports/local_clock.py).
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def _filler(memo: dict, text, value, context):
 
 
 def _remember_float(raw) -> bool:
-    # 0.0 and -0.0 are one key but may print differently; a NaN never finds itself again
-    return raw.__class__ is float and bool(raw) and raw == raw
+    # 0.0 and -0.0 are one key but may print differently; a NaN never finds itself again; None is always None
+    return raw is None or (raw.__class__ is float and bool(raw) and raw == raw)
 
 
 def _field_filler(memo: dict, text, convert, remember=None):
@@ -137,8 +138,8 @@ def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[s
             if exact[at]:
                 lines += [f"    cell{number} = memo{number}.get(raw[{at}])"]
             else:  # equal non-zero floats are one value (SQLite's numerics); other raw values are computed
-                lines += [f"    v = raw[{at}]", f"    cell{number} = memo{number}.get(v) if v.__class__ is float and v "
-                          "else None"]
+                lines += [f"    v = raw[{at}]", f"    cell{number} = memo{number}.get(v) if v is None or "
+                          "v.__class__ is float and v else None"]
             lines += [f"    if cell{number} is None:", f"        cell{number} = fill{number}(raw[{at}])"]
             cells.append(f"cell{number}")
             continue
@@ -159,7 +160,8 @@ def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[s
         # a float field is a key only while non-zero (0.0 and -0.0 are one key), and only as a float
         floats = [f"raw[{position[name]}]" for name in read if not exact[position[name]]]
         if floats:
-            keep = " and ".join(f"{v}.__class__ is float and {v}" for v in floats)
+            # an absent (None) float field is a key too: SQLite's many empty money fields missed on every row
+            keep = " and ".join(f"({v} is None or {v}.__class__ is float and {v})" for v in floats)
             lines += [f"    key = {key}", f"    keep = {keep}",
                       f"    cell{number} = memo{number}.get(key) if keep else None"]
         else:
