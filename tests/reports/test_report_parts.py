@@ -55,3 +55,20 @@ def test_a_failing_worker_fails_the_report_and_leaves_no_file(engine, tmp_path, 
     with pytest.raises(ReportError, match="report worker failed"):
         write_report(engine, request, "csv", folder / "statement.csv", workers=2)
     assert list(folder.iterdir()) == []
+
+
+def test_a_part_with_other_columns_fails_the_report(engine, tmp_path, monkeypatch):
+    # a SQLite worker finds its own columns (its own snapshot): if the data changed in between, no file is written
+    operator_world(engine)
+    _fill(engine, 120)
+    monkeypatch.setattr(csv_parts, "PARALLEL_MIN_ROWS", 1)
+    real_finish = csv_parts._finish
+    monkeypatch.setattr(csv_parts, "_finish", lambda worker: (lambda rows, names: (rows, [*names, "Tax – New"]))(
+        *real_finish(worker)))
+    request = build_request(engine, "statement", "2024-01-01", "2025-02-01", operator_caller(engine),
+                            known_reports=REPORTS)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(ReportError, match="data changed"):
+        write_report(engine, request, "csv", folder / "statement.csv", workers=2)
+    assert list(folder.iterdir()) == []

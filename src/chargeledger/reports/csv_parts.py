@@ -3,8 +3,9 @@ the first range is written here and each other one by a spawned worker into a te
 are appended in order, so the file is byte for byte the one-process file (each row's text depends only on the
 row and the report context, which the workers receive). Below PARALLEL_MIN_ROWS a worker's start-up costs more
 than it saves. A worker is `python -m chargeledger.reports.csv_parts` reading its task from stdin (multiprocessing's
-spawn would re-run the caller's main script, which need not be guarded). On PostgreSQL the workers import this connection's snapshot, so every part sees the same data;
-SQLite (WAL) workers read their own snapshot, and a column list that differs from ours is refused.
+spawn would re-run the caller's main script, which need not be guarded). On PostgreSQL the workers import this
+connection's snapshot, so every part sees the same data, and take our column names; SQLite (WAL) workers read
+their own snapshot and find their own columns while we find ours; a part whose columns differ fails the report.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
@@ -59,9 +60,10 @@ def key_ranges(conn, query, total: int, parts: int) -> list[tuple[tuple | None, 
     return list(zip(bounds, bounds[1:]))
 
 
-def _write_part(url: str, request: ReportRequest, generated_at: datetime, names: list[str],
-                after: tuple | None, upto: tuple | None, path: str, snapshot: str | None) -> int:
-    """In a worker: the rows of one range, without header, into `path`."""
+def _write_part(url: str, request: ReportRequest, generated_at: datetime, names: list[str] | None,
+                after: tuple | None, upto: tuple | None, path: str, snapshot: str | None) -> tuple[int, list[str]]:
+    """In a worker: the rows of one range, without header, into `path`; returns the rows and the column names.
+    `names` None: the columns are found here (a SQLite worker, started before ours were), the parent compares."""
     engine = make_engine(url, pool_size=1, max_overflow=0) if url.startswith("postgresql") else make_engine(url)
     try:
         with engine.connect() as conn:
@@ -70,7 +72,7 @@ def _write_part(url: str, request: ReportRequest, generated_at: datetime, names:
                 conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
             # our snapshot is the parent's, so its names are this data's; SQLite's own snapshot is checked
             columns, context, query = _prepared(conn, request, generated_at, names if snapshot else None)
-            if [c.name for c in columns] != names:
+            if names is not None and [c.name for c in columns] != names:
                 raise ReportError("the data changed while the report was written; run it again")
             written = 0
             with open(path, "w", encoding="utf-8", newline="", buffering=1 << 20) as out:
@@ -78,7 +80,7 @@ def _write_part(url: str, request: ReportRequest, generated_at: datetime, names:
                 for batch in compiled_batches(conn, columns, context, in_range(query, after, upto)):
                     writer.write_texts(batch)
                     written += len(batch)
-            return written
+            return written, [c.name for c in columns]
     finally:
         engine.dispose()
 
@@ -96,32 +98,40 @@ def write_csv(engine: Engine, request: ReportRequest, out: IO[str], folder: Path
             if not _SNAPSHOT.match(snapshot):
                 raise ReportError(f"unexpected snapshot name {snapshot!r}")
         # sized first (sessions alone, fast) so workers can start importing while the columns are found
-        total = count(conn, order_keys(report_query(request, REPORTS[request.report].where(request)))) \
-            if progress or workers > 1 else 0
+        base = report_query(request, REPORTS[request.report].where(request))  # the cuts need only its order
+        total = count(conn, order_keys(base)) if progress or workers > 1 else 0
         parallel = workers > 1 and total >= PARALLEL_MIN_ROWS
         started = [_spawn() for _ in range(workers - 1)] if parallel else []
         paths: list[tuple[int, str]] = []
         try:
-            columns, context, query = _prepared(conn, request)
-            writer = CsvWriter(out, columns)
-            ranges = key_ranges(conn, query, total, workers) if parallel else [(None, None)]
+            generated_at = datetime.now(timezone.utc)
+            ranges = key_ranges(conn, base, total, workers) if parallel else [(None, None)]
             for idle in started[len(ranges) - 1:]:  # fewer distinct cuts than workers: these get no task
                 _send(idle, None)
             started = started[:len(ranges) - 1]
-            if len(ranges) == 1:
-                return _write_rows(writer, compiled_batches(conn, columns, context, query), progress, total, 0)
             paths = [tempfile.mkstemp(dir=folder, prefix=".report-part-", suffix=".csv") for _ in ranges[1:]]
             for handle, _path in paths:
                 os.close(handle)
             url = engine.url.render_as_string(hide_password=False)
+            if not snapshot:  # SQLite workers find their own columns (checked after) while we find ours
+                for worker, (after, upto), (_handle, path) in zip(started, ranges[1:], paths):
+                    _send(worker, (url, request, generated_at, None, after, upto, path, snapshot))
+            columns, context, query = _prepared(conn, request, generated_at)
+            writer = CsvWriter(out, columns)
+            if len(ranges) == 1:
+                return _write_rows(writer, compiled_batches(conn, columns, context, query), progress, total, 0)
             names = [c.name for c in columns]
-            for worker, (after, upto), (_handle, path) in zip(started, ranges[1:], paths):
-                _send(worker, (url, request, context.generated_at, names, after, upto, path, snapshot))
+            if snapshot:  # ours is their snapshot: our column names are theirs, no query to repeat
+                for worker, (after, upto), (_handle, path) in zip(started, ranges[1:], paths):
+                    _send(worker, (url, request, generated_at, names, after, upto, path, snapshot))
             first = compiled_batches(conn, columns, context, in_range(query, *ranges[0]))
             written = _write_rows(writer, first, progress, total, 0)
             out.flush()
             for worker, (_handle, path) in zip(started, paths):
-                written += _finish(worker)
+                rows, theirs = _finish(worker)
+                if theirs != names:
+                    raise ReportError("the data changed while the report was written; run it again")
+                written += rows
                 with open(path, "rb") as rows:  # bytes as the worker wrote them: no decoding again
                     shutil.copyfileobj(rows, out.buffer, 1 << 20)
                 if progress:
@@ -152,11 +162,11 @@ def _send(worker: subprocess.Popen, task: tuple | None) -> None:
         worker.wait()
 
 
-def _finish(worker: subprocess.Popen) -> int:
+def _finish(worker: subprocess.Popen) -> tuple[int, list[str]]:
     answer = worker.stdout.read()
     if worker.wait() != 0:
         raise ReportError(f"a report worker failed: {answer.decode(errors='replace').strip()[-500:]}")
-    return int(answer)
+    return pickle.loads(answer)  # our own worker wrote it: pickle is safe here
 
 
 def _write_rows(writer: CsvWriter, batches, progress: Progress | None, total: int, written: int) -> int:
@@ -180,7 +190,7 @@ def _worker_main() -> None:
     except Exception as error:  # the parent shows this text; the traceback stays in the worker's stderr
         print(f"{type(error).__name__}: {error}")
         raise
-    print(written)
+    sys.stdout.buffer.write(pickle.dumps(written))
 
 
 if __name__ == "__main__":
