@@ -5,32 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
 
-from chargeledger.storage.database import make_engine, upgrade
 from chargeledger.storage.tables import sessions
 from tests.web.charger import connect, start_transaction
-from tests.web.live import BROWSER_ARGS, LiveServer, login, shot
-from tests.web.scenario import build
+from tests.web.live import login, shot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory, chromium_path):
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('web') / 'ledger.sqlite3'}")
-    upgrade(engine)
-    ids = build(engine)
-    server = LiveServer(engine)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(10_000)
-        yield {"engine": engine, "ids": ids, "server": server, "page": page}
-        browser.close()
-    server.close()
-    engine.dispose()
 
 
 def _session_of(engine, transaction_id: int) -> int:

@@ -8,13 +8,11 @@ from datetime import datetime, timedelta, timezone
 
 import pypdf
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import update
 
-from chargeledger.storage.database import make_engine, upgrade
 from chargeledger.storage.tables import api_keys
-from tests.web.live import BROWSER_ARGS, LiveServer, login, shot
-from tests.web.scenario import build
+from tests.web.live import login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -22,22 +20,6 @@ pytestmark = pytest.mark.browser
 INK = """sel => { const c = document.querySelector(sel + ' canvas'); if (!c) return 0;
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
   for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory, chromium_path):
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('web') / 'ledger.sqlite3'}")
-    upgrade(engine)
-    ids = build(engine)
-    server = LiveServer(engine)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(10_000)
-        yield {"engine": engine, "ids": ids, "server": server, "page": page, "browser": browser}
-        browser.close()
-    server.close()
-    engine.dispose()
 
 
 def _open(world, key: str, email: str = "support@acme.example"):
