@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import openpyxl
@@ -15,7 +15,7 @@ from chargeledger.access.rights import Caller, Right
 from chargeledger.reports.request import ReportError, build_request, operator_caller
 from chargeledger.reports.run import write_report
 from chargeledger.reports.catalogue import REPORTS
-from chargeledger.storage.tables import payout_accounts, session_settlements, sessions, stations
+from chargeledger.storage.tables import payout_accounts, session_settlements, stations
 
 from tests.reports import seed_headers
 from tests.reports.world import UTC, operator_world, record_session, settle

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import insert
 
 from chargeledger.access.rights import Caller, Right
-from chargeledger.reports import compiled_raw, raw_rows
+from chargeledger.reports import compiled_raw, memo
 from chargeledger.reports.catalogue import REPORTS
 from chargeledger.reports.request import build_request, operator_caller
 from chargeledger.reports.run import header, rows, write_report
@@ -95,7 +95,7 @@ def test_statement_csv_is_byte_identical_to_the_reference(engine, tmp_path, monk
     operator_world(engine)
     _fill(engine, 400)
     monkeypatch.setattr(compiled_raw, "_LIMIT", 7)  # the memories fill and clear many times over
-    monkeypatch.setattr(raw_rows, "_LIMIT", 5)
+    monkeypatch.setattr(memo, "LIMIT", 5)
     callers = [operator_caller(engine),
                Caller(9, "no-finance@example.com", frozenset({Right.REPORTS}), frozenset({"ACME", "OTHER"}), zone)]
     # the other reports run through the same compiled path: held to their straightforward rendering too

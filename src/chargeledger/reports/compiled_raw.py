@@ -19,6 +19,7 @@ from .columns import Column, Kind, ReportContext
 from .fast_text import FORMULA_FIRST, text_cell, text_function
 from .fields import fields_read
 from .local_clock import local_text
+from .memo import keep as keep_in
 
 RowText = Callable[[tuple], list[str]]
 _LIMIT = 20_000  # remembered texts per column; cleared when full, so memory stays flat
@@ -27,12 +28,7 @@ _LIMIT = 20_000  # remembered texts per column; cleared when full, so memory sta
 def _filler(memo: dict, text, value, context):
     def fill(key, row, keep=True):
         cell = text(value(row, context))
-        if not keep:
-            return cell
-        if len(memo) >= _LIMIT:
-            memo.clear()
-        memo[key] = cell
-        return cell
+        return keep_in(memo, key, cell, _LIMIT) if keep else cell
     return fill
 
 
@@ -46,20 +42,13 @@ def _field_filler(memo: dict, text, convert, remember=None):
         cell = text(convert(raw) if convert is not None else raw)
         if remember is not None and not remember(raw):
             return cell
-        if len(memo) >= _LIMIT:
-            memo.clear()
-        memo[raw] = cell
-        return cell
+        return keep_in(memo, raw, cell, _LIMIT)
     return fill
 
 
 def _span_filler(memo: dict, text, shown):
     def fill(seconds):
-        cell = text(shown(None if seconds is None else timedelta(seconds=seconds)))
-        if len(memo) >= _LIMIT:
-            memo.clear()
-        memo[seconds] = cell
-        return cell
+        return keep_in(memo, seconds, text(shown(None if seconds is None else timedelta(seconds=seconds))), _LIMIT)
     return fill
 
 

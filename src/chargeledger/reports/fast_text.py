@@ -14,9 +14,9 @@ from typing import Any, Callable
 
 from .cells import as_text, hh_mm_ss, money_text, neutralise
 from .columns import Column, Kind
+from .memo import LIMIT, remembered_by_value
 
 Text = Callable[[Any], str]
-_LIMIT = 50_000  # remembered texts per column; cleared when full, so memory stays flat
 FORMULA_FIRST = frozenset("=+-@\t\r")
 _DAY_FIRST = re.compile(r"^%Y-%m-%d((?:[^%]|%[HMS])*)$")
 
@@ -31,25 +31,7 @@ def text_cell(value) -> str:
 
 
 def remembered(compute: Text) -> Text:
-    memo: dict = {}
-
-    def cell(value) -> str:
-        if value is None:
-            return ""
-        if not value:  # zero: -0 and 0 are equal keys but print differently
-            return compute(value)
-        try:
-            return memo[value]
-        except KeyError:
-            pass
-        except TypeError:  # unhashable (a signalling NaN)
-            return compute(value)
-        text = compute(value)
-        if len(memo) >= _LIMIT:
-            memo.clear()
-        memo[value] = text
-        return text
-    return cell
+    return remembered_by_value(compute, "", zero_is_a_key=False)
 
 
 def _places(places: int) -> Text:
@@ -74,7 +56,7 @@ def _moment(time_format: str) -> Text:
         ordinal = value.toordinal()
         day = days.get(ordinal)
         if day is None:
-            if len(days) >= _LIMIT:
+            if len(days) >= LIMIT:
                 days.clear()
             day = days[ordinal] = value.strftime("%Y-%m-%d")
         if not clock_format:

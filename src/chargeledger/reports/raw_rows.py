@@ -16,9 +16,9 @@ from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeDecorator
 
 from .local_clock import epoch_microseconds
+from .memo import remembered_by_value
 
 Convert = Callable[[Any], Any]
-_LIMIT = 50_000  # remembered conversions per field; cleared when full, so memory stays flat
 _names = itertools.count()
 
 
@@ -57,25 +57,7 @@ def exact_key(type_, dialect) -> bool:
 
 def remembered(process: Convert, exact: bool) -> Convert:
     """process(raw) remembered by raw value: prices, zones and JSON summaries repeat across sessions."""
-    memo: dict = {}
-
-    def convert(value):
-        if value is None:
-            return None
-        if not exact and not value:  # -0.0 and 0.0 are one key but may convert differently
-            return process(value)
-        try:
-            return memo[value]
-        except KeyError:
-            pass
-        except TypeError:  # unhashable raw value
-            return process(value)
-        out = process(value)
-        if len(memo) >= _LIMIT:
-            memo.clear()
-        memo[value] = out
-        return out
-    return convert
+    return remembered_by_value(process, None, zero_is_a_key=exact)
 
 
 def _mostly_unique(column) -> bool:
