@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
 
@@ -39,6 +41,13 @@ def require(*rights: Right):
             raise HTTPException(403, f"this needs the {' and '.join(missing)} right")
         return caller
     return check
+
+
+def aware(value: datetime | None, name: str) -> datetime | None:
+    """A time from a query string must carry its offset: we store UTC and will not guess the caller's zone."""
+    if value is not None and value.tzinfo is None:
+        raise HTTPException(400, f"{name} needs a time zone offset, for example 2024-01-01T00:00:00Z")
+    return value
 
 
 def scope_organisation(caller: Caller, organisation_id: str | None) -> None:

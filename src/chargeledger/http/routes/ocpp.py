@@ -12,7 +12,7 @@ from ...access.rights import Caller, Right
 from ...ocpp import commands
 from ...ocpp.message_log import session_log, station_log
 from ...storage.tables import stations
-from ..deps import current_caller, engine_of, require
+from ..deps import aware, current_caller, engine_of, require
 from .sessions import visible_session
 
 router = APIRouter(tags=["ocpp"])
@@ -26,12 +26,6 @@ def _station_org(engine: Engine, caller: Caller, station_id: str) -> str:
     return org
 
 
-def _utc(value: datetime | None, name: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise HTTPException(400, f"{name} needs a time zone offset, for example 2024-01-01T00:00:00Z")
-    return value
-
-
 def _needs_support_or_stations(caller: Caller) -> None:
     if not (caller.has(Right.SUPPORT) or caller.has(Right.STATIONS)):
         raise HTTPException(403, "this needs the support or stations right")
@@ -43,7 +37,7 @@ def station_ocpp_log(station_id: str, caller: Caller = Depends(current_caller), 
                      limit: int = Query(1000, ge=1, le=10000)) -> dict:
     _needs_support_or_stations(caller)
     _station_org(engine, caller, station_id)
-    start, end = _utc(start, "from"), _utc(end, "to")
+    start, end = aware(start, "from"), aware(end, "to")
     if start and end and end <= start:
         raise HTTPException(400, "the time frame is empty: 'to' must be after 'from'")
     return {"items": station_log(engine, station_id, start, end, limit)}

@@ -14,7 +14,7 @@ from ...domain.events import EventKind, EventSource
 from ...ledger.store import Ledger, NewEvent, utcnow
 from ...views.session_detail import session_detail, session_row
 from ...views.session_list import ListError, SessionFilter, list_sessions
-from ..deps import current_caller, engine_of, require, scope_organisation
+from ..deps import aware, current_caller, engine_of, require, scope_organisation
 
 router = APIRouter(tags=["sessions"])
 
@@ -25,12 +25,6 @@ def visible_session(engine: Engine, caller: Caller, session_id: int) -> dict[str
     if row is None or not caller.sees(row["organisation_id"]):
         raise HTTPException(404, f"no session {session_id}")
     return row
-
-
-def _utc(value: datetime | None, name: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise HTTPException(400, f"{name} needs a time zone offset, for example 2024-01-01T00:00:00Z")
-    return value
 
 
 @router.get("/api/sessions")
@@ -46,7 +40,7 @@ def sessions_list(
     if order not in ("asc", "desc"):
         raise HTTPException(400, "order is asc or desc")
     flt = SessionFilter(caller.organisation_ids, organisation, site, station, status, network,
-                        _utc(started_from, "from"), _utc(started_to, "to"), q, live)
+                        aware(started_from, "from"), aware(started_to, "to"), q, live)
     if flt.started_from and flt.started_to and flt.started_to <= flt.started_from:
         raise HTTPException(400, "the time frame is empty: 'to' must be after 'from'")
     try:
