@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import insert
 
 from chargeledger.access.rights import Caller, Right
-from chargeledger.reports import compiled_raw, memo
+from chargeledger.reports import compiled_raw, memo, run
 from chargeledger.reports.catalogue import REPORTS
 from chargeledger.reports.request import build_request, operator_caller
 from chargeledger.reports.run import header, rows, write_report
 from chargeledger.reports.writers.csv_file import CsvWriter
-from chargeledger.storage.tables import payments, payout_accounts, session_settlements, sessions
+from chargeledger.storage.tables import payments, payout_accounts, session_settlements, sessions, stations
 
 from tests.reports.world import operator_world
 
@@ -40,8 +40,10 @@ def _fill(engine, count: int) -> None:
     rnd = random.Random(20240331)
     session_rows, settlement_rows, payment_rows = [], [], []
     for i in range(count):
-        start = rnd.choice(MOMENTS) + timedelta(minutes=rnd.randrange(-150, 150), seconds=rnd.choice([0, 29, 59]))
-        stop = None if i % 17 == 0 else start + timedelta(seconds=rnd.choice([0, 59, 3600, 5399, 90061]))
+        start = rnd.choice(MOMENTS) + timedelta(minutes=rnd.randrange(-150, 150), seconds=rnd.choice([0, 29, 59]),
+                                                microseconds=rnd.choice([0, 0, 1, 499_999, 500_000, 999_999]))
+        stop = None if i % 17 == 0 else start + timedelta(seconds=rnd.choice([0, 59, 3600, 5399, 90061]),
+                                                          microseconds=rnd.choice([0, 0, 1, 500_000, 999_999]))
         summary = rnd.choice([None, {}, {"charging_seconds": 3600.0, "start_source": "RFID"},
                               {"charging_seconds": rnd.randrange(0, 9000) + 0.5, "plug_seconds": 7200,
                                "start_source": "=cmd", "stop_reason": "Local", "failure_reason": None,
@@ -80,6 +82,9 @@ def _fill(engine, count: int) -> None:
         conn.execute(insert(payments), payment_rows)
         conn.execute(insert(payout_accounts), [dict(organisation_id="ACME", bank_account="NL91ABNA0417164300",
                                                     automatic_transfer=True)])
+        # texts a CSV must quote: commas, quotes, line breaks
+        conn.execute(stations.update().where(stations.c.id == "CP-1")
+                     .values(note='Bay 2, "left"\r\nnext to the gate', vendor="A,B"))
 
 
 def _reference(engine, request) -> bytes:
@@ -96,6 +101,7 @@ def test_statement_csv_is_byte_identical_to_the_reference(engine, tmp_path, monk
     _fill(engine, 400)
     monkeypatch.setattr(compiled_raw, "_LIMIT", 7)  # the memories fill and clear many times over
     monkeypatch.setattr(memo, "LIMIT", 5)
+    monkeypatch.setattr(run, "TEXT_BATCH", 37)  # a small first batch shapes the remembered runs of columns
     callers = [operator_caller(engine),
                Caller(9, "no-finance@example.com", frozenset({Right.REPORTS}), frozenset({"ACME", "OTHER"}), zone)]
     # the other reports run through the same compiled path: held to their straightforward rendering too

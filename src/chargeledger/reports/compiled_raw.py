@@ -1,73 +1,93 @@
-"""A report's visible columns compiled into one function over the driver's raw row tuple (reports/raw_rows.py).
+"""A report's visible columns compiled into one function from the driver's raw row tuple to its CSV line.
 
-Each cell's text is remembered by the raw values of the fields its column reads (reports/fields.py): the value
-functions are functions of the row and the report's context only, so equal fields give the same text. A cell
-met before costs one dict lookup; only a row with a new cell builds the converted row the value functions read,
-and it builds it once for all its columns. Fields whose raw values are not exact keys (floats: 0.0 and -0.0)
-are remembered only by non-zero float values or None. Viewer-zone times and spans between two times
-(columns.local_time, span) are computed from the raw times as epoch µs, each time field read once per row
-(reports/local_clock.py).
+Each cell's text is remembered, already quoted for CSV, by the raw values of the fields its column reads
+(reports/fields.py): the value functions are functions of the row and the report's context only, so equal fields
+give the same text. Neighbouring columns whose fields together take few values (a station's name, site, country
+and connector; a settlement's fee columns) are remembered together as one run of CSV text, so a row costs one
+lookup per run rather than one per column; the runs are chosen from the first rows of the report (a sample), which
+decides speed only, never the text. A row with a new run builds the converted row the value functions read, once
+for all its columns. Fields whose raw values are not exact keys (floats: 0.0 and -0.0) are remembered only by
+non-zero float values or None, SQLite's numerics by ints and non-integral floats. Viewer-zone times and spans between two times (columns.local_time, span) are
+computed from the raw times as epoch µs, each time field read once per row (reports/local_clock.py).
 """
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable, Sequence
 
 from .columns import Column, Kind, ReportContext
-from .fast_text import FORMULA_FIRST, text_cell, text_function
+from .fast_text import text_function
 from .fields import fields_read
 from .local_clock import local_text
 from .memo import keep as keep_in
+from .raw_rows import EXACT, FLOAT, NUMERIC
 
-RowText = Callable[[tuple], list[str]]
-_LIMIT = 20_000  # remembered texts per column; cleared when full, so memory stays flat
-
-
-def _filler(memo: dict, text, value, context):
-    def fill(key, row, keep=True):
-        cell = text(value(row, context))
-        return keep_in(memo, key, cell, _LIMIT) if keep else cell
-    return fill
+RowLine = Callable[[tuple], str]
+_LIMIT = 20_000  # remembered texts per run of columns; cleared when full, so memory stays flat
+_RUN_SHARE = 25  # columns join a run while their fields take at most 1/25 as many values as the sample has rows
+_CSV_SPECIAL = re.compile(r'[",\r\n]')
 
 
-def _remember_float(raw) -> bool:
-    # 0.0 and -0.0 are one key but may print differently; a NaN never finds itself again; None is always None
-    return raw is None or (raw.__class__ is float and bool(raw) and raw == raw)
+def csv_field(text: str) -> str:
+    """`text` as csv.writer writes a field (excel dialect, minimal quoting, CRLF lines)."""
+    if _CSV_SPECIAL.search(text) is None:
+        return text
+    return '"' + text.replace('"', '""') + '"'
 
 
-def _field_filler(memo: dict, text, convert, remember=None):
-    def fill(raw):
-        cell = text(convert(raw) if convert is not None else raw)
-        if remember is not None and not remember(raw):
-            return cell
-        return keep_in(memo, raw, cell, _LIMIT)
-    return fill
+def _local_needs_quotes(time_format: str) -> bool:
+    # the directives give digits and letters; only the format's own characters could need quotes
+    return _CSV_SPECIAL.search(re.sub(r"%.", "", time_format)) is not None
 
 
-def _span_filler(memo: dict, text, shown):
-    def fill(seconds):
-        return keep_in(memo, seconds, text(shown(None if seconds is None else timedelta(seconds=seconds))), _LIMIT)
-    return fill
+@dataclass
+class _Cell:
+    """One column's cell. Remembered cells have `fields` (raw positions, the memory key) and `compute`
+    (raw, row maker -> quoted text); other cells are an expression evaluated on every row."""
+    number: int
+    fields: tuple[int, ...] | None = None
+    inexact: tuple[int, ...] = ()       # key fields remembered only for some raw values (their rule's _KEEP)
+    compute: Callable[[tuple, Callable], str] | None = None
+    expression: str = ""
+
+
+@dataclass
+class _Run:
+    cells: list[_Cell] = field(default_factory=list)
+    fields: tuple[int, ...] = ()
+
+
+# rule -> the generated test that the raw value v may be a key: never two equal keys printing differently
+_KEEP = {
+    FLOAT: "({v} is None or {v}.__class__ is float and {v})",
+    NUMERIC: "({v} is None or {v}.__class__ is int or {v}.__class__ is float and not {v}.is_integer())",
+}
 
 
 class _Moments:
-    """Generated lines reading each time field as epoch µs, and each span as whole seconds, once per row."""
+    """Generated lines reading each time field as epoch µs, and each span as whole seconds, once per row.
+    moments[i]: false for other fields, true for a time fetched as epoch µs, or a function raw -> epoch µs."""
 
     def __init__(self, lines: list[str], scope: dict, position: dict, moments: Sequence[Any]):
         self.lines, self.scope, self.position, self.moments = lines, scope, position, moments
         self.done: set = set()
 
     def usable(self, *fields: str) -> bool:
-        return all(f in self.position and self.moments[self.position[f]] is not None for f in fields)
+        return all(f in self.position and self.moments[self.position[f]] for f in fields)
 
-    def micros(self, field: str) -> str:
-        at = self.position[field]
+    def micros(self, field_name: str) -> str:
+        at = self.position[field_name]
         if at not in self.done:
             self.done.add(at)
-            self.scope[f"moment{at}"] = self.moments[at]
-            self.lines.append(f"    m{at} = moment{at}(raw[{at}])")
+            if callable(self.moments[at]):
+                self.scope[f"moment{at}"] = self.moments[at]
+                self.lines.append(f"    m{at} = moment{at}(raw[{at}])")
+            else:
+                self.lines.append(f"    m{at} = raw[{at}]")
         return f"m{at}"
 
     def seconds(self, start: str, stop: str) -> str:
@@ -81,16 +101,78 @@ class _Moments:
         return name
 
 
-def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[str],
-                 converters: Sequence[Any], exact: Sequence[bool], unique: Sequence[bool] = (),
-                 moments: Sequence[Any] = ()) -> RowText:
-    """`keys`, `converters`, `exact`, `unique` and `moments` describe the raw tuple's fields in order (RawRows)."""
+def _span_filler(memo: dict, text, shown):
+    def fill(seconds):
+        shown_value = shown(None if seconds is None else timedelta(seconds=seconds))
+        return keep_in(memo, seconds, csv_field(text(shown_value)), _LIMIT)
+    return fill
+
+
+def _field_cell(text, convert, at: int):
+    if convert is None:
+        return lambda raw, _make: csv_field(text(raw[at]))
+    return lambda raw, _make: csv_field(text(convert(raw[at])))
+
+
+def _value_cell(text, value, context):
+    return lambda raw, make: csv_field(text(value(make(raw), context)))
+
+
+def _distinct(sample: Sequence[tuple], fields: tuple[int, ...]) -> int:
+    seen = set()
+    for raw in sample:
+        try:
+            seen.add(tuple(raw[at] for at in fields))
+        except TypeError:  # an unhashable raw value: never a good key
+            return len(sample)
+    return len(seen)
+
+
+def _runs(cells: list[_Cell], sample: Sequence[tuple]) -> list[_Run | _Cell]:
+    """The cells in order, neighbouring remembered ones grouped into runs whose joint key is rare in the sample."""
+    most = max(1, len(sample) // _RUN_SHARE)
+    out: list[_Run | _Cell] = []
+    run: _Run | None = None
+    for cell in cells:
+        if cell.fields is None:
+            out.append(cell)
+            run = None
+            continue
+        joint = tuple(sorted(set(run.fields) | set(cell.fields))) if run is not None else ()
+        if run is not None and _distinct(sample, joint) <= most:
+            run.cells.append(cell)
+            run.fields = joint
+            continue
+        run = _Run([cell], tuple(sorted(set(cell.fields))))
+        out.append(run)
+    return out
+
+
+def _run_filler(memo: dict, computes: list, make):
+    def fill(raw, key, keep=True):
+        converted = []  # the converted row, built at most once for the run's value functions
+
+        def made(raw_row):
+            if not converted:
+                converted.append(make(raw_row))
+            return converted[0]
+        text = ",".join(compute(raw, made) for compute in computes)
+        return keep_in(memo, key, text, _LIMIT) if keep else text
+    return fill
+
+
+def raw_row_line(columns: list[Column], context: ReportContext, keys: Sequence[str],
+                 converters: Sequence[Any], rules: Sequence[str], unique: Sequence[bool] = (),
+                 moments: Sequence[Any] = (), sample: Sequence[tuple] = ()) -> RowLine:
+    """raw tuple -> its CSV line, CRLF included. `keys`, `converters`, `rules`, `unique` and `moments` describe the
+    raw tuple's fields in order (RawRows); `sample`, some of the rows to come, only decides which columns share a
+    memory."""
     unique = list(unique) or [False] * len(keys)
     position = {key: index for index, key in enumerate(keys)}
-    scope: dict[str, Any] = {"context": context, "FORMULA_FIRST": FORMULA_FIRST}
-    lines: list[str] = ["def texts(raw):", "    row = None", "    each = None"]
-    times = _Moments(lines, scope, position, list(moments) or [None] * len(keys))
-    cells: list[str] = []
+    scope: dict[str, Any] = {"context": context, "q": csv_field}
+    lines: list[str] = ["def line(raw):", "    each = None"]
+    times = _Moments(lines, scope, position, list(moments) or [False] * len(keys))
+    cells: list[_Cell] = []
     row_fields: set[str] | None = set()   # fields a remembered cell's value function may read on a miss
     each_fields: set[str] | None = set()  # fields the cells computed on every row read
     for number, column in enumerate(columns):
@@ -99,7 +181,9 @@ def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[s
             local = local_text(context.time_zone, column.time_format)
             if local is not None:
                 scope[f"local{number}"] = local
-                cells.append(f"local{number}({times.micros(column.moment)})")
+                call = f"local{number}({times.micros(column.moment)})"
+                cells.append(_Cell(number, expression=f"q({call})" if _local_needs_quotes(column.time_format)
+                                   else call))
                 continue
         if column.span is not None and times.usable(*column.span[:2]):
             seconds = times.seconds(*column.span[:2])
@@ -107,30 +191,17 @@ def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[s
             scope[f"fill{number}"] = _span_filler(memo, text, column.span[2])
             lines += [f"    cell{number} = memo{number}.get({seconds})", f"    if cell{number} is None:",
                       f"        cell{number} = fill{number}({seconds})"]
-            cells.append(f"cell{number}")
+            cells.append(_Cell(number, expression=f"cell{number}"))
             continue
         if column.field is not None and column.field in position:
             at = position[column.field]
-            if converters[at] is None and column.kind is Kind.TEXT and text is text_cell:
-                # a driver string is already the value; inline, as a call per text cell was ~1.5 µs a row
-                cells.append(f"('' if (t := raw[{at}]) is None else t if t.__class__ is str and "
-                             f"(not t or t[0] not in FORMULA_FIRST) else text{number}(t))")
+            if unique[at]:  # differs per row: computed each time (the text and conversion remember what they can)
+                scope[f"convert{number}"] = converters[at]
+                read_raw = f"convert{number}(raw[{at}])" if converters[at] is not None else f"raw[{at}]"
+                cells.append(_Cell(number, expression=f"q(text{number}({read_raw}))"))
                 continue
-            read_raw = f"convert{number}(raw[{at}])" if converters[at] is not None else f"raw[{at}]"
-            scope[f"convert{number}"] = converters[at]
-            if unique[at]:  # the text and conversion functions remember what they can
-                cells.append(f"text{number}({read_raw})")
-                continue
-            memo = scope[f"memo{number}"] = {}
-            remember = None if exact[at] else _remember_float
-            scope[f"fill{number}"] = _field_filler(memo, text, converters[at], remember)
-            if exact[at]:
-                lines += [f"    cell{number} = memo{number}.get(raw[{at}])"]
-            else:  # equal non-zero floats are one value (SQLite's numerics); other raw values are computed
-                lines += [f"    v = raw[{at}]", f"    cell{number} = memo{number}.get(v) if v is None or "
-                          "v.__class__ is float and v else None"]
-            lines += [f"    if cell{number} is None:", f"        cell{number} = fill{number}(raw[{at}])"]
-            cells.append(f"cell{number}")
+            inexact = () if rules[at] == EXACT else (at,)
+            cells.append(_Cell(number, (at,), inexact, _field_cell(text, converters[at], at)))
             continue
         read = fields_read([column], keys)
         scope[f"value{number}"] = column.value
@@ -138,32 +209,42 @@ def raw_row_text(columns: list[Column], context: ReportContext, keys: Sequence[s
             # code that cannot be read, or a field differing per row: computed on every row, no memory
             each_fields = None if read is None or each_fields is None else each_fields | read
             lines += ["    if each is None:", "        each = make_each(raw)"]
-            cells.append(f"text{number}(value{number}(each, context))")
+            cells.append(_Cell(number, expression=f"q(text{number}(value{number}(each, context)))"))
             continue
-        read = sorted(read, key=position.__getitem__)
         if row_fields is not None:
-            row_fields |= set(read)
-        memo = scope[f"memo{number}"] = {}
-        scope[f"fill{number}"] = _filler(memo, text, column.value, context)
-        key = "(" + "".join(f"raw[{position[name]}], " for name in read) + ")"
-        # a float field is a key only while non-zero (0.0 and -0.0 are one key), and only as a float
-        floats = [f"raw[{position[name]}]" for name in read if not exact[position[name]]]
-        if floats:
-            # an absent (None) float field is a key too: SQLite's many empty money fields missed on every row
-            keep = " and ".join(f"({v} is None or {v}.__class__ is float and {v})" for v in floats)
-            lines += [f"    key = {key}", f"    keep = {keep}",
-                      f"    cell{number} = memo{number}.get(key) if keep else None"]
-        else:
-            lines += [f"    key = {key}", f"    cell{number} = memo{number}.get(key)"]
-        lines += [f"    if cell{number} is None:", "        if row is None:", "            row = make(raw)",
-                  f"        cell{number} = fill{number}(key, row, {'keep' if floats else 'True'})"]
-        cells.append(f"cell{number}")
-    # a remembered cell's miss is rare: its row converts what those columns read; the per-row cells convert less
-    scope["make"] = _row_maker(keys, converters, row_fields)
+            row_fields |= read
+        at_fields = tuple(sorted(position[name] for name in read))
+        cells.append(_Cell(number, at_fields, tuple(at for at in at_fields if rules[at] != EXACT),
+                           _value_cell(text, column.value, context)))
+    make = _row_maker(keys, converters, row_fields)
     scope["make_each"] = _row_maker(keys, converters, each_fields)
-    lines.append("    return [" + ", ".join(cells) + "]")
-    exec(compile("\n".join(lines) + "\n", f"<report raw row {len(columns)} columns>", "exec"), scope)
-    return scope["texts"]
+    parts: list[str] = []
+    for index, item in enumerate(_runs(cells, sample)):
+        if isinstance(item, _Cell):
+            parts.append(item.expression)
+            continue
+        memo = scope[f"runmemo{index}"] = {}
+        scope[f"runfill{index}"] = _run_filler(memo, [cell.compute for cell in item.cells], make)
+        key = (f"raw[{item.fields[0]}]" if len(item.fields) == 1
+               else "(" + "".join(f"raw[{at}], " for at in item.fields) + ")")
+        inexact = sorted({at for cell in item.cells for at in cell.inexact})
+        lines.append(f"    key = {key}")
+        if inexact:  # e.g. a float is a key only while non-zero (0.0 and -0.0 are one key) or absent (None)
+            keep = " and ".join(_KEEP[rules[at]].format(v=f"raw[{at}]") for at in inexact)
+            lines += [f"    keep = {keep}", f"    run{index} = runmemo{index}.get(key) if keep else None",
+                      f"    if run{index} is None:", f"        run{index} = runfill{index}(raw, key, keep)"]
+        else:
+            lines += [f"    run{index} = runmemo{index}.get(key)",
+                      f"    if run{index} is None:", f"        run{index} = runfill{index}(raw, key)"]
+        parts.append(f"run{index}")
+    for index, part in enumerate(parts):
+        lines.append(f"    part{index} = {part}")
+    if len(parts) == 1:  # csv.writer quotes a row's only field when empty, or the line would be blank
+        lines.append("    return (part0 or '\"\"') + '\\r\\n'")
+    else:
+        lines.append('    return f"' + ",".join(f"{{part{index}}}" for index in range(len(parts))) + '\\r\\n"')
+    exec(compile("\n".join(lines) + "\n", f"<report raw line {len(columns)} columns>", "exec"), scope)
+    return scope["line"]
 
 
 def _row_maker(keys: Sequence[str], converters: Sequence[Any], wanted: set[str] | None):

@@ -78,7 +78,7 @@ def _write_part(url: str, request: ReportRequest, generated_at: datetime, names:
             with open(path, "w", encoding="utf-8", newline="", buffering=1 << 20) as out:
                 writer = CsvWriter(out, columns, header=False)
                 for batch in compiled_batches(conn, columns, context, in_range(query, after, upto)):
-                    writer.write_texts(batch)
+                    writer.write_lines(batch)
                     written += len(batch)
             return written, [c.name for c in columns]
     finally:
@@ -171,7 +171,7 @@ def _finish(worker: subprocess.Popen) -> tuple[int, list[str]]:
 
 def _write_rows(writer: CsvWriter, batches, progress: Progress | None, total: int, written: int) -> int:
     for batch in batches:
-        writer.write_texts(batch)
+        writer.write_lines(batch)
         written += len(batch)
         if progress:
             progress(written, total)

@@ -3,6 +3,12 @@
 SQLAlchemy's per-row result processing was ~10 µs of a statement row; here each field keeps its raw driver value
 and is converted (by SQLAlchemy's own result processor for its type, so values stay identical) only where a
 column needs it. PostgreSQL streams through a named server-side cursor, SQLite through its plain cursor.
+
+Two kinds of field are fetched in a cheaper form than their type's. Times come as integer epoch microseconds
+computed by the database (a driver's aware datetime cost ~1.5 µs a field to read back as a number, and times are
+read as numbers: reports/local_clock.py). PostgreSQL numerics come as their text, not Decimals: equal texts are
+equal values, and a text hashes in a fraction of a Decimal's time, which mattered because cells are remembered
+by their raw fields (reports/compiled_raw.py); the text becomes the same Decimal where a value is needed.
 """
 
 from __future__ import annotations
@@ -10,12 +16,14 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import DateTime, Float, Numeric
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, DateTime, Float, Integer, Numeric, String, cast, extract, func
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeDecorator
 
-from .local_clock import epoch_microseconds
 from .memo import remembered_by_value
 
 Convert = Callable[[Any], Any]
@@ -46,13 +54,21 @@ def _base(type_):
     return type_.impl if isinstance(type_, TypeDecorator) else type_
 
 
-def exact_key(type_, dialect) -> bool:
-    """Whether equal raw values of this type always convert to the same value (no 0.0/-0.0 or 1/1.0 pairs)."""
+# How a raw value may be a memory key (reports/compiled_raw.py): equal raw values must give equal text.
+EXACT = "exact"      # equal values are the same value (texts, integers, fixed-scale Decimals, booleans)
+FLOAT = "float"      # a float column: a key only while a non-zero float or None (0.0 and -0.0 are one key)
+NUMERIC = "numeric"  # SQLite's numerics, ints or floats by value: ints and non-integral floats never collide
+
+
+def key_rule(type_, dialect) -> str:
+    """Which raw values of this type are safe memory keys (no 0.0/-0.0 or 1/1.0 pairs)."""
     base = _base(type_)
     if isinstance(base, Float):
-        return False
-    # SQLite hands numerics over as floats; PostgreSQL as Decimals of the column's fixed scale
-    return not (isinstance(base, Numeric) and (dialect.name == "sqlite" or base.scale is None))
+        return FLOAT
+    if isinstance(base, Numeric) and dialect.name == "sqlite":
+        return NUMERIC
+    # PostgreSQL numerics come as text (RawRows): equal texts are equal values
+    return EXACT
 
 
 def remembered(process: Convert, exact: bool) -> Convert:
@@ -66,45 +82,82 @@ def _mostly_unique(column) -> bool:
     return isinstance(_base(column.type), DateTime) or bool(getattr(element, "primary_key", False))
 
 
-def epoch_reader(type_, dialect, described) -> Convert:
-    """raw time -> epoch µs, through the driver-level parser only (the UTC decorator's work is arithmetic here)."""
-    parse = _base(type_)._cached_result_processor(dialect, described)
+_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-    def read(raw):
-        if raw is None:
-            return None
-        return epoch_microseconds(parse(raw) if parse is not None else raw)
-    return read
+
+def epoch_micros(column, dialect):
+    """The UTC time `column` as integer epoch µs, computed by the database."""
+    if dialect.name == "postgresql":  # EXTRACT gives an exact numeric (PostgreSQL 14 and later)
+        return cast(extract("epoch", column) * 1_000_000, BigInteger)
+    if dialect.name == "sqlite":  # stored as text 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; a shorter fraction is padded
+        # a time with a fraction is rounded to the nearest second by both functions: they get whole seconds only
+        text = cast(column, String)
+        seconds = func.substr(text, 1, 19)
+        fraction = func.substr(text.concat("000000"), 21, 6)
+        # unixepoch (SQLite 3.38) reads a time in a quarter of strftime's time
+        whole = func.unixepoch(seconds) if _sqlite_version() >= (3, 38) else cast(func.strftime("%s", seconds), Integer)
+        return whole * 1_000_000 + cast(fraction, Integer)
+    raise NotImplementedError(f"no epoch time expression for {dialect.name}")
+
+
+def _sqlite_version() -> tuple[int, ...]:
+    import sqlite3
+
+    return sqlite3.sqlite_version_info
+
+
+def from_epoch(micros):
+    """epoch µs -> the aware UTC datetime SQLAlchemy's UtcDateTime gives, for value functions reading a time."""
+    return None if micros is None else _UTC_EPOCH + timedelta(microseconds=micros)
+
+
+def _decimal(process: Convert | None) -> Convert:
+    if process is None:
+        return Decimal
+    return lambda text: process(Decimal(text))
 
 
 class RawRows:
     """An open cursor over the query: `converters[i]` turns raw field i into SQLAlchemy's value (None: as is);
-    `moments[i]` turns a time field into epoch µs (None for other fields)."""
+    `moments[i]` is true for a time field, fetched as epoch µs; `rules[i]` says how field i may be a key."""
 
     def __init__(self, conn: Connection, query: Select, batch: int):
         self.batch = batch
         dialect = conn.dialect
+        selected = list(query.selected_columns)
+        times = [isinstance(_base(column.type), DateTime) for column in selected]
+        query = query.with_only_columns(
+            *[epoch_micros(column, dialect).label(column.key) if time else column
+              for column, time in zip(selected, times)], maintain_column_froms=False)
         sql, params = driver_statement(conn, query)
         driver = conn.connection.driver_connection
-        if dialect.name == "postgresql":  # named: rows stay on the server until fetched, memory stays flat
+        postgres = dialect.name == "postgresql"
+        if postgres:  # named: rows stay on the server until fetched, memory stays flat
             self.cursor = driver.cursor(name=f"chargeledger_report_{next(_names)}")
             self.cursor.itersize = batch
+            from psycopg.types.string import TextLoader
+
+            self.cursor.adapters.register_loader("numeric", TextLoader)  # this cursor only
         else:
             self.cursor = driver.cursor()
             self.cursor.arraysize = batch
         self.cursor.execute(sql, params)
         description = self.cursor.description
-        self.keys = [column.key for column in query.selected_columns]
-        self.exact = [exact_key(column.type, dialect) for column in query.selected_columns]
-        self.unique = [_mostly_unique(column) for column in query.selected_columns]
+        self.keys = [column.key for column in selected]
+        self.rules = [key_rule(column.type, dialect) for column in selected]
+        self.unique = [_mostly_unique(column) for column in selected]
+        self.moments = times
         self.converters: list[Convert | None] = []
-        self.moments: list[Convert | None] = [
-            epoch_reader(column.type, dialect, described[1]) if isinstance(_base(column.type), DateTime) else None
-            for column, described in zip(query.selected_columns, description)]
-        for column, described, exact in zip(query.selected_columns, description, self.exact):
+        for column, described, time, rule in zip(selected, description, times, self.rules):
+            if time:
+                self.converters.append(from_epoch)  # times are mostly unique: remembering them only costs
+                continue
+            base = _base(column.type)
             process = column.type._cached_result_processor(dialect, described[1])
-            if process is not None and not isinstance(_base(column.type), DateTime):
-                process = remembered(process, exact)  # times are mostly unique: remembering them only costs
+            if postgres and isinstance(base, Numeric) and not isinstance(base, Float):
+                process = _decimal(process)  # the driver's text, as the Decimal it would have made
+            if process is not None:
+                process = remembered(process, rule == EXACT)
             self.converters.append(process)
 
     def batches(self) -> Iterator[list[tuple]]:

@@ -15,7 +15,7 @@ from ..access.rights import Right
 from .catalogue import REPORTS
 from .catalogue.statement import payout_by_organisation
 from .columns import Column, ReportContext
-from .compiled_raw import raw_row_text
+from .compiled_raw import raw_row_line
 from .fields import fields_read
 from .raw_rows import RawRows
 from .request import ReportError, ReportRequest
@@ -80,15 +80,18 @@ def rows(engine: Engine, request: ReportRequest, progress: Progress | None = Non
 
 
 def compiled_batches(conn, columns: list[Column], context: ReportContext, query,
-                     progress: Progress | None = None, total: int = 0) -> Iterator[list[list[str]]]:
-    """The CSV cell texts of the query's rows, in batches: raw driver rows formatted by the compiled function."""
+                     progress: Progress | None = None, total: int = 0) -> Iterator[list[str]]:
+    """The CSV lines of the query's rows, in batches: raw driver rows formatted by the compiled function, which
+    the first batch, as a sample, helps to shape."""
     source = RawRows(conn, query, TEXT_BATCH)
     try:
-        texts = raw_row_text(columns, context, source.keys, source.converters, source.exact,
-                             source.unique, source.moments)
+        line = None
         done = 0
         for raw in source.batches():
-            yield [texts(row) for row in raw]
+            if line is None:
+                line = raw_row_line(columns, context, source.keys, source.converters, source.rules,
+                                    source.unique, source.moments, raw)
+            yield [line(row) for row in raw]
             done += len(raw)
             if progress:
                 progress(done, total)
@@ -99,8 +102,8 @@ def compiled_batches(conn, columns: list[Column], context: ReportContext, query,
 
 
 def text_batches(engine: Engine, request: ReportRequest, progress: Progress | None = None
-                 ) -> Iterator[list[list[str]]]:
-    """The CSV cell texts, in batches of rows, in one process (a streamed download)."""
+                 ) -> Iterator[list[str]]:
+    """The CSV lines, in batches of rows, in one process (a streamed download)."""
     check_access(request)
     with engine.connect() as conn:
         columns, context, query = _prepared(conn, request)
@@ -153,7 +156,7 @@ def csv_chunks(engine: Engine, request: ReportRequest) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = CsvWriter(buffer, header(engine, request))
     for batch in text_batches(engine, request):
-        writer.write_texts(batch)
+        writer.write_lines(batch)
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
