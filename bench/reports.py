@@ -91,7 +91,7 @@ def fill(engine, n: int) -> None:
         _bulk(engine, sessions, [row for row, _ in pairs])
         _bulk(engine, session_settlements, [money for _, money in pairs])
     if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
+        with engine.begin() as conn:  # committed: statistics from a rolled-back ANALYZE are discarded
             conn.execute(text("ANALYZE"))
 
 

@@ -1,5 +1,5 @@
-"""A CSV written by two processes (key ranges, part files appended in order) is byte for byte the one-process
-file; a worker's failure fails the report and leaves no file behind."""
+"""A CSV written by two processes (key ranges handed out as processes come free, part files appended in order) is
+byte for byte the one-process file; a worker's failure fails the report and leaves no file behind."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def test_two_processes_write_the_one_process_bytes(engine, tmp_path, monkeypatch
         return cut
     monkeypatch.setattr(csv_parts, "key_ranges", spied)
     monkeypatch.setattr(csv_parts, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(csv_parts, "RANGE_ROWS", 30)  # 300 rows: ten ranges for two processes
     for name in ("statement", "sessions"):
         request = build_request(engine, name, "2024-01-01", "2025-02-01", operator_caller(engine),
                                 time_zone="Europe/Amsterdam", known_reports=REPORTS)
@@ -34,7 +35,8 @@ def test_two_processes_write_the_one_process_bytes(engine, tmp_path, monkeypatch
         assert cut == []  # one worker: no ranges asked for
         seen: list = []
         assert write_report(engine, request, "csv", two, workers=2, progress=lambda d, t: seen.append((d, t))) == 300
-        assert len(cut) == 2 and cut[0][1] == cut[1][0] is not None  # two ranges meeting at one key
+        assert len(cut) == 10 and cut[0][0] is None and cut[-1][1] is None
+        assert all(one[1] == two[0] is not None for one, two in zip(cut, cut[1:]))  # each range meets the next
         assert two.read_bytes() == one.read_bytes()
         assert seen[-1] == (300, 300)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []  # no parts left behind
@@ -44,10 +46,10 @@ def test_a_failing_worker_fails_the_report_and_leaves_no_file(engine, tmp_path, 
     operator_world(engine)
     _fill(engine, 120)
     monkeypatch.setattr(csv_parts, "PARALLEL_MIN_ROWS", 1)
-    real_send = csv_parts._send
+    real_setup = csv_parts._setup
     # the worker cannot reach any database: nothing listens on port 1
-    monkeypatch.setattr(csv_parts, "_send", lambda worker, task: real_send(
-        worker, task and ("postgresql+psycopg://nobody@127.0.0.1:1/none", *task[1:])))
+    monkeypatch.setattr(csv_parts, "_setup", lambda url, *rest: real_setup(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none", *rest))
     request = build_request(engine, "statement", "2024-01-01", "2025-02-01", operator_caller(engine),
                             known_reports=REPORTS)
     folder = tmp_path / "out"  # the SQLite fixture's files live in tmp_path itself
@@ -62,9 +64,8 @@ def test_a_part_with_other_columns_fails_the_report(engine, tmp_path, monkeypatc
     operator_world(engine)
     _fill(engine, 120)
     monkeypatch.setattr(csv_parts, "PARALLEL_MIN_ROWS", 1)
-    real_finish = csv_parts._finish
-    monkeypatch.setattr(csv_parts, "_finish", lambda worker: (lambda rows, names: (rows, [*names, "Tax – New"]))(
-        *real_finish(worker)))
+    real_ready = csv_parts._Worker.ready
+    monkeypatch.setattr(csv_parts._Worker, "ready", lambda worker: [*real_ready(worker), "Tax – New"])
     request = build_request(engine, "statement", "2024-01-01", "2025-02-01", operator_caller(engine),
                             known_reports=REPORTS)
     folder = tmp_path / "out"

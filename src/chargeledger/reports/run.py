@@ -79,26 +79,38 @@ def rows(engine: Engine, request: ReportRequest, progress: Progress | None = Non
             yield columns, [c.value(row, context) for c in columns], row
 
 
+class CompiledLines:
+    """The report's line function (reports/compiled_raw.py), compiled from the first batch of rows it meets and
+    then kept: the ranges one process writes share it, and its memories."""
+
+    def __init__(self, columns: list[Column], context: ReportContext):
+        self.columns, self.context = columns, context
+        self.line = None
+
+    def batches(self, conn, query, progress: Progress | None = None, total: int = 0) -> Iterator[list[str]]:
+        """The CSV lines of the query's rows, in batches; progress(done, total) after each."""
+        source = RawRows(conn, query, TEXT_BATCH)
+        done = 0
+        try:
+            for raw in source.batches():
+                if self.line is None:
+                    self.line = raw_row_line(self.columns, self.context, source.keys, source.converters,
+                                             source.rules, source.unique, source.moments, raw)
+                line = self.line
+                yield [line(row) for row in raw]
+                done += len(raw)
+                if progress:
+                    progress(done, total)
+        finally:
+            source.close()
+        if progress and not done:
+            progress(0, total)
+
+
 def compiled_batches(conn, columns: list[Column], context: ReportContext, query,
                      progress: Progress | None = None, total: int = 0) -> Iterator[list[str]]:
-    """The CSV lines of the query's rows, in batches: raw driver rows formatted by the compiled function, which
-    the first batch, as a sample, helps to shape."""
-    source = RawRows(conn, query, TEXT_BATCH)
-    try:
-        line = None
-        done = 0
-        for raw in source.batches():
-            if line is None:
-                line = raw_row_line(columns, context, source.keys, source.converters, source.rules,
-                                    source.unique, source.moments, raw)
-            yield [line(row) for row in raw]
-            done += len(raw)
-            if progress:
-                progress(done, total)
-    finally:
-        source.close()
-    if progress and not done:
-        progress(0, total)
+    """The CSV lines of the query's rows, in batches: raw driver rows formatted by the compiled function."""
+    return CompiledLines(columns, context).batches(conn, query, progress, total)
 
 
 def text_batches(engine: Engine, request: ReportRequest, progress: Progress | None = None

@@ -93,10 +93,15 @@ def order_keys(query: Select) -> Select:
     return query.with_only_columns(*ORDER_KEY)
 
 
-def key_at(conn: Connection, keys: Select, offset: int) -> tuple | None:
-    """The order key at row number `offset` (from 0) of order_keys(query): where one part of the report ends."""
-    row = conn.execute(keys.offset(offset).limit(1)).first()
-    return None if row is None else tuple(row)
+def cuts(conn: Connection, keys: Select, total: int, parts: int) -> list[tuple]:
+    """The order keys at which `parts` consecutive runs of about total/parts rows of order_keys(query) end (the
+    last run's end excluded), in one scan numbering the keys; where a report's rows are cut into parts."""
+    step = max(1, -(-total // parts))
+    numbered = keys.add_columns(func.row_number().over(order_by=list(ORDER_KEY)).label("row_number")
+                                ).order_by(None).subquery()
+    started_at, session_id, number = list(numbered.c)
+    query = (select(started_at, session_id).where(number % step == 0, number < total).order_by(number))
+    return [tuple(row) for row in conn.execute(query)]
 
 
 def in_range(query: Select, after: tuple | None, upto: tuple | None) -> Select:
