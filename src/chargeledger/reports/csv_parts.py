@@ -1,6 +1,6 @@
 """A large CSV report written by several processes, range by range.
 
-The rows are cut into consecutive ranges of the order key, several per process. This process writes the header
+The rows are cut into consecutive ranges of start time, several per process. This process writes the header
 and the first range into the file; further ranges are handed out one at a time to whichever process is free,
 this one included, each into a temporary part file, and the parts are appended in order at the end, so the file
 is byte for byte the one-process file (each row's text depends only on the row and the report context, which the
@@ -36,7 +36,7 @@ from ..storage.database import make_engine
 from .catalogue import REPORTS
 from .request import ReportError, ReportRequest
 from .run import CompiledLines, Progress, _prepared
-from .source import count, cuts, in_range, order_keys, report_query
+from .source import extent, in_range, order_keys, report_query, time_cuts
 from .writers.csv_file import CsvWriter
 
 PARALLEL_MIN_ROWS = 50_000  # a spawned worker costs ~0.5 s of start-up (imports): ~25k rows of one process
@@ -67,9 +67,10 @@ def range_count(total: int, processes: int) -> int:
     return max(processes, min(processes * RANGES_PER_PROCESS, total // RANGE_ROWS))
 
 
-def key_ranges(conn, query, total: int, parts: int) -> list[tuple[tuple | None, tuple | None]]:
-    """(after, upto) order-key bounds of `parts` consecutive ranges of about total/parts rows each."""
-    bounds = [None, *dict.fromkeys(cuts(conn, order_keys(query), total, parts)), None]
+def ranges_of(first: datetime | None, last: datetime | None, parts: int
+              ) -> list[tuple[datetime | None, datetime | None]]:
+    """(after, upto] start bounds of up to `parts` consecutive ranges covering every row."""
+    bounds = [None, *time_cuts(first, last, parts), None]
     return list(zip(bounds, bounds[1:]))
 
 
@@ -163,12 +164,12 @@ def write_csv(engine: Engine, request: ReportRequest, out: IO[str], folder: Path
                 raise ReportError(f"unexpected snapshot name {snapshot!r}")
         # sized first (sessions alone, fast) so workers can start importing while the columns are found
         base = report_query(request, REPORTS[request.report].where(request))  # the cuts need only its order
-        total = count(conn, order_keys(base)) if progress or workers > 1 else 0
+        total, first, last = extent(conn, order_keys(base)) if progress or workers > 1 else (0, None, None)
         started = [_Worker() for _ in range(workers - 1)] if workers > 1 and total >= PARALLEL_MIN_ROWS else []
         paths: list[str] = []
         try:
             generated_at = datetime.now(timezone.utc)
-            ranges = key_ranges(conn, base, total, range_count(total, workers)) if started else [(None, None)]
+            ranges = ranges_of(first, last, range_count(total, workers)) if started else [(None, None)]
             paths = [_part_file(folder) for _ in ranges[1:]]
             waiting: queue.SimpleQueue = queue.SimpleQueue()
             for index, ((after, upto), path) in enumerate(zip(ranges[1:], paths), start=1):

@@ -5,9 +5,10 @@ Rows stream from a server-side cursor, so memory does not grow with the number o
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import JSON, and_, func, select, true, tuple_
+from sqlalchemy import JSON, and_, func, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.util import find_tables
@@ -93,23 +94,31 @@ def order_keys(query: Select) -> Select:
     return query.with_only_columns(*ORDER_KEY)
 
 
-def cuts(conn: Connection, keys: Select, total: int, parts: int) -> list[tuple]:
-    """The order keys at which `parts` consecutive runs of about total/parts rows of order_keys(query) end (the
-    last run's end excluded), in one scan numbering the keys; where a report's rows are cut into parts."""
-    step = max(1, -(-total // parts))
-    numbered = keys.add_columns(func.row_number().over(order_by=list(ORDER_KEY)).label("row_number")
-                                ).order_by(None).subquery()
-    started_at, session_id, number = list(numbered.c)
-    query = (select(started_at, session_id).where(number % step == 0, number < total).order_by(number))
-    return [tuple(row) for row in conn.execute(query)]
+def extent(conn: Connection, keys: Select) -> tuple[int, datetime | None, datetime | None]:
+    """The rows of order_keys(query), with the first and last start among them: one index scan."""
+    keys = keys.order_by(None).subquery()
+    total, first, last = conn.execute(select(func.count(), func.min(keys.c.started_at),
+                                             func.max(keys.c.started_at))).one()
+    return total, first, last
 
 
-def in_range(query: Select, after: tuple | None, upto: tuple | None) -> Select:
-    """The query's rows whose order key is > after and <= upto (None: unbounded)."""
+def time_cuts(first: datetime | None, last: datetime | None, parts: int) -> list[datetime]:
+    """Starts cutting [first, last] into `parts` equal stretches of time, where a report's rows are cut into parts.
+    Sessions are not spread evenly in time, so the parts differ in size; handed out as processes come free
+    (reports/csv_parts.py), many parts even that out, and finding them costs no scan (numbering the rows to cut
+    at exact counts took over a second at a million sessions)."""
+    if first is None or last is None or last <= first:
+        return []
+    return list(dict.fromkeys(first + (last - first) * k / parts for k in range(1, parts)))
+
+
+def in_range(query: Select, after: datetime | None, upto: datetime | None) -> Select:
+    """The query's rows started after `after` and at or before `upto` (None: unbounded): consecutive ranges of
+    the report's order, as a start is its first key."""
     if after is not None:
-        query = query.where(tuple_(*ORDER_KEY) > tuple_(*after))
+        query = query.where(s.c.started_at > after)
     if upto is not None:
-        query = query.where(tuple_(*ORDER_KEY) <= tuple_(*upto))
+        query = query.where(s.c.started_at <= upto)
     return query
 
 
