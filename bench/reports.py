@@ -10,6 +10,8 @@ share the machine.
     .venv/bin/python bench/reports.py --sizes 100000,1000000 --databases sqlite,postgres [--keep]
 
 --keep reuses (or leaves behind) /tmp/chargeledger-bench/statement-N.sqlite3 and the database bench_statement_N.
+The sessions are spread over a year on 100 stations (AC and DC) of 20 sites; energy, durations, fees, taxes (one
+or two jurisdictions), drivers and cards vary per session, and every session has a settlement and a payment.
 """
 
 from __future__ import annotations
@@ -32,27 +34,62 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from chargeledger.reports.request import build_request, operator_caller
 from chargeledger.reports.run import write_report
 from chargeledger.storage.database import make_engine, upgrade
-from chargeledger.storage.tables import session_settlements, sessions
+from chargeledger.storage.tables import payments, session_settlements, sessions
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
 
-def _session(i: int) -> tuple[dict, dict]:
-    start = T0 + timedelta(minutes=i % 500_000)
-    summary = {"plug_seconds": 5400.0, "charging_seconds": 3600.0, "start_source": "RFID",
-               "meter_start_wh": 1000, "meter_stop_wh": 13345}
-    row = dict(id=i + 1, external_key=f"b{i}", organisation_id="B", site_id="B-S", station_id="B-1",
-               evse_id="NL*BEN*E1*1", connector_id=1, transaction_id=str(i), status="Completed",
-               started_at=start, stopped_at=start + timedelta(minutes=90), energy_wh=12345.0,
-               id_token="04AA", driver_id=None, network=None, simulated=False, summary=summary,
-               created_at=start)
-    money = dict(session_id=i + 1, version=1, current=True, settled_at=start, currency="EUR",
-                 total_cost_excl_vat=Decimal("3.0000"), total_cost_incl_vat=Decimal("3.63"),
-                 connection_fee=Decimal("0.50"), session_fee=Decimal("2.50"), subtotal=Decimal("3.00"),
-                 total_tax=Decimal("0.63"), payment_total=Decimal("3.63"), revenue=Decimal("2.60"),
-                 taxes=[{"jurisdiction": "State", "amount": "0.63"}])
-    return row, money
+STATIONS = 100  # over 20 sites; AC and DC
+CENT = Decimal("0.01")
+
+
+def _session(i: int) -> tuple[dict, dict, dict]:
+    """Session i, its settlement and its payment: energy, times, fees, taxes and card vary from session to
+    session as in a real operator's data, so remembered cells hit no more often than they would there."""
+    station = i % STATIONS
+    start = T0 + timedelta(seconds=i * 31 + i * 7919 % 60)  # a million sessions over about a year
+    plug = 1200 + i * 104729 % 18000
+    charging = plug * (50 + i % 46) // 100
+    energy = (i * 2654435761 % 60000) + 500 + (i % 10) / 10
+    meter = 1_000_000 + i * 37 % 900_000
+    summary = {"plug_seconds": float(plug), "charging_seconds": float(charging),
+               "start_source": ("RFID", "App", "Roaming", "Autocharge")[i % 4],
+               "meter_start_wh": meter, "meter_stop_wh": meter + energy}
+    failed = i % 97 == 0
+    row = dict(id=i + 1, external_key=f"b{i}", organisation_id="B", site_id=f"B-S{station // 5}",
+               station_id=f"B-{station}", evse_id=f"NL*BEN*E{station}*1", connector_id=1, transaction_id=str(i),
+               status="Failed" if failed else "Completed", started_at=start, stopped_at=start + timedelta(seconds=plug),
+               energy_wh=energy, id_token=f"04{i % 5000:06X}", driver_id=f"D{i % 5000}" if i % 3 else None,
+               network=None, simulated=False, summary=summary, created_at=start)
+    session_fee = (Decimal(str(energy)) / 1000 * Decimal("0.35")).quantize(CENT)
+    connection = Decimal("0.50") if station % 3 == 0 else None
+    occupancy = (Decimal(plug - charging - 3600) / 60 * Decimal("0.10")).quantize(CENT) if plug - charging > 3600 \
+        else None
+    subtotal = session_fee + (connection or 0) + (occupancy or 0)
+    tax = (subtotal * Decimal("0.21")).quantize(CENT)
+    total = subtotal + tax
+    gateway = (total * Decimal("0.029") + Decimal("0.25")).quantize(CENT)
+    platform = (subtotal * Decimal("0.05")).quantize(CENT)
+    revenue = subtotal - gateway - platform
+    taxes = [{"jurisdiction": "State", "amount": str(tax)}]
+    if station % 10 == 0:  # a site with a city tax as well
+        city = (tax / 3).quantize(CENT)
+        taxes = [{"jurisdiction": "State", "amount": str(tax - city)}, {"jurisdiction": "City", "amount": str(city)}]
+    money = dict(session_id=i + 1, version=1, current=True, settled_at=start + timedelta(seconds=plug + 60),
+                 currency="EUR", total_cost_excl_vat=subtotal, total_cost_incl_vat=total, connection_fee=connection,
+                 session_fee=session_fee, occupancy_fee=occupancy, subtotal=subtotal, total_tax=tax,
+                 payment_total=total, gateway_fee=gateway, platform_fee=platform, revenue=revenue, taxes=taxes,
+                 taxes_inclusive=False, settlement_currency="USD", exchange_rate=Decimal("1.08"),
+                 gateway_fee_settlement=(gateway * Decimal("1.08")).quantize(CENT),
+                 platform_fee_settlement=(platform * Decimal("1.08")).quantize(CENT),
+                 revenue_settlement=(revenue * Decimal("1.08")).quantize(CENT))
+    payment = dict(session_id=i + 1, method=("card", "app")[i % 2], gateway="simulated",
+                   card_last4=f"{i * 7 % 10000:04d}", currency="EUR", amount_due=total,
+                   amount_captured=Decimal(0) if failed else total, failed_amount=total if failed else Decimal(0),
+                   failure_reason="card_declined" if failed else None, unsettled_amount=Decimal(0),
+                   status="failed" if failed else "captured", created_at=start)
+    return row, money, payment
 
 
 def _bulk(engine, table, dicts: list[dict]) -> None:
@@ -81,15 +118,30 @@ def fill(engine, n: int) -> None:
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO organisations (id, name, country, currency, public, prices_include_tax) "
                           "VALUES ('B', 'Bench', 'NL', 'EUR', true, false)"))
-        conn.execute(text("INSERT INTO sites (id, organisation_id, name, address, zip_code, city, country, time_zone) "
-                          "VALUES ('B-S', 'B', 'Depot', 'Main 1', '1011AB', 'Amsterdam', 'NL', 'Europe/Amsterdam')"))
-        conn.execute(text("INSERT INTO stations (id, organisation_id, site_id, name, status, free_usage, ocpp_version) "
-                          "VALUES ('B-1', 'B', 'B-S', 'Bench 1', 'Available', false, '1.6')"))
+        for site in range(STATIONS // 5):
+            conn.execute(text("INSERT INTO sites (id, organisation_id, name, address, zip_code, city, state, country, "
+                              "time_zone) VALUES (:id, 'B', :name, :address, '1011AB', 'Amsterdam', 'NH', 'NL', "
+                              "'Europe/Amsterdam')"),
+                         {"id": f"B-S{site}", "name": f"Depot {site}", "address": f"Main {site}, unit {site % 3}"})
+        for station in range(STATIONS):
+            dc = station % 4 == 0
+            conn.execute(text("INSERT INTO stations (id, organisation_id, site_id, name, status, free_usage, "
+                              "ocpp_version, serial_number, vendor) VALUES (:id, 'B', :site, :name, 'Available', "
+                              "false, '1.6', :serial, :vendor)"),
+                         {"id": f"B-{station}", "site": f"B-S{station // 5}", "name": f"Bench {station}",
+                          "serial": f"SN{station:06d}", "vendor": "Alfen" if dc else "Zaptec"})
+            conn.execute(text("INSERT INTO evses (evse_id, station_id, ocpp_evse_id) VALUES (:evse, :id, 1)"),
+                         {"evse": f"NL*BEN*E{station}*1", "id": f"B-{station}"})
+            conn.execute(text("INSERT INTO connectors (evse_id, connector_id, standard, current_type, rated_kw, "
+                              "phases) VALUES (:evse, 1, :standard, :current, :kw, 3)"),
+                         {"evse": f"NL*BEN*E{station}*1", "standard": "IEC_62196_T2_COMBO" if dc else
+                          "IEC_62196_T2", "current": "DC" if dc else "AC", "kw": 150 if dc else 22})
     chunk = 50_000
     for first in range(0, n, chunk):
-        pairs = [_session(i) for i in range(first, min(n, first + chunk))]
-        _bulk(engine, sessions, [row for row, _ in pairs])
-        _bulk(engine, session_settlements, [money for _, money in pairs])
+        rows = [_session(i) for i in range(first, min(n, first + chunk))]
+        _bulk(engine, sessions, [row for row, _, _ in rows])
+        _bulk(engine, session_settlements, [money for _, money, _ in rows])
+        _bulk(engine, payments, [payment for _, _, payment in rows])
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:  # committed: statistics from a rolled-back ANALYZE are discarded
             conn.execute(text("ANALYZE"))

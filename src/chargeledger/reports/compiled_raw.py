@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any, Callable, Sequence
 
 from .columns import Column, Kind, ReportContext
-from .fast_text import text_function
+from .fast_text import money_of_decimal_text, text_function
 from .fields import fields_read
 from .local_clock import local_text
 from .memo import keep as keep_in
@@ -28,6 +28,7 @@ from .raw_rows import EXACT, FLOAT, NUMERIC
 
 RowLine = Callable[[tuple], str]
 _LIMIT = 20_000  # remembered texts per run of columns; cleared when full, so memory stays flat
+_SPAN_LIMIT = 100_000  # a span's texts by whole seconds: more than a day's worth, a few MB
 _RUN_SHARE = 25  # columns join a run while their fields take at most 1/25 as many values as the sample has rows
 _CSV_SPECIAL = re.compile(r'[",\r\n]')
 
@@ -47,18 +48,20 @@ def _local_needs_quotes(time_format: str) -> bool:
 @dataclass
 class _Cell:
     """One column's cell. Remembered cells have `fields` (raw positions, the memory key) and `compute`
-    (raw, row maker -> quoted text); other cells are an expression evaluated on every row."""
+    (raw, converted row or None -> quoted text); other cells are an expression evaluated on every row."""
     number: int
     fields: tuple[int, ...] | None = None
     inexact: tuple[int, ...] = ()       # key fields remembered only for some raw values (their rule's _KEEP)
-    compute: Callable[[tuple, Callable], str] | None = None
-    expression: str = ""
+    compute: Callable[[tuple, Any], str] | None = None
+    reads: frozenset[str] = frozenset()  # the converted fields its value function reads (none: a plain field)
+    expression: str = ""                 # the quoted text from `raw` and the converted row `each`, every row
 
 
 @dataclass
 class _Run:
     cells: list[_Cell] = field(default_factory=list)
     fields: tuple[int, ...] = ()
+    distinct: int = 0  # different keys among the sample's rows
 
 
 # rule -> the generated test that the raw value v may be a key: never two equal keys printing differently
@@ -104,18 +107,26 @@ class _Moments:
 def _span_filler(memo: dict, text, shown):
     def fill(seconds):
         shown_value = shown(None if seconds is None else timedelta(seconds=seconds))
-        return keep_in(memo, seconds, csv_field(text(shown_value)), _LIMIT)
+        return keep_in(memo, seconds, text(shown_value), _SPAN_LIMIT)
     return fill
+
+
+# kinds whose text is digits, signs, points and colons: never quoted (TEXT and JSON cells are checked)
+_PLAIN_KINDS = frozenset({Kind.MONEY, Kind.DECIMAL, Kind.PERCENT, Kind.INTEGER, Kind.DURATION})
+
+
+def _quoted(kind: Kind, text):
+    return text if kind in _PLAIN_KINDS else (lambda value: csv_field(text(value)))
 
 
 def _field_cell(text, convert, at: int):
     if convert is None:
-        return lambda raw, _make: csv_field(text(raw[at]))
-    return lambda raw, _make: csv_field(text(convert(raw[at])))
+        return lambda raw, _row: text(raw[at])
+    return lambda raw, _row: text(convert(raw[at]))
 
 
 def _value_cell(text, value, context):
-    return lambda raw, make: csv_field(text(value(make(raw), context)))
+    return lambda _raw, row: text(value(row, context))
 
 
 def _distinct(sample: Sequence[tuple], fields: tuple[int, ...]) -> int:
@@ -129,7 +140,8 @@ def _distinct(sample: Sequence[tuple], fields: tuple[int, ...]) -> int:
 
 
 def _runs(cells: list[_Cell], sample: Sequence[tuple]) -> list[_Run | _Cell]:
-    """The cells in order, neighbouring remembered ones grouped into runs whose joint key is rare in the sample."""
+    """The cells in order, neighbouring remembered ones grouped into runs: while their joint key stays rare in the
+    sample, or is no commoner than the rarer part's (a run of fields differing per session misses once, not twice)."""
     most = max(1, len(sample) // _RUN_SHARE)
     out: list[_Run | _Cell] = []
     run: _Run | None = None
@@ -138,42 +150,41 @@ def _runs(cells: list[_Cell], sample: Sequence[tuple]) -> list[_Run | _Cell]:
             out.append(cell)
             run = None
             continue
-        joint = tuple(sorted(set(run.fields) | set(cell.fields))) if run is not None else ()
-        if run is not None and _distinct(sample, joint) <= most:
-            run.cells.append(cell)
-            run.fields = joint
-            continue
-        run = _Run([cell], tuple(sorted(set(cell.fields))))
+        own = _distinct(sample, cell.fields)
+        if run is not None:
+            joint = tuple(sorted(set(run.fields) | set(cell.fields)))
+            together = _distinct(sample, joint)
+            if together <= max(most, min(run.distinct, own)):
+                run.cells.append(cell)
+                run.fields, run.distinct = joint, together
+                continue
+        run = _Run([cell], tuple(sorted(set(cell.fields))), own)
         out.append(run)
     return out
 
 
-def _run_filler(memo: dict, computes: list, make):
-    def fill(raw, key, keep=True):
-        converted = []  # the converted row, built at most once for the run's value functions
-
-        def made(raw_row):
-            if not converted:
-                converted.append(make(raw_row))
-            return converted[0]
-        text = ",".join(compute(raw, made) for compute in computes)
-        return keep_in(memo, key, text, _LIMIT) if keep else text
+def _run_filler(memo: dict | None, computes: list, make):
+    def fill(raw, key=None, keep=True):
+        row = make(raw) if make is not None else None  # converted once for the run's value functions
+        text = ",".join([compute(raw, row) for compute in computes])
+        return keep_in(memo, key, text, _LIMIT) if keep and memo is not None else text
     return fill
 
 
 def raw_row_line(columns: list[Column], context: ReportContext, keys: Sequence[str],
                  converters: Sequence[Any], rules: Sequence[str], unique: Sequence[bool] = (),
-                 moments: Sequence[Any] = (), sample: Sequence[tuple] = ()) -> RowLine:
-    """raw tuple -> its CSV line, CRLF included. `keys`, `converters`, `rules`, `unique` and `moments` describe the
-    raw tuple's fields in order (RawRows); `sample`, some of the rows to come, only decides which columns share a
-    memory."""
+                 moments: Sequence[Any] = (), sample: Sequence[tuple] = (),
+                 decimal_texts: Sequence[Any] = ()) -> RowLine:
+    """raw tuple -> its CSV line, CRLF included. `keys`, `converters`, `rules`, `unique`, `moments` and
+    `decimal_texts` describe the raw tuple's fields in order (RawRows); `sample`, some of the rows to come, only
+    decides which columns share a memory."""
+    decimal_texts = list(decimal_texts) or [None] * len(keys)
     unique = list(unique) or [False] * len(keys)
     position = {key: index for index, key in enumerate(keys)}
     scope: dict[str, Any] = {"context": context, "q": csv_field}
-    lines: list[str] = ["def line(raw):", "    each = None"]
+    lines: list[str] = ["def line(raw):"]
     times = _Moments(lines, scope, position, list(moments) or [False] * len(keys))
     cells: list[_Cell] = []
-    row_fields: set[str] | None = set()   # fields a remembered cell's value function may read on a miss
     each_fields: set[str] | None = set()  # fields the cells computed on every row read
     for number, column in enumerate(columns):
         text = scope[f"text{number}"] = text_function(column)
@@ -188,43 +199,50 @@ def raw_row_line(columns: list[Column], context: ReportContext, keys: Sequence[s
         if column.span is not None and times.usable(*column.span[:2]):
             seconds = times.seconds(*column.span[:2])
             memo = scope[f"memo{number}"] = {}
-            scope[f"fill{number}"] = _span_filler(memo, text, column.span[2])
+            scope[f"fill{number}"] = _span_filler(memo, _quoted(column.kind, text), column.span[2])
             lines += [f"    cell{number} = memo{number}.get({seconds})", f"    if cell{number} is None:",
                       f"        cell{number} = fill{number}({seconds})"]
             cells.append(_Cell(number, expression=f"cell{number}"))
             continue
         if column.field is not None and column.field in position:
             at = position[column.field]
+            convert = converters[at]
+            if column.kind is Kind.MONEY and decimal_texts[at] is not None:  # money from the number's own text
+                scale, convert = decimal_texts[at]
+                text = scope[f"text{number}"] = money_of_decimal_text(scale)
+            text = scope[f"text{number}"] = _quoted(column.kind, text)
+            scope[f"convert{number}"] = convert
+            read_raw = f"convert{number}(raw[{at}])" if convert is not None else f"raw[{at}]"
+            inline = f"text{number}({read_raw})"
             if unique[at]:  # differs per row: computed each time (the text and conversion remember what they can)
-                scope[f"convert{number}"] = converters[at]
-                read_raw = f"convert{number}(raw[{at}])" if converters[at] is not None else f"raw[{at}]"
-                cells.append(_Cell(number, expression=f"q(text{number}({read_raw}))"))
+                cells.append(_Cell(number, expression=inline))
                 continue
             inexact = () if rules[at] == EXACT else (at,)
-            cells.append(_Cell(number, (at,), inexact, _field_cell(text, converters[at], at)))
+            cells.append(_Cell(number, (at,), inexact, _field_cell(text, convert, at), expression=inline))
             continue
+        text = scope[f"text{number}"] = _quoted(column.kind, text)
         read = fields_read([column], keys)
         scope[f"value{number}"] = column.value
+        inline = f"text{number}(value{number}(each, context))"
         if read is None or any(unique[position[name]] for name in read):
             # code that cannot be read, or a field differing per row: computed on every row, no memory
             each_fields = None if read is None or each_fields is None else each_fields | read
-            lines += ["    if each is None:", "        each = make_each(raw)"]
-            cells.append(_Cell(number, expression=f"q(text{number}(value{number}(each, context)))"))
+            cells.append(_Cell(number, expression=inline))
             continue
-        if row_fields is not None:
-            row_fields |= read
         at_fields = tuple(sorted(position[name] for name in read))
         cells.append(_Cell(number, at_fields, tuple(at for at in at_fields if rules[at] != EXACT),
-                           _value_cell(text, column.value, context)))
-    make = _row_maker(keys, converters, row_fields)
-    scope["make_each"] = _row_maker(keys, converters, each_fields)
+                           _value_cell(text, column.value, context), frozenset(read), inline))
     parts: list[str] = []
     for index, item in enumerate(_runs(cells, sample)):
         if isinstance(item, _Cell):
             parts.append(item.expression)
             continue
+        reads = frozenset().union(*(cell.reads for cell in item.cells))
+        make = _row_maker(keys, converters, reads) if reads else None
+        computes = [cell.compute for cell in item.cells]
+        parts.append(f"run{index}")
         memo = scope[f"runmemo{index}"] = {}
-        scope[f"runfill{index}"] = _run_filler(memo, [cell.compute for cell in item.cells], make)
+        scope[f"runfill{index}"] = _run_filler(memo, computes, make)
         key = (f"raw[{item.fields[0]}]" if len(item.fields) == 1
                else "(" + "".join(f"raw[{at}], " for at in item.fields) + ")")
         inexact = sorted({at for cell in item.cells for at in cell.inexact})
@@ -236,7 +254,9 @@ def raw_row_line(columns: list[Column], context: ReportContext, keys: Sequence[s
         else:
             lines += [f"    run{index} = runmemo{index}.get(key)",
                       f"    if run{index} is None:", f"        run{index} = runfill{index}(raw, key)"]
-        parts.append(f"run{index}")
+    if any("each" in part for part in parts):
+        scope["make_each"] = _row_maker(keys, converters, each_fields)
+        lines.append("    each = make_each(raw)")
     for index, part in enumerate(parts):
         lines.append(f"    part{index} = {part}")
     if len(parts) == 1:  # csv.writer quotes a row's only field when empty, or the line would be blank

@@ -111,10 +111,21 @@ def from_epoch(micros):
     return None if micros is None else _UTC_EPOCH + timedelta(microseconds=micros)
 
 
+def _decimal_text(base, dialect) -> tuple[int, Convert | None] | None:
+    if not isinstance(base, Numeric) or isinstance(base, Float) or not base.asdecimal or base.scale is None:
+        return None
+    if dialect.name == "postgresql":  # the numeric's own text, with the column's scale
+        return base.scale, None
+    if dialect.name == "sqlite":  # SQLAlchemy reads SQLite's number as Decimal("%.<scale>f" % number)
+        pattern = f"%.{base._effective_decimal_return_scale}f"
+        return base._effective_decimal_return_scale, lambda raw: None if raw is None else pattern % raw
+    return None
+
+
 def _decimal(process: Convert | None) -> Convert:
     if process is None:
-        return Decimal
-    return lambda text: process(Decimal(text))
+        return lambda text: None if text is None else Decimal(text)
+    return lambda text: None if text is None else process(Decimal(text))
 
 
 class RawRows:
@@ -148,14 +159,20 @@ class RawRows:
         self.unique = [_mostly_unique(column) for column in selected]
         self.moments = times
         self.converters: list[Convert | None] = []
+        # (scale, raw -> the text of the Decimal SQLAlchemy gives, None: the raw value is that text) for numerics
+        self.decimal_texts: list[tuple[int, Convert | None] | None] = []
         for column, described, time, rule in zip(selected, description, times, self.rules):
+            base = _base(column.type)
+            self.decimal_texts.append(_decimal_text(base, dialect))
             if time:
                 self.converters.append(from_epoch)  # times are mostly unique: remembering them only costs
                 continue
-            base = _base(column.type)
             process = column.type._cached_result_processor(dialect, described[1])
-            if postgres and isinstance(base, Numeric) and not isinstance(base, Float):
-                process = _decimal(process)  # the driver's text, as the Decimal it would have made
+            if isinstance(base, Numeric) and not isinstance(base, Float):
+                # a Decimal from text is made in a fraction of a µs, and amounts differ per session: remembering
+                # them cost more memory (tens of MB) than it saved time
+                self.converters.append(_decimal(process) if postgres else process)
+                continue
             if process is not None:
                 process = remembered(process, rule == EXACT)
             self.converters.append(process)

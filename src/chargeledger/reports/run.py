@@ -95,7 +95,8 @@ class CompiledLines:
             for raw in source.batches():
                 if self.line is None:
                     self.line = raw_row_line(self.columns, self.context, source.keys, source.converters,
-                                             source.rules, source.unique, source.moments, raw)
+                                             source.rules, source.unique, source.moments, raw,
+                                             source.decimal_texts)
                 line = self.line
                 yield [line(row) for row in raw]
                 done += len(raw)

@@ -35,9 +35,11 @@ def _settlement_columns():
 
 def joined_rows(settlement_join=None) -> Select:
     """Sessions with everything a report column may need; `settlement_join` replaces 'the current settlement'."""
-    last_payment = (select(payments.c.session_id, func.max(payments.c.id).label("payment_id"))
-                    .group_by(payments.c.session_id).subquery("last_payment"))
     pay = payments.alias("pay")
+    # looked up per session (an index probe), not a join to every session's last payment: that aggregate was
+    # computed over the whole payments table by each query, and a report in parts runs one query per part
+    last_payment = (select(func.max(payments.c.id)).where(payments.c.session_id == s.c.id)
+                    .correlate(s).scalar_subquery())
     settlement_on = settlement_join if settlement_join is not None else and_(
         ss.c.session_id == s.c.id, ss.c.current == true())
     return (
@@ -45,6 +47,14 @@ def joined_rows(settlement_join=None) -> Select:
             s.c.id.label("session_id"), s.c.external_key, s.c.organisation_id, s.c.site_id, s.c.station_id,
             s.c.evse_id, s.c.connector_id, s.c.transaction_id, s.c.status, s.c.started_at, s.c.stopped_at,
             s.c.energy_wh, s.c.id_token, s.c.driver_id, s.c.network, s.c.summary, s.c.created_at,
+            # a few summary values read by the database: the summary differs per session (its meter readings),
+            # these repeat, so cells reading them are remembered by them rather than computed every row
+            s.c.summary["charging_seconds"].as_float().label("summary_charging_seconds"),
+            s.c.summary["start_source"].as_string().label("summary_start_source"),
+            s.c.summary["failure_reason"].as_string().label("summary_failure_reason"),
+            s.c.summary["stop_reason"].as_string().label("summary_stop_reason"),
+            s.c.summary[("roaming", "provider_id")].as_string().label("roaming_provider_id"),
+            s.c.summary[("roaming", "roaming_cdr_id")].as_string().label("roaming_cdr_id"),
             stations.c.name.label("station_name"), stations.c.serial_number, stations.c.sticker_id,
             stations.c.vendor.label("station_vendor"), stations.c.note.label("station_note"),
             stations.c.status.label("station_status"), stations.c.free_usage, stations.c.billing_profile,
@@ -68,8 +78,7 @@ def joined_rows(settlement_join=None) -> Select:
         .outerjoin(connectors, and_(connectors.c.evse_id == s.c.evse_id,
                                     connectors.c.connector_id == func.coalesce(s.c.connector_id, 1)))
         .outerjoin(ss, settlement_on)
-        .outerjoin(last_payment, last_payment.c.session_id == s.c.id)
-        .outerjoin(pay, pay.c.id == last_payment.c.payment_id)
+        .outerjoin(pay, pay.c.id == last_payment)
     )
 
 

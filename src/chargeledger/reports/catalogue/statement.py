@@ -9,7 +9,7 @@ from sqlalchemy import Text, cast, select, true
 from ...access.rights import Right
 from ...storage.tables import payout_accounts, session_settlements, sessions
 from ..columns import (
-    Column, Kind, Report, as_is, duration, kilowatt_hours, local_time, minutes, roaming, span, summary,
+    Column, Kind, Report, as_is, duration, kilowatt_hours, local_time, minutes, span,
 )
 from ..json_text import decode
 from ..raw_rows import RawRows
@@ -38,7 +38,7 @@ def _charging_type(row, _ctx):
 
 
 def _charging_time(row):
-    return duration(summary(row).get("charging_seconds"))
+    return duration(row.summary_charging_seconds)
 
 
 def _additional_payment_info(row, _ctx):
@@ -104,10 +104,10 @@ def _head(conn, request):
         Column("Charging Duration (hh:mm:ss)", Kind.DURATION, lambda r, c: _charging_time(r)),
         Column("Charging Duration (Min)", Kind.DECIMAL, lambda r, c: minutes(_charging_time(r))),
         Column("Energy Delivered (kWh)", Kind.DECIMAL, lambda r, c: kilowatt_hours(r.energy_wh), places=3),
-        Column("Activation Method", Kind.TEXT, lambda r, c: summary(r).get("start_source")),
+        as_is("Activation Method", Kind.TEXT, "summary_start_source"),
         as_is("Completion Status", Kind.TEXT, "status"),
-        Column("Roaming – Party", Kind.TEXT, lambda r, c: roaming(r).get("provider_id") or r.network),
-        Column("Roaming – CDR ID", Kind.TEXT, lambda r, c: roaming(r).get("roaming_cdr_id")),
+        Column("Roaming – Party", Kind.TEXT, lambda r, c: r.roaming_provider_id or r.network),
+        as_is("Roaming – CDR ID", Kind.TEXT, "roaming_cdr_id"),
         # IV. Payment
         as_is("Payment Method", Kind.TEXT, "payment_method"),
         as_is("Payment Gateway", Kind.TEXT, "payment_gateway"),
@@ -160,7 +160,7 @@ def _tail():
         as_is("Station Note", Kind.TEXT, "station_note"),
         # No impact estimate is recorded per session yet: empty rather than invented.
         Column("Estimated CO2 Emission Reduction (kgCO₂e)", Kind.DECIMAL, lambda r, c: None),
-        Column("Note", Kind.TEXT, lambda r, c: summary(r).get("failure_reason") or summary(r).get("stop_reason")),
+        Column("Note", Kind.TEXT, lambda r, c: r.summary_failure_reason or r.summary_stop_reason),
         as_is("Driver Information", Kind.TEXT, "driver_id"),
     ]
 
