@@ -103,17 +103,19 @@ def _minutes(value: timedelta) -> Decimal:
     return (Decimal(int(value.total_seconds())) / 60).quantize(Decimal("0.01"))
 
 
+_HALVES_ARE_FLOATS = 2.0 ** 52  # below it every n + 0.5 is a float
+
+
 def kilowatt_hours(energy_wh: float | None) -> Decimal | None:
     """Wh as kWh with three decimals, from the float's shortest text so no binary noise shows."""
     if energy_wh is None:
         return None
-    if not energy_wh:  # 0.0 and -0.0 are one cache key but print differently
-        return (Decimal(str(energy_wh)) / 1000).quantize(Decimal("0.001"))
-    return _kilowatt_hours(energy_wh)
-
-
-@lru_cache(maxsize=65_536)  # meter readings repeat across sessions; Decimal(str(float)) is the slow part
-def _kilowatt_hours(energy_wh: float) -> Decimal:
+    if energy_wh.__class__ is float and 0 < energy_wh < _HALVES_ARE_FLOATS:
+        # Rounding the shortest text to whole Wh (half to even) is round() of the float itself: a float whose
+        # shortest text ends in .5 is that half exactly (halves are floats here), and no float's shortest text
+        # lies on the other side of a half from the float. Meter readings rarely repeat, so this runs per row.
+        wh = round(energy_wh)
+        return Decimal(f"{wh // 1000}.{wh % 1000:03d}")
     return (Decimal(str(energy_wh)) / 1000).quantize(Decimal("0.001"))
 
 

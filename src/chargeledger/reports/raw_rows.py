@@ -128,11 +128,22 @@ def _decimal(process: Convert | None) -> Convert:
     return lambda text: None if text is None else process(Decimal(text))
 
 
+# A report streams the sessions of a time range in start order and visits each one's settlement, payment,
+# station and site by index: a streaming nested loop, right at any size, whose rows need no sort. Costing random
+# index probes high, PostgreSQL instead hashed the whole payments table and sorted the result (spilling to disk)
+# in every part of a report, and JIT-compiled each part: 2.3 s instead of 0.6 s for 62,500 of a million sessions.
+# Parallel plans are off as our own processes share the cores. For the report's transaction only (set_config's
+# is_local), so the connection goes back to the pool as it came.
+_STREAMING = (("jit", "off"), ("enable_hashjoin", "off"), ("enable_mergejoin", "off"),
+              ("max_parallel_workers_per_gather", "0"))
+
+
 class RawRows:
     """An open cursor over the query: `converters[i]` turns raw field i into SQLAlchemy's value (None: as is);
     `moments[i]` is true for a time field, fetched as epoch µs; `rules[i]` says how field i may be a key."""
 
-    def __init__(self, conn: Connection, query: Select, batch: int):
+    def __init__(self, conn: Connection, query: Select, batch: int, streaming: bool = True):
+        """`streaming`: the query walks sessions in order and visits each one's other rows (see _STREAMING)."""
         self.batch = batch
         dialect = conn.dialect
         selected = list(query.selected_columns)
@@ -144,6 +155,10 @@ class RawRows:
         driver = conn.connection.driver_connection
         postgres = dialect.name == "postgresql"
         if postgres:  # named: rows stay on the server until fetched, memory stays flat
+            if streaming:
+                with driver.cursor() as settings:
+                    for name, value in _STREAMING:
+                        settings.execute("SELECT set_config(%s, %s, true)", (name, value))
             self.cursor = driver.cursor(name=f"chargeledger_report_{next(_names)}")
             self.cursor.itersize = batch
             from psycopg.types.string import TextLoader

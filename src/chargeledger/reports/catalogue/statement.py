@@ -180,7 +180,7 @@ def jurisdictions(conn, request) -> list[str]:
              .distinct())
     names: set[str] = set()
     before: dict[str, set[str]] = {}  # jurisdiction -> those some list puts right after it
-    rows = RawRows(conn, query, 2000)
+    rows = RawRows(conn, query, 2000, streaming=False)  # a scan of every settlement: PostgreSQL's own plan
     try:
         for batch in rows.batches():
             for (text,) in batch:
