@@ -268,16 +268,21 @@ def raw_row_line(columns: list[Column], context: ReportContext, keys: Sequence[s
 
 
 def _row_maker(keys: Sequence[str], converters: Sequence[Any], wanted: set[str] | None):
-    """raw tuple -> a named tuple whose fields the value functions read are converted (the rest stay raw)."""
-    Row = namedtuple("ReportRow", keys, rename=True)
+    """raw tuple -> a named tuple of the fields the value functions read (`wanted`; None: every field), converted.
+
+    Only those fields: fields_read finds every field a value function may read (the query selects no others), so
+    a row of a run reading two fields is two conversions, not a tuple of every field (~1.5 µs a row)."""
+    chosen = [(index, key, convert) for index, (key, convert) in enumerate(zip(keys, converters))
+              if wanted is None or key in wanted]
+    Row = namedtuple("ReportRow", [key for _index, key, _convert in chosen], rename=True)
     scope: dict[str, Any] = {"new": tuple.__new__, "Row": Row}
     parts = []
-    for index, (key, convert) in enumerate(zip(keys, converters)):
-        if convert is not None and (wanted is None or key in wanted):
+    for index, _key, convert in chosen:
+        if convert is not None:
             scope[f"convert{index}"] = convert
             parts.append(f"convert{index}(raw[{index}])")
         else:
             parts.append(f"raw[{index}]")
-    source = "def make(raw):\n    return new(Row, (" + ", ".join(parts) + ",))\n"
+    source = "def make(raw):\n    return new(Row, (" + "".join(f"{part}, " for part in parts) + "))\n"
     exec(compile(source, "<report raw row maker>", "exec"), scope)
     return scope["make"]
