@@ -19,7 +19,7 @@ from .compiled_raw import raw_row_line
 from .fields import fields_read
 from .raw_rows import RawRows
 from .request import ReportError, ReportRequest
-from .source import count, only, report_query, stream
+from .source import LOOKUPS, count, only, report_query, stream
 from .writers import WRITERS
 
 Progress = Callable[[int, int], None]
@@ -89,7 +89,7 @@ class CompiledLines:
 
     def batches(self, conn, query, progress: Progress | None = None, total: int = 0) -> Iterator[list[str]]:
         """The CSV lines of the query's rows, in batches; progress(done, total) after each."""
-        source = RawRows(conn, query, TEXT_BATCH)
+        source = RawRows(conn, query, TEXT_BATCH, lookups=LOOKUPS)
         done = 0
         try:
             for raw in source.batches():

@@ -17,6 +17,7 @@ from ..storage.tables import (
     connectors, organisations, payments, session_settlements as ss, sessions as s, sites, stations,
 )
 from .json_text import as_text_json
+from .raw_rows import Lookup
 
 BATCH = 2000
 
@@ -81,6 +82,17 @@ def joined_rows(settlement_join=None) -> Select:
         .outerjoin(ss, settlement_on)
         .outerjoin(pay, last_payment)
     )
+
+
+# The tables joined many-to-one to sessions in joined_rows, by the same conditions: a CSV report reads their
+# fields from a dict of their rows (reports/raw_rows.py) instead of with every session.
+LOOKUPS = (
+    Lookup(organisations, (organisations.c.id,), (s.c.organisation_id,)),
+    Lookup(stations, (stations.c.id,), (s.c.station_id,)),
+    Lookup(sites, (sites.c.id,), (s.c.site_id,)),
+    Lookup(connectors, (connectors.c.evse_id, connectors.c.connector_id),
+           (s.c.evse_id, func.coalesce(s.c.connector_id, 1))),
+)
 
 
 # The reports' order: unique per session, so a cut at a key value splits the rows into consecutive parts.
