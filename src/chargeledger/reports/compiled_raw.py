@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any, Callable, Sequence
 
 from .columns import Column, Kind, ReportContext
-from .fast_text import money_of_decimal_text, text_cell, text_function
+from .fast_text import money_of_decimal_text, text_function
 from .fields import fields_read
 from .local_clock import local_text
 from .memo import keep as keep_in
@@ -55,7 +55,6 @@ class _Cell:
     compute: Callable[[tuple, Any], str] | None = None
     reads: frozenset[str] = frozenset()  # the converted fields its value function reads (none: a plain field)
     expression: str = ""                 # the quoted text from `raw` and the converted row `each`, every row
-    cheap: bool = False                  # its text costs about what a memory's lookup and store would
 
 
 @dataclass
@@ -208,12 +207,9 @@ def raw_row_line(columns: list[Column], context: ReportContext, keys: Sequence[s
         if column.field is not None and column.field in position:
             at = position[column.field]
             convert = converters[at]
-            # money cut from the number's own text, and a driver's string shown as it is: no memory pays for these
-            cheap = convert is None and column.kind is Kind.TEXT and text is text_cell
-            if column.kind is Kind.MONEY and decimal_texts[at] is not None:
+            if column.kind is Kind.MONEY and decimal_texts[at] is not None:  # money from the number's own text
                 scale, convert = decimal_texts[at]
                 text = scope[f"text{number}"] = money_of_decimal_text(scale)
-                cheap = True
             text = scope[f"text{number}"] = _quoted(column.kind, text)
             scope[f"convert{number}"] = convert
             read_raw = f"convert{number}(raw[{at}])" if convert is not None else f"raw[{at}]"
@@ -222,7 +218,7 @@ def raw_row_line(columns: list[Column], context: ReportContext, keys: Sequence[s
                 cells.append(_Cell(number, expression=inline))
                 continue
             inexact = () if rules[at] == EXACT else (at,)
-            cells.append(_Cell(number, (at,), inexact, _field_cell(text, convert, at), expression=inline, cheap=cheap))
+            cells.append(_Cell(number, (at,), inexact, _field_cell(text, convert, at), expression=inline))
             continue
         text = scope[f"text{number}"] = _quoted(column.kind, text)
         read = fields_read([column], keys)
@@ -240,9 +236,6 @@ def raw_row_line(columns: list[Column], context: ReportContext, keys: Sequence[s
     for index, item in enumerate(_runs(cells, sample)):
         if isinstance(item, _Cell):
             parts.append(item.expression)
-            continue
-        if len(item.cells) == 1 and item.cells[0].cheap:  # a lookup and a stored text would cost as much
-            parts.append(item.cells[0].expression)
             continue
         reads = frozenset().union(*(cell.reads for cell in item.cells))
         make = _row_maker(keys, converters, reads) if reads else None
