@@ -95,7 +95,8 @@ LOOKUPS = (
 )
 
 
-# The reports' order: unique per session, so a cut at a key value splits the rows into consecutive parts.
+# The reports' order, unique per session. Parts of a report are cut by start alone (in_range), so sessions
+# sharing a start stay in one part, in id order.
 ORDER_KEY = (s.c.started_at, s.c.id)
 
 
