@@ -7,8 +7,9 @@ and connector; a settlement's fee columns) are remembered together as one run of
 lookup per run rather than one per column; the runs are chosen from the first rows of the report (a sample), which
 decides speed only, never the text. A row with a new run builds the converted row the value functions read, once
 for all its columns. Fields whose raw values are not exact keys (floats: 0.0 and -0.0) are remembered only by
-non-zero float values or None, SQLite's numerics by ints and non-integral floats. Viewer-zone times and spans between two times (columns.local_time, span) are
-computed from the raw times as epoch µs, each time field read once per row (reports/local_clock.py).
+non-zero float values or None, SQLite's numerics by ints and non-integral floats. Viewer-zone times and spans
+between two times (columns.local_time, span) are computed from the raw times as epoch µs, each time field read
+once per row (reports/local_clock.py).
 """
 
 from __future__ import annotations
@@ -48,13 +49,12 @@ def _local_needs_quotes(time_format: str) -> bool:
 @dataclass
 class _Cell:
     """One column's cell. Remembered cells have `fields` (raw positions, the memory key) and `compute`
-    (raw, converted row or None -> quoted text); other cells are an expression evaluated on every row."""
-    number: int
+    (raw, converted row or None -> quoted text); other cells are an `expression` evaluated on every row."""
     fields: tuple[int, ...] | None = None
     inexact: tuple[int, ...] = ()       # key fields remembered only for some raw values (their rule's _KEEP)
     compute: Callable[[tuple, Any], str] | None = None
     reads: frozenset[str] = frozenset()  # the converted fields its value function reads (none: a plain field)
-    expression: str = ""                 # the quoted text from `raw` and the converted row `each`, every row
+    expression: str = ""                 # the quoted text from `raw` and the converted row `each`
 
 
 @dataclass
@@ -163,11 +163,11 @@ def _runs(cells: list[_Cell], sample: Sequence[tuple]) -> list[_Run | _Cell]:
     return out
 
 
-def _run_filler(memo: dict | None, computes: list, make):
-    def fill(raw, key=None, keep=True):
+def _run_filler(memo: dict, computes: list, make):
+    def fill(raw, key, keep=True):
         row = make(raw) if make is not None else None  # converted once for the run's value functions
         text = ",".join([compute(raw, row) for compute in computes])
-        return keep_in(memo, key, text, _LIMIT) if keep and memo is not None else text
+        return keep_in(memo, key, text, _LIMIT) if keep else text
     return fill
 
 
@@ -186,6 +186,7 @@ def raw_row_line(columns: list[Column], context: ReportContext, keys: Sequence[s
     times = _Moments(lines, scope, position, list(moments) or [False] * len(keys))
     cells: list[_Cell] = []
     each_fields: set[str] | None = set()  # fields the cells computed on every row read
+    needs_each = False
     for number, column in enumerate(columns):
         text = scope[f"text{number}"] = text_function(column)
         if column.moment is not None and times.usable(column.moment):
@@ -193,8 +194,7 @@ def raw_row_line(columns: list[Column], context: ReportContext, keys: Sequence[s
             if local is not None:
                 scope[f"local{number}"] = local
                 call = f"local{number}({times.micros(column.moment)})"
-                cells.append(_Cell(number, expression=f"q({call})" if _local_needs_quotes(column.time_format)
-                                   else call))
+                cells.append(_Cell(expression=f"q({call})" if _local_needs_quotes(column.time_format) else call))
                 continue
         if column.span is not None and times.usable(*column.span[:2]):
             seconds = times.seconds(*column.span[:2])
@@ -202,36 +202,35 @@ def raw_row_line(columns: list[Column], context: ReportContext, keys: Sequence[s
             scope[f"fill{number}"] = _span_filler(memo, _quoted(column.kind, text), column.span[2])
             lines += [f"    cell{number} = memo{number}.get({seconds})", f"    if cell{number} is None:",
                       f"        cell{number} = fill{number}({seconds})"]
-            cells.append(_Cell(number, expression=f"cell{number}"))
+            cells.append(_Cell(expression=f"cell{number}"))
             continue
         if column.field is not None and column.field in position:
             at = position[column.field]
             convert = converters[at]
             if column.kind is Kind.MONEY and decimal_texts[at] is not None:  # money from the number's own text
                 scale, convert = decimal_texts[at]
-                text = scope[f"text{number}"] = money_of_decimal_text(scale)
+                text = money_of_decimal_text(scale)
             text = scope[f"text{number}"] = _quoted(column.kind, text)
-            scope[f"convert{number}"] = convert
-            read_raw = f"convert{number}(raw[{at}])" if convert is not None else f"raw[{at}]"
-            inline = f"text{number}({read_raw})"
             if unique[at]:  # differs per row: computed each time (the text and conversion remember what they can)
-                cells.append(_Cell(number, expression=inline))
+                scope[f"convert{number}"] = convert
+                read_raw = f"convert{number}(raw[{at}])" if convert is not None else f"raw[{at}]"
+                cells.append(_Cell(expression=f"text{number}({read_raw})"))
                 continue
             inexact = () if rules[at] == EXACT else (at,)
-            cells.append(_Cell(number, (at,), inexact, _field_cell(text, convert, at), expression=inline))
+            cells.append(_Cell((at,), inexact, _field_cell(text, convert, at)))
             continue
         text = scope[f"text{number}"] = _quoted(column.kind, text)
         read = fields_read([column], keys)
-        scope[f"value{number}"] = column.value
-        inline = f"text{number}(value{number}(each, context))"
         if read is None or any(unique[position[name]] for name in read):
             # code that cannot be read, or a field differing per row: computed on every row, no memory
             each_fields = None if read is None or each_fields is None else each_fields | read
-            cells.append(_Cell(number, expression=inline))
+            needs_each = True
+            scope[f"value{number}"] = column.value
+            cells.append(_Cell(expression=f"text{number}(value{number}(each, context))"))
             continue
         at_fields = tuple(sorted(position[name] for name in read))
-        cells.append(_Cell(number, at_fields, tuple(at for at in at_fields if rules[at] != EXACT),
-                           _value_cell(text, column.value, context), frozenset(read), inline))
+        cells.append(_Cell(at_fields, tuple(at for at in at_fields if rules[at] != EXACT),
+                           _value_cell(text, column.value, context), frozenset(read)))
     parts: list[str] = []
     for index, item in enumerate(_runs(cells, sample)):
         if isinstance(item, _Cell):
@@ -254,7 +253,7 @@ def raw_row_line(columns: list[Column], context: ReportContext, keys: Sequence[s
         else:
             lines += [f"    run{index} = runmemo{index}.get(key)",
                       f"    if run{index} is None:", f"        run{index} = runfill{index}(raw, key)"]
-    if any("each" in part for part in parts):
+    if needs_each:
         scope["make_each"] = _row_maker(keys, converters, each_fields)
         lines.append("    each = make_each(raw)")
     for index, part in enumerate(parts):
