@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from chargeledger.reports import csv_parts
+from chargeledger.reports import csv_parts, run
 from chargeledger.reports.catalogue import REPORTS
 from chargeledger.reports.request import ReportError, build_request, operator_caller
 from chargeledger.reports.run import write_report
 
 from tests.reports.test_statement_identity import _fill
 from tests.reports.world import operator_world
+
+
+@pytest.fixture(autouse=True)
+def rows_writer(monkeypatch):
+    """Parts are the row-by-row writer's (a vectorised CSV is one process's: reports/vector_csv.py)."""
+    monkeypatch.setattr(run, "VECTORISED", False)
 
 
 def test_two_processes_write_the_one_process_bytes(engine, tmp_path, monkeypatch):

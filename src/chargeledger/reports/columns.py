@@ -45,6 +45,9 @@ class Column:
     field: str | None = None    # the value is this joined-row field as it is (compiled reports index it directly)
     moment: str | None = None   # the value is this UTC time field in the context's zone (see local_time)
     span: tuple[str, str, Callable[[Any], Any]] | None = None  # the value is shown(between(start, stop)) (see span)
+    # the cell's text as DuckDB SQL over the fetched fields, or a function of the ReportContext giving it, for a
+    # column computed by its own `value` (reports/duck_cells.py); the others' are derived from field/moment/span
+    duck: str | Callable[[ReportContext], str] | None = None
 
 
 def as_is(name: str, kind: Kind, attr: str, **options) -> Column:

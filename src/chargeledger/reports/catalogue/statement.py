@@ -8,9 +8,11 @@ from sqlalchemy import Text, cast, select, true
 
 from ...access.rights import Right
 from ...storage.tables import payout_accounts, session_settlements, sessions
+from ..cells import neutralise
 from ..columns import (
     Column, Kind, Report, as_is, duration, kilowatt_hours, local_time, minutes, span,
 )
+from ..duck_cells import literal
 from ..json_text import decode
 from ..raw_rows import RawRows
 
@@ -35,6 +37,41 @@ def _charging_type(row, _ctx):
     if not row.current_type:
         return None
     return f"{row.current_type}{Decimal(row.rated_kw).normalize():f}kW"
+
+
+# The DuckDB twins of the computed columns (reports/duck_cells.py): the same text, a batch at a time.
+_PRICE_SQL = "coalesce(nullif(price_currency, ''), organisation_currency)"
+_CHARGING_SECONDS_SQL = "CAST(round_even(summary_charging_seconds, 0) AS BIGINT)"
+_CHARGING_TYPE_SQL = ("cl_text(CASE WHEN current_type <> '' THEN current_type || cl_normal(rated_kw) || 'kW' END)")
+# Decimal keeps a zero's sign: a product's is the operands' signs together, a sum's negative only when both are
+_OWED_SQL = "round_even(CAST(total_tax AS DECIMAL(38, 10)) * CAST(exchange_rate AS DECIMAL(38, 10)), 2)"
+_OWED_NEGATIVE_SQL = "(starts_with(total_tax, '-') <> starts_with(exchange_rate, '-'))"
+_PAYMENT_INFO_SQL = (
+    "cl_text(CASE WHEN prepaid_plan <> '' THEN prepaid_plan WHEN preauth_amount IS NOT NULL THEN "
+    f"'pre-authorisation ' || cl_normal(preauth_amount) || ' ' || coalesce({_PRICE_SQL}, 'None') END)")
+
+
+def _paid_out(ctx) -> list[str]:
+    """The organisations with an automatic payout account, as SQL literals (NULL: no such organisation)."""
+    return [literal(org) for org, account in ctx.extras.get("payout", {}).items() if account] or ["NULL"]
+
+
+def _recipient_sql(ctx) -> str:
+    accounts = ctx.extras.get("payout", {})
+    cases = " ".join(f"WHEN {literal(org)} THEN {literal(neutralise(f'…{account[-5:]}'))}"
+                     for org, account in accounts.items() if account)
+    return f"CASE organisation_id {cases} ELSE '-' END" if cases else "'-'"
+
+
+def _received_sql(ctx) -> str:
+    return (f"CASE WHEN organisation_id IN ({', '.join(_paid_out(ctx))}) THEN cl_money_value("
+            f"CAST(revenue_settlement AS DECIMAL(38, 10)) + {_OWED_SQL}, "
+            f"starts_with(revenue_settlement, '-') AND {_OWED_NEGATIVE_SQL}) END")
+
+
+def _tax_sql(jurisdiction: str) -> str:
+    return ("cl_money(list_filter(from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"amount\": \"VARCHAR\"}]'), "
+            f"lambda tax: tax.jurisdiction = {literal(jurisdiction)})[1].amount)")
 
 
 def _charging_time(row):
@@ -93,7 +130,7 @@ def _head(conn, request):
         as_is("State", Kind.TEXT, "site_state"),
         as_is("Station ID", Kind.TEXT, "station_id"),
         as_is("Port ID", Kind.TEXT, "evse_id"),
-        Column("Charging Type", Kind.TEXT, _charging_type),
+        Column("Charging Type", Kind.TEXT, _charging_type, duck=_CHARGING_TYPE_SQL),
         as_is("Connector Type", Kind.TEXT, "connector_standard"),
         as_is("Serial Number", Kind.TEXT, "serial_number"),
         # III. EV charging
@@ -101,22 +138,26 @@ def _head(conn, request):
         local_time("Session End Time", "stopped_at", **_STAMP),
         span("Session Duration (hh:mm:ss)", Kind.DURATION, "started_at", "stopped_at"),
         span("Session Duration (Min)", Kind.DECIMAL, "started_at", "stopped_at", minutes),
-        Column("Charging Duration (hh:mm:ss)", Kind.DURATION, lambda r, c: _charging_time(r)),
-        Column("Charging Duration (Min)", Kind.DECIMAL, lambda r, c: minutes(_charging_time(r))),
-        Column("Energy Delivered (kWh)", Kind.DECIMAL, lambda r, c: kilowatt_hours(r.energy_wh), places=3),
+        Column("Charging Duration (hh:mm:ss)", Kind.DURATION, lambda r, c: _charging_time(r),
+               duck=f"cl_hms({_CHARGING_SECONDS_SQL})"),
+        Column("Charging Duration (Min)", Kind.DECIMAL, lambda r, c: minutes(_charging_time(r)),
+               duck=f"cl_minutes({_CHARGING_SECONDS_SQL})"),
+        Column("Energy Delivered (kWh)", Kind.DECIMAL, lambda r, c: kilowatt_hours(r.energy_wh), places=3,
+               duck="cl_kwh(energy_wh)"),
         as_is("Activation Method", Kind.TEXT, "summary_start_source"),
         as_is("Completion Status", Kind.TEXT, "status"),
-        Column("Roaming – Party", Kind.TEXT, lambda r, c: r.roaming_provider_id or r.network),
+        Column("Roaming – Party", Kind.TEXT, lambda r, c: r.roaming_provider_id or r.network,
+               duck="cl_text(coalesce(nullif(roaming_provider_id, ''), network))"),
         as_is("Roaming – CDR ID", Kind.TEXT, "roaming_cdr_id"),
         # IV. Payment
         as_is("Payment Method", Kind.TEXT, "payment_method"),
         as_is("Payment Gateway", Kind.TEXT, "payment_gateway"),
         as_is("Credit Card", Kind.TEXT, "card_last4"),
-        Column("Additional Payment Info", Kind.TEXT, _additional_payment_info),
+        Column("Additional Payment Info", Kind.TEXT, _additional_payment_info, duck=_PAYMENT_INFO_SQL),
         as_is("Discount Plan", Kind.TEXT, "discount_plan"),
         as_is("Discount Plan Name", Kind.TEXT, "discount_plan_name"),
         # V. Fees
-        Column("Display Currency", Kind.TEXT, lambda r, c: _price(r)),
+        Column("Display Currency", Kind.TEXT, lambda r, c: _price(r), duck=f"cl_text({_PRICE_SQL})"),
         _money("Connection Fee", "connection_fee"),
         _money("Session Fee", "session_fee"),
         _money("Occupancy Fee", "occupancy_fee"),
@@ -136,12 +177,15 @@ def _head(conn, request):
         _money("Payment Gateway Fee (Settlement Currency)", "gateway_fee_settlement", _settled, F),
         _money("My Revenue (Settlement Currency)", "revenue_settlement", _settled, F),
         _money("EV OS Fee (Settlement Currency)", "platform_fee_settlement", _settled, F),
-        Column("Net Revenue Recipient (Incl. Tax)", Kind.TEXT, _recipient, right=F),
-        Column("Net Revenue Received (Incl. Tax)", Kind.MONEY, _received, currency=_settled, right=F),
-        Column("Total Tax Owed", Kind.MONEY, _tax_owed, currency=_settled, right=F),
+        Column("Net Revenue Recipient (Incl. Tax)", Kind.TEXT, _recipient, right=F, duck=_recipient_sql),
+        Column("Net Revenue Received (Incl. Tax)", Kind.MONEY, _received, currency=_settled, right=F,
+               duck=_received_sql),
+        Column("Total Tax Owed", Kind.MONEY, _tax_owed, currency=_settled, right=F,
+               duck=f"cl_money_value({_OWED_SQL}, {_OWED_NEGATIVE_SQL})"),
         # VII. Taxes
         Column("Taxes Type", Kind.TEXT, lambda r, c: None if r.taxes_inclusive is None
-               else ("Inclusive" if r.taxes_inclusive else "Exclusive")),
+               else ("Inclusive" if r.taxes_inclusive else "Exclusive"),
+               duck="CASE WHEN taxes_inclusive THEN 'Inclusive' WHEN NOT taxes_inclusive THEN 'Exclusive' END"),
     ]
 
 
@@ -159,8 +203,9 @@ def _tail():
         as_is("Station Vendor", Kind.TEXT, "station_vendor"),
         as_is("Station Note", Kind.TEXT, "station_note"),
         # No impact estimate is recorded per session yet: empty rather than invented.
-        Column("Estimated CO2 Emission Reduction (kgCO₂e)", Kind.DECIMAL, lambda r, c: None),
-        Column("Note", Kind.TEXT, lambda r, c: r.summary_failure_reason or r.summary_stop_reason),
+        Column("Estimated CO2 Emission Reduction (kgCO₂e)", Kind.DECIMAL, lambda r, c: None, duck="NULL"),
+        Column("Note", Kind.TEXT, lambda r, c: r.summary_failure_reason or r.summary_stop_reason,
+               duck="cl_text(coalesce(nullif(summary_failure_reason, ''), summary_stop_reason))"),
         as_is("Driver Information", Kind.TEXT, "driver_id"),
     ]
 
@@ -215,7 +260,8 @@ _TAX_PREFIX = "Tax – "  # no fixed column starts so: tax columns are found by 
 
 
 def _with_taxes(conn, request, names: list[str]) -> list[Column]:
-    taxes = [Column(f"{_TAX_PREFIX}{name}", Kind.MONEY, _tax(name), currency=_price) for name in names]
+    taxes = [Column(f"{_TAX_PREFIX}{name}", Kind.MONEY, _tax(name), currency=_price, duck=_tax_sql(name))
+             for name in names]
     return [*_head(conn, request), *taxes, *_tail()]
 
 

@@ -1,0 +1,200 @@
+"""A report query's rows as Arrow record batches, read by the database's ADBC driver: no Python object per field.
+
+A vectorised writer (reports/vector_csv.py) formats these batches with DuckDB. Fields come in one form per kind,
+the same on every database, so a cell's SQL twin (reports/duck_cells.py) has one form to read:
+
+- times: integer epoch µs (UTC), computed by the database (raw_rows.epoch_micros);
+- fixed-point numerics: their text with the column's scale, as SQLAlchemy would build their Decimal: PostgreSQL's
+  own numeric text; SQLite's float printed "%.<scale>f" (SQLAlchemy's reading) by the formatter, as SQLite keeps
+  numerics as floats;
+- everything else as the driver gives it (text, integer, float, boolean).
+
+SQLite keeps no column types, so the ADBC SQLite driver guesses each field's type from the first rows and fails
+when a later row disagrees (a field empty in January's sessions and text in March's). Each SQLite field is
+therefore fetched cast to its type with empties replaced by a typed zero, plus an "is empty" flag; the empties
+are put back here, in the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from sqlalchemy import (
+    BigInteger, Boolean, DateTime, Float, Integer, Numeric, String, Text, cast, func, literal, type_coerce,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql import Select
+from sqlalchemy.types import TypeDecorator
+
+from .raw_rows import epoch_micros
+
+_EMPTY = "__empty"  # suffix of a SQLite field's "is empty" flag
+BATCH_ROWS = 16_384  # rows a batch holds (about, on PostgreSQL, whose driver sizes batches by bytes)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One fetched field: its name (the row attribute), its form, and for a numeric its scale."""
+    name: str
+    form: str          # "time", "numeric", "float", "integer", "boolean", "text"
+    scale: int = 0
+    float_stored: bool = False  # a numeric SQLite keeps (and the batch holds) as a float
+
+
+def _base(type_):
+    return type_.impl if isinstance(type_, TypeDecorator) else type_
+
+
+def form_of(type_) -> tuple[str, int]:
+    base = _base(type_)
+    if isinstance(base, DateTime):
+        return "time", 0
+    if isinstance(base, Float) or (isinstance(base, Numeric) and not base.asdecimal):
+        return "float", 0
+    if isinstance(base, Numeric):
+        if base.scale is None:
+            raise Unsupported(f"a numeric without a scale ({type_})")
+        return "numeric", base.scale
+    if isinstance(base, Boolean):
+        return "boolean", 0
+    if isinstance(base, Integer):
+        return "integer", 0
+    if isinstance(base, String):  # Text and the JSON fields, already cast to text (source.only)
+        return "text", 0
+    raise Unsupported(f"no Arrow form for {type_}")
+
+
+class Unsupported(Exception):
+    """The report cannot be read this way (the caller falls back to the row-by-row writer)."""
+
+
+def available(engine: Engine) -> bool:
+    """Whether this database has an ADBC driver installed here."""
+    try:
+        if engine.dialect.name == "postgresql":
+            import adbc_driver_postgresql.dbapi  # noqa: F401
+        elif engine.dialect.name == "sqlite":
+            import adbc_driver_sqlite.dbapi  # noqa: F401
+        else:
+            return False
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return _database_file(engine) is not None if engine.dialect.name == "sqlite" else True
+
+
+def _database_file(engine: Engine) -> str | None:
+    database = engine.url.database or ""
+    # an in-memory database belongs to its connection: another connection would see an empty one
+    return None if database in ("", ":memory:") or database.startswith("file::memory:") else database
+
+
+def _connect(engine: Engine):
+    if engine.dialect.name == "postgresql":
+        import adbc_driver_postgresql.dbapi as adbc
+
+        return adbc.connect(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+    import adbc_driver_sqlite.dbapi as adbc
+
+    return adbc.connect(_database_file(engine))
+
+
+# see raw_rows._STREAMING: the report walks sessions in start order and visits each one's other rows by index
+_STREAMING = ("SET jit = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off",
+              "SET max_parallel_workers_per_gather = 0")
+
+
+def fields_of(query: Select, dialect) -> list[Field]:
+    """The fields of the query's rows as ArrowRows reads them."""
+    fields = []
+    for column in query.selected_columns:
+        form, scale = form_of(column.type)
+        fields.append(Field(column.key, form, scale, dialect.name == "sqlite" and form == "numeric"))
+    return fields
+
+
+class ArrowRows:
+    """The query's rows as record batches of `fields`; close() ends the read (and the connection)."""
+
+    def __init__(self, engine: Engine, query: Select, batch_rows: int | None = None):
+        self.dialect = dialect = engine.dialect
+        batch_rows = batch_rows or BATCH_ROWS
+        self.fields = fields_of(query, dialect)
+        selected = []
+        sqlite = dialect.name == "sqlite"
+        for column, field in zip(query.selected_columns, self.fields):
+            form = field.form
+            value = epoch_micros(column, dialect) if form == "time" else column
+            if form == "numeric" and not sqlite:
+                value = cast(column, Text)
+            if sqlite:
+                selected += [_typed_or_zero(value, form).label(column.key),
+                             type_coerce(column.is_(None), Integer).label(column.key + _EMPTY)]
+            else:
+                selected.append(value.label(column.key))
+        statement = query.with_only_columns(*selected, maintain_column_froms=False)
+        # literal values: ADBC binds parameters by Arrow type, which a JSON path or an IN list do not have; the
+        # values are the request's own (dates, organisation ids), rendered and escaped by SQLAlchemy
+        self.sql = str(statement.compile(dialect=dialect,
+                                         compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+        self.connection = _connect(engine)
+        self.cursor = self.connection.cursor()
+        try:
+            if sqlite:
+                self.cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
+            else:
+                # a batch of about 6,000 statement rows: the next is read while this one is formatted
+                self.cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes":
+                                                          str(batch_rows * 250)})
+                for setting in _STREAMING:
+                    self.cursor.execute(setting)
+            self.cursor.execute(self.sql)
+            self.reader = self.cursor.fetch_record_batch()
+        except BaseException:
+            self.close()
+            raise
+
+    def batches(self) -> Iterator[Any]:
+        """pyarrow RecordBatches with one column per field, in the query's order."""
+        restore = self.dialect.name == "sqlite"
+        for batch in self.reader:
+            if batch.num_rows:
+                yield _with_empties(batch, self.fields) if restore else batch
+
+    def close(self) -> None:
+        for part in ("cursor", "connection"):
+            handle = getattr(self, part, None)
+            if handle is not None:
+                try:
+                    handle.close()
+                finally:
+                    setattr(self, part, None)
+
+
+# SQLite: each form's storage class, and its zero standing in for an empty value
+_STORED = {"text": (Text, ""), "float": (Float, 0.0), "numeric": (Float, 0.0)}
+
+
+def _typed_or_zero(value, form: str):
+    """SQLite: the value cast to its form's storage class, an empty one as that class's zero (see the module)."""
+    type_, zero = _STORED.get(form, (BigInteger, 0))
+    return func.coalesce(cast(value, type_), literal(zero, type_))
+
+
+def _with_empties(batch, fields: list[Field]):
+    """A SQLite batch with each field's empties put back (its flag dropped)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns, names = [], []
+    for field in fields:
+        values = batch.column(field.name)
+        empty = batch.column(field.name + _EMPTY)
+        if field.form == "boolean":
+            values = pc.not_equal(values, 0)
+        if pc.any(pc.not_equal(empty, 0)).as_py():
+            values = pc.if_else(pc.not_equal(empty, 0), pa.scalar(None, values.type), values)
+        columns.append(values)
+        names.append(field.name)
+    return pa.RecordBatch.from_arrays(columns, names=names)
