@@ -85,6 +85,12 @@ class Report:
     note: str = ""
     # column names -> the same columns without the database: a report worker sharing our snapshot skips queries
     columns_named: Callable[[list[str]], list[Column]] | None = None
+    # columns reading every field any of the report's column sets may read, found without the database: a
+    # vectorised CSV (reports/vector_csv.py) starts reading rows while the real columns' queries run
+    provisional_columns: Callable[[], list[Column]] | None = None
+    # DuckDB SQL over a row's fields, true where the columns do not show all of the row (a tax jurisdiction
+    # committed after the columns were found, in another snapshot than the rows'): the report then fails
+    uncovered: Callable[[list[Column]], str] | None = None
 
 
 def duration(seconds: float | None) -> timedelta | None:

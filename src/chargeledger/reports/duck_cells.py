@@ -202,17 +202,20 @@ def cell(column: Column, fields: dict[str, Field], context) -> str:
     raise NoTwin(f"{column.name} is computed in Python alone")
 
 
-def lines_sql(columns: list[Column], fields: list[Field], context, source: str) -> str:
+def lines_sql(columns: list[Column], fields: list[Field], context, source: str, flag: str | None = None) -> str:
     """A query of one CSV line per row of `source` (CRLF included), in its order.
 
     Three steps, each its own projection: the fields' forms, the cells, the quoted line. A macro repeats its
     argument, so a cell quoted in the same step as it is computed nests one macro's copies in another's, and
     DuckDB's time for that grew with the square of the number of such cells (5 s for 26,000 statement rows).
     Few rows have a text needing quotes: a row's texts are looked at together, and only such a row's cells one
-    by one. (concat takes an empty cell, NULL, as no text.)
+    by one. (concat takes an empty cell, NULL, as no text.) `flag`: a condition over the fields, given as a
+    second column beside each line.
     """
     by_name = {field.name: field for field in fields}
     cells = ", ".join(f"{cell(column, by_name, context)} AS c{i}" for i, column in enumerate(columns))
+    if flag is not None:
+        cells += f", ({flag}) AS flag"
     texts = [f"c{i}" for i, column in enumerate(columns) if column.kind in _QUOTED_KINDS]
     plain = ", ',', ".join(f"c{i}" for i in range(len(columns)))
     end = "chr(13) || chr(10)"
@@ -223,5 +226,5 @@ def lines_sql(columns: list[Column], fields: list[Field], context, source: str) 
                  f"ELSE concat({plain}, {end}) END")
     else:
         shown = f"concat({plain}, {end})"
-    return (f"SELECT {shown} AS line FROM "
+    return (f"SELECT {shown} AS line{', flag' if flag is not None else ''} FROM "
             f"(SELECT {cells} FROM (SELECT {fields_view(fields)} FROM {source}))")

@@ -44,12 +44,15 @@ def visible_columns(columns: list[Column], request: ReportRequest) -> list[Colum
     return [c for c in columns if c.right is None or request.caller.has(c.right)]
 
 
-def _prepared(conn, request: ReportRequest, generated_at: datetime | None = None, names: list[str] | None = None
-              ) -> tuple[list[Column], ReportContext, object]:
+def _prepared(conn, request: ReportRequest, generated_at: datetime | None = None, names: list[str] | None = None,
+              columns: list[Column] | None = None) -> tuple[list[Column], ReportContext, object]:
     """The visible columns, their context, and the query selecting only the fields those columns read.
-    `names`: the visible column names already found in this same snapshot, so the columns need no query."""
+    `names`: the visible column names already found in this same snapshot, so the columns need no query;
+    `columns`: the columns themselves."""
     report = REPORTS[request.report]
-    if names is not None and report.columns_named is not None:
+    if columns is not None:
+        columns = visible_columns(columns, request)
+    elif names is not None and report.columns_named is not None:
         columns = visible_columns(report.columns_named(names), request)
     else:
         columns = visible_columns(report.columns(conn, request), request)

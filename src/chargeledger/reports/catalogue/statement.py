@@ -69,9 +69,18 @@ def _received_sql(ctx) -> str:
             f"starts_with(revenue_settlement, '-') AND {_OWED_NEGATIVE_SQL}) END")
 
 
+_TAXES_SQL = "from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"amount\": \"VARCHAR\"}]')"
+
+
 def _tax_sql(jurisdiction: str) -> str:
-    return ("cl_money(list_filter(from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"amount\": \"VARCHAR\"}]'), "
-            f"lambda tax: tax.jurisdiction = {literal(jurisdiction)})[1].amount)")
+    return f"cl_money(list_filter({_TAXES_SQL}, lambda tax: tax.jurisdiction = {literal(jurisdiction)})[1].amount)"
+
+
+def _uncovered_sql(columns: list[Column]) -> str:
+    """A row listing a jurisdiction without a column (jurisdictions() names a missing one "None")."""
+    shown = [c.name[len(_TAX_PREFIX):] for c in columns if c.name.startswith(_TAX_PREFIX)]
+    known = " OR ".join(f"coalesce(tax.jurisdiction, 'None') = {literal(name)}" for name in shown) or "false"
+    return f"coalesce(len(list_filter({_TAXES_SQL}, lambda tax: NOT ({known}))), 0) > 0"
 
 
 def _charging_time(row):
@@ -288,5 +297,7 @@ def _network(request) -> list:
 REPORT = Report(
     name="statement", title="Session statement", rights=(Right.REPORTS,), columns=columns, where=_network,
     columns_named=columns_named,
+    provisional_columns=lambda: _with_taxes(None, None, ["(any)"]),  # any jurisdiction reads the taxes field
+    uncovered=_uncovered_sql,
     note="Times in the viewer's time zone (yyyy-mm-dd-hh:mm). Revenue columns only for the finance right.",
 )
