@@ -3,7 +3,8 @@
 A vectorised writer (reports/vector_csv.py) formats these batches with DuckDB. Fields come in one form per kind,
 the same on every database, so a cell's SQL twin (reports/duck_cells.py) has one form to read:
 
-- times: integer epoch µs (UTC), computed by the database (raw_rows.epoch_micros);
+- times: integer epoch µs (UTC): SQLite's computed by SQLite (raw_rows.epoch_micros), PostgreSQL's from its
+  timestamps by the formatter;
 - fixed-point numerics: their text with the column's scale, as SQLAlchemy would build their Decimal: PostgreSQL's
   own numeric text; SQLite's float printed "%.<scale>f" (SQLAlchemy's reading) by the formatter, as SQLite keeps
   numerics as floats;
@@ -18,10 +19,10 @@ are put back here, in the batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from sqlalchemy import (
-    BigInteger, Boolean, DateTime, Float, Integer, Numeric, String, Text, cast, func, literal, type_coerce,
+    BigInteger, Boolean, DateTime, Float, Integer, Numeric, String, Text, cast, func, literal, select, type_coerce,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
@@ -40,6 +41,7 @@ class Field:
     form: str          # "time", "numeric", "float", "integer", "boolean", "text"
     scale: int = 0
     float_stored: bool = False  # a numeric SQLite keeps (and the batch holds) as a float
+    timestamp: bool = False     # a time the batch holds as an Arrow timestamp (PostgreSQL), not epoch µs
 
 
 def _base(type_):
@@ -110,38 +112,94 @@ def fields_of(query: Select, dialect) -> list[Field]:
     fields = []
     for column in query.selected_columns:
         form, scale = form_of(column.type)
-        fields.append(Field(column.key, form, scale, dialect.name == "sqlite" and form == "numeric"))
+        sqlite = dialect.name == "sqlite"
+        fields.append(Field(column.key, form, scale, sqlite and form == "numeric", not sqlite and form == "time"))
     return fields
 
 
-class ArrowRows:
-    """The query's rows as record batches of `fields`; close() ends the read (and the connection)."""
+def _statement(query: Select, dialect) -> tuple[str, list[Field]]:
+    """The query's SQL selecting each field in its fetched form (see the module), and the fields."""
+    fields = fields_of(query, dialect)
+    selected = []
+    sqlite = dialect.name == "sqlite"
+    for column, field in zip(query.selected_columns, fields):
+        form = field.form
+        # PostgreSQL's own timestamps (binary µs) cost it less than computing epoch µs (numeric arithmetic)
+        value = epoch_micros(column, dialect) if form == "time" and sqlite else column
+        if form == "numeric" and not sqlite:
+            value = cast(column, Text)
+        if sqlite:
+            selected += [_typed_or_zero(value, form).label(column.key),
+                         type_coerce(column.is_(None), Integer).label(column.key + _EMPTY)]
+        else:
+            selected.append(value.label(column.key))
+    statement = query.with_only_columns(*selected, maintain_column_froms=False)
+    # literal values: ADBC binds parameters by Arrow type, which a JSON path or an IN list do not have; the
+    # values are the request's own (dates, organisation ids), rendered and escaped by SQLAlchemy
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True,
+                                                                  "render_postcompile": True})), fields
 
-    def __init__(self, engine: Engine, query: Select, batch_rows: int | None = None):
+
+class _LookedUp:
+    """A lookup table's rows (raw_rows.Lookup), read once: its fields for a batch's keys, outer-join style."""
+
+    def __init__(self, table, match_width: int, names: list[str]):
+        import pyarrow.compute as pc
+
+        self.width, self.names = match_width, names
+        # one array each (a batch takes from them)
+        self.columns = [table.column(i).combine_chunks() for i in range(match_width, table.num_columns)]
+        self.index = _key([table.column(i).combine_chunks() for i in range(match_width)])
+        self._pc = pc
+
+    def fields(self, keys: list) -> list:
+        positions = self._pc.index_in(_key(keys, self.index.type), value_set=self.index)  # no match: empty
+        return [column.take(positions) for column in self.columns]
+
+
+_KEY_SEPARATOR = "\x1f"  # between the parts of a two-column key, as text (no id holds a unit separator)
+
+
+def _key(parts: list, as_type=None):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(parts) == 1:
+        key = parts[0]
+        return key.cast(as_type) if as_type is not None and key.type != as_type else key
+    return pc.binary_join_element_wise(*[pc.cast(part, pa.string()) for part in parts], _KEY_SEPARATOR)
+
+
+class ArrowRows:
+    """The query's rows as record batches of `fields`; close() ends the read (and the connection).
+
+    Fields of a `lookups` table (one joined many-to-one to sessions: a station, a site) are not fetched with every
+    row, as in raw_rows.RawRows: the table is read once and each batch takes its fields by the rows' keys. The
+    database then drops the unused joins: a fifth fewer fields to send and convert."""
+
+    def __init__(self, engine: Engine, query: Select, batch_rows: int | None = None, lookups: Sequence = ()):
         self.dialect = dialect = engine.dialect
         batch_rows = batch_rows or BATCH_ROWS
         self.fields = fields_of(query, dialect)
-        selected = []
-        sqlite = dialect.name == "sqlite"
-        for column, field in zip(query.selected_columns, self.fields):
-            form = field.form
-            value = epoch_micros(column, dialect) if form == "time" else column
-            if form == "numeric" and not sqlite:
-                value = cast(column, Text)
-            if sqlite:
-                selected += [_typed_or_zero(value, form).label(column.key),
-                             type_coerce(column.is_(None), Integer).label(column.key + _EMPTY)]
+        tables = {lookup.table: lookup for lookup in lookups}
+        fetched: list = []
+        looked_up: dict = {}
+        for column in query.selected_columns:
+            lookup = tables.get(getattr(getattr(column, "element", column), "table", None))
+            if lookup is None:
+                fetched.append(column)
             else:
-                selected.append(value.label(column.key))
-        statement = query.with_only_columns(*selected, maintain_column_froms=False)
-        # literal values: ADBC binds parameters by Arrow type, which a JSON path or an IN list do not have; the
-        # values are the request's own (dates, organisation ids), rendered and escaped by SQLAlchemy
-        self.sql = str(statement.compile(dialect=dialect,
-                                         compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+                looked_up.setdefault(lookup, []).append(column)
+        keys = [key.label(f"lookup_key_{i}") for i, key in enumerate(k for lookup in looked_up for k in lookup.keys)]
+        self.sql, self._fetched = _statement(query.with_only_columns(*fetched, *keys, maintain_column_froms=False),
+                                             dialect)
+        self._width = len(fetched)
         self.connection = _connect(engine)
-        self.cursor = self.connection.cursor()
+        self.cursor = None
         try:
-            if sqlite:
+            self._looked_up = [self._read(lookup, columns) for lookup, columns in looked_up.items()]
+            self.cursor = self.connection.cursor()
+            if dialect.name == "sqlite":
                 self.cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
             else:
                 # a batch of about 6,000 statement rows: the next is read while this one is formatted
@@ -155,12 +213,41 @@ class ArrowRows:
             self.close()
             raise
 
+    def _read(self, lookup, columns: list) -> _LookedUp:
+        match = [column.label(f"match_{i}") for i, column in enumerate(lookup.match)]
+        sql, fields = _statement(select(*match, *columns), self.dialect)
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql)
+            table = cursor.fetch_arrow_table()
+        finally:
+            cursor.close()
+        if self.dialect.name == "sqlite":
+            table = _with_empties(table, fields)
+        return _LookedUp(table, len(match), [column.key for column in columns])
+
     def batches(self) -> Iterator[Any]:
         """pyarrow RecordBatches with one column per field, in the query's order."""
+        import pyarrow as pa
+
         restore = self.dialect.name == "sqlite"
+        width = self._width
         for batch in self.reader:
-            if batch.num_rows:
-                yield _with_empties(batch, self.fields) if restore else batch
+            if not batch.num_rows:
+                continue
+            if restore:
+                batch = _with_empties(batch, self._fetched)
+            if not self._looked_up:
+                yield batch
+                continue
+            columns = [batch.column(i) for i in range(width)]
+            names = [field.name for field in self._fetched[:width]]
+            at = width
+            for looked in self._looked_up:
+                columns += looked.fields([batch.column(i) for i in range(at, at + looked.width)])
+                names += looked.names
+                at += looked.width
+            yield pa.RecordBatch.from_arrays(columns, names=names)
 
     def close(self) -> None:
         for part in ("cursor", "connection"):
@@ -182,6 +269,22 @@ def _typed_or_zero(value, form: str):
     return func.coalesce(cast(value, type_), literal(zero, type_))
 
 
+def _arrow_types() -> dict:
+    import pyarrow as pa
+
+    return {"text": pa.string, "integer": pa.int64, "time": pa.int64, "boolean": pa.bool_, "float": pa.float64,
+            "numeric": pa.float64}
+
+
+class _LazyTypes(dict):
+    def __missing__(self, form):
+        self.update(_arrow_types())
+        return self[form]
+
+
+_SQLITE_ARROW = _LazyTypes()  # each form's Arrow type as fetched from SQLite (pyarrow imported when first used)
+
+
 def _with_empties(batch, fields: list[Field]):
     """A SQLite batch with each field's empties put back (its flag dropped)."""
     import pyarrow as pa
@@ -193,8 +296,13 @@ def _with_empties(batch, fields: list[Field]):
         empty = batch.column(field.name + _EMPTY)
         if field.form == "boolean":
             values = pc.not_equal(values, 0)
+        wanted = _SQLITE_ARROW[field.form]()
+        if values.type != wanted:  # an empty table's fields have no rows to guess a type from
+            values = values.cast(wanted)
         if pc.any(pc.not_equal(empty, 0)).as_py():
             values = pc.if_else(pc.not_equal(empty, 0), pa.scalar(None, values.type), values)
         columns.append(values)
         names.append(field.name)
+    if isinstance(batch, pa.Table):
+        return pa.Table.from_arrays(columns, names=names)
     return pa.RecordBatch.from_arrays(columns, names=names)

@@ -87,6 +87,8 @@ def field_value(field: Field) -> str:
     name = quoted(field.name)
     if field.form == "numeric" and field.float_stored:
         return f"printf('%.{field.scale}f', {name})"
+    if field.form == "time" and field.timestamp:
+        return f"epoch_us({name})"
     return name
 
 

@@ -26,7 +26,7 @@ from .catalogue import REPORTS
 from .duck_cells import MACROS, NoTwin, lines_sql, literal
 from .request import ReportError, ReportRequest
 from .run import Progress, _prepared
-from .source import extent, order_keys
+from .source import LOOKUPS, extent, order_keys
 
 LINES_BATCH = 8192  # lines DuckDB hands over at once
 READ_AHEAD = 4  # batches read before DuckDB takes them (while the columns are found): memory stays flat
@@ -109,7 +109,7 @@ def _zone_known(zone: str) -> None:
 
 def write(engine: Engine, plan: _Plan, out: IO[bytes], progress: Progress | None = None) -> int:
     """The report's CSV into the binary `out`, header first; returns the rows."""
-    rows = ArrowRows(engine, plan.query)  # the database starts on the rows while the columns are found
+    rows = ArrowRows(engine, plan.query, lookups=LOOKUPS)  # the database starts on them while columns are found
     batches: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
     stop = threading.Event()
 
