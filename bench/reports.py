@@ -7,7 +7,10 @@ and CPU summed over the report's processes (it may use several, reports/csv_part
 sets how many); peak memory is ours plus the largest worker's. The load average is printed because other jobs
 share the machine.
 
-    .venv/bin/python bench/reports.py --sizes 100000,1000000 --databases sqlite,postgres [--keep]
+    .venv/bin/python bench/reports.py --sizes 100000,1000000 --databases sqlite,postgres [--keep] [--writers vector,rows]
+
+--writers: the vectorised writer (reports/vector_csv.py, the statement's default) and/or the row-by-row one
+(reports/csv_parts.py), each measured in the same run against the same DuckDB figure.
 
 --keep reuses (or leaves behind) /tmp/chargeledger-bench/statement-N.sqlite3 and the database bench_statement_N.
 The sessions are spread over a year on 100 stations (AC and DC) of 20 sites; energy, durations, fees, taxes (one
@@ -210,9 +213,10 @@ def database(kind: str, n: int, keep: bool) -> tuple[str, callable]:
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, drop
 
 
-def in_child(*args: str) -> dict:
+def in_child(*args: str, writer: str | None = None) -> dict:
     """Run this file with `args` in a fresh interpreter; its last output line is JSON."""
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    env = dict(os.environ, CHARGELEDGER_REPORT_WRITER=writer) if writer else None
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env)
     if out.returncode:
         raise SystemExit(f"{args[0]} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -231,6 +235,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--keep", action="store_true", help="reuse kept databases of the same size")
+    parser.add_argument("--writers", default="vector", help="vector and/or rows, comma-separated")
     parser.add_argument("--child", nargs=2)
     parser.add_argument("--fill", nargs=2)
     parser.add_argument("--duck")
@@ -257,14 +262,14 @@ def main() -> None:
                         raise SystemExit(f"{url} holds {have:,} sessions, not {n:,}: remove it or drop --keep")
                     filled = f"fill {in_child('--fill', url, str(n))['seconds']:.0f} s"
                 duck = in_child("--duck", str(n))
-                load = os.getloadavg()[0]
-                figures = in_child("--child", url, str(n))
-                print(f"{kind:8} {n:>9,} sessions ({os.environ.get('CHARGELEDGER_REPORT_WORKERS') or 'default'} "
-                      f"workers): statement CSV {figures['seconds']:6.1f} s wall "
-                      f"{figures['cpu']:6.1f} s CPU ({figures['rows'] / figures['seconds']:,.0f} rows/s, "
-                      f"{figures['csv_mb']:.0f} MB), peak RSS {figures['peak_mb']:.0f} MB; DuckDB same rows "
-                      f"{duck['seconds']:5.2f} s wall {duck['cpu']:5.2f} s CPU -> "
-                      f"{figures['seconds'] / duck['seconds']:4.1f}x wall  (load {load:.1f}, {filled})")
+                for writer in args.writers.split(","):
+                    load = os.getloadavg()[0]
+                    figures = in_child("--child", url, str(n), writer=writer)
+                    print(f"{kind:8} {n:>9,} sessions, {writer} writer: statement CSV {figures['seconds']:6.1f} s "
+                          f"wall {figures['cpu']:6.1f} s CPU ({figures['rows'] / figures['seconds']:,.0f} rows/s, "
+                          f"{figures['csv_mb']:.0f} MB), peak RSS {figures['peak_mb']:.0f} MB; DuckDB same rows "
+                          f"{duck['seconds']:5.2f} s wall {duck['cpu']:5.2f} s CPU -> "
+                          f"{figures['seconds'] / duck['seconds']:4.1f}x wall  (load {load:.1f}, {filled})")
             finally:
                 drop()
 
