@@ -31,7 +31,7 @@ from sqlalchemy.types import TypeDecorator
 from .raw_rows import epoch_micros
 
 _EMPTY = "__empty"  # suffix of a SQLite field's "is empty" flag
-BATCH_ROWS = 16_384  # rows a batch holds (about, on PostgreSQL, whose driver sizes batches by bytes)
+BATCH_ROWS = 8_192  # rows a batch holds (about, on PostgreSQL, whose driver sizes batches by bytes); more cost memory
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ class ArrowRows:
             if dialect.name == "sqlite":
                 self.cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
             else:
-                # a batch of about 6,000 statement rows: the next is read while this one is formatted
+                # batches of about 250 bytes a row: small, so memory stays flat and reading overlaps formatting
                 self.cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes":
                                                           str(batch_rows * 250)})
                 for setting in _STREAMING:

@@ -29,7 +29,7 @@ from .run import Progress, _prepared
 from .source import LOOKUPS, extent, order_keys
 
 LINES_BATCH = 8192  # lines DuckDB hands over at once
-READ_AHEAD = 4  # batches read before DuckDB takes them (while the columns are found): memory stays flat
+READ_AHEAD = 3  # batches read before DuckDB takes them (while the columns are found): memory stays flat
 DUCK_MEMORY = "256MB"  # batches are small; DuckDB's default would be most of the machine's memory
 _DONE = object()
 
