@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from chargeledger.domain.impact import co2_saved_kg, co2_saved_sql
 from chargeledger.reports.cells import hh_mm_ss, money_text, neutralise
 from chargeledger.reports.columns import between, kilowatt_hours, minutes
 from chargeledger.reports.compiled_raw import csv_field
@@ -80,3 +81,12 @@ def test_local_times_match_python(duck, micros, zone):
     for time_format in ("%Y-%m-%d-%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
         expected = moment.astimezone(ZoneInfo(zone)).strftime(time_format)
         assert one(duck, local_time("$1::BIGINT", zone, time_format), micros) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.none(), st.floats(min_value=-10.0, max_value=5e9, allow_nan=False), st.just(0.5), st.just(1.5)),
+       st.sampled_from([None, "", "NL", "NO", "US", "ZZ"]))
+def test_co2_estimate_matches_python(duck, wh, country):
+    expected = co2_saved_kg(wh, country)
+    got = one(duck, co2_saved_sql("$1::DOUBLE", "$2::VARCHAR"), wh, country)
+    assert got == (None if expected is None else f"{expected:f}")

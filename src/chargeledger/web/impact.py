@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from .impact_factors import factors, pick
+from ..domain.impact import co2_saved_kg
+from ..domain.impact_factors import factors, pick
 
 _KG = Decimal("0.01")
 
@@ -15,14 +16,13 @@ def impact(energy_wh: float, country: str | None, currency: str, price_per_kwh: 
     f = factors()
     kwh = Decimal(str(energy_wh)) / 1000
     km = kwh / pick(f["ev_kwh_per_km"], None)
-    fuel_kg = km * pick(f["fuel_car_g_per_km"], None) / 1000
     grid_kg = kwh * pick(f["grid_g_per_kwh"], country) / 1000
     fuel_cost = km * pick(f["fuel_litres_per_100km"], None) / 100 * pick(f["fuel_price_per_litre"], currency)
     electricity = price_per_kwh if price_per_kwh is not None else pick(f["electricity_price_per_kwh"], currency)
     saved = fuel_cost - kwh * electricity
     return {
         "km": km.quantize(Decimal("0.1"), ROUND_HALF_UP),
-        "co2_saved_kg": (fuel_kg - grid_kg).quantize(_KG, ROUND_HALF_UP),
+        "co2_saved_kg": co2_saved_kg(energy_wh, country),  # as the statement report shows it
         "co2_emitted_kg": grid_kg.quantize(_KG, ROUND_HALF_UP),
         "money_saved": saved.quantize(_KG, ROUND_HALF_UP),
         "currency": currency,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import Text, cast, select, true
 
 from ...access.rights import Right
+from ...domain.impact import co2_saved_kg, co2_saved_sql
 from ...storage.tables import payout_accounts, session_settlements, sessions
 from ..cells import neutralise
 from ..columns import (
@@ -211,8 +212,10 @@ def _tail():
         as_is("Station Status", Kind.TEXT, "station_status"),
         as_is("Station Vendor", Kind.TEXT, "station_vendor"),
         as_is("Station Note", Kind.TEXT, "station_note"),
-        # No impact estimate is recorded per session yet: empty rather than invented.
-        Column("Estimated CO2 Emission Reduction (kgCO₂e)", Kind.DECIMAL, lambda r, c: None, duck="NULL"),
+        # the session page's estimate (domain/impact.py), from the energy shown and the site's country
+        Column("Estimated CO2 Emission Reduction (kgCO₂e)", Kind.DECIMAL,
+               lambda r, c: co2_saved_kg(r.energy_wh, r.site_country),
+               duck=co2_saved_sql("energy_wh", "site_country")),
         Column("Note", Kind.TEXT, lambda r, c: r.summary_failure_reason or r.summary_stop_reason,
                duck="cl_text(coalesce(nullif(summary_failure_reason, ''), summary_stop_reason))"),
         as_is("Driver Information", Kind.TEXT, "driver_id"),
