@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeDecorator
 
-from .raw_rows import epoch_micros
+from .raw_rows import epoch_micros, split_by_lookup
 
 _EMPTY = "__empty"  # suffix of a SQLite field's "is empty" flag
 BATCH_ROWS = 8_192  # rows a batch holds (about, on PostgreSQL, whose driver sizes batches by bytes); more cost memory
@@ -181,15 +181,7 @@ class ArrowRows:
         self.dialect = dialect = engine.dialect
         batch_rows = batch_rows or BATCH_ROWS
         self.fields = fields_of(query, dialect)
-        tables = {lookup.table: lookup for lookup in lookups}
-        fetched: list = []
-        looked_up: dict = {}
-        for column in query.selected_columns:
-            lookup = tables.get(getattr(getattr(column, "element", column), "table", None))
-            if lookup is None:
-                fetched.append(column)
-            else:
-                looked_up.setdefault(lookup, []).append(column)
+        fetched, looked_up = split_by_lookup(query, lookups)
         keys = [key.label(f"lookup_key_{i}") for i, key in enumerate(k for lookup in looked_up for k in lookup.keys)]
         self.sql, self._fetched = _statement(query.with_only_columns(*fetched, *keys, maintain_column_froms=False),
                                              dialect)

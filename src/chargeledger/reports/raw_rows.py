@@ -62,6 +62,20 @@ class Lookup:
     keys: tuple
 
 
+def split_by_lookup(query: Select, lookups: Sequence[Lookup]) -> tuple[list, dict[Lookup, list]]:
+    """The query's columns fetched with every row, and those of each lookup table (read once instead)."""
+    tables = {lookup.table: lookup for lookup in lookups}
+    fetched: list = []
+    looked_up: dict[Lookup, list] = {}
+    for column in query.selected_columns:
+        lookup = tables.get(getattr(getattr(column, "element", column), "table", None))
+        if lookup is None:
+            fetched.append(column)
+        else:
+            looked_up.setdefault(lookup, []).append(column)
+    return fetched, looked_up
+
+
 # How a raw value may be a memory key (reports/compiled_raw.py): equal raw values must give equal text.
 EXACT = "exact"      # equal values are the same value (texts, integers, fixed-scale Decimals, booleans)
 FLOAT = "float"      # a float column: a key only while a non-zero float or None (0.0 and -0.0 are one key)
@@ -161,15 +175,7 @@ class RawRows:
         self.batch = batch
         self.dialect = dialect = conn.dialect
         self.driver = conn.connection.driver_connection
-        tables = {lookup.table: lookup for lookup in lookups}
-        fetched: list = []
-        looked_up: dict[Lookup, list] = {}
-        for column in query.selected_columns:
-            lookup = tables.get(getattr(getattr(column, "element", column), "table", None))
-            if lookup is None:
-                fetched.append(column)
-            else:
-                looked_up.setdefault(lookup, []).append(column)
+        fetched, looked_up = split_by_lookup(query, lookups)
         keys = [key for lookup in looked_up for key in lookup.keys]
         main = query.with_only_columns(*[self._fetchable(column) for column in fetched],
                                        *[key.label(f"lookup_key_{i}") for i, key in enumerate(keys)],
