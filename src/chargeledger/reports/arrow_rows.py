@@ -99,7 +99,13 @@ def _connect(engine: Engine):
         return adbc.connect(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
     import adbc_driver_sqlite.dbapi as adbc
 
-    return adbc.connect(_database_file(engine))
+    connection = adbc.connect(_database_file(engine))
+    cursor = connection.cursor()
+    try:  # as storage.database's connections: wait for a checkpointing writer rather than fail
+        cursor.execute("PRAGMA busy_timeout = 30000")
+    finally:
+        cursor.close()
+    return connection
 
 
 # see raw_rows._STREAMING: the report walks sessions in start order and visits each one's other rows by index
