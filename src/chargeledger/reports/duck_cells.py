@@ -71,7 +71,8 @@ MACROS = (
 )
 
 _SAFE_TIME_FORMAT = re.compile(r"^(?:[^%]|%[YmdHMS%])*$")  # directives DuckDB's strftime writes as Python's
-_QUOTED_KINDS = {Kind.TEXT, Kind.JSON, Kind.DATETIME}  # the others' texts never hold a comma, quote or line break
+_QUOTED_KINDS = {Kind.TEXT, Kind.JSON, Kind.DATETIME}
+_GROUP = 12  # cells checked for quoting together  # the others' texts never hold a comma, quote or line break
 
 
 def literal(text: str) -> str:
@@ -210,23 +211,26 @@ def lines_sql(columns: list[Column], fields: list[Field], context, source: str, 
     Three steps, each its own projection: the fields' forms, the cells, the quoted line. A macro repeats its
     argument, so a cell quoted in the same step as it is computed nests one macro's copies in another's, and
     DuckDB's time for that grew with the square of the number of such cells (5 s for 26,000 statement rows).
-    Few rows have a text needing quotes: a row's texts are looked at together, and only such a row's cells one
-    by one. (concat takes an empty cell, NULL, as no text.) `flag`: a condition over the fields, given as a
-    second column beside each line.
+    Few cells need quotes: the cells are taken in groups, a group's texts looked at together, and only a group
+    holding such a text quoted cell by cell (an address with a comma then costs its group, not the row). (concat
+    takes an empty cell, NULL, as no text.) `flag`: a condition over the fields, given beside each line.
     """
     by_name = {field.name: field for field in fields}
     cells = ", ".join(f"{cell(column, by_name, context)} AS c{i}" for i, column in enumerate(columns))
     if flag is not None:
         cells += f", ({flag}) AS flag"
-    texts = [f"c{i}" for i, column in enumerate(columns) if column.kind in _QUOTED_KINDS]
-    plain = ", ',', ".join(f"c{i}" for i in range(len(columns)))
-    end = "chr(13) || chr(10)"
-    if texts:
+    groups = []
+    for first in range(0, len(columns), _GROUP):
+        members = list(enumerate(columns))[first:first + _GROUP]
+        plain = ", ',', ".join(f"c{i}" for i, _column in members)
+        texts = [f"c{i}" for i, column in members if column.kind in _QUOTED_KINDS]
+        if not texts:
+            groups.append(plain)
+            continue
         quoting = ", ',', ".join(f"cl_csv(c{i})" if column.kind in _QUOTED_KINDS else f"c{i}"
-                                 for i, column in enumerate(columns))
-        shown = (f"CASE WHEN cl_special(concat({', '.join(texts)})) THEN concat({quoting}, {end}) "
-                 f"ELSE concat({plain}, {end}) END")
-    else:
-        shown = f"concat({plain}, {end})"
+                                 for i, column in members)
+        groups.append(f"CASE WHEN cl_special(concat({', '.join(texts)})) THEN concat({quoting}) "
+                      f"ELSE concat({plain}) END")
+    shown = "concat(" + ", ',', ".join(groups) + ", chr(13) || chr(10))"
     return (f"SELECT {shown} AS line{', flag' if flag is not None else ''} FROM "
             f"(SELECT {cells} FROM (SELECT {fields_view(fields)} FROM {source}))")
