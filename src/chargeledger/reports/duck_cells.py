@@ -71,8 +71,8 @@ MACROS = (
 )
 
 _SAFE_TIME_FORMAT = re.compile(r"^(?:[^%]|%[YmdHMS%])*$")  # directives DuckDB's strftime writes as Python's
-_QUOTED_KINDS = {Kind.TEXT, Kind.JSON, Kind.DATETIME}
-_GROUP = 12  # cells checked for quoting together  # the others' texts never hold a comma, quote or line break
+_QUOTED_KINDS = {Kind.TEXT, Kind.JSON, Kind.DATETIME}  # the others' texts never hold a comma, quote or line break
+_GROUP = 12  # cells checked for quoting together (8 to 24 measured alike)
 
 
 def literal(text: str) -> str:
