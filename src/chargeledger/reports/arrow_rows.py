@@ -177,13 +177,8 @@ class _LookedUp:
         self._pc = pc
 
     def fields(self, keys: list) -> list:
-        import pyarrow as pa
-
         positions = self._pc.index_in(_key(keys, self.index.type), value_set=self.index)  # no match: empty
-        # a text field as a dictionary of the table's values, indexed by row: nothing copied per row, and DuckDB
-        # keeps it a dictionary, so a cell of it is formatted once per station or site rather than per session
-        return [pa.DictionaryArray.from_arrays(positions, column) if pa.types.is_string(column.type)
-                else column.take(positions) for column in self.columns]
+        return [column.take(positions) for column in self.columns]
 
 
 _KEY_SEPARATOR = "\x1f"  # between the parts of a two-column key, as text (no id holds a unit separator)
