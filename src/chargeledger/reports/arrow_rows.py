@@ -24,9 +24,8 @@ from typing import Any, Iterator, Sequence
 from sqlalchemy import Boolean, DateTime, Float, Integer, Numeric, String, Text, cast, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
-from sqlalchemy.types import TypeDecorator
 
-from .raw_rows import epoch_micros, split_by_lookup
+from .raw_rows import _base, epoch_micros, split_by_lookup
 
 _EMPTIES = "empties_"  # SQLite: the bit masks of which fields were empty
 BATCH_ROWS = 8_192  # rows a batch holds (about, on PostgreSQL, whose driver sizes batches by bytes); more cost memory
@@ -40,10 +39,6 @@ class Field:
     scale: int = 0
     float_stored: bool = False  # a numeric SQLite keeps (and the batch holds) as a float
     timestamp: bool = False     # a time the batch holds as an Arrow timestamp (PostgreSQL), not epoch µs
-
-
-def _base(type_):
-    return type_.impl if isinstance(type_, TypeDecorator) else type_
 
 
 def form_of(type_) -> tuple[str, int]:
@@ -152,15 +147,16 @@ def _typed(sql: str, fields: list[Field]) -> str:
     typed = []
     for field in fields:
         storage, zero = _STORED.get(field.form, ("INTEGER", "0"))
-        typed.append(f"coalesce(CAST({_quoted(field.name)} AS {storage}), {zero}) AS {_quoted(field.name)}")
+        typed.append(f"coalesce(CAST({quoted(field.name)} AS {storage}), {zero}) AS {quoted(field.name)}")
     for first in range(0, len(fields), _MASK_BITS):
-        bits = " + ".join(f"({_quoted(field.name)} IS NULL) * {1 << bit}"
+        bits = " + ".join(f"({quoted(field.name)} IS NULL) * {1 << bit}"
                           for bit, field in enumerate(fields[first:first + _MASK_BITS]))
-        typed.append(f"{bits} AS {_quoted(f'{_EMPTIES}{first // _MASK_BITS}')}")
+        typed.append(f"{bits} AS {quoted(f'{_EMPTIES}{first // _MASK_BITS}')}")
     return f"SELECT {', '.join(typed)} FROM ({sql} LIMIT -1)"
 
 
-def _quoted(name: str) -> str:
+def quoted(name: str) -> str:
+    """A name as an SQL identifier (SQLite's and DuckDB's quoting)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -275,20 +271,12 @@ class ArrowRows:
                     setattr(self, part, None)
 
 
-def _arrow_types() -> dict:
+def _sqlite_arrow_type(form: str):
+    """The Arrow type of a field of this form as fetched from SQLite."""
     import pyarrow as pa
 
     return {"text": pa.string, "integer": pa.int64, "time": pa.int64, "boolean": pa.bool_, "float": pa.float64,
-            "numeric": pa.float64}
-
-
-class _LazyTypes(dict):
-    def __missing__(self, form):
-        self.update(_arrow_types())
-        return self[form]
-
-
-_SQLITE_ARROW = _LazyTypes()  # each form's Arrow type as fetched from SQLite (pyarrow imported when first used)
+            "numeric": pa.float64}[form]()
 
 
 def _with_empties(batch, fields: list[Field]):
@@ -302,7 +290,7 @@ def _with_empties(batch, fields: list[Field]):
         mask = batch.column(f"{_EMPTIES}{index // _MASK_BITS}")
         if field.form == "boolean":
             values = pc.not_equal(values, 0)
-        wanted = _SQLITE_ARROW[field.form]()
+        wanted = _sqlite_arrow_type(field.form)
         if values.type != wanted:  # an empty table's fields have no rows to guess a type from
             values = values.cast(wanted)
         empty = pc.not_equal(pc.bit_wise_and(mask, pa.scalar(1 << index % _MASK_BITS, mask.type)), 0)

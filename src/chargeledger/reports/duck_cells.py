@@ -13,7 +13,7 @@ macros below do the same, from a number's text where one exists (its sign then r
 from __future__ import annotations
 
 import re
-from .arrow_rows import Field
+from .arrow_rows import Field, quoted
 from .columns import Column, Kind, _same, minutes
 
 # DuckDB macros, created once per connection. Numbers are exact DECIMALs or integers throughout; a text argument
@@ -77,10 +77,6 @@ _GROUP = 12  # cells checked for quoting together (8 to 24 measured alike)
 
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def field_value(field: Field) -> str:
