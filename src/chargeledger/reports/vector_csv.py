@@ -142,8 +142,9 @@ def write(engine: Engine, plan: _Plan, out: IO[bytes], progress: Progress | None
             yield batch
 
     written = 0
-    duck = _duck()
+    duck = None
     try:
+        duck = _duck()
         header, sql = _lines(engine, plan)
         head = io.StringIO()
         csv.writer(head, lineterminator="\r\n").writerow(header)
@@ -174,7 +175,8 @@ def write(engine: Engine, plan: _Plan, out: IO[bytes], progress: Progress | None
     finally:
         stop.set()
         reader.join()
-        duck.close()
+        if duck is not None:
+            duck.close()
         rows.close()
 
 
