@@ -31,6 +31,13 @@ def test_values_and_empties_survive_the_typed_read(engine):
     metadata = MetaData()
     table = _table(metadata)
     metadata.create_all(engine)
+    try:
+        _check(engine, table)
+    finally:  # not a ChargeLedger table: the shared PostgreSQL test database must not keep it
+        metadata.drop_all(engine)
+
+
+def _check(engine, table: Table) -> None:
     start = datetime(2024, 3, 31, 0, 59, 59, 999_999, tzinfo=timezone.utc)
     rows = []
     for i in range(1, 301):
