@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from chargeledger.domain.impact import co2_saved_kg, co2_saved_sql
+from chargeledger.domain.impact import co2_saved_kg
 from chargeledger.reports.cells import hh_mm_ss, money_text, neutralise
 from chargeledger.reports.columns import between, kilowatt_hours, minutes
 from chargeledger.reports.compiled_raw import csv_field
-from chargeledger.reports.duck_cells import fixed_of_text, local_time, money_of_text
+from chargeledger.reports.duck_cells import co2_saved_sql, fixed_of_text, local_time, money_of_text
 from chargeledger.reports.vector_csv import _duck
 
 duckdb = pytest.importorskip("duckdb")

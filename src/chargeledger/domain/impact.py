@@ -2,8 +2,8 @@
 emissions for that energy. Factors and their sources: impact_factors.py.
 
 Computed exactly (integers, no rounding until the end) from the energy in whole Wh as reports show it, and
-rounded half away from zero to 0.01 kg, so the statement's column, its DuckDB twin (co2_saved_sql) and the session
-page give the same figure for a session.
+rounded half away from zero to 0.01 kg, so the statement's column, its DuckDB twin (reports/duck_cells.py) and
+the session page give the same figure for a session.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def _whole_wh(energy_wh: float) -> int:
     return round(energy_wh)  # half to even, as the reports' kWh (reports.columns.kilowatt_hours)
 
 
-def _per_wh(country: str | None) -> Fraction:
+def hundredths_per_wh(country: str | None) -> Fraction:
     """Hundredths of a kg avoided per Wh, for a site in `country` (None: the default factors)."""
     f = factors()
     ev_kwh_per_km = Fraction(pick(f["ev_kwh_per_km"], None))
@@ -29,6 +29,12 @@ def _per_wh(country: str | None) -> Fraction:
     grid_g_per_kwh = Fraction(pick(f["grid_g_per_kwh"], country))
     # g per kWh avoided = fuel g/km / (kWh/km) - grid g/kWh; per Wh in kg: / 1000 / 1000; in hundredths: * 100
     return (fuel_g_per_km / ev_kwh_per_km - grid_g_per_kwh) * CENTS_OF_KG / 1_000_000
+
+
+def countries() -> list[str]:
+    """The countries with a grid factor of their own (the others take the default)."""
+    table = factors()["grid_g_per_kwh"]
+    return [key for key in table if key != "*"] if isinstance(table, dict) else []
 
 
 def _rounded(hundredths: Fraction) -> int:
@@ -41,29 +47,4 @@ def co2_saved_kg(energy_wh: float | None, country: str | None) -> Decimal | None
     """kg CO₂e avoided, to 0.01; None without energy delivered."""
     if energy_wh is None or not math.isfinite(energy_wh) or energy_wh <= 0:  # none, or nothing delivered
         return None
-    return Decimal(_rounded(_whole_wh(energy_wh) * _per_wh(country))).scaleb(-2)
-
-
-def co2_saved_sql(energy_wh: str, country: str) -> str:
-    """DuckDB SQL of co2_saved_kg's text (f"{value:f}"), over a DOUBLE of Wh and a country code (a report's
-    fields): the same integers, in HUGEINT."""
-    f = factors()
-    table = f["grid_g_per_kwh"]
-    countries = [key for key in table if key != "*"] if isinstance(table, dict) else []
-
-    def ratio(code):
-        per_wh = _per_wh(code)
-        return f"{per_wh.numerator}::HUGEINT", f"{per_wh.denominator}::HUGEINT"
-
-    def by_country(part: int) -> str:
-        cases = " ".join(f"WHEN '{code.replace(chr(39), chr(39) * 2)}' THEN {ratio(code)[part]}" for code in countries)
-        default = ratio(None)[part]
-        return f"(CASE {country} {cases} ELSE {default} END)" if cases else default
-
-    wh = f"CAST(round_even({energy_wh}, 0) AS HUGEINT)"
-    numerator, denominator = by_country(0), by_country(1)
-    product = f"({wh} * {numerator})"
-    whole = f"((abs({product}) * 2 + {denominator}) // (2 * {denominator}))"
-    return (f"CASE WHEN isfinite({energy_wh}) AND {energy_wh} > 0 THEN "
-            f"cl_signed({product} < 0 AND {whole} > 0, CAST({whole} // 100 AS VARCHAR) || '.' || "
-            f"lpad(CAST({whole} % 100 AS VARCHAR), 2, '0')) END")
+    return Decimal(_rounded(_whole_wh(energy_wh) * hundredths_per_wh(country))).scaleb(-2)

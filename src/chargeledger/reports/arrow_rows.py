@@ -25,7 +25,7 @@ from sqlalchemy import Boolean, DateTime, Float, Integer, Numeric, String, Text,
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
-from .raw_rows import _base, epoch_micros, split_by_lookup
+from .raw_rows import _STREAMING as STREAMING, _base, epoch_micros, split_by_lookup
 
 _EMPTIES = "empties_"  # SQLite: the bit masks of which fields were empty
 BATCH_ROWS = 8_192  # rows a batch holds (about, on PostgreSQL, whose driver sizes batches by bytes); more cost memory
@@ -101,17 +101,16 @@ def _connect(engine: Engine):
     return connection
 
 
-# see raw_rows._STREAMING: the report walks sessions in start order and visits each one's other rows by index
-_STREAMING = ("SET jit = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off",
-              "SET max_parallel_workers_per_gather = 0")
+# the row reader's planner settings (raw_rows._STREAMING), for the ADBC connection's session
+_STREAMING = tuple(f"SET {name} = {value}" for name, value in STREAMING)
 
 
 def fields_of(query: Select, dialect) -> list[Field]:
     """The fields of the query's rows as ArrowRows reads them."""
     fields = []
+    sqlite = dialect.name == "sqlite"
     for column in query.selected_columns:
         form, scale = form_of(column.type)
-        sqlite = dialect.name == "sqlite"
         fields.append(Field(column.key, form, scale, sqlite and form == "numeric", not sqlite and form == "time"))
     return fields
 
@@ -164,16 +163,15 @@ class _LookedUp:
     """A lookup table's rows (raw_rows.Lookup), read once: its fields for a batch's keys, outer-join style."""
 
     def __init__(self, table, match_width: int, names: list[str]):
-        import pyarrow.compute as pc
-
         self.width, self.names = match_width, names
         # one array each (a batch takes from them)
         self.columns = [table.column(i).combine_chunks() for i in range(match_width, table.num_columns)]
         self.index = _key([table.column(i).combine_chunks() for i in range(match_width)])
-        self._pc = pc
 
     def fields(self, keys: list) -> list:
-        positions = self._pc.index_in(_key(keys, self.index.type), value_set=self.index)  # no match: empty
+        import pyarrow.compute as pc
+
+        positions = pc.index_in(_key(keys, self.index.type), value_set=self.index)  # no match: empty
         return [column.take(positions) for column in self.columns]
 
 
@@ -280,7 +278,7 @@ def _sqlite_arrow_type(form: str):
 
 
 def _with_empties(batch, fields: list[Field]):
-    """A SQLite batch with each field's empties put back (its flag dropped)."""
+    """A SQLite batch with each field's empties put back (the bit masks dropped)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 

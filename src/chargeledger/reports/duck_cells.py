@@ -13,6 +13,8 @@ macros below do the same, from a number's text where one exists (its sign then r
 from __future__ import annotations
 
 import re
+
+from ..domain.impact import countries, hundredths_per_wh
 from .arrow_rows import Field, quoted
 from .columns import Column, Kind, _same, minutes
 
@@ -143,6 +145,24 @@ def fixed_of_text(text: str, scale: int, places: int) -> str:
         return f"{text} || '{'.' if scale == 0 else ''}{'0' * (places - scale)}'"
     cut = scale - places + (1 if places == 0 else 0)  # no places: the point goes too
     return f"CASE WHEN suffix({text}, '{'0' * (scale - places)}') THEN {_cut(text, cut)} ELSE cl_fixed({text}, {places}) END"
+
+
+def co2_saved_sql(energy_wh: str, country: str) -> str:
+    """domain.impact.co2_saved_kg's text (f"{value:f}") over a DOUBLE of Wh and a country code: the same integer
+    arithmetic, in HUGEINT, with each country's ratio as a literal."""
+    def by_country(part: str) -> str:
+        cases = " ".join(f"WHEN {literal(code)} THEN {getattr(hundredths_per_wh(code), part)}::HUGEINT"
+                         for code in countries())
+        default = f"{getattr(hundredths_per_wh(None), part)}::HUGEINT"
+        return f"(CASE {country} {cases} ELSE {default} END)" if cases else default
+
+    wh = f"CAST(round_even({energy_wh}, 0) AS HUGEINT)"
+    numerator, denominator = by_country("numerator"), by_country("denominator")
+    product = f"({wh} * {numerator})"
+    whole = f"((abs({product}) * 2 + {denominator}) // (2 * {denominator}))"  # half away from zero
+    return (f"CASE WHEN isfinite({energy_wh}) AND {energy_wh} > 0 THEN "
+            f"cl_signed({product} < 0 AND {whole} > 0, CAST({whole} // 100 AS VARCHAR) || '.' || "
+            f"lpad(CAST({whole} % 100 AS VARCHAR), 2, '0')) END")
 
 
 def _shown(column: Column, field: Field) -> str:

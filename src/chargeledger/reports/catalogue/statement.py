@@ -7,13 +7,13 @@ from decimal import Decimal
 from sqlalchemy import Text, cast, select, true
 
 from ...access.rights import Right
-from ...domain.impact import co2_saved_kg, co2_saved_sql
+from ...domain.impact import co2_saved_kg
 from ...storage.tables import payout_accounts, session_settlements, sessions
 from ..cells import neutralise
 from ..columns import (
     Column, Kind, Report, as_is, duration, kilowatt_hours, local_time, minutes, span,
 )
-from ..duck_cells import literal
+from ..duck_cells import co2_saved_sql, literal
 from ..json_text import decode
 from ..raw_rows import RawRows
 
