@@ -10,6 +10,8 @@ from pathlib import Path
 import uvicorn
 
 from chargeledger.http.app import create_app
+from chargeledger.http.serving import server_config
+from chargeledger.http.settings import HttpSettings
 from chargeledger.ocpp.gateway import Gateway
 from chargeledger.ocpp.settings import GatewaySettings
 
@@ -42,8 +44,10 @@ class LiveServer:
         await self.gateway.start("127.0.0.1", 0)
         sock = _free_socket()
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(create_app(self.engine, self.gateway), log_level="warning",
-                                                    lifespan="off"))
+        # The server `chargeledger serve` runs: same middleware, protocol and limits.
+        settings = HttpSettings()
+        self.server = uvicorn.Server(server_config(create_app(self.engine, self.gateway, settings), settings,
+                                                   log_level="warning", lifespan="off"))
         self.task = self.loop.create_task(self.server.serve(sockets=[sock]))
         while not self.server.started:
             await asyncio.sleep(0.02)

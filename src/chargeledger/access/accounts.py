@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
@@ -13,7 +14,9 @@ from sqlalchemy import Engine, select, update
 from ..storage.tables import api_keys, organisations, user_organisations, users
 from .rights import Caller, Right, parse_rights
 
-_hasher = PasswordHasher()
+# OWASP's Argon2id minimum (19 MiB, 2 passes, 1 lane): one check costs one core for tens of milliseconds and
+# 19 MiB, so the bounded login pool (http/login_guard.py) keeps a burst of logins small in memory and CPU.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 LOGIN_LIFETIME = timedelta(hours=12)
 
 
@@ -32,6 +35,12 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return _hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_hash() -> str:
+    # Checked when the email is unknown, so a wrong email costs what a wrong password costs (no enumeration).
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def _key_hash(key: str) -> str:
@@ -74,8 +83,12 @@ def create_key(engine: Engine, email: str, kind: str = "api", lifetime: timedelt
 def login(engine: Engine, email: str, password: str) -> str | None:
     with engine.connect() as conn:
         stored = conn.execute(select(users.c.password_hash).where(users.c.email == email.lower())).scalar()
-    if not verify_password(stored, password):
+    if not verify_password(stored or _dummy_hash(), password) or not stored:
         return None
+    if _hasher.check_needs_rehash(stored):  # hashes made with older, heavier parameters move to the current ones
+        with engine.begin() as conn:
+            conn.execute(update(users).where(users.c.email == email.lower())
+                         .values(password_hash=hash_password(password)))
     return create_key(engine, email, kind="login", lifetime=LOGIN_LIFETIME)
 
 

@@ -9,6 +9,8 @@ import typer
 import uvicorn
 
 from ..http.app import create_app
+from ..http.serving import server_config
+from ..http.settings import HttpSettings
 from ..storage.database import make_engine, upgrade
 
 
@@ -34,13 +36,15 @@ def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_si
     return settings
 
 
-async def serve_forever(host: str, http_port: int, ocpp_port: int, simulate: bool, settings=None) -> None:
+async def serve_forever(host: str, http_port: int, ocpp_port: int, simulate: bool, settings=None,
+                        http_settings: HttpSettings | None = None) -> None:
     engine = make_engine()
     upgrade(engine)
     gateway_class = _gateway_class()
     gateway = gateway_class(engine, settings) if gateway_class else None
-    app = create_app(engine, gateway)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=http_port, log_level="info", lifespan="on"))
+    http_settings = http_settings or HttpSettings.from_env()
+    app = create_app(engine, gateway, http_settings)
+    server = uvicorn.Server(server_config(app, http_settings, host, http_port, log_level="info", lifespan="on"))
     tasks = [asyncio.create_task(server.serve())]
     if gateway is not None:
         await gateway.start(host, ocpp_port)
@@ -67,8 +71,15 @@ def register(app: typer.Typer) -> None:
               tls_key: str = typer.Option(None, "--tls-key", help="PEM private key, if not in the certificate file"),
               auto_register_site: str = typer.Option(None, "--auto-register-site", metavar="SITE_ID",
                                                      help="unknown stations join this site instead of being refused"),
+              trusted_proxy: str = typer.Option(None, "--trusted-proxy", metavar="ADDRESSES",
+                                                help="reverse proxy address(es), comma-separated, whose X-Forwarded-"
+                                                     "For/-Proto are believed (HTTP limits: docs/security.md)"),
               ) -> None:
         """Serve the API and web pages (HTTP) and the OCPP gateway (websockets)."""
         settings = gateway_settings(tls_cert, tls_key, auto_register_site)
+        try:
+            http_settings = HttpSettings.from_env(trusted_proxy=trusted_proxy)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
         typer.echo(f"ChargeLedger on http://{host}:{http_port}  (API docs at /docs)")
-        asyncio.run(serve_forever(host, http_port, ocpp_port, simulate, settings))
+        asyncio.run(serve_forever(host, http_port, ocpp_port, simulate, settings, http_settings))

@@ -10,14 +10,27 @@ from sqlalchemy import Engine
 from .. import __version__
 from ..adapters import installed
 from ..storage.database import make_engine
+from .body_limit import BodyLimit
+from .csrf import CsrfGuard
+from .headers import SecurityHeaders
+from .login_guard import LoginGuard
+from .request_timeout import RequestTimeout
 from .routes import auth, health, network, sessions
+from .settings import HttpSettings
 
 
-def create_app(engine: Engine | None = None, gateway=None) -> FastAPI:
+def create_app(engine: Engine | None = None, gateway=None, settings: HttpSettings | None = None) -> FastAPI:
     app = FastAPI(title="ChargeLedger", version=__version__,
                   description="Back office for EV charge point operators: sessions, pricing, CDRs, reports.")
     app.state.engine = engine or make_engine()
     app.state.gateway = gateway  # the OCPP gateway, when this process runs one (remote commands go through it)
+    app.state.http_settings = settings = settings or HttpSettings.from_env()
+    app.state.login_guard = LoginGuard(settings)
+    # Last added runs first: headers go on every answer, including the 413/403/503 of the guards inside them.
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout)
+    app.add_middleware(CsrfGuard)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(_request: Request, exc: RequestValidationError):

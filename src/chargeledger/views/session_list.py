@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from ..storage.tables import sessions, stations
 
 SORTABLE = {"started_at": sessions.c.started_at, "energy_wh": sessions.c.energy_wh, "status": sessions.c.status,
             "station_id": sessions.c.station_id, "id": sessions.c.id}
+CURSOR_TYPES = {"started_at": str, "energy_wh": (int, float), "status": str, "station_id": str, "id": int}
 
 
 class ListError(ValueError):
@@ -52,11 +54,25 @@ def _encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> list[Any]:
+def _decode(cursor: str, sort: str) -> tuple[Any, int]:
+    """The (last value, last id) a cursor carries; anything else is refused, never handed to the database."""
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError as exc:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        last_value, last_id = decoded
+        if type(last_id) is not int or not -2**63 <= last_id < 2**63:
+            raise ValueError("the id is not a whole number")
+        if last_value is not None:
+            if isinstance(last_value, bool) or not isinstance(last_value, CURSOR_TYPES[sort]):
+                raise ValueError(f"the {sort} value has the wrong type")
+            if sort == "started_at":
+                last_value = datetime.fromisoformat(last_value)
+            elif isinstance(last_value, int) and not -2**63 <= last_value < 2**63:
+                raise ValueError("the value is out of range")
+            elif isinstance(last_value, float) and not math.isfinite(last_value):
+                raise ValueError("the value is not finite")
+    except (ValueError, TypeError) as exc:  # bad base64, bad JSON, wrong shape, not a time
         raise ListError("cursor is not one this API issued") from exc
+    return last_value, last_id
 
 
 def list_sessions(engine: Engine, flt: SessionFilter, limit: int = 50, cursor: str | None = None,
@@ -86,9 +102,7 @@ def list_sessions(engine: Engine, flt: SessionFilter, limit: int = 50, cursor: s
     if flt.search:
         conditions.append(sessions.c.id.in_(_matching(flt.search.strip())))
     if cursor:
-        last_value, last_id = _decode(cursor)
-        if sort == "started_at" and last_value is not None:
-            last_value = datetime.fromisoformat(last_value)
+        last_value, last_id = _decode(cursor, sort)
         if descending:
             conditions.append(or_(column < last_value, and_(column == last_value, sessions.c.id < last_id)))
         else:

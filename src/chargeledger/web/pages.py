@@ -11,9 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..access import accounts
 from ..access.rights import Caller
+from ..http.csrf import csrf_token
 from ..http.deps import LOGIN_COOKIE, current_caller
+from ..http.routes.auth import checked_login, set_login_cookie
 from ..http.routes.network import station_get
 from ..http.routes.sessions import session_get, visible_session
 from ..ledger.store import Ledger
@@ -35,7 +36,10 @@ def _node_modules() -> Path:
 
 
 def _page(request: Request, name: str, caller: Caller | None, status: int = 200, **values) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"caller": caller, **values}, status_code=status)
+    # The page's scripts send this token with every change they ask for (http/csrf.py).
+    cookie = request.cookies.get(LOGIN_COOKIE)
+    csrf = csrf_token(cookie) if cookie and caller else None
+    return templates.TemplateResponse(request, name, {"caller": caller, "csrf": csrf, **values}, status_code=status)
 
 
 def register(app: FastAPI) -> None:
@@ -67,15 +71,22 @@ def register(app: FastAPI) -> None:
         return _page(request, "login.html", None, next=next if next.startswith("/") else "/sessions")
 
     @app.post("/login", include_in_schema=False)
-    def login_submit(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/sessions")):
+    async def login_submit(request: Request, email: str = Form("", max_length=320),
+                           password: str = Form("", max_length=1024), next: str = Form("/sessions")):
         # A plain form post: works before any script loads and never puts the password in a URL.
         target = next if next.startswith("/") and not next.startswith("//") else "/sessions"
-        token = accounts.login(app.state.engine, email, password) if email and password else None
+        try:
+            token = await checked_login(request, email, password) if email and password else None
+        except HTTPException as exc:
+            if exc.status_code != 429:
+                raise
+            page = _page(request, "login.html", None, 429, next=target, error=exc.detail, email=email)
+            page.headers.update(exc.headers or {})
+            return page
         if token is None:
             return _page(request, "login.html", None, 401, next=target, error="wrong email or password", email=email)
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="lax",
-                            max_age=int(accounts.LOGIN_LIFETIME.total_seconds()))
+        set_login_cookie(request, response, token)
         return response
 
     @app.get("/sessions", include_in_schema=False, response_class=HTMLResponse)

@@ -1,5 +1,5 @@
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from ...access import accounts
@@ -10,17 +10,32 @@ router = APIRouter(tags=["auth"])
 
 
 class LoginRequest(BaseModel):
-    email: str
-    password: str
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+async def checked_login(request: Request, email: str, password: str) -> str | None:
+    """The one way in, for the API and the login form: throttled, then checked in the bounded password pool."""
+    guard = request.app.state.login_guard
+    attempt = guard.admit(email, request.client.host if request.client else "unknown")
+    token = await guard.check(accounts.login, request.app.state.engine, email, password)
+    if token is not None:
+        guard.succeeded(attempt)
+    return token
+
+
+def set_login_cookie(request: Request, response: Response, token: str) -> None:
+    # Secure whenever the browser reached us over https (directly, or via the trusted proxy's X-Forwarded-Proto).
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https",
+                        max_age=int(accounts.LOGIN_LIFETIME.total_seconds()))
 
 
 @router.post("/api/login")
-def login(body: LoginRequest, response: Response, engine: Engine = Depends(engine_of)) -> dict:
-    token = accounts.login(engine, body.email, body.password)
+async def login(body: LoginRequest, request: Request, response: Response) -> dict:
+    token = await checked_login(request, body.email, body.password)
     if token is None:
         raise HTTPException(401, "wrong email or password")
-    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="lax",
-                        max_age=int(accounts.LOGIN_LIFETIME.total_seconds()))
+    set_login_cookie(request, response, token)
     return {"token": token, "expires_in": int(accounts.LOGIN_LIFETIME.total_seconds())}
 
 

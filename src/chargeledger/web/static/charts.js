@@ -42,7 +42,8 @@
     shown.forEach((s, i) => {
       const label = document.createElement("label");
       label.innerHTML = `<input type="checkbox" ${on[i] ? "checked" : ""} data-series="${s.key}"> ` +
-                        `<span style="color:${s.color}">■</span> ${s.label}`;
+                        `<span class="swatch">■</span> ${s.label}`;
+      label.querySelector(".swatch").style.color = s.color;  // set via the DOM: the CSP forbids style attributes
       label.querySelector("input").addEventListener("change", e => {
         plot.axes[i + 1].show = e.target.checked;
         plot.setSeries(i + 1, {show: e.target.checked});
