@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from .. import __version__
 from ..adapters import installed
 from ..storage.database import make_engine
+from . import bad_input
 from .body_limit import BodyLimit
 from .csrf import CsrfGuard
 from .headers import SecurityHeaders
@@ -28,6 +29,7 @@ def create_app(engine: Engine | None = None, gateway=None, settings: HttpSetting
     app.state.login_guard = LoginGuard(settings)
     # Last added runs first: headers go on every answer, including the 413/403/503 of the guards inside them.
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout)
+    bad_input.install(app)
     app.add_middleware(CsrfGuard)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
