@@ -19,7 +19,7 @@ class HttpSettings:
     login_failures_per_account: int = 5        # failed logins per email within the window, then 429
     login_failures_per_address: int = 20       # failed logins per client address within the window, then 429
     login_window: float = 300.0                # seconds of the sliding window
-    login_workers: int = 2                     # password checks running at once (Argon2 costs memory and CPU)
+    login_workers: int = 1                     # password checks at once: Argon2 takes a core each; chargers need one
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "HttpSettings":

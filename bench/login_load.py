@@ -1,0 +1,185 @@
+"""Wrong logins against `chargeledger serve` while a charger sends heartbeats: does a burst of password guesses
+delay the chargers or blow up the server's memory?
+
+    .venv/bin/python bench/login_load.py --parallel 40 --rounds 5
+
+Starts `chargeledger serve` (SQLite, the demo data, one station connected over a real websocket with its
+password), then measures the station's Heartbeat round trip (p50/p99) and the server's RSS in three phases:
+idle, during `rounds` bursts of `parallel` wrong logins (half for a known email, half for unknown ones), after.
+Run once with the default login throttle and once with the throttle opened wide (`--no-throttle`), which shows
+the bounded password pool alone. Everything is on loopback, bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import httpx
+import websockets
+from sqlalchemy import create_engine, text
+
+CLI = str(Path(sys.executable).with_name("chargeledger"))
+STATION, STATION_PASSWORD = "BENCH-CP-1", "bench-station-password-0123"
+KNOWN_EMAIL = "support@demo.chargeledger.org"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of the server process, MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def prepare(folder: Path, sessions: int) -> dict[str, str]:
+    env = {**os.environ, "CHARGELEDGER_DATABASE_URL": f"sqlite:///{folder / 'ledger.sqlite3'}"}
+    subprocess.run([CLI, "demo", "load", "--sessions", str(sessions)], env=env, check=True, capture_output=True)
+    engine = create_engine(env["CHARGELEDGER_DATABASE_URL"])
+    with engine.connect() as conn:
+        org, site = conn.execute(text("SELECT organisation_id, id FROM sites ORDER BY id LIMIT 1")).one()
+    engine.dispose()
+    subprocess.run([CLI, "station", "add", STATION, "--org", org, "--site", site, "--password", STATION_PASSWORD],
+                   env=env, check=True, capture_output=True)
+    return env
+
+
+class Server:
+    def __init__(self, env: dict[str, str]):
+        self.http_port, self.ocpp_port = _free_port(), _free_port()
+        self.process = subprocess.Popen([CLI, "serve", "--http-port", str(self.http_port),
+                                         "--ocpp-port", str(self.ocpp_port)], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{self.http_port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/api/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("chargeledger serve did not start within 60 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+async def heartbeats(port: int, stop: asyncio.Event, every: float, phase: list[str],
+                     latencies: dict[str, list[float]]) -> None:
+    """One station, one Heartbeat at a time, each round trip filed under the phase it was sent in."""
+    credentials = base64.b64encode(f"{STATION}:{STATION_PASSWORD}".encode()).decode()
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ocpp/{STATION}", subprotocols=["ocpp1.6"],
+                                  additional_headers={"Authorization": f"Basic {credentials}"},
+                                  ping_interval=None, open_timeout=30) as ws:
+        await ws.send(json.dumps([2, "boot", "BootNotification", {"chargePointVendor": "Bench",
+                                                                  "chargePointModel": "Bench"}]))
+        await asyncio.wait_for(ws.recv(), 30)
+        n = 0
+        while not stop.is_set():
+            n += 1
+            began = time.perf_counter()
+            await ws.send(json.dumps([2, f"hb{n}", "Heartbeat", {}]))
+            await asyncio.wait_for(ws.recv(), 30)
+            latencies.setdefault(phase[0], []).append((time.perf_counter() - began) * 1000)
+            await asyncio.sleep(every)
+
+
+def wrong_logins(url: str, parallel: int, rounds: int) -> dict[int, int]:
+    """In a process of its own, so the guessing client does not slow the heartbeat client's loop."""
+    return asyncio.run(_wrong_logins(url, parallel, rounds))
+
+
+async def _wrong_logins(url: str, parallel: int, rounds: int) -> dict[int, int]:
+    codes: dict[int, int] = {}
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(max_connections=parallel)) as client:
+        for r in range(rounds):
+            emails = [KNOWN_EMAIL if n % 2 else f"nobody{r}-{n}@example.org" for n in range(parallel)]
+            answers = await asyncio.gather(*(client.post("/api/login", json={"email": e, "password": "wrong"})
+                                             for e in emails), return_exceptions=True)
+            for answer in answers:
+                code = answer.status_code if isinstance(answer, httpx.Response) else 0
+                codes[code] = codes.get(code, 0) + 1
+    return codes
+
+
+def _p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+async def measure(server: Server, parallel: int, rounds: int, idle_s: float, every: float) -> dict:
+    stop, phase, latencies = asyncio.Event(), ["warmup"], {}
+    beating = asyncio.create_task(heartbeats(server.ocpp_port, stop, every, phase, latencies))
+    await asyncio.sleep(1.0)
+    phase[0] = "idle"
+    await asyncio.sleep(idle_s)
+    rss_idle = _rss_mb(server.process.pid)[0]
+    phase[0] = "burst"
+    began = time.monotonic()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as guesser:
+        codes = await asyncio.get_running_loop().run_in_executor(guesser, wrong_logins, server.url, parallel, rounds)
+    burst_s = time.monotonic() - began
+    rss_after_burst, peak = _rss_mb(server.process.pid)
+    phase[0] = "after"
+    await asyncio.sleep(idle_s)
+    stop.set()
+    await beating
+    result = {"logins": codes, "burst_seconds": round(burst_s, 1), "rss_idle_mb": round(rss_idle),
+              "rss_peak_mb": round(peak), "rss_after_mb": round(_rss_mb(server.process.pid)[0]),
+              "rss_end_of_burst_mb": round(rss_after_burst)}
+    for name in ("idle", "burst", "after"):
+        values = latencies.get(name, [0.0])
+        result[f"heartbeat_{name}_ms"] = {"n": len(values), "p50": round(_p(values, 50), 2),
+                                          "p99": round(_p(values, 99), 2)}
+    return result
+
+
+def run(parallel: int = 40, rounds: int = 5, throttle: bool = True, sessions: int = 200, idle_s: float = 5.0,
+        every: float = 0.02) -> dict:
+    with tempfile.TemporaryDirectory(prefix="login-load-") as folder:
+        env = prepare(Path(folder), sessions)
+        if not throttle:  # the bounded pool alone: every guess reaches the password check
+            env = {**env, "CHARGELEDGER_HTTP_LOGIN_FAILURES_PER_ACCOUNT": "100000",
+                   "CHARGELEDGER_HTTP_LOGIN_FAILURES_PER_ADDRESS": "100000"}
+        server = Server(env)
+        try:
+            return asyncio.run(measure(server, parallel, rounds, idle_s, every))
+        finally:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parallel", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sessions", type=int, default=200, help="demo sessions to load")
+    parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle before and after")
+    parser.add_argument("--no-throttle", action="store_true", help="open the login throttle wide")
+    args = parser.parse_args()
+    result = run(args.parallel, args.rounds, not args.no_throttle, args.sessions, args.idle)
+    print(json.dumps({"throttle": not args.no_throttle, "parallel": args.parallel, "rounds": args.rounds, **result},
+                     indent=2))
+
+
+if __name__ == "__main__":
+    main()
