@@ -95,3 +95,23 @@ def test_a_foreign_page_cannot_stop_a_session_but_the_own_page_can(world):
     finally:
         server.run(ws.close())
         task.cancel()
+
+
+def test_the_pages_work_under_their_content_security_policy(world):
+    """The CSP forbids inline script and style attributes: the pages must run without tripping it."""
+    server, page, ids = world["server"], world["page"], world["ids"]
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    login(page, server, "support@acme.example", target=f"/sessions/{ids['completed']}")
+    page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')  # uPlot drew the charts
+    page.wait_for_timeout(200)
+    assert not violations, violations
+    swatch = page.locator("#telemetry-card .swatch").first
+    assert swatch.evaluate("e => getComputedStyle(e).color") != "rgb(0, 0, 0)"  # colour set through the DOM
+    page.goto(f"{server.url}/sessions")
+    page.wait_for_load_state("load")
+    assert page.locator('meta[name="csrf-token"]').count() == 1
+    assert not violations, violations
+    policy = page.evaluate("async () => (await fetch('/sessions')).headers.get('content-security-policy')")
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
