@@ -50,6 +50,11 @@ def test_a_cookie_alone_changes_nothing_the_token_from_the_own_origin_does(world
         assert close(ids[0], Origin=url, **token).status_code == 200  # the app's own page
         assert _status(engine, ids[0]) != before
         assert close(ids[1], **token).status_code == 200  # same-origin fetch without Origin: the token suffices
+        # A malformed cookie planted before ours (other ports of the host can set cookies) does not hide it.
+        planted = f'bad"cookie=1; chargeledger_login={cookie}'
+        assert httpx.get(f"{url}/api/me", headers={"Cookie": planted}).status_code == 200  # the routes see it
+        assert httpx.post(f"{url}/api/sessions/{ids[1]}/force-close", json={"why": "x"},
+                          headers={"Cookie": planted}).status_code == 403
     # An API key is sent on purpose, never ambient: no token needed, whatever the Origin.
     with serving(engine) as (url, _app), httpx.Client(base_url=url) as api:
         answer = api.post(f"/api/sessions/{ids[2]}/force-close", json={"why": "api"},

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
+from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -37,16 +37,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _login_cookie(scope: Scope) -> str | None:
-    raw = _header(scope, b"cookie")
-    if not raw:
-        return None
-    jar = SimpleCookie()
-    try:
-        jar.load(raw)
-    except Exception:  # a malformed Cookie header means no usable login cookie
-        return None
-    morsel = jar.get(LOGIN_COOKIE)
-    return morsel.value if morsel else None
+    # Starlette's own parser, so this guard sees exactly the cookie the routes will authenticate with.
+    return cookie_parser(_header(scope, b"cookie") or "").get(LOGIN_COOKIE)
 
 
 def foreign_origin(scope: Scope) -> str | None:
