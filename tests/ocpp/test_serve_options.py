@@ -21,7 +21,7 @@ def _settings_from_cli(monkeypatch, *options):
     """Run the real `serve` command line, keeping what it would hand to the gateway instead of serving forever."""
     seen = {}
 
-    async def captured(host, http_port, ocpp_port, simulate, settings=None):
+    async def captured(host, http_port, ocpp_port, simulate, settings=None, **_http):
         seen["settings"] = settings
 
     monkeypatch.setattr(serve_cli, "serve_forever", captured)

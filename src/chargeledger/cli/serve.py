@@ -82,4 +82,4 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
         typer.echo(f"ChargeLedger on http://{host}:{http_port}  (API docs at /docs)")
-        asyncio.run(serve_forever(host, http_port, ocpp_port, simulate, settings, http_settings))
+        asyncio.run(serve_forever(host, http_port, ocpp_port, simulate, settings, http_settings=http_settings))
