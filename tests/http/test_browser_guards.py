@@ -95,3 +95,16 @@ def test_behind_a_trusted_https_proxy_the_cookie_is_secure(world):
         page = proxy.post("/login", data={"email": "ops@acme.example", "password": PASSWORD, "next": "/sessions"},
                           headers={"X-Forwarded-Proto": "https"})
         assert page.status_code == 303 and "secure" in page.headers["set-cookie"].lower().split("; ")
+
+
+def test_even_an_internal_error_carries_the_headers(world):
+    from chargeledger.http.app import create_app
+
+    engine, _ids, _key = world
+    app = create_app(engine, None, HttpSettings())
+    app.add_api_route("/api/broken", lambda: 1 / 0)  # a handler with a bug
+    with serving(engine, HttpSettings(), app) as (url, _app):
+        answer = httpx.get(f"{url}/api/broken")
+        assert answer.status_code == 500 and answer.json() == {"detail": "internal server error"}
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        assert answer.headers["x-frame-options"] == "DENY"

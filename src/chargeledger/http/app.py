@@ -13,7 +13,7 @@ from ..storage.database import make_engine
 from . import bad_input
 from .body_limit import BodyLimit
 from .csrf import CsrfGuard
-from .headers import SecurityHeaders
+from . import headers
 from .login_guard import LoginGuard
 from .request_timeout import RequestTimeout
 from .routes import auth, health, network, sessions
@@ -32,7 +32,7 @@ def create_app(engine: Engine | None = None, gateway=None, settings: HttpSetting
     bad_input.install(app)
     app.add_middleware(CsrfGuard)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders)
+    headers.install(app)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(_request: Request, exc: RequestValidationError):

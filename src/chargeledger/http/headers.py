@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,3 +44,13 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def install(app: FastAPI) -> None:
+    app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(Exception)
+    async def _internal_error(_request: Request, _exc: Exception) -> JSONResponse:
+        # Starlette answers an unhandled error outside every middleware; this answer carries the headers too.
+        return JSONResponse({"detail": "internal server error"}, 500,
+                            headers={"content-security-policy": PAGE_POLICY, **COMMON})
