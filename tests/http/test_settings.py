@@ -8,7 +8,7 @@ from chargeledger.http.settings import HttpSettings
 def test_defaults_are_the_documented_ones():
     settings = HttpSettings.from_env({})
     assert (settings.max_body_bytes, settings.header_timeout, settings.keep_alive_timeout, settings.request_timeout,
-            settings.max_connections, settings.trusted_proxy) == (1024 * 1024, 10.0, 5.0, 30.0, 200, "")
+            settings.max_connections, settings.trusted_proxy) == (1024 * 1024, 10.0, 5.0, 60.0, 200, "")
     assert (settings.login_failures_per_account, settings.login_failures_per_address, settings.login_window,
             settings.login_workers) == (5, 20, 300.0, 1)
 

@@ -13,7 +13,7 @@ class HttpSettings:
     max_body_bytes: int = 1024 * 1024          # 413 beyond this; no API route takes more than a tariff's JSON
     header_timeout: float = 10.0               # a request's headers must arrive within this, or the socket closes
     keep_alive_timeout: float = 5.0            # an idle keep-alive connection closes after this
-    request_timeout: float = 30.0              # a handler that has not begun answering by then gets 503
+    request_timeout: float = 60.0              # no answer begun by then: 503 (above the 30 s OCPP command wait)
     max_connections: int = 200                 # beyond this uvicorn answers 503 at once
     trusted_proxy: str = ""                    # proxy address(es) whose X-Forwarded-For/-Proto are believed
     login_failures_per_account: int = 5        # failed logins per email within the window, then 429
