@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..roaming.cdr_model import kwh
-from ..roaming.eviolin.columns import COLUMNS, decimal_comma, eviolin_row
+from ..roaming.eviolin.columns import COLUMNS, decimal_comma, eviolin_row_with
 from ..storage.tables import reimbursement_agreements, revenue_shares, stations
 from .cdr_source import cdr_query, cdr_rows
 from .source import count
@@ -52,7 +52,7 @@ def _write(conn, request, target: Path, columns, agreements, extra, progress) ->
             agreement = _valid(agreements, row)
             if agreement is None:
                 continue
-            writer.writerow([*eviolin_row(row), *extra(row, agreement)])
+            writer.writerow(eviolin_row_with(row, extra(row, agreement)))
             done += 1
             if progress and done % 1000 == 0:
                 progress(done, total)

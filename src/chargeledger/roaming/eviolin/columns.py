@@ -60,3 +60,8 @@ def eviolin_row(row) -> list[str]:
         decimal_comma(row.total_cost_excl_vat),
     ]
     return [neutralise(v) for v in values]
+
+
+def eviolin_row_with(row, extra: list[str]) -> list[str]:
+    """The eViolin row plus an export's own columns, every cell neutralised the same way (partner-typed text)."""
+    return [*eviolin_row(row), *(neutralise(v) for v in extra)]

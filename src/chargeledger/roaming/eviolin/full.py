@@ -5,8 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from ...reports.cells import neutralise
-from .columns import COLUMNS, decimal_comma, eviolin_row
+from .columns import COLUMNS, decimal_comma, eviolin_row_with
 
 EXTRA_COLUMNS = [
     "Time_Zone", "Local_Start_datetime", "Local_End_datetime", "Location_ID", "Location_OU_Code", "Tariff_ID",
@@ -38,4 +37,4 @@ def full_row(row) -> list[str]:
         decimal_comma(Decimal(str(meter_start)) / 1000) if meter_start is not None else "",
         decimal_comma(Decimal(str(meter_stop)) / 1000) if meter_stop is not None else "",
     ]
-    return [*eviolin_row(row), *(neutralise(v) for v in extra)]
+    return eviolin_row_with(row, extra)
