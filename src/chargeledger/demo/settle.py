@@ -17,7 +17,8 @@ from ..domain.events import EventKind
 from ..importing.bulk import SessionRecord
 from ..ledger.store import Ledger
 from ..payments.reasons import PaymentMethod
-from ..payments.store import charge_session, refund
+from ..payments.refunds import refund
+from ..payments.store import charge_session
 from ..settlement.store import freeze_tariff, settle_session
 
 REFUND_EVERY = 40  # one in 40 captured card payments is refunded, alternately in full and in part

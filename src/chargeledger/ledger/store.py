@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.events import EventKind, EventSource, SessionEvent
 from ..domain.meter import MeterLocation, MeterSample, Measurand, Phase
 from ..domain.projection import SessionView, project
+from ..storage.locks import locked_row
 from ..storage.tables import meter_samples, session_events, sessions
 from ..storage.upsert import insert_ignore
 from .subscribers import dispatch
@@ -87,6 +88,8 @@ class Ledger:
         events = list(events)
         if not events:
             return 0
+        # one appender per session at a time: the sequence number below is max + 1
+        locked_row(connection, sessions, sessions.c.id == session_id)
         next_seq = (connection.execute(select(func.max(session_events.c.seq))
                                        .where(session_events.c.session_id == session_id)).scalar() or 0) + 1
         now = utcnow()

@@ -9,7 +9,8 @@ Deterministic triggers of the simulated gateway (documented for support staff an
     amount           below 0.50 (and not zero)        -> Invalid Amount (below the gateway minimum)
                      ending in .13                    -> Temporary Error on the first attempt, captured on a retry
                      ending in .66                    -> Processing Error on every attempt
-    refunds          always succeed (reference "sim_refund_<payment reference>_<n>")
+    refunds          amount ending in .66 -> refused (Processing Error); every other refund succeeds with
+                     reference "sim_refund_<payment reference>_<n>"
 Every other capture succeeds with reference "sim_<payment id>_<attempt>".
 """
 
@@ -66,6 +67,8 @@ class SimulatedGateway:
         return GatewayResult(True, reference=f"sim_{payment_id}_{attempt}")
 
     def refund(self, reference: str, amount: Decimal, currency: str, number: int) -> GatewayResult:
+        if f"{amount:.2f}".endswith(".66"):
+            return GatewayResult(False, reason=FailureReason.PROCESSING_ERROR)
         return GatewayResult(True, reference=f"sim_refund_{reference}_{number}")
 
 

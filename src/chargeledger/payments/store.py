@@ -1,36 +1,24 @@
-"""Payment records: capture with attempts at settlement, and refunds against the captured payment.
-
-A refund is never above what was captured minus earlier refunds, and is idempotent under the client's key: the same
-key with the same request returns the first result; the same key with another request is a conflict.
-"""
+"""Payment records: one payment per settled session, captured with attempts (refunds: payments/refunds.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, select, update
 
 from ..domain.events import EventKind, EventSource
 from ..ledger.store import Ledger, NewEvent
-from ..settlement.currency import minor_unit, round_money
-from ..storage.tables import payment_attempts, payments, refunds
+from ..settlement.currency import round_money
+from ..storage.locks import locked_row
+from ..storage.tables import payment_attempts, payments, refunds, sessions
 from .gateway import DEFAULT_GATEWAY, PaymentGateway
 from .reasons import PaymentMethod
 
 MAX_ATTEMPTS = 3
 # payments.status is String(16): "partly_refunded" stands for partially refunded.
 ZERO = Decimal(0)
-
-
-class RefundRefused(ValueError):
-    """A refund that cannot be made; nothing was changed. `status` is the HTTP status that says why."""
-
-    def __init__(self, reason: str, status: int = 422):
-        self.reason, self.status = reason, status
-        super().__init__(reason)
 
 
 def _now() -> datetime:
@@ -45,22 +33,34 @@ def charge_session(engine: Engine, session_id: int, amount: Decimal, currency: s
                    method: PaymentMethod | str = PaymentMethod.CARD, card_last4: str | None = None,
                    preauth_amount: Decimal | None = None, prepaid_plan: str | None = None,
                    gateway: PaymentGateway = DEFAULT_GATEWAY, now: datetime | None = None) -> dict[str, Any]:
-    """Take payment for a settled session once (a second call returns the existing payment)."""
+    """Take payment for a settled session once: a second call, concurrent or later, returns the same payment.
+
+    The payment row is written first (pending) under the session's lock, the gateway is called outside any
+    lock, and the outcome is written together with its ledger entry; a payment left pending by a crash in
+    between is captured when the call is repeated (the gateway sees the same payment and attempt numbers)."""
     method = PaymentMethod(method)
     now = now or _now()
-    existing = payments_of(engine, session_id)
-    if existing:
-        return existing[0]
     if amount == 0:
         method = PaymentMethod.FREE
     gateway_name = {PaymentMethod.CARD: gateway.name, PaymentMethod.WALLET: gateway.name,
                     PaymentMethod.PREPAID: "prepaid plan", PaymentMethod.FREE: "none"}.get(method, "invoice")
     with engine.begin() as conn:
-        payment_id = conn.execute(payments.insert().values(
-            session_id=session_id, method=method.value, gateway=gateway_name, card_last4=card_last4,
-            preauth_amount=preauth_amount, prepaid_plan=prepaid_plan, currency=currency, amount_due=amount,
-            amount_captured=ZERO, failed_amount=ZERO, unsettled_amount=ZERO, status="pending", created_at=now,
-        )).inserted_primary_key[0]
+        locked_row(conn, sessions, sessions.c.id == session_id)
+        existing = conn.execute(select(payments).where(payments.c.session_id == session_id)
+                                .order_by(payments.c.id).limit(1)).first()
+        if existing is None:
+            payment_id = conn.execute(payments.insert().values(
+                session_id=session_id, method=method.value, gateway=gateway_name, card_last4=card_last4,
+                preauth_amount=preauth_amount, prepaid_plan=prepaid_plan, currency=currency, amount_due=amount,
+                amount_captured=ZERO, failed_amount=ZERO, unsettled_amount=ZERO, status="pending", created_at=now,
+            )).inserted_primary_key[0]
+        elif existing.status != "pending":
+            payment_id = None
+        else:  # left pending by an earlier call that did not finish: finish it with its own terms
+            payment_id, method, amount = existing.id, PaymentMethod(existing.method), Decimal(existing.amount_due)
+            currency, card_last4 = existing.currency, existing.card_last4
+    if payment_id is None:
+        return payments_of(engine, session_id)[0]
     values: dict[str, Any]
     if method in (PaymentMethod.CARD, PaymentMethod.WALLET):
         values = _capture(engine, gateway, payment_id, amount, currency, card_last4, now)
@@ -69,14 +69,16 @@ def charge_session(engine: Engine, session_id: int, amount: Decimal, currency: s
     else:  # prepaid plan balance or free
         values = {"status": "captured", "amount_captured": amount}
     with engine.begin() as conn:
-        conn.execute(update(payments).where(payments.c.id == payment_id).values(**values))
-    record = payments_of(engine, session_id)[0]
-    Ledger(engine).append(session_id, [NewEvent(
-        EventKind.PAYMENT_RECORDED, now, EventSource.SYSTEM,
-        {"payment_id": payment_id, "method": method.value, "status": record["status"],
-         "amount_captured": record["amount_captured"], "failure_reason": record["failure_reason"]},
-        idempotency_key=f"payment:{payment_id}")])
-    return record
+        payment = locked_row(conn, payments, payments.c.id == payment_id)
+        if payment.status == "pending":  # a concurrent call may have finished it meanwhile
+            conn.execute(update(payments).where(payments.c.id == payment_id).values(**values))
+            Ledger(engine).append(session_id, [NewEvent(
+                EventKind.PAYMENT_RECORDED, now, EventSource.SYSTEM,
+                {"payment_id": payment_id, "method": method.value, "status": values["status"],
+                 "amount_captured": str(values.get("amount_captured", ZERO)),
+                 "failure_reason": values.get("failure_reason")},
+                idempotency_key=f"payment:{payment_id}")], conn)
+    return payments_of(engine, session_id)[0]
 
 
 def _capture(engine, gateway, payment_id, amount, currency, card_last4, now) -> dict[str, Any]:
@@ -112,6 +114,7 @@ def payments_of(engine: Engine, session_id: int) -> list[dict[str, Any]]:
                                     .order_by(payment_attempts.c.id)).all()
             done = conn.execute(select(refunds).where(refunds.c.payment_id == p.id).order_by(refunds.c.id)).all()
             refunded = sum((_money(r.amount, cur) for r in done if r.status == "succeeded"), ZERO)
+            reserved = sum((_money(r.amount, cur) for r in done if r.status == "pending"), ZERO)
             out.append({
                 "id": p.id, "method": p.method, "gateway": p.gateway, "card_last4": p.card_last4,
                 "preauth_amount": str(_money(p.preauth_amount, cur)) if p.preauth_amount is not None else None,
@@ -124,74 +127,6 @@ def payments_of(engine: Engine, session_id: int) -> list[dict[str, Any]]:
                               "failure_reason": a.failure_reason} for a in attempts],
                 "refunds": [_refund_json(r) for r in done],
                 "refunded": str(refunded),
-                "refundable": str(_money(max(ZERO, _money(p.amount_captured, cur) - refunded), cur)),
+                "refundable": str(_money(max(ZERO, _money(p.amount_captured, cur) - refunded - reserved), cur)),
             })
     return out
-
-
-def _parse_amount(raw: Any, currency: str) -> Decimal:
-    try:
-        amount = Decimal(str(raw))
-    except (InvalidOperation, TypeError):
-        raise RefundRefused(f"amount {raw!r} is not a number") from None
-    if not amount.is_finite() or amount <= 0:
-        raise RefundRefused("amount must be above zero")
-    if amount != round_money(amount, currency):
-        raise RefundRefused(f"amount has more decimals than {currency} allows ({minor_unit(currency)})")
-    return amount
-
-
-def refund(engine: Engine, session_id: int, amount: Any, currency: str, reason: str, idempotency_key: str,
-           requested_by: str, gateway: PaymentGateway = DEFAULT_GATEWAY, now: datetime | None = None
-           ) -> tuple[dict[str, Any], bool]:
-    """Refund against the session's captured payment. Returns (refund, created); refusals change nothing."""
-    now = now or _now()
-    if not idempotency_key or len(idempotency_key) > 120:
-        raise RefundRefused("idempotency_key is required (at most 120 characters)")
-    with engine.connect() as conn:
-        first = conn.execute(select(refunds).where(refunds.c.idempotency_key == idempotency_key)).first()
-    if first is not None:
-        same = (first.session_id == session_id and first.currency == currency and first.reason == reason
-                and _money(first.amount, first.currency) == _parse_amount(amount, first.currency))
-        if not same:
-            raise RefundRefused(f"idempotency_key {idempotency_key!r} was used for a different refund", 409)
-        return _refund_json(first), False
-    try:
-        return _refund_once(engine, session_id, amount, currency, reason, idempotency_key, requested_by, gateway, now)
-    except IntegrityError:  # the same key arrived concurrently: answer as the first one did
-        return refund(engine, session_id, amount, currency, reason, idempotency_key, requested_by, gateway, now)
-
-
-def _refund_once(engine, session_id, amount, currency, reason, idempotency_key, requested_by, gateway, now):
-    with engine.begin() as conn:
-        payment = conn.execute(
-            select(payments).where(payments.c.session_id == session_id, payments.c.amount_captured > 0)
-            .order_by(payments.c.id.desc()).limit(1).with_for_update()).first()
-        if payment is None:
-            raise RefundRefused("the session has no captured payment to refund (unpaid session)")
-        if currency != payment.currency:
-            raise RefundRefused(f"the payment was in {payment.currency}, not {currency}")
-        value = _parse_amount(amount, currency)
-        refunded = conn.execute(select(func.coalesce(func.sum(refunds.c.amount), 0)).where(
-            refunds.c.payment_id == payment.id, refunds.c.status == "succeeded")).scalar()
-        refundable = _money(payment.amount_captured, currency) - _money(refunded, currency)
-        if value > refundable:
-            raise RefundRefused(f"amount {value} is above the refundable {refundable} {currency} "
-                                f"(captured minus earlier refunds)")
-        number = conn.execute(select(func.count()).select_from(refunds)
-                              .where(refunds.c.payment_id == payment.id)).scalar() + 1
-        result = gateway.refund(payment.gateway_reference or f"payment_{payment.id}", value, currency, number)
-        status = "succeeded" if result.ok else "failed"
-        refund_id = conn.execute(refunds.insert().values(
-            payment_id=payment.id, session_id=session_id, amount=value, currency=currency, reason=reason,
-            idempotency_key=idempotency_key, status=status, requested_by=requested_by, created_at=now,
-        )).inserted_primary_key[0]
-        if result.ok:
-            conn.execute(update(payments).where(payments.c.id == payment.id).values(
-                status="refunded" if value == refundable else "partly_refunded"))
-        row = conn.execute(select(refunds).where(refunds.c.id == refund_id)).one()
-    Ledger(engine).append(session_id, [NewEvent(
-        EventKind.REFUND_RECORDED, now, EventSource.OPERATOR,
-        {"refund_id": refund_id, "amount": str(value), "currency": currency, "reason": reason, "by": requested_by,
-         "status": status}, idempotency_key=f"refund:{refund_id}")])
-    return _refund_json(row), True

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
 from .raw_rows import _STREAMING as STREAMING, _base, epoch_micros, split_by_lookup
+from .sqlite_snapshot import Snapshot
 
 _EMPTIES = "empties_"  # SQLite: the bit masks of which fields were empty
 BATCH_ROWS = 8_192  # rows a batch holds (about, on PostgreSQL, whose driver sizes batches by bytes); more cost memory
@@ -86,19 +87,20 @@ def _database_file(engine: Engine) -> str | None:
 
 
 def _connect(engine: Engine):
+    """An ADBC connection, and the SQLite snapshot it reads (None on PostgreSQL) to remove after it."""
     if engine.dialect.name == "postgresql":
         import adbc_driver_postgresql.dbapi as adbc
 
-        return adbc.connect(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+        return adbc.connect(engine.url.set(drivername="postgresql").render_as_string(hide_password=False)), None
     import adbc_driver_sqlite.dbapi as adbc
 
-    connection = adbc.connect(_database_file(engine))
-    cursor = connection.cursor()
-    try:  # as storage.database's connections: wait for a checkpointing writer rather than fail
-        cursor.execute("PRAGMA busy_timeout = 30000")
-    finally:
-        cursor.close()
-    return connection
+    # never the live file: ADBC's own SQLite library closing it would delete the WAL under our engine
+    snapshot = Snapshot(engine, _database_file(engine))
+    try:
+        return adbc.connect(snapshot.path), snapshot
+    except BaseException:
+        snapshot.close()
+        raise
 
 
 # the row reader's planner settings (raw_rows._STREAMING), for the ADBC connection's session
@@ -204,8 +206,8 @@ class ArrowRows:
         self.sql, self._fetched = _statement(query.with_only_columns(*fetched, *keys, maintain_column_froms=False),
                                              dialect)
         self._width = len(fetched)
-        self.connection = _connect(engine)
-        self.cursor = None
+        self.cursor = self.snapshot = None
+        self.connection, self.snapshot = _connect(engine)
         try:
             self._looked_up = [self._read(lookup, columns) for lookup, columns in looked_up.items()]
             self.cursor = self.connection.cursor()
@@ -260,7 +262,7 @@ class ArrowRows:
             yield pa.RecordBatch.from_arrays(columns, names=names)
 
     def close(self) -> None:
-        for part in ("cursor", "connection"):
+        for part in ("cursor", "connection", "snapshot"):
             handle = getattr(self, part, None)
             if handle is not None:
                 try:

@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from ...access.rights import Caller, Right
-from ...payments.store import RefundRefused, payments_of, refund
+from ...payments.refunds import RefundRefused, refund
+from ...payments.store import payments_of
 from ...pricing import TariffError
 from ...settlement.breakdown import render
 from ...settlement.store import SettlementError, current_settlement, reprice, settlements_of
