@@ -11,6 +11,7 @@ import uvicorn
 from ..http.app import create_app
 from ..http.serving import server_config
 from ..http.settings import HttpSettings
+from ..reports.sqlite_snapshot import remove_leftovers
 from ..storage.database import make_engine, upgrade
 
 
@@ -40,6 +41,7 @@ async def serve_forever(host: str, http_port: int, ocpp_port: int, simulate: boo
                         http_settings: HttpSettings | None = None) -> None:
     engine = make_engine()
     upgrade(engine)
+    remove_leftovers(engine)
     gateway_class = _gateway_class()
     gateway = gateway_class(engine, settings) if gateway_class else None
     http_settings = http_settings or HttpSettings.from_env()

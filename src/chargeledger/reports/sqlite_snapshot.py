@@ -43,7 +43,10 @@ class Snapshot:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def remove_leftovers(database: str) -> None:
-    """Snapshots left by a process that was killed while reading (called when the server starts)."""
+def remove_leftovers(engine: Engine) -> None:
+    """Snapshots left by a process killed while reading (called when the server starts; a no-op elsewhere)."""
+    database = engine.url.database or ""
+    if engine.dialect.name != "sqlite" or database in ("", ":memory:"):
+        return
     for folder in Path(database).resolve().parent.glob(PREFIX + "*"):
         shutil.rmtree(folder, ignore_errors=True)
