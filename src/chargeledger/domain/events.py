@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     FORCE_CLOSED = "force_closed"                # by, why
     SILENCE_FLAGGED = "silence_flagged"          # last_seen
     SETTLED = "settled"
+    LATE_FACTS = "late_facts"                    # a fact arrived after settlement: the session is priced again
     MARKED_SIMULATED = "marked_simulated"
     CUSTOM_FIELDS_SET = "custom_fields_set"      # fields: dict
     FLAG_RESOLVED = "flag_resolved"              # flag, reason, by
@@ -47,6 +48,7 @@ class EventKind(StrEnum):
     PRICED = "priced"
     PAYMENT_RECORDED = "payment_recorded"
     REFUND_RECORDED = "refund_recorded"
+    PAYMENT_ADJUSTED = "payment_adjusted"        # a re-priced session's difference: extra capture, refund or new amount due
 
 
 class ChargingState(StrEnum):

@@ -18,6 +18,7 @@ class FlagCode(StrEnum):
     SESSION_SILENT = "session_silent"
     ORPHAN_STOP = "orphan_stop"
     FORCE_CLOSED = "force_closed"
+    METER_CLOCK_SUSPECT = "meter_clock_suspect"
 
 
 class Severity(StrEnum):
@@ -38,6 +39,7 @@ _SEVERITY = {
     FlagCode.SESSION_SILENT: Severity.WARNING,
     FlagCode.ORPHAN_STOP: Severity.WARNING,
     FlagCode.FORCE_CLOSED: Severity.WARNING,
+    FlagCode.METER_CLOCK_SUSPECT: Severity.WARNING,
 }
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from .clock import trusted_samples
 from .energy import DEFAULT_MAX_PLAUSIBLE_POWER_W, EnergyResult, session_energy
 from .events import ChargingState, EventKind, SessionEvent
 from .flags import Flag, FlagCode
@@ -242,6 +243,9 @@ def project(
 
     if unplugged_at:
         milestone(Milestone.RELEASED, unplugged_at)
+    samples, clock_flag = trusted_samples(samples, started_at, stopped_at, now)
+    if clock_flag:
+        extra_flags.append(clock_flag)
     energy = session_energy(samples, meter_start, meter_stop, started_at, stopped_at, max_power_w)
     if recorded_energy is not None and not samples and meter_start is None:
         energy = EnergyResult(float(recorded_energy), None, None, ())

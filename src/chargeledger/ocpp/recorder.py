@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain.events import EventKind, EventSource
 from ..domain.meter import MeterSample
+from ..domain.readiness import ready_to_settle
 from ..ledger.store import Ledger, NewEvent, SessionRef
 from ..storage.tables import session_events, sessions
 from .group_commit import batch_of
@@ -121,16 +122,32 @@ class Recorder:
         conn.execute(update(sessions).where(sessions.c.id == session_id, sessions.c.connector_id.is_(None))
                      .values(connector_id=connector, evse_id=station.evse_id(connector)))
 
+    def kinds(self, conn: Connection, session_id: int) -> set[str]:
+        return set(conn.execute(select(session_events.c.kind).where(
+            session_events.c.session_id == session_id).distinct()).scalars())
+
     def leave(self, conn: Connection, station: StationInfo, connector: int, at: datetime, key: str) -> int | None:
-        """The vehicle left the connector: the current session is released and settled."""
+        """The vehicle left the connector: the current session is released, and settled if its transaction ended."""
         current = self.current(conn, station.id, connector)
         if current is None:
             return None
-        self.write(conn, current.session_id, [
-            ocpp_event(EventKind.UNPLUGGED, at, f"{key}:unplugged"),
-            ocpp_event(EventKind.SETTLED, at, f"{key}:settled", why="vehicle left"),
-        ], [])
+        self.write(conn, current.session_id, [ocpp_event(EventKind.UNPLUGGED, at, f"{key}:unplugged")], [])
+        self.settle_if_ready(conn, current.session_id, at, key)
         return current.session_id
+
+    def settle_if_ready(self, conn: Connection, session_id: int, at: datetime, key: str) -> bool:
+        """Mark the session SETTLED once its transaction ended and the vehicle left, in whichever order."""
+        if not ready_to_settle(self.kinds(conn, session_id)):
+            return False
+        self.write(conn, session_id, [ocpp_event(EventKind.SETTLED, at, f"{key}:settled", why="vehicle left")], [])
+        return True
+
+    def late(self, conn: Connection, session_id: int, at: datetime, key: str) -> bool:
+        """A fact arrived for a session already settled: record that it must be priced again."""
+        if EventKind.SETTLED.value not in self.kinds(conn, session_id):
+            return False
+        self.write(conn, session_id, [ocpp_event(EventKind.LATE_FACTS, at, f"{key}:late")], [])
+        return True
 
     def set_station_status(self, conn: Connection, station_id: str, status: str, at: datetime) -> None:
         from ..storage.tables import stations

@@ -96,8 +96,9 @@ def _context(engine: Engine, row, view, profile, currency: str, priced, zone) ->
 
 
 def settle_session(engine: Engine, session_id: int, reason: str = "settled", now: datetime | None = None,
-                   only_once: bool = True) -> dict[str, Any]:
-    """Price and settle a session; returns the settlement row. With only_once an existing settlement is kept."""
+                   only_once: bool = True, keep_if_same: bool = False) -> dict[str, Any]:
+    """Price and settle a session; returns the settlement row. With only_once an existing settlement is kept;
+    with keep_if_same a new version is written only if its amounts differ from the current one's."""
     now = now or _now()
     existing = current_settlement(engine, session_id)
     if existing and only_once:
@@ -129,6 +130,8 @@ def settle_session(engine: Engine, session_id: int, reason: str = "settled", now
     if missing:
         breakdown["cost_note"] = f"no energy price stored for {len(missing)} hour(s); counted as 0"
     amounts = {k: v for k, v in result.amounts.items() if k in session_settlements.c}
+    if keep_if_same and existing and _same_amounts(existing, amounts):
+        return existing
     try:
         with engine.begin() as conn:
             version = (conn.execute(select(func.max(session_settlements.c.version))
@@ -152,6 +155,17 @@ def settle_session(engine: Engine, session_id: int, reason: str = "settled", now
                         for k, v in priced.totals.to_ocpi().items()},
     }, idempotency_key=f"priced:{session_id}:v{version}")])
     return current_settlement(engine, session_id)
+
+
+def _same_amounts(stored: dict[str, Any], amounts: dict[str, Any]) -> bool:
+    for key, value in amounts.items():
+        old = stored.get(key)
+        if isinstance(value, Decimal) and old is not None:
+            if Decimal(str(old)) != value:
+                return False
+        elif old != value and str(old) != str(value):
+            return False
+    return True
 
 
 def reprice(engine: Engine, session_id: int, reason: str, by: str, refreeze_tariff: bool = True,

@@ -1,6 +1,8 @@
-"""Ledger reactions: freeze the tariff when a session starts, settle and take payment when it is SETTLED.
+"""Ledger reactions: freeze the tariff when a session starts, settle and take payment when it is SETTLED, price
+again when facts arrive after settlement, and carry a re-pricing's difference to the payment.
 
-Both are idempotent: a resent start freezes nothing new, a second SETTLED keeps the first settlement.
+All are idempotent: a resent start freezes nothing new, a second SETTLED keeps the first settlement, late facts
+that change no amount write no version, and each version's difference moves once.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from ..domain.events import EventKind
 from ..ledger.store import Ledger
 from ..ledger.subscribers import subscribe
 from ..payments.reasons import PaymentMethod
+from ..payments.adjustments import adjust_payment
 from ..payments.store import charge_session
-from .store import freeze_tariff, settle_session
+from .store import current_settlement, freeze_tariff, settle_session, settlements_of
 
 
 def on_start(engine: Engine, session_id: int) -> None:
@@ -33,6 +36,8 @@ def _payment_of(engine: Engine, session_id: int) -> dict:
 
 
 def on_settled(engine: Engine, session_id: int) -> None:
+    if not any(e.kind == EventKind.SETTLED for e in Ledger(engine).events(session_id)):
+        return  # the vehicle left, but the transaction has not ended yet (domain/readiness.py)
     settlement = settle_session(engine, session_id)
     pay = _payment_of(engine, session_id)
     preauth = pay.get("preauth_amount")
@@ -42,6 +47,25 @@ def on_settled(engine: Engine, session_id: int) -> None:
                    prepaid_plan=pay.get("prepaid_plan"))
 
 
+def on_late_facts(engine: Engine, session_id: int) -> None:
+    """A stop, readings or a start that arrived after settlement: a new version if the amounts change."""
+    if current_settlement(engine, session_id) is None:
+        on_settled(engine, session_id)  # settlement had failed for want of these facts
+        return
+    settle_session(engine, session_id, "re-priced: facts arrived after settlement", only_once=False,
+                   keep_if_same=True)
+
+
+def on_priced(engine: Engine, session_id: int) -> None:
+    """A version after the first: move the difference to the payment (a version's key makes it once)."""
+    versions = settlements_of(engine, session_id)
+    for earlier, later in zip(versions, versions[1:]):
+        adjust_payment(engine, session_id, Decimal(earlier["payment_total"]), Decimal(later["payment_total"]),
+                       key=f"{session_id}:v{later['version']}")
+
+
 subscribe(EventKind.TRANSACTION_STARTED, on_start)
 subscribe(EventKind.SESSION_RECORDED, on_start)
 subscribe(EventKind.SETTLED, on_settled)
+subscribe(EventKind.LATE_FACTS, on_late_facts)
+subscribe(EventKind.PRICED, on_priced)

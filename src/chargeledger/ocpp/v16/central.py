@@ -147,6 +147,9 @@ class Central16(CentralSide, ChargePoint):
             if sid is None:
                 return None, set()  # clock-aligned readings outside a session stay in the message log only
             rec.write(conn, sid, [], found, refresh=False)
+            if transaction_id is not None and found and rec.late(
+                    conn, sid, found[0].time, f"ocpp16:{st.id}:mv:{sid}:{_iso(found[0].time)}:{len(found)}"):
+                return sid, {EventKind.LATE_FACTS}  # an offline queue delivered readings after settlement
             return sid, set()
 
         return work
@@ -177,8 +180,12 @@ class Central16(CentralSide, ChargePoint):
                        "transaction_id": str(transaction_id)}
             if orphan:
                 payload["orphan"] = True
-            rec.write(conn, sid, [ocpp_event(EventKind.TRANSACTION_STOPPED, at, key, **payload)],
-                      [*found, stop_sample])
+            added = rec.write(conn, sid, [ocpp_event(EventKind.TRANSACTION_STOPPED, at, key, **payload)],
+                              [*found, stop_sample])
+            if rec.settle_if_ready(conn, sid, at, key):  # the vehicle left before the stop arrived
+                return sid, {EventKind.TRANSACTION_STOPPED, EventKind.SETTLED}
+            if added and rec.late(conn, sid, at, key):
+                return sid, {EventKind.LATE_FACTS}
             return sid, {EventKind.TRANSACTION_STOPPED}
 
         return work

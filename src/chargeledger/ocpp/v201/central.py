@@ -124,14 +124,18 @@ class Central201(CentralSide, ChargePoint):
                                      reason=info.get("stopped_reason") or "Local", **meta))
         if left:
             events.append(ocpp_event(EventKind.UNPLUGGED, at, f"{key}:unplugged", **meta))
-            if event_type == "Ended":
-                events.append(ocpp_event(EventKind.SETTLED, at, f"{key}:settled", why="vehicle left"))
 
         def work(conn):
             sid = rec.open(conn, st, f"ocpp:{st.id}:tx:{txid}", evse, at)
             rec.fill_location(conn, st, sid, evse)
             added = rec.write(conn, sid, events, found, refresh=bool(events))
-            return sid, ({e.kind for e in events} if added else set())
+            kinds = {e.kind for e in events} if added else set()
+            # an offline queue may deliver Ended before Started: settle once both (and the departure) are in
+            if rec.settle_if_ready(conn, sid, at, key):
+                kinds.add(EventKind.SETTLED)
+            elif (added or found) and rec.late(conn, sid, at, key):
+                kinds.add(EventKind.LATE_FACTS)
+            return sid, kinds
 
         return work
 
