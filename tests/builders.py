@@ -29,7 +29,8 @@ def add_network(engine, org_id: str = "ACME", station_id: str = "CP-1", time_zon
     registry.add_station(engine, Station(
         station_id, org_id, f"{org_id}-SITE", f"{station_id} name", serial_number=f"SN-{station_id}",
         sticker_id=f"ST-{station_id}", vendor="Alfen", model="Eve", ocpp_version=OcppVersion(ocpp),
-        evses=tuple(Evse(e, n, (plug,)) for n, e in enumerate(evse_ids, start=1))), password=password)
+        evses=tuple(Evse(e, n, (plug,)) for n, e in enumerate(evse_ids, start=1))), password=password,
+        unsecured=password is None)  # the tests' chargers connect without credentials unless given a password
 
 
 def add_user_key(engine, email: str, orgs: list[str], rights: list[str]) -> str:

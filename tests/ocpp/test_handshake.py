@@ -36,14 +36,14 @@ async def test_unknown_station_is_refused_unless_auto_registration_is_on(engine)
 
 
 async def test_basic_auth_per_station(engine):
-    add_network(engine, password="s3cret")
+    add_network(engine, password="s3cret-station-pass")
     async with gateway_on(engine) as gateway:
         for wrong in (None, "wrong"):
             with pytest.raises(InvalidStatus) as refused:
                 async with charger(gateway, "CP-1", password=wrong):
                     pass
             assert refused.value.response.status_code == 401
-        async with charger(gateway, "CP-1", password="s3cret") as cp:
+        async with charger(gateway, "CP-1", password="s3cret-station-pass") as cp:
             assert (await cp.call(call.Heartbeat())).current_time
 
 
@@ -60,14 +60,14 @@ def _self_signed(tmp_path):
 
 async def test_tls_with_a_configured_certificate(sqlite_engine, tmp_path):
     from chargeledger.ocpp.settings import GatewaySettings
-    add_network(sqlite_engine, password="s3cret")
+    add_network(sqlite_engine, password="s3cret-station-pass")
     cert, key = _self_signed(tmp_path)
     async with gateway_on(sqlite_engine, ssl_context=GatewaySettings.tls(cert, key)) as gateway:
         client = ssl.create_default_context(cafile=cert)
-        async with charger(f"wss://localhost:{gateway.port}", "CP-1", password="s3cret", ssl=client) as cp:
+        async with charger(f"wss://localhost:{gateway.port}", "CP-1", password="s3cret-station-pass", ssl=client) as cp:
             assert (await cp.call(call.Heartbeat())).current_time
         with pytest.raises(ssl.SSLCertVerificationError):  # a client that does not trust the certificate
-            async with charger(f"wss://localhost:{gateway.port}", "CP-1", password="s3cret",
+            async with charger(f"wss://localhost:{gateway.port}", "CP-1", password="s3cret-station-pass",
                                ssl=ssl.create_default_context()):
                 pass
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal, InvalidOperation
 
 import typer
@@ -75,7 +76,9 @@ def station_add(
     name: str = typer.Option(None), evse: list[str] = typer.Option(
         [], help="EVSE-ID, repeatable; each EVSE gets the next OCPP connector number"),
     connector: str = typer.Option("Type 2:AC:22", help="standard:AC|DC:kW for every EVSE"),
-    password: str = typer.Option(None, help="HTTP Basic password (OCPP security profile 1)"),
+    password: str = typer.Option(None, help="HTTP Basic password, at least 16 bytes (OCPP security profile 1); "
+                                            "generated and printed once when not given"),
+    unsecured: bool = typer.Option(False, "--unsecured", help="let it connect WITHOUT credentials (not advised)"),
     ocpp: str = typer.Option("1.6", help="1.6 or 2.0.1"), serial: str = typer.Option(None),
     sticker: str = typer.Option(None), vendor: str = typer.Option(None), model: str = typer.Option(None),
     free_usage: bool = typer.Option(False, "--free-usage"),
@@ -87,10 +90,36 @@ def station_add(
         evses = tuple(Evse(e, n, (plug,)) for n, e in enumerate(evse, start=1))
         station = Station(station_id, org, site, name or station_id, serial, sticker, vendor, model,
                           free_usage=free_usage, ocpp_version=OcppVersion(ocpp), evses=evses)
-        registry.add_station(engine(), station, password=password)
+        generated = None if password or unsecured else secrets.token_urlsafe(24)
+        registry.add_station(engine(), station, password=password or generated, unsecured=unsecured)
     except (ValueError, InvalidOperation, InvalidEvseId, registry.RegistryError) as exc:
         fail(str(exc) or f"--connector {connector!r} is not standard:AC|DC:kW")
     console.print(f"station {station_id} added with {len(evse)} EVSE(s)")
+    _say_credentials(station_id, generated, unsecured)
+
+
+@station_app.command("password")
+def station_password(station_id: str,
+                     password: str = typer.Option(None, help="the new password (at least 16 bytes); generated "
+                                                             "and printed once when not given"),
+                     unsecured: bool = typer.Option(False, "--unsecured",
+                                                    help="remove the password: connects WITHOUT credentials")) -> None:
+    """Give a station a new password (its old one stops working), or mark it unsecured."""
+    generated = None if password or unsecured else secrets.token_urlsafe(24)
+    try:
+        registry.set_station_password(engine(), station_id, None if unsecured else password or generated, unsecured)
+    except registry.RegistryError as exc:
+        fail(str(exc))
+    _say_credentials(station_id, generated, unsecured)
+
+
+def _say_credentials(station_id: str, generated: str | None, unsecured: bool) -> None:
+    if unsecured:
+        console.print(f"[bold red]warning:[/] station {station_id} connects without credentials: anyone who knows "
+                      "its id can act as it")
+    elif generated:
+        console.print(f"OCPP password of {station_id} (shown once, stored hashed): {generated}")
+        console.print(f"set it on the charger: HTTP Basic user {station_id}, security profile 1 (or 2 over TLS)")
 
 
 @user_app.command("add")

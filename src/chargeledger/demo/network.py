@@ -143,7 +143,8 @@ def build_network(engine: Engine, seed: int = 7) -> DemoNetwork:
             item.station_id, org, item.site_id, f"{item.station_id} {vendor}", f"SN{rng.randint(10**7, 10**8 - 1)}",
             item.station_id.split("-", 1)[1], vendor, model, "1.9.2" if current == CurrentType.AC else "4.1.0",
             ocpp_version=OcppVersion.V201 if item.kind == "dc150" else OcppVersion.V16, evses=evses),
-            billing_profile=_billing_profile(org, item) if item.billing else None)
+            billing_profile=_billing_profile(org, item) if item.billing else None,
+            unsecured=True)  # demo chargers (serve --simulate) connect without credentials; their pages warn
     for org, people in network.drivers.items():
         for index, (driver_id, uid) in enumerate(people):
             first, last = rng.choice(_FIRST), rng.choice(_LAST)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
 
 from ..access.accounts import hash_password
@@ -52,8 +52,20 @@ def add_site(engine: Engine, site: Site) -> None:
         conn.execute(sites.insert().values(**asdict(site)))
 
 
+MIN_STATION_PASSWORD = 16  # bytes: OCPP security profile 1 asks for 16 to 40 characters
+
+
+def check_station_password(password: str) -> None:
+    if len(password.encode()) < MIN_STATION_PASSWORD:
+        raise RegistryError(f"a station password needs at least {MIN_STATION_PASSWORD} bytes")
+
+
 def add_station(engine: Engine, station: Station, password: str | None = None,
-                billing_profile: dict | None = None) -> None:
+                billing_profile: dict | None = None, unsecured: bool = False) -> None:
+    """Register a station. Without a password it can connect only if `unsecured` (the operator's explicit choice)
+    or with a client certificate (security profile 3)."""
+    if password is not None:
+        check_station_password(password)
     with engine.begin() as conn:
         _require(conn, organisations.c.id, station.organisation_id, "organisation")
         site_org = conn.execute(select(sites.c.organisation_id).where(sites.c.id == station.site_id)).scalar()
@@ -66,7 +78,8 @@ def add_station(engine: Engine, station: Station, password: str | None = None,
         values = {k: v for k, v in asdict(station).items() if k != "evses"}
         values["ocpp_version"] = station.ocpp_version.value
         conn.execute(stations.insert().values(
-            **values, password_hash=hash_password(password) if password else None, billing_profile=billing_profile))
+            **values, password_hash=hash_password(password) if password else None, billing_profile=billing_profile,
+            unsecured=unsecured))
         for evse in station.evses:
             if _exists(conn, evses, evses.c.evse_id, evse.evse_id):
                 raise RegistryError(f"EVSE-ID {evse.evse_id} is already in use")
@@ -78,12 +91,24 @@ def add_station(engine: Engine, station: Station, password: str | None = None,
                     current_type=c.current_type.value, rated_kw=c.rated_kw, phases=c.phases))
 
 
+def set_station_password(engine: Engine, station_id: str, password: str | None, unsecured: bool = False) -> None:
+    """A new password (the old one stops working), or none: then the station connects only if `unsecured`."""
+    if password is not None:
+        check_station_password(password)
+    with engine.begin() as conn:
+        done = conn.execute(update(stations).where(stations.c.id == station_id).values(
+            password_hash=hash_password(password) if password else None, unsecured=unsecured)).rowcount
+    if not done:
+        raise RegistryError(f"unknown station {station_id}")
+
+
 def add_driver(engine: Engine, driver: Driver, tokens: list[IdToken] = (), vehicle: Vehicle | None = None) -> None:
     with engine.begin() as conn:
         _require(conn, organisations.c.id, driver.organisation_id, "organisation")
         conn.execute(drivers.insert().values(**asdict(driver)))
         for token in tokens:
             conn.execute(id_tokens.insert().values(uid=token.uid, driver_id=driver.id,
+                                                   organisation_id=driver.organisation_id,
                                                    contract_id=token.contract_id, status=token.status.value))
         if vehicle:
             conn.execute(vehicles.insert().values(**asdict(vehicle)))

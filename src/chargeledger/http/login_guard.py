@@ -8,17 +8,15 @@ a burst waits in line instead of starving the chargers.
 
 from __future__ import annotations
 
-import asyncio
 import math
-import os
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from fastapi import HTTPException
 
+from ..access.password_pool import PasswordPool
 from .settings import HttpSettings
 
 
@@ -33,8 +31,7 @@ class LoginGuard:
         self.limits = {"account": settings.login_failures_per_account, "address": settings.login_failures_per_address}
         self.window = settings.login_window
         self.clock = clock
-        self.pool = ThreadPoolExecutor(settings.login_workers, thread_name_prefix="password-check",
-                                       initializer=_lower_priority)
+        self.pool = PasswordPool(settings.login_workers)
         self._recent: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -68,18 +65,10 @@ class LoginGuard:
 
     async def check(self, function, *args):
         """Run a password check in the bounded pool (the waiting is async: no thread is held while in line)."""
-        return await asyncio.get_running_loop().run_in_executor(self.pool, function, *args)
+        return await self.pool.check(function, *args)
 
     def _forget_old(self, now: float) -> None:
         # Keys of addresses and emails seen once would otherwise pile up for the life of the process.
         if len(self._recent) > 10_000:
             for key in [k for k, v in self._recent.items() if not v or v[-1] <= now - self.window]:
                 del self._recent[key]
-
-
-def _lower_priority() -> None:
-    # Linux applies nice to a single thread: the loop serving chargers keeps precedence over Argon2.
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):  # not Linux, or not allowed: the pool bound still holds
-        pass

@@ -13,6 +13,7 @@ from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult
 
 from . import frames
+from .admission import MessageRate
 from .answer import answer
 from .message_log import Frame
 from .stations import StationInfo
@@ -33,9 +34,10 @@ class CentralSide:
     version = "1.6"
     known_actions: frozenset[str] = frozenset()
 
-    def setup(self, gateway: "Gateway", station: StationInfo) -> None:
+    def setup(self, gateway: "Gateway", station: StationInfo, rate: MessageRate | None = None) -> None:
         self.gateway = gateway
         self.station = station
+        self.rate = rate
         self.frame_session: int | None = None  # the session the frame being handled concerns, for the log
         self._pending_in: Frame | None = None
         self._answering: str | None = None  # the action of the Call we are answering, to label the answer
@@ -63,6 +65,10 @@ class CentralSide:
 
     async def route_message(self, raw_msg):  # noqa: D401 - overrides the library to answer every bad frame
         text = raw_msg if isinstance(raw_msg, str) else raw_msg.decode("utf-8", "replace")
+        if not self.gateway.is_current(self):
+            # replaced by a newer connection of this station: nothing it still sends may change the ledger
+            log.warning("%s: dropped a message from a replaced connection", self.station.id)
+            return
         self.frame_session = None
         self._answering = None
         try:
@@ -79,6 +85,11 @@ class CentralSide:
             return
         self._pending_in = self._frame("in", 2, msg.action, msg.unique_id, text)
         self._answering = msg.action
+        if self.rate is not None and not self.rate.allow():
+            await self._send(frames.error_frame(
+                msg.unique_id, "GenericError", "rate limit exceeded",
+                f"at most {self.rate.rate:g} messages a second (bursts of {self.rate.burst:g}); send again later"))
+            return
         try:
             await self._route_call(msg)
         finally:

@@ -1,8 +1,11 @@
 """The OCPP gateway: a websocket server at /ocpp/{station_id} speaking ocpp1.6 and ocpp2.0.1.
 
-Only registered stations get through the handshake (or, as an operator setting, unknown ones join a site); a
-station with a password must send it with HTTP Basic (security profile 1), and a TLS context gives profile 2.
-A station that reconnects replaces its old connection. Remote commands from the API go through `command`.
+Only registered stations get through the handshake (or, as an operator setting, unknown ones join a site), and
+only with their credentials: HTTP Basic with the station's password (security profiles 1 and 2, the latter over
+TLS), or a client certificate issued for the station (profile 3); a station connects without credentials only if
+the operator marked it unsecured. A station that reconnects replaces its old connection at once, and the old
+one's messages are dropped. Limits per address and per connection: ocpp/admission.py. Remote commands from the
+API go through `command`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from websockets.exceptions import ConnectionClosed
 from ..domain.events import EventKind, EventSource
 from ..ledger.store import Ledger, NewEvent
 from . import commands, housekeeping, stations
+from ..access.password_pool import PasswordPool
+from .admission import Admission, MessageRate
 from .connection import utcnow
 from .group_commit import GroupCommit
 from .message_log import MessageLog
@@ -48,13 +53,17 @@ class Gateway:
         self._seen: dict[str, datetime] = {}
         self._server = None
         self._tasks: list[asyncio.Task] = []
+        self.admission = Admission(self.settings.handshakes_per_address, self.settings.connections_per_address)
+        self.passwords = PasswordPool(self.settings.auth_workers, "station-password")
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 9000) -> None:
         self.group.start()
         self._server = await serve(self._serve_station, host, port, subprotocols=SUBPROTOCOLS,
                                    process_request=self._handshake, ssl=self.settings.ssl_context,
-                                   ping_interval=None, max_queue=64, backlog=self.settings.backlog)
+                                   ping_interval=None, max_size=self.settings.max_frame_bytes,
+                                   open_timeout=self.settings.handshake_timeout, close_timeout=5,
+                                   max_queue=64, backlog=self.settings.backlog)
         self.log.start()
         self._tasks.append(asyncio.create_task(self._upkeep()))
 
@@ -71,6 +80,7 @@ class Gateway:
         await self.log.stop()
         await self._run(stations.record_seen, self.engine, self._take_seen())
         await self.group.stop()
+        self.passwords.shutdown()
 
     async def _run(self, fn, *args):
         return await self.group.call(fn, *args)
@@ -93,6 +103,17 @@ class Gateway:
 
     # -- handshake and connections ------------------------------------------------------------------------------
     async def _handshake(self, connection: ServerConnection, request):
+        address = _address(connection)
+        refused = self.admission.refuse(address)
+        if refused is not None:
+            log.warning("refused a handshake from %s: %s", address, refused[1].strip())
+            return connection.respond(*refused)
+        try:
+            return await self._admit(connection, request, address)
+        finally:
+            self.admission.done(address)
+
+    async def _admit(self, connection: ServerConnection, request, address: str):
         path = request.path.split("?", 1)[0].rstrip("/")
         prefix, _, station_id = path.rpartition("/")
         station_id = unquote(station_id)
@@ -105,37 +126,61 @@ class Gateway:
             station = await asyncio.to_thread(stations.auto_register, self.engine, station_id,
                                               self.settings.auto_register_site, version)
         if station is None:
-            log.warning("refused unknown station %s", station_id)
+            log.warning("refused unknown station %s from %s", station_id, address)
             return connection.respond(HTTPStatus.NOT_FOUND, f"station {station_id} is not registered\n")
-        authorization = request.headers.get("Authorization")
-        if station.password_hash and not await asyncio.to_thread(stations.basic_auth_ok, station, authorization):
-            response = connection.respond(HTTPStatus.UNAUTHORIZED, "station credentials required\n")
-            response.headers["WWW-Authenticate"] = 'Basic realm="ocpp"'
-            return response
+        certified = _certificate_names(connection)
+        if certified and station.id not in certified:
+            log.warning("refused station %s from %s: its client certificate is for %s", station.id, address,
+                        ", ".join(certified))
+            return _unauthorized(connection, "the client certificate was issued for another station\n")
+        if not certified:
+            password = stations.basic_password(request.headers.get("Authorization"), station.id)
+            if station.password_hash or not station.unsecured:
+                if not await self.passwords.check(stations.password_ok, station, password):
+                    log.warning("refused station %s from %s: %s", station.id, address,
+                                "wrong or missing credentials" if station.password_hash
+                                else "it has no credentials and is not marked unsecured")
+                    return _unauthorized(connection, "station credentials required\n")
+            else:
+                log.warning("station %s connects from %s without credentials (marked unsecured)", station.id, address)
         connection.station = station
         return None
 
     async def _serve_station(self, connection: ServerConnection) -> None:
         station = connection.station
+        address = _address(connection)
         cls = _CLASSES.get(connection.subprotocol)
         if cls is None:
             await connection.close(1002, "subprotocol ocpp1.6 or ocpp2.0.1 required")
             return
         cp = cls(station.id, connection, response_timeout=self.settings.command_timeout)
-        cp.setup(self, station)
+        cp.setup(self, station, MessageRate(self.settings.messages_per_second, self.settings.message_burst))
+        self.admission.opened(address)
         old = self.connected.get(station.id)
         self.connected[station.id] = cp
         if old is not None:
-            log.info("station %s reconnected: closing its previous connection", station.id)
-            await old._connection.close(1000, "replaced by a new connection")
+            # from now on only the new connection is heard; closing the old one must not delay the new one's
+            # answers (a half-open socket would hold the close handshake for close_timeout)
+            log.warning("station %s connected again from %s: closing its connection from %s", station.id, address,
+                        _address(old._connection))
+            self._tasks.append(asyncio.create_task(old._connection.close(1000, "replaced by a new connection")))
         self.seen(station.id)
+        keepalive = asyncio.create_task(self._keepalive(connection, station.id))
         try:
             await cp.start()
         except ConnectionClosed:
             pass
         finally:
+            keepalive.cancel()
+            self.admission.closed(address)
             if self.connected.get(station.id) is cp:
                 del self.connected[station.id]
+                log.info("station %s (%s) is offline: %s", station.id, address,
+                         connection.close_reason or f"code {connection.close_code}")
+                try:
+                    await self._run(stations.mark_offline, self.engine, station.id, utcnow())
+                except Exception:  # noqa: BLE001 - the database may be going down with us; the next boot corrects it
+                    log.exception("could not mark station %s offline", station.id)
 
     # -- remote commands ----------------------------------------------------------------------------------------
     async def command(self, station_id: str, name: str, payload: dict) -> dict:
@@ -157,6 +202,30 @@ class Gateway:
             connector = payload.get("connectorId") or payload.get("evseId") or 1
             self._remote_starts[(station_id, int(connector))] = utcnow()
         return answer
+
+    async def _keepalive(self, connection: ServerConnection, station_id: str) -> None:
+        """Ping every interval; no pong within the next interval means a dead link: drop the socket at once.
+
+        (The library's own keepalive would close politely and then wait for a peer that is gone.)"""
+        interval = self.settings.ping_interval
+        if not interval:
+            return
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                pong = await connection.ping()
+                await asyncio.wait_for(pong, interval)
+            except asyncio.TimeoutError:
+                log.warning("station %s (%s) answered no ping within %g s: link dead", station_id,
+                            _address(connection), interval)
+                connection.transport.abort()
+                return
+            except ConnectionClosed:
+                return
+
+    def is_current(self, cp) -> bool:
+        """Whether this connection is its station's current one (a replaced connection is no longer heard)."""
+        return self.connected.get(cp.station.id) is cp
 
     def take_remote_start(self, station_id: str, connector: int, at: datetime) -> bool:
         asked = self._remote_starts.pop((station_id, connector), None)
@@ -184,3 +253,23 @@ class Gateway:
             return ledger.refresh(session["id"]).status.value
 
         return await self._run(record)
+
+
+def _address(connection: ServerConnection) -> str:
+    remote = connection.remote_address
+    return str(remote[0]) if remote else "unknown"
+
+
+def _unauthorized(connection: ServerConnection, reason: str):
+    response = connection.respond(HTTPStatus.UNAUTHORIZED, reason)
+    response.headers["WWW-Authenticate"] = 'Basic realm="ocpp"'
+    return response
+
+
+def _certificate_names(connection: ServerConnection) -> set[str]:
+    """The common names of a client certificate the TLS layer verified against the client CA (profile 3)."""
+    transport = getattr(connection, "transport", None)
+    certificate = transport.get_extra_info("peercert") if transport is not None else None
+    if not certificate:
+        return set()
+    return {value for rdn in certificate.get("subject", ()) for key, value in rdn if key == "commonName"}

@@ -19,10 +19,24 @@ class GatewaySettings:
     log_flush_every: float = 0.2                  # seconds between batched message-log writes
     ssl_context: ssl.SSLContext | None = None     # security profile 2: TLS with the operator's certificate
     backlog: int = 4096                           # pending TCP connections: thousands of chargers reconnect at once
+    # Limits against faulty or hostile peers (docs/security.md, "OCPP"):
+    ping_interval: float = 30.0                   # seconds between websocket pings; no pong within one more: dead
+    max_frame_bytes: int = 1 << 20                # a larger websocket message closes the connection (1009)
+    handshake_timeout: float = 10.0               # seconds for TCP + TLS + HTTP upgrade, then the socket is closed
+    handshakes_per_address: int = 8               # concurrent handshakes from one address; more get 503
+    connections_per_address: int = 256            # open connections from one address (a NAT of chargers); more: 429
+    messages_per_second: float = 10.0             # per connection, sustained; beyond the burst a Call gets a CallError
+    message_burst: int = 100
+    auth_workers: int = 1                         # concurrent station password checks (Argon2), at low priority
 
     @staticmethod
-    def tls(certfile: str, keyfile: str | None = None) -> ssl.SSLContext:
+    def tls(certfile: str, keyfile: str | None = None, client_ca: str | None = None) -> ssl.SSLContext:
+        """Profile 2 (server certificate); with `client_ca` also profile 3: a client certificate issued by that CA,
+        for the station whose id it names, authenticates the station."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2  # OCPP security profiles require TLS 1.2 or newer
         context.load_cert_chain(certfile, keyfile)
+        if client_ca:
+            context.load_verify_locations(client_ca)
+            context.verify_mode = ssl.CERT_OPTIONAL  # profile 2 stations (password over TLS) share the port
         return context

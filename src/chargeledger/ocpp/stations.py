@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select, update
 
-from ..access.accounts import verify_password
+from ..access.accounts import _dummy_hash, verify_password
 from ..directory import registry
 from ..domain.network import OcppVersion, Station
 from ..storage.tables import evses, sites, stations
@@ -21,6 +21,7 @@ class StationInfo:
     organisation_id: str
     site_id: str
     password_hash: str | None
+    unsecured: bool = False
     evse_ids: dict[int, str] = field(default_factory=dict)  # OCPP EVSE/connector number -> EVSE-ID
 
     def evse_id(self, number: int | None) -> str | None:
@@ -34,7 +35,8 @@ def find_station(engine: Engine, station_id: str) -> StationInfo | None:
             return None
         numbers = conn.execute(select(evses.c.ocpp_evse_id, evses.c.evse_id)
                                .where(evses.c.station_id == station_id)).all()
-    return StationInfo(row.id, row.organisation_id, row.site_id, row.password_hash, {n: e for n, e in numbers})
+    return StationInfo(row.id, row.organisation_id, row.site_id, row.password_hash, bool(row.unsecured),
+                       {n: e for n, e in numbers})
 
 
 def auto_register(engine: Engine, station_id: str, site_id: str, version: str) -> StationInfo:
@@ -44,24 +46,33 @@ def auto_register(engine: Engine, station_id: str, site_id: str, version: str) -
     if org is None:
         raise registry.RegistryError(f"auto-registration site {site_id} does not exist")
     try:
+        # the operator chose to admit unknown stations: they have no credentials we could check
         registry.add_station(engine, Station(station_id, org, site_id, station_id,
-                                             ocpp_version=OcppVersion(version)))
+                                             ocpp_version=OcppVersion(version)), unsecured=True)
     except registry.RegistryError:
         pass  # registered meanwhile by a concurrent connection
     return find_station(engine, station_id)
 
 
-def basic_auth_ok(station: StationInfo, header: str | None) -> bool:
-    """Security profile 1: HTTP Basic with the station ID as user name and its password."""
-    if not station.password_hash:
-        return True
+def basic_password(header: str | None, station_id: str) -> str | None:
+    """Security profile 1/2: the password of HTTP Basic credentials naming this station, else None."""
     if not header or not header.lower().startswith("basic "):
-        return False
+        return None
     try:
-        user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    return user == station.id and verify_password(station.password_hash, password)
+        user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return password if user == station_id else None
+
+
+def password_ok(station: StationInfo, password: str | None) -> bool:
+    """Checked even without a password, against a dummy hash: a missing password costs what a wrong one does."""
+    return verify_password(station.password_hash or _dummy_hash(), password or "") and bool(station.password_hash)
+
+
+def mark_offline(engine: Engine, station_id: str, at: datetime) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(stations).where(stations.c.id == station_id).values(status="Offline", last_seen_at=at))
 
 
 def record_boot(engine: Engine, station_id: str, version: str, vendor: str | None, model: str | None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Boolean, Column, Float, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Table, Text,
+    false,
     UniqueConstraint,
 )
 
@@ -65,6 +66,8 @@ stations = Table(
     Column("free_usage", Boolean, nullable=False, default=False),
     Column("ocpp_version", String(8), nullable=False, default="1.6"),
     Column("password_hash", String(200)),
+    # connects without credentials: only by the operator's explicit choice, warned about on its page
+    Column("unsecured", Boolean, nullable=False, default=False, server_default=false()),
     Column("billing_profile", Json),
     Column("last_seen_at", UtcTime),
 )
@@ -104,6 +107,9 @@ id_tokens = Table(
     Column("contract_id", String(64), index=True),
     Column("status", String(16), nullable=False, default="Accepted"),
     Column("expires_at", UtcTime),
+    # whose token it is: accepted at that organisation's stations only, unless it is a roaming partner's
+    Column("organisation_id", String(64), ForeignKey("organisations.id"), index=True),
+    Column("roaming", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 vehicles = Table(

@@ -50,7 +50,8 @@ class Central16(CentralSide, ChargePoint):
 
     @on(Action.authorize)
     async def on_authorize(self, id_tag, **kw):
-        token = await self.read(check_token, self.gateway.engine, id_tag, utcnow())
+        token = await self.read(check_token, self.gateway.engine, id_tag, utcnow(),
+                                self.station.organisation_id)
         return call_result.Authorize(id_tag_info=_tag_info(token))
 
     @on(Action.status_notification)
@@ -93,7 +94,8 @@ class Central16(CentralSide, ChargePoint):
     @on(Action.start_transaction)
     async def on_start(self, connector_id, id_tag, meter_start, timestamp, **kw):
         at = _time(timestamp)
-        token = await self.read(check_token, self.gateway.engine, id_tag, utcnow())
+        token = await self.read(check_token, self.gateway.engine, id_tag, utcnow(),
+                                self.station.organisation_id)
         remote = self.gateway.take_remote_start(self.station.id, connector_id, at)
         sid = await self.store(self._start(connector_id, id_tag, meter_start, at, token, remote,
                                            kw.get("reservation_id")))
@@ -158,8 +160,8 @@ class Central16(CentralSide, ChargePoint):
     async def on_stop(self, meter_stop, timestamp, transaction_id, **kw):
         at = _time(timestamp)
         found = samples(kw.get("transaction_data"), f"{self.station.id} StopTransaction")
-        token = await self.read(check_token, self.gateway.engine, kw.get("id_tag"), utcnow()) if kw.get("id_tag") \
-            else None
+        token = await self.read(check_token, self.gateway.engine, kw.get("id_tag"), utcnow(),
+                                self.station.organisation_id) if kw.get("id_tag") else None
         self.frame_session = await self.store(self._stop(transaction_id, meter_stop, at,
                                                          kw.get("reason") or "Local", kw.get("id_tag"), found))
         return call_result.StopTransaction(id_tag_info=_tag_info(token) if token else None)

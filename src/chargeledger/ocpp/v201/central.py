@@ -60,7 +60,8 @@ class Central201(CentralSide, ChargePoint):
 
     @on(Action.authorize)
     async def on_authorize(self, id_token, **kw):
-        token = await self.read(check_token, self.gateway.engine, id_token.get("id_token"), utcnow())
+        token = await self.read(check_token, self.gateway.engine, id_token.get("id_token"), utcnow(),
+                                self.station.organisation_id)
         return call_result.Authorize(id_token_info=_token_info(token))
 
     @on(Action.status_notification)
@@ -84,8 +85,8 @@ class Central201(CentralSide, ChargePoint):
         at = _time(timestamp)
         found = samples(kw.get("meter_value"), f"{self.station.id} TransactionEvent")
         id_token = kw.get("id_token")
-        token = await self.read(check_token, self.gateway.engine, id_token.get("id_token"), utcnow()) \
-            if id_token else None
+        token = await self.read(check_token, self.gateway.engine, id_token.get("id_token"), utcnow(),
+                                self.station.organisation_id) if id_token else None
         self.frame_session = await self.store(self._transaction_event(event_type, at, trigger_reason, seq_no,
                                                                       transaction_info, kw, found, token))
         return call_result.TransactionEvent(id_token_info=_token_info(token) if token else None)
