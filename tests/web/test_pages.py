@@ -253,3 +253,17 @@ def test_expired_login_returns_to_the_login_page(world):
     page.click('button[type="submit"]')
     expect(page.locator("#login-error")).to_contain_text("wrong email or password")
     shot(page, "login.png")
+
+
+def test_an_unsecured_station_says_so_on_its_page(world):
+    from chargeledger.directory import registry
+    page, server = world["page"], world["server"]
+    login(page, server, "support@acme.example", target="/stations/CP-1")
+    expect(page.get_by_test_id("unsecured-warning")).to_contain_text("connects without credentials")
+    registry.set_station_password(world["engine"], "CP-1", "a-password-of-at-least-16")
+    try:
+        page.reload()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        expect(page.get_by_test_id("unsecured-warning")).to_have_count(0)
+    finally:
+        registry.set_station_password(world["engine"], "CP-1", None, unsecured=True)

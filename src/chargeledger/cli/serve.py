@@ -22,16 +22,26 @@ def _gateway_class():
         return None
 
 
-def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_site: str | None):
+def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_site: str | None,
+                     tls_client_ca: str | None = None, ping_interval: float | None = None,
+                     settle_after_minutes: float | None = None):
     """The gateway's operator options from the command line; a certificate that cannot be loaded stops the start."""
+    from datetime import timedelta
+
     from ..ocpp.settings import GatewaySettings
 
     if tls_key and not tls_cert:
         raise typer.BadParameter("--tls-key needs --tls-cert", param_hint="--tls-key")
+    if tls_client_ca and not tls_cert:
+        raise typer.BadParameter("--tls-client-ca needs --tls-cert (profile 3 is TLS)", param_hint="--tls-client-ca")
     settings = GatewaySettings(auto_register_site=auto_register_site or None)
+    if ping_interval is not None:
+        settings.ping_interval = ping_interval
+    if settle_after_minutes is not None:
+        settings.settle_after = timedelta(minutes=settle_after_minutes)
     if tls_cert:
         try:
-            settings.ssl_context = GatewaySettings.tls(tls_cert, tls_key)
+            settings.ssl_context = GatewaySettings.tls(tls_cert, tls_key, tls_client_ca)
         except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
             raise typer.BadParameter(f"cannot load the certificate: {exc}", param_hint="--tls-cert") from None
     return settings
@@ -73,12 +83,21 @@ def register(app: typer.Typer) -> None:
               tls_key: str = typer.Option(None, "--tls-key", help="PEM private key, if not in the certificate file"),
               auto_register_site: str = typer.Option(None, "--auto-register-site", metavar="SITE_ID",
                                                      help="unknown stations join this site instead of being refused"),
+              tls_client_ca: str = typer.Option(None, "--tls-client-ca", metavar="PEM",
+                                                help="CA of the stations' client certificates: security profile 3"),
+              ping_interval: float = typer.Option(30.0, "--ping-interval", metavar="SECONDS",
+                                                  help="websocket ping to each charger; no pong within one more "
+                                                       "interval ends its connection (0: off)"),
+              settle_after: float = typer.Option(120.0, "--settle-after", metavar="MINUTES",
+                                                 help="a stopped session whose vehicle never reports leaving "
+                                                      "settles after this"),
               trusted_proxy: str = typer.Option(None, "--trusted-proxy", metavar="ADDRESSES",
                                                 help="reverse proxy address(es), comma-separated, whose X-Forwarded-"
                                                      "For/-Proto are believed (HTTP limits: docs/security.md)"),
               ) -> None:
         """Serve the API and web pages (HTTP) and the OCPP gateway (websockets)."""
-        settings = gateway_settings(tls_cert, tls_key, auto_register_site)
+        settings = gateway_settings(tls_cert, tls_key, auto_register_site, tls_client_ca, ping_interval,
+                                    settle_after)
         try:
             http_settings = HttpSettings.from_env(trusted_proxy=trusted_proxy)
         except ValueError as exc:
