@@ -43,6 +43,11 @@ def test_stop_charge_goes_stopping_then_stopped_when_the_charger_confirms(world)
         expect(page.locator("#logs-table tbody")).to_contain_text("RemoteStopTransaction")
         expect(page.locator("#logs-table tbody")).to_contain_text("charge point → server")
         shot(page, "session-logs.png")
+        page.reload()  # the audit trail: who stopped it, from where, through the signed-in browser
+        actions = page.get_by_test_id("operator-actions")
+        expect(actions).to_contain_text("session.stop")
+        expect(actions).to_contain_text("support@acme.example")
+        expect(actions).to_contain_text("web · 127.0.0.1")
     finally:
         server.run(ws.close())
         task.cancel()

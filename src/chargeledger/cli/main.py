@@ -6,9 +6,10 @@ import secrets
 from decimal import Decimal, InvalidOperation
 
 import typer
+from sqlalchemy import select
 from rich.console import Console
 
-from ..access import accounts
+from ..access import accounts, audit
 from ..adapters import installed
 from ..directory import registry
 from ..domain.evse_id import InvalidEvseId
@@ -95,6 +96,7 @@ def station_add(
     except (ValueError, InvalidOperation, InvalidEvseId, registry.RegistryError) as exc:
         fail(str(exc) or f"--connector {connector!r} is not standard:AC|DC:kW")
     console.print(f"station {station_id} added with {len(evse)} EVSE(s)")
+    audited("station.add", "station", station_id, org, unsecured=unsecured, evses=list(evse))
     _say_credentials(station_id, generated, unsecured)
 
 
@@ -110,6 +112,7 @@ def station_password(station_id: str,
         registry.set_station_password(engine(), station_id, None if unsecured else password or generated, unsecured)
     except registry.RegistryError as exc:
         fail(str(exc))
+    audited("station.credentials", "station", station_id, _station_organisation(station_id), unsecured=unsecured)
     _say_credentials(station_id, generated, unsecured)
 
 
@@ -130,6 +133,8 @@ def user_add(email: str, org: list[str] = typer.Option(..., help="organisation I
         accounts.add_user(engine(), email, org, right, password, time_zone)
     except (ValueError, accounts.AccountError) as exc:
         fail(str(exc))
+    for organisation in org:
+        audited("user.add", "user", email, organisation, rights=list(right))
     console.print(f"user {email} added")
 
 
@@ -137,9 +142,31 @@ def user_add(email: str, org: list[str] = typer.Option(..., help="organisation I
 def apikey_create(email: str) -> None:
     """Print a new API key for EMAIL (send it as `Authorization: Bearer KEY`)."""
     try:
-        typer.echo(accounts.create_key(engine(), email))
+        key = accounts.create_key(engine(), email)
     except accounts.AccountError as exc:
         fail(str(exc))
+    for organisation in _user_organisations(email):
+        audited("apikey.create", "user", email, organisation)  # the key itself is shown once and never stored
+    typer.echo(key)
+
+
+def audited(action: str, target_kind: str, target_id: str, organisation: str | None, **details) -> None:
+    """A command-line change in the audit trail, under the system user who ran it."""
+    audit.record(engine(), audit.Actor.command_line(), audit.Action(action, target_kind, target_id, organisation,
+                                                                    details))
+
+
+def _station_organisation(station_id: str) -> str | None:
+    from ..storage.tables import stations
+    with engine().connect() as conn:
+        return conn.execute(select(stations.c.organisation_id).where(stations.c.id == station_id)).scalar()
+
+
+def _user_organisations(email: str) -> list[str]:
+    from ..storage.tables import user_organisations, users
+    with engine().connect() as conn:
+        return list(conn.execute(select(user_organisations.c.organisation_id).join(
+            users, users.c.id == user_organisations.c.user_id).where(users.c.email == email)).scalars())
 
 
 def _redacted(url: str) -> str:

@@ -16,7 +16,7 @@ from .csrf import CsrfGuard
 from . import headers
 from .login_guard import LoginGuard
 from .request_timeout import RequestTimeout
-from .routes import auth, health, network, sessions
+from .routes import audit, auth, health, network, sessions
 from .settings import HttpSettings
 
 
@@ -40,7 +40,7 @@ def create_app(engine: Engine | None = None, gateway=None, settings: HttpSetting
         details = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": "invalid request", "errors": details})
 
-    for module in (health, auth, sessions, network):
+    for module in (health, auth, sessions, network, audit):
         app.include_router(module.router)
     _include_optional(app)
     return app

@@ -287,3 +287,20 @@ from .money_tables import (  # noqa: E402, F401 - re-exported, after the tables 
     exchange_rates,
     energy_prices,
 )
+
+# Every operator action (stop, refund, force-close, command, tariff, user and key changes): who, when, from where.
+audit_entries = Table(
+    "audit_entries", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UtcTime, nullable=False),
+    Column("organisation_id", String(64)),  # whose object it concerns; None for actions outside organisations
+    Column("actor", String(200), nullable=False),  # a user's email, or the system user behind a CLI command
+    Column("via", String(8), nullable=False),  # web (signed-in browser), api (API key), cli
+    Column("address", String(64)),  # the client's address (behind a trusted proxy: the forwarded one)
+    Column("action", String(48), nullable=False),  # session.stop, payment.refund, tariff.update …
+    Column("target_kind", String(24), nullable=False),
+    Column("target_id", String(128), nullable=False),
+    Column("details", Json),
+    Index("ix_audit_entries_target", "target_kind", "target_id", "id"),
+    Index("ix_audit_entries_organisation_id", "organisation_id", "id"),
+)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from ..access import audit
 from ..pricing import TariffError
 from ..storage.database import make_engine
 from . import store
@@ -55,6 +56,9 @@ def tariff_add(file: Path, org: str = typer.Option(...), site: str = typer.Optio
         _fail("the tariff is refused:\n" + "\n".join(f"  {field}: {reason}" for field, reason in exc.problems))
     except store.TariffStoreError as exc:
         _fail(str(exc))
+    audit.record(engine, audit.Actor.command_line(), audit.Action(
+        "tariff.save", "tariff", stored.tariff_id, org, {"version": stored.version, "scope": scope,
+                                                         "scope_id": scope_id}))
     console.print(f"tariff {stored.tariff_id} version {stored.version} stored and assigned to {scope} {scope_id}")
     typer.echo(f"{stored.tariff_id} {stored.version}")
 

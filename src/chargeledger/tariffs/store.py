@@ -160,8 +160,8 @@ def assign(engine: Engine, tariff_id: str, scope: str, scope_id: str, valid_from
         owner = _scope_org(conn, scope, scope_id)
         if owner is None:
             raise TariffStoreError(scope, f"no {scope} {scope_id}")
-        if owner != stored.organisation_id:
-            raise TariffStoreError(scope, f"{scope} {scope_id} belongs to another organisation than the tariff")
+        if owner != stored.organisation_id:  # another organisation's place reads like one that does not exist
+            raise TariffStoreError(scope, f"no {scope} {scope_id}")
         return conn.execute(tariff_assignments.insert().values(
             tariff_id=tariff_id, scope=scope, scope_id=scope_id, valid_from=valid_from, valid_to=valid_to,
         )).inserted_primary_key[0]

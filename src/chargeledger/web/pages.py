@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..access import audit
 from ..access.rights import Caller
 from ..http.csrf import csrf_token
 from ..http.deps import LOGIN_COOKIE, current_caller
@@ -104,7 +105,9 @@ def register(app: FastAPI) -> None:
     @app.get("/stations/{station_id}", include_in_schema=False, response_class=HTMLResponse)
     def station_html(request: Request, station_id: str, caller: Caller = Depends(page_caller)):
         station = station_get(station_id, caller, app.state.engine)
-        return _page(request, "station.html", caller, station=station)
+        actions = audit.entries(app.state.engine, caller.organisation_ids, target_kind="station",
+                                target_id=station_id, limit=20)
+        return _page(request, "station.html", caller, station=station, operator_actions=actions)
 
     @app.get("/sessions/{session_id}/receipt.pdf", include_in_schema=False)
     def receipt(session_id: int, caller: Caller = Depends(page_caller)):

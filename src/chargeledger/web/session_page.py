@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 from sqlalchemy import Engine
 
+from ..access import audit
 from ..access.rights import Caller, Right
 from ..http.routes.sessions import session_get
 from .context_strip import session_context
@@ -167,4 +168,6 @@ def session_page(app: FastAPI, engine: Engine, caller: Caller, session_id: int) 
         "snapshots": _snapshots(detail["events"], ctx["country"]),
         "flag_category": FLAG_CATEGORY,
         "impact": impact(detail["energy_wh"], ctx["country"], ctx["currency"], kpis.get("price_per_kwh")),
+        "operator_actions": audit.entries(engine, caller.organisation_ids, target_kind="session",
+                                          target_id=str(session_id), limit=20),
     }

@@ -18,6 +18,7 @@ from ...pricing import TariffError
 from ...settlement.breakdown import render
 from ...settlement.store import SettlementError, current_settlement, reprice, settlements_of
 from ...tariffs import store as tariff_store
+from ..audit_trail import AuditTrail, audit_trail
 from ..deps import current_caller, engine_of, require
 from .sessions import DETAIL_ENRICHERS, visible_session
 
@@ -68,7 +69,8 @@ def tariff_export(tariff_id: str, version: int | None = None, caller: Caller = D
     return Response(stored.to_json(), media_type="application/json")
 
 
-def _save(engine: Engine, caller: Caller, organisation: str, body: bytes, expected_id: str | None = None):
+def _save(engine: Engine, caller: Caller, organisation: str, body: bytes, trail: "AuditTrail",
+          expected_id: str | None = None):
     if not caller.sees(organisation):
         raise HTTPException(403, f"organisation {organisation} is outside your organisations")
     try:
@@ -80,34 +82,38 @@ def _save(engine: Engine, caller: Caller, organisation: str, body: bytes, expect
         return _tariff_refused(exc)
     except tariff_store.TariffStoreError as exc:
         return _tariff_refused(TariffError([(exc.field, exc.reason)]))
+    trail.record("tariff.update" if expected_id else "tariff.save", "tariff", stored.tariff_id, organisation,
+                 version=stored.version)
     return JSONResponse(status_code=201, content=_tariff_json(engine, stored))
 
 
 # The raw body is read so OCPI numbers go straight to Decimal (a parsed JSON body would pass through float).
 @router.post("/api/tariffs", openapi_extra={"requestBody": {"content": {"application/json": {}}, "required": True}})
 async def tariff_create(request: Request, organisation: str, caller: Caller = Depends(require(Right.STATIONS)),
-                        engine: Engine = Depends(engine_of)):
+                        engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)):
     """Store an OCPI tariff (a known id adds a version). A bad tariff is refused with 422, every field and reason."""
     body = await request.body()
-    return await run_in_threadpool(_save, engine, caller, organisation, body)
+    return await run_in_threadpool(_save, engine, caller, organisation, body, trail)
 
 
 @router.put("/api/tariffs/{tariff_id}",
             openapi_extra={"requestBody": {"content": {"application/json": {}}, "required": True}})
 async def tariff_update(request: Request, tariff_id: str, caller: Caller = Depends(require(Right.STATIONS)),
-                        engine: Engine = Depends(engine_of)):
+                        engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)):
     """A new version; sessions keep the version frozen at their start."""
     body = await request.body()
     stored = await run_in_threadpool(_visible_tariff, engine, caller, tariff_id)
-    return await run_in_threadpool(_save, engine, caller, stored.organisation_id, body, tariff_id)
+    return await run_in_threadpool(_save, engine, caller, stored.organisation_id, body, trail, tariff_id)
 
 
 @router.delete("/api/tariffs/{tariff_id}")
 def tariff_delete(tariff_id: str, caller: Caller = Depends(require(Right.STATIONS)),
-                  engine: Engine = Depends(engine_of)) -> dict:
+                  engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
     """Stop applying the tariff anywhere; its versions stay, since settled sessions refer to them."""
-    _visible_tariff(engine, caller, tariff_id)
-    return {"tariff_id": tariff_id, "assignments_removed": tariff_store.unassign_all(engine, tariff_id)}
+    stored = _visible_tariff(engine, caller, tariff_id)
+    removed = tariff_store.unassign_all(engine, tariff_id)
+    trail.record("tariff.withdraw", "tariff", tariff_id, stored.organisation_id, assignments_removed=removed)
+    return {"tariff_id": tariff_id, "assignments_removed": removed}
 
 
 class AssignmentIn(BaseModel):
@@ -119,10 +125,10 @@ class AssignmentIn(BaseModel):
 
 @router.post("/api/tariffs/{tariff_id}/assignments", status_code=201)
 def tariff_assign(tariff_id: str, body: AssignmentIn, caller: Caller = Depends(require(Right.STATIONS)),
-                  engine: Engine = Depends(engine_of)):
+                  engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)):
     from datetime import datetime
 
-    _visible_tariff(engine, caller, tariff_id)
+    stored = _visible_tariff(engine, caller, tariff_id)
     try:
         moments = [datetime.fromisoformat(v.replace("Z", "+00:00")) if v else None
                    for v in (body.valid_from, body.valid_to)]
@@ -134,6 +140,8 @@ def tariff_assign(tariff_id: str, body: AssignmentIn, caller: Caller = Depends(r
         return JSONResponse(status_code=422, content={"detail": "invalid assignment",
                                                       "errors": [{"field": "valid_from/valid_to",
                                                                   "reason": str(exc)}]})
+    trail.record("tariff.assign", "tariff", tariff_id, stored.organisation_id, assignment_id=assignment,
+                 scope=body.scope, scope_id=body.scope_id, valid_from=body.valid_from, valid_to=body.valid_to)
     return {"assignment_id": assignment}
 
 
@@ -146,15 +154,18 @@ class RefundIn(BaseModel):
 
 @router.post("/api/sessions/{session_id}/refunds")
 def session_refund(session_id: int, body: RefundIn, caller: Caller = Depends(current_caller),
-                   engine: Engine = Depends(engine_of)):
+                   engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)):
     if not (caller.has(Right.FINANCE) or caller.has(Right.SUPPORT)):
         raise HTTPException(403, "refunds need the finance or support right")
-    visible_session(engine, caller, session_id)
+    row = visible_session(engine, caller, session_id)
     try:
         result, created = refund(engine, session_id, body.amount, body.currency.upper(), body.reason,
                                  body.idempotency_key, caller.email)
     except RefundRefused as exc:
         return JSONResponse(status_code=exc.status, content={"detail": exc.reason})
+    if created:  # a replay of the key moved no money
+        trail.record("payment.refund", "session", session_id, row["organisation_id"], refund_id=result["id"],
+                     amount=result["amount"], currency=result["currency"], reason=body.reason)
     return JSONResponse(status_code=201 if created else 200, content=result)
 
 
@@ -164,12 +175,14 @@ class RepriceIn(BaseModel):
 
 @router.post("/api/sessions/{session_id}/reprice")
 def session_reprice(session_id: int, body: RepriceIn, caller: Caller = Depends(require(Right.FINANCE)),
-                    engine: Engine = Depends(engine_of)):
-    visible_session(engine, caller, session_id)
+                    engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)):
+    row = visible_session(engine, caller, session_id)
     try:
-        reprice(engine, session_id, body.reason, caller.email)
+        settled = reprice(engine, session_id, body.reason, caller.email)
     except SettlementError as exc:
         return JSONResponse(status_code=409, content={"detail": str(exc)})
+    trail.record("session.reprice", "session", session_id, row["organisation_id"], reason=body.reason,
+                 version=settled["version"], payment_total=settled["payment_total"])
     return _money(engine, caller, session_id)
 
 

@@ -12,6 +12,7 @@ from ...access.rights import Caller, Right
 from ...ocpp import commands
 from ...ocpp.message_log import session_log, station_log
 from ...storage.tables import stations
+from ..audit_trail import AuditTrail, audit_trail
 from ..deps import aware, current_caller, engine_of, require
 from .sessions import visible_session
 
@@ -71,20 +72,25 @@ async def _send(coro):
 
 @router.post("/api/sessions/{session_id}/stop")
 async def stop_session(session_id: int, request: Request, caller: Caller = Depends(require(Right.SUPPORT)),
-                       engine: Engine = Depends(engine_of)) -> dict:
+                       engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
     row = await asyncio.to_thread(visible_session, engine, caller, session_id)
     if row.get("status") not in ("Pending", "Starting", "Charging", "Paused"):
         raise HTTPException(409, f"session {session_id} is {row.get('status')}, not one that can be stopped")
     status = await _send(_gateway(request).stop_session(row, caller.email))
+    await asyncio.to_thread(trail.record, "session.stop", "session", session_id, row["organisation_id"],
+                            station=row.get("station_id"))
     return {"status": status}
 
 
 @router.post("/api/stations/{station_id}/commands/{name}")
 async def station_command(station_id: str, name: str, request: Request, payload: dict = Body(default={}),
                           caller: Caller = Depends(require(Right.STATIONS)),
-                          engine: Engine = Depends(engine_of)) -> dict:
-    await asyncio.to_thread(_station_org, engine, caller, station_id)
-    return {"answer": await _send(_gateway(request).command(station_id, name, payload))}
+                          engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
+    organisation = await asyncio.to_thread(_station_org, engine, caller, station_id)
+    answer = await _send(_gateway(request).command(station_id, name, payload))
+    await asyncio.to_thread(trail.record, "station.command", "station", station_id, organisation, command=name,
+                            payload=payload, answer=answer)
+    return {"answer": answer}
 
 
 def register(app: FastAPI) -> None:

@@ -14,6 +14,7 @@ from ...reports.exports import EXPORTS
 from ...reports.request import ReportError, build_request
 from ...reports.run import check_access, csv_chunks
 from ...storage.tables import report_jobs
+from ..audit_trail import AuditTrail, audit_trail
 from ..deps import current_caller, engine_of
 
 router = APIRouter(tags=["reports"])
@@ -48,9 +49,13 @@ def _request(engine, caller, ask: ReportAsk, export: bool):
 
 @router.post("/api/reports/jobs", status_code=202)
 def start_job(ask: ReportAsk, tasks: BackgroundTasks, export: bool = False,
-              caller: Caller = Depends(current_caller), engine: Engine = Depends(engine_of)) -> dict:
+              caller: Caller = Depends(current_caller), engine: Engine = Depends(engine_of),
+              trail: AuditTrail = Depends(audit_trail)) -> dict:
     request = _request(engine, caller, ask, export)
     job_id = jobs.queue(engine, request, ask.format, export)
+    for organisation in sorted(request.organisation_ids):  # an export of data is an action too
+        trail.record("report.export" if export else "report.request", "report_job", job_id, organisation,
+                     report=ask.report, format=ask.format)
     tasks.add_task(jobs.run, engine, job_id, request, ask.format, export)
     return {"id": job_id, "status": "queued", "progress_url": f"/api/reports/jobs/{job_id}"}
 

@@ -14,6 +14,7 @@ from ...domain.events import EventKind, EventSource
 from ...ledger.store import Ledger, NewEvent, utcnow
 from ...views.session_detail import session_detail, session_row
 from ...views.session_list import ListError, SessionFilter, list_sessions
+from ..audit_trail import AuditTrail, audit_trail
 from ..deps import aware, current_caller, engine_of, require, scope_organisation
 
 router = APIRouter(tags=["sessions"])
@@ -73,12 +74,14 @@ class CustomFields(BaseModel):
 
 @router.put("/api/sessions/{session_id}/custom-fields")
 def set_custom_fields(session_id: int, body: CustomFields, caller: Caller = Depends(require(Right.SUPPORT)),
-                      engine: Engine = Depends(engine_of)) -> dict:
-    visible_session(engine, caller, session_id)
+                      engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
+    row = visible_session(engine, caller, session_id)
     ledger = Ledger(engine)
     ledger.append(session_id, [NewEvent(EventKind.CUSTOM_FIELDS_SET, utcnow(), EventSource.OPERATOR,
                                         {"fields": body.fields, "removed": body.removed, "by": caller.email})])
     view = ledger.refresh(session_id)
+    trail.record("session.custom_fields", "session", session_id, row["organisation_id"],
+                 fields=sorted(body.fields), removed=body.removed)
     return {"custom_fields": view.custom_fields}
 
 
@@ -88,8 +91,8 @@ class FlagResolution(BaseModel):
 
 @router.post("/api/sessions/{session_id}/flags/{code}/resolve")
 def resolve_flag(session_id: int, code: str, body: FlagResolution, caller: Caller = Depends(require(Right.SUPPORT)),
-                 engine: Engine = Depends(engine_of)) -> dict:
-    visible_session(engine, caller, session_id)
+                 engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
+    row = visible_session(engine, caller, session_id)
     if not body.reason.strip():
         raise HTTPException(400, "a resolution needs a reason")
     ledger = Ledger(engine)
@@ -99,6 +102,8 @@ def resolve_flag(session_id: int, code: str, body: FlagResolution, caller: Calle
     ledger.append(session_id, [NewEvent(EventKind.FLAG_RESOLVED, utcnow(), EventSource.OPERATOR,
                                         {"flag": code, "reason": body.reason.strip(), "by": caller.email})])
     view = ledger.refresh(session_id)
+    trail.record("session.flag_resolved", "session", session_id, row["organisation_id"], flag=code,
+                 reason=body.reason.strip())
     return {"flags": [{"code": f.code.value, "resolved": f.resolved, "resolution": f.resolution} for f in view.flags]}
 
 
@@ -108,11 +113,13 @@ class ForceClose(BaseModel):
 
 @router.post("/api/sessions/{session_id}/force-close")
 def force_close(session_id: int, body: ForceClose, caller: Caller = Depends(require(Right.SUPPORT)),
-                engine: Engine = Depends(engine_of)) -> dict:
-    visible_session(engine, caller, session_id)
+                engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
+    row = visible_session(engine, caller, session_id)
     ledger = Ledger(engine)
     if not ledger.project(session_id).status.is_active:
         raise HTTPException(409, f"session {session_id} is not active")
     ledger.append(session_id, [NewEvent(EventKind.FORCE_CLOSED, utcnow(), EventSource.OPERATOR,
                                         {"by": caller.email, "why": body.why})])
-    return {"status": ledger.refresh(session_id).status.value}
+    status = ledger.refresh(session_id).status.value
+    trail.record("session.force_close", "session", session_id, row["organisation_id"], why=body.why)
+    return {"status": status}
