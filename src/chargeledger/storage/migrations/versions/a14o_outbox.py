@@ -2,13 +2,13 @@
 for retry (and parked as poison after the last attempt); on PostgreSQL each event carries its transaction's id
 
 Revision ID: a14o
-Revises: a14s
+Revises: a14a
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "a14o"
-down_revision = "a14s"
+down_revision = "a14a"
 branch_labels = None
 depends_on = None
 
