@@ -123,3 +123,13 @@ def test_the_worker_command_drains_and_lists_parked(sqlite_engine, monkeypatch):
     assert "handled 2 events; 0 parked" in result.output and outbox.backlog(sqlite_engine) == 0
     result = CliRunner().invoke(app, ["worker", "--failures"])
     assert result.exit_code == 0 and result.output == ""
+
+
+def test_history_stored_without_reactions_is_passed(engine):
+    add_network(engine)
+    seen = Seen()
+    Ledger(engine).record(REF, [NewEvent(EventKind.DRIVER_RATED, at(0), EventSource.IMPORT, {}, "h:1")],
+                          reactions=False)
+    _write(engine, 1, key="live", ref=SessionRef("CP-1:tx:2", "ACME", "ACME-SITE", "CP-1"))
+    assert outbox.drain(engine, lambda kind: [seen]) == 2
+    assert len(seen.calls) == 1  # only the live event's reaction ran; the checkpoint passed both

@@ -44,9 +44,3 @@ def reactions_of(kind: str) -> list[Subscriber]:
     except ValueError:  # a kind this version does not know has no reactions here
         return []
 
-
-def dispatch(engine: Engine, session_id: int | None = None, kinds: set[EventKind] | None = None) -> None:
-    """A writer committed new events: the outbox worker runs their reactions (ledger/outbox.py `committed`)."""
-    from .outbox import committed
-
-    committed(engine)
