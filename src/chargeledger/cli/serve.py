@@ -11,6 +11,7 @@ import uvicorn
 from ..http.app import create_app
 from ..http.serving import server_config
 from ..http.settings import HttpSettings
+from ..ledger.outbox import Worker
 from ..reports.sqlite_snapshot import remove_leftovers
 from ..storage.database import make_engine, upgrade
 
@@ -48,10 +49,13 @@ def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_si
 
 
 async def serve_forever(host: str, http_port: int, ocpp_port: int, simulate: bool, settings=None,
-                        http_settings: HttpSettings | None = None) -> None:
+                        http_settings: HttpSettings | None = None, worker: bool = True) -> None:
     engine = make_engine()
     upgrade(engine)
     remove_leftovers(engine)
+    # Settlement, capture and roaming pushes run in the outbox worker, off the thread that answers chargers; with
+    # --no-worker a separate `chargeledger worker` process runs them.
+    outbox_worker = Worker(engine).start() if worker else None
     gateway_class = _gateway_class()
     gateway = gateway_class(engine, settings) if gateway_class else None
     http_settings = http_settings or HttpSettings.from_env()
@@ -72,6 +76,8 @@ async def serve_forever(host: str, http_port: int, ocpp_port: int, simulate: boo
             task.cancel()
         if gateway is not None:
             await gateway.stop()
+        if outbox_worker is not None:
+            await asyncio.to_thread(outbox_worker.stop)
 
 
 def register(app: typer.Typer) -> None:
@@ -94,6 +100,8 @@ def register(app: typer.Typer) -> None:
               trusted_proxy: str = typer.Option(None, "--trusted-proxy", metavar="ADDRESSES",
                                                 help="reverse proxy address(es), comma-separated, whose X-Forwarded-"
                                                      "For/-Proto are believed (HTTP limits: docs/security.md)"),
+              worker: bool = typer.Option(True, "--worker/--no-worker",
+                                          help="run the outbox worker (settlement, payments) in this process"),
               ) -> None:
         """Serve the API and web pages (HTTP) and the OCPP gateway (websockets)."""
         settings = gateway_settings(tls_cert, tls_key, auto_register_site, tls_client_ca, ping_interval,
@@ -103,4 +111,5 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
         typer.echo(f"ChargeLedger on http://{host}:{http_port}  (API docs at /docs)")
-        asyncio.run(serve_forever(host, http_port, ocpp_port, simulate, settings, http_settings=http_settings))
+        asyncio.run(serve_forever(host, http_port, ocpp_port, simulate, settings, http_settings=http_settings,
+                                  worker=worker))

@@ -1,7 +1,7 @@
 """Reactions to new ledger events (freeze the tariff at start, price at settlement) without the writer knowing them.
 
-A subscriber runs after the transaction that stored the event committed, so it sees the event; if it fails the
-fact stays stored and the failure is logged: a projection can always be recomputed later.
+A subscriber runs in the outbox worker (ledger/outbox.py) after the transaction that stored the event committed, so
+it sees the event; if it fails the fact stays stored and the reaction is retried, then parked.
 """
 
 from __future__ import annotations
@@ -37,11 +37,16 @@ def _load() -> None:
     installed(_OPTIONAL)
 
 
-def dispatch(engine: Engine, session_id: int, kinds: set[EventKind]) -> None:
+def reactions_of(kind: str) -> list[Subscriber]:
     _load()
-    for kind in kinds:
-        for subscriber in list(_subscribers.get(kind, ())):
-            try:
-                subscriber(engine, session_id)
-            except Exception:  # noqa: BLE001 - the fact is stored; a failed reaction must not lose it
-                log.exception("subscriber %s failed for session %s on %s", subscriber, session_id, kind)
+    try:
+        return list(_subscribers.get(EventKind(kind), ()))
+    except ValueError:  # a kind this version does not know has no reactions here
+        return []
+
+
+def dispatch(engine: Engine, session_id: int | None = None, kinds: set[EventKind] | None = None) -> None:
+    """A writer committed new events: the outbox worker runs their reactions (ledger/outbox.py `committed`)."""
+    from .outbox import committed
+
+    committed(engine)

@@ -7,7 +7,7 @@ The operator's network, the session ledger, access and the OCPP log live here; m
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, Float, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Table, Text,
+    BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Table, Text,
     false,
     UniqueConstraint,
 )
@@ -178,7 +178,33 @@ session_events = Table(
     Column("source", String(16), nullable=False),
     Column("payload", Json, nullable=False),
     Column("idempotency_key", String(200), unique=True),  # a resent message maps to the same key
+    # PostgreSQL: the writing transaction's id (a server default), so the outbox reads only what has surely
+    # committed (ledger/outbox.py, "holes"). SQLite serialises writers and leaves it empty.
+    Column("txid", BigInteger),
     UniqueConstraint("session_id", "seq", name="uq_session_events_seq"),
+)
+Index("ix_session_events_txid", session_events.c.txid, session_events.c.id)
+
+# session_events is the outbox: a consumer's checkpoint is the last event it handled (PostgreSQL: txid and id).
+outbox_checkpoints = Table(
+    "outbox_checkpoints", metadata,
+    Column("consumer", String(64), primary_key=True),
+    Column("last_event_id", BigInteger, nullable=False),
+    Column("last_txid", BigInteger, nullable=False),
+    Column("updated_at", UtcTime, nullable=False),
+)
+
+# A reaction that failed on an event: retried with backoff, parked (poison) after its last attempt.
+outbox_failures = Table(
+    "outbox_failures", metadata,
+    Column("event_id", BigInteger, primary_key=True),
+    Column("consumer", String(120), primary_key=True),
+    Column("session_id", BigInteger, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("next_attempt_at", UtcTime, nullable=False),
+    Column("parked", Boolean, nullable=False, default=False),
 )
 
 # Compact: one narrow row per reading, integer codes, deduplicated on its natural key (no surrogate id).

@@ -1,0 +1,270 @@
+"""The outbox: reactions to ledger events (settle, capture, re-price, move a difference) run in a worker that reads
+committed session_events in order from a durable checkpoint, never on the thread that answers chargers.
+
+session_events is itself the outbox, so nothing is written twice. The worker remembers the last event it handled
+(outbox_checkpoints) and so resumes after a restart where it stopped; reactions are idempotent, so an event handled
+again after a kill (between the reaction and the checkpoint) adds nothing.
+
+Holes (PostgreSQL): an event's id is taken before its transaction commits, so a reader could pass id 11 while id 10
+is still uncommitted, and never come back. Each event therefore carries its transaction's id (`txid`, a server
+default), and the reader takes only events of transactions older than the oldest one still running (the snapshot's
+xmin, counting only transactions of this database), in (txid, id) order: every event that can still appear sorts
+after the checkpoint. SQLite serialises its
+writers, so ids commit in order there and the id alone is the position.
+
+A reaction that fails is retried with backoff (outbox_failures), the others go on; after MAX_ATTEMPTS it is parked
+as poison: logged, visible in the table and in `chargeledger worker --failures`, and no longer retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable
+
+from sqlalchemy import Engine, and_, delete, insert, select, text, tuple_, update
+from sqlalchemy.engine import Connection
+
+from ..storage.tables import outbox_checkpoints, outbox_failures, session_events
+
+log = logging.getLogger(__name__)
+CONSUMER = "reactions"  # the worker's checkpoint; one reader runs every subscribed reaction of an event
+MAX_ATTEMPTS = 5
+BATCH = 500
+Reaction = Callable[[Engine, int], None]
+
+
+@dataclass(frozen=True)
+class Pending:
+    id: int
+    txid: int
+    session_id: int
+    kind: str
+
+
+def reaction_name(reaction: Reaction) -> str:
+    return f"{reaction.__module__}.{reaction.__qualname__}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Seconds to the next try: 1, 4, 16, 64 (capped at five minutes)."""
+    return timedelta(seconds=min(4 ** (attempts - 1), 300))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# -- reading the outbox -------------------------------------------------------------------------------------------
+def _position(conn: Connection) -> tuple[int, int]:
+    row = conn.execute(select(outbox_checkpoints.c.last_txid, outbox_checkpoints.c.last_event_id)
+                       .where(outbox_checkpoints.c.consumer == CONSUMER)).first()
+    return (row[0], row[1]) if row else (0, 0)
+
+
+# The oldest transaction that may still add events: the statement snapshot's running transactions (pg_snapshot_xip),
+# less those that pg_stat_activity shows in another database (transaction ids are shared by the whole cluster, and a
+# long write elsewhere must not hold settlement back), else the snapshot's xmax. A transaction that ended between
+# the snapshot and the read of pg_stat_activity is kept (at worst the reader waits a round). backend_xid is the
+# 32-bit form of the 64-bit ids, hence the mask.
+_HORIZON = """(SELECT LEAST(pg_snapshot_xmax(snap.s)::text::bigint,
+        (SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(snap.s) AS x
+         WHERE (x::text::bigint & 4294967295) NOT IN (
+             SELECT backend_xid::text::bigint FROM pg_stat_activity
+             WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())))
+    FROM (SELECT pg_current_snapshot() AS s) AS snap)"""
+
+
+def pending(conn: Connection, after: tuple[int, int], limit: int = BATCH) -> list[Pending]:
+    """Committed events after the checkpoint, in the order the checkpoint advances."""
+    e = session_events.c
+    query = select(e.id, e.txid, e.session_id, e.kind)
+    if conn.dialect.name == "postgresql":
+        horizon = text(_HORIZON)
+        query = query.where(e.txid < horizon, tuple_(e.txid, e.id) > tuple_(*after)).order_by(e.txid, e.id)
+    else:
+        query = query.where(e.id > after[1]).order_by(e.id)
+    return [Pending(r.id, r.txid or 0, r.session_id, r.kind) for r in conn.execute(query.limit(limit))]
+
+
+def _save_position(engine: Engine, position: tuple[int, int]) -> None:
+    values = {"last_txid": position[0], "last_event_id": position[1], "updated_at": _utcnow()}
+    with engine.begin() as conn:
+        done = conn.execute(update(outbox_checkpoints).where(outbox_checkpoints.c.consumer == CONSUMER)
+                            .values(**values)).rowcount
+        if not done:
+            conn.execute(insert(outbox_checkpoints).values(consumer=CONSUMER, **values))
+
+
+def backlog(engine: Engine) -> int:
+    """How many committed events the worker has not handled yet (for tests, the CLI and the bench)."""
+    with engine.connect() as conn:
+        return len(pending(conn, _position(conn), limit=1_000_000))
+
+
+def failures(engine: Engine, parked: bool | None = None) -> list[dict]:
+    query = select(outbox_failures).order_by(outbox_failures.c.event_id)
+    if parked is not None:
+        query = query.where(outbox_failures.c.parked == parked)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+# -- running reactions --------------------------------------------------------------------------------------------
+def _run(engine: Engine, reaction: Reaction, event: Pending) -> bool:
+    try:
+        reaction(engine, event.session_id)
+        return True
+    except Exception as exc:  # noqa: BLE001 - the fact is stored; the failure is kept for a retry
+        log.warning("reaction %s failed on event %s (session %s, %s)", reaction_name(reaction), event.id,
+                    event.session_id, event.kind, exc_info=True)
+        _failed(engine, reaction, event, exc)
+        return False
+
+
+def _failed(engine: Engine, reaction: Reaction, event: Pending, exc: BaseException) -> None:
+    f = outbox_failures.c
+    name = reaction_name(reaction)
+    key = and_(f.event_id == event.id, f.consumer == name)
+    with engine.begin() as conn:
+        attempts = (conn.execute(select(f.attempts).where(key)).scalar() or 0) + 1
+        values = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:2000],
+                  "next_attempt_at": _utcnow() + backoff(attempts), "parked": attempts >= MAX_ATTEMPTS}
+        if attempts == 1:
+            conn.execute(insert(outbox_failures).values(event_id=event.id, consumer=name,
+                                                        session_id=event.session_id, kind=event.kind, **values))
+        else:
+            conn.execute(update(outbox_failures).where(key).values(**values))
+    if attempts >= MAX_ATTEMPTS:
+        log.error("parked event %s (session %s, %s) for %s after %s attempts: %s", event.id, event.session_id,
+                  event.kind, name, attempts, values["last_error"])
+
+
+def _retry_due(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) -> int:
+    f = outbox_failures.c
+    with engine.connect() as conn:
+        due = conn.execute(select(f.event_id, f.consumer, f.session_id, f.kind)
+                           .where(f.parked == False, f.next_attempt_at <= _utcnow())  # noqa: E712
+                           .order_by(f.event_id)).all()
+    for row in due:
+        event = Pending(row.event_id, 0, row.session_id, row.kind)
+        for reaction in reactions_of(row.kind):
+            if reaction_name(reaction) == row.consumer and _run(engine, reaction, event):
+                with engine.begin() as conn:
+                    conn.execute(delete(outbox_failures).where(
+                        f.event_id == row.event_id, f.consumer == row.consumer))
+    return len(due)
+
+
+_locks: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+_local = threading.local()
+
+
+def _lock_of(engine: Engine) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(engine, threading.Lock())
+
+
+def drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]] | None = None) -> int:
+    """Handle every committed event after the checkpoint and every retry that is due; returns events handled.
+
+    One drain per engine at a time in a process. A reaction that appends events (settling writes PRICED) does not
+    drain again from inside: this loop picks the new events up on its next round.
+    """
+    if reactions_of is None:
+        from .subscribers import reactions_of
+    if getattr(_local, "draining", False):
+        return 0
+    _local.draining = True
+    try:
+        with _lock_of(engine):
+            return _drain(engine, reactions_of)
+    finally:
+        _local.draining = False
+
+
+def _drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) -> int:
+    handled = 0
+    _retry_due(engine, reactions_of)
+    while True:
+        with engine.connect() as conn:
+            position = _position(conn)
+            events = pending(conn, position)
+        if not events:
+            return handled
+        for event in events:
+            ran = set()
+            for reaction in reactions_of(event.kind):
+                if reaction not in ran:
+                    ran.add(reaction)
+                    _run(engine, reaction, event)
+            handled += 1
+            if ran:  # a kill after a reaction replays as little as possible
+                _save_position(engine, (event.txid, event.id))
+        last = events[-1]
+        if not ran:
+            _save_position(engine, (last.txid, last.id))
+
+
+# -- the worker thread and the writers' notice ----------------------------------------------------------------------
+_workers: "weakref.WeakKeyDictionary[Engine, Worker]" = weakref.WeakKeyDictionary()
+
+
+def committed(engine: Engine) -> None:
+    """Writers call this after a commit that stored events: wake the engine's worker, or, with no worker running in
+    this process (library use, tests, the CLI), run the reactions now in the caller."""
+    worker = _workers.get(engine)
+    if worker is not None and worker.running:
+        worker.wake()
+    else:
+        drain(engine)
+
+
+class Worker:
+    """Drains the outbox in its own thread: on each writer's notice, and every `poll_interval` seconds (events
+    written by another process, retries that fell due). A NATS subscription can call `wake` the same way."""
+
+    def __init__(self, engine: Engine, poll_interval: float = 1.0):
+        self.engine = engine
+        self.poll_interval = poll_interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.rounds = 0
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> "Worker":
+        if self._thread is None:
+            _workers[self.engine] = self
+            self._thread = threading.Thread(target=self._loop, name="outbox-worker", daemon=True)
+            self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if _workers.get(self.engine) is self:
+            del _workers[self.engine]
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                drain(self.engine)
+            except Exception:  # noqa: BLE001 - a lost database link: try again on the next round
+                log.exception("outbox worker round failed")
+            self.rounds += 1
+            self._wake.wait(self.poll_interval)

@@ -1,0 +1,125 @@
+"""The outbox on SQLite and PostgreSQL: reactions run once per committed event, in order, from a durable checkpoint;
+failures are retried then parked; PostgreSQL's uncommitted ids (holes) are never passed."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from chargeledger.domain.events import EventKind, EventSource
+from chargeledger.ledger import Ledger, NewEvent, SessionRef, outbox
+from chargeledger.storage.tables import outbox_failures
+from tests.builders import add_network, at
+
+REF = SessionRef("CP-1:tx:1", "ACME", "ACME-SITE", "CP-1", "NL*ACM*ECP1*1", 1)
+
+
+def _write(engine, n: int, key: str = "k", ref: SessionRef = REF) -> int:
+    """Append n events without notifying anyone, as a writer whose process died before its notice."""
+    ledger = Ledger(engine)
+    with engine.begin() as conn:
+        session_id, _ = ledger.open_session(ref, at(0), conn)
+        ledger.append(session_id, [NewEvent(EventKind.DRIVER_RATED, at(i), EventSource.OPERATOR, {"stars": 5},
+                                            f"{key}:{i}") for i in range(n)], conn)
+    return session_id
+
+
+class Seen:
+    def __init__(self, fail_times: int = 0, name: str = "seen"):
+        self.__qualname__ = name  # the consumer's name in outbox_failures
+        self.calls: list[int] = []
+        self.fail_times = fail_times
+
+    def __call__(self, engine, session_id):
+        if self.fail_times:
+            self.fail_times -= 1
+            raise RuntimeError("gateway down")
+        self.calls.append(session_id)
+
+
+def test_each_committed_event_once_and_a_restart_resumes(engine):
+    add_network(engine)
+    seen = Seen()
+    session_id = _write(engine, 3)
+    assert outbox.backlog(engine) == 3
+    assert outbox.drain(engine, lambda kind: [seen]) == 3
+    assert seen.calls == [session_id] * 3 and outbox.backlog(engine) == 0
+    # a new process (new drain) starts from the stored checkpoint: nothing twice, the new event once
+    assert outbox.drain(engine, lambda kind: [seen]) == 0
+    _write(engine, 1, key="later")
+    assert outbox.drain(engine, lambda kind: [seen]) == 1
+    assert len(seen.calls) == 4
+
+
+def test_failures_are_retried_then_parked_and_the_line_goes_on(engine):
+    add_network(engine)
+    flaky, broken = Seen(fail_times=1, name="flaky"), Seen(fail_times=99, name="broken")
+    _write(engine, 2)
+    outbox.drain(engine, lambda kind: [flaky, broken])
+    assert len(flaky.calls) == 1 and outbox.backlog(engine) == 0  # the second event went on despite the first
+    assert {(f["attempts"], f["parked"]) for f in outbox.failures(engine)} == {(1, False)}
+    for attempt in range(2, outbox.MAX_ATTEMPTS + 1):
+        with engine.begin() as conn:  # make the backoff fall due now
+            conn.execute(update(outbox_failures).values(next_attempt_at=at(0)))
+        outbox.drain(engine, lambda kind: [flaky, broken])
+    assert len(flaky.calls) == 2  # retried once, then succeeded, its failure row removed
+    parked = outbox.failures(engine, parked=True)
+    assert [(f["attempts"], f["consumer"]) for f in parked] == [(outbox.MAX_ATTEMPTS, "tests.ledger.test_outbox.broken")] * 2
+    assert "gateway down" in parked[0]["last_error"]
+    with engine.begin() as conn:
+        conn.execute(update(outbox_failures).values(next_attempt_at=at(0)))
+    outbox.drain(engine, lambda kind: [broken])
+    assert outbox.failures(engine, parked=True)[0]["attempts"] == outbox.MAX_ATTEMPTS  # poison is not retried
+
+
+def test_backoff_grows_and_is_capped():
+    assert [outbox.backoff(n) for n in (1, 2, 3)] == [timedelta(seconds=1), timedelta(seconds=4),
+                                                      timedelta(seconds=16)]
+    assert outbox.backoff(50) == timedelta(seconds=300)
+
+
+@pytest.mark.postgres
+def test_an_uncommitted_lower_id_holds_the_reader_back(postgres_engine):
+    engine = postgres_engine
+    add_network(engine)
+    ledger = Ledger(engine)
+    seen = Seen()
+    slow = engine.connect()
+    tx = slow.begin()
+    early, _ = ledger.open_session(SessionRef("CP-1:tx:slow", "ACME", "ACME-SITE", "CP-1"), at(0), slow)
+    ledger.append(early, [NewEvent(EventKind.DRIVER_RATED, at(0), EventSource.OPERATOR, {}, "slow:0")], slow)
+    later = _write(engine, 1, key="fast")  # a higher id, committed first
+    assert outbox.drain(engine, lambda kind: [seen]) == 0  # not passed while the lower id may still commit
+    tx.commit()
+    slow.close()
+    assert outbox.drain(engine, lambda kind: [seen]) == 2
+    assert sorted(seen.calls) == sorted([early, later])
+
+
+def test_the_worker_thread_reacts_soon_after_the_notice(engine):
+    add_network(engine)
+    worker = outbox.Worker(engine, poll_interval=30).start()
+    try:
+        Ledger(engine).record(REF, [NewEvent(EventKind.DRIVER_RATED, at(0), EventSource.OPERATOR, {}, "w:1")])
+        deadline = time.monotonic() + 5
+        while outbox.backlog(engine) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert outbox.backlog(engine) == 0
+    finally:
+        worker.stop()
+
+
+def test_the_worker_command_drains_and_lists_parked(sqlite_engine, monkeypatch):
+    from typer.testing import CliRunner
+
+    from chargeledger.cli.main import app
+
+    add_network(sqlite_engine)
+    _write(sqlite_engine, 2)
+    monkeypatch.setenv("CHARGELEDGER_DATABASE_URL", str(sqlite_engine.url))
+    result = CliRunner().invoke(app, ["worker", "--drain"])
+    assert result.exit_code == 0, result.output
+    assert "handled 2 events; 0 parked" in result.output and outbox.backlog(sqlite_engine) == 0
+    result = CliRunner().invoke(app, ["worker", "--failures"])
+    assert result.exit_code == 0 and result.output == ""
