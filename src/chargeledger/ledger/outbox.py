@@ -213,6 +213,12 @@ def _drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) ->
 
 # -- the worker thread and the writers' notice ----------------------------------------------------------------------
 _workers: "weakref.WeakKeyDictionary[Engine, Worker]" = weakref.WeakKeyDictionary()
+_elsewhere: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def hand_off(engine: Engine) -> None:
+    """Reactions to this engine's events run in another process (`chargeledger worker`): writers here only commit."""
+    _elsewhere.add(engine)
 
 
 def committed(engine: Engine) -> None:
@@ -221,7 +227,7 @@ def committed(engine: Engine) -> None:
     worker = _workers.get(engine)
     if worker is not None and worker.running:
         worker.wake()
-    else:
+    elif engine not in _elsewhere:
         drain(engine)
 
 

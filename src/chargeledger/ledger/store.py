@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.events import EventKind, EventSource, SessionEvent
 from ..domain.meter import MeterLocation, MeterSample, Measurand, Phase
 from ..domain.projection import SessionView, project
+from ..domain.typed_events import LedgerEvent
 from ..storage.locks import locked_row
 from ..storage.tables import meter_samples, session_events, sessions
 from ..storage.upsert import insert_ignore
@@ -35,6 +36,12 @@ class NewEvent:
     source: EventSource
     payload: dict[str, Any] = field(default_factory=dict)
     idempotency_key: str | None = None
+
+    @classmethod
+    def of(cls, event: LedgerEvent, occurred_at: datetime, source: EventSource,
+           idempotency_key: str | None = None) -> "NewEvent":
+        """A typed event to append: its kind, and its fields with its version as the payload."""
+        return cls(event.kind, occurred_at, source, event.to_payload(), idempotency_key)
 
 
 @dataclass(frozen=True)
