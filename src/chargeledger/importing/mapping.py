@@ -61,6 +61,8 @@ class Mapping:
     currency: str | None = None          # when no column holds it
     stop_is_unplug: bool = False         # the stop time is when the vehicle left (plug-out)
     missing_stop: str = "reject"
+    max_power_kw: float = 350.0          # more energy than this × plug time is flagged implausible
+    max_session_hours: float = 168.0     # a longer session is flagged implausible
     organisation: str | None = None
     site: str | None = None              # site the sessions belong to; "{org}" is replaced by the organisation
     site_name: str | None = None         # create the site when missing (in the mapping's time zone)
@@ -90,8 +92,9 @@ def _get(table: dict, key: str, kind: type, where: str, default: Any = None, req
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise MappingError(f"[{where}] `{key}` is a list of strings")
         return tuple(value)
-    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-        raise MappingError(f"[{where}] `{key}` must be a {kind.__name__}, not {value!r}")
+    if kind in (int, (int, float)) and isinstance(value, bool) or not isinstance(value, kind):
+        name = "number" if isinstance(kind, tuple) else kind.__name__
+        raise MappingError(f"[{where}] `{key}` must be a {name}, not {value!r}")
     return value
 
 
@@ -112,7 +115,7 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
     _check_known(time, {"formats", "time_zone", "century", "two_digit_year_pivot"}, "time")
     _check_known(cols, set(Columns.__dataclass_fields__), "columns")
     _check_known(units, {"energy", "duration", "currency"}, "units")
-    _check_known(rules, {"stop_is_unplug", "missing_stop"}, "rules")
+    _check_known(rules, {"stop_is_unplug", "missing_stop", "max_power_kw", "max_session_hours"}, "rules")
     _check_known(net, {"organisation", "site", "site_name", "site_country", "auto_create_stations",
                        "station_prefix", "auto_create_sites", "site_prefix", "create_drivers", "driver_prefix"},
                  "network")
@@ -140,6 +143,8 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         currency=_get(units, "currency", str, "units"),
         stop_is_unplug=_get(rules, "stop_is_unplug", bool, "rules", False),
         missing_stop=_get(rules, "missing_stop", str, "rules", "reject"),
+        max_power_kw=float(_get(rules, "max_power_kw", (int, float), "rules", 350.0)),
+        max_session_hours=float(_get(rules, "max_session_hours", (int, float), "rules", 168.0)),
         organisation=_get(net, "organisation", str, "network"),
         site=_get(net, "site", str, "network"),
         site_name=_get(net, "site_name", str, "network"),
@@ -177,6 +182,8 @@ def _validate(m: Mapping) -> None:
         raise MappingError(f"[time] century is a multiple of 100 such as 2000, not {m.century}")
     if not 0 <= m.two_digit_year_pivot <= 99:
         raise MappingError("[time] two_digit_year_pivot is between 0 and 99")
+    if m.max_power_kw <= 0 or m.max_session_hours <= 0:
+        raise MappingError("[rules] max_power_kw and max_session_hours are positive")
     if m.columns.amount and not (m.columns.currency or m.currency):
         raise MappingError("an amount needs a currency: [units] currency or [columns] currency")
     if m.auto_create_sites and not m.columns.site:

@@ -36,11 +36,42 @@ class SessionRow:
     start_source: str | None = None
     custom: dict[str, str] = field(default_factory=dict)
     digest: str = ""  # of the raw cells: tells a changed row from a re-sent one
+    implausible: tuple[str, ...] = ()  # why no real charger produces this row: imported, with a flag
 
 
-def read_rows(text: str, mapping: Mapping) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The header and (line number, cells) per data row; quoted multi-line cells keep their first line number."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
+# Far above any real cell; the csv module's own limit (131,072) would stop the whole file with an exception.
+MAX_CELL = 10_000
+csv.field_size_limit(2**31 - 1)
+
+
+class _Lines:
+    """Physical lines with a cursor, so a row read wrongly (an unclosed quote) can be read again line by line."""
+
+    def __init__(self, text: str):
+        self.lines = io.StringIO(text, newline="").readlines()
+        self.pos = 0
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+Read = tuple[int, "list[str] | RowError"]
+
+
+def read_rows(text: str, mapping: Mapping) -> tuple[list[str], Iterator[Read]]:
+    """The header and (line number, cells or the reason the row cannot be read) per data row.
+
+    A quoted cell may span lines; but when such a row does not fit the header, or a line inside it is itself a
+    whole row, the quote was never closed: the row is reported and every line after it is read again.
+    """
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=mapping.delimiter)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -49,13 +80,36 @@ def read_rows(text: str, mapping: Mapping) -> tuple[list[str], Iterator[tuple[in
     if missing:
         raise MappingError(f"line 1: column(s) {', '.join(repr(c) for c in missing)} named in the mapping are not in "
                            f"the header ({', '.join(header)})")
+    width = len(header)
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        line = reader.line_num + 1
-        for cells in reader:
-            if cells and any(c.strip() for c in cells):
-                yield line, cells
-            line = reader.line_num + 1
+    def whole_row(line: str) -> bool:
+        return len(next(csv.reader([line], delimiter=mapping.delimiter), [])) == width
+
+    def rows() -> Iterator[Read]:
+        nonlocal reader
+        while True:
+            first = lines.pos
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            span = lines.pos - first
+            if span > 1 and (len(cells) != width or any(whole_row(lines.lines[i])
+                                                        for i in range(first + 1, lines.pos))):
+                yield first + 1, RowError(first + 1, f"a quote opened on this line is not closed where the row "
+                                                     f"ends; the {span - 1} line(s) after it are read as rows")
+                lines.pos = first + 1
+                reader = csv.reader(lines, delimiter=mapping.delimiter)
+                continue
+            if not cells or not any(c.strip() for c in cells):
+                continue
+            huge = next((i for i, c in enumerate(cells) if len(c) > MAX_CELL), None)
+            if huge is not None:
+                name = header[huge] if huge < width else f"field {huge + 1}"
+                yield first + 1, RowError(first + 1, f"{name} holds {len(cells[huge]):,} characters "
+                                                     f"(a cell may hold {MAX_CELL:,})")
+                continue
+            yield first + 1, cells
 
     return header, rows()
 
@@ -97,9 +151,11 @@ def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str]) 
             raise BadValue(f"currency {currency!r} is not an ISO 4217 code")
     except BadValue as exc:
         return RowError(line, str(exc))
+    energy_wh = energy * ENERGY_UNITS[mapping.energy_unit]
     return SessionRow(
+        implausible=implausible(mapping, started_at, stopped_at, energy_wh),
         line=line, session_id=session_id, started_at=started_at, stopped_at=stopped_at,
-        energy_wh=energy * ENERGY_UNITS[mapping.energy_unit], station=cell(cols.station), site=cell(cols.site),
+        energy_wh=energy_wh, station=cell(cols.station), site=cell(cols.site),
         driver=cell(cols.driver), token=cell(cols.token), amount=amount,
         currency=currency.upper() if currency else None, start_source=cell(cols.start_source),
         custom={c: raw[c].strip() for c in cols.custom if cell(c) is not None},
@@ -112,3 +168,17 @@ def _required(cell, column: str, what: str) -> str:
     if value is None:
         raise BadValue(f"{column} is empty: every session needs its {what}")
     return value
+
+
+def implausible(mapping: Mapping, started_at: datetime, stopped_at: datetime | None, energy_wh: Decimal) -> tuple[str, ...]:
+    """Values a real charger cannot produce; the row is kept, and the reasons become the session's flags."""
+    if stopped_at is None:
+        return ()
+    reasons = []
+    hours = (stopped_at - started_at).total_seconds() / 3600
+    if hours > mapping.max_session_hours:
+        reasons.append(f"the session lasts {hours / 24:.1f} days (more than {mapping.max_session_hours:g} h)")
+    if float(energy_wh) > mapping.max_power_kw * 1000 * hours:
+        reasons.append(f"{energy_wh / 1000:f} kWh in {hours * 60:.0f} min is more than {mapping.max_power_kw:g} kW "
+                       f"could deliver")
+    return tuple(reasons)

@@ -5,6 +5,8 @@ Importing the same file again adds nothing: a session's external key is `import:
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +22,10 @@ from .bulk import SessionRecord, existing_keys, record_many
 from .mapping import Mapping, MappingError
 from .network import Placement, create_missing, driver_of, place, station_of
 from .rows import RowError, SessionRow, parse_row, read_rows
-from .values import BadValue, decode
+from .values import BadValue, decode, undecodable
+
+_KIND = re.compile(r"'[^']*'|\b\d[\d,.:-]*\b")
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes the file's encoding could not read (surrogateescape)
 
 BATCH = 1000
 STORED_ERRORS = 1000  # the import_runs row keeps the first ones; the report has them all
@@ -36,6 +41,7 @@ class ImportReport:
     rows_total: int = 0
     imported: int = 0
     skipped: int = 0            # already stored by an earlier import: left as they are
+    flagged: int = 0            # valid rows with implausible values: imported with a data-quality flag
     kwh_imported: Decimal = Decimal(0)
     kwh_valid: Decimal = Decimal(0)  # of every valid row, stored now or before
     errors: list[RowError] = field(default_factory=list)
@@ -44,6 +50,10 @@ class ImportReport:
     @property
     def rejected(self) -> int:
         return len(self.errors)
+
+    def reasons(self) -> Counter:
+        """Rejections by kind: the reason with the row's own values (quoted, or numbers) taken out."""
+        return Counter(_KIND.sub("…", e.reason) for e in self.errors)
 
 
 def external_key(mapping: Mapping, session_id: str) -> str:
@@ -70,6 +80,8 @@ def _record(mapping: Mapping, placement: Placement, file_name: str, row: Session
         payload["currency"] = row.currency
     if row.start_source:
         payload["start_source_raw"] = row.start_source
+    if row.implausible:
+        payload["implausible"] = list(row.implausible)
     events = [NewEvent(EventKind.SESSION_RECORDED, row.started_at, EventSource.IMPORT, payload, f"{key}:recorded")]
     if row.stopped_at is None:  # mapping says close_at_start: flagged, never a silently open session
         events.append(NewEvent(EventKind.FORCE_CLOSED, row.started_at, EventSource.IMPORT,
@@ -115,8 +127,17 @@ def import_sessions(engine: Engine, path: str | Path, mapping: Mapping, org: str
     header, lines = read_rows(text, mapping)
     first_line: dict[str, int] = {}
     valid: list[tuple[SessionRow, str | None, str | None]] = []
+    lossy = _UNDECODED.search(text) is not None
     for line, cells in lines:
         report.rows_total += 1
+        if isinstance(cells, RowError):
+            report.errors.append(cells)
+            continue
+        bad_bytes = lossy and next((f"{column}: {why}" for column, cell in zip(header, cells)
+                                    if (why := undecodable(cell, report.encoding))), None)
+        if bad_bytes:
+            report.errors.append(RowError(line, bad_bytes))
+            continue
         parsed = parse_row(mapping, header, line, cells)
         if isinstance(parsed, RowError):
             report.errors.append(parsed)
@@ -126,6 +147,7 @@ def import_sessions(engine: Engine, path: str | Path, mapping: Mapping, org: str
                                                 f"{first_line[parsed.session_id]}"))
             continue
         first_line[parsed.session_id] = line
+        report.flagged += bool(parsed.implausible)
         where = station_of(placement, mapping, parsed.station, parsed.site)
         if isinstance(where, str):
             report.errors.append(RowError(line, where))

@@ -59,11 +59,27 @@ def moment(mapping: Mapping, column: str, raw: str) -> datetime:
     raise BadValue(f"{column} {raw!r} matches none of the date formats {', '.join(mapping.date_formats)}")
 
 
+_UTF8 = ("utf-8", "utf-8-sig", "utf8")
+
+
 def decode(data: bytes, encodings: tuple[str, ...]) -> tuple[str, str]:
-    """The text and the first declared encoding that reads the whole file."""
-    for encoding in encodings:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise BadValue(f"the file is in none of the declared encodings: {', '.join(encodings)}")
+    """The file's text, by one rule for the whole file: valid UTF-8 is read as UTF-8, whatever else is declared
+    (so "ZÜRICH" never becomes "ZÃœRICH"); otherwise the first declared non-UTF-8 encoding. A byte that encoding
+    cannot read stays in the text as a lone surrogate (`undecodable` finds it), so only its row is rejected."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    fallback = next((e for e in encodings if e.lower().replace("_", "-") not in _UTF8), "utf-8")
+    text = data.decode(fallback, errors="surrogateescape")
+    return (text[1:] if text.startswith("\ufeff") else text), fallback
+
+
+def undecodable(text: str, encoding: str) -> str | None:
+    """Why a cell holds bytes the file's encoding cannot read, or None."""
+    for i, char in enumerate(text):
+        if "\udc80" <= char <= "\udcff":
+            byte = ord(char) - 0xDC00
+            hint = " (declare a fallback such as cp1252 in [file] encodings)" if encoding == "utf-8" else ""
+            return f"byte 0x{byte:02X} at character {i + 1} is not {encoding}{hint}"
+    return None
