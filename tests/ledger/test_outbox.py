@@ -65,7 +65,8 @@ def test_failures_are_retried_then_parked_and_the_line_goes_on(engine):
         outbox.drain(engine, lambda kind: [flaky, broken])
     assert len(flaky.calls) == 2  # retried once, then succeeded, its failure row removed
     parked = outbox.failures(engine, parked=True)
-    assert [(f["attempts"], f["consumer"]) for f in parked] == [(outbox.MAX_ATTEMPTS, "tests.ledger.test_outbox.broken")] * 2
+    broken_name = "tests.ledger.test_outbox.broken"
+    assert [(f["attempts"], f["consumer"]) for f in parked] == [(outbox.MAX_ATTEMPTS, broken_name)] * 2
     assert "gateway down" in parked[0]["last_error"]
     with engine.begin() as conn:
         conn.execute(update(outbox_failures).values(next_attempt_at=at(0)))

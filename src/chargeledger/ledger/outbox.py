@@ -88,7 +88,8 @@ def pending(conn: Connection, after: tuple[int, int], limit: int = BATCH) -> lis
         query = query.where(e.txid < horizon, tuple_(e.txid, e.id) > tuple_(*after)).order_by(e.txid, e.id)
     else:
         query = query.where(e.id > after[1]).order_by(e.id)
-    return [Pending(r.id, r.txid or 0, r.session_id, r.kind, bool(r.reactions)) for r in conn.execute(query.limit(limit))]
+    rows = conn.execute(query.limit(limit))
+    return [Pending(r.id, r.txid or 0, r.session_id, r.kind, bool(r.reactions)) for r in rows]
 
 
 def _save_position(engine: Engine, position: tuple[int, int]) -> None:
