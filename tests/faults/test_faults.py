@@ -1,0 +1,71 @@
+"""The fault suite at CI size, on SQLite and PostgreSQL: real `chargeledger serve` processes SIGKILLed while 1.6
+and 2.0.1 chargers charge over real websockets, operators refund in parallel and run report jobs, and the payment
+partner is down for a while. One run per store (seeded: CHARGELEDGER_FAULTS_SEED reproduces it), then each
+invariant is its own test so a report names what broke. The large version is bench/faults.py."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import POSTGRES_URL, unavailable
+
+from .run import run, seed_from_env
+
+SEED = seed_from_env(20261204)
+INVARIANTS = {"a": "every acknowledged OCPP call is in the ledger exactly once",
+              "b": "every 2xx refund is stored with its ledger entry",
+              "c": "payment totals equal ledger totals",
+              "d": "no session left unsettled, nothing twice"}
+
+
+def _postgres_database():
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "not available"
+        admin.dispose()
+        unavailable(f"PostgreSQL is not reachable at {POSTGRES_URL} ({type(exc).__name__})")
+    name = f"chargeledger_faults_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name, drop
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def outcome(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(f"faults-{request.param}")
+    if request.param == "sqlite":
+        url, drop = f"sqlite:///{folder / 'ledger.sqlite3'}", (lambda: None)
+    else:
+        url, drop = _postgres_database()
+    try:
+        result = asyncio.run(run(url, folder, request.param, SEED, chargers=4, sessions=3, kills=3,
+                                 refund_targets=3, parallel=6, span=10.0))
+    finally:
+        drop()
+    print(result.summary())
+    return result
+
+
+def test_the_run_did_inject_faults(outcome):
+    """A run without kills, resends or acknowledged work would pass every invariant and prove nothing."""
+    assert outcome.kills >= 3, outcome.summary()
+    assert outcome.acked >= 50 and outcome.refunds_acked >= 5, outcome.summary()
+    assert outcome.tally.duplicated + outcome.tally.reordered >= 1, outcome.summary()
+
+
+@pytest.mark.parametrize("which", sorted(INVARIANTS))
+def test_invariant_holds(outcome, which):
+    found = outcome.violations[which]
+    assert not found, (f"({which}) {INVARIANTS[which]}: {len(found)} violations, seed {outcome.seed} "
+                       f"(CHARGELEDGER_FAULTS_SEED={outcome.seed} reproduces); first: {found[:5]}")
