@@ -47,6 +47,10 @@ class Columns:
 class Mapping:
     name: str                 # the source name in external keys: import:{name}:{row session id}
     columns: Columns
+    file_format: str | None = None       # csv, json, jsonl or xlsx; else from the file name
+    json_records: str | None = None      # the dotted key holding the array of records in a JSON document
+    sheet: str | None = None             # xlsx: the sheet, else the first
+    header_row: int = 1                  # xlsx: the row holding the column names
     delimiter: str = ","
     decimal_comma: bool = False
     thousands_separator: str | None = None
@@ -111,7 +115,7 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
     cols, units, rules, net = (data.get("columns", {}), data.get("units", {}), data.get("rules", {}),
                                data.get("network", {}))
     _check_known(source, {"name", "description"}, "source")
-    _check_known(file, {"delimiter", "decimal_comma", "thousands_separator", "encodings", "null_values"}, "file")
+    _check_known(file, {"format", "records", "sheet", "header_row", "delimiter", "decimal_comma", "thousands_separator", "encodings", "null_values"}, "file")
     _check_known(time, {"formats", "time_zone", "century", "two_digit_year_pivot"}, "time")
     _check_known(cols, set(Columns.__dataclass_fields__), "columns")
     _check_known(units, {"energy", "duration", "currency"}, "units")
@@ -129,6 +133,10 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         name=_get(source, "name", str, "source", required=True),
         description=_get(source, "description", str, "source", ""),
         columns=columns,
+        file_format=_get(file, "format", str, "file"),
+        json_records=_get(file, "records", str, "file"),
+        sheet=_get(file, "sheet", str, "file"),
+        header_row=_get(file, "header_row", int, "file", 1),
         delimiter=_get(file, "delimiter", str, "file", ","),
         decimal_comma=_get(file, "decimal_comma", bool, "file", False),
         thousands_separator=_get(file, "thousands_separator", str, "file"),
@@ -161,6 +169,10 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
 
 
 def _validate(m: Mapping) -> None:
+    if m.file_format not in (None, "csv", "json", "jsonl", "xlsx"):
+        raise MappingError(f"[file] format is one of csv, json, jsonl, xlsx, not {m.file_format!r}")
+    if m.header_row < 1:
+        raise MappingError("[file] header_row counts from 1")
     if len(m.delimiter) != 1:
         raise MappingError(f"[file] delimiter must be one character, not {m.delimiter!r}")
     try:

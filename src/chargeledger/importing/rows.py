@@ -18,6 +18,7 @@ from .values import BadValue, moment, number
 class RowError:
     line: int
     reason: str
+    where: str = ""  # the place in the format's own words when a line number is not enough ($[3], Sheet1!row 5)
 
 
 @dataclass(frozen=True)
