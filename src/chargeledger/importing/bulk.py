@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -109,8 +109,7 @@ def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetim
         pending.append((record, event_rows, samples))
     if not session_rows:
         return result
-    ids = conn.execute(sessions.insert().returning(sessions.c.id, sort_by_parameter_order=True),
-                       session_rows).scalars().all()
+    ids = _insert_sessions(conn, session_rows)
     all_events, all_samples = [], []
     for session_id, (record, event_rows, samples) in zip(ids, pending):
         result.added[record.ref.external_key] = session_id
@@ -123,6 +122,19 @@ def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetim
     if all_samples:
         conn.execute(insert_ignore(conn, meter_samples), all_samples)
     return result
+
+
+def _insert_sessions(conn: Connection, rows: list[dict]) -> list[int]:
+    """The new sessions' ids in row order. SQLite cannot return ids of a multi-row insert in order, so SQLAlchemy
+    would insert there one row per statement; ids are given instead, above the highest (a concurrent writer that
+    took one makes the batch fail with IntegrityError, and `record_many` falls back to the ledger)."""
+    if conn.dialect.name != "sqlite":
+        return list(conn.execute(sessions.insert().returning(sessions.c.id, sort_by_parameter_order=True),
+                                 rows).scalars())
+    first = (conn.execute(select(func.max(sessions.c.id))).scalar() or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    conn.execute(sessions.insert(), [{**row, "id": i} for row, i in zip(rows, ids)])
+    return ids
 
 
 def record_many(engine: Engine, records: Sequence[SessionRecord], now: datetime | None = None,
