@@ -127,11 +127,15 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-async def measure(server: Server, parallel: int, rounds: int, idle_s: float, every: float) -> dict:
+async def measure(server: Server, parallel: int, rounds: int, idle_s: float, every: float,
+                  burst=None, target: str | int | None = None, label: str = "logins") -> dict:
+    """Heartbeat round trips and RSS idle, during `rounds` bursts of `parallel` requests by `burst(target, parallel,
+    rounds)` (run in a process of its own: wrong logins by default), and after."""
+    burst, target = burst or wrong_logins, target if target is not None else server.url
     stop, phase, latencies = asyncio.Event(), ["warmup"], {}
     loop = asyncio.get_running_loop()
     guesser = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    await loop.run_in_executor(guesser, wrong_logins, server.url, 1, 0)  # started (and httpx imported) before the clock
+    await loop.run_in_executor(guesser, burst, target, 1, 0)  # started (and imports done) before the clock
     beating = asyncio.create_task(heartbeats(server.ocpp_port, stop, every, phase, latencies))
     await asyncio.sleep(1.0)
     phase[0] = "idle"
@@ -139,7 +143,7 @@ async def measure(server: Server, parallel: int, rounds: int, idle_s: float, eve
     rss_idle = _rss_mb(server.process.pid)[0]
     phase[0] = "burst"
     began = time.monotonic()
-    codes = await loop.run_in_executor(guesser, wrong_logins, server.url, parallel, rounds)
+    codes = await loop.run_in_executor(guesser, burst, target, parallel, rounds)
     burst_s = time.monotonic() - began
     guesser.shutdown()
     rss_after_burst, peak = _rss_mb(server.process.pid)
@@ -147,7 +151,7 @@ async def measure(server: Server, parallel: int, rounds: int, idle_s: float, eve
     await asyncio.sleep(idle_s)
     stop.set()
     await beating
-    result = {"logins": codes, "burst_seconds": round(burst_s, 1), "rss_idle_mb": round(rss_idle),
+    result = {label: codes, "burst_seconds": round(burst_s, 1), "rss_idle_mb": round(rss_idle),
               "rss_peak_mb": round(peak), "rss_after_mb": round(_rss_mb(server.process.pid)[0]),
               "rss_end_of_burst_mb": round(rss_after_burst)}
     for name in ("idle", "burst", "after"):

@@ -15,18 +15,15 @@ import argparse
 import asyncio
 import base64
 import json
-import multiprocessing
 import sys
 import tempfile
-import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import websockets
 from websockets.exceptions import InvalidStatus
 
 sys.path.insert(0, str(Path(__file__).parent))
-from login_load import STATION, Server, _p, _rss_mb, heartbeats, prepare  # noqa: E402
+from login_load import STATION, Server, measure, prepare  # noqa: E402
 
 
 def wrong_handshakes(port: int, parallel: int, rounds: int) -> dict[int, int]:
@@ -55,35 +52,6 @@ async def _wrong_handshakes(port: int, parallel: int, rounds: int) -> dict[int, 
     return codes
 
 
-async def measure(server: Server, parallel: int, rounds: int, idle_s: float, every: float) -> dict:
-    stop, phase, latencies = asyncio.Event(), ["warmup"], {}
-    loop = asyncio.get_running_loop()
-    guesser = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    await loop.run_in_executor(guesser, wrong_handshakes, server.ocpp_port, 1, 0)  # warm before the clock
-    beating = asyncio.create_task(heartbeats(server.ocpp_port, stop, every, phase, latencies))
-    await asyncio.sleep(1.0)
-    phase[0] = "idle"
-    await asyncio.sleep(idle_s)
-    rss_idle = _rss_mb(server.process.pid)[0]
-    phase[0] = "burst"
-    began = time.monotonic()
-    codes = await loop.run_in_executor(guesser, wrong_handshakes, server.ocpp_port, parallel, rounds)
-    burst_s = time.monotonic() - began
-    guesser.shutdown()
-    peak = _rss_mb(server.process.pid)[1]
-    phase[0] = "after"
-    await asyncio.sleep(idle_s)
-    stop.set()
-    await beating
-    result = {"handshakes": codes, "burst_seconds": round(burst_s, 1), "rss_idle_mb": round(rss_idle),
-              "rss_peak_mb": round(peak), "rss_after_mb": round(_rss_mb(server.process.pid)[0])}
-    for name in ("idle", "burst", "after"):
-        values = latencies.get(name, [0.0])
-        result[f"heartbeat_{name}_ms"] = {"n": len(values), "p50": round(_p(values, 50), 2),
-                                          "p99": round(_p(values, 99), 2)}
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parallel", type=int, default=40)
@@ -94,7 +62,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ocpp-auth-load-") as folder:
         server = Server(prepare(Path(folder), args.sessions))
         try:
-            result = asyncio.run(measure(server, args.parallel, args.rounds, args.idle, 0.02))
+            result = asyncio.run(measure(server, args.parallel, args.rounds, args.idle, 0.02,
+                                         wrong_handshakes, server.ocpp_port, "handshakes"))
         finally:
             server.stop()
     print(json.dumps({"parallel": args.parallel, "rounds": args.rounds, **result}, indent=2))

@@ -88,7 +88,7 @@ def test_implausible_values_are_imported_with_a_flag(engine, tmp_path):
     with engine.connect() as conn:
         ids = dict(conn.execute(select(sessions.c.external_key, sessions.c.id)).all())
     ledger = Ledger(engine)
-    flags = {key: [f.detail for f in ledger.project(ids[key]).flags if f.code == "implausible_value"]
+    flags = {key: [f.detail for f in ledger.project(ids[key]).flags if f.code == "data_quality"]
              for key in ids}
     assert flags["import:legacy:1"] == ["999999 kWh in 60 min is more than 350 kW could deliver"]
     assert flags["import:legacy:2"] == []

@@ -65,7 +65,8 @@ def test_failures_are_retried_then_parked_and_the_line_goes_on(engine):
         outbox.drain(engine, lambda kind: [flaky, broken])
     assert len(flaky.calls) == 2  # retried once, then succeeded, its failure row removed
     parked = outbox.failures(engine, parked=True)
-    assert [(f["attempts"], f["consumer"]) for f in parked] == [(outbox.MAX_ATTEMPTS, "tests.ledger.test_outbox.broken")] * 2
+    broken_name = "tests.ledger.test_outbox.broken"
+    assert [(f["attempts"], f["consumer"]) for f in parked] == [(outbox.MAX_ATTEMPTS, broken_name)] * 2
     assert "gateway down" in parked[0]["last_error"]
     with engine.begin() as conn:
         conn.execute(update(outbox_failures).values(next_attempt_at=at(0)))
@@ -123,3 +124,13 @@ def test_the_worker_command_drains_and_lists_parked(sqlite_engine, monkeypatch):
     assert "handled 2 events; 0 parked" in result.output and outbox.backlog(sqlite_engine) == 0
     result = CliRunner().invoke(app, ["worker", "--failures"])
     assert result.exit_code == 0 and result.output == ""
+
+
+def test_history_stored_without_reactions_is_passed(engine):
+    add_network(engine)
+    seen = Seen()
+    Ledger(engine).record(REF, [NewEvent(EventKind.DRIVER_RATED, at(0), EventSource.IMPORT, {}, "h:1")],
+                          reactions=False)
+    _write(engine, 1, key="live", ref=SessionRef("CP-1:tx:2", "ACME", "ACME-SITE", "CP-1"))
+    assert outbox.drain(engine, lambda kind: [seen]) == 2
+    assert len(seen.calls) == 1  # only the live event's reaction ran; the checkpoint passed both

@@ -64,7 +64,7 @@ def test_the_trail_is_scoped_filtered_and_paged(engine):
         assert {e["target_id"] for e in first["items"] + second["items"]} == {"CP-1"}
         assert [e["target_id"] for e in http.get("/api/audit", headers=bolt).json()["items"]] == ["CP-9"]
         assert http.get("/api/audit", headers=bolt, params={"target_id": "CP-1"}).json()["items"] == []
-        for bad in ({"cursor": "1 OR 1=1"}, {"cursor": "9" * 40}, {"since": "yesterday"}, {"until": "2024-01-01"}):
+        for bad in ({"cursor": "1 OR 1=1"}, {"cursor": "9" * 40}, {"since": "yesterday"}, {"until": "2024-01-01T00:00:00"}):
             answer = http.get("/api/audit", headers=acme, params=bad)
             assert answer.status_code == 400, (bad, answer.text)
 

@@ -11,7 +11,7 @@ import uvicorn
 from ..http.app import create_app
 from ..http.serving import server_config
 from ..http.settings import HttpSettings
-from ..ledger.outbox import Worker
+from ..ledger.outbox import Worker, hand_off
 from ..reports.sqlite_snapshot import remove_leftovers
 from ..storage.database import make_engine, upgrade
 
@@ -56,6 +56,8 @@ async def serve_forever(host: str, http_port: int, ocpp_port: int, simulate: boo
     # Settlement, capture and roaming pushes run in the outbox worker, off the thread that answers chargers; with
     # --no-worker a separate `chargeledger worker` process runs them.
     outbox_worker = Worker(engine).start() if worker else None
+    if not worker:
+        hand_off(engine)
     gateway_class = _gateway_class()
     gateway = gateway_class(engine, settings) if gateway_class else None
     http_settings = http_settings or HttpSettings.from_env()

@@ -69,3 +69,10 @@ class SessionEvent:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.payload.get(key, default)
+
+    @property
+    def typed(self):
+        """The payload as its kind's class (domain/typed_events.py), upcast from whatever version it was stored in."""
+        from .typed_events import typed
+
+        return typed(self.kind, self.payload)

@@ -19,7 +19,7 @@ class FlagCode(StrEnum):
     ORPHAN_STOP = "orphan_stop"
     FORCE_CLOSED = "force_closed"
     METER_CLOCK_SUSPECT = "meter_clock_suspect"
-    IMPLAUSIBLE_VALUE = "implausible_value"  # a recorded session no real charger could produce (from an import)
+    DATA_QUALITY = "data_quality"  # an imported session no real charger produces, or a local time DST makes unsure
 
 
 class Severity(StrEnum):
@@ -41,7 +41,7 @@ _SEVERITY = {
     FlagCode.ORPHAN_STOP: Severity.WARNING,
     FlagCode.FORCE_CLOSED: Severity.WARNING,
     FlagCode.METER_CLOCK_SUSPECT: Severity.WARNING,
-    FlagCode.IMPLAUSIBLE_VALUE: Severity.WARNING,
+    FlagCode.DATA_QUALITY: Severity.WARNING,
 }
 
 

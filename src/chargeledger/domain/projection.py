@@ -188,7 +188,7 @@ def project(
                     status = SessionStatus.STOPPED
                 if e.get("unplugged_at"):
                     unplugged_at = _parse(e.get("unplugged_at"))
-                extra_flags.extend(Flag(FlagCode.IMPLAUSIBLE_VALUE, why) for why in e.get("implausible") or ())
+                extra_flags.extend(Flag(FlagCode.DATA_QUALITY, why) for why in e.get("implausible") or ())
         elif k == EventKind.CHARGING_STATE_CHANGED:
             current_state = ChargingState(e.get("state"))
             state_changes.append((at, current_state))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +18,7 @@ from ..domain.events import SessionEvent
 from ..domain.meter import MeterSample
 from ..domain.projection import SessionView, project
 from ..ledger.store import Ledger, NewEvent, SessionRef, json_payload, utcnow
-from ..ledger.subscribers import dispatch
+from ..ledger.outbox import committed
 from ..ledger.summary import summarise
 from ..storage.tables import meter_samples, session_events, sessions
 from ..storage.upsert import insert_ignore
@@ -72,8 +72,11 @@ def _unique_samples(samples: Iterable[MeterSample]) -> list[MeterSample]:
     return sorted(seen.values(), key=lambda s: s.time)
 
 
-def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetime | None = None) -> BatchResult:
-    """Store new sessions in the caller's transaction; sessions whose external key exists are skipped."""
+def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetime | None = None,
+                reactions: bool = True) -> BatchResult:
+    """Store new sessions in the caller's transaction; sessions whose external key exists are skipped.
+
+    Without `reactions` the outbox worker passes these events (history: no settlement, no payment)."""
     result = BatchResult()
     stored = existing_keys(conn, sessions.c.external_key, [r.ref.external_key for r in records])
     known_events = existing_keys(conn, session_events.c.idempotency_key,
@@ -97,7 +100,7 @@ def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetim
             seq = len(event_rows) + 1
             event_rows.append({"seq": seq, "kind": event.kind.value, "occurred_at": event.occurred_at,
                                "recorded_at": recorded_at, "source": event.source.value, "payload": payload,
-                               "idempotency_key": event.idempotency_key})
+                               "idempotency_key": event.idempotency_key, "reactions": reactions})
             domain_events.append(SessionEvent(event.kind, event.occurred_at, event.source, payload, recorded_at, seq))
         samples = _unique_samples(record.samples)
         view = project(domain_events, samples, now=now)
@@ -106,8 +109,7 @@ def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetim
         pending.append((record, event_rows, samples))
     if not session_rows:
         return result
-    ids = conn.execute(sessions.insert().returning(sessions.c.id, sort_by_parameter_order=True),
-                       session_rows).scalars().all()
+    ids = _insert_sessions(conn, session_rows)
     all_events, all_samples = [], []
     for session_id, (record, event_rows, samples) in zip(ids, pending):
         result.added[record.ref.external_key] = session_id
@@ -122,12 +124,25 @@ def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetim
     return result
 
 
+def _insert_sessions(conn: Connection, rows: list[dict]) -> list[int]:
+    """The new sessions' ids in row order. SQLite cannot return ids of a multi-row insert in order, so SQLAlchemy
+    would insert there one row per statement; ids are given instead, above the highest (a concurrent writer that
+    took one makes the batch fail with IntegrityError, and `record_many` falls back to the ledger)."""
+    if conn.dialect.name != "sqlite":
+        return list(conn.execute(sessions.insert().returning(sessions.c.id, sort_by_parameter_order=True),
+                                 rows).scalars())
+    first = (conn.execute(select(func.max(sessions.c.id))).scalar() or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    conn.execute(sessions.insert(), [{**row, "id": i} for row, i in zip(rows, ids)])
+    return ids
+
+
 def record_many(engine: Engine, records: Sequence[SessionRecord], now: datetime | None = None,
                 notify: bool = True) -> BatchResult:
     """One transaction for the batch; if a concurrent writer got there first, fall back to `Ledger.record`."""
     try:
         with engine.begin() as conn:
-            result = write_batch(conn, records, now)
+            result = write_batch(conn, records, now, reactions=notify)
     except IntegrityError:
         result = BatchResult()
         ledger = Ledger(engine)
@@ -137,11 +152,10 @@ def record_many(engine: Engine, records: Sequence[SessionRecord], now: datetime 
             if record.ref.external_key in stored:
                 result.skipped.append(record.ref.external_key)
                 continue
-            session_id, _ = ledger.record(record.ref, list(record.events), list(record.samples), now)
+            session_id, _ = ledger.record(record.ref, list(record.events), list(record.samples), now,
+                                          reactions=notify)
             result.added[record.ref.external_key] = session_id
         return result
-    if notify:
-        kinds_of = {r.ref.external_key: {e.kind for e in r.events} for r in records}
-        for key, session_id in result.added.items():
-            dispatch(engine, session_id, kinds_of[key])
+    if notify and result.added:
+        committed(engine)
     return result

@@ -25,7 +25,7 @@ EXIT_OK, EXIT_REJECTED_ROWS, EXIT_UNUSABLE, EXIT_CRASH = 0, 1, 2, 3
 
 @import_app.command("sessions")
 def sessions_command(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV file of past sessions"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="past sessions: CSV/TSV, JSON, JSON Lines or XLSX, plain, .gz or .zip"),
     mapping: str = typer.Option(..., help="mapping TOML file, or the name of a shipped one "
                                           "(trondheim_residential, workplace_dataverse)"),
     org: str = typer.Option(None, help="organisation to import into (overrides the mapping's)"),
@@ -64,7 +64,7 @@ def _print(report: ImportReport) -> None:
     if report.errors:
         table = Table("line", "reason", title=f"{report.rejected} row(s) rejected")
         for error in report.errors[:SHOWN_ERRORS]:
-            table.add_row(str(error.line), error.reason)
+            table.add_row(error.where or str(error.line), error.reason)
         console.print(table)
         if report.rejected > SHOWN_ERRORS:
             console.print(f"… and {report.rejected - SHOWN_ERRORS} more (all are in the import run's record)")

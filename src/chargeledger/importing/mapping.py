@@ -6,7 +6,8 @@ A new source needs a new mapping file, not new code. The shipped mappings in `ma
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,9 +25,10 @@ class MappingError(ValueError):
 @dataclass(frozen=True)
 class Columns:
     session_id: str
-    start: str
+    start: str | tuple[str, ...]           # several columns (date, time) are joined with a space
     energy: str
-    stop: str | None = None
+    stop: str | tuple[str, ...] | None = None
+    time_zone: str | None = None           # the row's zone: IANA name, declared abbreviation or offset
     duration: str | None = None
     station: str | None = None
     site: str | None = None
@@ -38,22 +40,34 @@ class Columns:
     custom: tuple[str, ...] = ()  # kept as the session's custom fields
 
     def named(self) -> list[str]:
-        single = [self.session_id, self.start, self.energy, self.stop, self.duration, self.station, self.site,
+        single = [self.session_id, self.energy, self.duration, self.station, self.site, self.time_zone,
                   self.driver, self.token, self.amount, self.currency, self.start_source]
-        return [c for c in (*single, *self.custom) if c]
+        joined = [*_several(self.start), *_several(self.stop)]
+        return list(dict.fromkeys(c for c in (*single, *joined, *self.custom) if c))
+
+
+def _several(column: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    return (column,) if isinstance(column, str) else column or ()
 
 
 @dataclass(frozen=True)
 class Mapping:
     name: str                 # the source name in external keys: import:{name}:{row session id}
     columns: Columns
+    file_format: str | None = None       # csv, json, jsonl or xlsx; else from the file name
+    json_records: str | None = None      # the dotted key holding the array of records in a JSON document
+    sheet: str | None = None             # xlsx: the sheet, else the first
+    header_row: int = 1                  # xlsx: the row holding the column names
     delimiter: str = ","
     decimal_comma: bool = False
     thousands_separator: str | None = None
     encodings: tuple[str, ...] = ("utf-8-sig",)
     null_values: tuple[str, ...] = ("",)
     date_formats: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S",)
-    time_zone: str = "UTC"
+    time_zone: str = "UTC"               # the zone times are read in (no zone in the cell or row)
+    site_time_zone: str | None = None    # the zone of sites created by the import, when not time_zone
+    ambiguous: str = "earlier"           # a local time DST makes ambiguous (or skips): which offset; flagged
+    zone_abbreviations: dict = field(default_factory=dict)  # "MST" -> tzinfo, for %Z and zone columns
     century: int | None = None           # years written below 100 (0014) mean century + year (2014)
     two_digit_year_pivot: int = 69       # %y: below the pivot is 20yy, else 19yy
     energy_unit: str = "kWh"
@@ -111,16 +125,17 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
     cols, units, rules, net = (data.get("columns", {}), data.get("units", {}), data.get("rules", {}),
                                data.get("network", {}))
     _check_known(source, {"name", "description"}, "source")
-    _check_known(file, {"delimiter", "decimal_comma", "thousands_separator", "encodings", "null_values"}, "file")
-    _check_known(time, {"formats", "time_zone", "century", "two_digit_year_pivot"}, "time")
+    _check_known(file, {"format", "records", "sheet", "header_row", "delimiter", "decimal_comma", "thousands_separator", "encodings", "null_values"}, "file")
+    _check_known(time, {"formats", "time_zone", "century", "two_digit_year_pivot", "ambiguous", "abbreviations"},
+                 "time")
     _check_known(cols, set(Columns.__dataclass_fields__), "columns")
     _check_known(units, {"energy", "duration", "currency"}, "units")
     _check_known(rules, {"stop_is_unplug", "missing_stop", "max_power_kw", "max_session_hours"}, "rules")
-    _check_known(net, {"organisation", "site", "site_name", "site_country", "auto_create_stations",
+    _check_known(net, {"site_time_zone", "organisation", "site", "site_name", "site_country", "auto_create_stations",
                        "station_prefix", "auto_create_sites", "site_prefix", "create_drivers", "driver_prefix"},
                  "network")
-    columns = Columns(**{k: (_get(cols, k, tuple, "columns") if k == "custom" else _get(cols, k, str, "columns"))
-                         for k in cols})
+    columns = Columns(**{k: (_get(cols, k, tuple, "columns") if k == "custom" or isinstance(cols[k], list) and
+                             k in ("start", "stop") else _get(cols, k, str, "columns")) for k in cols})
     if not cols.get("session_id") or not cols.get("start") or not cols.get("energy"):
         raise MappingError("[columns] needs session_id, start and energy")
     if bool(columns.stop) == bool(columns.duration):
@@ -129,6 +144,10 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         name=_get(source, "name", str, "source", required=True),
         description=_get(source, "description", str, "source", ""),
         columns=columns,
+        file_format=_get(file, "format", str, "file"),
+        json_records=_get(file, "records", str, "file"),
+        sheet=_get(file, "sheet", str, "file"),
+        header_row=_get(file, "header_row", int, "file", 1),
         delimiter=_get(file, "delimiter", str, "file", ","),
         decimal_comma=_get(file, "decimal_comma", bool, "file", False),
         thousands_separator=_get(file, "thousands_separator", str, "file"),
@@ -136,6 +155,9 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         null_values=_get(file, "null_values", tuple, "file", ("",)),
         date_formats=_get(time, "formats", tuple, "time", ("%Y-%m-%d %H:%M:%S",)),
         time_zone=_get(time, "time_zone", str, "time", "UTC"),
+        site_time_zone=_get(net, "site_time_zone", str, "network"),
+        ambiguous=_get(time, "ambiguous", str, "time", "earlier"),
+        zone_abbreviations=_abbreviations(_get(time, "abbreviations", dict, "time", {})),
         century=_get(time, "century", int, "time"),
         two_digit_year_pivot=_get(time, "two_digit_year_pivot", int, "time", 69),
         energy_unit=_get(units, "energy", str, "units", "kWh"),
@@ -160,7 +182,37 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
     return mapping
 
 
+def _abbreviations(table: dict) -> dict:
+    """`MST = "-07:00"` or `CET = "Europe/Paris"`: an abbreviation is a fixed offset, or a zone's standard name."""
+    zones = {}
+    for name, value in table.items():
+        if not isinstance(value, str):
+            raise MappingError(f"[time] abbreviations: {name} is an offset like \"-07:00\" or an IANA zone")
+        sign, rest = value[:1], value[1:]
+        if sign in "+-" and sign and len(rest) == 5 and rest[2] == ":" and (rest[:2] + rest[3:]).isdigit():
+            delta = timedelta(hours=int(rest[:2]), minutes=int(rest[3:]))
+            zones[name] = timezone(-delta if sign == "-" else delta, name)
+            continue
+        try:
+            zones[name] = ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise MappingError(f"[time] abbreviations: {name} = {value!r} is neither an offset nor an IANA zone") \
+                from None
+    return zones
+
+
 def _validate(m: Mapping) -> None:
+    if m.file_format not in (None, "csv", "json", "jsonl", "xlsx"):
+        raise MappingError(f"[file] format is one of csv, json, jsonl, xlsx, not {m.file_format!r}")
+    if m.header_row < 1:
+        raise MappingError("[file] header_row counts from 1")
+    if m.ambiguous not in ("earlier", "later"):
+        raise MappingError(f"[time] ambiguous is earlier or later, not {m.ambiguous!r}")
+    if m.site_time_zone:
+        try:
+            ZoneInfo(m.site_time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise MappingError(f"[network] site_time_zone {m.site_time_zone!r} is not an IANA time zone") from None
     if len(m.delimiter) != 1:
         raise MappingError(f"[file] delimiter must be one character, not {m.delimiter!r}")
     try:

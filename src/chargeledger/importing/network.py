@@ -99,7 +99,7 @@ def create_missing(engine: Engine, mapping: Mapping, placement: Placement) -> No
     for site in sorted(placement.new_sites):
         name = mapping.site_name if site == placement.site and mapping.site_name else site
         registry.add_site(engine, Site(site, org, name, "", "", "", mapping.site_country or placement.country,
-                                       mapping.time_zone))
+                                       mapping.site_time_zone or mapping.time_zone))
         placement.known_sites[site] = org
     placement.new_sites.clear()
     for station, site in sorted(placement.new_stations.items()):

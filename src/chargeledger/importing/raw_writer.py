@@ -16,7 +16,9 @@ from ..storage.tables import sessions
 SESSION_COLUMNS = ("id", "external_key", "organisation_id", "site_id", "station_id", "evse_id", "connector_id",
                    "status", "started_at", "stopped_at", "energy_wh", "transaction_id", "id_token", "network",
                    "simulated", "driver_id", "summary", "last_event_at", "created_at")
-EVENT_COLUMNS = ("session_id", "seq", "kind", "occurred_at", "recorded_at", "source", "payload", "idempotency_key")
+# reactions: false, seeded history is neither settled nor charged by the outbox worker
+EVENT_COLUMNS = ("session_id", "seq", "kind", "occurred_at", "recorded_at", "source", "payload", "idempotency_key",
+                 "reactions")
 SAMPLE_COLUMNS = ("session_id", "time", "measurand", "phase", "location", "value")
 
 
@@ -53,7 +55,7 @@ class RawWriter:
         self._sessions.append(tuple(values[c] for c in SESSION_COLUMNS))
         recorded = t(self.recorded_at)
         self._events.extend((session_id, e["seq"], e["kind"], t(e["occurred_at"]), recorded, e["source"],
-                             e["payload"], e["idempotency_key"]) for e in events)
+                             e["payload"], e["idempotency_key"], False if self.postgres else 0) for e in events)
         self._samples.extend((session_id, t(s[0]), *s[1:]) for s in samples)
 
     def __len__(self) -> int:

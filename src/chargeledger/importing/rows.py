@@ -6,18 +6,19 @@ import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Iterator
 
-from .mapping import DURATION_UNITS, ENERGY_UNITS, Mapping, MappingError
-from .values import BadValue, moment, number
+from .mapping import ENERGY_UNITS, Mapping, MappingError
+from .values import BadValue, duration, number, timed, zone_of
 
 
 @dataclass(frozen=True)
 class RowError:
     line: int
     reason: str
+    where: str = ""  # the place in the format's own words when a line number is not enough ($[3], Sheet1!row 5)
 
 
 @dataclass(frozen=True)
@@ -120,25 +121,29 @@ def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str]) 
     raw = dict(zip(header, cells))
     cols = mapping.columns
 
-    def cell(column: str | None) -> str | None:
+    def cell(column: str | tuple[str, ...] | None) -> str | None:
         if column is None:
             return None
+        if not isinstance(column, str):  # date and time in separate columns: read as one text
+            parts = [cell(c) for c in column]
+            return " ".join(p for p in parts if p is not None) if all(p is not None for p in parts) else None
         value = raw[column].strip()
         return None if value in mapping.null_values else value
 
+    quality: list[str] = []
     try:
         session_id = _required(cell, cols.session_id, "session id")
-        started_at = moment(mapping, cols.start, _required(cell, cols.start, "start"))
+        zone = zone_of(mapping, cell(cols.time_zone)) if cell(cols.time_zone) is not None else None
+        started_at, note = timed(mapping, _name(cols.start), _required(cell, cols.start, "start"), zone)
+        quality += [note] if note else []
         stopped_at = None
         if cols.stop and cell(cols.stop) is not None:
-            stopped_at = moment(mapping, cols.stop, cell(cols.stop))
+            stopped_at, note = timed(mapping, _name(cols.stop), cell(cols.stop), zone)
+            quality += [note] if note else []
         elif cols.duration and cell(cols.duration) is not None:
-            hours = number(mapping, cols.duration, cell(cols.duration))
-            if hours < 0:
-                raise BadValue(f"{cols.duration} {raw[cols.duration]!r} is a negative duration")
-            stopped_at = started_at + timedelta(seconds=float(hours * DURATION_UNITS[mapping.duration_unit]))
+            stopped_at = started_at + duration(mapping, cols.duration, cell(cols.duration))
         elif mapping.missing_stop == "reject":
-            raise BadValue(f"{cols.stop or cols.duration} is empty: the session has no end")
+            raise BadValue(f"{_name(cols.stop) if cols.stop else cols.duration} is empty: the session has no end")
         energy = number(mapping, cols.energy, _required(cell, cols.energy, "energy"))
         if energy < 0:
             raise BadValue(f"{cols.energy} {raw[cols.energy]!r} is negative energy")
@@ -153,7 +158,7 @@ def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str]) 
         return RowError(line, str(exc))
     energy_wh = energy * ENERGY_UNITS[mapping.energy_unit]
     return SessionRow(
-        implausible=implausible(mapping, started_at, stopped_at, energy_wh),
+        implausible=(*quality, *implausible(mapping, started_at, stopped_at, energy_wh)),
         line=line, session_id=session_id, started_at=started_at, stopped_at=stopped_at,
         energy_wh=energy_wh, station=cell(cols.station), site=cell(cols.site),
         driver=cell(cols.driver), token=cell(cols.token), amount=amount,
@@ -163,10 +168,14 @@ def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str]) 
     )
 
 
-def _required(cell, column: str, what: str) -> str:
+def _name(column: str | tuple[str, ...]) -> str:
+    return column if isinstance(column, str) else "+".join(column)
+
+
+def _required(cell, column, what: str) -> str:
     value = cell(column)
     if value is None:
-        raise BadValue(f"{column} is empty: every session needs its {what}")
+        raise BadValue(f"{_name(column)} is empty: every session needs its {what}")
     return value
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,11 +21,11 @@ from ..storage.tables import import_runs, session_events, sessions
 from .bulk import SessionRecord, existing_keys, record_many
 from .mapping import Mapping, MappingError
 from .network import Placement, create_missing, driver_of, place, station_of
-from .rows import RowError, SessionRow, parse_row, read_rows
-from .values import BadValue, decode, undecodable
+from .rows import RowError, SessionRow, parse_row
+from .sources import open_source
+from .values import BadValue, undecodable
 
 _KIND = re.compile(r"'[^']*'|\b\d[\d,.:-]*\b")
-_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes the file's encoding could not read (surrogateescape)
 
 BATCH = 1000
 STORED_ERRORS = 1000  # the import_runs row keeps the first ones; the report has them all
@@ -120,21 +120,21 @@ def import_sessions(engine: Engine, path: str | Path, mapping: Mapping, org: str
     started = now or utcnow()
     report = ImportReport(mapping.name, path.name, dry_run=dry_run)
     try:
-        text, report.encoding = decode(path.read_bytes(), mapping.encodings)
+        source = open_source(path, mapping)
     except BadValue as exc:
         raise MappingError(str(exc)) from None
+    report.encoding = source.encoding
     placement = place(engine, mapping, org)
-    header, lines = read_rows(text, mapping)
+    header = source.header
     first_line: dict[str, int] = {}
     valid: list[tuple[SessionRow, str | None, str | None]] = []
-    lossy = _UNDECODED.search(text) is not None
-    for line, cells in lines:
+    for line, cells in source.rows:
         report.rows_total += 1
         if isinstance(cells, RowError):
             report.errors.append(cells)
             continue
-        bad_bytes = lossy and next((f"{column}: {why}" for column, cell in zip(header, cells)
-                                    if (why := undecodable(cell, report.encoding))), None)
+        bad_bytes = source.lossy and next((f"{column}: {why}" for column, cell in zip(header, cells)
+                                           if (why := undecodable(cell, report.encoding))), None)
         if bad_bytes:
             report.errors.append(RowError(line, bad_bytes))
             continue
@@ -177,7 +177,8 @@ def import_sessions(engine: Engine, path: str | Path, mapping: Mapping, org: str
         if progress:
             progress(min(start + BATCH, len(valid)), len(valid))
     report.kwh_valid = sum((row.energy_wh for row, _, _ in valid), Decimal(0)) / 1000
-    report.errors.sort(key=lambda e: e.line)
+    report.errors = sorted((e if e.where else replace(e, where=source.place(e.line)) for e in report.errors),
+                           key=lambda e: e.line)
     if not dry_run:
         report.run_id = _log_run(engine, report, started)
     return report
@@ -188,5 +189,6 @@ def _log_run(engine: Engine, report: ImportReport, started: datetime) -> int:
         return conn.execute(import_runs.insert().values(
             source=f"{report.source}:{report.file}"[:300], started_at=started, rows_total=report.rows_total,
             rows_imported=report.imported, rows_skipped=report.skipped, rows_rejected=report.rejected,
-            errors=[{"line": e.line, "reason": e.reason} for e in report.errors[:STORED_ERRORS]],
+            errors=[{"line": e.line, "reason": e.reason, **({"where": e.where} if e.where else {})}
+                    for e in report.errors[:STORED_ERRORS]],
         )).inserted_primary_key[0]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .mapping import Mapping
+from .mapping import DURATION_UNITS, Mapping
 
 
 class BadValue(ValueError):
@@ -38,12 +40,64 @@ def _fix_year(mapping: Mapping, fmt: str, parsed: datetime) -> datetime:
     return parsed
 
 
-def moment(mapping: Mapping, column: str, raw: str) -> datetime:
-    """A UTC time from a local time in the mapping's zone (or from the offset the cell carries)."""
+EXCEL_EPOCH = datetime(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug makes day 60 the phantom 29 Feb)
+EPOCHS = {"epoch_s": 1, "epoch_ms": 1000}
+_UTC_NAMES = {"UTC": timezone.utc, "GMT": timezone.utc, "Z": timezone.utc, "UT": timezone.utc}
+_TRAILING_ZONE = re.compile(r"\s*\(?([A-Za-z]{1,6})\)?$")
+_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d\d?):?(\d\d)?$")
+
+
+def zone_of(mapping: Mapping, text: str) -> tzinfo:
+    """A zone written in a cell: an IANA name, an abbreviation the mapping declares (or UTC/GMT/Z), an offset."""
+    text = text.strip()
+    if text.upper() in _UTC_NAMES:
+        return timezone.utc
+    if text in mapping.zone_abbreviations:
+        return mapping.zone_abbreviations[text]
+    offset = _OFFSET.match(text)
+    if offset:
+        sign, hours, minutes = offset.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        return timezone(-delta if sign == "-" else delta)
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadValue(f"time zone {text!r} is not an IANA name, an offset or an abbreviation declared in "
+                       f"[time] abbreviations") from None
+
+
+def moment(mapping: Mapping, column: str, raw: str, zone: tzinfo | None = None) -> datetime:
+    return timed(mapping, column, raw, zone)[0]
+
+
+def timed(mapping: Mapping, column: str, raw: str, zone: tzinfo | None = None) -> tuple[datetime, str | None]:
+    """A UTC time, and why it needs a data-quality flag (a local time that DST makes ambiguous or skips).
+
+    A zone written in the cell (%z, %Z, GMT, Z) wins; then `zone` (the row's or site's), then the mapping's.
+    """
     text = raw.strip()
+    zone = zone or mapping.zone
     for fmt in mapping.date_formats:
+        if fmt in EPOCHS or fmt == "excel":
+            parsed = _serial(fmt, text)
+            if parsed is None:
+                continue
+            return parsed, None
+        written_zone = None
+        pattern = fmt
+        if "%Z" in fmt:  # strptime reads only a few names for %Z and then drops them: read the name ourselves
+            found = _TRAILING_ZONE.search(text)
+            if not found or not fmt.rstrip().endswith("%Z"):
+                continue
+            try:
+                written_zone = zone_of(mapping, found.group(1))
+            except BadValue as exc:
+                raise BadValue(f"{column} {raw!r}: {exc}") from None
+            text_part, pattern = text[:found.start()], fmt.rstrip()[:-2].rstrip()
+        else:
+            text_part = text
         try:
-            parsed = datetime.strptime(text, fmt)
+            parsed = datetime.strptime(text_part, pattern)
         except ValueError:
             continue
         try:
@@ -53,10 +107,54 @@ def moment(mapping: Mapping, column: str, raw: str) -> datetime:
         if parsed.year < 1970:
             hint = " (declare [time] century = 2000 for years written like 0014)" if parsed.year < 100 else ""
             raise BadValue(f"{column} {raw!r} is in the year {parsed.year}{hint}")
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=mapping.zone)
-        return parsed.astimezone(timezone.utc)
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(timezone.utc), None
+        if written_zone is not None:
+            return parsed.replace(tzinfo=written_zone).astimezone(timezone.utc), None
+        return _local(mapping, column, raw, parsed, zone)
     raise BadValue(f"{column} {raw!r} matches none of the date formats {', '.join(mapping.date_formats)}")
+
+
+def _local(mapping: Mapping, column: str, raw: str, parsed: datetime, zone: tzinfo) -> tuple[datetime, str | None]:
+    earlier = parsed.replace(tzinfo=zone, fold=0)
+    later = parsed.replace(tzinfo=zone, fold=1)
+    if earlier.utcoffset() == later.utcoffset():
+        return earlier.astimezone(timezone.utc), None
+    chosen = later if mapping.ambiguous == "later" else earlier
+    back = chosen.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)
+    kind = "does not exist (clocks went forward)" if back != parsed else "happens twice (clocks went back)"
+    return chosen.astimezone(timezone.utc), (f"{column} {raw!r} {kind} in {zone}; read with the {mapping.ambiguous} "
+                                             f"offset ({chosen.utcoffset()})")
+
+
+def _serial(fmt: str, text: str) -> datetime | None:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not value.is_finite():
+        return None
+    if fmt == "excel":
+        return (EXCEL_EPOCH + timedelta(days=float(value))).replace(tzinfo=timezone.utc)
+    return datetime.fromtimestamp(float(value / EPOCHS[fmt]), timezone.utc)
+
+
+def duration(mapping: Mapping, column: str, raw: str) -> timedelta:
+    """A duration as `h:mm:ss` / `h:mm`, or a number in the mapping's unit."""
+    text = raw.strip()
+    if ":" in text:
+        parts = text.split(":")
+        try:
+            if len(parts) not in (2, 3) or not all(p.strip().isdigit() for p in parts):
+                raise ValueError
+            h, m, sec = (int(p) for p in (parts + ["0"])[:3])
+        except ValueError:
+            raise BadValue(f"{column} {raw!r} is not a duration like 1:30:00") from None
+        return timedelta(hours=h, minutes=m, seconds=sec)
+    value = number(mapping, column, text)
+    if value < 0:
+        raise BadValue(f"{column} {raw!r} is a negative duration")
+    return timedelta(seconds=float(value * DURATION_UNITS[mapping.duration_unit]))
 
 
 _UTF8 = ("utf-8", "utf-8-sig", "utf8")

@@ -43,6 +43,7 @@ class Pending:
     txid: int
     session_id: int
     kind: str
+    reactions: bool = True  # False: history stored without reactions
 
 
 def reaction_name(reaction: Reaction) -> str:
@@ -81,13 +82,14 @@ _HORIZON = """(SELECT LEAST(pg_snapshot_xmax(snap.s)::text::bigint,
 def pending(conn: Connection, after: tuple[int, int], limit: int = BATCH) -> list[Pending]:
     """Committed events after the checkpoint, in the order the checkpoint advances."""
     e = session_events.c
-    query = select(e.id, e.txid, e.session_id, e.kind)
+    query = select(e.id, e.txid, e.session_id, e.kind, e.reactions)
     if conn.dialect.name == "postgresql":
         horizon = text(_HORIZON)
         query = query.where(e.txid < horizon, tuple_(e.txid, e.id) > tuple_(*after)).order_by(e.txid, e.id)
     else:
         query = query.where(e.id > after[1]).order_by(e.id)
-    return [Pending(r.id, r.txid or 0, r.session_id, r.kind) for r in conn.execute(query.limit(limit))]
+    rows = conn.execute(query.limit(limit))
+    return [Pending(r.id, r.txid or 0, r.session_id, r.kind, bool(r.reactions)) for r in rows]
 
 
 def _save_position(engine: Engine, position: tuple[int, int]) -> None:
@@ -198,7 +200,7 @@ def _drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) ->
             return handled
         for event in events:
             ran = set()
-            for reaction in reactions_of(event.kind):
+            for reaction in reactions_of(event.kind) if event.reactions else ():
                 if reaction not in ran:
                     ran.add(reaction)
                     _run(engine, reaction, event)
@@ -212,6 +214,12 @@ def _drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) ->
 
 # -- the worker thread and the writers' notice ----------------------------------------------------------------------
 _workers: "weakref.WeakKeyDictionary[Engine, Worker]" = weakref.WeakKeyDictionary()
+_elsewhere: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def hand_off(engine: Engine) -> None:
+    """Reactions to this engine's events run in another process (`chargeledger worker`): writers here only commit."""
+    _elsewhere.add(engine)
 
 
 def committed(engine: Engine) -> None:
@@ -220,7 +228,7 @@ def committed(engine: Engine) -> None:
     worker = _workers.get(engine)
     if worker is not None and worker.running:
         worker.wake()
-    else:
+    elif engine not in _elsewhere:
         drain(engine)
 
 

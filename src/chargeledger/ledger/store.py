@@ -17,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.events import EventKind, EventSource, SessionEvent
 from ..domain.meter import MeterLocation, MeterSample, Measurand, Phase
 from ..domain.projection import SessionView, project
+from ..domain.typed_events import LedgerEvent
 from ..storage.locks import locked_row
 from ..storage.tables import meter_samples, session_events, sessions
 from ..storage.upsert import insert_ignore
-from .subscribers import dispatch
+from .outbox import committed
 from .summary import summarise
 
 
@@ -35,6 +36,12 @@ class NewEvent:
     source: EventSource
     payload: dict[str, Any] = field(default_factory=dict)
     idempotency_key: str | None = None
+
+    @classmethod
+    def of(cls, event: LedgerEvent, occurred_at: datetime, source: EventSource,
+           idempotency_key: str | None = None) -> "NewEvent":
+        """A typed event to append: its kind, and its fields with its version as the payload."""
+        return cls(event.kind, occurred_at, source, event.to_payload(), idempotency_key)
 
 
 @dataclass(frozen=True)
@@ -72,18 +79,19 @@ class Ledger:
                 select(sessions.c.id).where(sessions.c.external_key == ref.external_key)).scalar_one(), False
         return result.inserted_primary_key[0], True
 
-    def append(self, session_id: int, events: Iterable[NewEvent], connection: Connection | None = None) -> int:
+    def append(self, session_id: int, events: Iterable[NewEvent], connection: Connection | None = None,
+               reactions: bool = True) -> int:
         """Append events; those whose idempotency key is already stored are skipped. Returns how many were new.
 
-        Without a connection it commits and then notifies subscribers of the new event kinds; with one, the caller
-        owns the transaction (and `record` notifies after its commit).
+        Without a connection it commits and then notifies the outbox worker; with one, the caller owns the
+        transaction (and `record` notifies after its commit). Without `reactions` the worker passes the events.
         """
         if connection is None:
             events = list(events)
             with self.engine.begin() as conn:
-                added = self.append(session_id, events, conn)
-            if added:
-                dispatch(self.engine, session_id, {e.kind for e in events})
+                added = self.append(session_id, events, conn, reactions)
+            if added and reactions:
+                committed(self.engine)
             return added
         events = list(events)
         if not events:
@@ -102,7 +110,7 @@ class Ledger:
             connection.execute(session_events.insert().values(
                 session_id=session_id, seq=next_seq, kind=event.kind.value, occurred_at=event.occurred_at,
                 recorded_at=now, source=event.source.value, payload=json_payload(event.payload),
-                idempotency_key=event.idempotency_key,
+                idempotency_key=event.idempotency_key, reactions=reactions,
             ))
             next_seq += 1
             added += 1
@@ -156,18 +164,18 @@ class Ledger:
         return view
 
     def record(self, ref: SessionRef, events: list[NewEvent], samples: list[MeterSample] = (),
-               now: datetime | None = None) -> tuple[int, SessionView]:
+               now: datetime | None = None, reactions: bool = True) -> tuple[int, SessionView]:
         """Open (or find) a session, append events and samples, refresh its projection: one transaction."""
         for attempt in range(3):
             try:
                 with self.engine.begin() as conn:
                     created_at = min((e.occurred_at for e in events), default=now or utcnow())
                     session_id, _ = self.open_session(ref, created_at, conn)
-                    added = self.append(session_id, events, conn)
+                    added = self.append(session_id, events, conn, reactions)
                     self.add_samples(session_id, samples, conn)
                     view = self.refresh(session_id, now, conn)
-                if added:
-                    dispatch(self.engine, session_id, {e.kind for e in events})
+                if added and reactions:
+                    committed(self.engine)
                 return session_id, view
             except IntegrityError:
                 if attempt == 2:

@@ -6,7 +6,6 @@ it sees the event; if it fails the fact stays stored and the reaction is retried
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from typing import Callable
 
@@ -15,7 +14,6 @@ from sqlalchemy import Engine
 from ..adapters import installed
 from ..domain.events import EventKind
 
-log = logging.getLogger(__name__)
 Subscriber = Callable[[Engine, int], None]
 _subscribers: dict[EventKind, list[Subscriber]] = defaultdict(list)
 _loaded = False
@@ -44,9 +42,3 @@ def reactions_of(kind: str) -> list[Subscriber]:
     except ValueError:  # a kind this version does not know has no reactions here
         return []
 
-
-def dispatch(engine: Engine, session_id: int | None = None, kinds: set[EventKind] | None = None) -> None:
-    """A writer committed new events: the outbox worker runs their reactions (ledger/outbox.py `committed`)."""
-    from .outbox import committed
-
-    committed(engine)

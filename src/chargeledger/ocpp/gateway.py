@@ -21,7 +21,8 @@ from sqlalchemy import Engine
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from ..domain.events import EventKind, EventSource
+from ..domain.events import EventSource
+from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
 from . import commands, housekeeping, stations
 from ..access.password_pool import PasswordPool
@@ -248,8 +249,8 @@ class Gateway:
         ledger = Ledger(self.engine)
 
         def record() -> str:
-            ledger.append(session["id"], [NewEvent(EventKind.STOP_REQUESTED, utcnow(), EventSource.OPERATOR,
-                                                   {"by": by, "reason": "remote stop"})])
+            ledger.append(session["id"], [NewEvent.of(StopRequested(by=by, reason="remote stop"), utcnow(),
+                                                      EventSource.OPERATOR)])
             return ledger.refresh(session["id"]).status.value
 
         return await self._run(record)

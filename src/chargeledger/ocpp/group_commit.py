@@ -20,7 +20,7 @@ from typing import Any, Callable
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from ..ledger.subscribers import dispatch
+from ..ledger.outbox import committed
 from . import raw_rows
 
 log = logging.getLogger(__name__)
@@ -182,10 +182,11 @@ class GroupCommit:
                         job.error = exc
         quiet = [j for j in jobs if j.error is not None or not j.outcome[1]]
         self._stale.update(dict.fromkeys(stale))
-        self._release(quiet)  # replies that wait for no subscriber leave first
-        for job in jobs:
-            if job.error is None and job.outcome[1] and job.outcome[0] is not None:
-                dispatch(self.engine, job.outcome[0], job.outcome[1])
+        self._release(quiet)  # replies that stored no new event leave first
+        if len(quiet) < len(jobs):
+            # Wakes the outbox worker (serve runs one); only without a worker do the reactions run here, and the
+            # replies wait for them (library use and tests that read the settlement right after the answer).
+            committed(self.engine)
         self._release([j for j in jobs if j not in quiet])
 
     def _transaction(self, jobs: list[_Job]) -> set[int]:

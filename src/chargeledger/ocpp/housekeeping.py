@@ -8,6 +8,7 @@ from sqlalchemy import Engine, select
 
 from ..domain.events import EventKind, EventSource
 from ..domain.projection import ACTIVE_STATUSES
+from ..domain.typed_events import Settled, SilenceFlagged
 from ..ledger.store import Ledger, NewEvent
 from ..storage.tables import session_events, sessions
 from .settings import GatewaySettings
@@ -27,14 +28,12 @@ def sweep(engine: Engine, settings: GatewaySettings, now: datetime) -> dict[str,
             sessions.c.external_key.like("ocpp:%"), sessions.c.status.in_([s.value for s in ACTIVE_STATUSES]),
             sessions.c.last_event_at < now - settings.silence_after).limit(1000)).all()
     for session_id in stopped:
-        settled += ledger.append(session_id, [NewEvent(EventKind.SETTLED, now, EventSource.SYSTEM,
-                                                       {"why": f"no unplug within {settings.settle_after}"},
-                                                       f"settle:{session_id}")])
+        settled += ledger.append(session_id, [NewEvent.of(Settled(why=f"no unplug within {settings.settle_after}"),
+                                                          now, EventSource.SYSTEM, f"settle:{session_id}")])
         ledger.refresh(session_id)
     for session_id, last in silent:
-        last_seen = last.isoformat()
-        added = ledger.append(session_id, [NewEvent(EventKind.SILENCE_FLAGGED, now, EventSource.SYSTEM,
-                                                    {"last_seen": last_seen}, f"silence:{session_id}")])
+        added = ledger.append(session_id, [NewEvent.of(SilenceFlagged(last_seen=last), now, EventSource.SYSTEM,
+                                                       f"silence:{session_id}")])
         if added:
             flagged += 1
             ledger.refresh(session_id)

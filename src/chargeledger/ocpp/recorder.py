@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from ..domain.events import EventKind, EventSource
 from ..domain.meter import MeterSample
 from ..domain.readiness import ready_to_settle
+from ..domain.typed_events import LateFacts, Settled
 from ..ledger.store import Ledger, NewEvent, SessionRef
 from ..storage.tables import session_events, sessions
 from .group_commit import batch_of
@@ -139,14 +140,15 @@ class Recorder:
         """Mark the session SETTLED once its transaction ended and the vehicle left, in whichever order."""
         if not ready_to_settle(self.kinds(conn, session_id)):
             return False
-        self.write(conn, session_id, [ocpp_event(EventKind.SETTLED, at, f"{key}:settled", why="vehicle left")], [])
+        self.write(conn, session_id, [NewEvent.of(Settled(why="vehicle left"), at, EventSource.OCPP,
+                                                  f"{key}:settled")], [])
         return True
 
     def late(self, conn: Connection, session_id: int, at: datetime, key: str) -> bool:
         """A fact arrived for a session already settled: record that it must be priced again."""
         if EventKind.SETTLED.value not in self.kinds(conn, session_id):
             return False
-        self.write(conn, session_id, [ocpp_event(EventKind.LATE_FACTS, at, f"{key}:late")], [])
+        self.write(conn, session_id, [NewEvent.of(LateFacts(), at, EventSource.OCPP, f"{key}:late")], [])
         return True
 
     def set_station_status(self, conn: Connection, station_id: str, status: str, at: datetime) -> None:

@@ -12,10 +12,15 @@ Deterministic triggers of the simulated gateway (documented for support staff an
     refunds          amount ending in .66 -> refused (Processing Error); every other refund succeeds with
                      reference "sim_refund_<payment reference>_<n>"
 Every other capture succeeds with reference "sim_<payment id>_<attempt>".
+
+CHARGELEDGER_SIMULATED_GATEWAY_DELAY (seconds, default 0) makes every capture and refund take that long, like a
+slow card processor: the outbox worker waits for it, a charger's answer never does (docs/outbox.md).
 """
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -53,8 +58,15 @@ class SimulatedGateway:
 
     name = "simulated"
 
+    @staticmethod
+    def _wait() -> None:
+        delay = float(os.environ.get("CHARGELEDGER_SIMULATED_GATEWAY_DELAY") or 0)
+        if delay > 0:
+            time.sleep(delay)
+
     def capture(self, payment_id: int, amount: Decimal, currency: str, card_last4: str | None,
                 attempt: int) -> GatewayResult:
+        self._wait()
         if card_last4 in _CARD_TRIGGERS:
             return GatewayResult(False, reason=_CARD_TRIGGERS[card_last4])
         if Decimal(0) < amount < MINIMUM_AMOUNT:
@@ -67,6 +79,7 @@ class SimulatedGateway:
         return GatewayResult(True, reference=f"sim_{payment_id}_{attempt}")
 
     def refund(self, reference: str, amount: Decimal, currency: str, number: int) -> GatewayResult:
+        self._wait()
         if f"{amount:.2f}".endswith(".66"):
             return GatewayResult(False, reason=FailureReason.PROCESSING_ERROR)
         return GatewayResult(True, reference=f"sim_refund_{reference}_{number}")

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.events import EventKind, EventSource
 from ..ledger.store import Ledger, NewEvent
-from ..ledger.subscribers import dispatch
+from ..ledger.outbox import committed
 from ..settlement.currency import minor_unit, round_money
 from ..storage.locks import locked_row
 from ..storage.tables import payments, refunds
@@ -134,5 +134,5 @@ def _complete(engine, pending, gateway: PaymentGateway, now: datetime):
              "currency": row.currency, "reason": row.reason, "by": row.requested_by, "status": status},
             idempotency_key=f"refund:{row.id}")], conn)
         row = conn.execute(select(refunds).where(refunds.c.id == row.id)).one()
-    dispatch(engine, row.session_id, {EventKind.REFUND_RECORDED})
+    committed(engine)
     return row

@@ -27,8 +27,8 @@ def on_start(engine: Engine, session_id: int) -> None:
 def _payment_of(engine: Engine, session_id: int) -> dict:
     """How the session is paid: from the SETTLED event's `payment` object, else by how it was identified."""
     events = Ledger(engine).events(session_id)
-    settled = [e for e in events if e.kind == EventKind.SETTLED]
-    given = dict(settled[-1].get("payment") or {}) if settled else {}
+    settled = [e.typed for e in events if e.kind == EventKind.SETTLED]
+    given = dict(settled[-1].payment or {}) if settled else {}
     if "method" not in given:
         roamed = any(e.kind == EventKind.ROAMING_ATTRIBUTED for e in events)
         given["method"] = PaymentMethod.ROAMING_INVOICE if roamed else PaymentMethod.RFID_ACCOUNT

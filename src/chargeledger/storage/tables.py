@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Table, Text,
-    false,
+    false, true,
     UniqueConstraint,
 )
 
@@ -181,6 +181,8 @@ session_events = Table(
     # PostgreSQL: the writing transaction's id (a server default), so the outbox reads only what has surely
     # committed (ledger/outbox.py, "holes"). SQLite serialises writers and leaves it empty.
     Column("txid", BigInteger),
+    # False for history stored without reactions (an import without --notify, seeded history): the outbox passes it.
+    Column("reactions", Boolean, nullable=False, server_default=true()),
     UniqueConstraint("session_id", "seq", name="uq_session_events_seq"),
 )
 Index("ix_session_events_txid", session_events.c.txid, session_events.c.id)

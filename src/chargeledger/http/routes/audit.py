@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from ...access import audit
 from ...access.rights import Caller
+from ...reports.request import ReportError, parse_moment
 from ..deps import current_caller, engine_of
 
 router = APIRouter(tags=["audit"])
@@ -16,15 +17,10 @@ PAGE = 50
 
 
 def _moment(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise HTTPException(400, f"{name} must be an ISO 8601 time, not {value!r}") from None
-    if moment.tzinfo is None:
-        raise HTTPException(400, f"{name} needs a time zone (e.g. Z)")
-    return moment
+        return parse_moment(value, name) if value is not None else None
+    except ReportError as error:  # the same reading of times as reports: a date, or a time with its offset
+        raise HTTPException(400, str(error).replace("--", "", 1)) from None
 
 
 @router.get("/api/audit")

@@ -10,7 +10,8 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from ...access.rights import Caller, Right
-from ...domain.events import EventKind, EventSource
+from ...domain.events import EventSource
+from ...domain.typed_events import CustomFieldsSet, FlagResolved, ForceClosed
 from ...ledger.store import Ledger, NewEvent, utcnow
 from ...views.session_detail import session_detail, session_row
 from ...views.session_list import ListError, SessionFilter, list_sessions
@@ -77,8 +78,8 @@ def set_custom_fields(session_id: int, body: CustomFields, caller: Caller = Depe
                       engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
     row = visible_session(engine, caller, session_id)
     ledger = Ledger(engine)
-    ledger.append(session_id, [NewEvent(EventKind.CUSTOM_FIELDS_SET, utcnow(), EventSource.OPERATOR,
-                                        {"fields": body.fields, "removed": body.removed, "by": caller.email})])
+    ledger.append(session_id, [NewEvent.of(CustomFieldsSet(fields=body.fields, removed=body.removed,
+                                                           by=caller.email), utcnow(), EventSource.OPERATOR)])
     view = ledger.refresh(session_id)
     trail.record("session.custom_fields", "session", session_id, row["organisation_id"],
                  fields=sorted(body.fields), removed=body.removed)
@@ -99,8 +100,8 @@ def resolve_flag(session_id: int, code: str, body: FlagResolution, caller: Calle
     view = ledger.project(session_id)
     if code not in {f.code.value for f in view.flags}:
         raise HTTPException(404, f"session {session_id} has no flag {code}")
-    ledger.append(session_id, [NewEvent(EventKind.FLAG_RESOLVED, utcnow(), EventSource.OPERATOR,
-                                        {"flag": code, "reason": body.reason.strip(), "by": caller.email})])
+    ledger.append(session_id, [NewEvent.of(FlagResolved(flag=code, reason=body.reason.strip(), by=caller.email),
+                                           utcnow(), EventSource.OPERATOR)])
     view = ledger.refresh(session_id)
     trail.record("session.flag_resolved", "session", session_id, row["organisation_id"], flag=code,
                  reason=body.reason.strip())
@@ -118,8 +119,8 @@ def force_close(session_id: int, body: ForceClose, caller: Caller = Depends(requ
     ledger = Ledger(engine)
     if not ledger.project(session_id).status.is_active:
         raise HTTPException(409, f"session {session_id} is not active")
-    ledger.append(session_id, [NewEvent(EventKind.FORCE_CLOSED, utcnow(), EventSource.OPERATOR,
-                                        {"by": caller.email, "why": body.why})])
+    ledger.append(session_id, [NewEvent.of(ForceClosed(by=caller.email, why=body.why), utcnow(),
+                                           EventSource.OPERATOR)])
     status = ledger.refresh(session_id).status.value
     trail.record("session.force_close", "session", session_id, row["organisation_id"], why=body.why)
     return {"status": status}

@@ -1,0 +1,115 @@
+"""Import throughput: rows per second for a generated session-history CSV on SQLite and PostgreSQL, with peak RSS.
+
+    .venv/bin/python bench/import.py --rows 100000 --databases sqlite,postgres
+
+The CSV looks like a real export (id, local start and stop, kWh with a decimal comma, station, card) and goes
+through `import_sessions` exactly as `chargeledger import sessions` runs it, stations created on first sight.
+Printed per store: rows, seconds, rows/s, peak RSS before and after (MB), and the kWh total read back from the
+database against the kWh written into the file (must be equal). Goal (issue 18): >= 50,000 rows/s on SQLite with
+RSS flat; the baseline before this work was about 1,600 rows/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from chargeledger.directory import registry  # noqa: E402
+from chargeledger.domain.network import Organisation, Site  # noqa: E402
+from chargeledger.importing import import_sessions, parse_mapping  # noqa: E402
+from chargeledger.storage.database import make_engine, upgrade  # noqa: E402
+from chargeledger.storage.tables import sessions  # noqa: E402
+
+PG = os.environ.get("CHARGELEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+MAPPING = {
+    "source": {"name": "bench"},
+    "file": {"delimiter": ";", "decimal_comma": True},
+    "time": {"formats": ["%d.%m.%Y %H:%M"], "time_zone": "Europe/Amsterdam"},
+    "columns": {"session_id": "id", "start": "start", "stop": "stop", "energy": "kwh", "station": "station",
+                "token": "card"},
+    "network": {"organisation": "BENCH", "site": "BENCH-SITE", "auto_create_stations": True},
+}
+
+
+def write_csv(path: Path, rows: int) -> Decimal:
+    rng = random.Random(18)
+    t0, total = datetime(2023, 1, 1), Decimal(0)
+    with path.open("w", encoding="utf-8") as out:
+        out.write("id;start;stop;kwh;station;card\n")
+        for n in range(rows):
+            start = t0 + timedelta(minutes=7 * n)
+            stop = start + timedelta(minutes=rng.randint(20, 400))
+            kwh = Decimal(rng.randint(100, 60000)) / 1000
+            total += kwh
+            out.write(f"{n};{start:%d.%m.%Y %H:%M};{stop:%d.%m.%Y %H:%M};{str(kwh).replace('.', ',')};"
+                      f"CP-{n % 200};{rng.randrange(16**8):08X}\n")
+    return total
+
+
+def _engine(kind: str, folder: str):
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{folder}/bench.sqlite3")
+        upgrade(engine)
+        return engine, lambda: None
+    name = f"bench_import_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(PG.rsplit("/", 1)[0] + "/" + name)
+    upgrade(engine)
+
+    def drop():
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return engine, drop
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        csv_path = Path(folder) / "history.csv"
+        kwh = write_csv(csv_path, args.rows)
+        print(f"{args.rows:,} rows, {csv_path.stat().st_size / 1e6:.1f} MB, {kwh} kWh in the file")
+        for kind in args.databases.split(","):
+            engine, drop = _engine(kind, folder)
+            try:
+                registry.add_organisation(engine, Organisation("BENCH", "Bench", "NL", "EUR"))
+                registry.add_site(engine, Site("BENCH-SITE", "BENCH", "Bench", "Street 1", "1011AB", "Amsterdam",
+                                               "NL", "Europe/Amsterdam"))
+                rss_before = _rss_mb()
+                started = time.perf_counter()
+                report = import_sessions(engine, csv_path, parse_mapping(MAPPING))
+                seconds = time.perf_counter() - started
+                with engine.connect() as conn:
+                    stored = conn.execute(select(func.count(), func.sum(sessions.c.energy_wh))).one()
+                print(f"{kind:9} imported {report.imported:,} in {seconds:.1f} s = {report.imported / seconds:,.0f} "
+                      f"rows/s; peak RSS {rss_before:.0f} -> {_rss_mb():.0f} MB; stored {stored[0]:,} sessions, "
+                      f"{Decimal(stored[1]) / 1000:.3f} kWh (file {kwh}); rejected {report.rejected}")
+            finally:
+                drop()
+
+
+if __name__ == "__main__":
+    main()
