@@ -6,6 +6,7 @@ import gzip
 import json
 import zipfile
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook
@@ -123,3 +124,23 @@ def test_unusable_files_say_why(sqlite_engine, tmp_path):
     _xlsx(book, ROWS)
     with pytest.raises(MappingError, match="no sheet 'Other'"):
         import_sessions(sqlite_engine, book, parse_mapping({**FLAT, "file": {"sheet": "Other"}}))
+
+
+def test_units_value_tables_optional_columns_and_skip_rules(engine, tmp_path):
+    add_network(engine)
+    m = parse_mapping({**FLAT, "columns": {**FLAT["columns"], "start_source": "how", "token": "card",
+                                           "optional": ["card"]},
+                       "values": {"how": {"ios": "Mobile app", "rfid": "RFID"}},
+                       "rules": {"skip": [{"column": "state", "values": ["open"]}]}})
+    path = tmp_path / "units.csv"
+    path.write_text("id,start,stop,kwh,cp,how,state\n"
+                    "U1,2024-03-01 08:00:00,2024-03-01 09:30:00,17 kWh,CP-1,ios,done\n"
+                    "U2,2024-03-02 18:00:00,2024-03-02 19:00:00,7250Wh,CP-1,rfid,done\n"
+                    "U3,2024-03-03 18:00:00,,,CP-1,web,open\n")
+    report = import_sessions(engine, path, m)
+    assert report.errors == [] and report.imported == 2 and report.skipped_by_rule == 1
+    assert report.kwh_imported == Decimal("24.25")
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(sessions.c.external_key, sessions.c.summary)).all())
+    assert {k: (v or {}).get("start_source_raw") for k, v in stored.items()} == {
+        "import:fmt:U1": "Mobile app", "import:fmt:U2": "RFID"}

@@ -73,6 +73,7 @@ def _print(report: ImportReport) -> None:
                                                                   else ""), show_header=False)
     for label, value in (("rows read", report.rows_total), (verb, report.imported),
                          ("kWh " + verb, report.kwh_imported), ("skipped: already stored", report.skipped),
+                         ("skipped by a [rules] skip", report.skipped_by_rule),
                          ("flagged implausible (imported)", report.flagged), ("rejected", report.rejected)):
         summary.add_row(label, str(value))
     for reason, count in report.reasons().most_common(10):

@@ -38,6 +38,7 @@ class Columns:
     currency: str | None = None
     start_source: str | None = None
     custom: tuple[str, ...] = ()  # kept as the session's custom fields
+    optional: tuple[str, ...] = ()  # columns some files of the source lack: read as empty there
 
     def named(self) -> list[str]:
         single = [self.session_id, self.energy, self.duration, self.station, self.site, self.time_zone,
@@ -75,6 +76,8 @@ class Mapping:
     currency: str | None = None          # when no column holds it
     stop_is_unplug: bool = False         # the stop time is when the vehicle left (plug-out)
     missing_stop: str = "reject"
+    value_tables: dict = field(default_factory=dict)  # column -> {value in the file: value imported}
+    skip: tuple = ()                     # (column, values): rows left out on purpose (e.g. still open at export)
     max_power_kw: float = 350.0          # more energy than this × plug time is flagged implausible
     max_session_hours: float = 168.0     # a longer session is flagged implausible
     organisation: str | None = None
@@ -119,7 +122,7 @@ def _check_known(table: dict, allowed: set[str], where: str) -> None:
 
 
 def parse_mapping(data: dict[str, Any]) -> Mapping:
-    sections = {"source", "file", "time", "columns", "units", "rules", "network"}
+    sections = {"source", "file", "time", "columns", "units", "rules", "network", "values"}
     _check_known(data, sections, "mapping")
     source, file, time = data.get("source", {}), data.get("file", {}), data.get("time", {})
     cols, units, rules, net = (data.get("columns", {}), data.get("units", {}), data.get("rules", {}),
@@ -130,11 +133,11 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
                  "time")
     _check_known(cols, set(Columns.__dataclass_fields__), "columns")
     _check_known(units, {"energy", "duration", "currency"}, "units")
-    _check_known(rules, {"stop_is_unplug", "missing_stop", "max_power_kw", "max_session_hours"}, "rules")
+    _check_known(rules, {"skip", "stop_is_unplug", "missing_stop", "max_power_kw", "max_session_hours"}, "rules")
     _check_known(net, {"site_time_zone", "organisation", "site", "site_name", "site_country", "auto_create_stations",
                        "station_prefix", "auto_create_sites", "site_prefix", "create_drivers", "driver_prefix"},
                  "network")
-    columns = Columns(**{k: (_get(cols, k, tuple, "columns") if k == "custom" or isinstance(cols[k], list) and
+    columns = Columns(**{k: (_get(cols, k, tuple, "columns") if k in ("custom", "optional") or isinstance(cols[k], list) and
                              k in ("start", "stop") else _get(cols, k, str, "columns")) for k in cols})
     if not cols.get("session_id") or not cols.get("start") or not cols.get("energy"):
         raise MappingError("[columns] needs session_id, start and energy")
@@ -165,6 +168,8 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         currency=_get(units, "currency", str, "units"),
         stop_is_unplug=_get(rules, "stop_is_unplug", bool, "rules", False),
         missing_stop=_get(rules, "missing_stop", str, "rules", "reject"),
+        value_tables=_value_tables(data.get("values", {})),
+        skip=_skips(rules.get("skip", [])),
         max_power_kw=float(_get(rules, "max_power_kw", (int, float), "rules", 350.0)),
         max_session_hours=float(_get(rules, "max_session_hours", (int, float), "rules", 168.0)),
         organisation=_get(net, "organisation", str, "network"),
@@ -180,6 +185,26 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
     )
     _validate(mapping)
     return mapping
+
+
+def _value_tables(tables: dict) -> dict:
+    """[values.COLUMN] "value in the file" = "value imported"; a value not in the table is kept as written."""
+    for column, table in tables.items():
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            raise MappingError(f"[values.{column}] maps each value of the file to a text")
+    return dict(tables)
+
+
+def _skips(rules: Any) -> tuple:
+    """[[rules.skip]] column = "status", values = ["Charging"]: such rows are counted as skipped, not imported."""
+    if not isinstance(rules, list):
+        raise MappingError("[rules] skip is a list of {column, values}")
+    skips = []
+    for rule in rules:
+        if not isinstance(rule, dict) or set(rule) != {"column", "values"} or not isinstance(rule["values"], list):
+            raise MappingError(f"[rules] skip entries are {{column = \"...\", values = [...]}}, not {rule!r}")
+        skips.append((str(rule["column"]), tuple(str(v) for v in rule["values"])))
+    return tuple(skips)
 
 
 def _abbreviations(table: dict) -> dict:

@@ -10,8 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Iterator
 
-from .mapping import ENERGY_UNITS, Mapping, MappingError
-from .values import BadValue, duration, number, timed, zone_of
+from .mapping import Mapping, MappingError
+from .values import BadValue, duration, energy, number, timed, zone_of
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def read_rows(text: str, mapping: Mapping) -> tuple[list[str], Iterator[Read]]:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise MappingError("the file is empty: it has no header line") from None
-    missing = [c for c in mapping.columns.named() if c not in header]
+    missing = [c for c in mapping.columns.named() if c not in header and c not in mapping.columns.optional]
     if missing:
         raise MappingError(f"line 1: column(s) {', '.join(repr(c) for c in missing)} named in the mapping are not in "
                            f"the header ({', '.join(header)})")
@@ -127,8 +127,10 @@ def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str]) 
         if not isinstance(column, str):  # date and time in separate columns: read as one text
             parts = [cell(c) for c in column]
             return " ".join(p for p in parts if p is not None) if all(p is not None for p in parts) else None
-        value = raw[column].strip()
-        return None if value in mapping.null_values else value
+        value = raw.get(column, "").strip()
+        if value in mapping.null_values:
+            return None
+        return mapping.value_tables[column].get(value, value) if column in mapping.value_tables else value
 
     quality: list[str] = []
     try:
@@ -144,8 +146,8 @@ def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str]) 
             stopped_at = started_at + duration(mapping, cols.duration, cell(cols.duration))
         elif mapping.missing_stop == "reject":
             raise BadValue(f"{_name(cols.stop) if cols.stop else cols.duration} is empty: the session has no end")
-        energy = number(mapping, cols.energy, _required(cell, cols.energy, "energy"))
-        if energy < 0:
+        energy_wh = energy(mapping, cols.energy, _required(cell, cols.energy, "energy"))
+        if energy_wh < 0:
             raise BadValue(f"{cols.energy} {raw[cols.energy]!r} is negative energy")
         if stopped_at is not None and stopped_at < started_at:
             raise BadValue(f"the stop ({stopped_at:%Y-%m-%d %H:%M} UTC) is before the start "
@@ -156,14 +158,13 @@ def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str]) 
             raise BadValue(f"currency {currency!r} is not an ISO 4217 code")
     except BadValue as exc:
         return RowError(line, str(exc))
-    energy_wh = energy * ENERGY_UNITS[mapping.energy_unit]
     return SessionRow(
         implausible=(*quality, *implausible(mapping, started_at, stopped_at, energy_wh)),
         line=line, session_id=session_id, started_at=started_at, stopped_at=stopped_at,
         energy_wh=energy_wh, station=cell(cols.station), site=cell(cols.site),
         driver=cell(cols.driver), token=cell(cols.token), amount=amount,
         currency=currency.upper() if currency else None, start_source=cell(cols.start_source),
-        custom={c: raw[c].strip() for c in cols.custom if cell(c) is not None},
+        custom={c: cell(c) for c in cols.custom if cell(c) is not None},
         digest=hashlib.sha256("\x1f".join(cells).encode()).hexdigest()[:16],
     )
 

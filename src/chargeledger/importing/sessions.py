@@ -41,6 +41,7 @@ class ImportReport:
     rows_total: int = 0
     imported: int = 0
     skipped: int = 0            # already stored by an earlier import: left as they are
+    skipped_by_rule: int = 0    # left out on purpose by a [rules] skip (e.g. still open at export)
     flagged: int = 0            # valid rows with implausible values: imported with a data-quality flag
     kwh_imported: Decimal = Decimal(0)
     kwh_valid: Decimal = Decimal(0)  # of every valid row, stored now or before
@@ -54,6 +55,11 @@ class ImportReport:
     def reasons(self) -> Counter:
         """Rejections by kind: the reason with the row's own values (quoted, or numbers) taken out."""
         return Counter(_KIND.sub("…", e.reason) for e in self.errors)
+
+
+def _skipped(mapping: Mapping, header: list[str], cells: list[str]) -> bool:
+    row = dict(zip(header, cells))
+    return any(row.get(column, "").strip() in values for column, values in mapping.skip)
 
 
 def external_key(mapping: Mapping, session_id: str) -> str:
@@ -137,6 +143,9 @@ def import_sessions(engine: Engine, path: str | Path, mapping: Mapping, org: str
                                            if (why := undecodable(cell, report.encoding))), None)
         if bad_bytes:
             report.errors.append(RowError(line, bad_bytes))
+            continue
+        if mapping.skip and _skipped(mapping, header, cells):
+            report.skipped_by_rule += 1
             continue
         parsed = parse_row(mapping, header, line, cells)
         if isinstance(parsed, RowError):

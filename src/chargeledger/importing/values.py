@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .mapping import DURATION_UNITS, Mapping
+from .mapping import DURATION_UNITS, ENERGY_UNITS, Mapping
 
 
 class BadValue(ValueError):
@@ -137,6 +137,18 @@ def _serial(fmt: str, text: str) -> datetime | None:
     if fmt == "excel":
         return (EXCEL_EPOCH + timedelta(days=float(value))).replace(tzinfo=timezone.utc)
     return datetime.fromtimestamp(float(value / EPOCHS[fmt]), timezone.utc)
+
+
+_ENERGY_SUFFIX = re.compile(r"^(.*?)\s*(kwh|wh|mwh)$", re.IGNORECASE)
+_WH_PER = {"wh": 1, "kwh": 1000, "mwh": 1_000_000}
+
+
+def energy(mapping: Mapping, column: str, raw: str) -> Decimal:
+    """Wh from a number in the mapping's unit, or with its own unit written after it ("17 kWh", "17000 Wh")."""
+    found = _ENERGY_SUFFIX.match(raw.strip())
+    if found:
+        return number(mapping, column, found.group(1)) * _WH_PER[found.group(2).lower()]
+    return number(mapping, column, raw) * ENERGY_UNITS[mapping.energy_unit]
 
 
 def duration(mapping: Mapping, column: str, raw: str) -> timedelta:
