@@ -26,7 +26,7 @@ from tests.settlement.helpers import record_session, tariff_text
 
 from .chargers import Charger, Tally
 from .invariants import check_all, snapshot
-from .operators import Desk, refund_rounds, report_jobs
+from .operators import Desk, imports, refund_rounds, report_jobs
 from .server import Server
 
 
@@ -41,6 +41,7 @@ class Outcome:
     kills: int = 0
     acked: int = 0
     refunds_acked: int = 0
+    imports_done: int = 0
     tally: Tally = field(default_factory=Tally)
     desk: Desk = field(default_factory=Desk)
     violations: dict[str, list[str]] = field(default_factory=dict)
@@ -48,7 +49,7 @@ class Outcome:
     def summary(self) -> str:
         counts = " ".join(f"{k}={len(v)}" for k, v in self.violations.items())
         return (f"{self.store} seed={self.seed} kills={self.kills} acked={self.acked} "
-                f"refunds={self.refunds_acked} violations {counts}")
+                f"refunds={self.refunds_acked} imports={self.imports_done} violations {counts}")
 
 
 def _station(engine, station_id: str, version: str) -> None:
@@ -112,13 +113,13 @@ async def _killer(server: Server, rng: random.Random, kills: int, span: float, s
     stop.set()
 
 
-async def _drain(url: str, outcome: Outcome, acks, refunds, timeout: float) -> None:
+async def _drain(url: str, outcome: Outcome, acks, refunds, imported, timeout: float) -> None:
     """Give the worker its time to settle what the chargers finished; (d) is judged after this."""
     engine = make_engine(url)
     try:
         deadline = time.monotonic() + timeout
         while True:
-            outcome.violations = await asyncio.to_thread(lambda: check_all(snapshot(engine), acks, refunds))
+            outcome.violations = await asyncio.to_thread(lambda: check_all(snapshot(engine), acks, refunds, imported))
             if not outcome.violations["d"] or time.monotonic() > deadline:
                 return
             await asyncio.sleep(0.5)
@@ -142,6 +143,7 @@ async def run(url: str, folder: Path, store: str, seed: int, chargers: int = 4, 
         work = [asyncio.gather(*plays),
                 refund_rounds(server.base, key, targets, random.Random(rng.random()), outcome.desk, stop, parallel),
                 report_jobs(server.base, key, random.Random(rng.random()), outcome.desk, stop),
+                imports(url, folder, random.Random(rng.random()), outcome.desk, stop),
                 _killer(server, random.Random(rng.random()), kills, span, stop, partner_outage)]
         await asyncio.gather(*work)
         if not server.alive():
@@ -149,7 +151,8 @@ async def run(url: str, folder: Path, store: str, seed: int, chargers: int = 4, 
         outcome.kills = server.kills
         outcome.acked = len(outcome.tally.acks)
         outcome.refunds_acked = len(outcome.desk.refunds)
-        await _drain(url, outcome, outcome.tally.acks, outcome.desk.refunds, drain_seconds)
+        outcome.imports_done = len(outcome.desk.imports)
+        await _drain(url, outcome, outcome.tally.acks, outcome.desk.refunds, outcome.desk.imports, drain_seconds)
     finally:
         server.stop()
     return outcome
