@@ -40,6 +40,12 @@ class Tally:
     duplicated: int = 0
     reordered: int = 0
     late: int = 0
+    errors: int = 0      # CallErrors answered (not acknowledged: sent again)
+    abandoned: int = 0   # sessions given up after a call kept failing
+
+
+class Refused(Exception):
+    """The server kept answering a call with a CallError: the charger gives up on that session."""
 
 
 class Charger:
@@ -73,6 +79,8 @@ class Charger:
     async def _drop(self) -> None:
         if self.task:
             self.task.cancel()
+            if self.task.done() and not self.task.cancelled():
+                self.task.exception()  # the connection's end, already known: not an unretrieved error
         if self.ws:
             try:
                 await self.ws.close()
@@ -82,7 +90,7 @@ class Charger:
 
     async def send(self, payload):
         """Until a CallResult comes: a lost connection or a timeout sends the very same call again."""
-        first = True
+        first, errors = True, 0
         await asyncio.sleep(self.rng.random() * self.pace)
         while True:
             if self.cp is None:
@@ -92,19 +100,30 @@ class Charger:
                 if not first:
                     self.tally.resent += 1
                 first = False
-                return await self.cp.call(payload)
+                answer = await self.cp.call(payload)
             except (OSError, websockets.WebSocketException, asyncio.TimeoutError):
                 await self._drop()
+                continue
+            if answer is not None:
+                return answer
+            self.tally.errors += 1  # a CallError: nothing acknowledged; a charger tries again a little later
+            errors += 1
+            if errors >= 10:
+                raise Refused(type(payload).__name__)
+            await asyncio.sleep(0.2)
 
     async def close(self) -> None:
         await self._drop()
 
     async def play(self, sessions: int, chance: float = 0.2) -> None:
         for n in range(sessions):
-            if self.version == "1.6":
-                await self._session16(chance)
-            else:
-                await self._session201(n, chance)
+            try:
+                if self.version == "1.6":
+                    await self._session16(chance)
+                else:
+                    await self._session201(n, chance)
+            except Refused:
+                self.tally.abandoned += 1
         await self.close()
 
     def _ack(self, fact: str, tx: str, at=None, value=None) -> None:

@@ -47,7 +47,8 @@ class Server:
         return f"ws://127.0.0.1:{self.ocpp_port}"
 
     def start(self, timeout: float = 60) -> None:
-        env = {**os.environ, "CHARGELEDGER_DATABASE_URL": self.url, "PYTHONPATH": str(ROOT),
+        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "CHARGELEDGER_DATABASE_URL": self.url, "PYTHONPATH": path,
                "CHARGELEDGER_PARTNER_DOWN_FLAG": str(self.partner_down_flag),
                "CHARGELEDGER_REPORT_DIR": str(self.folder / "reports")}
         with open(self.log, "a") as log:
