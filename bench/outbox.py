@@ -7,7 +7,8 @@ gateway does to a charger's answer with the worker and without it.
    outbox worker thread runs (notice from the writer, 1 s poll); per session, the time from the commit of its SETTLED
    event to its stored settlement and captured payment. Printed: p50, p99, max.
 2. Charger answers: a 1.6 charger over a real websocket sends StopTransaction while a card session's capture is in
-   the simulated gateway (CHARGELEDGER_SIMULATED_GATEWAY_DELAY); p50/p99 of the answer time with the worker, and
+   the simulated gateway (CHARGELEDGER_SIMULATED_GATEWAY_DELAY; the stop is sent once that payment is pending at the
+   gateway); p50/p99 of the answer time with the worker, and
    with reactions run inline by the writer (the way before the outbox), and the ratio of the two.
 """
 
@@ -24,7 +25,7 @@ import uuid
 from pathlib import Path
 
 from ocpp.v16 import call
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -33,6 +34,7 @@ from chargeledger.ledger import Ledger, NewEvent, SessionRef, outbox  # noqa: E4
 from chargeledger.payments.store import payments_of  # noqa: E402
 from chargeledger.settlement.store import current_settlement  # noqa: E402
 from chargeledger.storage.database import make_engine, upgrade  # noqa: E402
+from chargeledger.storage.tables import payments, sessions  # noqa: E402
 from tests.builders import at  # noqa: E402
 from tests.ocpp.helpers import charger, gateway_on, iso  # noqa: E402
 from tests.ocpp.test_settlement_orderings import _network  # noqa: E402
@@ -73,6 +75,12 @@ def _paid(engine, session_id: int) -> bool:
     return bool(found) and found[0]["status"] == "captured" and current_settlement(engine, session_id) is not None
 
 
+def _capturing(engine, key: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(payments.c.id).join(sessions, sessions.c.id == payments.c.session_id).where(
+            sessions.c.external_key == key, payments.c.status == "pending")).first() is not None
+
+
 def commit_to_settlement(engine, sessions: int) -> list[float]:
     worker = outbox.Worker(engine, poll_interval=1.0).start()
     latencies = []
@@ -103,7 +111,8 @@ async def _stops(engine, stops: int, with_worker: bool, tag: str) -> list[float]
                                                               timestamp=iso(at(1))))
                 # a card session settles now; without the worker, its capture runs in this thread
                 card = asyncio.create_task(asyncio.to_thread(record_session, engine, f"{tag}-card-{n}"))
-                await asyncio.sleep(0.05)
+                while not _capturing(engine, f"{tag}-card-{n}"):  # the stop goes while the capture is in the gateway
+                    await asyncio.sleep(0.005)
                 began = time.perf_counter()
                 await cp.call(call.StopTransaction(meter_stop=11000, timestamp=iso(at(61)),
                                                    transaction_id=started.transaction_id, reason="Local"))

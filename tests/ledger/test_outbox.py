@@ -134,3 +134,28 @@ def test_history_stored_without_reactions_is_passed(engine):
     _write(engine, 1, key="live", ref=SessionRef("CP-1:tx:2", "ACME", "ACME-SITE", "CP-1"))
     assert outbox.drain(engine, lambda kind: [seen]) == 2
     assert len(seen.calls) == 1  # only the live event's reaction ran; the checkpoint passed both
+
+
+@pytest.mark.postgres
+def test_a_second_process_waits_for_the_round_in_progress(postgres_engine):
+    """Another worker process holds the drain lock: this one runs nothing until it is released, then runs once."""
+    import threading
+
+    from sqlalchemy import text
+
+    engine = postgres_engine
+    add_network(engine)
+    seen = Seen()
+    _write(engine, 1)
+    other = engine.connect()
+    other.execute(text("SELECT pg_advisory_lock(:key)"), {"key": outbox._ADVISORY_KEY})
+    other.commit()
+    waiting = threading.Thread(target=outbox.drain, args=(engine, lambda kind: [seen]))
+    waiting.start()
+    time.sleep(0.5)
+    assert seen.calls == [] and waiting.is_alive()
+    other.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": outbox._ADVISORY_KEY})
+    other.commit()
+    other.close()
+    waiting.join(10)
+    assert len(seen.calls) == 1

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
@@ -183,10 +184,31 @@ def drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]] | No
         return 0
     _local.draining = True
     try:
-        with _lock_of(engine):
+        with _lock_of(engine), _across_processes(engine):
             return _drain(engine, reactions_of)
     finally:
         _local.draining = False
+
+
+# Any 64-bit number of our own: the advisory lock that lets one process at a time drain a PostgreSQL database.
+_ADVISORY_KEY = 0x0C4A_0B0C
+
+
+@contextmanager
+def _across_processes(engine: Engine):
+    """PostgreSQL: a session advisory lock, so a second worker process (or a CLI command's drain) waits for the
+    round in progress instead of running the same reactions beside it. SQLite: one process owns the live file."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _ADVISORY_KEY})
+        conn.commit()  # the lock is the session's; no transaction stays open (it would hold the horizon back)
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _ADVISORY_KEY})
+            conn.commit()
 
 
 def _drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) -> int:
