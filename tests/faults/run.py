@@ -49,7 +49,8 @@ class Outcome:
     def summary(self) -> str:
         counts = " ".join(f"{k}={len(v)}" for k, v in self.violations.items())
         return (f"{self.store} seed={self.seed} kills={self.kills} acked={self.acked} "
-                f"refunds={self.refunds_acked} imports={self.imports_done} violations {counts}")
+                f"refunds={self.refunds_acked} (refused {self.desk.refused}, unanswered {self.desk.unanswered}) "
+                f"imports={self.imports_done} violations {counts}")
 
 
 def _station(engine, station_id: str, version: str) -> None:
@@ -97,18 +98,24 @@ def _wait_paid(url: str, targets: list[int], timeout: float = 60) -> None:
 
 async def _killer(server: Server, rng: random.Random, kills: int, span: float, stop: asyncio.Event,
                   partner_outage: bool) -> None:
+    """Kills at seeded moments of the server's live time (a restart's own seconds do not count, so the chargers
+    and operators get `span` seconds of a running server between the kills)."""
     moments = sorted(rng.uniform(0.5, span) for _ in range(kills))
-    down_at = rng.uniform(0, span / 2) if partner_outage else None
-    started = time.monotonic()
-    for moment in moments:
-        await asyncio.sleep(max(0.0, moment - (time.monotonic() - started)))
-        if down_at is not None and time.monotonic() - started >= down_at:
-            server.partner_down_flag.touch()  # the payment partner goes down for a while
+    gaps = [b - a for a, b in zip([0.0, *moments], moments)]
+    down_from, down_until = (sorted(rng.uniform(0, span) for _ in range(2)) if partner_outage else (None, None))
+    live = 0.0
+    for gap in gaps:
+        await asyncio.sleep(gap)
+        live += gap
+        if down_from is not None:  # the payment partner is down for a while
+            if down_from <= live < down_until:
+                server.partner_down_flag.touch()
+            else:
+                server.partner_down_flag.unlink(missing_ok=True)
         server.kill()
         await asyncio.sleep(rng.uniform(0.05, 0.5))
         await asyncio.to_thread(server.start)
-        if down_at is not None and time.monotonic() - started >= down_at + span / 3:
-            server.partner_down_flag.unlink(missing_ok=True)
+    await asyncio.sleep(max(0.0, span - live))
     server.partner_down_flag.unlink(missing_ok=True)
     stop.set()
 
