@@ -64,6 +64,16 @@ def test_trondheim_residential(engine):
     for key in ("import:trondheim:1", "import:trondheim:5144", "import:trondheim:6878"):
         _summary_matches_refresh(engine, key)
 
+    # the file read directly with the csv module, apart from the import, by the documented decoding rule
+    raw = TRONDHEIM.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    rows = list(csv.DictReader(text.splitlines(), delimiter=";"))
+    assert _totals(engine, "TRONDHEIM") == (len(rows), sum(Decimal(r["El_kWh"].replace(",", ".")) for r in rows)
+                                            .quantize(Decimal("0.01")))
+
     again = import_sessions(engine, TRONDHEIM, load_mapping("trondheim_residential"))
     assert (again.imported, again.skipped, again.rejected) == (0, 6878, 0)
     assert _totals(engine, "TRONDHEIM") == (6878, Decimal("87493.28"))
