@@ -4,10 +4,11 @@
 
 Each run starts a real `chargeledger serve` on its own SQLite file or its own PostgreSQL database, plays 1.6 and
 2.0.1 chargers over real websockets (with resent, duplicated, reordered and late messages), refunds in parallel and
-runs report jobs over HTTP, takes the payment partner down for a while, and SIGKILLs and restarts the server at
+runs report jobs over HTTP, imports slices of a real dataset with `chargeledger import` processes, takes the payment partner down for a while, and SIGKILLs and restarts the server at
 seeded random moments. Then it lets the server drain and checks the invariants (tests/faults/invariants.py):
   a  acknowledged OCPP calls in the ledger exactly once     b  2xx refunds stored with their ledger entry
   c  payment totals equal ledger totals                     d  no session left unsettled, nothing twice
+  e  an import that exited 0 stored every row
 Printed per run and per store: kills, acknowledged calls and refunds, violations per invariant (goal: 0), and the
 seed; CHARGELEDGER_FAULTS_SEED=<seed> --runs 1 replays one run.
 """
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.conftest import POSTGRES_URL  # noqa: E402
 from tests.faults.run import run, seed_from_env  # noqa: E402
 
-KEYS = "abcd"
+KEYS = "abcde"
 
 
 def _database(kind: str, folder: Path):
@@ -60,7 +61,7 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=3, help="violations printed per invariant and run")
     args = parser.parse_args()
     first_seed = seed_from_env(int(time.time()))
-    head = (f"{'store':9} {'run':>3} {'seed':>11} {'kills':>5} {'acked':>6} {'refunds':>7} {'resent':>6} "
+    head = (f"{'store':9} {'run':>3} {'seed':>11} {'kills':>5} {'acked':>6} {'refunds':>7} {'imports':>7} {'resent':>6} "
             + " ".join(f"{k:>4}" for k in KEYS) + f" {'seconds':>7}")
     totals: dict[str, dict] = {}
     print(head)
@@ -81,7 +82,7 @@ def main() -> None:
                     drop()
             seconds = time.perf_counter() - started
             print(f"{kind:9} {number + 1:>3} {seed:>11} {o.kills:>5} {o.acked:>6} {o.refunds_acked:>7} "
-                  f"{o.tally.resent:>6} " + " ".join(f"{len(o.violations[k]):>4}" for k in KEYS)
+                  f"{o.imports_done:>7} {o.tally.resent:>6} " + " ".join(f"{len(o.violations[k]):>4}" for k in KEYS)
                   + f" {seconds:>7.1f}", flush=True)
             for k in KEYS:
                 for line in o.violations[k][:args.show]:

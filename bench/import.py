@@ -37,7 +37,9 @@ PG = os.environ.get("CHARGELEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://post
 MAPPING = {
     "source": {"name": "bench"},
     "file": {"delimiter": ";", "decimal_comma": True},
-    "time": {"formats": ["%d.%m.%Y %H:%M"], "time_zone": "Europe/Amsterdam"},
+    # generated local times skip no DST gap only in UTC (a real file in Europe/Amsterdam would have its 02:xx
+    # rows of the last Sunday in March flagged, and a few rejected as ending before they start)
+    "time": {"formats": ["%d.%m.%Y %H:%M"], "time_zone": "UTC"},
     "columns": {"session_id": "id", "start": "start", "stop": "stop", "energy": "kwh", "station": "station",
                 "token": "card"},
     "network": {"organisation": "BENCH", "site": "BENCH-SITE", "auto_create_stations": True},

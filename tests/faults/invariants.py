@@ -6,6 +6,7 @@ Each check returns its violations (strings, one per broken fact); an empty list 
   c  payment totals equal ledger totals, and no payment refunded more than it captured
   d  no session left unsettled: every session whose stop and unplug were acknowledged has a current settlement
      and a payment that is not pending; and no duplicates (one current settlement, one payment per session)
+  e  every import that exited 0 stored every row of its file, once
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ ZERO = Decimal(0)
 @dataclass
 class Snapshot:
     sessions: dict[int, str] = field(default_factory=dict)              # session id -> station id
+    keys: Counter = field(default_factory=Counter)                      # sessions' external keys
     events: list[dict] = field(default_factory=list)                    # session_id, kind, payload, key
     samples: set[tuple[int, float, float]] = field(default_factory=set)  # session id, epoch seconds, value
     settlements: list[dict] = field(default_factory=list)               # session_id, version, current
@@ -45,6 +47,7 @@ def snapshot(engine: Engine) -> Snapshot:
     with engine.connect() as conn:
         return Snapshot(
             sessions={r.id: r.station_id for r in conn.execute(select(sessions.c.id, sessions.c.station_id))},
+            keys=Counter(conn.execute(select(sessions.c.external_key)).scalars()),
             events=[{"session_id": r.session_id, "kind": r.kind, "payload": r.payload or {},
                      "key": r.idempotency_key} for r in conn.execute(select(
                          session_events.c.session_id, session_events.c.kind, session_events.c.payload,
@@ -170,6 +173,18 @@ def settled_sessions(snap: Snapshot, acks: list[Ack]) -> list[str]:
     return sorted(set(found))
 
 
-def check_all(snap: Snapshot, acks: list[Ack], answered: list[RefundAck]) -> dict[str, list[str]]:
+def imported_rows(snap: Snapshot, imported: list[tuple[str, list[str]]]) -> list[str]:
+    """(e) An import that answered success (exit 0) has each row as one session (importing/sessions.py's key)."""
+    found = []
+    for mapping, rows in imported:
+        for row in rows:
+            key = f"import:{mapping}:{row}"
+            if snap.keys[key] != 1:
+                found.append(f"imported row {row} ({mapping}): {snap.keys[key]} sessions")
+    return sorted(set(found))
+
+
+def check_all(snap: Snapshot, acks: list[Ack], answered: list[RefundAck],
+              imported: list[tuple[str, list[str]]] = ()) -> dict[str, list[str]]:
     return {"a": acknowledged_calls(snap, acks), "b": acknowledged_refunds(snap, answered),
-            "c": money_totals(snap), "d": settled_sessions(snap, acks)}
+            "c": money_totals(snap), "d": settled_sessions(snap, acks), "e": imported_rows(snap, list(imported))}

@@ -4,11 +4,16 @@ distinct keys, and sometimes a replayed key) and statement report jobs. Every 2x
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import sys
+from pathlib import Path
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import httpx
+
+from chargeledger.importing.mapping import load_mapping
 
 
 @dataclass
@@ -27,6 +32,8 @@ class Desk:
     unanswered: int = 0
     replays: int = 0
     report_jobs: int = 0
+    imports: list[tuple[str, list[str]]] = field(default_factory=list)  # (mapping, session ids) of imports exit 0
+    import_failures: int = 0
 
 
 async def refund_rounds(base: str, key: str, sessions: list[int], rng: random.Random, desk: Desk,
@@ -85,3 +92,31 @@ async def report_jobs(base: str, key: str, rng: random.Random, desk: Desk, stop:
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.5 + rng.random())
+
+
+TRONDHEIM = (Path(__file__).resolve().parents[1] / "data" / "sessions" / "norway_trondheim_residential"
+             / "Dataset 1_EV charging reports.csv")
+
+
+async def imports(url: str, folder: Path, rng: random.Random, desk: Desk, stop: asyncio.Event,
+                  rows: int = 100) -> None:
+    """`chargeledger import sessions` as its own process on the same database, a new slice of a real dataset each
+    time, while the server runs and is killed; an import that exits 0 has stored every row."""
+    lines = TRONDHEIM.read_text(encoding="utf-8").splitlines()
+    header, body = lines[0], lines[1:]
+    start = 0
+    while not stop.is_set() and start < len(body):
+        part = body[start:start + rows]
+        start += rows
+        file = folder / f"import-{start}.csv"
+        file.write_text("\n".join([header, *part]) + "\n", encoding="utf-8")
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", "from chargeledger.cli.main import app; app()", "import", "sessions", str(file),
+            "--mapping", "trondheim_residential", "--org", "ACME",
+            env={**os.environ, "CHARGELEDGER_DATABASE_URL": url},
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        if await child.wait() == 0:
+            desk.imports.append((load_mapping("trondheim_residential").name, [line.split(";", 1)[0] for line in part]))
+        else:
+            desk.import_failures += 1
+        await asyncio.sleep(rng.random())

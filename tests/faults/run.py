@@ -26,7 +26,7 @@ from tests.settlement.helpers import record_session, tariff_text
 
 from .chargers import Charger, Tally
 from .invariants import check_all, snapshot
-from .operators import Desk, refund_rounds, report_jobs
+from .operators import Desk, imports, refund_rounds, report_jobs
 from .server import Server
 
 
@@ -41,6 +41,7 @@ class Outcome:
     kills: int = 0
     acked: int = 0
     refunds_acked: int = 0
+    imports_done: int = 0
     tally: Tally = field(default_factory=Tally)
     desk: Desk = field(default_factory=Desk)
     violations: dict[str, list[str]] = field(default_factory=dict)
@@ -48,7 +49,8 @@ class Outcome:
     def summary(self) -> str:
         counts = " ".join(f"{k}={len(v)}" for k, v in self.violations.items())
         return (f"{self.store} seed={self.seed} kills={self.kills} acked={self.acked} "
-                f"refunds={self.refunds_acked} violations {counts}")
+                f"refunds={self.refunds_acked} (refused {self.desk.refused}, unanswered {self.desk.unanswered}) "
+                f"imports={self.imports_done} violations {counts}")
 
 
 def _station(engine, station_id: str, version: str) -> None:
@@ -96,29 +98,35 @@ def _wait_paid(url: str, targets: list[int], timeout: float = 60) -> None:
 
 async def _killer(server: Server, rng: random.Random, kills: int, span: float, stop: asyncio.Event,
                   partner_outage: bool) -> None:
+    """Kills at seeded moments of the server's live time (a restart's own seconds do not count, so the chargers
+    and operators get `span` seconds of a running server between the kills)."""
     moments = sorted(rng.uniform(0.5, span) for _ in range(kills))
-    down_at = rng.uniform(0, span / 2) if partner_outage else None
-    started = time.monotonic()
-    for moment in moments:
-        await asyncio.sleep(max(0.0, moment - (time.monotonic() - started)))
-        if down_at is not None and time.monotonic() - started >= down_at:
-            server.partner_down_flag.touch()  # the payment partner goes down for a while
+    gaps = [b - a for a, b in zip([0.0, *moments], moments)]
+    down_from, down_until = (sorted(rng.uniform(0, span) for _ in range(2)) if partner_outage else (None, None))
+    live = 0.0
+    for gap in gaps:
+        await asyncio.sleep(gap)
+        live += gap
+        if down_from is not None:  # the payment partner is down for a while
+            if down_from <= live < down_until:
+                server.partner_down_flag.touch()
+            else:
+                server.partner_down_flag.unlink(missing_ok=True)
         server.kill()
         await asyncio.sleep(rng.uniform(0.05, 0.5))
         await asyncio.to_thread(server.start)
-        if down_at is not None and time.monotonic() - started >= down_at + span / 3:
-            server.partner_down_flag.unlink(missing_ok=True)
+    await asyncio.sleep(max(0.0, span - live))
     server.partner_down_flag.unlink(missing_ok=True)
     stop.set()
 
 
-async def _drain(url: str, outcome: Outcome, acks, refunds, timeout: float) -> None:
+async def _drain(url: str, outcome: Outcome, acks, refunds, imported, timeout: float) -> None:
     """Give the worker its time to settle what the chargers finished; (d) is judged after this."""
     engine = make_engine(url)
     try:
         deadline = time.monotonic() + timeout
         while True:
-            outcome.violations = await asyncio.to_thread(lambda: check_all(snapshot(engine), acks, refunds))
+            outcome.violations = await asyncio.to_thread(lambda: check_all(snapshot(engine), acks, refunds, imported))
             if not outcome.violations["d"] or time.monotonic() > deadline:
                 return
             await asyncio.sleep(0.5)
@@ -142,6 +150,7 @@ async def run(url: str, folder: Path, store: str, seed: int, chargers: int = 4, 
         work = [asyncio.gather(*plays),
                 refund_rounds(server.base, key, targets, random.Random(rng.random()), outcome.desk, stop, parallel),
                 report_jobs(server.base, key, random.Random(rng.random()), outcome.desk, stop),
+                imports(url, folder, random.Random(rng.random()), outcome.desk, stop),
                 _killer(server, random.Random(rng.random()), kills, span, stop, partner_outage)]
         await asyncio.gather(*work)
         if not server.alive():
@@ -149,7 +158,8 @@ async def run(url: str, folder: Path, store: str, seed: int, chargers: int = 4, 
         outcome.kills = server.kills
         outcome.acked = len(outcome.tally.acks)
         outcome.refunds_acked = len(outcome.desk.refunds)
-        await _drain(url, outcome, outcome.tally.acks, outcome.desk.refunds, drain_seconds)
+        outcome.imports_done = len(outcome.desk.imports)
+        await _drain(url, outcome, outcome.tally.acks, outcome.desk.refunds, outcome.desk.imports, drain_seconds)
     finally:
         server.stop()
     return outcome

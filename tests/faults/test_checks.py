@@ -44,7 +44,7 @@ def _only(violations: dict, which: str) -> list[str]:
 
 
 def test_a_clean_ledger_passes_every_check():
-    assert check_all(*_clean()) == {"a": [], "b": [], "c": [], "d": []}
+    assert check_all(*_clean()) == {"a": [], "b": [], "c": [], "d": [], "e": []}
 
 
 def test_a_lost_reading_and_a_duplicated_start_are_found():
@@ -102,8 +102,17 @@ def test_snapshot_reads_the_real_store_and_a_removed_ledger_entry_is_found(engin
     answer = _refund(client, auth, sid, "1.00", "planted")
     assert answer.status_code == 201
     acked = [RefundAck(sid, answer.json()["id"], Decimal("1.00"), "succeeded", "planted")]
-    assert check_all(snapshot(engine), [], acked) == {"a": [], "b": [], "c": [], "d": []}
+    assert check_all(snapshot(engine), [], acked) == {"a": [], "b": [], "c": [], "d": [], "e": []}
     with engine.begin() as conn:
         conn.execute(delete(session_events).where(session_events.c.kind == "refund_recorded"))
     found = check_all(snapshot(engine), [], acked)
     assert found["b"] and found["c"]
+
+
+def test_e_an_imported_row_that_is_not_stored_is_found():
+    snap, acks, refunds = _clean()
+    snap.keys.update(["import:trondheim_residential:1", "import:trondheim_residential:2"])
+    imported = [("trondheim_residential", ["1", "2"])]
+    assert check_all(snap, acks, refunds, imported)["e"] == []
+    del snap.keys["import:trondheim_residential:2"]
+    assert "row 2" in _only(check_all(snap, acks, refunds, imported), "e")[0]

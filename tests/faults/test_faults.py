@@ -1,6 +1,7 @@
 """The fault suite at CI size, on SQLite and PostgreSQL: real `chargeledger serve` processes SIGKILLed while 1.6
 and 2.0.1 chargers charge over real websockets, operators refund in parallel and run report jobs, and the payment
-partner is down for a while. One run per store (seeded: CHARGELEDGER_FAULTS_SEED reproduces it), then each
+partner is down for a while, and imports run
+as their own processes. One run per store (seeded: CHARGELEDGER_FAULTS_SEED reproduces it), then each
 invariant is its own test so a report names what broke. The large version is bench/faults.py."""
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ SEED = seed_from_env(20261204)
 INVARIANTS = {"a": "every acknowledged OCPP call is in the ledger exactly once",
               "b": "every 2xx refund is stored with its ledger entry",
               "c": "payment totals equal ledger totals",
-              "d": "no session left unsettled, nothing twice"}
+              "d": "no session left unsettled, nothing twice",
+              "e": "every import that succeeded stored all its rows"}
 
 
 def _postgres_database():
@@ -60,7 +62,7 @@ def outcome(request, tmp_path_factory):
 def test_the_run_did_inject_faults(outcome):
     """A run without kills, resends or acknowledged work would pass every invariant and prove nothing."""
     assert outcome.kills >= 3, outcome.summary()
-    assert outcome.acked >= 50 and outcome.refunds_acked >= 5, outcome.summary()
+    assert outcome.acked >= 50 and outcome.refunds_acked >= 5 and outcome.imports_done >= 1, outcome.summary()
     assert outcome.tally.duplicated + outcome.tally.reordered >= 1, outcome.summary()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +13,7 @@ from chargeledger.directory import registry
 from chargeledger.domain.network import Organisation
 from chargeledger.importing import import_sessions, load_mapping
 from chargeledger.ledger import Ledger
-from chargeledger.storage.tables import import_runs, session_events, sessions, stations
+from chargeledger.storage.tables import import_runs, payments, session_events, sessions, stations
 
 DATA = Path(__file__).parent.parent / "data" / "sessions"
 TRONDHEIM = DATA / "norway_trondheim_residential" / "Dataset 1_EV charging reports.csv"
@@ -63,6 +64,16 @@ def test_trondheim_residential(engine):
     for key in ("import:trondheim:1", "import:trondheim:5144", "import:trondheim:6878"):
         _summary_matches_refresh(engine, key)
 
+    # the file read directly with the csv module, apart from the import, by the documented decoding rule
+    raw = TRONDHEIM.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    rows = list(csv.DictReader(text.splitlines(), delimiter=";"))
+    assert _totals(engine, "TRONDHEIM") == (len(rows), sum(Decimal(r["El_kWh"].replace(",", ".")) for r in rows)
+                                            .quantize(Decimal("0.01")))
+
     again = import_sessions(engine, TRONDHEIM, load_mapping("trondheim_residential"))
     assert (again.imported, again.skipped, again.rejected) == (0, 6878, 0)
     assert _totals(engine, "TRONDHEIM") == (6878, Decimal("87493.28"))
@@ -84,3 +95,19 @@ def test_workplace_years_written_0014(engine):
     assert len(paid) == 3395 and sum(paid) == Decimal("401.52")
     assert {p["currency"] for p in payloads} == {"USD"}
     _summary_matches_refresh(engine, "import:workplace:1366563")
+    # the file read directly, apart from the import: every session, its kWh and the payments it records
+    with WORKPLACE.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert _totals(engine, "WORKPLACE") == (len(rows), sum(Decimal(r["kwhTotal"]) for r in rows).quantize(
+        Decimal("0.01")))
+    dollars = [Decimal(r["dollars"]) for r in rows if Decimal(r["dollars"]) != 0]
+    with engine.connect() as conn:
+        captured = conn.execute(select(func.count(), func.sum(payments.c.amount_captured))
+                                .where(payments.c.status == "captured", payments.c.currency == "USD")).one()
+        entries = conn.execute(select(func.count()).select_from(session_events)
+                               .where(session_events.c.kind == "payment_recorded")).scalar()
+    assert (captured[0], Decimal(str(captured[1]))) == (len(dollars), sum(dollars)) and entries == len(dollars)
+    again = import_sessions(engine, WORKPLACE, load_mapping("workplace_dataverse"))
+    assert (again.imported, again.skipped) == (0, 3395)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(payments)).scalar() == len(dollars)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Iterable, Sequence
 
 from sqlalchemy import Engine, func, select
@@ -20,7 +21,8 @@ from ..domain.projection import SessionView, project
 from ..ledger.store import Ledger, NewEvent, SessionRef, json_payload, utcnow
 from ..ledger.outbox import committed
 from ..ledger.summary import summarise
-from ..storage.tables import meter_samples, session_events, sessions
+from ..domain.events import EventKind, EventSource
+from ..storage.tables import meter_samples, payments, session_events, sessions
 from ..storage.upsert import insert_ignore
 
 _KEY_CHUNK = 500  # keeps IN lists under every driver's bound-parameter limit
@@ -33,6 +35,7 @@ class SessionRecord:
     ref: SessionRef
     events: Sequence[NewEvent]
     samples: Sequence[MeterSample] = ()
+    paid: tuple[Decimal, str, str] | None = None  # amount, currency, where it was paid: a captured payment
 
 
 @dataclass
@@ -117,6 +120,9 @@ def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetim
         all_samples.extend({"session_id": session_id, "time": s.time, "measurand": int(s.measurand),
                             "phase": int(s.phase), "location": int(s.location), "value": float(s.value)}
                            for s in samples)
+    paid = [(session_id, record, len(rows)) for session_id, (record, rows, _) in zip(ids, pending) if record.paid]
+    if paid:
+        all_events.extend(_payments(conn, paid, recorded_at))
     if all_events:
         conn.execute(session_events.insert(), all_events)
     if all_samples:
@@ -124,16 +130,40 @@ def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetim
     return result
 
 
+def _payments(conn: Connection, paid: list[tuple[int, SessionRecord, int]], now: datetime) -> list[dict]:
+    """A payment, captured, for each session the history says was paid; its ledger entry as `charge_session`
+    writes one, so reports and the session page show it like any other payment."""
+    rows = [{"session_id": session_id, "method": "imported", "gateway": gateway[:40], "currency": currency,
+             "amount_due": amount, "amount_captured": amount, "failed_amount": 0, "unsettled_amount": 0,
+             "status": "captured", "created_at": now}
+            for session_id, (amount, currency, gateway) in ((sid, r.paid) for sid, r, _ in paid)]
+    payment_ids = _insert_returning_ids(conn, payments, rows)
+    events = []
+    for payment_id, (session_id, record, written) in zip(payment_ids, paid):
+        events.append({"session_id": session_id, "seq": written + 1, "kind": EventKind.PAYMENT_RECORDED.value,
+                       "occurred_at": max(e.occurred_at for e in record.events), "recorded_at": now,
+                       "source": EventSource.IMPORT.value,
+                       "payload": {"payment_id": payment_id, "method": "imported", "status": "captured",
+                                   "amount_captured": str(record.paid[0]), "failure_reason": None},
+                       "idempotency_key": f"{record.ref.external_key}:paid",
+                       "reactions": False})  # paid in its own time: nothing to settle or capture now
+    return events
+
+
 def _insert_sessions(conn: Connection, rows: list[dict]) -> list[int]:
+    return _insert_returning_ids(conn, sessions, rows)
+
+
+def _insert_returning_ids(conn: Connection, table, rows: list[dict]) -> list[int]:
     """The new sessions' ids in row order. SQLite cannot return ids of a multi-row insert in order, so SQLAlchemy
     would insert there one row per statement; ids are given instead, above the highest (a concurrent writer that
     took one makes the batch fail with IntegrityError, and `record_many` falls back to the ledger)."""
     if conn.dialect.name != "sqlite":
-        return list(conn.execute(sessions.insert().returning(sessions.c.id, sort_by_parameter_order=True),
+        return list(conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
                                  rows).scalars())
-    first = (conn.execute(select(func.max(sessions.c.id))).scalar() or 0) + 1
+    first = (conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
     ids = list(range(first, first + len(rows)))
-    conn.execute(sessions.insert(), [{**row, "id": i} for row, i in zip(rows, ids)])
+    conn.execute(table.insert(), [{**row, "id": i} for row, i in zip(rows, ids)])
     return ids
 
 

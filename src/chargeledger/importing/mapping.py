@@ -128,7 +128,8 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
     cols, units, rules, net = (data.get("columns", {}), data.get("units", {}), data.get("rules", {}),
                                data.get("network", {}))
     _check_known(source, {"name", "description"}, "source")
-    _check_known(file, {"format", "records", "sheet", "header_row", "delimiter", "decimal_comma", "thousands_separator", "encodings", "null_values"}, "file")
+    _check_known(file, {"format", "records", "sheet", "header_row", "delimiter", "decimal_comma",
+                        "thousands_separator", "encodings", "null_values"}, "file")
     _check_known(time, {"formats", "time_zone", "century", "two_digit_year_pivot", "ambiguous", "abbreviations"},
                  "time")
     _check_known(cols, set(Columns.__dataclass_fields__), "columns")
@@ -137,8 +138,8 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
     _check_known(net, {"site_time_zone", "organisation", "site", "site_name", "site_country", "auto_create_stations",
                        "station_prefix", "auto_create_sites", "site_prefix", "create_drivers", "driver_prefix"},
                  "network")
-    columns = Columns(**{k: (_get(cols, k, tuple, "columns") if k in ("custom", "optional") or isinstance(cols[k], list) and
-                             k in ("start", "stop") else _get(cols, k, str, "columns")) for k in cols})
+    lists = {"custom", "optional"} | {k for k in ("start", "stop") if isinstance(cols.get(k), list)}
+    columns = Columns(**{k: _get(cols, k, tuple if k in lists else str, "columns") for k in cols})
     if not cols.get("session_id") or not cols.get("start") or not cols.get("energy"):
         raise MappingError("[columns] needs session_id, start and energy")
     if bool(columns.stop) == bool(columns.duration):

@@ -180,7 +180,8 @@ def _required(cell, column, what: str) -> str:
     return value
 
 
-def implausible(mapping: Mapping, started_at: datetime, stopped_at: datetime | None, energy_wh: Decimal) -> tuple[str, ...]:
+def implausible(mapping: Mapping, started_at: datetime, stopped_at: datetime | None,
+                energy_wh: Decimal) -> tuple[str, ...]:
     """Values a real charger cannot produce; the row is kept, and the reasons become the session's flags."""
     if stopped_at is None:
         return ()

@@ -95,7 +95,8 @@ def _record(mapping: Mapping, placement: Placement, file_name: str, row: Session
     if row.custom:
         events.append(NewEvent(EventKind.CUSTOM_FIELDS_SET, row.started_at, EventSource.IMPORT,
                                {"fields": row.custom}, f"{key}:custom"))
-    return SessionRecord(SessionRef(key, placement.organisation, site, station), events)
+    paid = (row.amount, row.currency, f"import:{mapping.name}") if row.amount else None
+    return SessionRecord(SessionRef(key, placement.organisation, site, station), events, paid=paid)
 
 
 def _changed(engine: Engine, keys: list[str], digests: dict[str, SessionRow]) -> list[RowError]:
