@@ -58,3 +58,26 @@ def test_a_chargers_fact_is_written_typed_and_keeps_every_key():
     started = typed(event.kind, event.payload)
     assert isinstance(started, TransactionStarted) and started.meter_start_wh == 1000.0
     assert started.extra == {"token_status": "Accepted", "reservation_id": None}
+
+
+def test_every_appended_event_is_stored_as_its_current_typed_version(engine):
+    """Writers may still hand the ledger a dict: what is stored is the class's current version, read back typed."""
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from chargeledger.domain.events import EventKind, EventSource
+    from chargeledger.domain.typed_events import VERSION_KEY, Priced, typed
+    from chargeledger.ledger.store import Ledger, NewEvent, SessionRef
+    from chargeledger.storage.tables import session_events
+    from tests.builders import add_network, at
+
+    add_network(engine)
+    sid, _ = Ledger(engine).record(SessionRef("typed-1", "ACME", "ACME-SITE", "CP-1"), [
+        NewEvent(EventKind.PRICED, at(0), EventSource.SYSTEM,
+                 {"version": 2, "payment_total": Decimal("6.53"), "currency": "EUR", "note": "kept"}, "typed-1:p")])
+    with engine.connect() as conn:
+        payload = conn.execute(select(session_events.c.payload).where(session_events.c.session_id == sid)).scalar()
+    assert payload[VERSION_KEY] == Priced.version and payload["note"] == "kept" and payload["version"] == 2
+    event = typed(EventKind.PRICED, payload)
+    assert isinstance(event, Priced) and event.payment_total == Decimal("6.53") and event.version_number == 2

@@ -10,6 +10,7 @@ so reading and writing back loses nothing. Pure: no storage here (ledger/store.p
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,10 +55,22 @@ class LedgerEvent:
         if version > cls.version:
             raise ValueError(f"{cls.kind.value} version {version} is newer than this code's {cls.version}")
         data = cls.upcast(data, version)
-        hints = typing.get_type_hints(cls)
-        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        hints, names = _shape(cls)
         known = {k: _typed(hints[k], v) for k, v in data.items() if k in names}
         return cls(**known, extra={k: v for k, v in data.items() if k not in names})
+
+
+@functools.cache
+def _shape(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
+    """A class's field types and names, worked out once (every stored event passes through here)."""
+    return typing.get_type_hints(cls), frozenset(f.name for f in dataclasses.fields(cls)) - {"extra"}
+
+
+def stored_form(kind: EventKind | str, payload: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the ledger stores for an event: its class's current version, whatever form the writer used."""
+    if payload and VERSION_KEY in payload:
+        return dict(payload)
+    return typed_from_fields(kind, payload or {}).to_payload()
 
 
 def typed(kind: EventKind | str, payload: Mapping[str, Any] | None) -> LedgerEvent:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.events import SessionEvent
 from ..domain.meter import MeterSample
 from ..domain.projection import SessionView, project
-from ..ledger.store import Ledger, NewEvent, SessionRef, json_payload, utcnow
+from ..ledger.store import Ledger, NewEvent, SessionRef, stored_payload, utcnow
 from ..ledger.outbox import committed
 from ..ledger.summary import summarise
 from ..domain.events import EventKind, EventSource
@@ -99,7 +99,7 @@ def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetim
                 if event.idempotency_key in known_events:
                     continue
                 known_events.add(event.idempotency_key)
-            payload = json_payload(event.payload)
+            payload = stored_payload(event)
             seq = len(event_rows) + 1
             event_rows.append({"seq": seq, "kind": event.kind.value, "occurred_at": event.occurred_at,
                                "recorded_at": recorded_at, "source": event.source.value, "payload": payload,

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..domain.events import SessionEvent
 from ..domain.projection import project
-from ..ledger.store import json_payload
+from ..ledger.store import stored_payload
 from .bulk import SessionRecord, _unique_samples, session_values
 
 # ISO times as the ledger writes them in JSON (summary: "…Z"; payloads: isoformat with an offset).
@@ -68,7 +68,7 @@ def template_of(record: SessionRecord, now: datetime | None = None) -> SessionTe
     recorded_at = now or datetime.now(timezone.utc)
     domain_events, events = [], []
     for seq, event in enumerate(record.events, start=1):
-        payload = json_payload(event.payload)
+        payload = stored_payload(event)
         domain_events.append(SessionEvent(event.kind, event.occurred_at, event.source, payload, recorded_at, seq))
         suffix = None
         if event.idempotency_key:

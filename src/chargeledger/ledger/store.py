@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.events import EventKind, EventSource, SessionEvent
 from ..domain.meter import MeterLocation, MeterSample, Measurand, Phase
 from ..domain.projection import SessionView, project
-from ..domain.typed_events import LedgerEvent
+from ..domain.typed_events import LedgerEvent, stored_form
 from ..storage.locks import locked_row
 from ..storage.tables import meter_samples, session_events, sessions
 from ..storage.upsert import insert_ignore
@@ -109,7 +109,7 @@ class Ledger:
                 continue
             connection.execute(session_events.insert().values(
                 session_id=session_id, seq=next_seq, kind=event.kind.value, occurred_at=event.occurred_at,
-                recorded_at=now, source=event.source.value, payload=json_payload(event.payload),
+                recorded_at=now, source=event.source.value, payload=stored_payload(event),
                 idempotency_key=event.idempotency_key, reactions=reactions,
             ))
             next_seq += 1
@@ -193,6 +193,11 @@ def sample_rows(session_id: int, samples: Iterable[MeterSample]) -> list[dict]:
     """meter_samples rows, for callers that insert many sessions' samples at once (the OCPP group commit)."""
     return [{"session_id": session_id, "time": s.time, "measurand": int(s.measurand), "phase": int(s.phase),
              "location": int(s.location), "value": float(s.value)} for s in samples]
+
+
+def stored_payload(event: NewEvent) -> Any:
+    """Every event is stored as its typed class's current version (domain/typed_events.py), as JSON."""
+    return json_payload(stored_form(event.kind, event.payload))
 
 
 def json_payload(value: Any) -> Any:
