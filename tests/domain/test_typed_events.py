@@ -46,3 +46,15 @@ def test_typed_events_round_trip_through_the_ledger(engine):
     assert silence == SilenceFlagged(last_seen=seen)
     assert settled.payment == {"method": "card", "card_last4": "4242"} and settled.why == "vehicle left"
     assert rated.stars == 4 and rated.extra == {"platform": "iOS app"}  # a version-1 row, read typed
+
+
+def test_a_chargers_fact_is_written_typed_and_keeps_every_key():
+    from chargeledger.ocpp.recorder import ocpp_event
+    from chargeledger.domain.typed_events import TransactionStarted
+
+    event = ocpp_event(EventKind.TRANSACTION_STARTED, at(0), "k", transaction_id="7", meter_start_wh=1000.0,
+                       id_token="TAG", token_type="ISO14443", reservation_id=None, token_status="Accepted")
+    assert event.payload[VERSION_KEY] == TransactionStarted.version
+    started = typed(event.kind, event.payload)
+    assert isinstance(started, TransactionStarted) and started.meter_start_wh == 1000.0
+    assert started.extra == {"token_status": "Accepted", "reservation_id": None}

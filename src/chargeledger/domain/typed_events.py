@@ -64,6 +64,11 @@ def typed(kind: EventKind | str, payload: Mapping[str, Any] | None) -> LedgerEve
     return REGISTRY[EventKind(kind)].from_payload(payload)
 
 
+def typed_from_fields(kind: EventKind | str, fields: Mapping[str, Any]) -> LedgerEvent:
+    """The current version of `kind` from keyword fields, as a writer has them (unknown ones kept in `extra`)."""
+    return typed(kind, {**fields, VERSION_KEY: REGISTRY[EventKind(kind)].version})
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from ..domain.events import EventKind, EventSource
 from ..domain.meter import MeterSample
 from ..domain.readiness import ready_to_settle
-from ..domain.typed_events import LateFacts, Settled
+from ..domain.typed_events import LateFacts, Settled, typed_from_fields
 from ..ledger.store import Ledger, NewEvent, SessionRef
 from ..storage.tables import session_events, sessions
 from .group_commit import batch_of
@@ -37,7 +37,8 @@ class Current:
 
 
 def ocpp_event(kind: EventKind, at: datetime, key: str, **payload) -> NewEvent:
-    return NewEvent(kind, at, EventSource.OCPP, payload, idempotency_key=key)
+    """A charger's fact as its typed event (domain/typed_events.py); keys its class does not name go to `extra`."""
+    return NewEvent.of(typed_from_fields(kind, payload), at, EventSource.OCPP, key)
 
 
 class Recorder:
