@@ -4,8 +4,9 @@
 
 Each run starts a real `chargeledger serve` on its own SQLite file or its own PostgreSQL database, plays 1.6 and
 2.0.1 chargers over real websockets (with resent, duplicated, reordered and late messages), refunds in parallel and
-runs report jobs over HTTP, imports slices of a real dataset with `chargeledger import` processes, takes the payment partner down for a while, and SIGKILLs and restarts the server at
-seeded random moments. Then it lets the server drain and checks the invariants (tests/faults/invariants.py):
+runs report jobs over HTTP, imports slices of a real dataset with `chargeledger import` processes, takes the
+payment partner down for a while, and SIGKILLs and restarts the server at seeded random moments.
+Then it lets the server drain and checks the invariants (tests/faults/invariants.py):
   a  acknowledged OCPP calls in the ledger exactly once     b  2xx refunds stored with their ledger entry
   c  payment totals equal ledger totals                     d  no session left unsettled, nothing twice
   e  an import that exited 0 stored every row
@@ -61,7 +62,8 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=3, help="violations printed per invariant and run")
     args = parser.parse_args()
     first_seed = seed_from_env(int(time.time()))
-    head = (f"{'store':9} {'run':>3} {'seed':>11} {'kills':>5} {'acked':>6} {'refunds':>7} {'imports':>7} {'resent':>6} "
+    head = (f"{'store':9} {'run':>3} {'seed':>11} {'kills':>5} {'acked':>6} {'refunds':>7} {'imports':>7} "
+            f"{'resent':>6} "
             + " ".join(f"{k:>4}" for k in KEYS) + f" {'seconds':>7}")
     totals: dict[str, dict] = {}
     print(head)
