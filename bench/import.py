@@ -12,28 +12,26 @@ RSS flat; the baseline before this work was about 1,600 rows/s.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from chargeledger.directory import registry  # noqa: E402
 from chargeledger.domain.network import Organisation, Site  # noqa: E402
 from chargeledger.importing import import_sessions, parse_mapping  # noqa: E402
-from chargeledger.storage.database import make_engine, upgrade  # noqa: E402
+from databases import fresh_engine  # noqa: E402
 from chargeledger.storage.tables import sessions  # noqa: E402
 
-PG = os.environ.get("CHARGELEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MAPPING = {
     "source": {"name": "bench"},
     "file": {"delimiter": ";", "decimal_comma": True},
@@ -62,23 +60,7 @@ def write_csv(path: Path, rows: int) -> Decimal:
 
 
 def _engine(kind: str, folder: str):
-    if kind == "sqlite":
-        engine = make_engine(f"sqlite:///{folder}/bench.sqlite3")
-        upgrade(engine)
-        return engine, lambda: None
-    name = f"bench_import_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(PG.rsplit("/", 1)[0] + "/" + name)
-    upgrade(engine)
-
-    def drop():
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return engine, drop
+    return fresh_engine(kind, folder, "bench_import")
 
 
 def _rss_mb() -> float:

@@ -21,46 +21,29 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from ocpp.v16 import call
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from chargeledger.domain.events import EventKind, EventSource  # noqa: E402
 from chargeledger.ledger import Ledger, NewEvent, SessionRef, outbox  # noqa: E402
 from chargeledger.payments.store import payments_of  # noqa: E402
 from chargeledger.settlement.store import current_settlement  # noqa: E402
-from chargeledger.storage.database import make_engine, upgrade  # noqa: E402
+from databases import fresh_engine  # noqa: E402
 from chargeledger.storage.tables import payments, sessions  # noqa: E402
 from tests.builders import at  # noqa: E402
 from tests.ocpp.helpers import charger, gateway_on, iso  # noqa: E402
 from tests.ocpp.test_settlement_orderings import _network  # noqa: E402
 from tests.settlement.helpers import record_session  # noqa: E402
 
-PG = os.environ.get("CHARGELEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _engine(kind: str, folder: str):
-    if kind == "sqlite":
-        engine = make_engine(f"sqlite:///{folder}/bench-{uuid.uuid4().hex[:6]}.sqlite3")
-        upgrade(engine)
-        return engine, engine.dispose
-    name = f"bench_outbox_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(PG.rsplit("/", 1)[0] + "/" + name)
-    upgrade(engine)
-
-    def drop():
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return engine, drop
+    return fresh_engine(kind, folder, "bench_outbox")
 
 
 def _quantiles(values: list[float]) -> str:

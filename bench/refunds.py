@@ -12,47 +12,29 @@ and store: refunds answered 201, amount refunded against the capture, succeeded 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chargeledger.storage.database import make_engine, upgrade  # noqa: E402
+from databases import fresh_engine  # noqa: E402
 from chargeledger.storage.tables import payments, refunds, session_events  # noqa: E402
 from tests.http.live import serving  # noqa: E402
 from tests.payments.test_refunds_api import _setup  # noqa: E402
 from tests.settlement.helpers import record_session  # noqa: E402
 
-PG = os.environ.get("CHARGELEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _engine(kind: str, folder: str):
-    if kind == "sqlite":
-        engine = make_engine(f"sqlite:///{folder}/bench.sqlite3")
-        upgrade(engine)
-        return engine, lambda: None
-    name = f"bench_refunds_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(PG.rsplit("/", 1)[0] + "/" + name)
-    upgrade(engine)
-
-    def drop():
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return engine, drop
+    return fresh_engine(kind, folder, "bench_refunds")
 
 
 def _round(engine, base: str, auth: dict, sid: int, parallel: int) -> dict:
