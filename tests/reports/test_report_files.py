@@ -54,7 +54,7 @@ def world(engine):
     settle(engine, hub, "6.05")
     settle(engine, ocpi, "1.2345", taxes=[{"jurisdiction": "State", "rate": "0.06", "amount": "0.07"}])
     settle(engine, failed, "0.00")
-    settle(engine, dst, "1.00", vat="0.09")
+    settle(engine, dst, "1.00", vat="9")
     settle(engine, elsewhere, "9.99", currency="USD")
     settle(engine, outside, "2.00")
     return dict(own=own, hub=hub, ocpi=ocpi, failed=failed, unpriced=unpriced, dst=dst)
