@@ -103,7 +103,7 @@ def import_cdrs_command(
     for line, reason in result.errors:
         console.print(f"line {line}: {reason}")
     console.print(f"{result.imported} imported, {result.already_known} already known, "
-                  f"{len(result.errors)} refused")
+                  f"{result.corrected} corrected, {len(result.errors)} refused")
     if result.errors:
         raise typer.Exit(1)
 
