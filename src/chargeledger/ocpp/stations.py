@@ -70,11 +70,6 @@ def password_ok(station: StationInfo, password: str | None) -> bool:
     return verify_password(station.password_hash or _dummy_hash(), password or "") and bool(station.password_hash)
 
 
-def mark_offline(engine: Engine, station_id: str, at: datetime) -> None:
-    with engine.begin() as conn:
-        conn.execute(update(stations).where(stations.c.id == station_id).values(status="Offline", last_seen_at=at))
-
-
 def record_boot(engine: Engine, station_id: str, version: str, vendor: str | None, model: str | None,
                 serial: str | None, firmware: str | None, at: datetime) -> None:
     values = {"ocpp_version": version, "last_seen_at": at, "status": "Available"}
@@ -82,12 +77,3 @@ def record_boot(engine: Engine, station_id: str, version: str, vendor: str | Non
                                      "firmware": firmware}.items() if v})
     with engine.begin() as conn:
         conn.execute(update(stations).where(stations.c.id == station_id).values(**values))
-
-
-def record_seen(engine: Engine, seen: dict[str, datetime]) -> None:
-    """Heartbeats only move last_seen_at: written in batches, not one transaction per heartbeat."""
-    if not seen:
-        return
-    with engine.begin() as conn:
-        for station_id, at in seen.items():
-            conn.execute(update(stations).where(stations.c.id == station_id).values(last_seen_at=at))
