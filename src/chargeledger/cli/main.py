@@ -180,7 +180,8 @@ def _optional() -> None:
     """Sub-commands owned by other adapters: each module exposes register(app)."""
     for module in installed(("chargeledger.cli.serve", "chargeledger.cli.worker", "chargeledger.importing.cli",
                              "chargeledger.demo.cli", "chargeledger.pricing.cli_price", "chargeledger.tariffs.cli",
-                             "chargeledger.ocpp.cli", "chargeledger.reports.cli")):
+                             "chargeledger.ocpp.cli", "chargeledger.reports.cli",
+                             "chargeledger.directory.token_cli")):
         module.register(app)
 
 
