@@ -6,13 +6,13 @@ table is rebuilt with a surrogate key. Rows are copied; a uid that differs only 
 (which OCPP treats as the same token) keeps its first row.
 
 Revision ID: o16a
-Revises: a14o2
+Revises: oc1a
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "o16a"
-down_revision = "a14o2"
+down_revision = "oc1a"
 branch_labels = None
 depends_on = None
 
