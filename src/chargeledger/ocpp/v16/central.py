@@ -210,4 +210,6 @@ def _tag_info(token) -> dict:
     info = {"status": token.status}
     if token.expires_at is not None:
         info["expiry_date"] = _iso(token.expires_at)
+    if token.group_id:
+        info["parent_id_tag"] = token.group_id
     return info
