@@ -63,7 +63,7 @@ def test_report_cli_writes_a_file_and_refuses_bad_input(engine, monkeypatch, tmp
     out = tmp_path / "s.csv"
     ok = _run(engine, monkeypatch, "report", "statement", "--from", "2024-03-01", "--to", "2024-04-01",
               "--timezone", "Europe/Amsterdam", "--format", "csv", "-o", str(out))
-    assert ok.exit_code == 0 and out.read_text(encoding="utf-8").startswith("Session Date,Session ID,")
+    assert ok.exit_code == 0 and out.read_text(encoding="utf-8").startswith("\ufeffSession Date,Session ID,")
     bad = _run(engine, monkeypatch, "report", "statement", "--from", "2024-03-01", "--to", "2024-04-01",
                "--timezone", "Moon/Base", "-o", str(tmp_path / "bad.csv"))
     assert bad.exit_code == 2 and "unknown time zone" in bad.output and not (tmp_path / "bad.csv").exists()
