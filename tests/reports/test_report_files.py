@@ -54,7 +54,7 @@ def world(engine):
     settle(engine, hub, "6.05")
     settle(engine, ocpi, "1.2345", taxes=[{"jurisdiction": "State", "rate": "0.06", "amount": "0.07"}])
     settle(engine, failed, "0.00")
-    settle(engine, dst, "1.00", vat="0.09")
+    settle(engine, dst, "1.00", vat="9")
     settle(engine, elsewhere, "9.99", currency="USD")
     settle(engine, outside, "2.00")
     return dict(own=own, hub=hub, ocpi=ocpi, failed=failed, unpriced=unpriced, dst=dst)
@@ -225,3 +225,15 @@ def test_access_rules_and_no_file_on_refusal(engine, world, tmp_path):
     assert list(out.iterdir()) == []  # no file, not even a partial one
     both = Caller(1, "r@acme", frozenset({Right.REPORTS, Right.STATIONS}), frozenset({"ACME"}), "UTC")
     assert write_report(engine, request(engine, "roaming-sessions", both), "csv", target) == 4
+
+
+def test_days_are_local_midnights_in_the_report_zone(engine, world, tmp_path):
+    # 23:30 on 31 March in Los Angeles is 06:30 UTC on 1 April; 23:00 on 29 February there is 07:00 UTC on 1 March
+    late = record_session(engine, "la-late", datetime(2024, 4, 1, 6, 30, tzinfo=UTC), 20, 1_000)
+    early = record_session(engine, "la-early", datetime(2024, 3, 1, 7, tzinfo=UTC), 20, 1_000)
+    asked = request(engine, "statement", time_zone="America/Los_Angeles")
+    assert asked.start == datetime(2024, 3, 1, 8, tzinfo=UTC) and asked.end == datetime(2024, 4, 1, 7, tzinfo=UTC)
+    target = tmp_path / "la.csv"
+    write_report(engine, asked, "csv", target)
+    ids = {line[1] for line in read_csv(target)[1:]}
+    assert str(late) in ids and str(early) not in ids

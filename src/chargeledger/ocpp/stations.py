@@ -95,11 +95,14 @@ def record_boot(engine: Engine, station_id: str, version: str, vendor: str | Non
     return registration or REJECTED
 
 
-def set_registration(engine: Engine, station_id: str, status: str) -> bool:
-    """The operator approves (Accepted), holds (Pending) or refuses (Rejected) a station; False if unknown."""
+def set_registration(engine: Engine, station_id: str, status: str) -> str | None:
+    """The operator approves (Accepted), holds (Pending) or refuses (Rejected) a station; returns its registration
+    before, or None for an unknown station."""
     with engine.begin() as conn:
-        return conn.execute(update(stations).where(stations.c.id == station_id)
-                            .values(registration=checked(status))).rowcount > 0
+        before = conn.execute(select(stations.c.registration).where(stations.c.id == station_id)).scalar()
+        if before is not None:
+            conn.execute(update(stations).where(stations.c.id == station_id).values(registration=checked(status)))
+        return before
 
 
 def record_seen(engine: Engine, seen: dict[str, datetime]) -> None:

@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 from sqlalchemy import Engine
 
 from ..access.rights import Right
+from ..settings import current
 from .catalogue import REPORTS
 from .catalogue.statement import payout_by_organisation
 from .columns import Column, ReportContext
@@ -26,7 +27,7 @@ Progress = Callable[[int, int], None]
 TEXT_BATCH = 500  # rows handed to csv.writerows at once; small enough for a prompt streamed download
 # CSV files are written a batch at a time by DuckDB where the report allows (reports/vector_csv.py);
 # CHARGELEDGER_REPORT_WRITER=rows keeps the row-by-row writer (to compare them)
-VECTORISED = os.environ.get("CHARGELEDGER_REPORT_WRITER", "vector") != "rows"
+VECTORISED = current().report_writer != "rows"
 
 
 def check_access(request: ReportRequest) -> None:

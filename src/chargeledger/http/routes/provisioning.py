@@ -33,13 +33,12 @@ async def set_registration(station_id: str, body: Registration, request: Request
     """Approve (Accepted), hold (Pending) or refuse (Rejected) a station; it hears it at its next BootNotification.
     An approved station that is connected is asked to boot again now (TriggerMessage BootNotification)."""
     organisation = await asyncio.to_thread(_station_org, engine, caller, station_id)
-    await asyncio.to_thread(stations.set_registration, engine, station_id, body.status)
+    before = await asyncio.to_thread(stations.set_registration, engine, station_id, body.status)
     await asyncio.to_thread(trail.record, "station.registration", "station", station_id, organisation,
                             status=body.status)
     gateway = request.app.state.gateway
-    cp = gateway.connected.get(station_id) if gateway is not None else None
     triggered = None
-    if cp is not None and body.status == ACCEPTED and cp.registration != ACCEPTED:
+    if gateway is not None and body.status == ACCEPTED and before != ACCEPTED:
         try:
             answer = await gateway.command(station_id, "TriggerMessage", {"requestedMessage": "BootNotification"})
             triggered = answer.get("status")

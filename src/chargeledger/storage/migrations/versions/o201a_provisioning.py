@@ -4,7 +4,7 @@ state per topic it notified, and its security events
 Existing stations were answered Accepted until now and stay Accepted.
 
 Revision ID: o201a
-Revises: a14o2
+Revises: o16a
 """
 from alembic import op
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from chargeledger.storage.schema_types import BigId, Json, UtcDateTime
 
 revision = "o201a"
-down_revision = "a14o2"
+down_revision = "o16a"
 branch_labels = None
 depends_on = None
 
