@@ -11,10 +11,10 @@ from chargeledger.cli.main import app
 def _http_settings_from_cli(monkeypatch, *options):
     seen = {}
 
-    async def captured(*_args, http_settings=None, **_kw):
-        seen["http"] = http_settings
+    def captured(process):
+        seen["http"] = process.settings.http
 
-    monkeypatch.setattr(serve_cli, "serve_forever", captured)
+    monkeypatch.setattr(serve_cli, "start", captured)
     return CliRunner().invoke(app, ["serve", *options]), seen.get("http")
 
 

@@ -21,10 +21,10 @@ def _settings_from_cli(monkeypatch, *options):
     """Run the real `serve` command line, keeping what it would hand to the gateway instead of serving forever."""
     seen = {}
 
-    async def captured(host, http_port, ocpp_port, simulate, settings=None, **_http):
-        seen["settings"] = settings
+    def captured(process):
+        seen["settings"] = process.gateway_settings
 
-    monkeypatch.setattr(serve_cli, "serve_forever", captured)
+    monkeypatch.setattr(serve_cli, "start", captured)
     result = CliRunner().invoke(app, ["serve", *options])
     return result, seen.get("settings")
 

@@ -14,6 +14,8 @@ from ocpp.v16 import call
 from ocpp.v201 import call as call201
 from sqlalchemy import select
 
+from chargeledger.domain.events import EventKind
+from chargeledger.ledger.store import Ledger
 from chargeledger.payments.store import payments_of
 from chargeledger.settlement.store import current_settlement, settlements_of
 from chargeledger.storage.tables import sessions
@@ -153,3 +155,32 @@ async def test_v201_offline_queue_out_of_order_is_priced_like_in_order(engine, o
         expected = _outcome(engine, gateway.recorder.session_by_transaction("CP-1", "in-order"))
         shuffled = _outcome(engine, gateway.recorder.session_by_transaction("CP-1", "shuffled"))
     assert expected[0] == 22000 and shuffled == expected
+
+
+async def test_v16_corrected_reading_after_settlement_reprices_and_moves_the_difference(engine):
+    """Issue 12: a corrected meter reading (same time, new value) that arrives after settlement re-prices the session.
+
+    The glitched reading at minute 46 (9 Wh where the register stood at 9,000) reads as a register reset and counts
+    6,000 Wh twice; its correction, resent for the same time, must replace it, give the session a new version at
+    22 kWh and carry the difference to the payment. A correction resent a second time changes nothing more.
+    """
+    _network(engine)
+    glitched = [(m, 9 if m == 46 else wh) for m, wh in READINGS]
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1") as cp:
+        tx = await _play16(cp, _messages16(1, glitched), IN_ORDER)
+        await settled(gateway)
+        energy_before, price_before = _outcome(engine, tx)
+        assert energy_before == 28000
+        correction = call.MeterValues(connector_id=1, transaction_id=tx, meter_value=[_reading(46, 9000)])
+        await cp.call(correction)
+        await settled(gateway)
+        await cp.call(correction)  # resent: the same fingerprint, no new version
+        await settled(gateway)
+    energy_after, price_after = _outcome(engine, tx)
+    assert energy_after == 22000
+    assert price_after < price_before
+    assert [s["version"] for s in settlements_of(engine, tx)] == [1, 2]
+    payment = payments_of(engine, tx)[0]  # invoiced to the driver's account: the invoice amount follows
+    assert Decimal(payment["amount_due"]) == price_after
+    adjusted = [e for e in Ledger(engine).events(tx) if e.kind == EventKind.PAYMENT_ADJUSTED]
+    assert len(adjusted) == 1

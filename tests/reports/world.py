@@ -44,12 +44,12 @@ def record_session(engine, key: str, start: datetime, minutes: float, energy_wh:
     return session_id
 
 
-def settle(engine, session_id: int, total_incl: str, vat: str = "0.21", version: int = 1,
+def settle(engine, session_id: int, total_incl: str, vat: str = "21", version: int = 1,
            settled_at: datetime | None = None, currency: str = "EUR", taxes: list | None = None,
            bill: dict | None = None, **extra) -> None:
     incl = Decimal(total_incl)
-    rate = Decimal(vat)
-    excl = (incl / (1 + rate)).quantize(Decimal("0.0001"))
+    rate = Decimal(vat)  # a percentage, as settlement/compute.py stores it
+    excl = (incl / (1 + rate / 100)).quantize(Decimal("0.0001"))
     with engine.begin() as conn:
         conn.execute(update(session_settlements).where(session_settlements.c.session_id == session_id)
                      .values(current=False))

@@ -70,3 +70,55 @@ def test_report_cli_writes_a_file_and_refuses_bad_input(engine, monkeypatch, tmp
     nope = _run(engine, monkeypatch, "report", "revenue", "--from", "2024-03-01", "--to", "2024-04-01",
                 "-o", str(tmp_path / "bad.csv"))
     assert nope.exit_code == 2 and "unknown report" in nope.output
+
+
+_HEADER = ("CDR_ID;Start_datetime;End_datetime;Duration;Volume;Charge_Point_Address;Charge_Point_ZIP;"
+           "Charge_Point_City;Charge_Point_Country;Charge_Point_Type;Product_Type;Tariff_Type;Authentication_ID;"
+           "Contract_ID;Meter_ID;OBIS_Code;Charge_Point_ID;Service_Provider_ID;Infra_Provider_ID;Calculated_Cost")
+
+
+def _cdr_file(path, volume, cost):
+    row = (f"A1;2024-03-01T10:00:00+00:00;2024-03-01T11:00:00+00:00;01:00:00;{volume};x;1;y;NLD;3;3;0;TOK;C1;;;"
+           f"NLALLEGO002953;NLEFL;NLALL;{cost}")
+    path.write_text(_HEADER + "\n" + row + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_partner_cdr_sent_again_with_other_figures_reprices_the_session(engine, monkeypatch, tmp_path):
+    """Issue 12: a partner CDR is a finished session, settled and invoiced at import; the same CDR sent again with
+    corrected figures re-prices it as a new version and the invoice follows; sent once more it changes nothing."""
+    from decimal import Decimal
+
+    from chargeledger.payments.store import payments_of
+    from chargeledger.settlement.store import settlements_of
+    from chargeledger.tariffs import store as tariffs
+    from tests.settlement.helpers import tariff_text
+
+    add_network(engine, "ALL", "CP-A", evse_ids=("NL*ALL*EGO002953",))
+    stored = tariffs.save_tariff(engine, "ALL", tariff_text({
+        "country_code": "NL", "party_id": "ALL", "id": "KWH", "currency": "EUR", "type": "REGULAR",
+        "elements": [{"price_components": [{"type": "ENERGY", "price": "0.40", "vat": "21.0", "step_size": 1}]}],
+        "last_updated": "2024-01-01T00:00:00Z"}))
+    tariffs.assign(engine, stored.tariff_id, "site", "ALL-SITE")
+    first = _run(engine, monkeypatch, "import", "cdrs", _cdr_file(tmp_path / "a.csv", "7,5", "3,63"),
+                 "--format", "eviolin")
+    assert "1 imported" in first.output, first.output
+    with engine.connect() as conn:
+        (session_id,) = conn.execute(select(sessions.c.id)).scalars().all()
+    assert [Decimal(s["payment_total"]) for s in settlements_of(engine, session_id)] == [Decimal("3.63")]
+
+    corrected = _run(engine, monkeypatch, "import", "cdrs", _cdr_file(tmp_path / "b.csv", "10", "4,84"),
+                     "--format", "eviolin")
+    assert "0 imported, 0 already known, 1 corrected" in corrected.output, corrected.output
+    again = _run(engine, monkeypatch, "import", "cdrs", str(tmp_path / "b.csv"), "--format", "eviolin")
+    assert "0 imported, 1 already known, 0 corrected" in again.output, again.output
+
+    with engine.connect() as conn:
+        row = conn.execute(select(sessions).where(sessions.c.id == session_id)).one()
+        assert len(conn.execute(select(sessions.c.id)).all()) == 1  # the correction is the same session
+    assert row.energy_wh == 10000.0
+    versions = settlements_of(engine, session_id)
+    assert [(s["version"], Decimal(s["payment_total"])) for s in versions] == [(1, Decimal("3.63")),
+                                                                               (2, Decimal("4.84"))]
+    (payment,) = payments_of(engine, session_id)
+    assert Decimal(payment["amount_due"]) == Decimal("4.84")  # invoiced to the partner: the invoice follows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from decimal import Decimal, InvalidOperation
 
@@ -14,6 +15,7 @@ from ..adapters import installed
 from ..directory import registry
 from ..domain.evse_id import InvalidEvseId
 from ..domain.network import Connector, ConnectorStandard, CurrentType, Evse, OcppVersion, Organisation, Site, Station
+from ..settings import CONFIG_ENV, mask_url
 from ..storage.database import database_url, make_engine, upgrade
 
 app = typer.Typer(help="ChargeLedger: back office for EV charge point operators.", no_args_is_help=True)
@@ -30,6 +32,13 @@ for sub, name in ((db_app, "db"), (org_app, "org"), (site_app, "site"), (station
 console = Console(stderr=True)
 
 
+@app.callback()
+def main(config: str = typer.Option(None, "--config", metavar="FILE", envvar=CONFIG_ENV,
+                                    help="TOML settings file; CHARGELEDGER_* variables override it")) -> None:
+    if config:
+        os.environ[CONFIG_ENV] = config  # read by Settings() in this process and the processes it starts
+
+
 def fail(message: str) -> None:
     console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(2)
@@ -43,7 +52,7 @@ def engine():
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest revision."""
     upgrade(engine())
-    console.print(f"database at {_redacted(database_url())} is up to date")
+    console.print(f"database at {mask_url(database_url())} is up to date")
 
 
 @org_app.command("add")
@@ -169,18 +178,12 @@ def _user_organisations(email: str) -> list[str]:
             users, users.c.id == user_organisations.c.user_id).where(users.c.email == email)).scalars())
 
 
-def _redacted(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://…@{rest.split('@', 1)[1]}"
-    return url
-
-
 def _optional() -> None:
     """Sub-commands owned by other adapters: each module exposes register(app)."""
-    for module in installed(("chargeledger.cli.serve", "chargeledger.cli.worker", "chargeledger.importing.cli",
+    for module in installed(("chargeledger.cli.serve", "chargeledger.cli.worker", "chargeledger.cli.config", "chargeledger.importing.cli",
                              "chargeledger.demo.cli", "chargeledger.pricing.cli_price", "chargeledger.tariffs.cli",
-                             "chargeledger.ocpp.cli", "chargeledger.reports.cli")):
+                             "chargeledger.ocpp.cli", "chargeledger.reports.cli", "chargeledger.ocpi.cli",
+                             "chargeledger.directory.token_cli")):
         module.register(app)
 
 

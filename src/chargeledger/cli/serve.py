@@ -1,31 +1,20 @@
-"""`chargeledger serve`: the HTTP API and pages on one port, the OCPP gateway on another, one event loop."""
+"""`chargeledger serve`: the HTTP API and pages on one port, the OCPP gateway on another, the outbox worker; or
+only some of them (`--role`), the others running elsewhere (composition.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 
 import typer
-import uvicorn
+from pydantic import ValidationError
 
-from ..http.app import create_app
-from ..http.serving import server_config
-from ..http.settings import HttpSettings
-from ..ledger.outbox import Worker, hand_off
-from ..reports.sqlite_snapshot import remove_leftovers
-from ..storage.database import make_engine, upgrade
-
-
-def _gateway_class():
-    try:
-        return importlib.import_module("chargeledger.ocpp.gateway").Gateway
-    except ModuleNotFoundError:
-        return None
+from ..composition import Process, RolesRefused, serve
+from ..settings import ROLES, Settings
 
 
 def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_site: str | None,
                      tls_client_ca: str | None = None, ping_interval: float | None = None,
-                     settle_after_minutes: float | None = None):
+                     settle_after_minutes: float | None = None, command_timeout: float | None = None):
     """The gateway's operator options from the command line; a certificate that cannot be loaded stops the start."""
     from datetime import timedelta
 
@@ -38,6 +27,8 @@ def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_si
     settings = GatewaySettings(auto_register_site=auto_register_site or None)
     if ping_interval is not None:
         settings.ping_interval = ping_interval
+    if command_timeout is not None:
+        settings.command_timeout = command_timeout
     if settle_after_minutes is not None:
         settings.settle_after = timedelta(minutes=settle_after_minutes)
     if tls_cert:
@@ -48,38 +39,9 @@ def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_si
     return settings
 
 
-async def serve_forever(host: str, http_port: int, ocpp_port: int, simulate: bool, settings=None,
-                        http_settings: HttpSettings | None = None, worker: bool = True) -> None:
-    engine = make_engine()
-    upgrade(engine)
-    remove_leftovers(engine)
-    # Settlement, capture and roaming pushes run in the outbox worker, off the thread that answers chargers; with
-    # --no-worker a separate `chargeledger worker` process runs them.
-    outbox_worker = Worker(engine).start() if worker else None
-    if not worker:
-        hand_off(engine)
-    gateway_class = _gateway_class()
-    gateway = gateway_class(engine, settings) if gateway_class else None
-    http_settings = http_settings or HttpSettings.from_env()
-    app = create_app(engine, gateway, http_settings)
-    server = uvicorn.Server(server_config(app, http_settings, host, http_port, log_level="info", lifespan="on"))
-    tasks = [asyncio.create_task(server.serve())]
-    if gateway is not None:
-        await gateway.start(host, ocpp_port)
-        scheme = "wss" if gateway.settings.ssl_context else "ws"
-        typer.echo(f"OCPP gateway on {scheme}://{host}:{ocpp_port}/ocpp/{{station_id}}")
-        if simulate:
-            simulator = importlib.import_module("chargeledger.ocpp.simulator")
-            tasks.append(asyncio.create_task(simulator.run_demo_traffic(engine, host, ocpp_port)))
-    try:
-        await tasks[0]
-    finally:
-        for task in tasks[1:]:
-            task.cancel()
-        if gateway is not None:
-            await gateway.stop()
-        if outbox_worker is not None:
-            await asyncio.to_thread(outbox_worker.stop)
+def start(process: Process) -> None:
+    """Run the process until it is stopped (the tests replace this to see what the command line built)."""
+    asyncio.run(serve(process))
 
 
 def register(app: typer.Typer) -> None:
@@ -103,15 +65,25 @@ def register(app: typer.Typer) -> None:
                                                 help="reverse proxy address(es), comma-separated, whose X-Forwarded-"
                                                      "For/-Proto are believed (HTTP limits: docs/security.md)"),
               worker: bool = typer.Option(True, "--worker/--no-worker",
-                                          help="run the outbox worker (settlement, payments) in this process"),
+                                          help="with every role: run the outbox worker in this process, or leave "
+                                               "it to a `chargeledger worker`"),
+              role: list[str] = typer.Option([], "--role", metavar="gateway|api|worker",
+                                             help="run only this part (repeatable); split roles need "
+                                                  "CHARGELEDGER_BUS_URL and PostgreSQL (docs/deploy.md)"),
               ) -> None:
-        """Serve the API and web pages (HTTP) and the OCPP gateway (websockets)."""
-        settings = gateway_settings(tls_cert, tls_key, auto_register_site, tls_client_ca, ping_interval,
-                                    settle_after)
+        """Serve the API and web pages (HTTP), the OCPP gateway (websockets) and the outbox worker, or some."""
         try:
-            http_settings = HttpSettings.from_env(trusted_proxy=trusted_proxy)
-        except ValueError as exc:
+            settings = Settings()
+            if trusted_proxy:
+                settings.http.trusted_proxy = trusted_proxy
+        except (ValidationError, ValueError) as exc:
             raise typer.BadParameter(str(exc)) from None
-        typer.echo(f"ChargeLedger on http://{host}:{http_port}  (API docs at /docs)")
-        asyncio.run(serve_forever(host, http_port, ocpp_port, simulate, settings, http_settings=http_settings,
-                                  worker=worker))
+        ocpp = gateway_settings(tls_cert, tls_key, auto_register_site, tls_client_ca, ping_interval, settle_after,
+                                settings.command_timeout)
+        process = Process(settings, frozenset(role or ROLES), host, http_port, ocpp_port, ocpp, simulate, worker)
+        try:
+            process.check()
+        except RolesRefused as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        start(process)

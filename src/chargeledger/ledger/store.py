@@ -20,7 +20,7 @@ from ..domain.projection import SessionView, project
 from ..domain.typed_events import LedgerEvent, stored_form
 from ..storage.locks import locked_row
 from ..storage.tables import meter_samples, session_events, sessions
-from ..storage.upsert import insert_ignore
+from ..storage.upsert import insert_ignore, insert_or_correct, last_per_key
 from .outbox import committed
 from .summary import summarise
 
@@ -118,14 +118,16 @@ class Ledger:
 
     def add_samples(self, session_id: int, samples: Iterable[MeterSample], connection: Connection | None = None
                     ) -> None:
-        rows = sample_rows(session_id, samples)
+        # A reading resent unchanged is a no-op; one resent with another value is the meter's correction and
+        # replaces it (the frame as received stays in the message log), so a re-pricing uses the corrected curve.
+        rows = last_per_key(sample_rows(session_id, samples), _sample_key)
         if not rows:
             return
         if connection is None:
             with self.engine.begin() as conn:
-                conn.execute(insert_ignore(conn, meter_samples), rows)
+                conn.execute(insert_or_correct(conn, meter_samples, "value"), rows)
             return
-        connection.execute(insert_ignore(connection, meter_samples), rows)
+        connection.execute(insert_or_correct(connection, meter_samples, "value"), rows)
 
     # -- read side of one session -----------------------------------------------------------------------------
     def events(self, session_id: int, connection: Connection | None = None) -> list[SessionEvent]:
@@ -187,6 +189,10 @@ class Ledger:
             return connection.execute(query).all()
         with self.engine.connect() as conn:
             return conn.execute(query).all()
+
+
+def _sample_key(row: dict) -> tuple:
+    return row["time"], row["measurand"], row["phase"], row["location"]
 
 
 def sample_rows(session_id: int, samples: Iterable[MeterSample]) -> list[dict]:

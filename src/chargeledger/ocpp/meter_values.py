@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timezone
 from typing import Any
@@ -73,3 +74,10 @@ def register_wh(found: list[MeterSample], contexts: list[dict] | None = None) ->
     totals = [s for s in found if s.measurand == Measurand.ENERGY_ACTIVE_IMPORT_REGISTER
               and s.phase == Phase.NONE and s.location == MeterLocation.OUTLET]
     return totals[-1].value if totals else None
+
+
+def readings_digest(found: list[MeterSample]) -> str:
+    """A short fingerprint of readings: a resent message has the same one, a corrected reading another."""
+    text = ";".join(f"{s.time.isoformat()},{int(s.measurand)},{int(s.phase)},{int(s.location)},{s.value!r}"
+                    for s in found)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()

@@ -19,12 +19,12 @@ slow card processor: the outbox worker waits for it, a charger's answer never do
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from ..settings import current
 from .reasons import FailureReason
 
 
@@ -60,7 +60,7 @@ class SimulatedGateway:
 
     @staticmethod
     def _wait() -> None:
-        delay = float(os.environ.get("CHARGELEDGER_SIMULATED_GATEWAY_DELAY") or 0)
+        delay = current().simulated_gateway_delay
         if delay > 0:
             time.sleep(delay)
 

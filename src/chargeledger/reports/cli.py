@@ -41,8 +41,8 @@ def _request(engine, name, start, end, org, network, time_zone, as_user, known):
 
 def report_command(
     name: str = typer.Argument(..., help=f"one of: {', '.join(REPORTS)}"),
-    start: str = typer.Option(..., "--from", help="first day (or time with offset), inclusive"),
-    end: str = typer.Option(..., "--to", help="end day (or time with offset), exclusive"),
+    start: str = typer.Option(..., "--from", help="first day (midnight in --timezone) or time with offset, inclusive"),
+    end: str = typer.Option(..., "--to", help="end day (its midnight in --timezone) or a time with offset, exclusive"),
     org: list[str] = typer.Option([], "--org", help="organisation ID, repeatable; default all you see"),
     network: str = typer.Option(None, "--network", help="OCPI, Hubject or Girève"),
     time_zone: str = typer.Option(None, "--timezone", help="IANA zone for times; default the user's"),
@@ -103,7 +103,7 @@ def import_cdrs_command(
     for line, reason in result.errors:
         console.print(f"line {line}: {reason}")
     console.print(f"{result.imported} imported, {result.already_known} already known, "
-                  f"{len(result.errors)} refused")
+                  f"{result.corrected} corrected, {len(result.errors)} refused")
     if result.errors:
         raise typer.Exit(1)
 

@@ -32,6 +32,7 @@ from typing import IO
 
 from sqlalchemy import Engine
 
+from ..settings import current
 from ..storage.database import make_engine
 from .catalogue import REPORTS
 from .request import ReportError, ReportRequest
@@ -48,9 +49,9 @@ _SNAPSHOT = re.compile(r"^[0-9A-Fa-f-]+$")
 
 def worker_count() -> int:
     """CHARGELEDGER_REPORT_WORKERS when set, else one per core up to four."""
-    configured = os.environ.get("CHARGELEDGER_REPORT_WORKERS")
+    configured = current().report_workers
     if configured:
-        return max(1, int(configured))
+        return configured
     return max(1, min(os.cpu_count() or 1, _MAX_WORKERS))
 
 

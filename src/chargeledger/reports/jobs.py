@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 import uuid
 from datetime import datetime, timezone
@@ -10,12 +9,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, update
 
+from ..settings import current
 from ..storage.tables import report_jobs
 from .exports import write_export
 from .request import ReportError, ReportRequest
 from .run import check_access, write_report
 
-JOB_FOLDER = Path(os.environ.get("CHARGELEDGER_REPORT_DIR", tempfile.gettempdir())) / "chargeledger-reports"
+JOB_FOLDER = (current().report_dir or Path(tempfile.gettempdir())) / "chargeledger-reports"
 SUFFIX = {"csv": "csv", "xlsx": "xlsx", "eviolin": "zip", "eviolin-full": "zip", "ocpi": "jsonl", "oicp": "jsonl",
           "reimbursement": "csv", "tariff-distribution": "csv"}
 

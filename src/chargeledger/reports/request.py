@@ -34,16 +34,18 @@ class ReportRequest:
         return ZoneInfo(self.time_zone)
 
 
-def parse_moment(value: str | date | datetime, name: str) -> datetime:
-    """A date means its midnight UTC; a datetime without offset is refused (we never guess a zone)."""
+def parse_moment(value: str | date | datetime, name: str, zone: str = "UTC") -> datetime:
+    """A date means its midnight in `zone` (the report's zone: a day is the reader's day); a datetime without
+    offset is refused (we never guess a zone)."""
+    midnight = time(tzinfo=ZoneInfo(zone))
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
-        moment = datetime.combine(value, time(), timezone.utc)
+        moment = datetime.combine(value, midnight)
     else:
         text = value.strip()
         try:
-            moment = (datetime.combine(date.fromisoformat(text), time(), timezone.utc) if len(text) == 10
+            moment = (datetime.combine(date.fromisoformat(text), midnight) if len(text) == 10
                       else datetime.fromisoformat(text.replace("Z", "+00:00")))
         except ValueError:
             raise ReportError(f"--{name} {value!r} is not a date (2024-03-01) or a time with offset") from None
@@ -82,12 +84,12 @@ def build_request(engine: Engine, report: str, start, end, caller: Caller, organ
                   known_reports: dict | None = None) -> ReportRequest:
     if known_reports is not None and report not in known_reports:
         raise ReportError(f"unknown report {report!r}; choose from {', '.join(sorted(known_reports))}")
-    start_at, end_at = parse_moment(start, "from"), parse_moment(end, "to")
+    zone = check_zone(time_zone or caller.time_zone or "UTC")
+    start_at, end_at = parse_moment(start, "from", zone), parse_moment(end, "to", zone)
     if end_at <= start_at:
         raise ReportError("the time frame is empty: --to must be after --from")
     if network is not None and network not in ROAMING_NETWORKS:
         raise ReportError(f"unknown network {network!r}; choose from {', '.join(ROAMING_NETWORKS)}")
-    zone = check_zone(time_zone or caller.time_zone or "UTC")
     wanted = tuple(dict.fromkeys(organisation_ids)) or tuple(sorted(caller.organisation_ids))
     with engine.connect() as conn:
         known = set(conn.execute(select(organisations.c.id).where(organisations.c.id.in_(wanted))).scalars())

@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 from sqlalchemy import Engine
 
 from ..access.rights import Right
+from ..settings import current
 from .catalogue import REPORTS
 from .catalogue.statement import payout_by_organisation
 from .columns import Column, ReportContext
@@ -26,7 +27,7 @@ Progress = Callable[[int, int], None]
 TEXT_BATCH = 500  # rows handed to csv.writerows at once; small enough for a prompt streamed download
 # CSV files are written a batch at a time by DuckDB where the report allows (reports/vector_csv.py);
 # CHARGELEDGER_REPORT_WRITER=rows keeps the row-by-row writer (to compare them)
-VECTORISED = os.environ.get("CHARGELEDGER_REPORT_WRITER", "vector") != "rows"
+VECTORISED = current().report_writer != "rows"
 
 
 def check_access(request: ReportRequest) -> None:
@@ -36,6 +37,13 @@ def check_access(request: ReportRequest) -> None:
     missing = [r.value for r in report.rights if not request.caller.has(r)]
     if missing:
         raise ReportError(f"the {report.name} report needs the {' and '.join(missing)} right")
+
+
+def zone_stated(request: ReportRequest) -> str:
+    """The zone a report's times are in, as the file states it."""
+    if REPORTS[request.report].time_zone_of == "site":
+        return "the time zone of each station's site"
+    return request.time_zone
 
 
 def visible_columns(columns: list[Column], request: ReportRequest) -> list[Column]:
@@ -151,7 +159,7 @@ def write_report(engine: Engine, request: ReportRequest, fmt: str, target: Path,
         writer_class = WRITERS[fmt]
         title = REPORTS[request.report].title
         if writer_class.binary:  # XlsxWriter streams to the file name itself
-            writer = writer_class(temp_name, header(engine, request), title)
+            writer = writer_class(temp_name, header(engine, request), title, zone_stated(request))
             for _columns, values, row in rows(engine, request, progress):
                 writer.write(values, row)
                 written += 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -11,7 +10,9 @@ DEFAULT_URL = "sqlite:///var/chargeledger.sqlite3"
 
 
 def database_url() -> str:
-    return os.environ.get("CHARGELEDGER_DATABASE_URL", DEFAULT_URL)
+    from ..settings import current
+
+    return current().database_url
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:

@@ -100,16 +100,24 @@ drivers = Table(
     Column("team_id", String(64), ForeignKey("teams.id")),
 )
 
+# The operator's token book. A token (RFID UID, contract ID) is unique within its organisation, compared as OCPP's
+# CiString: case-insensitively, through uid_key. Accepted at that organisation's stations only, unless roaming.
 id_tokens = Table(
     "id_tokens", metadata,
-    Column("uid", String(64), primary_key=True),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organisation_id", String(64), ForeignKey("organisations.id"), index=True),
+    Column("uid", String(64), nullable=False),  # as the operator wrote it (what the charger reports)
+    Column("uid_key", String(64), nullable=False, index=True),  # the uid case-folded: every lookup compares this
+    Column("token_type", String(16), nullable=False, default="ISO14443", server_default="ISO14443"),
     Column("driver_id", String(64), ForeignKey("drivers.id"), index=True),
+    Column("team_id", String(64), ForeignKey("teams.id")),
     Column("contract_id", String(64), index=True),
     Column("status", String(16), nullable=False, default="Accepted"),
     Column("expires_at", UtcTime),
-    # whose token it is: accepted at that organisation's stations only, unless it is a roaming partner's
-    Column("organisation_id", String(64), ForeignKey("organisations.id"), index=True),
+    Column("group_id", String(64)),  # OCPP parentIdTag / groupIdToken: tokens of one group may stop each other
     Column("roaming", Boolean, nullable=False, default=False, server_default=false()),
+    Column("updated_at", UtcTime),
+    UniqueConstraint("organisation_id", "uid_key", name="uq_id_tokens_organisation_uid"),
 )
 
 vehicles = Table(
@@ -289,6 +297,7 @@ from .money_tables import (  # noqa: E402, F401 - re-exported, after the tables 
     exchange_rates,
     energy_prices,
 )
+from .ocpi_tables import evse_states, ocpi_partners, ocpi_pushes  # noqa: E402, F401 - re-exported
 
 # Every operator action (stop, refund, force-close, command, tariff, user and key changes): who, when, from where.
 audit_entries = Table(

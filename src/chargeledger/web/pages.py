@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
@@ -19,6 +18,7 @@ from ..http.routes.auth import checked_login, set_login_cookie
 from ..http.routes.network import station_get
 from ..http.routes.sessions import session_get, visible_session
 from ..ledger.store import Ledger
+from ..settings import current
 from . import formatting
 from .context_strip import session_context
 from .list_page import list_context
@@ -33,7 +33,7 @@ formatting.install(templates.env)
 
 def _node_modules() -> Path:
     # Installed by `npm ci` at the repository root (make install); overridable for packaged installs.
-    return Path(os.environ.get("CHARGELEDGER_NODE_MODULES", HERE.parents[2] / "node_modules"))
+    return current().node_modules
 
 
 def _page(request: Request, name: str, caller: Caller | None, status: int = 200, **values) -> HTMLResponse:

@@ -11,7 +11,7 @@ from ocpp.v16.enums import Action
 
 from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
-from ..meter_values import BadTimestamp, parse_time, samples
+from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
 from ..tokens import check_token
 
@@ -150,7 +150,7 @@ class Central16(CentralSide, ChargePoint):
                 return None, set()  # clock-aligned readings outside a session stay in the message log only
             rec.write(conn, sid, [], found, refresh=False)
             if transaction_id is not None and found and rec.late(
-                    conn, sid, found[0].time, f"ocpp16:{st.id}:mv:{sid}:{_iso(found[0].time)}:{len(found)}"):
+                    conn, sid, found[0].time, f"ocpp16:{st.id}:mv:{sid}:{readings_digest(found)}"):
                 return sid, {EventKind.LATE_FACTS}  # an offline queue delivered readings after settlement
             return sid, set()
 
@@ -210,4 +210,6 @@ def _tag_info(token) -> dict:
     info = {"status": token.status}
     if token.expires_at is not None:
         info["expiry_date"] = _iso(token.expires_at)
+    if token.group_id:
+        info["parent_id_tag"] = token.group_id
     return info

@@ -32,7 +32,7 @@ def _vat_amount(row, _ctx):
 
 
 def _vat_rate(row, _ctx):
-    return row.vat_rate * 100 if row.vat_rate is not None else None
+    return row.vat_rate  # settlements store the rate as a percentage already (21 for 21 %)
 
 
 def _transaction_id(row, _ctx):
@@ -74,7 +74,7 @@ COLUMNS = [
     Column("Provider ID", Kind.TEXT, lambda r, c: roaming(r).get("provider_id")),
     Column("Transaction ID", Kind.TEXT, _transaction_id),
     Column("Duration", Kind.DURATION, lambda r, c: between(r.started_at, r.stopped_at)),
-    Column("VAT rate", Kind.PERCENT, _vat_rate),
+    Column("VAT rate", Kind.PERCENT, _vat_rate, field="vat_rate"),
     Column("VAT amount", Kind.MONEY, _vat_amount, currency=_currency),
 ]
 

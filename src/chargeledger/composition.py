@@ -1,0 +1,114 @@
+"""The composition root: one `chargeledger serve` process built from the settings and its roles.
+
+Every role in one process (the default) is the embedded product: SQLite or PostgreSQL, no bus. Split roles run on
+several processes or machines around one PostgreSQL database and one NATS bus (docs/deploy.md):
+- gateway: the OCPP websockets; answers remote commands for the stations it holds over the bus;
+- api: the HTTP API and web pages; sends remote commands to whichever gateway holds the station;
+- worker: the outbox reactions (settlement, pricing, payments, receipts, roaming pushes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import signal
+from dataclasses import dataclass, field
+
+import typer
+import uvicorn
+
+from .http.app import create_app
+from .http.serving import server_config
+from .ledger.outbox import Worker, hand_off
+from .reports.sqlite_snapshot import remove_leftovers
+from .settings import ROLES, Settings, refuse_roles, use
+from .storage.database import make_engine, upgrade
+
+log = logging.getLogger(__name__)
+
+
+class RolesRefused(ValueError):
+    pass
+
+
+@dataclass
+class Process:
+    """What one serve process runs; `host`, ports and the gateway's options come from the command line."""
+
+    settings: Settings
+    roles: frozenset[str] = frozenset(ROLES)
+    host: str = "127.0.0.1"
+    http_port: int = 8000
+    ocpp_port: int = 9000
+    gateway_settings: object | None = None  # ocpp.settings.GatewaySettings
+    simulate: bool = False
+    worker_here: bool = True  # all roles but `--no-worker`: reactions left to a `chargeledger worker`
+    _tasks: list = field(default_factory=list)
+
+    def check(self) -> None:
+        unknown = set(self.roles) - set(ROLES)
+        if unknown:
+            raise RolesRefused(f"unknown role {', '.join(sorted(unknown))}: choose from {', '.join(ROLES)}")
+        refused = refuse_roles(self.settings, set(self.roles))
+        if refused:
+            raise RolesRefused(refused)
+
+
+async def serve(process: Process) -> None:
+    process.check()
+    settings = use(process.settings)
+    roles = process.roles
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    remove_leftovers(engine)
+    # Settlement, capture and roaming pushes run in the outbox worker, off the thread that answers chargers.
+    outbox_worker = Worker(engine).start() if "worker" in roles and process.worker_here else None
+    if outbox_worker is None:
+        hand_off(engine)
+    gateway = None
+    if "gateway" in roles:
+        gateway = _gateway(engine, process)
+    stopping: list[asyncio.Task] = []
+    try:
+        if gateway is not None:
+            await gateway.start(process.host, process.ocpp_port)
+            scheme = "wss" if gateway.settings.ssl_context else "ws"
+            typer.echo(f"OCPP gateway on {scheme}://{process.host}:{process.ocpp_port}/ocpp/{{station_id}}")
+            if process.simulate:
+                simulator = importlib.import_module("chargeledger.ocpp.simulator")
+                stopping.append(asyncio.create_task(simulator.run_demo_traffic(engine, process.host,
+                                                                               process.ocpp_port)))
+        if "api" in roles:
+            app = create_app(engine, gateway, settings.http)
+            server = uvicorn.Server(server_config(app, settings.http, process.host, process.http_port,
+                                                  log_level="info", lifespan="on"))
+            typer.echo(f"ChargeLedger on http://{process.host}:{process.http_port}  (API docs at /docs)")
+            await server.serve()
+        else:
+            typer.echo(f"running {', '.join(sorted(roles))}; SIGTERM or Ctrl-C stops")
+            await _until_signalled()
+    finally:
+        for task in stopping:
+            task.cancel()
+        if gateway is not None:
+            await gateway.stop()
+        if outbox_worker is not None:
+            await asyncio.to_thread(outbox_worker.stop)
+
+
+def _gateway(engine, process: Process):
+    try:
+        gateway_class = importlib.import_module("chargeledger.ocpp.gateway").Gateway
+    except ModuleNotFoundError:
+        raise RolesRefused("the gateway role needs the OCPP adapter (chargeledger.ocpp), which is not installed")
+    return gateway_class(engine, process.gateway_settings)
+
+
+async def _until_signalled() -> None:
+    """Without the HTTP server (which handles signals itself), stop cleanly on SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
