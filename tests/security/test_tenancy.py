@@ -12,12 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from chargeledger.directory import tokens as token_book
 from chargeledger.http.app import create_app
 from chargeledger.ocpi import partners as ocpi_partners
 from chargeledger.reports.jobs import queue
 from chargeledger.reports.request import build_request, caller_for_email
 from chargeledger.storage.tables import sites
-from chargeledger.storage.tables import audit_entries, payments, refunds, session_events, tariff_assignments
+from chargeledger.storage.tables import audit_entries, id_tokens, payments, refunds, session_events, tariff_assignments
 from chargeledger.tariffs import store as tariffs
 from tests.builders import add_network, add_user_key
 from tests.http.live import serving
@@ -33,9 +34,12 @@ BODIES = {  # valid bodies, so a route gets past validation to its scoping
     ("POST", "/api/sessions/{session_id}/reprice"): {"json": {"reason": "x"}},
     ("POST", "/api/sessions/{session_id}/stop"): {},
     ("POST", "/api/stations/{station_id}/commands/{name}"): {"json": {"type": "Soft"}},
+    ("PUT", "/api/stations/{station_id}/registration"): {"json": {"status": "Rejected"}},
     ("PUT", "/api/tariffs/{tariff_id}"): {"content": tariff_text().replace("TOU-1", "TARIFF-A")},
     ("POST", "/api/tariffs/{tariff_id}/assignments"): {"json": {"scope": "site", "scope_id": "BOLT-SITE"}},
     ("DELETE", "/api/tariffs/{tariff_id}"): {},
+    ("PATCH", "/api/tokens/{uid}"): {"json": {"status": "Blocked"}},
+    ("POST", "/api/tokens/{uid}/block"): {},
 }
 PAGES = ["/sessions/{session_id}", "/stations/{station_id}", "/sessions/{session_id}/receipt.pdf",
          "/api/sessions/{session_id}/chart"]
@@ -55,20 +59,22 @@ def _bolt_partner(engine) -> str:
 def _state(engine) -> tuple:
     with engine.connect() as conn:
         return tuple(conn.execute(select(func.count()).select_from(t)).scalar()
-                     for t in (session_events, payments, refunds, tariff_assignments, audit_entries))
+                     for t in (session_events, payments, refunds, tariff_assignments, audit_entries)) + (
+            sorted(conn.execute(select(id_tokens.c.uid, id_tokens.c.status)).all()),)
 
 
 def test_every_route_naming_an_object_hides_other_organisations(engine):
     sid, _client, _auth = _setup(engine)  # ACME's settled, paid session on CP-1
     add_network(engine, "BOLT", "CP-9", country="DE")
     tariffs.save_tariff(engine, "ACME", tariff_text().replace("TOU-1", "TARIFF-A"))
+    token_book.add(engine, "ACME", token_book.TokenEntry("ACME-CARD"))
     owner = add_user_key(engine, "boss@acme.example", ["ACME"], ["admin"])
     job = queue(engine, build_request(engine, "statement", "2024-01-01", "2025-01-01",
                                       caller_for_email(engine, "boss@acme.example")), "csv")
     intruder = {"Authorization": "Bearer " + add_user_key(engine, "evil@bolt.example", ["BOLT"], ["admin"])}
     values = {"session_id": str(sid), "station_id": "CP-1", "tariff_id": "TARIFF-A", "job_id": job,
               "code": "meter_jump", "name": "Reset", "evse_id": "NL*ACM*ECP1*1",
-              "location_id": "ACME-SITE", "evse_uid": "NL*ACM*ECP1*1", "connector_id": "1"}
+              "uid": "acme-card", "location_id": "ACME-SITE", "evse_uid": "NL*ACM*ECP1*1", "connector_id": "1"}
     # OCPI routes: BOLT's registered roaming partner, with its own token C, asks for ACME's objects
     ocpi_intruder = {"Authorization": "Token " + base64.b64encode(_bolt_partner(engine).encode()).decode()}
     with engine.begin() as conn:  # ACME's site is published (it has coordinates), so only scoping can hide it

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from ..access.accounts import hash_password
 from ..domain.network import Organisation, Site, Station, Team
-from ..domain.people import Driver, IdToken, Vehicle
+from ..domain.people import Driver, IdToken, Vehicle, token_key
 from ..domain.roaming import RoamingPartner
 from ..storage.tables import (
     connectors, drivers, evse_states, evses, id_tokens, organisations, roaming_partners, sites, stations, teams,
@@ -114,7 +114,7 @@ def add_driver(engine: Engine, driver: Driver, tokens: list[IdToken] = (), vehic
         _require(conn, organisations.c.id, driver.organisation_id, "organisation")
         conn.execute(drivers.insert().values(**asdict(driver)))
         for token in tokens:
-            conn.execute(id_tokens.insert().values(uid=token.uid, driver_id=driver.id,
+            conn.execute(id_tokens.insert().values(uid=token.uid, uid_key=token_key(token.uid), driver_id=driver.id,
                                                    organisation_id=driver.organisation_id,
                                                    contract_id=token.contract_id, status=token.status.value))
         if vehicle:

@@ -39,10 +39,11 @@ class Central16(CentralSide, ChargePoint):
     @on(Action.boot_notification)
     async def on_boot(self, charge_point_vendor, charge_point_model, **kw):
         from ..stations import record_boot
-        await self.db(record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor,
-                      charge_point_model, kw.get("charge_point_serial_number"), kw.get("firmware_version"), utcnow())
-        return call_result.BootNotification(current_time=_iso(utcnow()),
-                                            interval=self.gateway.settings.heartbeat_interval, status="Accepted")
+        status = await self.db(record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor,
+                               charge_point_model, kw.get("charge_point_serial_number"), kw.get("firmware_version"),
+                               utcnow())
+        return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
+                                            status=status)
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):
@@ -213,4 +214,6 @@ def _tag_info(token) -> dict:
     info = {"status": token.status}
     if token.expires_at is not None:
         info["expiry_date"] = _iso(token.expires_at)
+    if token.group_id:
+        info["parent_id_tag"] = token.group_id
     return info
