@@ -9,8 +9,18 @@ from ocpp.v201 import call as call201
 ALLOWED = {
     "1.6": ("RemoteStartTransaction", "RemoteStopTransaction", "TriggerMessage", "ChangeAvailability", "Reset",
             "UnlockConnector", "GetConfiguration", "ChangeConfiguration"),
-    "2.0.1": ("RequestStartTransaction", "RequestStopTransaction", "TriggerMessage", "ChangeAvailability", "Reset",
-              "UnlockConnector", "GetVariables", "SetVariables"),
+    # every message the CSMS may send in 2.0.1, by functional block
+    "2.0.1": ("RequestStartTransaction", "RequestStopTransaction", "GetTransactionStatus", "TriggerMessage",
+              "ChangeAvailability", "Reset", "UnlockConnector",  # transactions, availability, remote control
+              "GetVariables", "SetVariables", "GetBaseReport", "GetReport", "SetNetworkProfile",  # provisioning
+              "SendLocalList", "GetLocalListVersion", "ClearCache",  # authorization
+              "ReserveNow", "CancelReservation",  # reservation
+              "SetChargingProfile", "GetChargingProfiles", "ClearChargingProfile", "GetCompositeSchedule",
+              "UpdateFirmware", "PublishFirmware", "UnpublishFirmware",  # firmware
+              "GetLog", "GetMonitoringReport", "SetMonitoringBase", "SetMonitoringLevel", "SetVariableMonitoring",
+              "ClearVariableMonitoring", "CustomerInformation",  # diagnostics
+              "InstallCertificate", "GetInstalledCertificateIds", "DeleteCertificate", "CertificateSigned",
+              "SetDisplayMessage", "GetDisplayMessages", "ClearDisplayMessage", "CostUpdated", "DataTransfer"),
 }
 _MODULES = {"1.6": call16, "2.0.1": call201}
 

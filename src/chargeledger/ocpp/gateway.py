@@ -125,7 +125,8 @@ class Gateway:
         station = await asyncio.to_thread(stations.find_station, self.engine, station_id)
         if station is None and self.settings.auto_register_site:
             station = await asyncio.to_thread(stations.auto_register, self.engine, station_id,
-                                              self.settings.auto_register_site, version)
+                                              self.settings.auto_register_site, version,
+                                              self.settings.auto_register_status)
         if station is None:
             log.warning("refused unknown station %s from %s", station_id, address)
             return connection.respond(HTTPStatus.NOT_FOUND, f"station {station_id} is not registered\n")
@@ -199,6 +200,7 @@ class Gateway:
         except OCPPError as exc:
             raise commands.ChargerError(f"{name}: {exc.code}: {exc.description}") from None
         answer = {k: v for k, v in vars(result).items() if v is not None}
+        await cp.answered(request, answer)
         if name in ("RemoteStartTransaction", "RequestStartTransaction") and answer.get("status") == "Accepted":
             connector = payload.get("connectorId") or payload.get("evseId") or 1
             self._remote_starts[(station_id, int(connector))] = utcnow()

@@ -9,6 +9,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
+from ...directory import changes
 from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
@@ -38,10 +39,11 @@ class Central16(CentralSide, ChargePoint):
     @on(Action.boot_notification)
     async def on_boot(self, charge_point_vendor, charge_point_model, **kw):
         from ..stations import record_boot
-        await self.db(record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor,
-                      charge_point_model, kw.get("charge_point_serial_number"), kw.get("firmware_version"), utcnow())
-        return call_result.BootNotification(current_time=_iso(utcnow()),
-                                            interval=self.gateway.settings.heartbeat_interval, status="Accepted")
+        status = await self.db(record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor,
+                               charge_point_model, kw.get("charge_point_serial_number"), kw.get("firmware_version"),
+                               utcnow())
+        return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
+                                            status=status)
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):
@@ -68,6 +70,8 @@ class Central16(CentralSide, ChargePoint):
             if connector == 0:
                 rec.set_station_status(conn, st.id, status, at)
                 return None, set()
+            if st.evse_id(connector) and status in changes.OCPP_TO_OCPI:
+                changes.evse_status(conn, st.organisation_id, st.evse_id(connector), changes.OCPP_TO_OCPI[status], at)
             current = rec.current(conn, st.id, connector)
             if status == "Preparing":
                 if current is not None and current.stopped:  # a new vehicle: the last one has gone
