@@ -246,3 +246,30 @@ def test_days_are_local_midnights_in_the_report_zone(engine, world, tmp_path):
     write_report(engine, asked, "csv", target)
     ids = {line[1] for line in read_csv(target)[1:]}
     assert str(late) in ids and str(early) not in ids
+
+
+def test_bill_details_and_money_exports_need_the_finance_right(engine, world, tmp_path):
+    bill = {"cost": {"electricity": "0.80"}, "margin": {"absolute": "2.03"}, "revenue": "2.50"}
+    with engine.begin() as conn:
+        conn.execute(update(session_settlements).values(bill_details=bill))
+        conn.execute(update(stations).values(billing_profile={"name": "standard"}))
+    clerk = Caller(1, "clerk@acme", frozenset({Right.REPORTS, Right.STATIONS}), frozenset({"ACME"}), "UTC")
+    for fmt in ("csv", "xlsx"):
+        target = tmp_path / f"clerk.{fmt}"
+        write_report(engine, request(engine, "sessions", clerk), fmt, target)
+        if fmt == "csv":
+            text = target.read_text(encoding="utf-8-sig")
+            header = read_csv(target)[0]
+        else:
+            lines = list(openpyxl.load_workbook(target).active.iter_rows(values_only=True))
+            header, text = list(lines[0]), repr(lines)
+        assert header == [c for c in seed_headers.SESSIONS if c != "Bill Details"] and "2.03" not in text
+    finance = Caller(2, "cfo@acme", frozenset({Right.REPORTS, Right.FINANCE}), frozenset({"ACME"}), "UTC")
+    write_report(engine, request(engine, "sessions", finance), "csv", tmp_path / "cfo.csv")
+    table = read_csv(tmp_path / "cfo.csv")
+    assert table[0] == seed_headers.SESSIONS and json.loads(table[1][10]) == bill
+    from chargeledger.reports.exports import write_export
+    for fmt in ("reimbursement", "tariff-distribution"):
+        asked = build_request(engine, f"export:{fmt}", *MARCH, clerk)
+        with pytest.raises(ReportError, match="finance right"):
+            write_export(engine, asked, fmt, tmp_path / f"{fmt}.csv")

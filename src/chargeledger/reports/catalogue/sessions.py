@@ -43,13 +43,16 @@ COLUMNS = [
     Column("Charge Duration", Kind.DURATION, lambda r, c: duration(summary(r).get("charging_seconds"))),
     Column("Energy", Kind.DECIMAL, lambda r, c: kilowatt_hours(r.energy_wh), places=3),
     Column("Cost", Kind.MONEY, lambda r, c: r.payment_total, currency=lambda r: r.price_currency),
-    Column("Bill Details", Kind.JSON, _bill),
+    # the bill object holds cost, margin and revenue: only for the finance right, left out otherwise (as the
+    # statement's revenue columns are)
+    Column("Bill Details", Kind.JSON, _bill, right=Right.FINANCE),
 ]
 
 REPORT = Report(
     name="sessions", title="Charging sessions", rights=(Right.REPORTS,),
     columns=lambda conn, request: COLUMNS, where=lambda request: _network(request),
-    note="Times in the viewer's time zone. Energy in kWh; Cost is what the driver pays (payment total).",
+    note="Times in the viewer's time zone. Energy in kWh; Cost is what the driver pays (payment total). "
+         "Bill Details only for the finance right.",
 )
 
 
