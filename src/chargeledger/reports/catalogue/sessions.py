@@ -6,9 +6,14 @@ from ...access.rights import Right
 from ..columns import Column, Kind, Report, duration, identity, kilowatt_hours, roaming, summary
 
 
+def free_vend(row) -> bool:
+    """The session was taken free: a fact of the session (its payment), never the station's setting today."""
+    return row.payment_method == "free"
+
+
 def _initiator(row, _ctx):
     # Blank for a free-vend session, as the seed says; roaming partners by their eMSP ID, our own by our name.
-    if row.free_usage:
+    if free_vend(row):
         return None
     partner = roaming(row)
     if partner:
