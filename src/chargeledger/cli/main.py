@@ -125,6 +125,23 @@ def station_password(station_id: str,
     _say_credentials(station_id, generated, unsecured)
 
 
+@station_app.command("registration")
+def station_registration(station_id: str,
+                         answer: str = typer.Argument(..., help="Accepted (approve), Pending (hold) or Rejected"),
+                         heartbeat: int = typer.Option(None, "--heartbeat",
+                                                       help="heartbeat interval, seconds")) -> None:
+    """The answer to the station's next BootNotification: an unknown station that joined waits Pending until
+    approved with `Accepted`."""
+    from ..ocpp.stations import set_registration
+    try:
+        set_registration(engine(), station_id, answer, heartbeat)
+    except registry.RegistryError as exc:
+        fail(str(exc))
+    audited("station.registration", "station", station_id, _station_organisation(station_id),
+            registration=answer, heartbeat_interval=heartbeat)
+    console.print(f"station {station_id} is {answer}; it hears so at its next boot")
+
+
 def _say_credentials(station_id: str, generated: str | None, unsecured: bool) -> None:
     if unsecured:
         console.print(f"[bold red]warning:[/] station {station_id} connects without credentials: anyone who knows "

@@ -33,12 +33,16 @@ class CentralSide:
 
     version = "1.6"
     known_actions: frozenset[str] = frozenset()
+    # What a station the operator has not accepted (its boot answered Pending or Rejected) may still send; anything
+    # else gets a SecurityError. None: this version does not hold stations back.
+    while_not_accepted: frozenset[str] | None = None
 
     def setup(self, gateway: "Gateway", station: StationInfo, rate: MessageRate | None = None) -> None:
         self.gateway = gateway
         self.station = station
         self.rate = rate
         self.frame_session: int | None = None  # the session the frame being handled concerns, for the log
+        self.registration = station.registration  # updated by each BootNotification
         self._pending_in: Frame | None = None
         self._answering: str | None = None  # the action of the Call we are answering, to label the answer
         self._sent_actions: dict[str, str] = {}  # unique id of our Calls -> action, to label their answers
@@ -96,6 +100,12 @@ class CentralSide:
             self._flush_in()
 
     async def _route_call(self, msg: Call) -> None:
+        if (self.while_not_accepted is not None and self.registration != "Accepted"
+                and msg.action not in self.while_not_accepted):
+            await self._send(frames.error_frame(
+                msg.unique_id, "SecurityError", f"the station is {self.registration}",
+                f"{msg.action} is refused until the operator accepts this station and it boots again"))
+            return
         if msg.action not in self.route_map:
             # Spec wording: NotImplemented = action not known; NotSupported = known but not supported here.
             code = "NotSupported" if msg.action in self.known_actions else "NotImplemented"

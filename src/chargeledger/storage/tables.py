@@ -70,6 +70,19 @@ stations = Table(
     Column("unsecured", Boolean, nullable=False, default=False, server_default=false()),
     Column("billing_profile", Json),
     Column("last_seen_at", UtcTime),
+    # the operator's answer to its BootNotification: Accepted, Pending (until approved) or Rejected
+    Column("registration", String(16), nullable=False, default="Accepted", server_default="Accepted"),
+    Column("heartbeat_interval", Integer),  # seconds; None: the gateway's default
+)
+
+# A station's configuration as it reported it (GetConfiguration) and as we changed it (ChangeConfiguration).
+station_configuration = Table(
+    "station_configuration", metadata,
+    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
+    Column("key", String(64), primary_key=True),  # 1.6 CiString50; 2.0.1 component/variable[/instance]
+    Column("value", Text),
+    Column("readonly", Boolean, nullable=False, default=False),
+    Column("reported_at", UtcTime, nullable=False),  # when the station last told us (or accepted our change)
 )
 
 evses = Table(

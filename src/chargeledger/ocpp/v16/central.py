@@ -13,6 +13,7 @@ from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
+from .. import vendors
 from ..tokens import check_token
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
@@ -34,14 +35,18 @@ def _iso(value: datetime) -> str:
 class Central16(CentralSide, ChargePoint):
     version = "1.6"
     known_actions = frozenset(a.value for a in Action)
+    # 1.6 (4.2.1): while Pending or Rejected a charger sends nothing but BootNotification; heartbeats are harmless
+    while_not_accepted = frozenset({"BootNotification", "Heartbeat"})
 
     @on(Action.boot_notification)
     async def on_boot(self, charge_point_vendor, charge_point_model, **kw):
         from ..stations import record_boot
-        await self.db(record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor,
-                      charge_point_model, kw.get("charge_point_serial_number"), kw.get("firmware_version"), utcnow())
-        return call_result.BootNotification(current_time=_iso(utcnow()),
-                                            interval=self.gateway.settings.heartbeat_interval, status="Accepted")
+        self.registration, interval = await self.db(
+            record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor, charge_point_model,
+            kw.get("charge_point_serial_number"), kw.get("firmware_version"), utcnow())
+        # Accepted: the heartbeat interval; Pending or Rejected: when to boot again
+        return call_result.BootNotification(current_time=_iso(utcnow()), status=self.registration,
+                                            interval=interval or self.gateway.settings.heartbeat_interval)
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):
@@ -193,9 +198,9 @@ class Central16(CentralSide, ChargePoint):
         return work
 
     @on(Action.data_transfer)
-    def on_data_transfer(self, vendor_id, **kw):
-        # Vendor-specific data is kept in the message log; no vendor extension is interpreted here.
-        return call_result.DataTransfer(status="Accepted")
+    async def on_data_transfer(self, vendor_id, **kw):
+        status, data = await vendors.route(self.station, vendor_id, kw.get("message_id"), kw.get("data"))
+        return call_result.DataTransfer(status=status, data=data)
 
     @on(Action.firmware_status_notification)
     def on_firmware_status(self, status, **kw):
