@@ -111,11 +111,12 @@ def test_statement_csv_for_a_viewer_in_another_zone(engine, world, tmp_path):
     body = {line[1]: dict(zip(table[0], line)) for line in table[1:]}
     assert len(body) == 6
     hub = body[str(world["hub"])]  # 22:30 UTC is 17:30 in New York (EST, before the 10 March change)
-    assert hub["Session Start Time"] == "2024-03-06-17:30" and hub["Session End Time"] == "2024-03-06-19:30"
+    assert hub["Session Start Time"] == "2024-03-06-17:30-0500"  # each time carries its offset
+    assert hub["Session End Time"] == "2024-03-06-19:30-0500"
     assert hub["Session Duration (hh:mm:ss)"] == "02:00:00" and hub["Session Duration (Min)"] == "120.00"
     dst = body[str(world["dst"])]  # 00:30 UTC on 31 March: 20:30 the day before in New York (EDT)
-    assert dst["Session Date"] == "2024-03-30" and dst["Session Start Time"] == "2024-03-30-20:30"
-    assert dst["Time Zone"] == "Europe/Amsterdam"
+    assert dst["Session Date"] == "2024-03-30" and dst["Session Start Time"] == "2024-03-30-20:30-0400"
+    assert dst["Time Zone"] == "America/New_York"  # the zone of the times in this file, not the site's
     own = body[str(world["own"])]
     assert own["Tax – State"] == "0.20" and own["Tax – City"] == "0.03" and own["Net Revenue Recipient (Incl. Tax)"] == "-"
     assert own["Energy Delivered (kWh)"] == "12.345" and own["Charging Type"] == "AC22kW"
@@ -134,7 +135,8 @@ def test_statement_across_midnight_and_dst_for_a_site_viewer(engine, world, tmp_
     table = read_csv(target)
     row = dict(zip(table[0], table[1]))
     # 00:30 UTC = 01:30 CET; one hour later is 03:30 CEST (the clocks jumped), still one hour long
-    assert row["Session Start Time"] == "2024-03-31-01:30" and row["Session End Time"] == "2024-03-31-03:30"
+    assert row["Session Start Time"] == "2024-03-31-01:30+0100"
+    assert row["Session End Time"] == "2024-03-31-03:30+0200"
     assert row["Session Duration (Min)"] == "60.00"
 
 
@@ -165,9 +167,13 @@ def test_sessions_xlsx_has_typed_cells_and_bill_details_only_with_a_billing_prof
             billing_profile={"name": "standard"}, name="=HYPERLINK(\"http://evil\")"))
     target = tmp_path / "sessions.xlsx"
     write_report(engine, request(engine, "sessions", organisation_ids=["ACME"], time_zone="UTC"), "xlsx", target)
-    sheet = openpyxl.load_workbook(target).active
+    book = openpyxl.load_workbook(target)
+    sheet = book.active
     lines = list(sheet.iter_rows(values_only=True))
     assert list(lines[0]) == seed_headers.SESSIONS
+    # the header row is the seed's, so the zone is stated in the file's properties and printed header
+    assert book.custom_doc_props["Time zone"].value == "UTC" and book.properties.description == "Times in UTC"
+    assert sheet.oddHeader.left.text == "Times in UTC"
     body = [dict(zip(lines[0], line)) for line in lines[1:]]
     assert len(body) == 6
     first = body[0]
@@ -182,7 +188,9 @@ def test_sessions_xlsx_has_typed_cells_and_bill_details_only_with_a_billing_prof
     with engine.begin() as conn:
         conn.execute(update(stations).where(stations.c.id == "CP-1").values(billing_profile=None))
     write_report(engine, request(engine, "sessions", organisation_ids=["ACME"]), "csv", tmp_path / "s.csv")
-    assert {line[10] for line in read_csv(tmp_path / "s.csv")[1:]} == {""}
+    table = read_csv(tmp_path / "s.csv")
+    assert {line[10] for line in table[1:]} == {""}
+    assert table[1][5] == "2024-03-05 08:00:00+0000"  # a CSV time carries its offset
 
 
 def test_negative_money_stays_a_number_while_minus_text_is_neutralised(engine, world, tmp_path):

@@ -127,19 +127,17 @@ def station_password(station_id: str,
 
 @station_app.command("registration")
 def station_registration(station_id: str,
-                         answer: str = typer.Argument(..., help="Accepted (approve), Pending (hold) or Rejected"),
-                         heartbeat: int = typer.Option(None, "--heartbeat",
-                                                       help="heartbeat interval, seconds")) -> None:
-    """The answer to the station's next BootNotification: an unknown station that joined waits Pending until
-    approved with `Accepted`."""
+                         status: str = typer.Argument(..., help="Accepted, Pending or Rejected")) -> None:
+    """Approve (Accepted), hold (Pending) or refuse (Rejected) a station: its next BootNotification hears it."""
     from ..ocpp.stations import set_registration
     try:
-        set_registration(engine(), station_id, answer, heartbeat)
-    except registry.RegistryError as exc:
+        found = set_registration(engine(), station_id, status)
+    except ValueError as exc:
         fail(str(exc))
-    audited("station.registration", "station", station_id, _station_organisation(station_id),
-            registration=answer, heartbeat_interval=heartbeat)
-    console.print(f"station {station_id} is {answer}; it hears so at its next boot")
+    if not found:
+        fail(f"no station {station_id}")
+    audited("station.registration", "station", station_id, _station_organisation(station_id), status=status)
+    console.print(f"station {station_id} is {status}")
 
 
 def _say_credentials(station_id: str, generated: str | None, unsecured: bool) -> None:

@@ -1,13 +1,15 @@
-"""What the back office keeps of a remote command once the station answered it: each command with an effect on
-our records names a function here (configuration, local list, reservations, charging profiles...).
+"""What the back office keeps of a 1.6 remote command once the station answered it: each command with an effect
+on our records names a function here (configuration, local list, reservations, charging profiles...).
 
-Each runs on the gateway's writer thread with the command's payload and answer, both in snake_case."""
+Each runs on the gateway's writer thread, from Central16.answered, with the command's payload and answer, both in
+snake_case."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Callable
 
+from ocpp.charge_point import remove_nones, serialize_as_dict
 from sqlalchemy import Engine
 
 from . import configuration
@@ -29,6 +31,11 @@ def apply(engine: Engine, station_id: str, version: str, name: str, payload: dic
     if fn is not None:
         with engine.begin() as conn:
             fn(conn, station_id, payload, answer, at)
+
+
+def payload_of(request) -> dict:
+    """A built command's payload in snake_case, without empty fields."""
+    return remove_nones(serialize_as_dict(request))
 
 
 def has_effect(version: str, name: str) -> bool:

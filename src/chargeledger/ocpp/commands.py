@@ -16,8 +16,18 @@ ALLOWED = {
             # the security extension (OCPP 1.6 security whitepaper)
             "ExtendedTriggerMessage", "GetLog", "SignedUpdateFirmware", "InstallCertificate", "DeleteCertificate",
             "GetInstalledCertificateIds", "CertificateSigned"),
-    "2.0.1": ("RequestStartTransaction", "RequestStopTransaction", "TriggerMessage", "ChangeAvailability", "Reset",
-              "UnlockConnector", "GetVariables", "SetVariables"),
+    # every message the CSMS may send in 2.0.1, by functional block
+    "2.0.1": ("RequestStartTransaction", "RequestStopTransaction", "GetTransactionStatus", "TriggerMessage",
+              "ChangeAvailability", "Reset", "UnlockConnector",  # transactions, availability, remote control
+              "GetVariables", "SetVariables", "GetBaseReport", "GetReport", "SetNetworkProfile",  # provisioning
+              "SendLocalList", "GetLocalListVersion", "ClearCache",  # authorization
+              "ReserveNow", "CancelReservation",  # reservation
+              "SetChargingProfile", "GetChargingProfiles", "ClearChargingProfile", "GetCompositeSchedule",
+              "UpdateFirmware", "PublishFirmware", "UnpublishFirmware",  # firmware
+              "GetLog", "GetMonitoringReport", "SetMonitoringBase", "SetMonitoringLevel", "SetVariableMonitoring",
+              "ClearVariableMonitoring", "CustomerInformation",  # diagnostics
+              "InstallCertificate", "GetInstalledCertificateIds", "DeleteCertificate", "CertificateSigned",
+              "SetDisplayMessage", "GetDisplayMessages", "ClearDisplayMessage", "CostUpdated", "DataTransfer"),
 }
 _MODULES = {"1.6": call16, "2.0.1": call201}
 
@@ -66,8 +76,3 @@ def build(version: str, name: str, payload: dict):
     except OCPPError as exc:
         raise BadCommand(f"{name} payload: {exc.description}: {exc.details or ''}".rstrip(": ")) from None
     return request
-
-
-def as_dict(request) -> dict:
-    """A built command's payload in snake_case, without empty fields (what effects and logs read)."""
-    return remove_nones(serialize_as_dict(request))

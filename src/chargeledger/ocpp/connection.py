@@ -12,7 +12,7 @@ import orjson
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult
 
-from . import frames
+from . import frames, registration
 from .admission import MessageRate
 from .answer import answer
 from .message_log import Frame
@@ -33,19 +33,28 @@ class CentralSide:
 
     version = "1.6"
     known_actions: frozenset[str] = frozenset()
-    # What a station the operator has not accepted (its boot answered Pending or Rejected) may still send; anything
-    # else gets a SecurityError. None: this version does not hold stations back.
-    while_not_accepted: frozenset[str] | None = None
 
     def setup(self, gateway: "Gateway", station: StationInfo, rate: MessageRate | None = None) -> None:
         self.gateway = gateway
         self.station = station
         self.rate = rate
         self.frame_session: int | None = None  # the session the frame being handled concerns, for the log
-        self.registration = station.registration  # updated by each BootNotification
         self._pending_in: Frame | None = None
         self._answering: str | None = None  # the action of the Call we are answering, to label the answer
         self._sent_actions: dict[str, str] = {}  # unique id of our Calls -> action, to label their answers
+        self.registration = station.registration  # until it boots: what the operator decided last
+        self.triggered: set[str] = set()  # actions we asked for with TriggerMessage: allowed once while Pending
+
+    def registered(self, status: str) -> int:
+        """After a BootNotification: remember the answer; returns the interval to tell the station."""
+        self.registration = status
+        settings = self.gateway.settings
+        return registration.interval(status, settings.heartbeat_interval, settings.boot_retry_interval)
+
+    async def answered(self, request, answer: dict) -> None:
+        """What a charger's answer to our command teaches us (each version adds its own)."""
+        if type(request).__name__ == "TriggerMessage" and answer.get("status") == "Accepted":
+            self.triggered.add(registration.triggered_action(request.requested_message))
 
     async def db(self, fn: Callable, *args: Any) -> Any:
         """A write of its own on the writer thread; awaited, so nothing is acknowledged before it is stored."""
@@ -100,12 +109,12 @@ class CentralSide:
             self._flush_in()
 
     async def _route_call(self, msg: Call) -> None:
-        if (self.while_not_accepted is not None and self.registration != "Accepted"
-                and msg.action not in self.while_not_accepted):
+        if not registration.may_send(self.registration, msg.action, self.triggered):
             await self._send(frames.error_frame(
-                msg.unique_id, "SecurityError", f"the station is {self.registration}",
-                f"{msg.action} is refused until the operator accepts this station and it boots again"))
+                msg.unique_id, "SecurityError", f"the station is {self.registration}, not Accepted",
+                f"until the operator accepts {self.station.id}, only BootNotification is answered"))
             return
+        self.triggered.discard(msg.action)
         if msg.action not in self.route_map:
             # Spec wording: NotImplemented = action not known; NotSupported = known but not supported here.
             code = "NotSupported" if msg.action in self.known_actions else "NotImplemented"

@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import command_effects, commands, housekeeping, stations
+from . import commands, housekeeping, stations
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow
@@ -37,7 +37,6 @@ from .v201.central import Central201
 
 log = logging.getLogger(__name__)
 SUBPROTOCOLS = ["ocpp2.0.1", "ocpp1.6"]
-SUPPORTED = ("ocpp1.6", "ocpp2.0.1")
 _CLASSES = {"ocpp1.6": Central16, "ocpp2.0.1": Central201}
 
 
@@ -123,15 +122,15 @@ class Gateway:
             return connection.respond(HTTPStatus.NOT_FOUND, "connect to /ocpp/{station_id}\n")
         offered = [p.strip() for p in ",".join(request.headers.get_all("Sec-WebSocket-Protocol")).split(",")
                    if p.strip()]
-        if offered and not set(offered) & set(SUPPORTED):
-            return connection.respond(HTTPStatus.BAD_REQUEST, f"none of the offered subprotocols ({', '.join(offered)})"
-                                      f" is spoken here: offer {' or '.join(SUPPORTED)}\n")
+        if offered and not set(offered) & set(SUBPROTOCOLS):
+            return connection.respond(HTTPStatus.BAD_REQUEST, f"none of the offered subprotocols "
+                                      f"({', '.join(offered)}) is spoken here: offer ocpp1.6 or ocpp2.0.1\n")
         version = "2.0.1" if "ocpp2.0.1" in offered else "1.6"
         station = await asyncio.to_thread(stations.find_station, self.engine, station_id)
         if station is None and self.settings.auto_register_site:
             station = await asyncio.to_thread(stations.auto_register, self.engine, station_id,
                                               self.settings.auto_register_site, version,
-                                              self.settings.auto_register_as)
+                                              self.settings.auto_register_status)
         if station is None:
             log.warning("refused unknown station %s from %s", station_id, address)
             return connection.respond(HTTPStatus.NOT_FOUND, f"station {station_id} is not registered\n")
@@ -213,9 +212,7 @@ class Gateway:
         except OCPPError as exc:
             raise commands.ChargerError(f"{name}: {exc.code}: {exc.description}") from None
         answer = {k: v for k, v in vars(result).items() if v is not None}
-        if command_effects.has_effect(cp.version, name):
-            await self._run(command_effects.apply, self.engine, station_id, cp.version, name,
-                            commands.as_dict(request), answer, utcnow())
+        await cp.answered(request, answer)
         if name in ("RemoteStartTransaction", "RequestStartTransaction") and answer.get("status") == "Accepted":
             connector = payload.get("connectorId") or payload.get("evseId") or 1
             self._remote_starts[(station_id, int(connector))] = utcnow()

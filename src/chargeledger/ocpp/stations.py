@@ -13,6 +13,7 @@ from ..access.accounts import _dummy_hash, verify_password
 from ..directory import registry
 from ..domain.network import OcppVersion, Station
 from ..storage.tables import evses, sites, stations
+from .registration import ACCEPTED, PENDING, REJECTED, checked
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,9 @@ class StationInfo:
     site_id: str
     password_hash: str | None
     unsecured: bool = False
+    registration: str = "Accepted"  # the BootNotification answer the operator's policy gives (ocpp/registration.py)
     evse_ids: dict[int, str] = field(default_factory=dict)  # OCPP EVSE/connector number -> EVSE-ID
-    registration: str = "Accepted"  # the BootNotification answer the operator chose: Accepted, Pending, Rejected
-    heartbeat_interval: int | None = None  # seconds; None: the gateway's default
-    ocpp_version: str = "1.6"
+    ocpp_version: str = "1.6"  # as registered
 
     def evse_id(self, number: int | None) -> str | None:
         return self.evse_ids.get(number) if number is not None else None
@@ -39,13 +39,13 @@ def find_station(engine: Engine, station_id: str) -> StationInfo | None:
         numbers = conn.execute(select(evses.c.ocpp_evse_id, evses.c.evse_id)
                                .where(evses.c.station_id == station_id)).all()
     return StationInfo(row.id, row.organisation_id, row.site_id, row.password_hash, bool(row.unsecured),
-                       {n: e for n, e in numbers}, row.registration, row.heartbeat_interval, row.ocpp_version)
+                       row.registration, {n: e for n, e in numbers}, row.ocpp_version)
 
 
 def auto_register(engine: Engine, station_id: str, site_id: str, version: str,
-                  registration: str = "Pending") -> StationInfo:
-    """An operator setting: an unknown station joins a site instead of being refused (it has no EVSEs yet). It is
-    answered Pending until the operator approves it, unless the operator chose to accept such stations at once."""
+                  registration: str = PENDING) -> StationInfo:
+    """An operator setting: an unknown station joins a site instead of being refused (it has no EVSEs yet); by
+    default it waits as Pending until the operator approves it."""
     with engine.connect() as conn:
         org = conn.execute(select(sites.c.organisation_id).where(sites.c.id == site_id)).scalar()
     if org is None:
@@ -81,42 +81,29 @@ def mark_offline(engine: Engine, station_id: str, at: datetime) -> None:
         conn.execute(update(stations).where(stations.c.id == station_id).values(status="Offline", last_seen_at=at))
 
 
-REGISTRATIONS = ("Accepted", "Pending", "Rejected")
-
-
-def set_registration(engine: Engine, station_id: str, registration: str | None = None,
-                     heartbeat_interval: int | None = None) -> None:
-    """The operator's boot policy for a station: approve (Accepted), hold (Pending) or refuse (Rejected)."""
-    values = {}
-    if registration is not None:
-        if registration not in REGISTRATIONS:
-            raise registry.RegistryError(f"registration {registration!r}: choose from {', '.join(REGISTRATIONS)}")
-        values["registration"] = registration
-    if heartbeat_interval is not None:
-        if not 1 <= heartbeat_interval <= 86400:
-            raise registry.RegistryError("heartbeat_interval is 1 to 86400 seconds")
-        values["heartbeat_interval"] = heartbeat_interval
-    if not values:
-        return
-    with engine.begin() as conn:
-        if not conn.execute(update(stations).where(stations.c.id == station_id).values(**values)).rowcount:
-            raise registry.RegistryError(f"unknown station {station_id}")
-
-
 def record_boot(engine: Engine, station_id: str, version: str, vendor: str | None, model: str | None,
-                serial: str | None, firmware: str | None, at: datetime) -> tuple[str, int | None]:
-    """Stores what the station says of itself; returns the operator's answer (registration, heartbeat interval),
-    read in the same transaction so an approval is seen by the very next boot."""
+                serial: str | None, firmware: str | None, at: datetime) -> str:
+    """Keeps what the station says about itself (also when it is not Accepted: the operator sees who knocks) and
+    returns its registration, read now: the operator may have approved it since it connected."""
     values = {"ocpp_version": version, "last_seen_at": at}
     values.update({k: v for k, v in {"vendor": vendor, "model": model, "serial_number": serial,
                                      "firmware": firmware}.items() if v})
     with engine.begin() as conn:
+        registration = conn.execute(select(stations.c.registration).where(stations.c.id == station_id)).scalar()
+        if registration == ACCEPTED:
+            values["status"] = "Available"
         conn.execute(update(stations).where(stations.c.id == station_id).values(**values))
-        row = conn.execute(select(stations.c.registration, stations.c.heartbeat_interval)
-                           .where(stations.c.id == station_id)).one()
-        if row.registration == "Accepted":
-            conn.execute(update(stations).where(stations.c.id == station_id).values(status="Available"))
-    return row.registration, row.heartbeat_interval
+    return registration or REJECTED
+
+
+def set_registration(engine: Engine, station_id: str, status: str) -> str | None:
+    """The operator approves (Accepted), holds (Pending) or refuses (Rejected) a station; returns its registration
+    before, or None for an unknown station."""
+    with engine.begin() as conn:
+        before = conn.execute(select(stations.c.registration).where(stations.c.id == station_id)).scalar()
+        if before is not None:
+            conn.execute(update(stations).where(stations.c.id == station_id).values(registration=checked(status)))
+        return before
 
 
 def record_seen(engine: Engine, seen: dict[str, datetime]) -> None:

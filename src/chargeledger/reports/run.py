@@ -39,6 +39,13 @@ def check_access(request: ReportRequest) -> None:
         raise ReportError(f"the {report.name} report needs the {' and '.join(missing)} right")
 
 
+def zone_stated(request: ReportRequest) -> str:
+    """The zone a report's times are in, as the file states it."""
+    if REPORTS[request.report].time_zone_of == "site":
+        return "the time zone of each station's site"
+    return request.time_zone
+
+
 def visible_columns(columns: list[Column], request: ReportRequest) -> list[Column]:
     # Without the finance right, cost/margin/revenue columns are left out (not blanked): the file says only what
     # the reader may know, and its header shows which columns those are.
@@ -152,7 +159,7 @@ def write_report(engine: Engine, request: ReportRequest, fmt: str, target: Path,
         writer_class = WRITERS[fmt]
         title = REPORTS[request.report].title
         if writer_class.binary:  # XlsxWriter streams to the file name itself
-            writer = writer_class(temp_name, header(engine, request), title)
+            writer = writer_class(temp_name, header(engine, request), title, zone_stated(request))
             for _columns, values, row in rows(engine, request, progress):
                 writer.write(values, row)
                 written += 1

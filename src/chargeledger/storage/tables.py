@@ -70,19 +70,60 @@ stations = Table(
     Column("unsecured", Boolean, nullable=False, default=False, server_default=false()),
     Column("billing_profile", Json),
     Column("last_seen_at", UtcTime),
-    # the operator's answer to its BootNotification: Accepted, Pending (until approved) or Rejected
+    # the operator's answer to its BootNotification: Accepted, Pending (waits for approval) or Rejected
     Column("registration", String(16), nullable=False, default="Accepted", server_default="Accepted"),
-    Column("heartbeat_interval", Integer),  # seconds; None: the gateway's default
 )
 
-# A station's configuration as it reported it (GetConfiguration) and as we changed it (ChangeConfiguration).
+# A 1.6 station's configuration keys as it reported them (GetConfiguration) and as it accepted our changes
+# (ChangeConfiguration); 2.0.1 stations report a device model instead (station_variables).
 station_configuration = Table(
     "station_configuration", metadata,
     Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
-    Column("key", String(64), primary_key=True),  # 1.6 CiString50; 2.0.1 component/variable[/instance]
+    Column("key", String(64), primary_key=True),  # CiString50
     Column("value", Text),
     Column("readonly", Boolean, nullable=False, default=False),
     Column("reported_at", UtcTime, nullable=False),  # when the station last told us (or accepted our change)
+)
+
+# The station's device model as it last reported it (2.0.1 NotifyReport, GetVariables and SetVariables answers):
+# one row per component, variable and attribute type. A station-level component has evse 0 and connector 0.
+station_variables = Table(
+    "station_variables", metadata,
+    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
+    Column("component", String(50), primary_key=True),
+    Column("component_instance", String(50), primary_key=True, default=""),
+    Column("evse", Integer, primary_key=True, default=0),
+    Column("connector", Integer, primary_key=True, default=0),
+    Column("variable", String(50), primary_key=True),
+    Column("variable_instance", String(50), primary_key=True, default=""),
+    Column("attribute_type", String(16), primary_key=True, default="Actual"),
+    Column("value", Text),  # None: reported without a value (write-only, or not readable)
+    Column("mutability", String(16)),
+    Column("characteristics", Json),  # unit, data type, limits and value list as reported
+    Column("source", String(16), nullable=False),  # NotifyReport, GetVariables, SetVariables
+    Column("updated_at", UtcTime, nullable=False),
+)
+
+# What a station last told us on one topic (firmware, log upload, charging limit, EV charging needs per EVSE, …):
+# the current state, newest wins; the message log keeps the history until it is purged.
+station_states = Table(
+    "station_states", metadata,
+    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
+    Column("topic", String(64), primary_key=True),
+    Column("value", Json, nullable=False),
+    Column("updated_at", UtcTime, nullable=False),
+)
+
+# Security events a station reported (SecurityEventNotification): kept beyond the message log's retention.
+security_events = Table(
+    "security_events", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False),
+    Column("at", UtcTime, nullable=False),  # as the station dated it
+    Column("type", String(50), nullable=False),
+    Column("tech_info", String(255)),
+    Column("received_at", UtcTime, nullable=False),
+    Index("ix_security_events_station", "station_id", "id"),
 )
 
 evses = Table(

@@ -13,7 +13,7 @@ from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
-from .. import vendors
+from .. import command_effects, vendors
 from ..tokens import check_token
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
@@ -35,18 +35,22 @@ def _iso(value: datetime) -> str:
 class Central16(CentralSide, ChargePoint):
     version = "1.6"
     known_actions = frozenset(a.value for a in Action)
-    # 1.6 (4.2.1): while Pending or Rejected a charger sends nothing but BootNotification; heartbeats are harmless
-    while_not_accepted = frozenset({"BootNotification", "Heartbeat"})
 
     @on(Action.boot_notification)
     async def on_boot(self, charge_point_vendor, charge_point_model, **kw):
         from ..stations import record_boot
-        self.registration, interval = await self.db(
-            record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor, charge_point_model,
-            kw.get("charge_point_serial_number"), kw.get("firmware_version"), utcnow())
-        # Accepted: the heartbeat interval; Pending or Rejected: when to boot again
-        return call_result.BootNotification(current_time=_iso(utcnow()), status=self.registration,
-                                            interval=interval or self.gateway.settings.heartbeat_interval)
+        status = await self.db(record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor,
+                               charge_point_model, kw.get("charge_point_serial_number"), kw.get("firmware_version"),
+                               utcnow())
+        return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
+                                            status=status)
+
+    async def answered(self, request, answer: dict) -> None:
+        await super().answered(request, answer)
+        name = type(request).__name__
+        if command_effects.has_effect("1.6", name):
+            await self.db(command_effects.apply, self.gateway.engine, self.station.id, "1.6", name,
+                          command_effects.payload_of(request), answer, utcnow())
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):

@@ -11,6 +11,7 @@ from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 
 from ...domain.events import ChargingState, EventKind
+from .. import device_model
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, register_wh, samples
 from ..recorder import ocpp_event
@@ -47,11 +48,29 @@ class Central201(CentralSide, ChargePoint):
     @on(Action.boot_notification)
     async def on_boot(self, charging_station, reason, **kw):
         from ..stations import record_boot
-        await self.db(record_boot, self.gateway.engine, self.station.id, "2.0.1", charging_station.get("vendor_name"),
-                      charging_station.get("model"), charging_station.get("serial_number"),
-                      charging_station.get("firmware_version"), utcnow())
-        return call_result.BootNotification(current_time=_iso(utcnow()),
-                                            interval=self.gateway.settings.heartbeat_interval, status="Accepted")
+        status = await self.db(record_boot, self.gateway.engine, self.station.id, "2.0.1",
+                               charging_station.get("vendor_name"), charging_station.get("model"),
+                               charging_station.get("serial_number"), charging_station.get("firmware_version"),
+                               utcnow())
+        return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
+                                            status=status)
+
+    async def answered(self, request, answer: dict) -> None:
+        await super().answered(request, answer)
+        name, engine, sid = type(request).__name__, self.gateway.engine, self.station.id
+        if name == "GetVariables":
+            await self.db(device_model.store, engine, device_model.got(sid, answer.get("get_variable_result"),
+                                                                      utcnow()))
+        elif name == "SetVariables":
+            await self.db(device_model.store, engine, device_model.were_set(
+                sid, request.set_variable_data, answer.get("set_variable_result"), utcnow()))
+
+    @on(Action.notify_report)
+    async def on_notify_report(self, request_id, generated_at, seq_no, **kw):
+        # each part is stored as it comes: a report cut short by a disconnect still keeps what arrived
+        await self.db(device_model.store, self.gateway.engine,
+                      device_model.reported(self.station.id, kw.get("report_data"), _time(generated_at)))
+        return call_result.NotifyReport()
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):

@@ -38,7 +38,7 @@ COLUMNS = [
     Column("Serial", Kind.TEXT, lambda r, c: r.serial_number),
     Column("Initiator", Kind.TEXT, _initiator),
     Column("Identity", Kind.TEXT, _identity),
-    Column("Start", Kind.DATETIME, _start),
+    Column("Start", Kind.DATETIME, _start, time_format="%Y-%m-%d %H:%M:%S%z"),  # with its offset: the zone shown
     Column("Plug Duration", Kind.DURATION, lambda r, c: duration(summary(r).get("plug_seconds"))),
     Column("Charge Duration", Kind.DURATION, lambda r, c: duration(summary(r).get("charging_seconds"))),
     Column("Energy", Kind.DECIMAL, lambda r, c: kilowatt_hours(r.energy_wh), places=3),

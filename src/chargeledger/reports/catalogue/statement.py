@@ -18,7 +18,8 @@ from ..json_text import decode
 from ..raw_rows import RawRows
 
 CENT = Decimal("0.01")
-_STAMP = dict(time_format="%Y-%m-%d-%H:%M", excel_format="yyyy-mm-dd-hh:mm")
+# the seed's yyyy-mm-dd-hh:mm with the offset from UTC, so each time says which zone it is in (+0100)
+_STAMP = dict(time_format="%Y-%m-%d-%H:%M%z", excel_format="yyyy-mm-dd-hh:mm")
 _DAY = dict(time_format="%Y-%m-%d", excel_format="yyyy-mm-dd")
 
 
@@ -206,7 +207,8 @@ def _tail():
         as_is("Site ZIP", Kind.TEXT, "site_zip"),
         as_is("Site City", Kind.TEXT, "site_city"),
         as_is("Site Address", Kind.TEXT, "site_address"),
-        as_is("Time Zone", Kind.TEXT, "site_time_zone"),
+        # the zone this file's times are in (the viewer's), not the site's: a reader converts by it
+        Column("Time Zone", Kind.TEXT, lambda r, c: c.time_zone.key, duck=lambda c: literal(c.time_zone.key)),
         local_time("Data Verification Date", "settled_at", **_DAY),
         as_is("Reporting Entity", Kind.TEXT, "organisation_name"),
         as_is("Station Status", Kind.TEXT, "station_status"),
@@ -302,5 +304,5 @@ REPORT = Report(
     columns_named=columns_named,
     provisional_columns=lambda: _with_taxes(None, None, ["(any)"]),  # any jurisdiction reads the taxes field
     uncovered=_uncovered_sql,
-    note="Times in the viewer's time zone (yyyy-mm-dd-hh:mm). Revenue columns only for the finance right.",
+    note="Times in the viewer's time zone (yyyy-mm-dd-hh:mm+hhmm). Revenue columns only for the finance right.",
 )

@@ -1,22 +1,18 @@
-"""stations.registration (the BootNotification answer: Accepted, Pending until approved, Rejected) and
-stations.heartbeat_interval; station_configuration (the keys a station reported, and our accepted changes)
+"""station_configuration: a 1.6 station's configuration keys as it reported them and as it accepted our changes
 
 Revision ID: o16b
-Revises: o16a
+Revises: o201a
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "o16b"
-down_revision = "o16a"
+down_revision = "o201a"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("stations") as batch:
-        batch.add_column(sa.Column("registration", sa.String(length=16), nullable=False, server_default="Accepted"))
-        batch.add_column(sa.Column("heartbeat_interval", sa.Integer(), nullable=True))
     op.create_table(
         "station_configuration",
         sa.Column("station_id", sa.String(length=64), nullable=False),
@@ -32,6 +28,3 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("station_configuration")
-    with op.batch_alter_table("stations") as batch:
-        batch.drop_column("heartbeat_interval")
-        batch.drop_column("registration")
