@@ -5,16 +5,19 @@ later without scoping fails here until it is scoped, or is given a body below.""
 
 from __future__ import annotations
 
+import base64
 import re
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from chargeledger.directory import tokens as token_book
 from chargeledger.http.app import create_app
+from chargeledger.ocpi import partners as ocpi_partners
 from chargeledger.reports.jobs import queue
 from chargeledger.reports.request import build_request, caller_for_email
+from chargeledger.storage.tables import sites
 from chargeledger.storage.tables import audit_entries, id_tokens, payments, refunds, session_events, tariff_assignments
 from chargeledger.tariffs import store as tariffs
 from tests.builders import add_network, add_user_key
@@ -43,6 +46,17 @@ PAGES = ["/sessions/{session_id}", "/stations/{station_id}", "/sessions/{session
          "/api/sessions/{session_id}/chart"]
 
 
+def _bolt_partner(engine) -> str:
+    """A partner of BOLT, registered: returns the token C it calls us with."""
+    partner, _token_a = ocpi_partners.invite(engine, "BOLT", "BOLT's eMSP", "DE", "EVL")
+    token_c = "bolt-partner-token-c"
+    with engine.begin() as conn:
+        ocpi_partners.record_registration(conn, partner.id, "their-token", "http://127.0.0.1:9/versions", "2.2.1",
+                                          [{"identifier": "locations", "role": "RECEIVER",
+                                            "url": "http://127.0.0.1:9/locations"}], [], token_c)
+    return token_c
+
+
 def _state(engine) -> tuple:
     with engine.connect() as conn:
         return tuple(conn.execute(select(func.count()).select_from(t)).scalar()
@@ -61,7 +75,11 @@ def test_every_route_naming_an_object_hides_other_organisations(engine):
     intruder = {"Authorization": "Bearer " + add_user_key(engine, "evil@bolt.example", ["BOLT"], ["admin"])}
     values = {"session_id": str(sid), "station_id": "CP-1", "tariff_id": "TARIFF-A", "job_id": job,
               "code": "meter_jump", "name": "Reset", "evse_id": "NL*ACM*ECP1*1",
-              "uid": "acme-card"}
+              "uid": "acme-card", "location_id": "ACME-SITE", "evse_uid": "NL*ACM*ECP1*1", "connector_id": "1"}
+    # OCPI routes: BOLT's registered roaming partner, with its own token C, asks for ACME's objects
+    ocpi_intruder = {"Authorization": "Token " + base64.b64encode(_bolt_partner(engine).encode()).decode()}
+    with engine.begin() as conn:  # ACME's site is published (it has coordinates), so only scoping can hide it
+        conn.execute(update(sites).where(sites.c.id == "ACME-SITE").values(latitude=52, longitude=4))
     app = create_app(engine)
     routes = [(method.upper(), path) for path, item in app.openapi()["paths"].items() if "{" in path
               for method in item] + [("GET", p) for p in PAGES]
@@ -78,7 +96,8 @@ def test_every_route_naming_an_object_hides_other_organisations(engine):
             body = BODIES.get((method, template), {})
             if method in ("POST", "PUT", "PATCH") and (method, template) not in BODIES:
                 pytest.fail(f"{method} {template} is new: give it a valid body in BODIES")
-            answer = http.request(method, path, headers=intruder, **body)
+            answer = http.request(method, path, headers=ocpi_intruder if path.startswith("/ocpi/") else intruder,
+                                  **body)
             assert answer.status_code in (403, 404), (method, template, answer.status_code, answer.text[:200])
             leaked = [m for m in ("ACME Charging", "ACME-SITE", "CP-1 name", "sup@acme") if m in answer.text]
             assert not leaked, (method, template, answer.text)

@@ -9,6 +9,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
+from ...directory import changes
 from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
@@ -69,6 +70,8 @@ class Central16(CentralSide, ChargePoint):
             if connector == 0:
                 rec.set_station_status(conn, st.id, status, at)
                 return None, set()
+            if st.evse_id(connector) and status in changes.OCPP_TO_OCPI:
+                changes.evse_status(conn, st.organisation_id, st.evse_id(connector), changes.OCPP_TO_OCPI[status], at)
             current = rec.current(conn, st.id, connector)
             if status == "Preparing":
                 if current is not None and current.stopped:  # a new vehicle: the last one has gone

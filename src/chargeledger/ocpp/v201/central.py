@@ -15,6 +15,7 @@ from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 
+from ...directory import changes
 from ...domain.events import ChargingState, EventKind
 from .. import device_model, local_list, remote_starts
 from ..connection import CentralSide, utcnow
@@ -103,17 +104,22 @@ class Central201(CentralSide, ChargePoint):
     @on(Action.status_notification)
     async def on_status(self, timestamp, connector_status, evse_id, connector_id, **kw):
         at = _time(timestamp)
-        if connector_status == "Available":
-            key = f"ocpp201:{self.station.id}:{evse_id}:status:{_iso(at)}:Available"
-            rec, st = self.gateway.recorder, self.station
+        key = f"ocpp201:{self.station.id}:{evse_id}:status:{_iso(at)}:Available"
+        rec, st = self.gateway.recorder, self.station
+        published = st.evse_id(evse_id) if connector_status in changes.OCPP_TO_OCPI else None
 
-            def leave(conn):
-                current = rec.current(conn, st.id, evse_id)
-                if current is None or not current.stopped:
-                    return None, set()  # Available during a transaction is not the vehicle leaving
-                return rec.leave(conn, st, evse_id, at, key), {EventKind.UNPLUGGED, EventKind.SETTLED}
+        def work(conn):
+            if published:
+                changes.evse_status(conn, st.organisation_id, published, changes.OCPP_TO_OCPI[connector_status], at)
+            if connector_status != "Available":
+                return None, set()
+            current = rec.current(conn, st.id, evse_id)
+            if current is None or not current.stopped:
+                return None, set()  # Available during a transaction is not the vehicle leaving
+            return rec.leave(conn, st, evse_id, at, key), {EventKind.UNPLUGGED, EventKind.SETTLED}
 
-            self.frame_session = await self.store(leave)
+        if published or connector_status == "Available":
+            self.frame_session = await self.store(work)
         return call_result.StatusNotification()
 
     @on(Action.transaction_event)
