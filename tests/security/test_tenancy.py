@@ -17,8 +17,9 @@ from chargeledger.http.app import create_app
 from chargeledger.ocpi import partners as ocpi_partners
 from chargeledger.reports.jobs import queue
 from chargeledger.reports.request import build_request, caller_for_email
-from chargeledger.storage.tables import sites
-from chargeledger.storage.tables import audit_entries, id_tokens, payments, refunds, session_events, tariff_assignments
+from chargeledger.storage.tables import (
+    audit_entries, id_tokens, payments, refunds, session_events, sites, stations, tariff_assignments,
+)
 from chargeledger.tariffs import store as tariffs
 from tests.builders import add_network, add_user_key
 from tests.http.live import serving
@@ -35,6 +36,7 @@ BODIES = {  # valid bodies, so a route gets past validation to its scoping
     ("POST", "/api/sessions/{session_id}/stop"): {},
     ("POST", "/api/stations/{station_id}/commands/{name}"): {"json": {"type": "Soft"}},
     ("PUT", "/api/stations/{station_id}/registration"): {"json": {"status": "Rejected"}},
+    ("POST", "/api/stations/{station_id}/local-list"): {"json": {"update_type": "Full"}},
     ("PUT", "/api/tariffs/{tariff_id}"): {"content": tariff_text().replace("TOU-1", "TARIFF-A")},
     ("POST", "/api/tariffs/{tariff_id}/assignments"): {"json": {"scope": "site", "scope_id": "BOLT-SITE"}},
     ("DELETE", "/api/tariffs/{tariff_id}"): {},
@@ -60,7 +62,8 @@ def _state(engine) -> tuple:
     with engine.connect() as conn:
         return tuple(conn.execute(select(func.count()).select_from(t)).scalar()
                      for t in (session_events, payments, refunds, tariff_assignments, audit_entries)) + (
-            sorted(conn.execute(select(id_tokens.c.uid, id_tokens.c.status)).all()),)
+            sorted(conn.execute(select(id_tokens.c.uid, id_tokens.c.status)).all()),
+            sorted(conn.execute(select(stations.c.id, stations.c.registration)).all()))
 
 
 def test_every_route_naming_an_object_hides_other_organisations(engine):
