@@ -35,6 +35,7 @@ class Station201(Charger201):
         self.received: list[tuple[str, dict]] = []
         self.device = {(c, e, v): (value, m) for c, e, v, value, m in DEVICE}
         self.boots: list = []  # answers to the BootNotifications it sent
+        self.local_version, self.local_list = 0, {}  # its local authorisation list: uid -> status
         self._later: list[asyncio.Task] = []
 
     def _answer(self, action: str, kw: dict) -> str:
@@ -103,3 +104,48 @@ class Station201(Charger201):
                             "component": item["component"], "variable": item["variable"],
                             **({"attribute_value": found[0]} if found else {})})
         return call_result.GetVariables(get_variable_result=results)
+
+    # -- authorization -------------------------------------------------------------------------------------------
+    @on("SendLocalList")
+    def on_send_local_list(self, version_number, update_type, **kw):
+        status = self._answer("SendLocalList", {"version_number": version_number, "update_type": update_type, **kw})
+        if status == "Accepted" and update_type == "Differential" and self.local_version == 0:
+            status = "VersionMismatch"  # it lost its list: it needs a full one
+        if status == "Accepted":
+            if update_type == "Full":
+                self.local_list = {}
+            for item in kw.get("local_authorization_list") or []:
+                uid = item["id_token"]["id_token"].lower()
+                if item.get("id_token_info"):
+                    self.local_list[uid] = item["id_token_info"]["status"]
+                else:
+                    self.local_list.pop(uid, None)
+            self.local_version = version_number
+        return call_result.SendLocalList(status=status)
+
+    @on("GetLocalListVersion")
+    def on_get_local_list_version(self, **kw):
+        self._answer("GetLocalListVersion", kw)
+        return call_result.GetLocalListVersion(version_number=self.local_version)
+
+    @on("ClearCache")
+    def on_clear_cache(self, **kw):
+        return call_result.ClearCache(status=self._answer("ClearCache", kw))
+
+    @on("RequestStartTransaction")
+    def on_request_start(self, id_token, remote_start_id, **kw):
+        status = self._answer("RequestStartTransaction", {"id_token": id_token, "remote_start_id": remote_start_id,
+                                                          **kw})
+        if status == "Accepted":
+            self.later(self.call(call.TransactionEvent(
+                event_type="Started", timestamp=self.clock(), trigger_reason="RemoteStart", seq_no=0,
+                transaction_info={"transactionId": f"remote-{remote_start_id}", "chargingState": "Charging",
+                                  "remoteStartId": remote_start_id},
+                id_token={"idToken": id_token["id_token"], "type": id_token["type"]},
+                evse={"id": kw.get("evse_id") or 1, "connectorId": 1})))
+        return call_result.RequestStartTransaction(status=status)
+
+    def clock(self) -> str:
+        from tests.builders import at
+        from tests.ocpp.helpers import iso
+        return iso(at(5))

@@ -24,7 +24,8 @@ MARCH = ("2024-03-01", "2024-04-01")
 
 
 def read_csv(path):
-    with open(path, newline="", encoding="utf-8") as handle:
+    assert open(path, "rb").read(3) == b"\xef\xbb\xbf"  # the BOM Excel needs to read UTF-8
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         return list(csv.reader(handle))
 
 

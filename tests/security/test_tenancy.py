@@ -40,6 +40,7 @@ BODIES = {  # valid bodies, so a route gets past validation to its scoping
     ("POST", "/api/sessions/{session_id}/stop"): {},
     ("POST", "/api/stations/{station_id}/commands/{name}"): {"json": {"type": "Soft"}},
     ("PUT", "/api/stations/{station_id}/registration"): {"json": {"status": "Rejected"}},
+    ("POST", "/api/stations/{station_id}/local-list"): {"json": {"update_type": "Full"}},
     ("PUT", "/api/tariffs/{tariff_id}"): {"content": tariff_text().replace("TOU-1", "TARIFF-A")},
     ("POST", "/api/tariffs/{tariff_id}/assignments"): {"json": {"scope": "site", "scope_id": "BOLT-SITE"}},
     ("DELETE", "/api/tariffs/{tariff_id}"): {},

@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import commands, housekeeping, stations
+from . import commands, housekeeping, remote_starts, stations
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow
@@ -185,7 +185,9 @@ class Gateway:
                     log.exception("could not mark station %s offline", station.id)
 
     # -- remote commands ----------------------------------------------------------------------------------------
-    async def command(self, station_id: str, name: str, payload: dict) -> dict:
+    async def command(self, station_id: str, name: str, payload: dict, source: str = "api",
+                      by: str | None = None) -> dict:
+        """Send a command; `source` (operator, api, app, roaming) and `by` say who asked, for what it starts."""
         cp = self.connected.get(station_id)
         if cp is None:
             raise commands.StationOffline(f"station {station_id} is not connected")
@@ -201,6 +203,9 @@ class Gateway:
             raise commands.ChargerError(f"{name}: {exc.code}: {exc.description}") from None
         answer = {k: v for k, v in vars(result).items() if v is not None}
         await cp.answered(request, answer)
+        if name == "RequestStartTransaction" and answer.get("status") == "Accepted":
+            await self._run(remote_starts.remember, self.engine, station_id, request.remote_start_id, source, by,
+                            utcnow())
         if name in ("RemoteStartTransaction", "RequestStartTransaction") and answer.get("status") == "Accepted":
             connector = payload.get("connectorId") or payload.get("evseId") or 1
             self._remote_starts[(station_id, int(connector))] = utcnow()

@@ -1,9 +1,14 @@
 """OCPP 2.0.1 CSMS side of one charging station. A transaction is keyed by the station's own transactionId and
-each TransactionEvent by its seqNo, so resent and offline-queued events (any order) add nothing twice."""
+each TransactionEvent by its content (not its seqNo, which orders events but restarts after a reboot and can
+repeat): resent and offline-queued events, in any order, add nothing twice."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import asdict
 from datetime import datetime
+
+import orjson
 
 from ocpp.exceptions import TypeConstraintViolationError
 from ocpp.routing import on
@@ -12,7 +17,7 @@ from ocpp.v201.enums import Action
 
 from ...directory import changes
 from ...domain.events import ChargingState, EventKind
-from .. import device_model
+from .. import device_model, local_list, remote_starts
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, register_wh, samples
 from ..recorder import ocpp_event
@@ -42,6 +47,14 @@ def _token_info(token) -> dict:
     return info
 
 
+def _content_key(event_type, at, trigger, info, kw) -> str:
+    """What makes two TransactionEvents the same event: everything but seqNo and the offline flag (a resend from
+    the offline queue repeats the event with offline set)."""
+    content = {"event_type": event_type, "timestamp": _iso(at), "trigger_reason": trigger, "transaction_info": info,
+               **{k: v for k, v in kw.items() if k not in ("offline", "custom_data")}}
+    return hashlib.blake2b(orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
+
+
 class Central201(CentralSide, ChargePoint):
     version = "2.0.1"
     known_actions = frozenset(a.value for a in Action)
@@ -65,6 +78,10 @@ class Central201(CentralSide, ChargePoint):
         elif name == "SetVariables":
             await self.db(device_model.store, engine, device_model.were_set(
                 sid, request.set_variable_data, answer.get("set_variable_result"), utcnow()))
+        elif name == "SendLocalList" and answer.get("status") == "Accepted":
+            await self.db(local_list.accepted, engine, sid, self.version, asdict(request), utcnow())
+        elif name == "GetLocalListVersion":
+            await self.db(local_list.reported, engine, sid, answer["version_number"], utcnow())
 
     @on(Action.notify_report)
     async def on_notify_report(self, request_id, generated_at, seq_no, **kw):
@@ -112,15 +129,17 @@ class Central201(CentralSide, ChargePoint):
         id_token = kw.get("id_token")
         token = await self.read(check_token, self.gateway.engine, id_token.get("id_token"), utcnow(),
                                 self.station.organisation_id) if id_token else None
+        asked = await self.read(remote_starts.asked, self.gateway.engine, self.station.id,
+                                transaction_info.get("remote_start_id")) if event_type == "Started" else None
         self.frame_session = await self.store(self._transaction_event(event_type, at, trigger_reason, seq_no,
-                                                                      transaction_info, kw, found, token))
+                                                                      transaction_info, kw, found, token, asked))
         return call_result.TransactionEvent(id_token_info=_token_info(token) if token else None)
 
-    def _transaction_event(self, event_type, at, trigger, seq_no, info, kw, found, token):
+    def _transaction_event(self, event_type, at, trigger, seq_no, info, kw, found, token, asked):
         rec, st = self.gateway.recorder, self.station
         txid = str(info["transaction_id"])
         evse = (kw.get("evse") or {}).get("id")
-        key = f"ocpp201:{st.id}:{txid}:{seq_no}"
+        key = f"ocpp201:{st.id}:{txid}:{_content_key(event_type, at, trigger, info, kw)}"
         state = info.get("charging_state")
         id_token = kw.get("id_token")
         meta = {"seq_no": seq_no, "trigger_reason": trigger, "offline": bool(kw.get("offline"))}
@@ -135,10 +154,13 @@ class Central201(CentralSide, ChargePoint):
         if event_type == "Started":
             remote = info.get("remote_start_id") is not None or trigger == "RemoteStart"
             raw = "RequestStartTransaction" if remote else (id_token or {}).get("type") or trigger
+            if asked:  # we know who asked for it: the operator, an API client, the app, a roaming partner
+                raw = asked["source"]
             events.append(ocpp_event(
                 EventKind.TRANSACTION_STARTED, at, f"{key}:started", transaction_id=txid,
                 meter_start_wh=register_wh(found), id_token=(id_token or {}).get("id_token"),
-                token_type=(id_token or {}).get("type"), start_source_raw=raw, **meta))
+                token_type=(id_token or {}).get("type"), start_source_raw=raw,
+                remote_start_by=(asked or {}).get("by"), **meta))
         if state in _STATES:
             events.append(ocpp_event(EventKind.CHARGING_STATE_CHANGED, at, f"{key}:state",
                                      state=_STATES[state].value, **meta))
