@@ -17,8 +17,9 @@ from chargeledger.http.app import create_app
 from chargeledger.ocpi import partners as ocpi_partners
 from chargeledger.reports.jobs import queue
 from chargeledger.reports.request import build_request, caller_for_email
-from chargeledger.storage.tables import sites
-from chargeledger.storage.tables import audit_entries, id_tokens, payments, refunds, session_events, tariff_assignments
+from chargeledger.storage.tables import (
+    audit_entries, id_tokens, payments, refunds, session_events, sites, stations, tariff_assignments,
+)
 from chargeledger.tariffs import store as tariffs
 from tests.builders import add_network, add_user_key
 from tests.http.live import serving
@@ -66,7 +67,8 @@ def _state(engine) -> tuple:
     with engine.connect() as conn:
         return tuple(conn.execute(select(func.count()).select_from(t)).scalar()
                      for t in (session_events, payments, refunds, tariff_assignments, audit_entries)) + (
-            sorted(conn.execute(select(id_tokens.c.uid, id_tokens.c.status)).all()),)
+            sorted(conn.execute(select(id_tokens.c.uid, id_tokens.c.status)).all()),
+            sorted(conn.execute(select(stations.c.id, stations.c.registration)).all()))
 
 
 def test_every_route_naming_an_object_hides_other_organisations(engine):

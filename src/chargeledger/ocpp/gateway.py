@@ -60,7 +60,7 @@ class Gateway:
     # -- lifecycle ----------------------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 9000) -> None:
         self.group.start()
-        self._server = await serve(self._serve_station, host, port, subprotocols=SUBPROTOCOLS,
+        self._server = await serve(self._serve_station, host, port, select_subprotocol=_select_subprotocol,
                                    process_request=self._handshake, ssl=self.settings.ssl_context,
                                    ping_interval=None, max_size=self.settings.max_frame_bytes,
                                    open_timeout=self.settings.handshake_timeout, close_timeout=5,
@@ -120,7 +120,11 @@ class Gateway:
         station_id = unquote(station_id)
         if prefix != "/ocpp" or not station_id:
             return connection.respond(HTTPStatus.NOT_FOUND, "connect to /ocpp/{station_id}\n")
-        offered = request.headers.get("Sec-WebSocket-Protocol", "")
+        offered = [p.strip() for p in ",".join(request.headers.get_all("Sec-WebSocket-Protocol")).split(",")
+                   if p.strip()]
+        if offered and not set(offered) & set(SUBPROTOCOLS):
+            return connection.respond(HTTPStatus.BAD_REQUEST, f"none of the offered subprotocols "
+                                      f"({', '.join(offered)}) is spoken here: offer ocpp1.6 or ocpp2.0.1\n")
         version = "2.0.1" if "ocpp2.0.1" in offered else "1.6"
         station = await asyncio.to_thread(stations.find_station, self.engine, station_id)
         if station is None and self.settings.auto_register_site:
@@ -145,13 +149,21 @@ class Gateway:
                     return _unauthorized(connection, "station credentials required\n")
             else:
                 log.warning("station %s connects from %s without credentials (marked unsecured)", station.id, address)
+        if not offered:
+            # OCPP-J requires the subprotocol; a charger registered as 1.6 that omits it (older firmware does) is
+            # spoken to in 1.6, any other is told what to offer
+            if station.ocpp_version != "1.6":
+                log.warning("refused station %s from %s: it offered no subprotocol", station.id, address)
+                return connection.respond(HTTPStatus.BAD_REQUEST, f"offer the websocket subprotocol ocpp"
+                                          f"{station.ocpp_version} (Sec-WebSocket-Protocol)\n")
+            log.warning("station %s offered no subprotocol: spoken to in OCPP 1.6, as registered", station.id)
         connection.station = station
         return None
 
     async def _serve_station(self, connection: ServerConnection) -> None:
         station = connection.station
         address = _address(connection)
-        cls = _CLASSES.get(connection.subprotocol)
+        cls = _CLASSES.get(connection.subprotocol or "ocpp1.6")  # no subprotocol: admitted as a 1.6 station
         if cls is None:
             await connection.close(1002, "subprotocol ocpp1.6 or ocpp2.0.1 required")
             return
@@ -261,6 +273,12 @@ class Gateway:
             return ledger.refresh(session["id"]).status.value
 
         return await self._run(record)
+
+
+def _select_subprotocol(connection: ServerConnection, offered) -> str | None:
+    """Our preferred version among those offered; none offered is let through: the handshake already refused it
+    unless the station is registered as 1.6 (websockets itself would answer a bare 400)."""
+    return next((p for p in SUBPROTOCOLS if p in offered), None)
 
 
 def _address(connection: ServerConnection) -> str:

@@ -14,6 +14,7 @@ from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
+from .. import command_effects, vendors
 from ..tokens import check_token
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
@@ -44,6 +45,13 @@ class Central16(CentralSide, ChargePoint):
                                utcnow())
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
                                             status=status)
+
+    async def answered(self, request, answer: dict) -> None:
+        await super().answered(request, answer)
+        name = type(request).__name__
+        if command_effects.has_effect("1.6", name):
+            await self.db(command_effects.apply, self.gateway.engine, self.station.id, "1.6", name,
+                          command_effects.payload_of(request), answer, utcnow())
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):
@@ -197,9 +205,9 @@ class Central16(CentralSide, ChargePoint):
         return work
 
     @on(Action.data_transfer)
-    def on_data_transfer(self, vendor_id, **kw):
-        # Vendor-specific data is kept in the message log; no vendor extension is interpreted here.
-        return call_result.DataTransfer(status="Accepted")
+    async def on_data_transfer(self, vendor_id, **kw):
+        status, data = await vendors.route(self.station, vendor_id, kw.get("message_id"), kw.get("data"))
+        return call_result.DataTransfer(status=status, data=data)
 
     @on(Action.firmware_status_notification)
     def on_firmware_status(self, status, **kw):
