@@ -1,7 +1,7 @@
 """ocpi_tokens: tokens roaming partners push to us (OCPI tokens module, Receiver)
 
 Revision ID: oc1b
-Revises: o201a
+Revises: o16b
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from chargeledger.storage.schema_types import Json, UtcDateTime
 
 revision = "oc1b"
-down_revision = "o201a"
+down_revision = "o16b"
 branch_labels = None
 depends_on = None
 
