@@ -68,6 +68,7 @@ async def serve(process: Process) -> None:
     if outbox_worker is None:
         hand_off(engine)
     client = await bus.connect(settings.bus_url, process_name(settings)) if settings.bus_url else None
+    pusher = ocpi_pusher(engine) if outbox_worker is not None else None  # OCPI pushes, each partner on its own
     gateway = None
     if "gateway" in roles:
         gateway = _gateway(engine, process, client)
@@ -104,6 +105,17 @@ async def serve(process: Process) -> None:
             await asyncio.to_thread(outbox_worker.stop)
         if client is not None:
             await client.close()
+        if pusher is not None:
+            await asyncio.to_thread(pusher.stop)
+
+
+def ocpi_pusher(engine):
+    """The sender of the OCPI push queue, when the OCPI adapter is installed."""
+    try:
+        queue = importlib.import_module("chargeledger.ocpi.queue")
+    except ModuleNotFoundError:
+        return None
+    return queue.Pusher(engine).start()
 
 
 def _gateway(engine, process: Process, client):

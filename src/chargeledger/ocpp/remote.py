@@ -60,7 +60,8 @@ async def _answer(gateway, msg) -> None:
         if request.get("stop"):
             reply = {"status": await gateway.stop_session(request["stop"], request["by"])}
         else:
-            reply = {"answer": await gateway.command(request["station"], request["name"], request["payload"])}
+            reply = {"answer": await gateway.command(request["station"], request["name"], request["payload"],
+                                                     request.get("source", "api"), request.get("by"))}
     except commands.CommandFailed as exc:
         reply = {"error": type(exc).__name__, "message": str(exc)}
     except Exception as exc:  # noqa: BLE001 - the caller gets an answer, never silence
@@ -82,10 +83,12 @@ class RemoteCommands:
         self.timeout = timeout + REPLY_MARGIN
         self.local = local  # this process's own gateway, if it runs one: its stations need no bus
 
-    async def command(self, station_id: str, name: str, payload: dict) -> dict:
+    async def command(self, station_id: str, name: str, payload: dict, source: str = "api",
+                      by: str | None = None) -> dict:
         if self.local is not None and station_id in self.local.connected:
-            return await self.local.command(station_id, name, payload)
-        reply = await self._ask(station_id, {"station": station_id, "name": name, "payload": payload}, name)
+            return await self.local.command(station_id, name, payload, source, by)
+        reply = await self._ask(station_id, {"station": station_id, "name": name, "payload": payload,
+                                             "source": source, "by": by}, name)
         return reply["answer"]
 
     async def stop_session(self, session: dict, by: str) -> str:

@@ -2,13 +2,13 @@
 the gateways that are alive (a lease each renews while it runs), for remote commands routed over the bus
 
 Revision ID: s19a
-Revises: a14o2
+Revises: o16c
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "s19a"
-down_revision = "a14o2"
+down_revision = "o16c"
 branch_labels = None
 depends_on = None
 

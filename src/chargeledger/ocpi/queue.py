@@ -1,0 +1,235 @@
+"""The push queue: what each partner must receive, delivered oldest first per partner, retried while it is down.
+
+Rows are written by `enqueue` inside the writer's transaction (or the outbox reaction's, keyed so a replay adds
+nothing). The Pusher thread delivers them: for each partner, the oldest pending row first; a partner that does not
+answer (or answers 5xx / 3xxx) keeps its row pending with backoff, and its later rows wait behind it, so objects
+arrive in order. A row the partner refuses as such (2xxx: the object itself is wrong for it) is marked failed with
+the partner's answer and the queue goes on. Each partner is delivered on its own, so one that is down delays
+nobody else, and the chargers never wait for any of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from ..storage.tables import ocpi_partners, ocpi_pushes
+from . import partners as store
+from .numbers import dumps
+from .client import TIMEOUT, PartnerRefused, Route, call
+
+log = logging.getLogger(__name__)
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+BATCH = 200
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … seconds, at most a minute: a partner back from maintenance is served again within a minute."""
+    return timedelta(seconds=min(2 ** (attempts - 1), 60))
+
+
+def enqueue(conn: Connection, partner_id: int, module: str, object_id: str, method: str, path: str,
+            body: Any, key: str | None = None, url: str | None = None) -> bool:
+    """Queue one push in the caller's transaction. With a key already queued, nothing is added (False)."""
+    # the body is kept as its OCPI JSON text (a JSON string in the column), so its numbers stay exact
+    values = dict(partner_id=partner_id, module=module, object_id=object_id, method=method, path=path,
+                  body=None if body is None else dumps(body),
+                  key=key, url=url, state=PENDING, attempts=0, next_attempt_at=_utcnow(), created_at=_utcnow())
+    if key is not None and conn.execute(select(ocpi_pushes.c.id).where(ocpi_pushes.c.key == key)).first():
+        return False
+    if key is None:
+        conn.execute(insert(ocpi_pushes).values(**values))
+        return True
+    try:
+        with conn.begin_nested():  # a concurrent writer of the same key: the first one wins, this one adds nothing
+            conn.execute(insert(ocpi_pushes).values(**values))
+    except IntegrityError:
+        return False
+    return True
+
+
+# -- what the operator sees -----------------------------------------------------------------------------------------
+@dataclass
+class Counts:
+    pending: int = 0
+    failed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    last_sent_at: datetime | None = None
+    last_error: str | None = None
+
+
+def counts(engine: Engine) -> dict[int, Counts]:
+    q = ocpi_pushes.c
+    found: dict[int, Counts] = {}
+    with engine.connect() as conn:
+        for pid, state, n, last in conn.execute(select(q.partner_id, q.state, func.count(), func.max(q.sent_at))
+                                                .group_by(q.partner_id, q.state)):
+            c = found.setdefault(pid, Counts())
+            setattr(c, state, n)
+            if state == SENT:
+                c.last_sent_at = last
+        for pid, n in conn.execute(select(q.partner_id, func.count()).where(q.state == PENDING, q.attempts > 0)
+                                   .group_by(q.partner_id)):
+            found[pid].retrying = n
+        for pid, error in conn.execute(select(q.partner_id, q.last_error).where(q.last_error.is_not(None))
+                                       .order_by(q.id.desc())):
+            if found[pid].last_error is None:
+                found[pid].last_error = error
+    return found
+
+
+def listing(engine: Engine, partner_id: int | None = None, state: str | None = None,
+            limit: int = 50) -> list[dict[str, Any]]:
+    q = ocpi_pushes.c
+    query = select(q.id, q.partner_id, q.module, q.object_id, q.method, q.state, q.attempts, q.next_attempt_at,
+                   q.created_at, q.sent_at, q.last_error).order_by(q.id).limit(limit)
+    if partner_id is not None:
+        query = query.where(q.partner_id == partner_id)
+    if state:
+        query = query.where(q.state == state)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+# -- delivery -------------------------------------------------------------------------------------------------------
+def _target(partner: store.Partner, row) -> str | None:
+    if row.url:
+        return row.url
+    base = partner.endpoint(row.module)
+    return base + row.path if base else None
+
+
+def deliver_partner(engine: Engine, partner: store.Partner, client: httpx.Client | None = None) -> int:
+    """Send this partner's due rows in order until one must wait; returns how many were sent."""
+    q = ocpi_pushes.c
+    route = Route(partner.our_country_code, partner.our_party_id, partner.country_code, partner.party_id)
+    sent = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(select(ocpi_pushes).where(q.partner_id == partner.id, q.state == PENDING)
+                                .order_by(q.id).limit(BATCH)).all()
+        if not rows:
+            return sent
+        for row in rows:
+            if row.next_attempt_at > _utcnow():
+                return sent  # the oldest waits for its retry; the rest wait behind it, in order
+            url = _target(partner, row)
+            try:
+                if url is None:
+                    raise PartnerRefused(f"the partner has no {row.module} receiver endpoint", retry=False)
+                call(row.method, url, partner.their_token or "", route, row.body, client=client)
+            except PartnerRefused as exc:
+                _failed(engine, row, str(exc), exc.retry)
+                if exc.retry:
+                    return sent
+                continue
+            with engine.begin() as conn:
+                conn.execute(update(ocpi_pushes).where(q.id == row.id).values(
+                    state=SENT, sent_at=_utcnow(), attempts=row.attempts + 1))
+            sent += 1
+
+
+def _failed(engine: Engine, row, error: str, retry: bool) -> None:
+    attempts = row.attempts + 1
+    values: dict[str, Any] = {"attempts": attempts, "last_error": error[:2000]}
+    if retry:
+        values["next_attempt_at"] = _utcnow() + backoff(attempts)
+    else:
+        values["state"] = FAILED
+    log.warning("OCPI push %s (%s %s) to partner %s: %s", row.id, row.module, row.object_id, row.partner_id, error)
+    with engine.begin() as conn:
+        conn.execute(update(ocpi_pushes).where(ocpi_pushes.c.id == row.id).values(**values))
+
+
+def partners_waiting(engine: Engine) -> list[int]:
+    q = ocpi_pushes.c
+    with engine.connect() as conn:
+        return list(conn.execute(select(q.partner_id).distinct().join(
+            ocpi_partners, ocpi_partners.c.id == q.partner_id).where(
+            q.state == PENDING, q.next_attempt_at <= _utcnow(), ocpi_partners.c.status == store.REGISTERED)
+        ).scalars())
+
+
+def deliver(engine: Engine, client: httpx.Client | None = None) -> int:
+    """One round over every partner with due pushes (tests, `chargeledger ocpi queue --send`)."""
+    return sum(deliver_partner(engine, store.get(engine, pid), client) for pid in partners_waiting(engine))
+
+
+_pushers: "weakref.WeakKeyDictionary[Engine, Pusher]" = weakref.WeakKeyDictionary()
+
+
+def wake(engine: Engine) -> None:
+    """Writers call this after committing pushes: the pusher of this process sends them now, not at its next poll."""
+    pusher = _pushers.get(engine)
+    if pusher is not None:
+        pusher.wake()
+
+
+class Pusher:
+    """Delivers the queue in a thread of its own: one worker per partner with due pushes, so a partner that hangs
+    until its timeout holds back only its own queue."""
+
+    def __init__(self, engine: Engine, poll_interval: float = 0.5):
+        self.engine = engine
+        self.poll_interval = poll_interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._busy: dict[int, threading.Thread] = {}
+
+    def start(self) -> "Pusher":
+        _pushers[self.engine] = self
+        self._thread = threading.Thread(target=self._loop, name="ocpi-pusher", daemon=True)
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        for thread in list(self._busy.values()):
+            thread.join(timeout)
+        if _pushers.get(self.engine) is self:
+            del _pushers[self.engine]
+
+    def _loop(self) -> None:
+        with httpx.Client(timeout=TIMEOUT) as client:
+            while not self._stop.is_set():
+                self._wake.clear()
+                try:
+                    for pid in partners_waiting(self.engine):
+                        running = self._busy.get(pid)
+                        if running is None or not running.is_alive():
+                            thread = threading.Thread(target=self._one, args=(pid, client), daemon=True,
+                                                      name=f"ocpi-push-{pid}")
+                            self._busy[pid] = thread
+                            thread.start()
+                except Exception:  # noqa: BLE001 - a lost database link: try again next round
+                    log.exception("OCPI push round failed")
+                self._wake.wait(self.poll_interval)
+
+    def _one(self, partner_id: int, client: httpx.Client) -> None:
+        try:
+            deliver_partner(self.engine, store.get(self.engine, partner_id), client)
+        except Exception:  # noqa: BLE001 - looked at again on the next poll
+            log.exception("OCPI pushes to partner %s failed", partner_id)
+            return
+        self._wake.set()  # a row added while this partner was being served is looked at at once

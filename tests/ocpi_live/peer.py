@@ -1,0 +1,180 @@
+"""A small eMSP of our own, served over real HTTP, that registers with ChargeLedger, pulls and receives pushes.
+
+It records every request it receives (method, path, body, headers) in arrival order. `down` makes it answer 503
+(a partner in maintenance); `refuse` makes it answer OCPI 2001 to pushes of that module.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import socket
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncio
+import httpx
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+COUNTRY, PARTY = "DE", "EMS"
+MODULES = ("locations", "sessions", "cdrs", "tariffs", "commands")
+
+
+def token_header(token: str) -> dict[str, str]:
+    return {"Authorization": "Token " + base64.b64encode(token.encode()).decode()}
+
+
+def ok(data: Any = None, status: int = 1000) -> dict[str, Any]:
+    return {"data": data, "status_code": status, "status_message": "Success", "timestamp": "2024-01-01T00:00:00Z"}
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class Peer:
+    base: str = ""
+    token_b: str = field(default_factory=lambda: secrets.token_hex(16))  # what ChargeLedger calls us with
+    token_c: str | None = None  # what we call ChargeLedger with, once registered
+    their_endpoints: dict[str, str] = field(default_factory=dict)
+    received: list[Received] = field(default_factory=list)
+    down: bool = False
+    refuse: set[str] = field(default_factory=set)
+    issued_a: str | None = None  # a token A we hand out when ChargeLedger registers with us
+    allowed_uids: set[str] = field(default_factory=set)  # what real-time authorization allows
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- as a client of ChargeLedger ------------------------------------------------------------------------------
+    def headers(self, token: str | None = None) -> dict[str, str]:
+        return {**token_header(token or self.token_c or ""), "X-Request-ID": str(uuid.uuid4()),
+                "X-Correlation-ID": str(uuid.uuid4()), "OCPI-from-country-code": COUNTRY,
+                "OCPI-from-party-id": PARTY}
+
+    def credentials(self) -> dict[str, Any]:
+        return {"token": self.token_b, "url": f"{self.base}/ocpi/versions",
+                "roles": [{"role": "EMSP", "party_id": PARTY, "country_code": COUNTRY,
+                           "business_details": {"name": "Test eMSP"}}]}
+
+    def token(self, uid: str, whitelist: str = "ALLOWED", valid: bool = True) -> dict[str, Any]:
+        return {"country_code": COUNTRY, "party_id": PARTY, "uid": uid, "type": "RFID",
+                "contract_id": f"DE-EMS-C{uid}"[:36], "issuer": "Test eMSP", "valid": valid, "whitelist": whitelist,
+                "last_updated": "2024-01-01T00:00:00Z"}
+
+    def send(self, method: str, module: str, path: str, body: Any = None) -> httpx.Response:
+        with httpx.Client(timeout=30) as http:
+            return http.request(method, self.their_endpoints[f"{module}:RECEIVER"] + path, json=body,
+                                headers=self.headers())
+
+    def register(self, versions_url: str, token_a: str) -> httpx.Response:
+        """What an eMSP does with the token A it was given: versions, details, POST credentials."""
+        with httpx.Client(timeout=30) as http:
+            versions = http.get(versions_url, headers=self.headers(token_a)).json()["data"]
+            url = next(v["url"] for v in versions if v["version"] == "2.2.1")
+            details = http.get(url, headers=self.headers(token_a)).json()["data"]
+            self.their_endpoints = {f"{e['identifier']}:{e['role']}": e["url"] for e in details["endpoints"]}
+            answer = http.post(self.their_endpoints["credentials:SENDER"], headers=self.headers(token_a),
+                               json=self.credentials())
+        if answer.status_code == 200:
+            self.token_c = answer.json()["data"]["token"]
+        return answer
+
+    def get(self, module: str, path: str = "", **params) -> httpx.Response:
+        with httpx.Client(timeout=30) as http:
+            return http.get(self.their_endpoints[f"{module}:SENDER"] + path, params=params, headers=self.headers())
+
+    def pushes(self, module: str | None = None) -> list[Received]:
+        with self.lock:
+            return [r for r in self.received if r.path.startswith("/emsp/") and
+                    (module is None or r.path.split("/")[2] == module)]
+
+    # -- as a server ----------------------------------------------------------------------------------------------
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        def authorised(request: Request) -> bool:
+            sent = request.headers.get("authorization", "")
+            return sent in (token_header(self.token_b)["Authorization"],
+                            token_header(self.issued_a or "-")["Authorization"])
+
+        @app.middleware("http")
+        async def record(request: Request, call_next):
+            body = await request.body()
+            if self.down:
+                return JSONResponse({"detail": "maintenance"}, status_code=503)
+            if not authorised(request):
+                return JSONResponse(ok(None, 2000) | {"status_message": "unknown token"}, status_code=401)
+            with self.lock:
+                self.received.append(Received(request.method, request.url.path,
+                                              (await _json(body)) if body else None, dict(request.headers)))
+            return await call_next(request)
+
+        @app.get("/ocpi/versions")
+        def versions():
+            return ok([{"version": "2.2.1", "url": f"{self.base}/ocpi/2.2.1"}])
+
+        @app.get("/ocpi/2.2.1")
+        def details():
+            endpoints = [{"identifier": m, "role": "RECEIVER", "url": f"{self.base}/emsp/{m}"} for m in MODULES]
+            endpoints.append({"identifier": "credentials", "role": "RECEIVER",
+                              "url": f"{self.base}/ocpi/2.2.1/credentials"})
+            endpoints.append({"identifier": "tokens", "role": "SENDER", "url": f"{self.base}/emsp/tokens"})
+            return ok({"version": "2.2.1", "endpoints": endpoints})
+
+        @app.post("/ocpi/2.2.1/credentials")
+        async def credentials(request: Request):
+            theirs = await request.json()  # ChargeLedger registering with us: its token B, our token C back
+            self.token_c = theirs["token"]
+            self.issued_a = None
+            return ok(self.credentials())
+
+        @app.post("/emsp/tokens/{uid}/authorize")
+        def authorize(uid: str):
+            allowed = "ALLOWED" if uid in self.allowed_uids else "NOT_ALLOWED"
+            return ok({"allowed": allowed, "authorization_reference": f"auth-{uid}", "token": self.token(uid)})
+
+        @app.api_route("/emsp/{module}/{rest:path}", methods=["PUT", "PATCH", "POST", "DELETE"])
+        async def receive(module: str, rest: str):
+            if module in self.refuse:
+                return JSONResponse(ok(None, 2001) | {"status_message": "we do not like this one"}, status_code=400)
+            return ok()
+
+        return app
+
+
+async def _json(body: bytes) -> Any:
+    import json
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode(errors="replace")
+
+
+@contextmanager
+def running_peer(peer: Peer | None = None):
+    peer = peer or Peer()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    peer.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(peer.app(), log_level="warning", lifespan="off"))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(sockets=[sock]),), daemon=True)
+    thread.start()
+    while not server.started:
+        threading.Event().wait(0.02)
+    try:
+        yield peer
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        loop.close()
