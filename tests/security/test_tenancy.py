@@ -49,6 +49,9 @@ BODIES = {  # valid bodies, so a route gets past validation to its scoping
     ("PUT", "/api/tariffs/{tariff_id}"): {"content": tariff_text().replace("TOU-1", "TARIFF-A")},
     ("POST", "/api/tariffs/{tariff_id}/assignments"): {"json": {"scope": "site", "scope_id": "BOLT-SITE"}},
     ("DELETE", "/api/tariffs/{tariff_id}"): {},
+    ("POST", "/api/stations/{station_id}/reservations"): {"json": {
+        "connector_id": 1, "id_tag": "X", "expires_at": "2999-01-01T00:00:00Z"}},
+    ("POST", "/api/stations/{station_id}/reservations/{reservation_id}/cancel"): {},
     ("PATCH", "/api/tokens/{uid}"): {"json": {"status": "Blocked"}},
     ("POST", "/api/tokens/{uid}/block"): {},
 }
@@ -86,7 +89,8 @@ def test_every_route_naming_an_object_hides_other_organisations(engine):
     intruder = {"Authorization": "Bearer " + add_user_key(engine, "evil@bolt.example", ["BOLT"], ["admin"])}
     values = {"session_id": str(sid), "station_id": "CP-1", "tariff_id": "TARIFF-A", "job_id": job,
               "code": "meter_jump", "name": "Reset", "evse_id": "NL*ACM*ECP1*1",
-              "uid": "acme-card", "country_code": "NL", "party_id": "ACM", "token_uid": "acme-card", "command": "START_SESSION",
+              "uid": "acme-card", "reservation_id": "1", "country_code": "NL", "party_id": "ACM",
+              "token_uid": "acme-card", "command": "START_SESSION",
               "location_id": "ACME-SITE", "evse_uid": "NL*ACM*ECP1*1", "connector_id": "1"}
     # OCPI routes: BOLT's registered roaming partner, with its own token C, asks for ACME's objects
     ocpi_intruder = {"Authorization": "Token " + base64.b64encode(_bolt_partner(engine).encode()).decode()}

@@ -11,8 +11,13 @@ from sqlalchemy.engine import Connection
 from ..storage.tables import station_configuration
 
 
-def record_reported(conn: Connection, station_id: str, keys: list[dict], at: datetime) -> None:
+def reported(engine: Engine, station_id: str, keys: list[dict], at: datetime) -> None:
     """Keys of a GetConfiguration answer ({key, readonly, value}), replacing what we knew of those keys."""
+    with engine.begin() as conn:
+        _replace(conn, station_id, keys, at)
+
+
+def _replace(conn: Connection, station_id: str, keys: list[dict], at: datetime) -> None:
     for item in keys:
         key = str(item.get("key"))[:64]
         conn.execute(delete(station_configuration).where(station_configuration.c.station_id == station_id,
@@ -22,12 +27,13 @@ def record_reported(conn: Connection, station_id: str, keys: list[dict], at: dat
             reported_at=at))
 
 
-def record_change(conn: Connection, station_id: str, key: str, value: str, at: datetime) -> None:
+def changed(engine: Engine, station_id: str, key: str, value: str, at: datetime) -> None:
     """A ChangeConfiguration the station accepted (or will apply after a reboot)."""
-    known = conn.execute(select(station_configuration.c.readonly).where(
-        station_configuration.c.station_id == station_id, station_configuration.c.key == key)).first()
-    record_reported(conn, station_id, [{"key": key, "value": value,
-                                        "readonly": bool(known.readonly) if known else False}], at)
+    with engine.begin() as conn:
+        known = conn.execute(select(station_configuration.c.readonly).where(
+            station_configuration.c.station_id == station_id, station_configuration.c.key == key)).first()
+        _replace(conn, station_id, [{"key": key, "value": value,
+                                     "readonly": bool(known.readonly) if known else False}], at)
 
 
 def configuration_of(engine: Engine, station_id: str) -> list[dict]:

@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import commands, housekeeping, remote_starts, stations
+from . import commands, housekeeping, reservations, remote_starts, stations
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow
@@ -92,6 +92,7 @@ class Gateway:
             try:
                 await self._run(stations.record_seen, self.engine, self._take_seen())
                 await self._run(housekeeping.sweep, self.engine, self.settings, utcnow())
+                await self._run(reservations.expire, self.engine, utcnow())
             except Exception:  # noqa: BLE001 - upkeep retries next round; chargers must not notice
                 log.exception("OCPP upkeep failed")
 

@@ -126,6 +126,25 @@ security_events = Table(
     Index("ix_security_events_station", "station_id", "id"),
 )
 
+# Reservations of a connector (1.6) or EVSE (2.0.1) for one token, by the OCPP reservationId the station knows.
+reservations = Table(
+    "reservations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False),
+    Column("reservation_id", Integer, nullable=False),  # the id the station knows, unique per station
+    Column("connector_id", Integer, nullable=False),  # 1.6 connector (0: the whole station); 2.0.1 EVSE
+    Column("id_tag", String(64), nullable=False),
+    Column("group_id", String(64)),  # parentIdTag: tokens of the group may use the reservation too
+    Column("expires_at", UtcTime, nullable=False),
+    # Requested (sent), then the station's answer (Accepted, Faulted, Occupied, Rejected, Unavailable),
+    # then Cancelled, Expired or Used (a transaction started on it)
+    Column("status", String(16), nullable=False),
+    Column("session_id", BigId),  # the session that used it
+    Column("created_at", UtcTime, nullable=False),
+    Column("updated_at", UtcTime, nullable=False),
+    UniqueConstraint("station_id", "reservation_id", name="uq_reservations_station_reservation"),
+)
+
 evses = Table(
     "evses", metadata,
     Column("evse_id", String(48), primary_key=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
 from ocpp.exceptions import TypeConstraintViolationError
@@ -14,7 +15,7 @@ from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
-from .. import command_effects, vendors
+from .. import configuration, local_list, reservations, vendors
 from ..tokens import check_token
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
@@ -47,11 +48,22 @@ class Central16(CentralSide, ChargePoint):
                                             status=status)
 
     async def answered(self, request, answer: dict) -> None:
+        """What the back office keeps of a command once the charger answered it."""
         await super().answered(request, answer)
-        name = type(request).__name__
-        if command_effects.has_effect("1.6", name):
-            await self.db(command_effects.apply, self.gateway.engine, self.station.id, "1.6", name,
-                          command_effects.payload_of(request), answer, utcnow())
+        name, engine, sid, status = type(request).__name__, self.gateway.engine, self.station.id, answer.get("status")
+        if name == "GetConfiguration":
+            await self.db(configuration.reported, engine, sid, answer.get("configuration_key") or [], utcnow())
+        elif name == "ChangeConfiguration" and status in ("Accepted", "RebootRequired"):
+            await self.db(configuration.changed, engine, sid, request.key, request.value, utcnow())
+        elif name == "SendLocalList" and status == "Accepted":
+            await self.db(local_list.accepted, engine, sid, self.version, asdict(request), utcnow())
+        elif name == "GetLocalListVersion":
+            await self.db(local_list.reported, engine, sid, answer["list_version"], utcnow())
+        elif name == "ReserveNow":
+            await self.db(reservations.answered, engine, sid, request.reservation_id, request.connector_id,
+                          request.id_tag, request.parent_id_tag, _time(request.expiry_date), status, utcnow())
+        elif name == "CancelReservation" and status == "Accepted":
+            await self.db(reservations.cancelled, engine, sid, request.reservation_id, utcnow())
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):
@@ -108,6 +120,9 @@ class Central16(CentralSide, ChargePoint):
         at = _time(timestamp)
         token = await self.read(check_token, self.gateway.engine, id_tag, utcnow(),
                                 self.station.organisation_id)
+        if await self.read(reservations.refuses, self.gateway.engine, self.station.id, connector_id, id_tag,
+                           token.group_id, kw.get("reservation_id"), utcnow()):
+            token = replace(token, status="Invalid")  # the connector is reserved for another token
         remote = self.gateway.take_remote_start(self.station.id, connector_id, at)
         sid = await self.store(self._start(connector_id, id_tag, meter_start, at, token, remote,
                                            kw.get("reservation_id")))
@@ -138,6 +153,7 @@ class Central16(CentralSide, ChargePoint):
             from ...domain.meter import Measurand, MeterSample
             start_sample = MeterSample(at, Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, float(meter_start))
             rec.write(conn, sid, events, [start_sample])
+            reservations.used(conn, st.id, reservation_id, connector, id_tag, sid, at)
             return sid, {EventKind.AUTHORIZED, EventKind.TRANSACTION_STARTED}
 
         return work
