@@ -78,7 +78,8 @@ def test_durations_match_python(duck, micros):
        st.sampled_from(["Europe/Amsterdam", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC"]))
 def test_local_times_match_python(duck, micros, zone):
     moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=micros)
-    for time_format in ("%Y-%m-%d-%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+    for time_format in ("%Y-%m-%d-%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%d-%H:%M%z",
+                        "%Y-%m-%dT%H:%M:%S%z"):
         expected = moment.astimezone(ZoneInfo(zone)).strftime(time_format)
         assert one(duck, local_time("$1::BIGINT", zone, time_format), micros) == expected
 

@@ -29,7 +29,7 @@ def _instants():
             yield anchor + timedelta(seconds=rnd.randrange(-7200, 7200), microseconds=rnd.randrange(1_000_000))
 
 
-@pytest.mark.parametrize("time_format", ["%Y-%m-%d", "%Y-%m-%d-%H:%M", "%Y-%m-%d %H:%M:%S"])
+@pytest.mark.parametrize("time_format", ["%Y-%m-%d", "%Y-%m-%d-%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d-%H:%M%z"])
 @pytest.mark.parametrize("zone", ZONES)
 def test_local_text_is_astimezone_strftime(zone, time_format, monkeypatch):
     monkeypatch.setattr(local_clock, "_LIMIT", 3)  # the memories clear many times over

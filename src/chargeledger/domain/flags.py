@@ -19,6 +19,7 @@ class FlagCode(StrEnum):
     ORPHAN_STOP = "orphan_stop"
     FORCE_CLOSED = "force_closed"
     METER_CLOCK_SUSPECT = "meter_clock_suspect"
+    TOKEN_NOT_ACCEPTED = "token_not_accepted"  # started with an Invalid, Blocked or Expired token
     DATA_QUALITY = "data_quality"  # an imported session no real charger produces, or a local time DST makes unsure
 
 
@@ -42,6 +43,7 @@ _SEVERITY = {
     FlagCode.FORCE_CLOSED: Severity.WARNING,
     FlagCode.METER_CLOCK_SUSPECT: Severity.WARNING,
     FlagCode.DATA_QUALITY: Severity.WARNING,
+    FlagCode.TOKEN_NOT_ACCEPTED: Severity.WARNING,
 }
 
 

@@ -13,6 +13,11 @@ class TokenStatus(StrEnum):
     INVALID = "Invalid"
 
 
+def token_key(uid: str) -> str:
+    """OCPP compares id tokens as CiString (case-insensitive ASCII): every lookup goes through this key."""
+    return uid.strip().lower()
+
+
 @dataclass(frozen=True)
 class Driver:
     id: str

@@ -110,11 +110,18 @@ class SessionView:
 
 
 _IDENTITY_KEYS = ("id_token", "token_type", "contract_id", "shared_id", "driver_id")
+_REFUSED_TOKEN = ("Invalid", "Blocked", "Expired")
 
 
 def _ordered(events: list[SessionEvent]) -> list[SessionEvent]:
-    # The charger's clock orders facts; the storage sequence breaks ties (and orders same-instant resends).
-    return sorted(events, key=lambda e: (e.occurred_at, e.seq))
+    # The charger's clock orders facts; at one instant a 2.0.1 seqNo orders a transaction's events (an offline queue
+    # may deliver them in any order), then the storage sequence (same-instant resends).
+    return sorted(events, key=lambda e: (e.occurred_at, _seq_no(e), e.seq))
+
+
+def _seq_no(event: SessionEvent) -> int:
+    seq_no = event.get("seq_no")
+    return seq_no if isinstance(seq_no, int) else -1
 
 
 def project(
@@ -141,6 +148,7 @@ def project(
     resolutions: dict[str, str] = {}
     current_state: ChargingState | None = None
     settled = False
+    refused_token: str | None = None  # the charger started although the back office did not accept the token
 
     def milestone(kind: Milestone, at: datetime) -> None:
         if not any(m == kind for m, _ in milestones):
@@ -157,6 +165,8 @@ def project(
         elif k == EventKind.AUTHORIZED:
             identity.update({key: e.get(key) for key in _IDENTITY_KEYS
                              if e.get(key) is not None})
+            if e.get("status") in _REFUSED_TOKEN:
+                refused_token = f"token {e.get('id_token')}, answered {e.get('status')}"
             if status == SessionStatus.PENDING:
                 status = SessionStatus.STARTING
                 milestone(Milestone.STARTING, at)
@@ -242,6 +252,8 @@ def project(
         elif k == EventKind.FLAG_RESOLVED:
             resolutions[e.get("flag")] = f"{e.get('reason')} ({e.get('by')})"
 
+    if refused_token and started_at is not None:
+        extra_flags.append(Flag(FlagCode.TOKEN_NOT_ACCEPTED, f"the charger started anyway with {refused_token}"))
     if unplugged_at:
         milestone(Milestone.RELEASED, unplugged_at)
     samples, clock_flag = trusted_samples(samples, started_at, stopped_at, now)

@@ -41,7 +41,7 @@ def _request(engine, name, start, end, org, network, time_zone, as_user, known):
 
 def report_command(
     name: str = typer.Argument(..., help=f"one of: {', '.join(REPORTS)}"),
-    start: str = typer.Option(..., "--from", help="first day (from its midnight in --timezone) or a time with offset, inclusive"),
+    start: str = typer.Option(..., "--from", help="first day (midnight in --timezone) or time with offset, inclusive"),
     end: str = typer.Option(..., "--to", help="end day (its midnight in --timezone) or a time with offset, exclusive"),
     org: list[str] = typer.Option([], "--org", help="organisation ID, repeatable; default all you see"),
     network: str = typer.Option(None, "--network", help="OCPI, Hubject or Girève"),

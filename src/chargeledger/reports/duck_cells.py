@@ -70,6 +70,11 @@ MACROS = (
     r"""CREATE OR REPLACE MACRO cl_kwh(wh) AS
         cl_signed(signbit(wh), CAST(CAST(round_even(abs(wh), 0) AS BIGINT) // 1000 AS VARCHAR) || '.' ||
                                lpad(CAST(CAST(round_even(abs(wh), 0) AS BIGINT) % 1000 AS VARCHAR), 3, '0'))""",
+    # local_clock.offset_text: strftime's %z of an offset in seconds, +HHMM and SS only when not zero
+    r"""CREATE OR REPLACE MACRO cl_offset(s) AS
+        CASE WHEN s < 0 THEN '-' ELSE '+' END || lpad(CAST(abs(s) // 3600 AS VARCHAR), 2, '0') ||
+        lpad(CAST(abs(s) % 3600 // 60 AS VARCHAR), 2, '0') ||
+        CASE WHEN abs(s) % 60 <> 0 THEN lpad(CAST(abs(s) % 60 AS VARCHAR), 2, '0') ELSE '' END""",
 )
 
 _SAFE_TIME_FORMAT = re.compile(r"^(?:[^%]|%[YmdHMS%])*$")  # directives DuckDB's strftime writes as Python's
@@ -184,10 +189,18 @@ def _shown(column: Column, field: Field) -> str:
 
 
 def local_time(us: str, zone: str, time_format: str) -> str:
-    """Epoch µs `us` shown in `zone` with a Python strftime format."""
+    """Epoch µs `us` shown in `zone` with a Python strftime format (a trailing %z: the offset, as Python writes it;
+    DuckDB's %z of a local time would say +00)."""
+    with_offset = time_format.endswith("%z")
+    if with_offset:
+        time_format = time_format[:-2]
     if not _SAFE_TIME_FORMAT.match(time_format):
         raise NoTwin(f"time format {time_format!r}")
-    return f"strftime(timezone({literal(zone)}, make_timestamptz({us})), {literal(time_format)})"
+    local = f"timezone({literal(zone)}, make_timestamptz({us}))"
+    shown = f"strftime({local}, {literal(time_format)})"
+    if not with_offset:
+        return shown
+    return f"{shown} || cl_offset((epoch_us({local}) - ({us})) // 1000000)"
 
 
 def _time_field(fields: dict[str, Field], name: str) -> Field:

@@ -15,11 +15,16 @@ from ..columns import Column, Kind
 class XlsxWriter:
     binary = True
 
-    def __init__(self, out, columns: list[Column], title: str = "Report"):
+    def __init__(self, out, columns: list[Column], title: str = "Report", time_zone: str = "UTC"):
         # constant_memory writes each row to disk as it goes: memory does not grow with rows.
         self.book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
                                               "strings_to_urls": False, "strings_to_numbers": False})
+        # Excel times have no zone and the header row must stay the seed's: the file says its zone in its
+        # properties (File > Info) and in the printed page header
+        self.book.set_custom_property("Time zone", time_zone)
+        self.book.set_properties({"title": title, "comments": f"Times in {time_zone}"})
         self.sheet = self.book.add_worksheet((title or "Report")[:31])
+        self.sheet.set_header(f"&LTimes in {time_zone.replace('&', '&&')}")
         self.columns = columns
         self.row_number = 0
         self.formats: dict[str, Any] = {}
