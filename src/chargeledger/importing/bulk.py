@@ -6,6 +6,7 @@ will be read back (JSON), so the stored summary equals what `Ledger.refresh` com
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -209,9 +210,14 @@ def _new_session_ids(conn: Connection, count: int) -> list[int]:
     return list(range(first, first + count))
 
 
+# A batch's times repeat (a session's start is also its creation, last event and event time; every event of a
+# batch has the same recorded_at): each is turned into SQLite's text once.
+_sqlite_text = functools.lru_cache(maxsize=4 * 4096)(sqlite_time)
+
+
 def _session_tuple(session_id: int, r: dict, postgres: bool) -> tuple:
     # the values SQLAlchemy's column types would send: SQLite keeps naive UTC text and 0/1
-    t = (lambda v: v) if postgres else sqlite_time
+    t = (lambda v: v) if postgres else _sqlite_text
     return (session_id, r["external_key"], r["organisation_id"], r["site_id"], r["station_id"], r["evse_id"],
             r["connector_id"], r["status"], t(r["started_at"]), t(r["stopped_at"]), r["energy_wh"],
             r["transaction_id"], r["id_token"], r["network"], r["simulated"] if postgres else int(r["simulated"]),
@@ -219,7 +225,7 @@ def _session_tuple(session_id: int, r: dict, postgres: bool) -> tuple:
 
 
 def _event_tuple(session_id: int, e: dict, postgres: bool) -> tuple:
-    t = (lambda v: v) if postgres else sqlite_time
+    t = (lambda v: v) if postgres else _sqlite_text
     return (session_id, e["seq"], e["kind"], t(e["occurred_at"]), t(e["recorded_at"]), e["source"],
             _json(e["payload"]), e["idempotency_key"], e["reactions"] if postgres else int(e["reactions"]))
 

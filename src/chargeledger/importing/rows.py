@@ -138,22 +138,23 @@ def parse_rows(mapping: Mapping, header: list[str], batch: list[tuple[int, list[
     """`parse_row` for many rows, their start and stop times read at once where the mapping allows."""
     known: dict[str, datetime] = {}
     cols = mapping.columns
-    if cols.time_zone is None:  # a zone per row: every time is read with its own row
+    readers = [_reader(mapping, header, cells) if len(cells) == len(header) else None for _, cells in batch]
+    if cols.time_zone is None:  # with a zone per row, every time is read with its own row
         texts = []
-        for _, cells in batch:
-            if len(cells) == len(header):
-                _, cell = _reader(mapping, header, cells)
+        for reader in readers:
+            if reader is not None:
+                cell = reader[1]
                 texts += [t for t in (cell(cols.start), cell(cols.stop) if cols.stop else None) if t is not None]
         known = read_times(mapping, texts)
-    return [parse_row(mapping, header, line, cells, known) for line, cells in batch]
+    return [parse_row(mapping, header, line, cells, known, reader) for (line, cells), reader in zip(batch, readers)]
 
 
 def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str],
-              known: dict[str, datetime] | None = None) -> SessionRow | RowError:
+              known: dict[str, datetime] | None = None, reader=None) -> SessionRow | RowError:
     """One row checked; `known` holds times already read (by `read_times`) for cells in the mapping's zone."""
     if len(cells) != len(header):
         return RowError(line, f"the row has {len(cells)} fields where the header has {len(header)}")
-    raw, cell = _reader(mapping, header, cells)
+    raw, cell = reader or _reader(mapping, header, cells)
     cols = mapping.columns
     known = known or {}
 
