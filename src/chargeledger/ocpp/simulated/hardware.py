@@ -93,7 +93,8 @@ class Hardware:
             self.inoperative_after_transaction = True
             return "Scheduled"
         self.operative, self.inoperative_after_transaction = operative, False
-        self.status = "Available" if operative else "Unavailable"
+        if self.transaction is None:
+            self.status = "Available" if operative else "Unavailable"
         return "Accepted"
 
     def after_answer(self, coroutine) -> None:
