@@ -66,6 +66,7 @@ async def serve(process: Process) -> None:
     outbox_worker = Worker(engine).start() if "worker" in roles and process.worker_here else None
     if outbox_worker is None:
         hand_off(engine)
+    pusher = ocpi_pusher(engine) if outbox_worker is not None else None  # OCPI pushes, each partner on its own
     gateway = None
     if "gateway" in roles:
         gateway = _gateway(engine, process)
@@ -95,6 +96,17 @@ async def serve(process: Process) -> None:
             await gateway.stop()
         if outbox_worker is not None:
             await asyncio.to_thread(outbox_worker.stop)
+        if pusher is not None:
+            await asyncio.to_thread(pusher.stop)
+
+
+def ocpi_pusher(engine):
+    """The sender of the OCPI push queue, when the OCPI adapter is installed."""
+    try:
+        queue = importlib.import_module("chargeledger.ocpi.queue")
+    except ModuleNotFoundError:
+        return None
+    return queue.Pusher(engine).start()
 
 
 def _gateway(engine, process: Process):

@@ -69,14 +69,15 @@ async def gateway_on(engine, **settings):
 
 
 @contextlib.asynccontextmanager
-async def charger(gateway_or_url, station_id: str, version: str = "1.6", password: str | None = None, ssl=None):
+async def charger(gateway_or_url, station_id: str, version: str = "1.6", password: str | None = None, ssl=None,
+                  cls=None):
     url = gateway_or_url if isinstance(gateway_or_url, str) else f"ws://127.0.0.1:{gateway_or_url.port}"
     headers = {}
     if password is not None:
         headers["Authorization"] = "Basic " + base64.b64encode(f"{station_id}:{password}".encode()).decode()
     ws = await websockets.connect(f"{url}/ocpp/{station_id}", subprotocols=[f"ocpp{version}"],
                                   additional_headers=headers, ssl=ssl)
-    cp = (Charger16 if version == "1.6" else Charger201)(station_id, ws, response_timeout=5)
+    cp = (cls or (Charger16 if version == "1.6" else Charger201))(station_id, ws, response_timeout=5)
     task = asyncio.create_task(cp.start())
     try:
         yield cp

@@ -35,7 +35,8 @@ def test_job_progress_download_and_streaming(engine, tmp_path, monkeypatch):
     sheet = openpyxl.load_workbook(io.BytesIO(download.content)).active
     assert [c.value for c in sheet[1]] == seed_headers.ROAMING_SESSIONS and sheet.max_row == 2
     streamed = client.post("/api/reports/stream", json={**ASK, "report": "statement"}, headers=auth)
-    table = list(csv.reader(io.StringIO(streamed.text)))
+    assert streamed.content.startswith("\ufeff".encode())  # the BOM, so Excel reads UTF-8
+    table = list(csv.reader(io.StringIO(streamed.content.decode("utf-8-sig"))))
     assert streamed.status_code == 200 and len(table) == 2
     assert table[0] == seed_headers.statement([], finance=False)
     export = client.post("/api/reports/jobs?export=true", json={**ASK, "report": "cdrs", "format": "ocpi"},

@@ -39,7 +39,7 @@ def test_statement_is_vectorised_and_reports_progress(engine, tmp_path, spied):
     assert write_report(engine, _request(engine), "csv", target, progress=lambda d, t: seen.append((d, t))) == 120
     assert spied == ["statement"]
     assert seen[-1] == (120, 120) and all(done <= total for done, total in seen)
-    with open(target, newline="", encoding="utf-8") as handle:
+    with open(target, newline="", encoding="utf-8-sig") as handle:
         table = list(csv.reader(handle))
     assert len(table) == 121 and all(len(line) == len(table[0]) for line in table)
 

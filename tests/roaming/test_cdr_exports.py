@@ -164,12 +164,12 @@ def test_reimbursement_and_tariff_distribution(engine, cdrs, tmp_path):
         conn.execute(revenue_shares.insert().values(station_id="CP-1", site_owner="Parking BV",
                                                     owner_percentage=Decimal("30"), owner_per_kwh=Decimal("0.05")))
     assert export(engine, "reimbursement", tmp_path / "r.csv") == 4
-    table = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8", newline="")))
+    table = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8-sig", newline="")))
     row = dict(zip(table[0], table[1]))
     assert row["Volume"] == "12,3450" and row["Reimbursement_Amount"] == "2,8900"  # 12.345 × 0.2345 = 2.8949 → 2.89
     assert row["Payee"] == "J. Jansen" and row["Payee_Account"] == "…64300"
     export(engine, "tariff-distribution", tmp_path / "d.csv")
-    table = list(csv.reader((tmp_path / "d.csv").open(encoding="utf-8", newline="")))
+    table = list(csv.reader((tmp_path / "d.csv").open(encoding="utf-8-sig", newline="")))
     for line in table[1:]:
         row = dict(zip(table[0], line))
         revenue, owner, operator = (Decimal(row[k].replace(",", ".")) for k in

@@ -63,7 +63,7 @@ def test_report_cli_writes_a_file_and_refuses_bad_input(engine, monkeypatch, tmp
     out = tmp_path / "s.csv"
     ok = _run(engine, monkeypatch, "report", "statement", "--from", "2024-03-01", "--to", "2024-04-01",
               "--timezone", "Europe/Amsterdam", "--format", "csv", "-o", str(out))
-    assert ok.exit_code == 0 and out.read_text(encoding="utf-8").startswith("Session Date,Session ID,")
+    assert ok.exit_code == 0 and out.read_text(encoding="utf-8").startswith("\ufeffSession Date,Session ID,")
     bad = _run(engine, monkeypatch, "report", "statement", "--from", "2024-03-01", "--to", "2024-04-01",
                "--timezone", "Moon/Base", "-o", str(tmp_path / "bad.csv"))
     assert bad.exit_code == 2 and "unknown time zone" in bad.output and not (tmp_path / "bad.csv").exists()
@@ -122,3 +122,24 @@ def test_partner_cdr_sent_again_with_other_figures_reprices_the_session(engine, 
                                                                                (2, Decimal("4.84"))]
     (payment,) = payments_of(engine, session_id)
     assert Decimal(payment["amount_due"]) == Decimal("4.84")  # invoiced to the partner: the invoice follows
+
+
+def test_short_and_malformed_eviolin_rows_are_reported_by_line_and_good_rows_imported(engine, monkeypatch, tmp_path):
+    add_network(engine, "ALL", "CP-A", evse_ids=("NL*ALL*EGO002953",))
+    header = ("CDR_ID,Start_datetime,End_datetime,Duration,Volume,Charge_Point_Address,Charge_Point_ZIP,"
+              "Charge_Point_City,Charge_Point_Country,Charge_Point_Type,Product_Type,Tariff_Type,Authentication_ID,"
+              "Contract_ID,Meter_ID,OBIS_Code,Charge_Point_ID,Service_Provider_ID,Infra_Provider_ID,Calculated_Cost")
+    row = ("{id},2024-03-01T10:00:00+00:00,2024-03-01T11:00:00+00:00,01:00:00,\"7,5\",\"Main\nStreet\",1,y,NLD,3,3,"
+           "0,TOK,C1,,,NLALLEGO002953,NLEFL,NLALL,\"1,23\"")
+    short = "B1,2024-03-01T10:00:00+00:00,2024-03-01T11:00:00+00:00"
+    path = tmp_path / "partner.csv"
+    # line 2-3: a good row whose address spans two lines; 4: short; 5-6: good; 7: an open quote to the end
+    path.write_text("\n".join([header, row.format(id="G1"), short, row.format(id="G2"), 'B2,"never closed'])
+                    + "\n", encoding="utf-8")
+    result = _run(engine, monkeypatch, "import", "cdrs", str(path), "--format", "eviolin")
+    assert result.exit_code == 1 and isinstance(result.exception, (SystemExit, type(None)))  # no crash
+    assert "line 4: the row has 3 fields, the header 20" in result.output
+    assert "line 7:" in result.output
+    assert "2 imported" in result.output and "2 refused" in result.output
+    with engine.connect() as conn:
+        assert len(conn.execute(select(sessions.c.id)).all()) == 2

@@ -78,7 +78,7 @@ def _cells_of(path: Path) -> list[str]:
                     if isinstance(cell.value, str):
                         cells.append(cell.value)
         return cells
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         return [cell for row in csv.reader(handle) for cell in row]
 
 

@@ -125,6 +125,21 @@ def station_password(station_id: str,
     _say_credentials(station_id, generated, unsecured)
 
 
+@station_app.command("registration")
+def station_registration(station_id: str,
+                         status: str = typer.Argument(..., help="Accepted, Pending or Rejected")) -> None:
+    """Approve (Accepted), hold (Pending) or refuse (Rejected) a station: its next BootNotification hears it."""
+    from ..ocpp.stations import set_registration
+    try:
+        found = set_registration(engine(), station_id, status)
+    except ValueError as exc:
+        fail(str(exc))
+    if not found:
+        fail(f"no station {station_id}")
+    audited("station.registration", "station", station_id, _station_organisation(station_id), status=status)
+    console.print(f"station {station_id} is {status}")
+
+
 def _say_credentials(station_id: str, generated: str | None, unsecured: bool) -> None:
     if unsecured:
         console.print(f"[bold red]warning:[/] station {station_id} connects without credentials: anyone who knows "

@@ -14,7 +14,8 @@ from ..settings import ROLES, Settings
 
 def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_site: str | None,
                      tls_client_ca: str | None = None, ping_interval: float | None = None,
-                     settle_after_minutes: float | None = None, command_timeout: float | None = None):
+                     settle_after_minutes: float | None = None, command_timeout: float | None = None,
+                     auto_register_status: str | None = None):
     """The gateway's operator options from the command line; a certificate that cannot be loaded stops the start."""
     from datetime import timedelta
 
@@ -25,6 +26,10 @@ def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_si
     if tls_client_ca and not tls_cert:
         raise typer.BadParameter("--tls-client-ca needs --tls-cert (profile 3 is TLS)", param_hint="--tls-client-ca")
     settings = GatewaySettings(auto_register_site=auto_register_site or None)
+    if auto_register_status:
+        if auto_register_status not in ("Pending", "Accepted"):
+            raise typer.BadParameter("Pending (wait for approval) or Accepted", param_hint="--auto-register-status")
+        settings.auto_register_status = auto_register_status
     if ping_interval is not None:
         settings.ping_interval = ping_interval
     if command_timeout is not None:
@@ -53,6 +58,9 @@ def register(app: typer.Typer) -> None:
               tls_key: str = typer.Option(None, "--tls-key", help="PEM private key, if not in the certificate file"),
               auto_register_site: str = typer.Option(None, "--auto-register-site", metavar="SITE_ID",
                                                      help="unknown stations join this site instead of being refused"),
+              auto_register_status: str = typer.Option("Pending", "--auto-register-status",
+                                                       help="Pending: they wait for the operator's approval "
+                                                            "(`station registration`); Accepted: at once"),
               tls_client_ca: str = typer.Option(None, "--tls-client-ca", metavar="PEM",
                                                 help="CA of the stations' client certificates: security profile 3"),
               ping_interval: float = typer.Option(30.0, "--ping-interval", metavar="SECONDS",
@@ -79,7 +87,7 @@ def register(app: typer.Typer) -> None:
         except (ValidationError, ValueError) as exc:
             raise typer.BadParameter(str(exc)) from None
         ocpp = gateway_settings(tls_cert, tls_key, auto_register_site, tls_client_ca, ping_interval, settle_after,
-                                settings.command_timeout)
+                                settings.command_timeout, auto_register_status)
         process = Process(settings, frozenset(role or ROLES), host, http_port, ocpp_port, ocpp, simulate, worker)
         try:
             process.check()

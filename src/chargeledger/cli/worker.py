@@ -7,6 +7,7 @@ import threading
 
 import typer
 
+from ..composition import ocpi_pusher
 from ..ledger import outbox
 from ..storage.database import make_engine, upgrade
 
@@ -35,6 +36,9 @@ def register(app: typer.Typer) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopped.set())
         running = outbox.Worker(engine, poll_interval).start()
+        pusher = ocpi_pusher(engine)
         typer.echo(f"outbox worker running (poll every {poll_interval:g} s); Ctrl-C stops it")
         stopped.wait()
         running.stop()
+        if pusher is not None:
+            pusher.stop()

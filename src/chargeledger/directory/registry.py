@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, select, update
@@ -13,8 +14,10 @@ from ..domain.network import Organisation, Site, Station, Team
 from ..domain.people import Driver, IdToken, Vehicle, token_key
 from ..domain.roaming import RoamingPartner
 from ..storage.tables import (
-    connectors, drivers, evses, id_tokens, organisations, roaming_partners, sites, stations, teams, vehicles,
+    connectors, drivers, evse_states, evses, id_tokens, organisations, roaming_partners, sites, stations, teams,
+    vehicles,
 )
+from . import changes
 
 
 class RegistryError(ValueError):
@@ -66,6 +69,7 @@ def add_station(engine: Engine, station: Station, password: str | None = None,
     or with a client certificate (security profile 3)."""
     if password is not None:
         check_station_password(password)
+    now = datetime.now(timezone.utc)
     with engine.begin() as conn:
         _require(conn, organisations.c.id, station.organisation_id, "organisation")
         site_org = conn.execute(select(sites.c.organisation_id).where(sites.c.id == station.site_id)).scalar()
@@ -89,6 +93,9 @@ def add_station(engine: Engine, station: Station, password: str | None = None,
                 conn.execute(connectors.insert().values(
                     evse_id=evse.evse_id, connector_id=c.connector_id, standard=c.standard.value,
                     current_type=c.current_type.value, rated_kw=c.rated_kw, phases=c.phases))
+            # not reported yet: published as UNKNOWN until the charger's first status notification
+            conn.execute(evse_states.insert().values(evse_id=evse.evse_id, status="UNKNOWN", updated_at=now))
+        changes.changed(conn, changes.Change(changes.LOCATION, station.organisation_id, station.site_id, now))
 
 
 def set_station_password(engine: Engine, station_id: str, password: str | None, unsecured: bool = False) -> None:

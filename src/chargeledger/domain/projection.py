@@ -114,8 +114,14 @@ _REFUSED_TOKEN = ("Invalid", "Blocked", "Expired")
 
 
 def _ordered(events: list[SessionEvent]) -> list[SessionEvent]:
-    # The charger's clock orders facts; the storage sequence breaks ties (and orders same-instant resends).
-    return sorted(events, key=lambda e: (e.occurred_at, e.seq))
+    # The charger's clock orders facts; at one instant a 2.0.1 seqNo orders a transaction's events (an offline queue
+    # may deliver them in any order), then the storage sequence (same-instant resends).
+    return sorted(events, key=lambda e: (e.occurred_at, _seq_no(e), e.seq))
+
+
+def _seq_no(event: SessionEvent) -> int:
+    seq_no = event.get("seq_no")
+    return seq_no if isinstance(seq_no, int) else -1
 
 
 def project(

@@ -34,6 +34,7 @@ _RAW = {
     "central": StartSource.REMOTE, "remotestart": StartSource.REMOTE, "remotestarttransaction": StartSource.REMOTE,
     "requeststarttransaction": StartSource.REMOTE, "command": StartSource.REMOTE, "admin": StartSource.REMOTE,
     "api": StartSource.API, "web": StartSource.API,
+    "operator": StartSource.REMOTE, "roaming": StartSource.REMOTE,  # who asked for a 2.0.1 remote start
 }
 
 

@@ -45,12 +45,15 @@ def call(method: str, url: str, token: str, route: Route | None, body: Any = Non
                "X-Correlation-ID": correlation_id or str(uuid.uuid4())}
     if route is not None:
         headers.update(route.headers())
+    # a body already written as OCPI JSON text (a queued push, exact numbers) goes as it is
+    sending = {"content": body, "headers": {**headers, "Content-Type": "application/json"}} \
+        if isinstance(body, str) else {"json": body, "headers": headers}
     try:
         if client is not None:
-            answer = client.request(method, url, json=body, headers=headers)
+            answer = client.request(method, url, **sending)
         else:
             with httpx.Client(timeout=TIMEOUT) as own:
-                answer = own.request(method, url, json=body, headers=headers)
+                answer = own.request(method, url, **sending)
     except httpx.HTTPError as exc:
         raise PartnerRefused(f"{method} {url}: {type(exc).__name__}: {exc}", retry=True) from None
     return _read(method, url, answer)

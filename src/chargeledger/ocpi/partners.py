@@ -72,7 +72,7 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _partner(row, token_kind: str | None = None) -> Partner:
+def to_partner(row, token_kind: str | None = None) -> Partner:
     return Partner(row.id, row.organisation_id, row.name, row.country_code, row.party_id, row.our_country_code,
                    row.our_party_id, row.status, row.their_token, row.their_versions_url, row.version,
                    list(row.endpoints or []), list(row.roles or []), row.registered_at, token_kind)
@@ -123,7 +123,7 @@ def get(engine: Engine, partner_id: int) -> Partner:
         row = conn.execute(select(ocpi_partners).where(ocpi_partners.c.id == partner_id)).first()
     if row is None:
         raise PartnerError(f"no OCPI partner {partner_id}")
-    return _partner(row)
+    return to_partner(row)
 
 
 def by_token(engine: Engine, token: str) -> Partner | None:
@@ -135,7 +135,7 @@ def by_token(engine: Engine, token: str) -> Partner | None:
                            ).first()
     if row is None or row.status == UNREGISTERED:
         return None
-    return _partner(row, "C" if row.token_c_hash == hashed else "A")
+    return to_partner(row, "C" if row.token_c_hash == hashed else "A")
 
 
 def listing(engine: Engine, organisation_id: str | None = None) -> list[Partner]:
@@ -143,7 +143,7 @@ def listing(engine: Engine, organisation_id: str | None = None) -> list[Partner]
     if organisation_id:
         query = query.where(ocpi_partners.c.organisation_id == organisation_id)
     with engine.connect() as conn:
-        return [_partner(r) for r in conn.execute(query)]
+        return [to_partner(r) for r in conn.execute(query)]
 
 
 def registered(engine: Engine, organisation_id: str) -> list[Partner]:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..storage.tables import ocpi_partners, ocpi_pushes
 from . import partners as store
+from .numbers import dumps
 from .client import TIMEOUT, PartnerRefused, Route, call
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ def backoff(attempts: int) -> timedelta:
 def enqueue(conn: Connection, partner_id: int, module: str, object_id: str, method: str, path: str,
             body: Any, key: str | None = None, url: str | None = None) -> bool:
     """Queue one push in the caller's transaction. With a key already queued, nothing is added (False)."""
-    values = dict(partner_id=partner_id, module=module, object_id=object_id, method=method, path=path, body=body,
+    # the body is kept as its OCPI JSON text (a JSON string in the column), so its numbers stay exact
+    values = dict(partner_id=partner_id, module=module, object_id=object_id, method=method, path=path,
+                  body=None if body is None else dumps(body),
                   key=key, url=url, state=PENDING, attempts=0, next_attempt_at=_utcnow(), created_at=_utcnow())
     if key is not None and conn.execute(select(ocpi_pushes.c.id).where(ocpi_pushes.c.key == key)).first():
         return False

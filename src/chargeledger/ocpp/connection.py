@@ -12,7 +12,7 @@ import orjson
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult
 
-from . import frames
+from . import frames, registration
 from .admission import MessageRate
 from .answer import answer
 from .message_log import Frame
@@ -42,6 +42,19 @@ class CentralSide:
         self._pending_in: Frame | None = None
         self._answering: str | None = None  # the action of the Call we are answering, to label the answer
         self._sent_actions: dict[str, str] = {}  # unique id of our Calls -> action, to label their answers
+        self.registration = station.registration  # until it boots: what the operator decided last
+        self.triggered: set[str] = set()  # actions we asked for with TriggerMessage: allowed once while Pending
+
+    def registered(self, status: str) -> int:
+        """After a BootNotification: remember the answer; returns the interval to tell the station."""
+        self.registration = status
+        settings = self.gateway.settings
+        return registration.interval(status, settings.heartbeat_interval, settings.boot_retry_interval)
+
+    async def answered(self, request, answer: dict) -> None:
+        """What a charger's answer to our command teaches us (each version adds its own)."""
+        if type(request).__name__ == "TriggerMessage" and answer.get("status") == "Accepted":
+            self.triggered.add(registration.triggered_action(request.requested_message))
 
     async def db(self, fn: Callable, *args: Any) -> Any:
         """A write of its own on the writer thread; awaited, so nothing is acknowledged before it is stored."""
@@ -96,6 +109,12 @@ class CentralSide:
             self._flush_in()
 
     async def _route_call(self, msg: Call) -> None:
+        if not registration.may_send(self.registration, msg.action, self.triggered):
+            await self._send(frames.error_frame(
+                msg.unique_id, "SecurityError", f"the station is {self.registration}, not Accepted",
+                f"until the operator accepts {self.station.id}, only BootNotification is answered"))
+            return
+        self.triggered.discard(msg.action)
         if msg.action not in self.route_map:
             # Spec wording: NotImplemented = action not known; NotSupported = known but not supported here.
             code = "NotSupported" if msg.action in self.known_actions else "NotImplemented"

@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import commands, housekeeping, stations
+from . import commands, housekeeping, reservations, remote_starts, stations
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow
@@ -60,7 +60,7 @@ class Gateway:
     # -- lifecycle ----------------------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 9000) -> None:
         self.group.start()
-        self._server = await serve(self._serve_station, host, port, subprotocols=SUBPROTOCOLS,
+        self._server = await serve(self._serve_station, host, port, select_subprotocol=_select_subprotocol,
                                    process_request=self._handshake, ssl=self.settings.ssl_context,
                                    ping_interval=None, max_size=self.settings.max_frame_bytes,
                                    open_timeout=self.settings.handshake_timeout, close_timeout=5,
@@ -92,6 +92,7 @@ class Gateway:
             try:
                 await self._run(stations.record_seen, self.engine, self._take_seen())
                 await self._run(housekeeping.sweep, self.engine, self.settings, utcnow())
+                await self._run(reservations.expire, self.engine, utcnow())
             except Exception:  # noqa: BLE001 - upkeep retries next round; chargers must not notice
                 log.exception("OCPP upkeep failed")
 
@@ -120,12 +121,17 @@ class Gateway:
         station_id = unquote(station_id)
         if prefix != "/ocpp" or not station_id:
             return connection.respond(HTTPStatus.NOT_FOUND, "connect to /ocpp/{station_id}\n")
-        offered = request.headers.get("Sec-WebSocket-Protocol", "")
+        offered = [p.strip() for p in ",".join(request.headers.get_all("Sec-WebSocket-Protocol")).split(",")
+                   if p.strip()]
+        if offered and not set(offered) & set(SUBPROTOCOLS):
+            return connection.respond(HTTPStatus.BAD_REQUEST, f"none of the offered subprotocols "
+                                      f"({', '.join(offered)}) is spoken here: offer ocpp1.6 or ocpp2.0.1\n")
         version = "2.0.1" if "ocpp2.0.1" in offered else "1.6"
         station = await asyncio.to_thread(stations.find_station, self.engine, station_id)
         if station is None and self.settings.auto_register_site:
             station = await asyncio.to_thread(stations.auto_register, self.engine, station_id,
-                                              self.settings.auto_register_site, version)
+                                              self.settings.auto_register_site, version,
+                                              self.settings.auto_register_status)
         if station is None:
             log.warning("refused unknown station %s from %s", station_id, address)
             return connection.respond(HTTPStatus.NOT_FOUND, f"station {station_id} is not registered\n")
@@ -144,13 +150,21 @@ class Gateway:
                     return _unauthorized(connection, "station credentials required\n")
             else:
                 log.warning("station %s connects from %s without credentials (marked unsecured)", station.id, address)
+        if not offered:
+            # OCPP-J requires the subprotocol; a charger registered as 1.6 that omits it (older firmware does) is
+            # spoken to in 1.6, any other is told what to offer
+            if station.ocpp_version != "1.6":
+                log.warning("refused station %s from %s: it offered no subprotocol", station.id, address)
+                return connection.respond(HTTPStatus.BAD_REQUEST, f"offer the websocket subprotocol ocpp"
+                                          f"{station.ocpp_version} (Sec-WebSocket-Protocol)\n")
+            log.warning("station %s offered no subprotocol: spoken to in OCPP 1.6, as registered", station.id)
         connection.station = station
         return None
 
     async def _serve_station(self, connection: ServerConnection) -> None:
         station = connection.station
         address = _address(connection)
-        cls = _CLASSES.get(connection.subprotocol)
+        cls = _CLASSES.get(connection.subprotocol or "ocpp1.6")  # no subprotocol: admitted as a 1.6 station
         if cls is None:
             await connection.close(1002, "subprotocol ocpp1.6 or ocpp2.0.1 required")
             return
@@ -184,7 +198,9 @@ class Gateway:
                     log.exception("could not mark station %s offline", station.id)
 
     # -- remote commands ----------------------------------------------------------------------------------------
-    async def command(self, station_id: str, name: str, payload: dict) -> dict:
+    async def command(self, station_id: str, name: str, payload: dict, source: str = "api",
+                      by: str | None = None) -> dict:
+        """Send a command; `source` (operator, api, app, roaming) and `by` say who asked, for what it starts."""
         cp = self.connected.get(station_id)
         if cp is None:
             raise commands.StationOffline(f"station {station_id} is not connected")
@@ -199,6 +215,10 @@ class Gateway:
         except OCPPError as exc:
             raise commands.ChargerError(f"{name}: {exc.code}: {exc.description}") from None
         answer = {k: v for k, v in vars(result).items() if v is not None}
+        await cp.answered(request, answer)
+        if name == "RequestStartTransaction" and answer.get("status") == "Accepted":
+            await self._run(remote_starts.remember, self.engine, station_id, request.remote_start_id, source, by,
+                            utcnow())
         if name in ("RemoteStartTransaction", "RequestStartTransaction") and answer.get("status") == "Accepted":
             connector = payload.get("connectorId") or payload.get("evseId") or 1
             self._remote_starts[(station_id, int(connector))] = utcnow()
@@ -254,6 +274,12 @@ class Gateway:
             return ledger.refresh(session["id"]).status.value
 
         return await self._run(record)
+
+
+def _select_subprotocol(connection: ServerConnection, offered) -> str | None:
+    """Our preferred version among those offered; none offered is let through: the handshake already refused it
+    unless the station is registered as 1.6 (websockets itself would answer a bare 400)."""
+    return next((p for p in SUBPROTOCOLS if p in offered), None)
 
 
 def _address(connection: ServerConnection) -> str:

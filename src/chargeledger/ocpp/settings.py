@@ -15,6 +15,8 @@ class GatewaySettings:
     silence_after: timedelta = timedelta(hours=1)  # an active session without any message is flagged after this
     sweep_interval: float = 60.0                  # seconds between settlement/silence sweeps
     auto_register_site: str | None = None         # unknown stations join this site instead of being refused
+    auto_register_status: str = "Pending"         # … and wait for the operator's approval (or: Accepted at once)
+    boot_retry_interval: int = 60                 # seconds a Pending or Rejected station waits before booting again
     meter_refresh_every: float = 10.0             # seconds between projection refreshes caused by MeterValues alone
     log_flush_every: float = 0.2                  # seconds between batched message-log writes
     ssl_context: ssl.SSLContext | None = None     # security profile 2: TLS with the operator's certificate

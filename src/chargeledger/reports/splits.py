@@ -45,7 +45,7 @@ def _valid(agreements: dict[str, list], row):
 def _write(conn, request, target: Path, columns, agreements, extra, progress) -> int:
     done = 0
     total = count(conn, cdr_query(request)) if progress else 0
-    with open(target, "w", encoding="utf-8", newline="") as handle:
+    with open(target, "w", encoding="utf-8-sig", newline="") as handle:  # with a BOM, for Excel (csv_file.BOM)
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(columns)
         for row in cdr_rows(conn, request):

@@ -27,6 +27,7 @@ from .duck_cells import MACROS, NoTwin, lines_sql, literal
 from .request import ReportError, ReportRequest
 from .run import Progress, _prepared
 from .source import LOOKUPS, extent, order_keys
+from .writers.csv_file import BOM
 
 LINES_BATCH = 8192  # lines DuckDB hands over at once
 READ_AHEAD = 3  # batches read before DuckDB takes them (while the columns are found): memory stays flat
@@ -148,7 +149,7 @@ def write(engine: Engine, plan: _Plan, out: IO[bytes], progress: Progress | None
         header, sql = _lines(engine, plan)
         head = io.StringIO()
         csv.writer(head, lineterminator="\r\n").writerow(header)
-        out.write(head.getvalue().encode())
+        out.write((BOM + head.getvalue()).encode())
         arriving = fetched()
         first = next(arriving, None)
         if first is not None:

@@ -70,6 +70,79 @@ stations = Table(
     Column("unsecured", Boolean, nullable=False, default=False, server_default=false()),
     Column("billing_profile", Json),
     Column("last_seen_at", UtcTime),
+    # the operator's answer to its BootNotification: Accepted, Pending (waits for approval) or Rejected
+    Column("registration", String(16), nullable=False, default="Accepted", server_default="Accepted"),
+)
+
+# A 1.6 station's configuration keys as it reported them (GetConfiguration) and as it accepted our changes
+# (ChangeConfiguration); 2.0.1 stations report a device model instead (station_variables).
+station_configuration = Table(
+    "station_configuration", metadata,
+    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
+    Column("key", String(64), primary_key=True),  # CiString50
+    Column("value", Text),
+    Column("readonly", Boolean, nullable=False, default=False),
+    Column("reported_at", UtcTime, nullable=False),  # when the station last told us (or accepted our change)
+)
+
+# The station's device model as it last reported it (2.0.1 NotifyReport, GetVariables and SetVariables answers):
+# one row per component, variable and attribute type. A station-level component has evse 0 and connector 0.
+station_variables = Table(
+    "station_variables", metadata,
+    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
+    Column("component", String(50), primary_key=True),
+    Column("component_instance", String(50), primary_key=True, default=""),
+    Column("evse", Integer, primary_key=True, default=0),
+    Column("connector", Integer, primary_key=True, default=0),
+    Column("variable", String(50), primary_key=True),
+    Column("variable_instance", String(50), primary_key=True, default=""),
+    Column("attribute_type", String(16), primary_key=True, default="Actual"),
+    Column("value", Text),  # None: reported without a value (write-only, or not readable)
+    Column("mutability", String(16)),
+    Column("characteristics", Json),  # unit, data type, limits and value list as reported
+    Column("source", String(16), nullable=False),  # NotifyReport, GetVariables, SetVariables
+    Column("updated_at", UtcTime, nullable=False),
+)
+
+# What a station last told us on one topic (firmware, log upload, charging limit, EV charging needs per EVSE, …):
+# the current state, newest wins; the message log keeps the history until it is purged.
+station_states = Table(
+    "station_states", metadata,
+    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
+    Column("topic", String(64), primary_key=True),
+    Column("value", Json, nullable=False),
+    Column("updated_at", UtcTime, nullable=False),
+)
+
+# Security events a station reported (SecurityEventNotification): kept beyond the message log's retention.
+security_events = Table(
+    "security_events", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False),
+    Column("at", UtcTime, nullable=False),  # as the station dated it
+    Column("type", String(50), nullable=False),
+    Column("tech_info", String(255)),
+    Column("received_at", UtcTime, nullable=False),
+    Index("ix_security_events_station", "station_id", "id"),
+)
+
+# Reservations of a connector (1.6) or EVSE (2.0.1) for one token, by the OCPP reservationId the station knows.
+reservations = Table(
+    "reservations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False),
+    Column("reservation_id", Integer, nullable=False),  # the id the station knows, unique per station
+    Column("connector_id", Integer, nullable=False),  # 1.6 connector (0: the whole station); 2.0.1 EVSE
+    Column("id_tag", String(64), nullable=False),
+    Column("group_id", String(64)),  # parentIdTag: tokens of the group may use the reservation too
+    Column("expires_at", UtcTime, nullable=False),
+    # Requested (sent), then the station's answer (Accepted, Faulted, Occupied, Rejected, Unavailable),
+    # then Cancelled, Expired or Used (a transaction started on it)
+    Column("status", String(16), nullable=False),
+    Column("session_id", BigId),  # the session that used it
+    Column("created_at", UtcTime, nullable=False),
+    Column("updated_at", UtcTime, nullable=False),
+    UniqueConstraint("station_id", "reservation_id", name="uq_reservations_station_reservation"),
 )
 
 evses = Table(
@@ -297,7 +370,7 @@ from .money_tables import (  # noqa: E402, F401 - re-exported, after the tables 
     exchange_rates,
     energy_prices,
 )
-from .ocpi_tables import evse_states, ocpi_partners, ocpi_pushes  # noqa: E402, F401 - re-exported
+from .ocpi_tables import evse_states, ocpi_partners, ocpi_pushes, ocpi_tokens  # noqa: E402, F401 - re-exported
 
 # Every operator action (stop, refund, force-close, command, tariff, user and key changes): who, when, from where.
 audit_entries = Table(

@@ -1,4 +1,5 @@
-"""INSERT … ON CONFLICT for both dialects: how duplicates become no-ops, and how a corrected reading replaces one."""
+"""INSERT … ON CONFLICT for both dialects: how duplicates become no-ops, how a corrected reading replaces one, and
+how a station's newest report replaces the older one."""
 
 from __future__ import annotations
 
@@ -30,3 +31,15 @@ def last_per_key(rows: list, key) -> list:
     for row in rows:
         chosen[key(row)] = row
     return list(chosen.values())
+
+
+def upsert(connection: Connection, table: Table, rows: list[dict], keys: list[str]) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE: each row replaces the one with its key (newest wins)."""
+    # PostgreSQL refuses a statement that would update the same row twice
+    rows = last_per_key(rows, lambda row: tuple(row[k] for k in keys))
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    changed = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+    connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed), rows)

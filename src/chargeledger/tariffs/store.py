@@ -12,7 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy.engine import Connection
 
+from ..directory import changes
 from ..pricing import Tariff, TariffError
 from ..pricing import ocpi_json
 from ..storage.tables import evses, organisations, sites, stations, tariff_assignments, tariffs
@@ -99,12 +101,20 @@ def save_tariff(engine: Engine, organisation_id: str, source: str | bytes | dict
         row_id = conn.execute(tariffs.insert().values(
             tariff_id=tariff.id, version=version, organisation_id=organisation_id, currency=tariff.currency,
             ocpi=stored, created_at=now)).inserted_primary_key[0]
+        changes.changed(conn, changes.Change(changes.TARIFF, organisation_id, tariff.id, now))
     return StoredTariff(row_id, tariff.id, version, organisation_id, tariff.currency, _from_store(stored), now)
 
 
 def _stored(row) -> StoredTariff:
     return StoredTariff(row.id, row.tariff_id, row.version, row.organisation_id, row.currency,
                         _from_store(row.ocpi), row.created_at)
+
+
+def newest(conn: Connection, tariff_id: str) -> StoredTariff | None:
+    """The newest version, read in the caller's transaction (which may be the one that stored it)."""
+    row = conn.execute(select(tariffs).where(tariffs.c.tariff_id == tariff_id)
+                       .order_by(tariffs.c.version.desc()).limit(1)).first()
+    return _stored(row) if row else None
 
 
 def get_tariff(engine: Engine, tariff_id: str, version: int | None = None) -> StoredTariff | None:

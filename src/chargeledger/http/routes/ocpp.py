@@ -87,7 +87,8 @@ async def station_command(station_id: str, name: str, request: Request, payload:
                           caller: Caller = Depends(require(Right.STATIONS)),
                           engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
     organisation = await asyncio.to_thread(_station_org, engine, caller, station_id)
-    answer = await _send(_gateway(request).command(station_id, name, payload))
+    source = "api" if trail.actor.via == "api" else "operator"  # a signed-in operator, or an API client
+    answer = await _send(_gateway(request).command(station_id, name, payload, source, caller.email))
     await asyncio.to_thread(trail.record, "station.command", "station", station_id, organisation, command=name,
                             payload=payload, answer=answer)
     return {"answer": answer}

@@ -10,12 +10,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ...http.deps import engine_of
 from .. import partners as store
+from ..numbers import OcpiJsonResponse
 from ..status import OcpiError, Status, envelope, parse_time, unauthorized
 
 PREFIX = "/ocpi"
@@ -90,12 +90,12 @@ def registered(request: Request, engine=Depends(engine_of)) -> store.Partner:
 
 
 def answer(data: Any, partner: store.Partner | None = None, headers: dict[str, str] | None = None,
-           status_code: int = 200) -> JSONResponse:
+           status_code: int = 200) -> OcpiJsonResponse:
     out = dict(headers or {})
     if partner is not None:
         out.update({"OCPI-from-country-code": partner.our_country_code, "OCPI-from-party-id": partner.our_party_id,
                     "OCPI-to-country-code": partner.country_code, "OCPI-to-party-id": partner.party_id})
-    return JSONResponse(envelope(data), status_code=status_code, headers=out)
+    return OcpiJsonResponse(envelope(data), status_code=status_code, headers=out)
 
 
 class Page:
@@ -118,7 +118,11 @@ class Page:
         return (self.date_from is None or moment >= self.date_from) and (self.date_to is None or
                                                                          moment < self.date_to)
 
-    def respond(self, items: list[Any], total: int, partner: store.Partner) -> JSONResponse:
+    def within_text(self, last_updated: str) -> bool:
+        """The window test on an object already written for the wire (its last_updated as OCPI DateTime)."""
+        return self.within(parse_time(last_updated))
+
+    def respond(self, items: list[Any], total: int, partner: store.Partner) -> OcpiJsonResponse:
         """items: this page; total: every object in the window. Link names the next page while there is one."""
         headers = {"X-Total-Count": str(total), "X-Limit": str(self.limit)}
         if self.offset + len(items) < total:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
 from ocpp.exceptions import TypeConstraintViolationError
@@ -9,10 +10,12 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
+from ...directory import changes
 from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
+from .. import configuration, local_list, reservations, vendors
 from ..tokens import check_token
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
@@ -39,11 +42,30 @@ class Central16(CentralSide, ChargePoint):
     async def on_boot(self, charge_point_vendor, charge_point_model, **kw):
         from ..stations import record_boot
         now = utcnow()
-        await self.db(record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor,
-                      charge_point_model, kw.get("charge_point_serial_number"), kw.get("firmware_version"), now)
-        self.frame_session = await self.store(self._booted(now))
-        return call_result.BootNotification(current_time=_iso(utcnow()),
-                                            interval=self.gateway.settings.heartbeat_interval, status="Accepted")
+        status = await self.db(record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor,
+                               charge_point_model, kw.get("charge_point_serial_number"), kw.get("firmware_version"),
+                               now)
+        self.frame_session = await self.store(self._booted(now))  # whatever we answer, it did reboot
+        return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
+                                            status=status)
+
+    async def answered(self, request, answer: dict) -> None:
+        """What the back office keeps of a command once the charger answered it."""
+        await super().answered(request, answer)
+        name, engine, sid, status = type(request).__name__, self.gateway.engine, self.station.id, answer.get("status")
+        if name == "GetConfiguration":
+            await self.db(configuration.reported, engine, sid, answer.get("configuration_key") or [], utcnow())
+        elif name == "ChangeConfiguration" and status in ("Accepted", "RebootRequired"):
+            await self.db(configuration.changed, engine, sid, request.key, request.value, utcnow())
+        elif name == "SendLocalList" and status == "Accepted":
+            await self.db(local_list.accepted, engine, sid, self.version, asdict(request), utcnow())
+        elif name == "GetLocalListVersion":
+            await self.db(local_list.reported, engine, sid, answer["list_version"], utcnow())
+        elif name == "ReserveNow":
+            await self.db(reservations.answered, engine, sid, request.reservation_id, request.connector_id,
+                          request.id_tag, request.parent_id_tag, _time(request.expiry_date), status, utcnow())
+        elif name == "CancelReservation" and status == "Accepted":
+            await self.db(reservations.cancelled, engine, sid, request.reservation_id, utcnow())
 
     def _booted(self, at: datetime):
         rec, st = self.gateway.recorder, self.station
@@ -80,6 +102,8 @@ class Central16(CentralSide, ChargePoint):
             if connector == 0:
                 rec.set_station_status(conn, st.id, status, at)
                 return None, set()
+            if st.evse_id(connector) and status in changes.OCPP_TO_OCPI:
+                changes.evse_status(conn, st.organisation_id, st.evse_id(connector), changes.OCPP_TO_OCPI[status], at)
             current = rec.current(conn, st.id, connector)
             if status == "Preparing":
                 if current is not None and current.stopped:  # a new vehicle: the last one has gone
@@ -108,6 +132,9 @@ class Central16(CentralSide, ChargePoint):
         at = _time(timestamp)
         token = await self.read(check_token, self.gateway.engine, id_tag, utcnow(),
                                 self.station.organisation_id)
+        if await self.read(reservations.refuses, self.gateway.engine, self.station.id, connector_id, id_tag,
+                           token.group_id, kw.get("reservation_id"), utcnow()):
+            token = replace(token, status="Invalid")  # the connector is reserved for another token
         remote = self.gateway.take_remote_start(self.station.id, connector_id, at)
         sid = await self.store(self._start(connector_id, id_tag, meter_start, at, token, remote,
                                            kw.get("reservation_id")))
@@ -141,6 +168,7 @@ class Central16(CentralSide, ChargePoint):
             from ...domain.meter import Measurand, MeterSample
             start_sample = MeterSample(at, Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, float(meter_start))
             rec.write(conn, sid, events, [start_sample])
+            reservations.used(conn, st.id, reservation_id, connector, id_tag, sid, at)
             return sid, {EventKind.AUTHORIZED, EventKind.TRANSACTION_STARTED}
 
         return work
@@ -208,9 +236,9 @@ class Central16(CentralSide, ChargePoint):
         return work
 
     @on(Action.data_transfer)
-    def on_data_transfer(self, vendor_id, **kw):
-        # Vendor-specific data is kept in the message log; no vendor extension is interpreted here.
-        return call_result.DataTransfer(status="Accepted")
+    async def on_data_transfer(self, vendor_id, **kw):
+        status, data = await vendors.route(self.station, vendor_id, kw.get("message_id"), kw.get("data"))
+        return call_result.DataTransfer(status=status, data=data)
 
     @on(Action.firmware_status_notification)
     def on_firmware_status(self, status, **kw):

@@ -1,16 +1,23 @@
 """OCPP 2.0.1 CSMS side of one charging station. A transaction is keyed by the station's own transactionId and
-each TransactionEvent by its seqNo, so resent and offline-queued events (any order) add nothing twice."""
+each TransactionEvent by its content (not its seqNo, which orders events but restarts after a reboot and can
+repeat): resent and offline-queued events, in any order, add nothing twice."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import asdict
 from datetime import datetime
+
+import orjson
 
 from ocpp.exceptions import TypeConstraintViolationError
 from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 
+from ...directory import changes
 from ...domain.events import ChargingState, EventKind
+from .. import device_model, local_list, remote_starts
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, register_wh, samples
 from ..recorder import ocpp_event
@@ -40,6 +47,14 @@ def _token_info(token) -> dict:
     return info
 
 
+def _content_key(event_type, at, trigger, info, kw) -> str:
+    """What makes two TransactionEvents the same event: everything but seqNo and the offline flag (a resend from
+    the offline queue repeats the event with offline set)."""
+    content = {"event_type": event_type, "timestamp": _iso(at), "trigger_reason": trigger, "transaction_info": info,
+               **{k: v for k, v in kw.items() if k not in ("offline", "custom_data")}}
+    return hashlib.blake2b(orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
+
+
 class Central201(CentralSide, ChargePoint):
     version = "2.0.1"
     known_actions = frozenset(a.value for a in Action)
@@ -48,19 +63,41 @@ class Central201(CentralSide, ChargePoint):
     async def on_boot(self, charging_station, reason, **kw):
         from ..stations import record_boot
         now = utcnow()
-        await self.db(record_boot, self.gateway.engine, self.station.id, "2.0.1", charging_station.get("vendor_name"),
-                      charging_station.get("model"), charging_station.get("serial_number"),
-                      charging_station.get("firmware_version"), now)
+        status = await self.db(record_boot, self.gateway.engine, self.station.id, "2.0.1",
+                               charging_station.get("vendor_name"), charging_station.get("model"),
+                               charging_station.get("serial_number"), charging_station.get("firmware_version"),
+                               now)
         rec, st = self.gateway.recorder, self.station
 
-        def booted(conn):
+        def booted(conn):  # whatever we answer, the station did reboot: what ran before it is over
             closed = rec.close_stale(conn, st, now, f"the station rebooted ({reason})", "BootNotification",
                                      f"ocpp201:{st.id}:boot:{_iso(now)}")
             return (closed[0] if len(closed) == 1 else None), ({EventKind.FORCE_CLOSED} if closed else set())
 
         self.frame_session = await self.store(booted)
-        return call_result.BootNotification(current_time=_iso(utcnow()),
-                                            interval=self.gateway.settings.heartbeat_interval, status="Accepted")
+        return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
+                                            status=status)
+
+    async def answered(self, request, answer: dict) -> None:
+        await super().answered(request, answer)
+        name, engine, sid = type(request).__name__, self.gateway.engine, self.station.id
+        if name == "GetVariables":
+            await self.db(device_model.store, engine, device_model.got(sid, answer.get("get_variable_result"),
+                                                                      utcnow()))
+        elif name == "SetVariables":
+            await self.db(device_model.store, engine, device_model.were_set(
+                sid, request.set_variable_data, answer.get("set_variable_result"), utcnow()))
+        elif name == "SendLocalList" and answer.get("status") == "Accepted":
+            await self.db(local_list.accepted, engine, sid, self.version, asdict(request), utcnow())
+        elif name == "GetLocalListVersion":
+            await self.db(local_list.reported, engine, sid, answer["version_number"], utcnow())
+
+    @on(Action.notify_report)
+    async def on_notify_report(self, request_id, generated_at, seq_no, **kw):
+        # each part is stored as it comes: a report cut short by a disconnect still keeps what arrived
+        await self.db(device_model.store, self.gateway.engine,
+                      device_model.reported(self.station.id, kw.get("report_data"), _time(generated_at)))
+        return call_result.NotifyReport()
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):
@@ -76,17 +113,22 @@ class Central201(CentralSide, ChargePoint):
     @on(Action.status_notification)
     async def on_status(self, timestamp, connector_status, evse_id, connector_id, **kw):
         at = _time(timestamp)
-        if connector_status == "Available":
-            key = f"ocpp201:{self.station.id}:{evse_id}:status:{_iso(at)}:Available"
-            rec, st = self.gateway.recorder, self.station
+        key = f"ocpp201:{self.station.id}:{evse_id}:status:{_iso(at)}:Available"
+        rec, st = self.gateway.recorder, self.station
+        published = st.evse_id(evse_id) if connector_status in changes.OCPP_TO_OCPI else None
 
-            def leave(conn):
-                current = rec.current(conn, st.id, evse_id)
-                if current is None or not current.stopped:
-                    return None, set()  # Available during a transaction is not the vehicle leaving
-                return rec.leave(conn, st, evse_id, at, key), {EventKind.UNPLUGGED, EventKind.SETTLED}
+        def work(conn):
+            if published:
+                changes.evse_status(conn, st.organisation_id, published, changes.OCPP_TO_OCPI[connector_status], at)
+            if connector_status != "Available":
+                return None, set()
+            current = rec.current(conn, st.id, evse_id)
+            if current is None or not current.stopped:
+                return None, set()  # Available during a transaction is not the vehicle leaving
+            return rec.leave(conn, st, evse_id, at, key), {EventKind.UNPLUGGED, EventKind.SETTLED}
 
-            self.frame_session = await self.store(leave)
+        if published or connector_status == "Available":
+            self.frame_session = await self.store(work)
         return call_result.StatusNotification()
 
     @on(Action.transaction_event)
@@ -96,15 +138,17 @@ class Central201(CentralSide, ChargePoint):
         id_token = kw.get("id_token")
         token = await self.read(check_token, self.gateway.engine, id_token.get("id_token"), utcnow(),
                                 self.station.organisation_id) if id_token else None
+        asked = await self.read(remote_starts.asked, self.gateway.engine, self.station.id,
+                                transaction_info.get("remote_start_id")) if event_type == "Started" else None
         self.frame_session = await self.store(self._transaction_event(event_type, at, trigger_reason, seq_no,
-                                                                      transaction_info, kw, found, token))
+                                                                      transaction_info, kw, found, token, asked))
         return call_result.TransactionEvent(id_token_info=_token_info(token) if token else None)
 
-    def _transaction_event(self, event_type, at, trigger, seq_no, info, kw, found, token):
+    def _transaction_event(self, event_type, at, trigger, seq_no, info, kw, found, token, asked):
         rec, st = self.gateway.recorder, self.station
         txid = str(info["transaction_id"])
         evse = (kw.get("evse") or {}).get("id")
-        key = f"ocpp201:{st.id}:{txid}:{seq_no}"
+        key = f"ocpp201:{st.id}:{txid}:{_content_key(event_type, at, trigger, info, kw)}"
         state = info.get("charging_state")
         id_token = kw.get("id_token")
         meta = {"seq_no": seq_no, "trigger_reason": trigger, "offline": bool(kw.get("offline"))}
@@ -119,10 +163,13 @@ class Central201(CentralSide, ChargePoint):
         if event_type == "Started":
             remote = info.get("remote_start_id") is not None or trigger == "RemoteStart"
             raw = "RequestStartTransaction" if remote else (id_token or {}).get("type") or trigger
+            if asked:  # we know who asked for it: the operator, an API client, the app, a roaming partner
+                raw = asked["source"]
             events.append(ocpp_event(
                 EventKind.TRANSACTION_STARTED, at, f"{key}:started", transaction_id=txid,
                 meter_start_wh=register_wh(found), id_token=(id_token or {}).get("id_token"),
-                token_type=(id_token or {}).get("type"), start_source_raw=raw, **meta))
+                token_type=(id_token or {}).get("type"), start_source_raw=raw,
+                remote_start_by=(asked or {}).get("by"), **meta))
         if state in _STATES:
             events.append(ocpp_event(EventKind.CHARGING_STATE_CHANGED, at, f"{key}:state",
                                      state=_STATES[state].value, **meta))

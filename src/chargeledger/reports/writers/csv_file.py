@@ -1,4 +1,4 @@
-"""CSV: UTF-8, RFC 4180 (CRLF, quotes where needed), one header row of the seed's column names."""
+"""CSV: UTF-8 with a byte order mark, RFC 4180 (CRLF, quotes where needed), one header row of the seed's names."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from ..cells import as_text
 from ..columns import Column
 
 
+# Excel on Windows reads a CSV as UTF-8 only after this mark (José, Girève and the "–" of the statement's
+# headers were garbled without it); csv readers skip it with encoding="utf-8-sig"
+BOM = "\ufeff"
+
+
 class CsvWriter:
     binary = False
 
@@ -17,6 +22,7 @@ class CsvWriter:
         self.out = out
         self.writer = csv.writer(out, lineterminator="\r\n")
         if header:  # a later part of a report written in parts (reports/csv_parts.py) has none
+            out.write(BOM)
             self.writer.writerow([c.name for c in columns])
 
     def write(self, values: list[Any], row: Any) -> None:

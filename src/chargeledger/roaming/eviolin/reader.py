@@ -60,12 +60,22 @@ def read(lines: list[str]) -> Iterator[tuple[int, PartnerCdr | RowError]]:
     missing = [c for c in ("CDR_ID", "Start_datetime", "End_datetime", "Volume", "Charge_Point_ID") if c not in header]
     if missing:
         raise RowError(f"the header lacks {', '.join(missing)}; expected the eViolin columns {', '.join(COLUMNS)}")
-    for line_number, values in enumerate(reader, start=2):
+    while True:
+        line_number = reader.line_num + 1  # where the next row starts (a quoted field may span lines)
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # a malformed row (a NUL byte, an open quote at the end): report it, go on
+            yield line_number, RowError(f"the row cannot be read as CSV: {error}")
+            continue
         if not any(v.strip() for v in values):
             continue
-        cells = dict(zip(header, values))
+        if len(values) != len(header):  # a short or long row: its cells would land under the wrong columns
+            yield line_number, RowError(f"the row has {len(values)} fields, the header {len(header)}")
+            continue
         try:
-            yield line_number, _cdr(cells)
+            yield line_number, _cdr(dict(zip(header, values)))
         except RowError as error:
             yield line_number, error
 

@@ -73,6 +73,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["evse_id"], ["evses.evse_id"], name=op.f("fk_evse_states_evse_id_evses")),
         sa.PrimaryKeyConstraint("evse_id", name=op.f("pk_evse_states")),
     )
+    # EVSEs that exist already are published as UNKNOWN until their charger reports a status
+    op.execute("INSERT INTO evse_states (evse_id, status, updated_at) SELECT evse_id, 'UNKNOWN', CURRENT_TIMESTAMP "
+               "FROM evses")
 
 
 def downgrade() -> None:

@@ -1,0 +1,89 @@
+"""locations and tariffs as a Sender: pulls with paging and dates, and pushes on change, to a real eMSP peer."""
+
+from __future__ import annotations
+
+import httpx
+from ocpp.v16 import call
+
+from chargeledger.ocpi import queue
+from chargeledger.ocpi.objects import Location, Tariff
+from chargeledger.tariffs import store as tariffs
+from tests.http.live import serving
+from tests.ocpi_live.network import EVSE_1, published_network, registered_peer
+from tests.ocpi_live.peer import running_peer
+from tests.ocpp.helpers import charger, gateway_on, iso
+from tests.settlement.helpers import tariff_text
+from tests.builders import at
+
+
+def test_locations_are_pulled_page_by_page_and_by_date(engine):
+    published_network(engine)
+    with serving(engine) as (base, _app), running_peer() as peer:
+        registered_peer(engine, base, peer)
+        first = peer.get("locations", limit=1)
+        assert first.status_code == 200, first.text
+        assert first.headers["x-total-count"] == "2" and first.headers["x-limit"] == "1"
+        page = first.json()["data"]
+        assert [loc["id"] for loc in page] == ["ACME-DC"]
+        following = first.headers["link"].split(";")[0].strip("<>")
+        with httpx.Client(timeout=30) as http:
+            second = http.get(following, headers=peer.headers())
+        assert [loc["id"] for loc in second.json()["data"]] == ["ACME-SITE"] and "link" not in second.headers
+        for location in page + second.json()["data"]:
+            Location.model_validate(location)  # what we serve is a valid 2.2.1 Location
+        dc = page[0]
+        assert dc["country_code"] == "NL" and dc["party_id"] == "ACM" and dc["country"] == "NLD"
+        assert dc["coordinates"] == {"latitude": "52.370216", "longitude": "4.895168"}
+        assert dc["evses"][0]["status"] == "UNKNOWN"
+        assert dc["evses"][0]["connectors"][0] | {"last_updated": None} == {
+            "id": "1", "standard": "IEC_62196_T2_COMBO", "format": "CABLE", "power_type": "DC", "max_voltage": 400,
+            "max_amperage": 375, "max_electric_power": 150000, "last_updated": None}
+        later = peer.get("locations", date_from="2999-01-01T00:00:00Z")
+        assert later.json()["data"] == [] and later.headers["x-total-count"] == "0"
+        assert peer.get("locations", date_to=dc["last_updated"]).json()["data"] == []  # date_to is exclusive
+        one = peer.get("locations", "/ACME-DC/NL*ACM*ECP2*1/1").json()
+        assert one["status_code"] == 1000 and one["data"]["standard"] == "IEC_62196_T2_COMBO"
+        missing = peer.get("locations", "/NOPE")
+        assert missing.status_code == 404 and missing.json()["status_code"] == 2003
+        assert peer.get("locations", "/ACME-DC/NL*ACM*ECP2*1/9").status_code == 404
+
+
+async def test_a_chargers_status_is_pushed_as_an_evse_patch(engine):
+    published_network(engine)
+    with serving(engine) as (base, _app), running_peer() as peer:
+        registered_peer(engine, base, peer)
+        async with gateway_on(engine) as gateway, charger(gateway, "CP-1") as cp:
+            await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Charging",
+                                                  timestamp=iso(at(1))))
+            await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Charging",
+                                                  timestamp=iso(at(2))))  # the same status: nothing new to send
+            await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Faulted",
+                                                  timestamp=iso(at(3))))
+        assert queue.deliver(engine) == 2
+        pushed = peer.pushes("locations")
+        assert [(p.method, p.path, p.body) for p in pushed] == [
+            ("PATCH", f"/emsp/locations/NL/ACM/ACME-SITE/{EVSE_1}", {"status": "CHARGING",
+                                                                     "last_updated": iso(at(1))}),
+            ("PATCH", f"/emsp/locations/NL/ACM/ACME-SITE/{EVSE_1}", {"status": "OUTOFORDER",
+                                                                     "last_updated": iso(at(3))})]
+        assert pushed[0].headers["ocpi-from-party-id"] == "ACM" and pushed[0].headers["x-request-id"]
+        pulled = peer.get("locations", "/ACME-SITE").json()["data"]
+        assert pulled["evses"][0]["status"] == "OUTOFORDER" and pulled["last_updated"] == iso(at(3))
+
+
+def test_a_stored_tariff_is_pushed_and_pullable_with_exact_numbers(engine):
+    published_network(engine)
+    with serving(engine) as (base, _app), running_peer() as peer:
+        registered_peer(engine, base, peer)
+        tariffs.save_tariff(engine, "ACME", tariff_text())
+        assert queue.deliver(engine) == 1
+        (pushed,) = peer.pushes("tariffs")
+        assert pushed.method == "PUT" and pushed.path == "/emsp/tariffs/NL/ACM/TOU-1"
+        Tariff.model_validate(pushed.body)
+        pulled = peer.get("tariffs")
+        assert pulled.headers["x-total-count"] == "1"
+        (tariff,) = pulled.json()["data"]
+        assert tariff == pushed.body and tariff["party_id"] == "ACM"
+        # numbers leave as JSON numbers with the tariff's own digits (no float rounding, no quoted strings)
+        assert '"price": 0.20' in pulled.text and '"price": 2.00' in pulled.text and '"vat": 21.0' in pulled.text
+        assert tariff["elements"][0]["price_components"][0]["price"] == 0.2

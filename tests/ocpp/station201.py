@@ -1,0 +1,151 @@
+"""A 2.0.1 charging station played by the ocpp library that answers what a CSMS sends, as the test sets it up:
+`status[action]` is its answer's status (Accepted by default), `received` what it was sent, and `device` its device
+model, which it reports in parts after a GetBaseReport."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ocpp.routing import on
+from ocpp.v201 import call, call_result
+
+from tests.ocpp.helpers import Charger201
+
+DEVICE = [  # (component, evse, variable, value, mutability)
+    ("OCPPCommCtrlr", None, "HeartbeatInterval", "300", "ReadWrite"),
+    ("AuthCtrlr", None, "LocalPreAuthorize", "true", "ReadWrite"),
+    ("SecurityCtrlr", None, "SecurityProfile", "1", "ReadOnly"),
+    ("EVSE", 1, "Power", "22000", "ReadOnly"),
+]
+
+
+def _report_item(component, evse, variable, value, mutability) -> dict:
+    item = {"component": {"name": component, **({"evse": {"id": evse}} if evse else {})},
+            "variable": {"name": variable},
+            "variable_attribute": [{"type": "Actual", "value": value, "mutability": mutability}]}
+    if variable == "Power":
+        item["variable_characteristics"] = {"unit": "W", "data_type": "decimal", "supports_monitoring": False}
+    return item
+
+
+class Station201(Charger201):
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.status: dict[str, str] = {}
+        self.received: list[tuple[str, dict]] = []
+        self.device = {(c, e, v): (value, m) for c, e, v, value, m in DEVICE}
+        self.boots: list = []  # answers to the BootNotifications it sent
+        self.local_version, self.local_list = 0, {}  # its local authorisation list: uid -> status
+        self._later: list[asyncio.Task] = []
+
+    def _answer(self, action: str, kw: dict) -> str:
+        self.received.append((action, kw))
+        return self.status.get(action, "Accepted")
+
+    def later(self, coro) -> None:
+        """Send something after our answer went out (as a station does after it accepted a request)."""
+        async def run():
+            await asyncio.sleep(0.05)
+            await coro
+        self._later.append(asyncio.create_task(run()))
+
+    async def boot(self, reason: str = "PowerUp"):
+        answer = await self.call(call.BootNotification(
+            charging_station={"model": "Eve", "vendorName": "Alfen", "firmwareVersion": "5.1"}, reason=reason))
+        self.boots.append(answer)
+        return answer
+
+    @on("GetBaseReport")
+    def on_get_base_report(self, request_id, report_base, **kw):
+        status = self._answer("GetBaseReport", {"request_id": request_id, "report_base": report_base, **kw})
+        if status == "Accepted":
+            self.later(self._report(request_id))
+        return call_result.GetBaseReport(status=status)
+
+    async def _report(self, request_id: int) -> None:
+        items = [_report_item(c, e, v, value, m) for (c, e, v), (value, m) in self.device.items()]
+        parts = [items[:2], items[2:]]
+        for seq, part in enumerate(parts):
+            await self.call(call.NotifyReport(request_id=request_id, generated_at="2024-03-01T10:00:00Z",
+                                              seq_no=seq, report_data=part, tbc=seq < len(parts) - 1))
+
+    @on("TriggerMessage")
+    def on_trigger(self, requested_message, **kw):
+        status = self._answer("TriggerMessage", {"requested_message": requested_message, **kw})
+        if status == "Accepted" and requested_message == "BootNotification":
+            self.later(self.boot("Triggered"))
+        return call_result.TriggerMessage(status=status)
+
+    @on("SetVariables")
+    def on_set_variables(self, set_variable_data, **kw):
+        results = []
+        for item in set_variable_data:
+            self._answer("SetVariables", item)
+            key = (item["component"]["name"], (item["component"].get("evse") or {}).get("id"),
+                   item["variable"]["name"])
+            known = key in self.device
+            status = "UnknownVariable" if not known else \
+                "Rejected" if self.device[key][1] == "ReadOnly" else "Accepted"
+            if status == "Accepted":
+                self.device[key] = (item["attribute_value"], self.device[key][1])
+            results.append({"attribute_status": status, "component": item["component"],
+                            "variable": item["variable"]})
+        return call_result.SetVariables(set_variable_result=results)
+
+    @on("GetVariables")
+    def on_get_variables(self, get_variable_data, **kw):
+        results = []
+        for item in get_variable_data:
+            self._answer("GetVariables", item)
+            key = (item["component"]["name"], (item["component"].get("evse") or {}).get("id"),
+                   item["variable"]["name"])
+            found = self.device.get(key)
+            results.append({"attribute_status": "Accepted" if found else "UnknownVariable",
+                            "component": item["component"], "variable": item["variable"],
+                            **({"attribute_value": found[0]} if found else {})})
+        return call_result.GetVariables(get_variable_result=results)
+
+    # -- authorization -------------------------------------------------------------------------------------------
+    @on("SendLocalList")
+    def on_send_local_list(self, version_number, update_type, **kw):
+        status = self._answer("SendLocalList", {"version_number": version_number, "update_type": update_type, **kw})
+        if status == "Accepted" and update_type == "Differential" and self.local_version == 0:
+            status = "VersionMismatch"  # it lost its list: it needs a full one
+        if status == "Accepted":
+            if update_type == "Full":
+                self.local_list = {}
+            for item in kw.get("local_authorization_list") or []:
+                uid = item["id_token"]["id_token"].lower()
+                if item.get("id_token_info"):
+                    self.local_list[uid] = item["id_token_info"]["status"]
+                else:
+                    self.local_list.pop(uid, None)
+            self.local_version = version_number
+        return call_result.SendLocalList(status=status)
+
+    @on("GetLocalListVersion")
+    def on_get_local_list_version(self, **kw):
+        self._answer("GetLocalListVersion", kw)
+        return call_result.GetLocalListVersion(version_number=self.local_version)
+
+    @on("ClearCache")
+    def on_clear_cache(self, **kw):
+        return call_result.ClearCache(status=self._answer("ClearCache", kw))
+
+    @on("RequestStartTransaction")
+    def on_request_start(self, id_token, remote_start_id, **kw):
+        status = self._answer("RequestStartTransaction", {"id_token": id_token, "remote_start_id": remote_start_id,
+                                                          **kw})
+        if status == "Accepted":
+            self.later(self.call(call.TransactionEvent(
+                event_type="Started", timestamp=self.clock(), trigger_reason="RemoteStart", seq_no=0,
+                transaction_info={"transactionId": f"remote-{remote_start_id}", "chargingState": "Charging",
+                                  "remoteStartId": remote_start_id},
+                id_token={"idToken": id_token["id_token"], "type": id_token["type"]},
+                evse={"id": kw.get("evse_id") or 1, "connectorId": 1})))
+        return call_result.RequestStartTransaction(status=status)
+
+    def clock(self) -> str:
+        from tests.builders import at
+        from tests.ocpp.helpers import iso
+        return iso(at(5))

@@ -1,0 +1,125 @@
+"""2.0.1 authorization and transactions through a real websocket: the local list built from the token book
+(full, differential, version mismatch, reported version), ClearCache, a remote start attributed to who asked, and
+seqNo ordering events without being their identity (OCA TC_C_xx local list and cache, TC_F_01..04, TC_E_xx)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+from ocpp.v201 import call
+
+from chargeledger.directory import tokens
+from chargeledger.ledger import Ledger
+from tests.builders import add_network, at
+from tests.ocpp.helpers import api, charger, gateway_on, iso, support_key
+from tests.ocpp.station201 import Station201
+
+
+async def _eventually(check, seconds: float = 3.0):
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    assert check()
+
+
+def _book(engine):
+    tokens.add(engine, "ACME", tokens.TokenEntry("AA-01"))
+    tokens.add(engine, "ACME", tokens.TokenEntry("bb-02", group_id="FLEET-1"))
+    tokens.add(engine, "ACME", tokens.TokenEntry("CC-03", status="Blocked"))
+    tokens.add(engine, "ACME", tokens.TokenEntry("OLD-04", expires_at=datetime(2020, 1, 1, tzinfo=timezone.utc)))
+
+
+async def test_local_list_from_the_token_book(engine):
+    add_network(engine, ocpp="2.0.1")
+    add_network(engine, "BOLT", "CP-9", country="DE")
+    tokens.add(engine, "BOLT", tokens.TokenEntry("NOT-OURS"))
+    _book(engine)
+    key = support_key(engine)
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1", cls=Station201) as cp:
+        async with api(engine, gateway, key) as client:
+            # the station has no list: a differential update is refused, the full list follows (TC_C_21..)
+            first = (await client.post("/api/stations/CP-1/local-list", json={})).json()
+            assert (first["update_type"], first["version"], first["entries"]) == ("Full", 1, 4), first
+            assert [r[1]["update_type"] for r in cp.received if r[0] == "SendLocalList"] == ["Differential", "Full"]
+            assert cp.local_list == {"aa-01": "Accepted", "bb-02": "Accepted", "cc-03": "Blocked",
+                                     "old-04": "Expired"}
+            full = [r[1] for r in cp.received if r[0] == "SendLocalList"][-1]["local_authorization_list"]
+            grouped = next(i for i in full if i["id_token"]["id_token"] == "bb-02")
+            assert grouped["id_token_info"]["group_id_token"]["id_token"] == "FLEET-1"
+            # the book changes: only the difference goes out
+            tokens.block(engine, "ACME", "AA-01")
+            tokens.add(engine, "ACME", tokens.TokenEntry("DD-05"))
+            second = (await client.post("/api/stations/CP-1/local-list",
+                                        json={"update_type": "Differential"})).json()
+            assert (second["update_type"], second["version"], second["entries"]) == ("Differential", 2, 2)
+            assert cp.local_list["aa-01"] == "Blocked" and cp.local_list["dd-05"] == "Accepted"
+            held = (await client.get("/api/stations/CP-1/local-list")).json()
+            assert held["version"] == 2 and [t["uid"] for t in held["tokens"]] == \
+                ["AA-01", "bb-02", "CC-03", "DD-05", "OLD-04"]
+            # the version the station reports (TC_D_01-like) is kept beside ours
+            reported = await client.post("/api/stations/CP-1/commands/GetLocalListVersion", json={})
+            assert reported.json()["answer"]["version_number"] == 2
+            assert (await client.get("/api/stations/CP-1/local-list")).json()["reported_version"] == 2
+            # an operator's own payload through the generic route is what the station then holds
+            own = await client.post("/api/stations/CP-1/commands/SendLocalList", json={
+                "versionNumber": 3, "updateType": "Differential",
+                "localAuthorizationList": [{"idToken": {"idToken": "DD-05", "type": "ISO14443"}}]})
+            assert own.json()["answer"]["status"] == "Accepted"
+            held = (await client.get("/api/stations/CP-1/local-list")).json()
+            assert held["version"] == 3 and "DD-05" not in [t["uid"] for t in held["tokens"]]
+            assert "dd-05" not in cp.local_list
+            cleared = await client.post("/api/stations/CP-1/commands/ClearCache", json={})  # TC_C_37/38
+            assert cleared.json()["answer"]["status"] == "Accepted"
+            cp.status["ClearCache"] = "Rejected"
+            cleared = await client.post("/api/stations/CP-1/commands/ClearCache", json={})
+            assert cleared.json()["answer"]["status"] == "Rejected"
+
+
+async def test_a_remote_start_is_attributed_to_who_asked(engine):
+    add_network(engine, ocpp="2.0.1")
+    _book(engine)
+    key = support_key(engine)
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1", cls=Station201) as cp:
+        async with api(engine, gateway, key) as client:
+            started = await client.post("/api/stations/CP-1/commands/RequestStartTransaction", json={
+                "idToken": {"idToken": "AA-01", "type": "ISO14443"}, "remoteStartId": 77, "evseId": 1})
+            assert started.json()["answer"]["status"] == "Accepted"
+            await _eventually(lambda: cp._later and all(t.done() for t in cp._later))
+            session_id = gateway.recorder.session_by_transaction("CP-1", "remote-77")
+            detail = (await client.get(f"/api/sessions/{session_id}")).json()
+    assert (detail["start_source"], detail["start_source_raw"]) == ("API", "api")
+    assert detail["identity"]["id_token"] == "AA-01"
+    started_event = next(e for e in Ledger(engine).events(session_id) if e.kind.value == "transaction_started")
+    assert started_event.get("remote_start_by") == "support@acme.example"
+
+
+def _event(seq: int, minute: float, trigger: str, state: str | None = None, event_type: str = "Updated",
+           offline: bool = False) -> call.TransactionEvent:
+    info = {"transactionId": "seq-1", **({"chargingState": state} if state else {})}
+    return call.TransactionEvent(event_type=event_type, timestamp=iso(at(minute)), trigger_reason=trigger,
+                                 seq_no=seq, transaction_info=info, evse={"id": 1, "connectorId": 1},
+                                 offline=offline or None)
+
+
+async def test_seq_no_orders_events_but_is_not_their_identity(engine):
+    add_network(engine, ocpp="2.0.1")
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1") as cp:
+        await cp.call(_event(0, 0, "CablePluggedIn", "EVConnected", "Started"))
+        # an offline queue delivers two same-instant events in reverse order: seqNo puts them right
+        await cp.call(_event(2, 10, "ChargingStateChanged", "SuspendedEV", offline=True))
+        await cp.call(_event(1, 10, "ChargingStateChanged", "Charging", offline=True))
+        # the same event resent with another seqNo (and the offline flag) is the same event
+        await cp.call(_event(5, 10, "ChargingStateChanged", "Charging"))
+        # after a reboot the station counts from 0 again: a different event with a used seqNo is still new
+        await cp.call(_event(1, 20, "ChargingStateChanged", "Charging"))
+        await cp.call(_event(2, 30, "StopAuthorized", "EVConnected", "Ended"))
+        session_id = gateway.recorder.session_by_transaction("CP-1", "seq-1")
+    states = [(e.occurred_at, e.get("state")) for e in Ledger(engine).events(session_id)
+              if e.kind.value == "charging_state_changed"]
+    assert len(states) == 5  # EVConnected at 0 and 30, Charging and SuspendedEV at 10, Charging at 20
+    view = Ledger(engine).project(session_id)
+    # at minute 10 Charging (seqNo 1) came before SuspendedEV (seqNo 2), whatever the order they arrived in:
+    # suspended 10-20, charging 20-30
+    assert view.intervals.charging_duration.total_seconds() == 10 * 60
