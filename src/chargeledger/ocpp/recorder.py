@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time as clock
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
@@ -171,7 +171,8 @@ class Recorder:
             batch.flush()  # readings still in the batch are facts too
         for session_id in conn.execute(query.order_by(sessions.c.id)).scalars().all():
             last = self.ledger.project(session_id, connection=conn).last_event_at  # the stored row may lag
-            ended = min(last, at) if last is not None else at
+            # just after its last fact (at the same instant, a 2.0.1 seqNo would order the close before it)
+            ended = min(last + timedelta(milliseconds=1), at) if last is not None else at
             close = NewEvent.of(ForceClosed(by=f"station {station.id}", why=why, evidence=evidence), ended,
                                 EventSource.OCPP, f"{key}:stale:{session_id}")
             if self.write(conn, session_id, [close], []):

@@ -83,8 +83,10 @@ class Hardware:
         return True
 
     def ask_reboot(self, ending: Ending) -> None:
+        """Even mid-start (the transaction's answer not back yet) the session script ends what it began."""
         self.reboot = ending
-        self.ask_stop(ending)
+        self.ending = self.ending or ending
+        self.end.set()
         self.wake.set()
 
     def set_operative(self, operative: bool) -> str:
