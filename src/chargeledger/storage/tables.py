@@ -72,8 +72,21 @@ stations = Table(
     Column("unsecured", Boolean, nullable=False, default=False, server_default=false()),
     Column("billing_profile", Json),
     Column("last_seen_at", UtcTime),
+    # the gateway process holding its websocket now (none: offline), since when, and its last message
+    Column("gateway", String(128)),
+    Column("connected_since", UtcTime),
+    Column("last_message_at", UtcTime),
     # the operator's answer to its BootNotification: Accepted, Pending (waits for approval) or Rejected
     Column("registration", String(16), nullable=False, default="Accepted", server_default="Accepted"),
+)
+
+# Gateway processes alive: each renews its lease while it runs; a station held by a gateway whose lease expired
+# (a killed process) is offline.
+gateways = Table(
+    "gateways", metadata,
+    Column("name", String(128), primary_key=True),
+    Column("started_at", UtcTime, nullable=False),
+    Column("renewed_at", UtcTime, nullable=False),
 )
 
 # A 1.6 station's configuration keys as it reported them (GetConfiguration) and as it accepted our changes
