@@ -2,7 +2,7 @@
 shared by the site's stations)
 
 Revision ID: o16d
-Revises: o16c
+Revises: s19a
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from chargeledger.storage.schema_types import Json
 
 revision = "o16d"
-down_revision = "o16c"
+down_revision = "s19a"
 branch_labels = None
 depends_on = None
 
