@@ -48,6 +48,8 @@ sites = Table(
     Column("latitude", Numeric(9, 6)),
     Column("longitude", Numeric(9, 6)),
     Column("ou_code", String(64)),
+    # the grid connection's limit, shared by the site's stations (each gets a ChargePointMaxProfile share)
+    Column("power_limit_kw", Numeric(10, 1)),
 )
 
 stations = Table(
@@ -70,8 +72,21 @@ stations = Table(
     Column("unsecured", Boolean, nullable=False, default=False, server_default=false()),
     Column("billing_profile", Json),
     Column("last_seen_at", UtcTime),
+    # the gateway process holding its websocket now (none: offline), since when, and its last message
+    Column("gateway", String(128)),
+    Column("connected_since", UtcTime),
+    Column("last_message_at", UtcTime),
     # the operator's answer to its BootNotification: Accepted, Pending (waits for approval) or Rejected
     Column("registration", String(16), nullable=False, default="Accepted", server_default="Accepted"),
+)
+
+# Gateway processes alive: each renews its lease while it runs; a station held by a gateway whose lease expired
+# (a killed process) is offline.
+gateways = Table(
+    "gateways", metadata,
+    Column("name", String(128), primary_key=True),
+    Column("started_at", UtcTime, nullable=False),
+    Column("renewed_at", UtcTime, nullable=False),
 )
 
 # A 1.6 station's configuration keys as it reported them (GetConfiguration) and as it accepted our changes
@@ -143,6 +158,19 @@ reservations = Table(
     Column("created_at", UtcTime, nullable=False),
     Column("updated_at", UtcTime, nullable=False),
     UniqueConstraint("station_id", "reservation_id", name="uq_reservations_station_reservation"),
+)
+
+# Charging profiles a station accepted (SetChargingProfile), until cleared, replaced or their transaction ends.
+charging_profiles = Table(
+    "charging_profiles", metadata,
+    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
+    Column("profile_id", Integer, primary_key=True),  # chargingProfileId (1.6) / id (2.0.1)
+    Column("connector_id", Integer, nullable=False),  # 1.6 connector / 2.0.1 EVSE; 0: the whole station
+    Column("stack_level", Integer, nullable=False),
+    Column("purpose", String(32), nullable=False),  # ChargePointMaxProfile, TxDefaultProfile, TxProfile, ...
+    Column("transaction_id", String(64)),  # a TxProfile's transaction
+    Column("profile", Json, nullable=False),  # as sent, snake_case
+    Column("set_at", UtcTime, nullable=False),
 )
 
 evses = Table(

@@ -15,7 +15,7 @@ from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
-from .. import configuration, local_list, reservations, vendors
+from .. import charging_profiles, configuration, local_list, reservations, site_limit, vendors
 from ..tokens import check_token
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
@@ -46,6 +46,8 @@ class Central16(CentralSide, ChargePoint):
                                charge_point_model, kw.get("charge_point_serial_number"), kw.get("firmware_version"),
                                now)
         self.frame_session = await self.store(self._booted(now))  # whatever we answer, it did reboot
+        if status == "Accepted":  # a site's power limit is shared again with this station among the others
+            site_limit.reshare_soon(self.gateway, self.station.site_id, utcnow())
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
                                             status=status)
 
@@ -61,6 +63,15 @@ class Central16(CentralSide, ChargePoint):
             await self.db(local_list.accepted, engine, sid, self.version, asdict(request), utcnow())
         elif name == "GetLocalListVersion":
             await self.db(local_list.reported, engine, sid, answer["list_version"], utcnow())
+        elif name == "SetChargingProfile" and status == "Accepted":
+            profile = request.cs_charging_profiles
+            await self.db(charging_profiles.accepted, engine, sid, request.connector_id,
+                          profile if isinstance(profile, dict) else asdict(profile), utcnow())
+        elif name == "ClearChargingProfile" and status == "Accepted":
+            await self.db(charging_profiles.cleared, engine, sid, request.id, request.connector_id,
+                          request.charging_profile_purpose, request.stack_level)
+        elif name == "GetCompositeSchedule" and status == "Accepted":
+            await self.db(charging_profiles.composite_reported, engine, sid, request.connector_id, answer, utcnow())
         elif name == "ReserveNow":
             await self.db(reservations.answered, engine, sid, request.reservation_id, request.connector_id,
                           request.id_tag, request.parent_id_tag, _time(request.expiry_date), status, utcnow())
@@ -227,6 +238,7 @@ class Central16(CentralSide, ChargePoint):
                 payload["orphan"] = True
             added = rec.write(conn, sid, [ocpp_event(EventKind.TRANSACTION_STOPPED, at, key, **payload)],
                               [*found, stop_sample])
+            charging_profiles.transaction_ended(conn, st.id, transaction_id)
             if rec.settle_if_ready(conn, sid, at, key):  # the vehicle left before the stop arrived
                 return sid, {EventKind.TRANSACTION_STOPPED, EventKind.SETTLED}
             if added and rec.late(conn, sid, at, key):
