@@ -43,9 +43,11 @@ class Central16(CentralSide, ChargePoint):
     @on(Action.boot_notification)
     async def on_boot(self, charge_point_vendor, charge_point_model, **kw):
         from ..stations import record_boot
+        now = utcnow()
         status = await self.db(record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor,
                                charge_point_model, kw.get("charge_point_serial_number"), kw.get("firmware_version"),
-                               utcnow())
+                               now)
+        self.frame_session = await self.store(self._booted(now))  # whatever we answer, it did reboot
         if status == "Accepted":  # a site's power limit is shared again with this station among the others
             site_limit.reshare_soon(self.gateway, self.station.site_id, utcnow())
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
@@ -86,6 +88,16 @@ class Central16(CentralSide, ChargePoint):
                           request.id_tag, request.parent_id_tag, _time(request.expiry_date), status, utcnow())
         elif name == "CancelReservation" and status == "Accepted":
             await self.db(reservations.cancelled, engine, sid, request.reservation_id, utcnow())
+
+    def _booted(self, at: datetime):
+        rec, st = self.gateway.recorder, self.station
+
+        def work(conn):
+            closed = rec.close_stale(conn, st, at, "the station rebooted", "BootNotification",
+                                     f"ocpp16:{st.id}:boot:{_iso(at)}")
+            return (closed[0] if len(closed) == 1 else None), ({EventKind.FORCE_CLOSED} if closed else set())
+
+        return work
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):
@@ -160,6 +172,9 @@ class Central16(CentralSide, ChargePoint):
             if retried is not None:
                 return retried, set()  # the charger lost our answer: same transaction, nothing new
             current = rec.current(conn, st.id, connector)
+            if current is not None and current.started and not current.stopped:  # one transaction per connector
+                rec.close_stale(conn, st, at, f"a new transaction started on connector {connector}",
+                                "StartTransaction", key, connector)
             if current is not None and not current.started:
                 sid = current.session_id
             else:
