@@ -36,6 +36,8 @@ BODIES = {  # valid bodies, so a route gets past validation to its scoping
     ("POST", "/api/stations/{station_id}/commands/{name}"): {"json": {"type": "Soft"}},
     ("PUT", "/api/stations/{station_id}/registration"): {"json": {"status": "Rejected"}},
     ("POST", "/api/stations/{station_id}/local-list"): {"json": {"update_type": "Full"}},
+    ("POST", "/api/stations/{station_id}/reservations"): {"json": {"id_token": "X", "expires_at":
+                                                                   "2099-01-01T00:00:00Z"}},
     ("PUT", "/api/tariffs/{tariff_id}"): {"content": tariff_text().replace("TOU-1", "TARIFF-A")},
     ("POST", "/api/tariffs/{tariff_id}/assignments"): {"json": {"scope": "site", "scope_id": "BOLT-SITE"}},
     ("DELETE", "/api/tariffs/{tariff_id}"): {},
@@ -74,7 +76,7 @@ def test_every_route_naming_an_object_hides_other_organisations(engine):
                                       caller_for_email(engine, "boss@acme.example")), "csv")
     intruder = {"Authorization": "Bearer " + add_user_key(engine, "evil@bolt.example", ["BOLT"], ["admin"])}
     values = {"session_id": str(sid), "station_id": "CP-1", "tariff_id": "TARIFF-A", "job_id": job,
-              "code": "meter_jump", "name": "Reset", "evse_id": "NL*ACM*ECP1*1",
+              "code": "meter_jump", "name": "Reset", "reservation_id": "1", "evse_id": "NL*ACM*ECP1*1",
               "uid": "acme-card", "location_id": "ACME-SITE", "evse_uid": "NL*ACM*ECP1*1", "connector_id": "1"}
     # OCPI routes: BOLT's registered roaming partner, with its own token C, asks for ACME's objects
     ocpi_intruder = {"Authorization": "Token " + base64.b64encode(_bolt_partner(engine).encode()).decode()}

@@ -202,7 +202,7 @@ class Gateway:
         except OCPPError as exc:
             raise commands.ChargerError(f"{name}: {exc.code}: {exc.description}") from None
         answer = {k: v for k, v in vars(result).items() if v is not None}
-        await cp.answered(request, answer)
+        await cp.answered(request, answer, source, by)
         if name == "RequestStartTransaction" and answer.get("status") == "Accepted":
             await self._run(remote_starts.remember, self.engine, station_id, request.remote_start_id, source, by,
                             utcnow())

@@ -103,6 +103,42 @@ station_states = Table(
     Column("updated_at", UtcTime, nullable=False),
 )
 
+# Reservations of a station's EVSE (or of the station, evse 0) for one id token until they expire: the id the
+# station knows is reservation_id, unique per station. Status: Requested (sent), Accepted, a refusal (Occupied,
+# Faulted, Rejected, Unavailable), Cancelled, Expired, Removed, Used (a transaction started with it).
+reservations = Table(
+    "reservations", metadata,
+    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
+    Column("reservation_id", Integer, primary_key=True),
+    Column("organisation_id", String(64), ForeignKey("organisations.id"), nullable=False, index=True),
+    Column("evse", Integer, nullable=False, default=0),
+    Column("id_token", String(64), nullable=False),
+    Column("token_type", String(16)),
+    Column("group_id", String(64)),
+    Column("expires_at", UtcTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("session_id", BigId),  # the session that used it
+    Column("requested_by", String(200)),
+    Column("created_at", UtcTime, nullable=False),
+    Column("updated_at", UtcTime, nullable=False),
+)
+
+# Charging profiles a station holds, as it accepted them (SetChargingProfile) or reported them
+# (ReportChargingProfiles); a cleared profile is kept with status Cleared. `profile` is the OCPP profile as sent.
+charging_profiles = Table(
+    "charging_profiles", metadata,
+    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
+    Column("profile_id", Integer, primary_key=True),
+    Column("evse", Integer, nullable=False, default=0),  # 0: the whole station
+    Column("purpose", String(40), nullable=False),
+    Column("stack_level", Integer, nullable=False),
+    Column("transaction_id", String(64)),
+    Column("profile", Json, nullable=False),
+    Column("status", String(16), nullable=False),  # Installed, Cleared
+    Column("source", String(16), nullable=False),  # operator, api, app, roaming, station (reported)
+    Column("updated_at", UtcTime, nullable=False),
+)
+
 # Security events a station reported (SecurityEventNotification): kept beyond the message log's retention.
 security_events = Table(
     "security_events", metadata,

@@ -1,0 +1,87 @@
+"""What the back office keeps of a 2.0.1 command once the station answered it, per command: the device model,
+the local list, reservations, charging profiles, schedules and the state of uploads. Each gets the request (the
+library's dataclass), the answer (snake_case) and who asked, and writes on the gateway's writer thread."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import Engine
+
+from .. import charging_profiles, device_model, local_list, reservations, station_state
+
+Effect = Callable[[Engine, object, dict, dict, datetime], None]  # engine, station, request, answer, context
+_EFFECTS: dict[str, Effect] = {}
+VERSION = "2.0.1"
+
+
+def effect(name: str):
+    def register(fn: Effect) -> Effect:
+        _EFFECTS[name] = fn
+        return fn
+    return register
+
+
+def apply(engine: Engine, station, request, answer: dict, source: str, by: str | None, at: datetime) -> None:
+    fn = _EFFECTS.get(type(request).__name__)
+    if fn is not None:
+        fn(engine, station, asdict(request), answer, {"source": source, "by": by, "at": at})
+
+
+def _accepted(answer: dict) -> bool:
+    return answer.get("status") == "Accepted"
+
+
+@effect("GetVariables")
+def _got(engine, station, request, answer, ctx):
+    device_model.store(engine, device_model.got(station.id, answer.get("get_variable_result"), ctx["at"]))
+
+
+@effect("SetVariables")
+def _set(engine, station, request, answer, ctx):
+    device_model.store(engine, device_model.were_set(station.id, request["set_variable_data"],
+                                                     answer.get("set_variable_result"), ctx["at"]))
+
+
+@effect("SendLocalList")
+def _list_sent(engine, station, request, answer, ctx):
+    if _accepted(answer):
+        local_list.accepted(engine, station.id, VERSION, request, ctx["at"])
+
+
+@effect("GetLocalListVersion")
+def _list_version(engine, station, request, answer, ctx):
+    local_list.reported(engine, station.id, answer["version_number"], ctx["at"])
+
+
+@effect("ReserveNow")
+def _reserved(engine, station, request, answer, ctx):
+    reservations.reserved(engine, station.id, station.organisation_id, VERSION, request, answer["status"],
+                          ctx["by"], ctx["at"])
+
+
+@effect("CancelReservation")
+def _cancelled(engine, station, request, answer, ctx):
+    if _accepted(answer):
+        reservations.ended(engine, station.id, request["reservation_id"], "Cancelled", ctx["at"])
+
+
+@effect("SetChargingProfile")
+def _profile_set(engine, station, request, answer, ctx):
+    if _accepted(answer):
+        charging_profiles.installed(engine, station.id, VERSION, request, ctx["source"], ctx["at"])
+
+
+@effect("ClearChargingProfile")
+def _profile_cleared(engine, station, request, answer, ctx):
+    if _accepted(answer):
+        charging_profiles.cleared(engine, station.id, VERSION, request, ctx["at"])
+
+
+@effect("GetCompositeSchedule")
+def _composite(engine, station, request, answer, ctx):
+    station_state.remember(engine, station.id, f"composite_schedule:{request['evse_id']}",
+                           {"status": answer["status"], "schedule": answer.get("schedule"),
+                            "duration": request["duration"], "asked_at": ctx["at"].isoformat()}, ctx["at"])
