@@ -51,6 +51,7 @@ class Peer:
     down: bool = False
     refuse: set[str] = field(default_factory=set)
     issued_a: str | None = None  # a token A we hand out when ChargeLedger registers with us
+    allowed_uids: set[str] = field(default_factory=set)  # what real-time authorization allows
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- as a client of ChargeLedger ------------------------------------------------------------------------------
@@ -63,6 +64,16 @@ class Peer:
         return {"token": self.token_b, "url": f"{self.base}/ocpi/versions",
                 "roles": [{"role": "EMSP", "party_id": PARTY, "country_code": COUNTRY,
                            "business_details": {"name": "Test eMSP"}}]}
+
+    def token(self, uid: str, whitelist: str = "ALLOWED", valid: bool = True) -> dict[str, Any]:
+        return {"country_code": COUNTRY, "party_id": PARTY, "uid": uid, "type": "RFID",
+                "contract_id": f"DE-EMS-C{uid}"[:36], "issuer": "Test eMSP", "valid": valid, "whitelist": whitelist,
+                "last_updated": "2024-01-01T00:00:00Z"}
+
+    def send(self, method: str, module: str, path: str, body: Any = None) -> httpx.Response:
+        with httpx.Client(timeout=30) as http:
+            return http.request(method, self.their_endpoints[f"{module}:RECEIVER"] + path, json=body,
+                                headers=self.headers())
 
     def register(self, versions_url: str, token_a: str) -> httpx.Response:
         """What an eMSP does with the token A it was given: versions, details, POST credentials."""
@@ -116,6 +127,7 @@ class Peer:
             endpoints = [{"identifier": m, "role": "RECEIVER", "url": f"{self.base}/emsp/{m}"} for m in MODULES]
             endpoints.append({"identifier": "credentials", "role": "RECEIVER",
                               "url": f"{self.base}/ocpi/2.2.1/credentials"})
+            endpoints.append({"identifier": "tokens", "role": "SENDER", "url": f"{self.base}/emsp/tokens"})
             return ok({"version": "2.2.1", "endpoints": endpoints})
 
         @app.post("/ocpi/2.2.1/credentials")
@@ -124,6 +136,11 @@ class Peer:
             self.token_c = theirs["token"]
             self.issued_a = None
             return ok(self.credentials())
+
+        @app.post("/emsp/tokens/{uid}/authorize")
+        def authorize(uid: str):
+            allowed = "ALLOWED" if uid in self.allowed_uids else "NOT_ALLOWED"
+            return ok({"allowed": allowed, "authorization_reference": f"auth-{uid}", "token": self.token(uid)})
 
         @app.api_route("/emsp/{module}/{rest:path}", methods=["PUT", "PATCH", "POST", "DELETE"])
         async def receive(module: str, rest: str):

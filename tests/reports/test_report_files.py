@@ -15,6 +15,7 @@ from chargeledger.access.rights import Caller, Right
 from chargeledger.reports.request import ReportError, build_request, operator_caller
 from chargeledger.reports.run import write_report
 from chargeledger.reports.catalogue import REPORTS
+from chargeledger.payments.store import charge_session
 from chargeledger.storage.tables import payout_accounts, session_settlements, stations
 
 from tests.reports import seed_headers
@@ -93,14 +94,21 @@ def test_roaming_sessions_csv_reconciles_with_the_ledger(engine, world, tmp_path
     assert hub["VAT rate"] == "21.00" and hub["Plug type"] == "AC" and hub["Month"] == "2024-03"
 
 
-def test_roaming_sessions_network_filter_and_free_usage_now(engine, world, tmp_path):
-    with engine.begin() as conn:
+def test_free_usage_and_initiator_are_the_sessions_facts_not_todays_settings(engine, world, tmp_path):
+    charge_session(engine, world["hub"], Decimal("6.05"), "EUR", method="card", card_last4="4242")
+    charge_session(engine, world["unpriced"], Decimal("0"), "EUR")  # nothing to pay: taken free
+    with engine.begin() as conn:  # the station is made free afterwards: past sessions stay as they were
         conn.execute(update(stations).where(stations.c.id == "CP-1").values(free_usage=True))
     target = tmp_path / "hub.csv"
     write_report(engine, request(engine, "roaming-sessions", network="Hubject"), "csv", target)
     body = read_csv(target)[1:]
     assert len(body) == 2 and {line[1] for line in body} == {"Hubject"}
-    assert {line[14] for line in body} == {"Yes"}  # the station's setting when the report is generated
+    assert [line[14] for line in body] == ["No", "Yes"]
+    write_report(engine, request(engine, "sessions", organisation_ids=["ACME"]), "csv", tmp_path / "s.csv")
+    initiators = {line[5]: line[3] for line in read_csv(tmp_path / "s.csv")[1:]}
+    assert initiators["2024-03-06 22:30:00+0000"] == "NL-EFL"  # the paid session keeps its initiator
+    assert initiators["2024-03-09 09:00:00+0000"] == ""  # the free one has none, as the seed says
+    assert initiators["2024-03-05 08:00:00+0000"] == "ACME Charging"
 
 
 def test_statement_csv_for_a_viewer_in_another_zone(engine, world, tmp_path):
@@ -246,3 +254,30 @@ def test_days_are_local_midnights_in_the_report_zone(engine, world, tmp_path):
     write_report(engine, asked, "csv", target)
     ids = {line[1] for line in read_csv(target)[1:]}
     assert str(late) in ids and str(early) not in ids
+
+
+def test_bill_details_and_money_exports_need_the_finance_right(engine, world, tmp_path):
+    bill = {"cost": {"electricity": "0.80"}, "margin": {"absolute": "2.03"}, "revenue": "2.50"}
+    with engine.begin() as conn:
+        conn.execute(update(session_settlements).values(bill_details=bill))
+        conn.execute(update(stations).values(billing_profile={"name": "standard"}))
+    clerk = Caller(1, "clerk@acme", frozenset({Right.REPORTS, Right.STATIONS}), frozenset({"ACME"}), "UTC")
+    for fmt in ("csv", "xlsx"):
+        target = tmp_path / f"clerk.{fmt}"
+        write_report(engine, request(engine, "sessions", clerk), fmt, target)
+        if fmt == "csv":
+            text = target.read_text(encoding="utf-8-sig")
+            header = read_csv(target)[0]
+        else:
+            lines = list(openpyxl.load_workbook(target).active.iter_rows(values_only=True))
+            header, text = list(lines[0]), repr(lines)
+        assert header == [c for c in seed_headers.SESSIONS if c != "Bill Details"] and "2.03" not in text
+    finance = Caller(2, "cfo@acme", frozenset({Right.REPORTS, Right.FINANCE}), frozenset({"ACME"}), "UTC")
+    write_report(engine, request(engine, "sessions", finance), "csv", tmp_path / "cfo.csv")
+    table = read_csv(tmp_path / "cfo.csv")
+    assert table[0] == seed_headers.SESSIONS and json.loads(table[1][10]) == bill
+    from chargeledger.reports.exports import write_export
+    for fmt in ("reimbursement", "tariff-distribution"):
+        asked = build_request(engine, f"export:{fmt}", *MARCH, clerk)
+        with pytest.raises(ReportError, match="finance right"):
+            write_export(engine, asked, fmt, tmp_path / f"{fmt}.csv")

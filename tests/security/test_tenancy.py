@@ -17,8 +17,9 @@ from chargeledger.http.app import create_app
 from chargeledger.ocpi import partners as ocpi_partners
 from chargeledger.reports.jobs import queue
 from chargeledger.reports.request import build_request, caller_for_email
-from chargeledger.storage.tables import sites
-from chargeledger.storage.tables import audit_entries, id_tokens, payments, refunds, session_events, tariff_assignments
+from chargeledger.storage.tables import (
+    audit_entries, id_tokens, payments, refunds, session_events, sites, stations, tariff_assignments,
+)
 from chargeledger.tariffs import store as tariffs
 from tests.builders import add_network, add_user_key
 from tests.http.live import serving
@@ -26,6 +27,11 @@ from tests.payments.test_refunds_api import _setup
 from tests.settlement.helpers import tariff_text
 
 BODIES = {  # valid bodies, so a route gets past validation to its scoping
+    ("PUT", "/ocpi/cpo/2.2.1/tokens/{country_code}/{party_id}/{token_uid}"): {"json": {
+        "country_code": "NL", "party_id": "ACM", "uid": "acme-card", "type": "RFID", "contract_id": "C1",
+        "issuer": "x", "valid": True, "whitelist": "ALWAYS", "last_updated": "2024-01-01T00:00:00Z"}},
+    ("PATCH", "/ocpi/cpo/2.2.1/tokens/{country_code}/{party_id}/{token_uid}"): {"json": {
+        "valid": True, "last_updated": "2024-01-01T00:00:00Z"}},
     ("PUT", "/api/sessions/{session_id}/custom-fields"): {"json": {"fields": {"a": 1}}},
     ("POST", "/api/sessions/{session_id}/flags/{code}/resolve"): {"json": {"reason": "x"}},
     ("POST", "/api/sessions/{session_id}/force-close"): {"json": {"why": "x"}},
@@ -63,7 +69,8 @@ def _state(engine) -> tuple:
     with engine.connect() as conn:
         return tuple(conn.execute(select(func.count()).select_from(t)).scalar()
                      for t in (session_events, payments, refunds, tariff_assignments, audit_entries)) + (
-            sorted(conn.execute(select(id_tokens.c.uid, id_tokens.c.status)).all()),)
+            sorted(conn.execute(select(id_tokens.c.uid, id_tokens.c.status)).all()),
+            sorted(conn.execute(select(stations.c.id, stations.c.registration)).all()))
 
 
 def test_every_route_naming_an_object_hides_other_organisations(engine):
@@ -77,7 +84,8 @@ def test_every_route_naming_an_object_hides_other_organisations(engine):
     intruder = {"Authorization": "Bearer " + add_user_key(engine, "evil@bolt.example", ["BOLT"], ["admin"])}
     values = {"session_id": str(sid), "station_id": "CP-1", "tariff_id": "TARIFF-A", "job_id": job,
               "code": "meter_jump", "name": "Reset", "reservation_id": "1", "evse_id": "NL*ACM*ECP1*1",
-              "uid": "acme-card", "location_id": "ACME-SITE", "evse_uid": "NL*ACM*ECP1*1", "connector_id": "1"}
+              "uid": "acme-card", "country_code": "NL", "party_id": "ACM", "token_uid": "acme-card",
+              "location_id": "ACME-SITE", "evse_uid": "NL*ACM*ECP1*1", "connector_id": "1"}
     # OCPI routes: BOLT's registered roaming partner, with its own token C, asks for ACME's objects
     ocpi_intruder = {"Authorization": "Token " + base64.b64encode(_bolt_partner(engine).encode()).decode()}
     with engine.begin() as conn:  # ACME's site is published (it has coordinates), so only scoping can hide it

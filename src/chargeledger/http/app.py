@@ -51,5 +51,6 @@ def _include_optional(app: FastAPI) -> None:
     for module in installed(("chargeledger.http.routes.ocpp", "chargeledger.http.routes.provisioning",
                              "chargeledger.http.routes.local_list", "chargeledger.http.routes.reservations",
                              "chargeledger.http.routes.money", "chargeledger.http.routes.reports",
-                             "chargeledger.http.routes.tokens", "chargeledger.web.pages", "chargeledger.ocpi.routes")):
+                             "chargeledger.http.routes.tokens", "chargeledger.http.routes.station_setup",
+                             "chargeledger.web.pages", "chargeledger.ocpi.routes")):
         module.register(app)

@@ -19,7 +19,7 @@ _subscribers: dict[EventKind, list[Subscriber]] = defaultdict(list)
 _loaded = False
 
 # Modules that subscribe when present; each registers itself with `subscribe` on import.
-_OPTIONAL = ("chargeledger.settlement.subscribers",)
+_OPTIONAL = ("chargeledger.settlement.subscribers", "chargeledger.ocpi.subscribers")
 
 
 def subscribe(kind: EventKind, subscriber: Subscriber) -> None:

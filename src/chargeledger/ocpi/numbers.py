@@ -25,6 +25,8 @@ def wire(value: Any) -> Any:
     """Decimals rounded to 4 decimals, datetimes as OCPI DateTime, None fields left out, recursively."""
     if isinstance(value, Decimal):
         return number(value)
+    if isinstance(value, float):  # a number another module wrote as float: its shortest text is its value
+        return number(Decimal(repr(value)))
     if isinstance(value, datetime):
         return ocpi_time(value)
     if isinstance(value, dict):

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from ocpp.charge_point import camel_to_snake_case
+from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
+from ocpp.exceptions import OCPPError
+from ocpp.messages import Call, _validate_payload
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
 ALLOWED = {
     "1.6": ("RemoteStartTransaction", "RemoteStopTransaction", "TriggerMessage", "ChangeAvailability", "Reset",
-            "UnlockConnector", "GetConfiguration", "ChangeConfiguration"),
+            "UnlockConnector", "GetConfiguration", "ChangeConfiguration", "ClearCache", "DataTransfer",
+            "GetLocalListVersion", "SendLocalList", "ReserveNow", "CancelReservation", "SetChargingProfile",
+            "ClearChargingProfile", "GetCompositeSchedule", "UpdateFirmware", "GetDiagnostics",
+            # the security extension (OCPP 1.6 security whitepaper)
+            "ExtendedTriggerMessage", "GetLog", "SignedUpdateFirmware", "InstallCertificate", "DeleteCertificate",
+            "GetInstalledCertificateIds", "CertificateSigned"),
     # every message the CSMS may send in 2.0.1, by functional block
     "2.0.1": ("RequestStartTransaction", "RequestStopTransaction", "GetTransactionStatus", "TriggerMessage",
               "ChangeAvailability", "Reset", "UnlockConnector",  # transactions, availability, remote control
@@ -60,6 +67,12 @@ def build(version: str, name: str, payload: dict):
     if not isinstance(payload, dict):
         raise BadCommand("the body must be a JSON object: the command's payload")
     try:
-        return cls(**camel_to_snake_case(payload))
+        request = cls(**camel_to_snake_case(payload))
     except TypeError as exc:
         raise BadCommand(f"{name} payload: {exc}") from None
+    try:  # checked here, so a bad payload is the caller's 400, not the charger's fault
+        _validate_payload(Call("check", name, remove_nones(snake_to_camel_case(serialize_as_dict(request)))),
+                          version)
+    except OCPPError as exc:
+        raise BadCommand(f"{name} payload: {exc.description}: {exc.details or ''}".rstrip(": ")) from None
+    return request

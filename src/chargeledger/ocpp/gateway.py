@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import commands, housekeeping, remote_starts, stations
+from . import commands, housekeeping, stations
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow
@@ -50,7 +50,7 @@ class Gateway:
                                  self.recorder.forget)
         self.log = MessageLog(engine, self.group.call, self.settings.log_flush_every)
         self.connected: dict[str, Central16 | Central201] = {}
-        self._remote_starts: dict[tuple[str, int], datetime] = {}
+        self._remote_starts: dict[tuple[str, int], tuple[datetime, str]] = {}  # 1.6: when, and who asked
         self._seen: dict[str, datetime] = {}
         self._server = None
         self._tasks: list[asyncio.Task] = []
@@ -60,7 +60,7 @@ class Gateway:
     # -- lifecycle ----------------------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 9000) -> None:
         self.group.start()
-        self._server = await serve(self._serve_station, host, port, subprotocols=SUBPROTOCOLS,
+        self._server = await serve(self._serve_station, host, port, select_subprotocol=_select_subprotocol,
                                    process_request=self._handshake, ssl=self.settings.ssl_context,
                                    ping_interval=None, max_size=self.settings.max_frame_bytes,
                                    open_timeout=self.settings.handshake_timeout, close_timeout=5,
@@ -120,7 +120,11 @@ class Gateway:
         station_id = unquote(station_id)
         if prefix != "/ocpp" or not station_id:
             return connection.respond(HTTPStatus.NOT_FOUND, "connect to /ocpp/{station_id}\n")
-        offered = request.headers.get("Sec-WebSocket-Protocol", "")
+        offered = [p.strip() for p in ",".join(request.headers.get_all("Sec-WebSocket-Protocol")).split(",")
+                   if p.strip()]
+        if offered and not set(offered) & set(SUBPROTOCOLS):
+            return connection.respond(HTTPStatus.BAD_REQUEST, f"none of the offered subprotocols "
+                                      f"({', '.join(offered)}) is spoken here: offer ocpp1.6 or ocpp2.0.1\n")
         version = "2.0.1" if "ocpp2.0.1" in offered else "1.6"
         station = await asyncio.to_thread(stations.find_station, self.engine, station_id)
         if station is None and self.settings.auto_register_site:
@@ -145,13 +149,21 @@ class Gateway:
                     return _unauthorized(connection, "station credentials required\n")
             else:
                 log.warning("station %s connects from %s without credentials (marked unsecured)", station.id, address)
+        if not offered:
+            # OCPP-J requires the subprotocol; a charger registered as 1.6 that omits it (older firmware does) is
+            # spoken to in 1.6, any other is told what to offer
+            if station.ocpp_version != "1.6":
+                log.warning("refused station %s from %s: it offered no subprotocol", station.id, address)
+                return connection.respond(HTTPStatus.BAD_REQUEST, f"offer the websocket subprotocol ocpp"
+                                          f"{station.ocpp_version} (Sec-WebSocket-Protocol)\n")
+            log.warning("station %s offered no subprotocol: spoken to in OCPP 1.6, as registered", station.id)
         connection.station = station
         return None
 
     async def _serve_station(self, connection: ServerConnection) -> None:
         station = connection.station
         address = _address(connection)
-        cls = _CLASSES.get(connection.subprotocol)
+        cls = _CLASSES.get(connection.subprotocol or "ocpp1.6")  # no subprotocol: admitted as a 1.6 station
         if cls is None:
             await connection.close(1002, "subprotocol ocpp1.6 or ocpp2.0.1 required")
             return
@@ -192,6 +204,11 @@ class Gateway:
         if cp is None:
             raise commands.StationOffline(f"station {station_id} is not connected")
         request = commands.build(cp.version, name, payload)
+        # noted before it is sent: the station may act on it (start, use a reservation) before its answer is in
+        await cp.asking(request, source, by)
+        if name in ("RemoteStartTransaction", "RequestStartTransaction"):
+            connector = int(payload.get("connectorId") or payload.get("evseId") or 1)
+            self._remote_starts[(station_id, connector)] = (utcnow(), source)
         try:
             result = await cp.call(request, suppress=False)
         except asyncio.TimeoutError:
@@ -203,12 +220,8 @@ class Gateway:
             raise commands.ChargerError(f"{name}: {exc.code}: {exc.description}") from None
         answer = {k: v for k, v in vars(result).items() if v is not None}
         await cp.answered(request, answer, source, by)
-        if name == "RequestStartTransaction" and answer.get("status") == "Accepted":
-            await self._run(remote_starts.remember, self.engine, station_id, request.remote_start_id, source, by,
-                            utcnow())
-        if name in ("RemoteStartTransaction", "RequestStartTransaction") and answer.get("status") == "Accepted":
-            connector = payload.get("connectorId") or payload.get("evseId") or 1
-            self._remote_starts[(station_id, int(connector))] = utcnow()
+        if name in ("RemoteStartTransaction", "RequestStartTransaction") and answer.get("status") != "Accepted":
+            self._remote_starts.pop((station_id, connector), None)
         return answer
 
     async def _keepalive(self, connection: ServerConnection, station_id: str) -> None:
@@ -235,9 +248,13 @@ class Gateway:
         """Whether this connection is its station's current one (a replaced connection is no longer heard)."""
         return self.connected.get(cp.station.id) is cp
 
-    def take_remote_start(self, station_id: str, connector: int, at: datetime) -> bool:
+    def take_remote_start(self, station_id: str, connector: int, at: datetime) -> str | None:
+        """1.6 names no remote start in StartTransaction: one we asked for on this connector shortly before is
+        taken as it. Returns who asked (operator, api, app, roaming), or None."""
         asked = self._remote_starts.pop((station_id, connector), None)
-        return asked is not None and abs(at - asked) <= REMOTE_START_WINDOW
+        if asked is None or abs(at - asked[0]) > REMOTE_START_WINDOW:
+            return None
+        return asked[1]
 
     async def stop_session(self, session: dict, by: str) -> str:
         """Ask the charger to stop; Accepted appends STOP_REQUESTED. Returns the new status."""
@@ -261,6 +278,12 @@ class Gateway:
             return ledger.refresh(session["id"]).status.value
 
         return await self._run(record)
+
+
+def _select_subprotocol(connection: ServerConnection, offered) -> str | None:
+    """Our preferred version among those offered; none offered is let through: the handshake already refused it
+    unless the station is registered as 1.6 (websockets itself would answer a bare 400)."""
+    return next((p for p in SUBPROTOCOLS if p in offered), None)
 
 
 def _address(connection: ServerConnection) -> str:

@@ -54,6 +54,8 @@ def message(version: str, list_version: int, update_type: str, entries: dict[str
         removed = entry is None
         entry = entry or held.get(key) or {"uid": key, "type": "ISO14443"}
         if version == "1.6":
+            if len(entry["uid"]) > 20:  # 1.6 idTag is CiString20: a longer token (a contract id) cannot be listed
+                continue
             item = {"idTag": entry["uid"]}
             if not removed:
                 item["idTagInfo"] = {k: v for k, v in {"status": entry["status"], "expiryDate": entry["expires_at"],
@@ -66,6 +68,8 @@ def message(version: str, list_version: int, update_type: str, entries: dict[str
                     info["groupIdToken"] = {"idToken": entry["group_id"], "type": "Central"}
                 item["idTokenInfo"] = {k: v for k, v in info.items() if v}
         items.append(item)
+    if version == "1.6":
+        return {"listVersion": list_version, "updateType": update_type, "localAuthorizationList": items}
     return {"versionNumber": list_version, "updateType": update_type, "localAuthorizationList": items}
 
 
@@ -102,7 +106,8 @@ def accepted(engine: Engine, station_id: str, version: str, request: dict, at: d
             tokens.pop(key, None)
         else:
             tokens[key] = entry
-    station_state.remember(engine, station_id, TOPIC, {**held, "version": request["version_number"],
+    list_version = request["list_version"] if version == "1.6" else request["version_number"]
+    station_state.remember(engine, station_id, TOPIC, {**held, "version": list_version,
                                                        "update_type": request["update_type"], "tokens": tokens,
                                                        "sent_at": _iso(at)}, at)
 

@@ -16,7 +16,7 @@ from ..storage.tables import reservations
 from ..storage.upsert import upsert
 from .meter_values import parse_time
 
-ACTIVE = "Accepted"
+ACTIVE, REQUESTED = "Accepted", "Requested"
 
 
 def next_id(engine: Engine, station_id: str) -> int:
@@ -39,10 +39,19 @@ def _asked(version: str, request: dict) -> dict:
 
 def reserved(engine: Engine, station_id: str, organisation_id: str, version: str, request: dict, status: str,
              by: str | None, at: datetime) -> None:
-    """The station answered a ReserveNow: Accepted, or why not (Occupied, Faulted, Rejected, Unavailable)."""
+    """Requested as we send a ReserveNow; then the station's answer: Accepted, or why not (Occupied, Faulted,
+    Rejected, Unavailable). A reservation the transaction already used (before the answer came in) stays Used."""
     row = {**_asked(version, request), "station_id": station_id, "organisation_id": organisation_id,
            "status": status, "session_id": None, "requested_by": by, "created_at": at, "updated_at": at}
     with engine.begin() as conn:
+        if status != REQUESTED:
+            before = conn.execute(select(reservations).where(
+                reservations.c.station_id == station_id,
+                reservations.c.reservation_id == row["reservation_id"])).mappings().first()
+            if before is not None and before["status"] == "Used":
+                return
+            if before is not None:
+                row = {**row, "created_at": before["created_at"]}
         upsert(conn, reservations, [row], ["station_id", "reservation_id"])
 
 

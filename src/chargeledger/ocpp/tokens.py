@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, case, select
 
+from ..adapters import installed
 from ..domain.people import token_key
 from ..storage.tables import id_tokens
 
@@ -39,7 +40,7 @@ def check_token(engine: Engine, uid: str | None, now: datetime, station_organisa
         row = conn.execute(select(id_tokens).where(id_tokens.c.uid_key == token_key(uid), own | id_tokens.c.roaming)
                            .order_by(case((own, 0), else_=1)).limit(1)).first()
     if row is None:
-        return TokenCheck("Invalid")
+        return _roaming(engine, uid, station_organisation)
     return TokenCheck(status_at(row.status, row.expires_at, now), row.driver_id, row.contract_id, row.expires_at,
                       row.group_id, row.uid)
 
@@ -49,3 +50,18 @@ def status_at(status: str, expires_at: datetime | None, now: datetime) -> str:
     if status == "Accepted" and expires_at is not None and expires_at <= now:
         return "Expired"
     return status
+
+
+# Adapters that decide tokens the operator's book does not know (live OCPI: tokens its roaming partners pushed, or
+# real-time authorization); each exposes decide(engine, uid, organisation_id) -> (status, token) | None.
+_DECIDERS = ("chargeledger.ocpi.tokens",)
+
+
+def _roaming(engine: Engine, uid: str, station_organisation: str) -> TokenCheck:
+    for module in installed(_DECIDERS):
+        decided = module.decide(engine, uid, station_organisation)
+        if decided is not None:
+            status, token = decided
+            return TokenCheck(status, contract_id=token.token.get("contract_id"), group_id=token.token.get("group_id"),
+                              uid=token.token.get("uid"))
+    return TokenCheck("Invalid")

@@ -103,6 +103,8 @@ def write_export(engine: Engine, request: ReportRequest, fmt: str, target: Path,
         raise ReportError(f"unknown export format {fmt!r}; choose from {', '.join(EXPORTS)}")
     if not request.caller.has(Right.REPORTS):
         raise ReportError("CDR exports need the reports right")
+    if fmt in FINANCE_EXPORTS and not request.caller.has(Right.FINANCE):
+        raise ReportError(f"the {fmt} export shows revenue and amounts owed: it needs the finance right")
     target = Path(target)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent or "."))
     staged = work / "result"
@@ -120,6 +122,9 @@ def _files(work: Path) -> Path:
     folder.mkdir()
     return folder
 
+
+# exports whose columns are revenue, shares of it, or money owed to a payee
+FINANCE_EXPORTS = ("reimbursement", "tariff-distribution")
 
 EXPORTS = {
     "eviolin": lambda c, r, w, t, p, _log: _zip_per_provider(c, r, _files(w), t, COLUMNS, eviolin_row, True, p),

@@ -5,7 +5,7 @@ Foreign keys name their tables as text, so this module needs nothing from the le
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
 from .schema_types import BigId, Json, UtcTime, metadata
 
@@ -64,4 +64,23 @@ evse_states = Table(
     Column("evse_id", String(48), ForeignKey("evses.evse_id"), primary_key=True),
     Column("status", String(16), nullable=False),  # OCPI Status: AVAILABLE, CHARGING, OUTOFORDER...
     Column("updated_at", UtcTime, nullable=False),
+)
+
+# Tokens a partner pushed (tokens module, we are the Receiver) or authorised in real time. A charger's Authorize and
+# StartTransaction with such a uid is decided by it, and the session it starts belongs to that partner.
+ocpi_tokens = Table(
+    "ocpi_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", Integer, ForeignKey("ocpi_partners.id"), nullable=False),
+    Column("country_code", String(2), nullable=False),
+    Column("party_id", String(3), nullable=False),
+    Column("uid", String(36), nullable=False),
+    Column("uid_key", String(36), nullable=False, index=True),  # case-folded, as OCPP compares id tokens
+    Column("type", String(16), nullable=False),
+    Column("contract_id", String(36), nullable=False),
+    Column("valid", Boolean, nullable=False),
+    Column("whitelist", String(16), nullable=False),
+    Column("token", Json, nullable=False),  # the whole Token object as the partner sent it
+    Column("last_updated", UtcTime, nullable=False),
+    UniqueConstraint("partner_id", "country_code", "party_id", "uid_key", "type", name="uq_ocpi_tokens_key"),
 )

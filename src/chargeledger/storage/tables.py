@@ -74,6 +74,17 @@ stations = Table(
     Column("registration", String(16), nullable=False, default="Accepted", server_default="Accepted"),
 )
 
+# A 1.6 station's configuration keys as it reported them (GetConfiguration) and as it accepted our changes
+# (ChangeConfiguration); 2.0.1 stations report a device model instead (station_variables).
+station_configuration = Table(
+    "station_configuration", metadata,
+    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
+    Column("key", String(64), primary_key=True),  # CiString50
+    Column("value", Text),
+    Column("readonly", Boolean, nullable=False, default=False),
+    Column("reported_at", UtcTime, nullable=False),  # when the station last told us (or accepted our change)
+)
+
 # The station's device model as it last reported it (2.0.1 NotifyReport, GetVariables and SetVariables answers):
 # one row per component, variable and attribute type. A station-level component has evse 0 and connector 0.
 station_variables = Table(
@@ -376,7 +387,7 @@ from .money_tables import (  # noqa: E402, F401 - re-exported, after the tables 
     exchange_rates,
     energy_prices,
 )
-from .ocpi_tables import evse_states, ocpi_partners, ocpi_pushes  # noqa: E402, F401 - re-exported
+from .ocpi_tables import evse_states, ocpi_partners, ocpi_pushes, ocpi_tokens  # noqa: E402, F401 - re-exported
 
 # Every operator action (stop, refund, force-close, command, tariff, user and key changes): who, when, from where.
 audit_entries = Table(

@@ -56,10 +56,11 @@ async def send_local_list(station_id: str, body: ListUpdate, request: Request,
         if answer.get("status") != "VersionMismatch" or update_type == local_list.FULL:
             break
         update_type = local_list.FULL
+    list_version = payload.get("versionNumber", payload.get("listVersion"))  # 2.0.1 and 1.6 name it apart
     await asyncio.to_thread(trail.record, "station.local_list", "station", station_id, organisation,
-                            update_type=update_type, version=payload["versionNumber"], answer=answer.get("status"),
+                            update_type=update_type, version=list_version, answer=answer.get("status"),
                             entries=len(payload["localAuthorizationList"]))
-    return {"update_type": update_type, "version": payload["versionNumber"], "answer": answer,
+    return {"update_type": update_type, "version": list_version, "answer": answer,
             "entries": len(payload["localAuthorizationList"])}
 
 

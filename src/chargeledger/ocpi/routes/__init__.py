@@ -14,7 +14,7 @@ def register(app: FastAPI) -> None:
     app.add_middleware(transport.EchoIds)
     for module in (versions, credentials):
         app.include_router(module.router)
-    for name in ("locations", "tariffs", "sessions", "cdrs", "tokens", "commands"):
+    for name in ("locations", "tariffs", "sessions", "tokens", "commands"):
         try:
             module = __import__(f"{__name__}.{name}", fromlist=["router"])
         except ModuleNotFoundError as exc:

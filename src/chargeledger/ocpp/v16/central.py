@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from ocpp.exceptions import TypeConstraintViolationError
@@ -14,6 +15,7 @@ from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
+from .. import configuration, local_list, vendors
 from ..tokens import check_token
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
@@ -44,6 +46,19 @@ class Central16(CentralSide, ChargePoint):
                                utcnow())
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
                                             status=status)
+
+    async def answered(self, request, answer: dict, source: str = "api", by: str | None = None) -> None:
+        """What the back office keeps of a command once the charger answered it."""
+        await super().answered(request, answer, source, by)
+        name, engine, sid, status = type(request).__name__, self.gateway.engine, self.station.id, answer.get("status")
+        if name == "GetConfiguration":
+            await self.db(configuration.reported, engine, sid, answer.get("configuration_key") or [], utcnow())
+        elif name == "ChangeConfiguration" and status in ("Accepted", "RebootRequired"):
+            await self.db(configuration.changed, engine, sid, request.key, request.value, utcnow())
+        elif name == "SendLocalList" and status == "Accepted":
+            await self.db(local_list.accepted, engine, sid, self.version, asdict(request), utcnow())
+        elif name == "GetLocalListVersion":
+            await self.db(local_list.reported, engine, sid, answer["list_version"], utcnow())
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):
@@ -124,7 +139,7 @@ class Central16(CentralSide, ChargePoint):
                            contract_id=token.contract_id, driver_id=token.driver_id, status=token.status),
                 ocpp_event(EventKind.TRANSACTION_STARTED, at, key, transaction_id=str(sid),
                            meter_start_wh=float(meter_start), id_token=id_tag, token_type="ISO14443",
-                           start_source_raw="RemoteStartTransaction" if remote else "Authorize",
+                           start_source_raw=remote or "Authorize",  # remote: who asked for it
                            reservation_id=reservation_id, token_status=token.status),
             ]
             from ...domain.meter import Measurand, MeterSample
@@ -197,9 +212,9 @@ class Central16(CentralSide, ChargePoint):
         return work
 
     @on(Action.data_transfer)
-    def on_data_transfer(self, vendor_id, **kw):
-        # Vendor-specific data is kept in the message log; no vendor extension is interpreted here.
-        return call_result.DataTransfer(status="Accepted")
+    async def on_data_transfer(self, vendor_id, **kw):
+        status, data = await vendors.route(self.station, vendor_id, kw.get("message_id"), kw.get("data"))
+        return call_result.DataTransfer(status=status, data=data)
 
     @on(Action.firmware_status_notification)
     def on_firmware_status(self, status, **kw):

@@ -71,6 +71,9 @@ class Central201(Reservation201, SmartCharging201, CentralSide, ChargePoint):
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
                                             status=status)
 
+    async def asking(self, request, source: str = "api", by: str | None = None) -> None:
+        await self.db(effects.prepare, self.gateway.engine, self.station, request, source, by, utcnow())
+
     async def answered(self, request, answer: dict, source: str = "api", by: str | None = None) -> None:
         await super().answered(request, answer, source, by)
         await self.db(effects.apply, self.gateway.engine, self.station, request, answer, source, by, utcnow())

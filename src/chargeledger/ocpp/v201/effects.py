@@ -10,18 +10,25 @@ from typing import Callable
 
 from sqlalchemy import Engine
 
-from .. import charging_profiles, device_model, local_list, reservations, station_state
+from .. import charging_profiles, device_model, local_list, remote_starts, reservations, station_state
 
-Effect = Callable[[Engine, object, dict, dict, datetime], None]  # engine, station, request, answer, context
+Effect = Callable[[Engine, object, dict, dict, dict], None]  # engine, station, request, answer, context
 _EFFECTS: dict[str, Effect] = {}
+_BEFORE: dict[str, Effect] = {}  # noted before sending: the station may act on a command before it answers
 VERSION = "2.0.1"
 
 
-def effect(name: str):
+def effect(name: str, before: bool = False):
     def register(fn: Effect) -> Effect:
-        _EFFECTS[name] = fn
+        (_BEFORE if before else _EFFECTS)[name] = fn
         return fn
     return register
+
+
+def prepare(engine: Engine, station, request, source: str, by: str | None, at: datetime) -> None:
+    fn = _BEFORE.get(type(request).__name__)
+    if fn is not None:
+        fn(engine, station, asdict(request), {}, {"source": source, "by": by, "at": at})
 
 
 def apply(engine: Engine, station, request, answer: dict, source: str, by: str | None, at: datetime) -> None:
@@ -54,6 +61,17 @@ def _list_sent(engine, station, request, answer, ctx):
 @effect("GetLocalListVersion")
 def _list_version(engine, station, request, answer, ctx):
     local_list.reported(engine, station.id, answer["version_number"], ctx["at"])
+
+
+@effect("RequestStartTransaction", before=True)
+def _remote_start(engine, station, request, answer, ctx):
+    remote_starts.remember(engine, station.id, request["remote_start_id"], ctx["source"], ctx["by"], ctx["at"])
+
+
+@effect("ReserveNow", before=True)
+def _reserving(engine, station, request, answer, ctx):
+    reservations.reserved(engine, station.id, station.organisation_id, VERSION, request, reservations.REQUESTED,
+                          ctx["by"], ctx["at"])
 
 
 @effect("ReserveNow")

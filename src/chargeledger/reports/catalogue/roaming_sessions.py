@@ -8,6 +8,7 @@ from ...access.rights import Right
 from ...storage.tables import sessions
 from ..columns import Column, Kind, Report, between, roaming, summary
 from ..request import ROAMING_NETWORKS
+from .sessions import free_vend
 
 
 def _where(request) -> list:
@@ -67,7 +68,7 @@ COLUMNS = [
     Column("Price", Kind.MONEY, lambda r, c: r.total_cost_incl_vat, currency=_currency),
     Column("Currency", Kind.TEXT, lambda r, c: r.organisation_currency),
     Column("Public/Private", Kind.TEXT, lambda r, c: "Public" if r.organisation_public else "Private"),
-    Column("Free usage", Kind.TEXT, lambda r, c: "Yes" if r.free_usage else "No"),
+    Column("Free usage", Kind.TEXT, lambda r, c: "Yes" if free_vend(r) else "No"),
     Column("Plug type", Kind.TEXT, lambda r, c: r.current_type),
     Column("Charge method", Kind.TEXT, _charge_method),
     Column("Operator", Kind.TEXT, lambda r, c: roaming(r).get("operator_id")),
@@ -86,5 +87,5 @@ def _int(value) -> int | None:
 REPORT = Report(
     name="roaming-sessions", title="Roaming sessions (CPO view)", rights=(Right.REPORTS, Right.STATIONS),
     columns=lambda conn, request: COLUMNS, where=_where, time_zone_of="site",
-    note="Times in the station's time zone, with offset. 'Free usage' is the station's setting now.",
+    note="Times in the station's time zone, with offset. 'Free usage': the session was taken free (its payment).",
 )

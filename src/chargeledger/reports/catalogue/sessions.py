@@ -6,9 +6,14 @@ from ...access.rights import Right
 from ..columns import Column, Kind, Report, duration, identity, kilowatt_hours, roaming, summary
 
 
+def free_vend(row) -> bool:
+    """The session was taken free: a fact of the session (its payment), never the station's setting today."""
+    return row.payment_method == "free"
+
+
 def _initiator(row, _ctx):
     # Blank for a free-vend session, as the seed says; roaming partners by their eMSP ID, our own by our name.
-    if row.free_usage:
+    if free_vend(row):
         return None
     partner = roaming(row)
     if partner:
@@ -43,13 +48,16 @@ COLUMNS = [
     Column("Charge Duration", Kind.DURATION, lambda r, c: duration(summary(r).get("charging_seconds"))),
     Column("Energy", Kind.DECIMAL, lambda r, c: kilowatt_hours(r.energy_wh), places=3),
     Column("Cost", Kind.MONEY, lambda r, c: r.payment_total, currency=lambda r: r.price_currency),
-    Column("Bill Details", Kind.JSON, _bill),
+    # the bill object holds cost, margin and revenue: only for the finance right, left out otherwise (as the
+    # statement's revenue columns are)
+    Column("Bill Details", Kind.JSON, _bill, right=Right.FINANCE),
 ]
 
 REPORT = Report(
     name="sessions", title="Charging sessions", rights=(Right.REPORTS,),
     columns=lambda conn, request: COLUMNS, where=lambda request: _network(request),
-    note="Times in the viewer's time zone. Energy in kWh; Cost is what the driver pays (payment total).",
+    note="Times in the viewer's time zone. Energy in kWh; Cost is what the driver pays (payment total). "
+         "Bill Details only for the finance right.",
 )
 
 

@@ -1,7 +1,7 @@
 """reservations (per station, by the id the station knows) and charging_profiles (what a station holds)
 
 Revision ID: o201b
-Revises: o201a
+Revises: oc1b
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from chargeledger.storage.schema_types import BigId, Json, UtcDateTime
 
 revision = "o201b"
-down_revision = "o201a"
+down_revision = "oc1b"
 branch_labels = None
 depends_on = None
 

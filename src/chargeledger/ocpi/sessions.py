@@ -1,0 +1,121 @@
+"""Sessions and CDRs of a partner's drivers as OCPI 2.2.1 objects.
+
+A session belongs to a partner when its token is one the partner pushed, authorised in real time, or sent with a
+START_SESSION (ocpi_tokens). Its OCPI id is the ledger's session id; each settlement version is one CDR (cdr_id), and
+a re-priced session's earlier CDR is credited by a credit CDR whose last_updated is the re-pricing's time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Connection
+
+from ..domain.people import token_key
+from ..reports.source import joined_rows
+from ..roaming.cdr_model import CdrRefused, cdr_id
+from ..roaming.ocpi.cdr import ocpi_cdr
+from ..storage.tables import ocpi_partners, ocpi_tokens, organisations, session_settlements as ss, sessions as s
+from . import partners as store
+from .numbers import wire
+from .objects import Cdr, Session
+
+_COMMAND_STARTS = {"Remote", "Mobile app", "API"}
+_DONE = {"Stopped", "Completed", "Cancelled", "Failed"}
+
+
+@dataclass(frozen=True)
+class Owner:
+    partner: store.Partner
+    token: dict[str, Any]
+
+
+def owner_of(conn: Connection, session_id: int) -> Owner | None:
+    """The registered partner whose token started the session, if any."""
+    row = conn.execute(select(s.c.id_token, s.c.organisation_id).where(s.c.id == session_id)).first()
+    if row is None or not row.id_token:
+        return None
+    t = ocpi_tokens.c
+    found = conn.execute(select(ocpi_partners, t.token.label("ocpi_token"))
+                         .join(ocpi_tokens, t.partner_id == ocpi_partners.c.id)
+                         .where(t.uid_key == token_key(row.id_token),
+                                ocpi_partners.c.organisation_id == row.organisation_id,
+                                ocpi_partners.c.status == store.REGISTERED)
+                         .order_by(t.last_updated.desc()).limit(1)).first()
+    return Owner(store.to_partner(found), found.ocpi_token) if found else None
+
+
+def cdr_token(token: dict[str, Any]) -> dict[str, Any]:
+    return {k: token[k] for k in ("country_code", "party_id", "uid", "type", "contract_id")}
+
+
+def _auth_method(summary: dict) -> str:
+    return "COMMAND" if summary.get("start_source") in _COMMAND_STARTS else "WHITELIST"
+
+
+def session_object(conn: Connection, owner: Owner, session_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(s, organisations.c.currency.label("org_currency"), ss.c.currency.label("paid_in"),
+                              ss.c.total_cost_excl_vat, ss.c.total_cost_incl_vat)
+                       .join(organisations, organisations.c.id == s.c.organisation_id)
+                       .outerjoin(ss, and_(ss.c.session_id == s.c.id, ss.c.current.is_(True)))
+                       .where(s.c.id == session_id)).first()
+    if row is None or row.started_at is None or not row.evse_id:
+        return None  # not started yet: nothing a partner can bill
+    summary = row.summary or {}
+    partner = owner.partner
+    done = row.status in _DONE or row.stopped_at is not None
+    session = {
+        "country_code": partner.our_country_code, "party_id": partner.our_party_id, "id": str(row.id),
+        "start_date_time": row.started_at, "end_date_time": row.stopped_at if done else None,
+        "kwh": (Decimal(str(row.energy_wh or 0)) / 1000), "cdr_token": cdr_token(owner.token),
+        "auth_method": _auth_method(summary), "location_id": row.site_id, "evse_uid": row.evse_id,
+        "connector_id": str(row.connector_id or 1), "currency": row.paid_in or row.org_currency,
+        "status": "COMPLETED" if done else "ACTIVE", "last_updated": row.last_event_at or row.started_at,
+    }
+    if row.total_cost_excl_vat is not None:
+        session["total_cost"] = {"excl_vat": row.total_cost_excl_vat, "incl_vat": row.total_cost_incl_vat}
+    session = wire(session)
+    Session.model_validate(session)
+    return session
+
+
+def partner_sessions(conn: Connection, partner: store.Partner) -> list[int]:
+    """Ids of the sessions started with this partner's tokens, oldest first."""
+    t = ocpi_tokens.c
+    return list(conn.execute(select(s.c.id).join(ocpi_tokens, and_(t.uid_key == func.lower(s.c.id_token),
+                                                                  t.partner_id == partner.id))
+                             .where(s.c.organisation_id == partner.organisation_id).distinct().order_by(s.c.id))
+                .scalars())
+
+
+def _cdr(row, owner: Owner, credit_of: str | None = None, last_updated=None) -> dict[str, Any]:
+    cdr = ocpi_cdr(row, credit_of)
+    cdr.update(country_code=owner.partner.our_country_code, party_id=owner.partner.our_party_id,
+               cdr_token=cdr_token(owner.token), auth_method=_auth_method(row.summary or {}))
+    if last_updated is not None:
+        cdr["last_updated"] = last_updated
+    cdr = wire(cdr)
+    Cdr.model_validate(cdr)
+    return cdr
+
+
+def cdrs_of(conn: Connection, owner: Owner, session_id: int, version: int | None = None) -> list[dict[str, Any]]:
+    """The CDRs of a session in the order they are sent: per settlement version, the credit of the version it
+    replaces, then its own CDR. With `version`, only that version's."""
+    rows = conn.execute(joined_rows(ss.c.session_id == s.c.id).where(s.c.id == session_id)
+                        .order_by(ss.c.version)).all()
+    out: list[dict[str, Any]] = []
+    earlier = None
+    for row in rows:
+        if version is None or row.settlement_version == version:
+            try:
+                if earlier is not None:
+                    out.append(_cdr(earlier, owner, cdr_id(session_id, earlier.settlement_version), row.settled_at))
+                out.append(_cdr(row, owner))
+            except CdrRefused:
+                pass  # a site without coordinates: no valid OCPI CDR can be made (logged by the caller's count)
+        earlier = row
+    return out

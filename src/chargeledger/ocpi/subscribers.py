@@ -1,0 +1,54 @@
+"""Outbox reactions (ledger/outbox.py) that queue a partner's session and CDR pushes from committed ledger events.
+
+The ledger event is the durable fact; the reaction turns it into rows of the push queue, keyed so that a replay of
+the event (a kill between the reaction and the checkpoint) queues nothing twice: a session push by its content, a
+CDR by its id. Each push carries the whole current object (PUT for sessions, POST per CDR), so a partner that
+receives one again (a lost answer) keeps the same state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import Engine
+
+from ..domain.events import EventKind
+from ..ledger.subscribers import subscribe
+from . import queue
+from .numbers import dumps
+from .sessions import cdrs_of, owner_of, session_object
+
+
+def push_session(engine: Engine, session_id: int) -> None:
+    with engine.begin() as conn:
+        owner = owner_of(conn, session_id)
+        if owner is None or not owner.partner.endpoint("sessions"):
+            return
+        session = session_object(conn, owner, session_id)
+        if session is None:
+            return
+        p = owner.partner
+        digest = hashlib.sha256(dumps(session).encode()).hexdigest()[:32]
+        queued = queue.enqueue(conn, p.id, "sessions", str(session_id), "PUT",
+                               f"/{p.our_country_code}/{p.our_party_id}/{session_id}", session,
+                               key=f"session:{session_id}:{p.id}:{digest}")
+    if queued:
+        queue.wake(engine)
+
+
+def push_cdrs(engine: Engine, session_id: int) -> None:
+    """After a pricing: the session with its cost, then every CDR not sent yet (a credit before its new CDR)."""
+    push_session(engine, session_id)
+    with engine.begin() as conn:
+        owner = owner_of(conn, session_id)
+        if owner is None or not owner.partner.endpoint("cdrs"):
+            return
+        queued = [queue.enqueue(conn, owner.partner.id, "cdrs", cdr["id"], "POST", "", cdr,
+                                key=f"cdr:{cdr['id']}:{owner.partner.id}") for cdr in cdrs_of(conn, owner, session_id)]
+    if any(queued):
+        queue.wake(engine)
+
+
+for kind in (EventKind.TRANSACTION_STARTED, EventKind.CHARGING_STATE_CHANGED, EventKind.TRANSACTION_STOPPED):
+    subscribe(kind, push_session)
+subscribe(EventKind.PRICED, push_cdrs)

@@ -1,0 +1,93 @@
+"""tokens as a Receiver deciding a real charger's Authorize/StartTransaction; sessions and CDRs pushed to the
+partner whose token started them, with the settlement's exact totals; both pullable."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ocpp.v16 import call
+from sqlalchemy import select
+
+from chargeledger.ocpi import queue
+from chargeledger.ocpi.objects import Cdr, Session
+from chargeledger.storage.tables import session_settlements
+from chargeledger.tariffs import store as tariffs
+from tests.builders import at
+from tests.http.live import serving
+from tests.ocpi_live.network import EVSE_1, published_network, registered_peer
+from tests.ocpi_live.peer import running_peer
+from tests.ocpp.helpers import charger, gateway_on, iso, settled
+from tests.settlement.helpers import tariff_text
+
+
+def test_pushed_tokens_are_stored_patched_and_refused_clearly(engine):
+    published_network(engine)
+    with serving(engine) as (base, _app), running_peer() as peer:
+        registered_peer(engine, base, peer)
+        put = peer.send("PUT", "tokens", "/DE/EMS/TAG-1", peer.token("TAG-1"))
+        assert put.status_code == 200 and put.json()["status_code"] == 1000, put.text
+        assert peer.send("GET", "tokens", "/DE/EMS/TAG-1").json()["data"]["whitelist"] == "ALLOWED"
+        no_stamp = peer.send("PATCH", "tokens", "/DE/EMS/TAG-1", {"valid": False})
+        assert no_stamp.status_code == 400 and no_stamp.json()["status_code"] == 2001
+        patched = peer.send("PATCH", "tokens", "/DE/EMS/TAG-1", {"valid": False,
+                                                                 "last_updated": "2024-01-02T00:00:00Z"})
+        assert patched.json()["status_code"] == 1000
+        assert peer.send("GET", "tokens", "/DE/EMS/TAG-1").json()["data"]["valid"] is False
+        unknown = peer.send("PATCH", "tokens", "/DE/EMS/NOPE", {"valid": True, "last_updated": "2024-01-02T00:00:00Z"})
+        assert unknown.status_code == 404 and unknown.json()["status_code"] == 2004
+        assert peer.send("GET", "tokens", "/DE/EMS/NOPE").status_code == 404
+        other_party = peer.send("PUT", "tokens", "/NL/XYZ/TAG-2", peer.token("TAG-2") | {"country_code": "NL",
+                                                                                          "party_id": "XYZ"})
+        assert other_party.status_code == 403
+        bad = peer.send("PUT", "tokens", "/DE/EMS/TAG-3", peer.token("TAG-3") | {"whitelist": "SOMETIMES"})
+        assert bad.status_code == 400 and bad.json()["status_code"] == 2001
+
+
+async def test_a_roaming_session_is_decided_by_the_token_and_ends_in_a_cdr_at_the_partner(engine):
+    published_network(engine)
+    tariffs.save_tariff(engine, "ACME", tariff_text())
+    tariffs.assign(engine, "TOU-1", "site", "ACME-SITE")
+    with serving(engine) as (base, _app), running_peer() as peer:
+        registered_peer(engine, base, peer)
+        peer.send("PUT", "tokens", "/DE/EMS/TAG-1", peer.token("TAG-1"))
+        peer.send("PUT", "tokens", "/DE/EMS/BLOCKED-1", peer.token("BLOCKED-1", valid=False))
+        peer.allowed_uids.add("LIVE-1")
+        async with gateway_on(engine) as gateway, charger(gateway, "CP-1") as cp:
+            assert (await cp.call(call.Authorize(id_tag="tag-1"))).id_tag_info["status"] == "Accepted"
+            assert (await cp.call(call.Authorize(id_tag="BLOCKED-1"))).id_tag_info["status"] == "Blocked"
+            assert (await cp.call(call.Authorize(id_tag="LIVE-1"))).id_tag_info["status"] == "Accepted"  # real time
+            assert (await cp.call(call.Authorize(id_tag="STRANGER"))).id_tag_info["status"] == "Invalid"
+            await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing",
+                                                  timestamp=iso(at(0))))
+            started = await cp.call(call.StartTransaction(connector_id=1, id_tag="TAG-1", meter_start=1000,
+                                                          timestamp=iso(at(1))))
+            assert started.id_tag_info["status"] == "Accepted"
+            await cp.call(call.StopTransaction(meter_stop=12500, timestamp=iso(at(61)),
+                                               transaction_id=started.transaction_id, reason="EVDisconnected"))
+            await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available",
+                                                  timestamp=iso(at(70))))
+            await settled(gateway)
+        queue.deliver(engine)
+        sessions = peer.pushes("sessions")
+        assert sessions and all(p.method == "PUT" for p in sessions)
+        first, last = sessions[0].body, sessions[-1].body
+        Session.model_validate(last)
+        assert first["status"] == "ACTIVE" and last["status"] == "COMPLETED"
+        assert last["cdr_token"] == {"country_code": "DE", "party_id": "EMS", "uid": "TAG-1", "type": "RFID",
+                                     "contract_id": "DE-EMS-CTAG-1"}
+        assert last["location_id"] == "ACME-SITE" and last["evse_uid"] == EVSE_1 and last["kwh"] == 11.5
+        (cdr,) = [p.body for p in peer.pushes("cdrs")]
+        Cdr.model_validate(cdr)
+        with engine.connect() as conn:
+            money = conn.execute(select(session_settlements)).one()
+        assert Decimal(str(cdr["total_cost"]["excl_vat"])) == money.total_cost_excl_vat.quantize(Decimal("0.0001"))
+        assert Decimal(str(cdr["total_cost"]["incl_vat"])) == money.total_cost_incl_vat.quantize(Decimal("0.0001"))
+        assert cdr["total_energy"] == 11.5 and cdr["session_id"] == last["id"]
+        assert Decimal(str(last["total_cost"]["excl_vat"])) == Decimal(str(cdr["total_cost"]["excl_vat"]))
+        # the partner's pushes arrived in order: the session completed, then its CDR
+        order = [p.path.split("/")[2] for p in peer.pushes() if p.path.split("/")[2] in ("sessions", "cdrs")]
+        assert order[-1] == "cdrs" and order.count("cdrs") == 1
+        # and it can pull both
+        pulled = peer.get("sessions").json()["data"]
+        assert [s["id"] for s in pulled] == [last["id"]] and pulled[0]["status"] == "COMPLETED"
+        assert peer.get("cdrs").json()["data"] == [cdr]

@@ -1,0 +1,126 @@
+"""OCPP 1.6J Core profile beyond transactions, over a real websocket: boot policy, configuration, ClearCache,
+DataTransfer by vendor, the operator commands, and connections that offer no subprotocol."""
+
+from __future__ import annotations
+
+import pytest
+import websockets
+from ocpp.exceptions import SecurityError
+from ocpp.v16 import call
+from websockets.exceptions import InvalidStatus
+
+from tests.builders import add_network, add_user_key, at
+from tests.ocpp.helpers import api, gateway_on, iso
+from tests.ocpp.lab16 import lab_charger
+
+
+def _operator(engine) -> str:
+    return add_user_key(engine, "ops@acme.example", ["ACME"], ["stations"])
+
+
+async def test_unknown_stations_wait_pending_until_approved(engine):
+    add_network(engine)
+    key = _operator(engine)
+    async with gateway_on(engine, auto_register_site="ACME-SITE", heartbeat_interval=300,
+                          boot_retry_interval=30) as gateway:
+        async with api(engine, gateway, key) as client:
+            async with lab_charger(gateway, "CP-NEW") as cp:
+                boot = await cp.call(call.BootNotification(charge_point_model="Lab", charge_point_vendor="X"))
+                assert (boot.status, boot.interval) == ("Pending", 30)
+                with pytest.raises(SecurityError):  # nothing but boot while Pending
+                    await cp.call(call.StartTransaction(connector_id=1, id_tag="T", meter_start=0,
+                                                        timestamp=iso(at(0))), suppress=False)
+                # while Pending, the operator may still read the station's configuration
+                read = await client.post("/api/stations/CP-NEW/commands/GetConfiguration", json={})
+                assert read.status_code == 200, read.text
+                approved = await client.put("/api/stations/CP-NEW/registration", json={"status": "Accepted"})
+                assert approved.status_code == 200, approved.text
+                again = await cp.call(call.BootNotification(charge_point_model="Lab", charge_point_vendor="X"))
+                assert (again.status, again.interval) == ("Accepted", 300)
+                started = await cp.call(call.StartTransaction(connector_id=1, id_tag="T", meter_start=0,
+                                                              timestamp=iso(at(0))))
+                assert started.transaction_id > 0
+                rejected = await client.put("/api/stations/CP-NEW/registration", json={"status": "Rejected"})
+                assert rejected.status_code == 200
+                assert (await cp.call(call.BootNotification(charge_point_model="Lab", charge_point_vendor="X"))
+                        ).status == "Rejected"
+        # a registered station is Accepted with the gateway's interval
+        async with lab_charger(gateway, "CP-1") as cp:
+            boot = await cp.call(call.BootNotification(charge_point_model="Lab", charge_point_vendor="X"))
+            assert (boot.status, boot.interval) == ("Accepted", 300)
+
+
+async def test_configuration_is_read_changed_and_kept(engine):
+    add_network(engine)
+    key = _operator(engine)
+    async with gateway_on(engine) as gateway, lab_charger(gateway, "CP-1") as cp, \
+            api(engine, gateway, key) as client:
+        read = await client.post("/api/stations/CP-1/commands/GetConfiguration", json={})
+        keys = {k["key"]: k for k in read.json()["answer"]["configuration_key"]}
+        assert keys["HeartbeatInterval"]["value"] == "300"
+        changed = await client.post("/api/stations/CP-1/commands/ChangeConfiguration",
+                                    json={"key": "HeartbeatInterval", "value": "120"})
+        assert changed.json()["answer"] == {"status": "Accepted"}
+        refused = await client.post("/api/stations/CP-1/commands/ChangeConfiguration",
+                                    json={"key": "ChargePointModel", "value": "Fake"})
+        assert refused.json()["answer"] == {"status": "Rejected"}
+        unknown = await client.post("/api/stations/CP-1/commands/GetConfiguration", json={"key": ["NoSuchKey"]})
+        assert unknown.json()["answer"]["unknown_key"] == ["NoSuchKey"]
+        stored = (await client.get("/api/stations/CP-1/configuration")).json()["items"]
+        bad = await client.post("/api/stations/CP-1/commands/ChangeConfiguration", json={"key": "X"})
+        assert bad.status_code == 400  # no value: refused before it reaches the charger
+    values = {k["key"]: (k["value"], k["readonly"]) for k in stored}
+    assert values == {"HeartbeatInterval": ("120", False), "ChargePointModel": ("Lab", True),
+                      "MeterValueSampleInterval": ("60", False)}
+    assert cp.config["HeartbeatInterval"] == ("120", False)
+
+
+async def test_operator_commands_reach_the_charger(engine):
+    add_network(engine)
+    key = _operator(engine)
+    commands = [("ClearCache", {}, {"status": "Accepted"}),
+                ("Reset", {"type": "Hard"}, {"status": "Accepted"}),
+                ("UnlockConnector", {"connectorId": 1}, {"status": "Unlocked"}),
+                ("ChangeAvailability", {"connectorId": 0, "type": "Inoperative"}, {"status": "Accepted"}),
+                ("TriggerMessage", {"requestedMessage": "StatusNotification", "connectorId": 1},
+                 {"status": "Accepted"}),
+                ("DataTransfer", {"vendorId": "com.lab", "messageId": "Ping"}, {"status": "Accepted", "data": "pong"})]
+    async with gateway_on(engine) as gateway, lab_charger(gateway, "CP-1") as cp, \
+            api(engine, gateway, key) as client:
+        for name, payload, expected in commands:
+            answer = await client.post(f"/api/stations/CP-1/commands/{name}", json=payload)
+            assert answer.status_code == 200, (name, answer.text)
+            assert answer.json()["answer"] == expected, name
+        cp.answers["ClearCache"] = "Rejected"
+        assert (await client.post("/api/stations/CP-1/commands/ClearCache", json={})).json()["answer"] == {
+            "status": "Rejected"}
+        wrong = await client.post("/api/stations/CP-1/commands/Reset", json={"type": "Sideways"})
+        assert wrong.status_code == 400 and "Sideways" in wrong.text
+    assert [name for name, _ in cp.requests] == [c[0] for c in commands] + ["ClearCache"]
+    assert cp.requests[4][1] == {"requested_message": "StatusNotification", "connector_id": 1}
+
+
+async def test_data_transfer_is_routed_by_vendor(engine):
+    add_network(engine)
+    async with gateway_on(engine) as gateway, lab_charger(gateway, "CP-1") as cp:
+        unknown = await cp.call(call.DataTransfer(vendor_id="com.nobody", message_id="X", data="1"))
+        echo = await cp.call(call.DataTransfer(vendor_id="org.chargeledger", message_id="Echo", data="hello"))
+        other = await cp.call(call.DataTransfer(vendor_id="org.chargeledger", message_id="Nope"))
+    assert unknown.status == "UnknownVendorId"
+    assert (echo.status, echo.data) == ("Accepted", "hello")
+    assert other.status == "UnknownMessageId"
+
+
+async def test_a_connection_without_subprotocol(engine):
+    add_network(engine)
+    add_network(engine, "BOLT", "CP-2", ocpp="2.0.1", country="DE")
+    async with gateway_on(engine) as gateway:
+        async with lab_charger(gateway, "CP-1", subprotocols=()) as cp:  # registered as 1.6: spoken to in 1.6
+            boot = await cp.call(call.BootNotification(charge_point_model="Old", charge_point_vendor="X"))
+            assert boot.status == "Accepted"
+        for station, offered, reason in (("CP-2", None, "offer the websocket subprotocol ocpp2.0.1"),
+                                         ("CP-1", ["ocpp1.5"], "none of the offered subprotocols (ocpp1.5)")):
+            with pytest.raises(InvalidStatus) as refused:
+                await websockets.connect(f"ws://127.0.0.1:{gateway.port}/ocpp/{station}", subprotocols=offered)
+            assert refused.value.response.status_code == 400
+            assert reason in refused.value.response.body.decode()
