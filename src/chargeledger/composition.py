@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 import typer
 import uvicorn
 
+from . import bus
 from .http.app import create_app
 from .http.serving import server_config
 from .ledger.outbox import Worker, hand_off
 from .reports.sqlite_snapshot import remove_leftovers
-from .settings import ROLES, Settings, refuse_roles, use
+from .settings import ROLES, Settings, process_name, refuse_roles, use
 from .storage.database import make_engine, upgrade
 
 log = logging.getLogger(__name__)
@@ -66,10 +67,11 @@ async def serve(process: Process) -> None:
     outbox_worker = Worker(engine).start() if "worker" in roles and process.worker_here else None
     if outbox_worker is None:
         hand_off(engine)
+    client = await bus.connect(settings.bus_url, process_name(settings)) if settings.bus_url else None
     pusher = ocpi_pusher(engine) if outbox_worker is not None else None  # OCPI pushes, each partner on its own
     gateway = None
     if "gateway" in roles:
-        gateway = _gateway(engine, process)
+        gateway = _gateway(engine, process, client)
     stopping: list[asyncio.Task] = []
     try:
         if gateway is not None:
@@ -81,7 +83,12 @@ async def serve(process: Process) -> None:
                 stopping.append(asyncio.create_task(simulator.run_demo_traffic(engine, process.host,
                                                                                process.ocpp_port)))
         if "api" in roles:
-            app = create_app(engine, gateway, settings.http)
+            commands = gateway
+            if client is not None:
+                from .ocpp.remote import RemoteCommands
+
+                commands = RemoteCommands(engine, client, settings.command_timeout, local=gateway)
+            app = create_app(engine, commands, settings.http)
             server = uvicorn.Server(server_config(app, settings.http, process.host, process.http_port,
                                                   log_level="info", lifespan="on"))
             typer.echo(f"ChargeLedger on http://{process.host}:{process.http_port}  (API docs at /docs)")
@@ -96,6 +103,8 @@ async def serve(process: Process) -> None:
             await gateway.stop()
         if outbox_worker is not None:
             await asyncio.to_thread(outbox_worker.stop)
+        if client is not None:
+            await client.close()
         if pusher is not None:
             await asyncio.to_thread(pusher.stop)
 
@@ -109,12 +118,12 @@ def ocpi_pusher(engine):
     return queue.Pusher(engine).start()
 
 
-def _gateway(engine, process: Process):
+def _gateway(engine, process: Process, client):
     try:
         gateway_class = importlib.import_module("chargeledger.ocpp.gateway").Gateway
     except ModuleNotFoundError:
         raise RolesRefused("the gateway role needs the OCPP adapter (chargeledger.ocpp), which is not installed")
-    return gateway_class(engine, process.gateway_settings)
+    return gateway_class(engine, process.gateway_settings, process_name(process.settings), client)
 
 
 async def _until_signalled() -> None:

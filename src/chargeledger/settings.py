@@ -8,6 +8,7 @@ Sections keep their historical variable names: CHARGELEDGER_HTTP_MAX_BODY_BYTES 
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -78,6 +79,11 @@ class Settings(BaseSettings):
         shown = {name: _masked(name, value) for name, value in values.items()}
         shown.update({f"http.{name}": value for name, value in http.items()})
         return shown
+
+
+def process_name(settings: Settings) -> str:
+    """How this process appears as a station's `gateway` and on the bus: the setting, else host:pid."""
+    return settings.process_name or f"{socket.gethostname()}:{os.getpid()}"
 
 
 def refuse_roles(settings: Settings, roles: set[str]) -> str | None:

@@ -75,6 +75,8 @@ def _fill(engine, count: int) -> None:
                 session_id=i + 1, method="card", gateway="=gw", card_last4="4242", currency="EUR",
                 preauth_amount=rnd.choice([None, Decimal("50.000000"), Decimal("0")]),
                 prepaid_plan=rnd.choice([None, "Plan A"]), amount_due=Decimal("1"), status="captured",
+                # nothing, part or all still owed: Net Revenue Received counts only what was taken
+                unsettled_amount=rnd.choice([Decimal("0"), Decimal("0.37"), Decimal("1"), Decimal("-0.004")]),
                 created_at=start))
     with engine.begin() as conn:
         conn.execute(insert(sessions), session_rows)

@@ -27,6 +27,10 @@ from tests.payments.test_refunds_api import _setup
 from tests.settlement.helpers import tariff_text
 
 BODIES = {  # valid bodies, so a route gets past validation to its scoping
+    ("POST", "/ocpi/cpo/2.2.1/commands/{command}"): {"json": {
+        "response_url": "http://127.0.0.1:9/results/1", "location_id": "ACME-SITE", "evse_uid": "NL*ACM*ECP1*1",
+        "token": {"country_code": "DE", "party_id": "EVL", "uid": "bolt-card", "type": "RFID", "contract_id": "C1",
+                  "issuer": "x", "valid": True, "whitelist": "ALWAYS", "last_updated": "2024-01-01T00:00:00Z"}}},
     ("PUT", "/ocpi/cpo/2.2.1/tokens/{country_code}/{party_id}/{token_uid}"): {"json": {
         "country_code": "NL", "party_id": "ACM", "uid": "acme-card", "type": "RFID", "contract_id": "C1",
         "issuer": "x", "valid": True, "whitelist": "ALWAYS", "last_updated": "2024-01-01T00:00:00Z"}},
@@ -42,11 +46,12 @@ BODIES = {  # valid bodies, so a route gets past validation to its scoping
     ("POST", "/api/stations/{station_id}/commands/{name}"): {"json": {"type": "Soft"}},
     ("PUT", "/api/stations/{station_id}/registration"): {"json": {"status": "Rejected"}},
     ("POST", "/api/stations/{station_id}/local-list"): {"json": {"update_type": "Full"}},
-    ("POST", "/api/stations/{station_id}/reservations"): {"json": {"id_token": "X", "expires_at":
-                                                                   "2099-01-01T00:00:00Z"}},
     ("PUT", "/api/tariffs/{tariff_id}"): {"content": tariff_text().replace("TOU-1", "TARIFF-A")},
     ("POST", "/api/tariffs/{tariff_id}/assignments"): {"json": {"scope": "site", "scope_id": "BOLT-SITE"}},
     ("DELETE", "/api/tariffs/{tariff_id}"): {},
+    ("POST", "/api/stations/{station_id}/reservations"): {"json": {
+        "connector_id": 1, "id_tag": "X", "expires_at": "2999-01-01T00:00:00Z"}},
+    ("POST", "/api/stations/{station_id}/reservations/{reservation_id}/cancel"): {},
     ("PATCH", "/api/tokens/{uid}"): {"json": {"status": "Blocked"}},
     ("POST", "/api/tokens/{uid}/block"): {},
 }
@@ -83,8 +88,9 @@ def test_every_route_naming_an_object_hides_other_organisations(engine):
                                       caller_for_email(engine, "boss@acme.example")), "csv")
     intruder = {"Authorization": "Bearer " + add_user_key(engine, "evil@bolt.example", ["BOLT"], ["admin"])}
     values = {"session_id": str(sid), "station_id": "CP-1", "tariff_id": "TARIFF-A", "job_id": job,
-              "code": "meter_jump", "name": "Reset", "reservation_id": "1", "evse_id": "NL*ACM*ECP1*1",
-              "uid": "acme-card", "country_code": "NL", "party_id": "ACM", "token_uid": "acme-card",
+              "code": "meter_jump", "name": "Reset", "evse_id": "NL*ACM*ECP1*1",
+              "uid": "acme-card", "reservation_id": "1", "country_code": "NL", "party_id": "ACM",
+              "token_uid": "acme-card", "command": "START_SESSION",
               "location_id": "ACME-SITE", "evse_uid": "NL*ACM*ECP1*1", "connector_id": "1"}
     # OCPI routes: BOLT's registered roaming partner, with its own token C, asks for ACME's objects
     ocpi_intruder = {"Authorization": "Token " + base64.b64encode(_bolt_partner(engine).encode()).decode()}

@@ -8,6 +8,7 @@ import asyncio
 import typer
 from pydantic import ValidationError
 
+from ..bus import BusUnavailable
 from ..composition import Process, RolesRefused, serve
 from ..settings import ROLES, Settings
 
@@ -46,7 +47,11 @@ def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_si
 
 def start(process: Process) -> None:
     """Run the process until it is stopped (the tests replace this to see what the command line built)."""
-    asyncio.run(serve(process))
+    try:
+        asyncio.run(serve(process))
+    except BusUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def register(app: typer.Typer) -> None:

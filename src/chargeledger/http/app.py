@@ -52,5 +52,6 @@ def _include_optional(app: FastAPI) -> None:
                              "chargeledger.http.routes.local_list", "chargeledger.http.routes.reservations",
                              "chargeledger.http.routes.money", "chargeledger.http.routes.reports",
                              "chargeledger.http.routes.tokens", "chargeledger.http.routes.station_setup",
+                             "chargeledger.http.routes.reservations",
                              "chargeledger.web.pages", "chargeledger.ocpi.routes")):
         module.register(app)

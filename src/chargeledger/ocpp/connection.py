@@ -85,6 +85,7 @@ class CentralSide:
             # replaced by a newer connection of this station: nothing it still sends may change the ledger
             log.warning("%s: dropped a message from a replaced connection", self.station.id)
             return
+        self.gateway.seen(self.station.id)
         self.frame_session = None
         self._answering = None
         try:

@@ -5,7 +5,8 @@ only with their credentials: HTTP Basic with the station's password (security pr
 TLS), or a client certificate issued for the station (profile 3); a station connects without credentials only if
 the operator marked it unsecured. A station that reconnects replaces its old connection at once, and the old
 one's messages are dropped. Limits per address and per connection: ocpp/admission.py. Remote commands from the
-API go through `command`.
+API go through `command`, from API processes elsewhere over the bus (ocpp/remote.py). Each gateway process has a
+name; the stations table says which one holds each station (directory/presence.py), renewed by a lease.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from sqlalchemy import Engine
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from ..directory import presence
+from ..settings import current, process_name
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import commands, housekeeping, stations
+from . import commands, housekeeping, remote, reservations, stations
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow
@@ -41,9 +44,12 @@ _CLASSES = {"ocpp1.6": Central16, "ocpp2.0.1": Central201}
 
 
 class Gateway:
-    def __init__(self, engine: Engine, settings: GatewaySettings | None = None):
+    def __init__(self, engine: Engine, settings: GatewaySettings | None = None, name: str | None = None,
+                 bus=None):
         self.engine = engine
         self.settings = settings or GatewaySettings()
+        self.name = name or process_name(current())  # shown as the station's `gateway`; the bus routes commands by it
+        self.bus = bus  # a connected nats-py client, when other processes reach this gateway
         self.recorder = Recorder(engine, self.settings.meter_refresh_every)
         # One writer thread, many messages per commit: fewer commits and GIL hand-overs than a thread per write.
         self.group = GroupCommit(engine, lambda conn, sid: self.recorder.ledger.refresh(sid, connection=conn),
@@ -53,7 +59,8 @@ class Gateway:
         self._remote_starts: dict[tuple[str, int], tuple[datetime, str]] = {}  # 1.6: when, and who asked
         self._seen: dict[str, datetime] = {}
         self._server = None
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: set[asyncio.Task] = set()
+        self._subscriptions: list = []
         self.admission = Admission(self.settings.handshakes_per_address, self.settings.connections_per_address)
         self.passwords = PasswordPool(self.settings.auth_workers, "station-password")
 
@@ -66,20 +73,37 @@ class Gateway:
                                    open_timeout=self.settings.handshake_timeout, close_timeout=5,
                                    max_queue=64, backlog=self.settings.backlog)
         self.log.start()
-        self._tasks.append(asyncio.create_task(self._upkeep()))
+        await self._run(presence.gateway_started, self.engine, self.name, utcnow())
+        self.spawn(self._upkeep())
+        self.spawn(self._renew_lease())
+        if self.bus is not None:
+            self._subscriptions = await remote.attach(self, self.bus)
+
+    def spawn(self, coroutine) -> asyncio.Task:
+        """A task the gateway keeps (and cancels when it stops)."""
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     @property
     def port(self) -> int:
         return self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        for subscription in self._subscriptions:
+            try:
+                await subscription.unsubscribe()
+            except Exception:  # noqa: BLE001 - the bus may be gone already; its subscriptions with it
+                pass
+        for task in list(self._tasks):
             task.cancel()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
         await self.log.stop()
-        await self._run(stations.record_seen, self.engine, self._take_seen())
+        await self._run(presence.messages_seen, self.engine, self._take_seen())
+        await self._run(presence.gateway_stopped, self.engine, self.name, utcnow())
         await self.group.stop()
         self.passwords.shutdown()
 
@@ -90,10 +114,19 @@ class Gateway:
         while True:
             await asyncio.sleep(self.settings.sweep_interval)
             try:
-                await self._run(stations.record_seen, self.engine, self._take_seen())
+                await self._run(presence.messages_seen, self.engine, self._take_seen())
                 await self._run(housekeeping.sweep, self.engine, self.settings, utcnow())
+                await self._run(reservations.expire, self.engine, utcnow())
             except Exception:  # noqa: BLE001 - upkeep retries next round; chargers must not notice
                 log.exception("OCPP upkeep failed")
+
+    async def _renew_lease(self) -> None:
+        while True:
+            await asyncio.sleep(presence.RENEW_EVERY)
+            try:
+                await self._run(presence.gateway_renewed, self.engine, self.name, utcnow())
+            except Exception:  # noqa: BLE001 - the next renewal may get through; the lease outlasts a few misses
+                log.exception("gateway %s could not renew its lease", self.name)
 
     def seen(self, station_id: str) -> None:
         self._seen[station_id] = utcnow()
@@ -177,8 +210,11 @@ class Gateway:
             # answers (a half-open socket would hold the close handshake for close_timeout)
             log.warning("station %s connected again from %s: closing its connection from %s", station.id, address,
                         _address(old._connection))
-            self._tasks.append(asyncio.create_task(old._connection.close(1000, "replaced by a new connection")))
-        self.seen(station.id)
+            self.spawn(old._connection.close(1000, "replaced by a new connection"))
+        await self._run(presence.station_connected, self.engine, station.id, self.name, utcnow())
+        if self.bus is not None:
+            # another gateway may still hold a stale socket of this station: it closes it on this notice
+            await remote.announce(self.bus, station.id, self.name)
         keepalive = asyncio.create_task(self._keepalive(connection, station.id))
         try:
             await cp.start()
@@ -192,7 +228,7 @@ class Gateway:
                 log.info("station %s (%s) is offline: %s", station.id, address,
                          connection.close_reason or f"code {connection.close_code}")
                 try:
-                    await self._run(stations.mark_offline, self.engine, station.id, utcnow())
+                    await self._run(presence.station_disconnected, self.engine, station.id, self.name, utcnow())
                 except Exception:  # noqa: BLE001 - the database may be going down with us; the next boot corrects it
                     log.exception("could not mark station %s offline", station.id)
 
@@ -243,6 +279,15 @@ class Gateway:
                 return
             except ConnectionClosed:
                 return
+
+    def taken_over(self, station_id: str, other: str) -> None:
+        """The station connected to gateway `other`: its socket here is stale; close it, hear no more from it."""
+        cp = self.connected.pop(station_id, None)
+        if cp is None:
+            return
+        log.warning("station %s connected to gateway %s: closing its stale connection here (from %s)", station_id,
+                    other, _address(cp._connection))
+        self.spawn(cp._connection.close(1000, f"replaced by a connection to gateway {other}"))
 
     def is_current(self, cp) -> bool:
         """Whether this connection is its station's current one (a replaced connection is no longer heard)."""

@@ -1,9 +1,9 @@
-"""Reservations, for both OCPP versions: what we asked a station to reserve (ReserveNow) and what became of it.
+"""The reservation store, for both OCPP versions: a connector (1.6; 0 is the whole station) or EVSE (2.0.1)
+held for one token (or its group) until it expires, is cancelled, or a transaction starts on it.
 
-Every ReserveNow the station answered is recorded from the message itself, whoever built it (the reservation route
-or an operator's own payload through the generic command route), so there is one way in. A reservation ends when it
-is cancelled (CancelReservation accepted), used (a transaction started with its id), or reported Expired/Removed by
-the station; an Accepted one past its expiry reads as Expired even if the station never said so."""
+A reservation is written when the station answers ReserveNow (whoever built the message: the reservation API or an
+operator's payload through the generic command route), with the station's answer as its status. Only an Accepted
+one holds the connector; past its expiry it is Expired (the sweep writes it, readers compute it)."""
 
 from __future__ import annotations
 
@@ -12,95 +12,113 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import Connection
 
+from ..domain.people import token_key
 from ..storage.tables import reservations
 from ..storage.upsert import upsert
-from .meter_values import parse_time
 
-ACTIVE, REQUESTED = "Accepted", "Requested"
+HOLDING = "Accepted"
 
 
 def next_id(engine: Engine, station_id: str) -> int:
+    """The reservationId for a new reservation at this station (ids are unique per station)."""
     with engine.connect() as conn:
         return (conn.execute(select(func.max(reservations.c.reservation_id))
                              .where(reservations.c.station_id == station_id)).scalar() or 0) + 1
 
 
-def _asked(version: str, request: dict) -> dict:
-    """The reservation a ReserveNow (library snake_case) asks for, in either version's words."""
-    if version == "1.6":
-        return {"reservation_id": request["reservation_id"], "evse": request.get("connector_id") or 0,
-                "id_token": request["id_tag"], "token_type": "ISO14443", "group_id": request.get("parent_id_tag"),
-                "expires_at": parse_time(request["expiry_date"])}
-    return {"reservation_id": request["id"], "evse": request.get("evse_id") or 0,
-            "id_token": request["id_token"]["id_token"], "token_type": request["id_token"].get("type"),
-            "group_id": (request.get("group_id_token") or {}).get("id_token"),
-            "expires_at": parse_time(request["expiry_date_time"])}
-
-
-def reserved(engine: Engine, station_id: str, organisation_id: str, version: str, request: dict, status: str,
-             by: str | None, at: datetime) -> None:
-    """Requested as we send a ReserveNow; then the station's answer: Accepted, or why not (Occupied, Faulted,
-    Rejected, Unavailable). A reservation the transaction already used (before the answer came in) stays Used."""
-    row = {**_asked(version, request), "station_id": station_id, "organisation_id": organisation_id,
-           "status": status, "session_id": None, "requested_by": by, "created_at": at, "updated_at": at}
+def answered(engine: Engine, station_id: str, reservation_id: int, connector_id: int, id_tag: str,
+             group_id: str | None, expires_at: datetime, status: str, at: datetime) -> None:
+    """The station answered a ReserveNow: the same reservationId again replaces the reservation (OCPP 1.6 5.13)."""
     with engine.begin() as conn:
-        if status != REQUESTED:
-            before = conn.execute(select(reservations).where(
-                reservations.c.station_id == station_id,
-                reservations.c.reservation_id == row["reservation_id"])).mappings().first()
-            if before is not None and before["status"] == "Used":
-                return
-            if before is not None:
-                row = {**row, "created_at": before["created_at"]}
-        upsert(conn, reservations, [row], ["station_id", "reservation_id"])
+        upsert(conn, reservations, [{
+            "station_id": station_id, "reservation_id": reservation_id, "connector_id": connector_id,
+            "id_tag": id_tag, "group_id": group_id, "expires_at": expires_at, "status": status, "session_id": None,
+            "created_at": at, "updated_at": at}], ["station_id", "reservation_id"])
 
 
-def ended(engine: Engine, station_id: str, reservation_id: int, status: str, at: datetime) -> bool:
-    """Cancelled by us, or Expired/Removed as the station reports (ReservationStatusUpdate)."""
+def cancelled(engine: Engine, station_id: str, reservation_id: int, at: datetime) -> None:
     with engine.begin() as conn:
-        return conn.execute(update(reservations).where(
-            reservations.c.station_id == station_id, reservations.c.reservation_id == reservation_id)
-            .values(status=status, updated_at=at)).rowcount > 0
+        conn.execute(update(reservations).where(reservations.c.station_id == station_id,
+                                                reservations.c.reservation_id == reservation_id,
+                                                reservations.c.status == HOLDING)
+                     .values(status="Cancelled", updated_at=at))
 
 
-def used(conn: Connection, station_id: str, reservation_id: int | None, session_id: int, at: datetime) -> None:
-    """A transaction started with this reservation: it has done its work (inside the transaction's own write)."""
-    if reservation_id is None:
-        return
+def ended_by_station(engine: Engine, station_id: str, reservation_id: int, status: str, at: datetime) -> bool:
+    """2.0.1 ReservationStatusUpdate: the station says a reservation Expired or was Removed."""
+    with engine.begin() as conn:
+        return conn.execute(update(reservations).where(reservations.c.station_id == station_id,
+                                                       reservations.c.reservation_id == reservation_id,
+                                                       reservations.c.status == HOLDING)
+                            .values(status=status, updated_at=at)).rowcount > 0
+
+
+def holding(conn: Connection, station_id: str, connector_id: int | None, now: datetime):
+    """The Accepted, unexpired reservation on this connector or on the whole station (connector 0), if any."""
+    connectors = [0] if not connector_id else [0, connector_id]
+    return conn.execute(select(reservations).where(
+        reservations.c.station_id == station_id, reservations.c.connector_id.in_(connectors),
+        reservations.c.status == HOLDING, reservations.c.expires_at > now)
+        .order_by(reservations.c.expires_at).limit(1)).first()
+
+
+def refuses(engine: Engine, station_id: str, connector_id: int, id_tag: str, group_id: str | None,
+            reservation_id: int | None, now: datetime) -> bool:
+    """Whether a start with this token on this connector takes a connector reserved for someone else: only the
+    reserved token, a token of its group, or a start that names the reservation may use it."""
+    with engine.connect() as conn:
+        held = holding(conn, station_id, connector_id, now)
+    if held is None or (reservation_id is not None and reservation_id == held.reservation_id):
+        return False
+    same_token = token_key(held.id_tag) == token_key(id_tag or "")
+    same_group = held.group_id is not None and group_id is not None and token_key(held.group_id) == token_key(
+        group_id)
+    return not (same_token or same_group)
+
+
+def used(conn: Connection, station_id: str, reservation_id: int | None, connector_id: int, id_tag: str,
+         session_id: int, at: datetime) -> None:
+    """A transaction started on the reservation (named by it, or by its token on its connector): it is Used."""
+    match = (reservations.c.reservation_id == reservation_id if reservation_id is not None else
+             (reservations.c.connector_id.in_([0, connector_id]) & (
+                 func.lower(reservations.c.id_tag) == token_key(id_tag or ""))))
     conn.execute(update(reservations).where(reservations.c.station_id == station_id,
-                                            reservations.c.reservation_id == reservation_id)
+                                            reservations.c.status == HOLDING, match)
                  .values(status="Used", session_id=session_id, updated_at=at))
 
 
-def effective(row: dict, now: datetime) -> dict:
-    expired = row["status"] == ACTIVE and row["expires_at"] <= now
-    return {**row, "status": "Expired" if expired else row["status"]}
+def expire(engine: Engine, now: datetime) -> int:
+    """The sweep: Accepted reservations past their expiry become Expired."""
+    with engine.begin() as conn:
+        return conn.execute(update(reservations).where(reservations.c.status == HOLDING,
+                                                       reservations.c.expires_at <= now)
+                            .values(status="Expired", updated_at=now)).rowcount
 
 
-def listing(engine: Engine, station_id: str, now: datetime, limit: int = 200) -> list[dict]:
+def of_station(engine: Engine, station_id: str, now: datetime, limit: int = 100) -> list[dict]:
     with engine.connect() as conn:
         rows = conn.execute(select(reservations).where(reservations.c.station_id == station_id)
-                            .order_by(reservations.c.reservation_id.desc()).limit(limit)).mappings().all()
-    return [effective(dict(row), now) for row in rows]
+                            .order_by(reservations.c.created_at.desc(), reservations.c.id.desc()).limit(limit)).all()
+    return [_public(row, now) for row in rows]
+
+
+def find(engine: Engine, station_id: str, reservation_id: int, now: datetime) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(reservations).where(reservations.c.station_id == station_id,
+                                                      reservations.c.reservation_id == reservation_id)).first()
+    return _public(row, now) if row is not None else None
 
 
 def of_session(engine: Engine, session_id: int, now: datetime) -> dict | None:
-    """The reservation a session used (the Reservation card of the session page)."""
     with engine.connect() as conn:
-        row = conn.execute(select(reservations).where(reservations.c.session_id == session_id)).mappings().first()
-    return effective(dict(row), now) if row else None
+        row = conn.execute(select(reservations).where(reservations.c.session_id == session_id)).first()
+    return _public(row, now) if row is not None else None
 
 
-def message(version: str, reservation_id: int, id_token: str, token_type: str, expires_at: datetime,
-            evse: int | None, group_id: str | None) -> dict:
-    """The ReserveNow payload (camelCase, as the command route takes it) for one protocol version."""
-    expiry = expires_at.isoformat().replace("+00:00", "Z")
-    if version == "1.6":
-        payload = {"connectorId": evse or 0, "expiryDate": expiry, "idTag": id_token, "reservationId": reservation_id}
-        return {**payload, **({"parentIdTag": group_id} if group_id else {})}
-    payload = {"id": reservation_id, "expiryDateTime": expiry, "idToken": {"idToken": id_token, "type": token_type}}
-    if evse:
-        payload["evseId"] = evse
-    if group_id:
-        payload["groupIdToken"] = {"idToken": group_id, "type": "Central"}
-    return payload
+def _public(row, now: datetime) -> dict:
+    data = dict(row._mapping)
+    data.pop("id")
+    if data["status"] == HOLDING and data["expires_at"] <= now:
+        data["status"] = "Expired"  # the sweep has not been by yet
+    return data
+

@@ -76,11 +76,6 @@ def password_ok(station: StationInfo, password: str | None) -> bool:
     return verify_password(station.password_hash or _dummy_hash(), password or "") and bool(station.password_hash)
 
 
-def mark_offline(engine: Engine, station_id: str, at: datetime) -> None:
-    with engine.begin() as conn:
-        conn.execute(update(stations).where(stations.c.id == station_id).values(status="Offline", last_seen_at=at))
-
-
 def record_boot(engine: Engine, station_id: str, version: str, vendor: str | None, model: str | None,
                 serial: str | None, firmware: str | None, at: datetime) -> str:
     """Keeps what the station says about itself (also when it is not Accepted: the operator sees who knocks) and
@@ -105,11 +100,3 @@ def set_registration(engine: Engine, station_id: str, status: str) -> str | None
             conn.execute(update(stations).where(stations.c.id == station_id).values(registration=checked(status)))
         return before
 
-
-def record_seen(engine: Engine, seen: dict[str, datetime]) -> None:
-    """Heartbeats only move last_seen_at: written in batches, not one transaction per heartbeat."""
-    if not seen:
-        return
-    with engine.begin() as conn:
-        for station_id, at in seen.items():
-            conn.execute(update(stations).where(stations.c.id == station_id).values(last_seen_at=at))

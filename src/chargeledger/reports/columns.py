@@ -91,6 +91,9 @@ class Report:
     # DuckDB SQL over a row's fields, true where the columns do not show all of the row (a tax jurisdiction
     # committed after the columns were found, in another snapshot than the rows'): the report then fails
     uncovered: Callable[[list[Column]], str] | None = None
+    # (connection, request, visible columns, context) -> (values, row) of rows after the sessions' (the
+    # statement's refunds and re-pricings, dated when they happened); few, so every writer formats them in Python
+    trailing: Callable[[Any, Any, list[Column], ReportContext], Any] | None = None
 
 
 def duration(seconds: float | None) -> timedelta | None:

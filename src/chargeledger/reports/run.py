@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import tempfile
@@ -144,6 +145,42 @@ def header(engine: Engine, request: ReportRequest) -> list[Column]:
         return visible_columns(REPORTS[request.report].columns(conn, request), request)
 
 
+def trailing_rows(engine: Engine, request: ReportRequest, columns: list[Column]) -> Iterator[tuple[list, object]]:
+    """The report's rows after the sessions' (Report.trailing), for these visible columns."""
+    trailing = REPORTS[request.report].trailing
+    if trailing is None:
+        return
+    with engine.connect() as conn:
+        context = ReportContext(request.zone, datetime.now(timezone.utc),
+                                {"payout": payout_by_organisation(conn, request)})
+        yield from trailing(conn, request, columns, context)
+
+
+def _columns_of_file(request: ReportRequest, path: str) -> list[Column]:
+    """The visible columns of a CSV file's header: the trailing rows follow exactly the columns written."""
+    with open(path, encoding="utf-8-sig", newline="") as written:
+        names = next(csv.reader(written))
+    report = REPORTS[request.report]
+    by_name = {c.name: c for c in report.columns_named(names)} if report.columns_named else None
+    if by_name is None:
+        raise ReportError(f"the {report.name} report cannot add rows after its sessions")
+    return [by_name[name] for name in names]
+
+
+def _append_trailing(engine: Engine, request: ReportRequest, path: str) -> int:
+    if REPORTS[request.report].trailing is None:
+        return 0
+    from .writers.csv_file import CsvWriter
+
+    added = 0
+    with open(path, "a", encoding="utf-8", newline="") as out:
+        writer = CsvWriter(out, _columns_of_file(request, path), header=False)
+        for values, row in trailing_rows(engine, request, writer.columns):
+            writer.write(values, row)
+            added += 1
+    return added
+
+
 def write_report(engine: Engine, request: ReportRequest, fmt: str, target: Path,
                  progress: Progress | None = None, workers: int | None = None) -> int:
     """Write the report to `target`; on any error no file is left behind. Returns the number of rows.
@@ -163,6 +200,9 @@ def write_report(engine: Engine, request: ReportRequest, fmt: str, target: Path,
             for _columns, values, row in rows(engine, request, progress):
                 writer.write(values, row)
                 written += 1
+            for values, row in trailing_rows(engine, request, writer.columns):
+                writer.write(values, row)
+                written += 1
             writer.close()
         else:
             from . import vector_csv
@@ -175,6 +215,7 @@ def write_report(engine: Engine, request: ReportRequest, fmt: str, target: Path,
             else:
                 with open(temp_name, "w", encoding="utf-8", newline="", buffering=1 << 20) as out:
                     written = write_csv(engine, request, out, Path(temp_name).parent, progress, workers)
+            written += _append_trailing(engine, request, temp_name)
         os.replace(temp_name, target)
     finally:
         if os.path.exists(temp_name):
@@ -193,6 +234,8 @@ def csv_chunks(engine: Engine, request: ReportRequest) -> Iterator[bytes]:
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
+    for values, row in trailing_rows(engine, request, writer.columns):
+        writer.write(values, row)
     yield buffer.getvalue().encode()
 
 

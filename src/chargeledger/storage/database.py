@@ -59,5 +59,8 @@ def upgrade(engine: Engine) -> None:
     config = Config(str(here / "alembic.ini"))
     config.set_main_option("script_location", str(here))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # processes of a scaled-out deployment start together: one migrates, the others wait and find it done
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(20261219)")
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")  # adapters may add migrations on branches

@@ -70,8 +70,21 @@ stations = Table(
     Column("unsecured", Boolean, nullable=False, default=False, server_default=false()),
     Column("billing_profile", Json),
     Column("last_seen_at", UtcTime),
+    # the gateway process holding its websocket now (none: offline), since when, and its last message
+    Column("gateway", String(128)),
+    Column("connected_since", UtcTime),
+    Column("last_message_at", UtcTime),
     # the operator's answer to its BootNotification: Accepted, Pending (waits for approval) or Rejected
     Column("registration", String(16), nullable=False, default="Accepted", server_default="Accepted"),
+)
+
+# Gateway processes alive: each renews its lease while it runs; a station held by a gateway whose lease expired
+# (a killed process) is offline.
+gateways = Table(
+    "gateways", metadata,
+    Column("name", String(128), primary_key=True),
+    Column("started_at", UtcTime, nullable=False),
+    Column("renewed_at", UtcTime, nullable=False),
 )
 
 # A 1.6 station's configuration keys as it reported them (GetConfiguration) and as it accepted our changes
@@ -114,26 +127,6 @@ station_states = Table(
     Column("updated_at", UtcTime, nullable=False),
 )
 
-# Reservations of a station's EVSE (or of the station, evse 0) for one id token until they expire: the id the
-# station knows is reservation_id, unique per station. Status: Requested (sent), Accepted, a refusal (Occupied,
-# Faulted, Rejected, Unavailable), Cancelled, Expired, Removed, Used (a transaction started with it).
-reservations = Table(
-    "reservations", metadata,
-    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
-    Column("reservation_id", Integer, primary_key=True),
-    Column("organisation_id", String(64), ForeignKey("organisations.id"), nullable=False, index=True),
-    Column("evse", Integer, nullable=False, default=0),
-    Column("id_token", String(64), nullable=False),
-    Column("token_type", String(16)),
-    Column("group_id", String(64)),
-    Column("expires_at", UtcTime, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("session_id", BigId),  # the session that used it
-    Column("requested_by", String(200)),
-    Column("created_at", UtcTime, nullable=False),
-    Column("updated_at", UtcTime, nullable=False),
-)
-
 # Charging profiles a station holds, as it accepted them (SetChargingProfile) or reported them
 # (ReportChargingProfiles); a cleared profile is kept with status Cleared. `profile` is the OCPP profile as sent.
 charging_profiles = Table(
@@ -160,6 +153,25 @@ security_events = Table(
     Column("tech_info", String(255)),
     Column("received_at", UtcTime, nullable=False),
     Index("ix_security_events_station", "station_id", "id"),
+)
+
+# Reservations of a connector (1.6) or EVSE (2.0.1) for one token, by the OCPP reservationId the station knows.
+reservations = Table(
+    "reservations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False),
+    Column("reservation_id", Integer, nullable=False),  # the id the station knows, unique per station
+    Column("connector_id", Integer, nullable=False),  # 1.6 connector (0: the whole station); 2.0.1 EVSE
+    Column("id_tag", String(64), nullable=False),
+    Column("group_id", String(64)),  # parentIdTag: tokens of the group may use the reservation too
+    Column("expires_at", UtcTime, nullable=False),
+    # Requested (sent), then the station's answer (Accepted, Faulted, Occupied, Rejected, Unavailable),
+    # then Cancelled, Expired or Used (a transaction started on it)
+    Column("status", String(16), nullable=False),
+    Column("session_id", BigId),  # the session that used it
+    Column("created_at", UtcTime, nullable=False),
+    Column("updated_at", UtcTime, nullable=False),
+    UniqueConstraint("station_id", "reservation_id", name="uq_reservations_station_reservation"),
 )
 
 evses = Table(

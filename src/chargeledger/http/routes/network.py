@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import Engine, select
 
 from ...access.rights import Caller
+from ...directory.presence import with_connection_state
 from ...storage.tables import connectors, evses, organisations, sites, stations
 from ..deps import current_caller, engine_of
 
@@ -17,6 +20,13 @@ _STATION_COLUMNS = [c for c in stations.c if c.name not in ("password_hash",)]
 def _rows(engine: Engine, query) -> list[dict]:
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def _stations(engine: Engine, query) -> list[dict]:
+    """Station rows with their connection state (`connected`, `gateway`, `connected_since`, `last_message_at`)."""
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+        return with_connection_state(conn, rows, datetime.now(timezone.utc))
 
 
 @router.get("/api/organisations")
@@ -33,14 +43,14 @@ def site_list(caller: Caller = Depends(current_caller), engine: Engine = Depends
 
 @router.get("/api/stations")
 def station_list(caller: Caller = Depends(current_caller), engine: Engine = Depends(engine_of)) -> list[dict]:
-    return _rows(engine, select(*_STATION_COLUMNS).where(stations.c.organisation_id.in_(caller.organisation_ids))
+    return _stations(engine, select(*_STATION_COLUMNS).where(stations.c.organisation_id.in_(caller.organisation_ids))
                  .order_by(stations.c.name))
 
 
 @router.get("/api/stations/{station_id}")
 def station_get(station_id: str, caller: Caller = Depends(current_caller),
                 engine: Engine = Depends(engine_of)) -> dict:
-    found = _rows(engine, select(*_STATION_COLUMNS).where(stations.c.id == station_id))
+    found = _stations(engine, select(*_STATION_COLUMNS).where(stations.c.id == station_id))
     if not found or not caller.sees(found[0]["organisation_id"]):
         raise HTTPException(404, f"no station {station_id}")
     station = found[0]

@@ -1,4 +1,7 @@
-"""Reservations over the API: a station's reservations, reserving an EVSE for a token, cancelling."""
+"""Reservations over the API: reserve a connector of a station for a token, list them, cancel one.
+
+Reading needs support or stations; reserving and cancelling need stations. The station's answer is the
+reservation's status (a refused ReserveNow is kept too, with the station's reason)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import asyncio
 from datetime import datetime, timezone
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from ...access.rights import Caller, Right
 from ...ocpp import reservations
@@ -19,51 +22,65 @@ router = APIRouter(tags=["ocpp"])
 
 
 class NewReservation(BaseModel):
-    id_token: str = Field(min_length=1, max_length=36)
-    expires_at: AwareDatetime
-    evse_id: int | None = Field(None, ge=1, description="omitted: any EVSE of the station")
-    token_type: str = Field("ISO14443", max_length=20)
-    group_id: str | None = Field(None, max_length=36)
+    connector_id: int = Field(..., ge=0, description="1.6: the connector (0: any, the whole station); 2.0.1: EVSE")
+    id_tag: str = Field(..., min_length=1, max_length=36, description="the token the connector is held for")
+    expires_at: datetime = Field(..., description="with an offset, in the future")
+    parent_id_tag: str | None = Field(None, max_length=36, description="its group: group members may use it too")
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 @router.get("/api/stations/{station_id}/reservations")
 def reservation_list(station_id: str, caller: Caller = Depends(current_caller), engine=Depends(engine_of)) -> dict:
     _needs_support_or_stations(caller)
     _station_org(engine, caller, station_id)
-    return {"items": reservations.listing(engine, station_id, datetime.now(timezone.utc))}
+    return {"items": reservations.of_station(engine, station_id, datetime.now(timezone.utc))}
 
 
-@router.post("/api/stations/{station_id}/reservations")
+@router.post("/api/stations/{station_id}/reservations", status_code=201)
 async def reserve(station_id: str, body: NewReservation, request: Request,
                   caller: Caller = Depends(require(Right.STATIONS)), engine=Depends(engine_of),
                   trail: AuditTrail = Depends(audit_trail)) -> dict:
-    """ReserveNow: the answer says whether the station took it (Accepted) or why not (Occupied, Faulted…)."""
+    """Send ReserveNow with the next reservation id of the station; the answer is the reservation's status."""
     organisation = await asyncio.to_thread(_station_org, engine, caller, station_id)
-    if body.expires_at <= datetime.now(timezone.utc):
-        raise HTTPException(400, "expires_at is in the past")
-    version = await asyncio.to_thread(_version, engine, station_id)
+    if body.expires_at.tzinfo is None:
+        raise HTTPException(422, "expires_at needs a time zone offset, for example 2025-01-01T10:00:00Z")
+    now = datetime.now(timezone.utc)
+    if body.expires_at <= now:
+        raise HTTPException(422, "expires_at is in the past")
+    gateway = _gateway(request)
     reservation_id = await asyncio.to_thread(reservations.next_id, engine, station_id)
-    payload = reservations.message(version, reservation_id, body.id_token, body.token_type,
-                                   body.expires_at.astimezone(timezone.utc), body.evse_id, body.group_id)
-    answer = await _send(_gateway(request).command(station_id, "ReserveNow", payload, "operator", caller.email))
+    if await asyncio.to_thread(_version, engine, station_id) == "1.6":
+        payload = {"connectorId": body.connector_id, "expiryDate": _iso(body.expires_at), "idTag": body.id_tag,
+                   "reservationId": reservation_id, "parentIdTag": body.parent_id_tag}
+    else:
+        payload = {"id": reservation_id, "expiryDateTime": _iso(body.expires_at),
+                   "idToken": {"idToken": body.id_tag, "type": "ISO14443"}, "evseId": body.connector_id or None,
+                   "groupIdToken": {"idToken": body.parent_id_tag, "type": "Central"} if body.parent_id_tag else None}
+    payload = {k: v for k, v in payload.items() if v is not None}
+    answer = await _send(gateway.command(station_id, "ReserveNow", payload, "operator", caller.email))
     await asyncio.to_thread(trail.record, "station.reserve", "station", station_id, organisation,
-                            reservation_id=reservation_id, id_token=body.id_token, answer=answer.get("status"))
-    return {"reservation_id": reservation_id, "answer": answer}
+                            reservation_id=reservation_id, connector_id=body.connector_id, answer=answer.get("status"))
+    found = await asyncio.to_thread(reservations.find, engine, station_id, reservation_id, now)
+    return found or {"reservation_id": reservation_id, "status": answer.get("status")}
 
 
-@router.delete("/api/stations/{station_id}/reservations/{reservation_id}")
-async def cancel(station_id: str, reservation_id: int, request: Request,
-                 caller: Caller = Depends(require(Right.STATIONS)), engine=Depends(engine_of),
-                 trail: AuditTrail = Depends(audit_trail)) -> dict:
+@router.post("/api/stations/{station_id}/reservations/{reservation_id}/cancel")
+async def cancel_reservation(station_id: str, reservation_id: int, request: Request,
+                             caller: Caller = Depends(require(Right.STATIONS)), engine=Depends(engine_of),
+                             trail: AuditTrail = Depends(audit_trail)) -> dict:
     organisation = await asyncio.to_thread(_station_org, engine, caller, station_id)
-    held = await asyncio.to_thread(reservations.listing, engine, station_id, datetime.now(timezone.utc))
-    if not any(r["reservation_id"] == reservation_id for r in held):
-        raise HTTPException(404, f"no reservation {reservation_id} at station {station_id}")
+    now = datetime.now(timezone.utc)
+    if await asyncio.to_thread(reservations.find, engine, station_id, reservation_id, now) is None:
+        raise HTTPException(404, f"no reservation {reservation_id} at {station_id}")
     answer = await _send(_gateway(request).command(station_id, "CancelReservation",
                                                    {"reservationId": reservation_id}, "operator", caller.email))
     await asyncio.to_thread(trail.record, "station.cancel_reservation", "station", station_id, organisation,
                             reservation_id=reservation_id, answer=answer.get("status"))
-    return {"reservation_id": reservation_id, "answer": answer}
+    return {"answer": answer, "reservation": await asyncio.to_thread(reservations.find, engine, station_id,
+                                                                     reservation_id, now)}
 
 
 def register(app: FastAPI) -> None:

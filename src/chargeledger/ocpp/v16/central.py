@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
 from ocpp.exceptions import TypeConstraintViolationError
@@ -15,7 +15,7 @@ from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
-from .. import configuration, local_list, vendors
+from .. import configuration, local_list, reservations, vendors
 from ..tokens import check_token
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
@@ -59,6 +59,11 @@ class Central16(CentralSide, ChargePoint):
             await self.db(local_list.accepted, engine, sid, self.version, asdict(request), utcnow())
         elif name == "GetLocalListVersion":
             await self.db(local_list.reported, engine, sid, answer["list_version"], utcnow())
+        elif name == "ReserveNow":
+            await self.db(reservations.answered, engine, sid, request.reservation_id, request.connector_id,
+                          request.id_tag, request.parent_id_tag, _time(request.expiry_date), status, utcnow())
+        elif name == "CancelReservation" and status == "Accepted":
+            await self.db(reservations.cancelled, engine, sid, request.reservation_id, utcnow())
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):
@@ -115,6 +120,9 @@ class Central16(CentralSide, ChargePoint):
         at = _time(timestamp)
         token = await self.read(check_token, self.gateway.engine, id_tag, utcnow(),
                                 self.station.organisation_id)
+        if await self.read(reservations.refuses, self.gateway.engine, self.station.id, connector_id, id_tag,
+                           token.group_id, kw.get("reservation_id"), utcnow()):
+            token = replace(token, status="Invalid")  # the connector is reserved for another token
         remote = self.gateway.take_remote_start(self.station.id, connector_id, at)
         sid = await self.store(self._start(connector_id, id_tag, meter_start, at, token, remote,
                                            kw.get("reservation_id")))
@@ -145,6 +153,7 @@ class Central16(CentralSide, ChargePoint):
             from ...domain.meter import Measurand, MeterSample
             start_sample = MeterSample(at, Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, float(meter_start))
             rec.write(conn, sid, events, [start_sample])
+            reservations.used(conn, st.id, reservation_id, connector, id_tag, sid, at)
             return sid, {EventKind.AUTHORIZED, EventKind.TRANSACTION_STARTED}
 
         return work

@@ -172,7 +172,9 @@ class Central201(Reservation201, SmartCharging201, CentralSide, ChargePoint):
             sid = rec.open(conn, st, f"ocpp:{st.id}:tx:{txid}", evse, at)
             rec.fill_location(conn, st, sid, evse)
             added = rec.write(conn, sid, events, found, refresh=bool(events))
-            reservations.used(conn, st.id, kw.get("reservation_id"), sid, at)
+            if event_type == "Started" or kw.get("reservation_id") is not None:
+                reservations.used(conn, st.id, kw.get("reservation_id"), evse or 0, (id_token or {}).get("id_token"),
+                                  sid, at)
             kinds = {e.kind for e in events} if added else set()
             # an offline queue may deliver Ended before Started: settle once both (and the departure) are in
             if rec.settle_if_ready(conn, sid, at, key):

@@ -11,6 +11,7 @@ from typing import Callable
 from sqlalchemy import Engine
 
 from .. import charging_profiles, device_model, local_list, remote_starts, reservations, station_state
+from ..times import read_time
 
 Effect = Callable[[Engine, object, dict, dict, dict], None]  # engine, station, request, answer, context
 _EFFECTS: dict[str, Effect] = {}
@@ -68,22 +69,17 @@ def _remote_start(engine, station, request, answer, ctx):
     remote_starts.remember(engine, station.id, request["remote_start_id"], ctx["source"], ctx["by"], ctx["at"])
 
 
-@effect("ReserveNow", before=True)
-def _reserving(engine, station, request, answer, ctx):
-    reservations.reserved(engine, station.id, station.organisation_id, VERSION, request, reservations.REQUESTED,
-                          ctx["by"], ctx["at"])
-
-
 @effect("ReserveNow")
 def _reserved(engine, station, request, answer, ctx):
-    reservations.reserved(engine, station.id, station.organisation_id, VERSION, request, answer["status"],
-                          ctx["by"], ctx["at"])
+    reservations.answered(engine, station.id, request["id"], request.get("evse_id") or 0,
+                          request["id_token"]["id_token"], (request.get("group_id_token") or {}).get("id_token"),
+                          read_time(request["expiry_date_time"]), answer["status"], ctx["at"])
 
 
 @effect("CancelReservation")
 def _cancelled(engine, station, request, answer, ctx):
     if _accepted(answer):
-        reservations.ended(engine, station.id, request["reservation_id"], "Cancelled", ctx["at"])
+        reservations.cancelled(engine, station.id, request["reservation_id"], ctx["at"])
 
 
 @effect("SetChargingProfile")

@@ -13,6 +13,6 @@ from ..connection import utcnow
 class Reservation201:
     @on(Action.reservation_status_update)
     async def on_reservation_status_update(self, reservation_id, reservation_update_status, **kw):
-        await self.db(reservations.ended, self.gateway.engine, self.station.id, reservation_id,
+        await self.db(reservations.ended_by_station, self.gateway.engine, self.station.id, reservation_id,
                       reservation_update_status, utcnow())
         return call_result.ReservationStatusUpdate()

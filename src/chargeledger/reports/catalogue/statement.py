@@ -16,6 +16,7 @@ from ..columns import (
 from ..duck_cells import co2_saved_sql, literal
 from ..json_text import decode
 from ..raw_rows import RawRows
+from .payment_moves import move_rows
 
 CENT = Decimal("0.01")
 # the seed's yyyy-mm-dd-hh:mm with the offset from UTC, so each time says which zone it is in (+0100)
@@ -65,10 +66,19 @@ def _recipient_sql(ctx) -> str:
     return f"CASE organisation_id {cases} ELSE '-' END" if cases else "'-'"
 
 
+def _dec(field: str) -> str:
+    return f"CAST({field} AS DECIMAL(38, 10))"
+
+
 def _received_sql(ctx) -> str:
-    return (f"CASE WHEN organisation_id IN ({', '.join(_paid_out(ctx))}) THEN cl_money_value("
-            f"CAST(revenue_settlement AS DECIMAL(38, 10)) + {_OWED_SQL}, "
-            f"starts_with(revenue_settlement, '-') AND {_OWED_NEGATIVE_SQL}) END")
+    unsettled = _dec("coalesce(unsettled_amount, '0')")
+    nothing_taken = f"payment_method IS NULL OR payment_total IS NULL OR {_dec('payment_total')} = {unsettled}"
+    still_owed = f"round_even({unsettled} * {_dec('exchange_rate')}, 2)"
+    return (f"CASE WHEN organisation_id IN ({', '.join(_paid_out(ctx))}) THEN CASE "
+            f"WHEN revenue_settlement IS NULL OR total_tax IS NULL OR exchange_rate IS NULL THEN NULL "
+            f"WHEN {nothing_taken} THEN '0.00' "
+            f"ELSE cl_money_value({_dec('revenue_settlement')} + {_OWED_SQL} - {still_owed}, "
+            f"starts_with(revenue_settlement, '-') AND {_OWED_NEGATIVE_SQL} AND {still_owed} = 0) END END")
 
 
 _TAXES_SQL = "from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"amount\": \"VARCHAR\"}]')"
@@ -112,11 +122,20 @@ def _tax_owed(row, _ctx):
     return (row.total_tax * row.exchange_rate).quantize(CENT)
 
 
+NOTHING = Decimal("0.00")
+
+
 def _received(row, ctx):
+    """What the payout account received for the session: its revenue incl. tax, less what is still owed (not
+    captured: failed, invoiced, an extra capture that failed), converted; nothing when nothing was taken.
+    Refunds are rows of their own (refund_rows), dated when they were made."""
     owed = _tax_owed(row, ctx)
     if not _payout(row, ctx) or row.revenue_settlement is None or owed is None:
         return None
-    return row.revenue_settlement + owed
+    unsettled = row.unsettled_amount if row.unsettled_amount is not None else NOTHING
+    if row.payment_method is None or row.payment_total is None or row.payment_total == unsettled:
+        return NOTHING
+    return row.revenue_settlement + owed - (unsettled * row.exchange_rate).quantize(CENT)
 
 
 def _tax(jurisdiction):
@@ -304,5 +323,7 @@ REPORT = Report(
     columns_named=columns_named,
     provisional_columns=lambda: _with_taxes(None, None, ["(any)"]),  # any jurisdiction reads the taxes field
     uncovered=_uncovered_sql,
-    note="Times in the viewer's time zone (yyyy-mm-dd-hh:mm+hhmm). Revenue columns only for the finance right.",
+    trailing=move_rows,
+    note="Times in the viewer's time zone (yyyy-mm-dd-hh:mm+hhmm). Revenue columns only for the finance right. "
+         "Refunds and re-pricings follow the sessions, a row each, dated when they happened.",
 )

@@ -1,0 +1,53 @@
+"""The bus between ChargeLedger processes: NATS (nats-py), never a broker of our own. Subjects are named here once.
+
+- `chargeledger.gateway.<gateway>.commands`: request/reply, a remote command for a station that gateway holds;
+- `chargeledger.stations.takeover`: a gateway that accepted a station tells the others to drop a stale socket;
+- `chargeledger.events.<kind>`: committed ledger events as typed, versioned messages (bus/events.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+import nats
+from nats.aio.client import Client
+
+from ..settings import mask_url
+
+log = logging.getLogger(__name__)
+TAKEOVER = "chargeledger.stations.takeover"
+EVENTS = "chargeledger.events"
+FIRST_CONNECT = 10.0  # seconds
+
+
+class BusUnavailable(RuntimeError):
+    pass
+
+
+def token(name: str) -> str:
+    """A process name as one subject token (NATS separates tokens with dots and reserves * and >)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name) or "_"
+
+
+def commands_subject(gateway: str) -> str:
+    return f"chargeledger.gateway.{token(gateway)}.commands"
+
+
+async def connect(url: str, name: str) -> Client:
+    """Connected, or BusUnavailable at once; once up, the client reconnects by itself for as long as it takes."""
+
+    async def _error(exc: Exception) -> None:
+        log.warning("bus %s: %s", mask_url(url), exc)
+
+    async def _disconnected() -> None:
+        log.warning("bus %s: disconnected; reconnecting", mask_url(url))
+
+    try:
+        # the client would retry a first connect for ever too: a process must not start without its bus
+        return await asyncio.wait_for(
+            nats.connect(url, name=name, connect_timeout=2, allow_reconnect=True, max_reconnect_attempts=-1,
+                         reconnect_time_wait=0.5, error_cb=_error, disconnected_cb=_disconnected), FIRST_CONNECT)
+    except Exception as exc:  # noqa: BLE001 - nats-py raises several kinds; all mean "no bus"
+        raise BusUnavailable(f"cannot reach the bus at {mask_url(url)}: {type(exc).__name__}: {exc}") from None

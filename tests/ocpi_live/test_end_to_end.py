@@ -1,0 +1,147 @@
+"""Against `chargeledger serve` itself: an eMSP registers, sends START_SESSION, a simulated OCPP 1.6 charger (the
+`ocpp` library over a real websocket) starts and ends the transaction, and the CDR the eMSP receives carries the
+totals the session's page shows. Then the eMSP goes down for a while: everything queued arrives once, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import httpx
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import call
+from ocpp.v16 import call_result as result16
+from sqlalchemy import select
+
+from chargeledger.ocpi import queue
+from chargeledger.storage.tables import sessions
+from chargeledger.tariffs import store as tariffs
+from tests.builders import add_user_key
+from tests.ocpi_live.network import EVSE_1, published_network, registered_peer
+from tests.ocpi_live.peer import running_peer
+from tests.ocpi_live.serve import chargeledger_serve
+from tests.ocpp.helpers import Charger16, charger, iso
+from tests.settlement.helpers import tariff_text
+from tests.builders import at
+
+
+class RemoteStartable(Charger16):
+    """Accepts RemoteStartTransaction and remembers the idTag, as a free charger does."""
+
+    started: "asyncio.Queue[str]"
+
+    @on("RemoteStartTransaction")
+    async def on_remote_start(self, id_tag, connector_id=None, **kw):
+        self.started.put_nowait(id_tag)
+        return result16.RemoteStartTransaction(status="Accepted")
+
+    @on("UnlockConnector")
+    async def on_unlock(self, connector_id, **kw):
+        return result16.UnlockConnector(status="Unlocked")
+
+
+@contextlib.asynccontextmanager
+async def remote_startable(url: str, station_id: str):
+    ws = await websockets.connect(f"{url}/ocpp/{station_id}", subprotocols=["ocpp1.6"])
+    cp = RemoteStartable(station_id, ws, response_timeout=5)
+    cp.started = asyncio.Queue()
+    task = asyncio.create_task(cp.start())
+    try:
+        yield cp
+    finally:
+        task.cancel()
+        await ws.close()
+
+
+async def _until(check, seconds: float = 30):
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+    return found
+
+
+async def test_start_session_ends_in_a_cdr_at_the_emsp_with_the_session_pages_totals(engine, tmp_path):
+    published_network(engine)
+    tariffs.save_tariff(engine, "ACME", tariff_text())
+    tariffs.assign(engine, "TOU-1", "site", "ACME-SITE")
+    key = add_user_key(engine, "finance@acme.example", ["ACME"], ["finance", "support"])
+    with running_peer() as peer, chargeledger_serve(engine, tmp_path) as (base, ocpp_url):
+        await asyncio.to_thread(registered_peer, engine, base, peer)
+        async with remote_startable(ocpp_url, "CP-1") as cp:
+            await cp.call(call.BootNotification(charge_point_model="Eve", charge_point_vendor="Alfen"))
+            command = {"response_url": f"{peer.base}/emsp/commands/results/start-1", "token": peer.token("APP-1"),
+                       "location_id": "ACME-SITE", "evse_uid": EVSE_1}
+            answer = await asyncio.to_thread(peer.send, "POST", "commands", "/START_SESSION", command)
+            assert answer.status_code == 200 and answer.json()["data"]["result"] == "ACCEPTED", answer.text
+            assert await asyncio.wait_for(cp.started.get(), 10) == "APP-1"
+            (result,) = await _until(lambda: peer.pushes("commands"))
+            assert result.path == "/emsp/commands/results/start-1" and result.body == {"result": "ACCEPTED"}
+            # a real charger starts at once after accepting: its clock is now (the start is matched to the ask)
+            now = datetime.now(timezone.utc).replace(microsecond=0)
+            await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing",
+                                                  timestamp=iso(now - timedelta(seconds=150))))
+            started = await cp.call(call.StartTransaction(connector_id=1, id_tag="APP-1", meter_start=0,
+                                                          timestamp=iso(now - timedelta(seconds=120))))
+            assert started.id_tag_info["status"] == "Accepted"
+            # pushed on start (the worker reads the session as it is then: a push that lags behind the charger
+            # carries the newer state instead)
+            (active,) = await _until(lambda: peer.pushes("sessions"))
+            assert active.body["status"] == "ACTIVE" and active.body["cdr_token"]["uid"] == "APP-1"
+            await cp.call(call.MeterValues(connector_id=1, transaction_id=started.transaction_id, meter_value=[
+                {"timestamp": iso(now - timedelta(seconds=60)), "sampledValue": [
+                    {"value": "0.500", "unit": "kWh", "measurand": "Energy.Active.Import.Register"}]}]))
+            await cp.call(call.StopTransaction(meter_stop=1250, timestamp=iso(now - timedelta(seconds=30)),
+                                               transaction_id=started.transaction_id, reason="Remote"))
+            await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available",
+                                                  timestamp=iso(now - timedelta(seconds=20))))
+            (cdr,) = [p.body for p in await _until(lambda: peer.pushes("cdrs"))]
+        with engine.connect() as conn:
+            session_id = conn.execute(select(sessions.c.id)).scalar_one()
+        with httpx.Client(base_url=base, timeout=30) as http:
+            page = http.get(f"/api/sessions/{session_id}", headers={"Authorization": f"Bearer {key}"}).json()
+    shown = page["money"]["settlement"]
+    four = Decimal("0.0001")
+    assert Decimal(str(cdr["total_cost"]["excl_vat"])) == Decimal(shown["total_cost_excl_vat"]).quantize(four)
+    assert Decimal(str(cdr["total_cost"]["incl_vat"])) == Decimal(shown["total_cost_incl_vat"]).quantize(four)
+    assert Decimal(str(cdr["total_energy"])) == Decimal(shown["total_energy_kwh"]).quantize(four) == Decimal("1.25")
+    assert cdr["session_id"] == str(session_id) and cdr["auth_method"] == "COMMAND"
+    assert cdr["cdr_token"]["uid"] == "APP-1" and cdr["cdr_location"]["evse_uid"] == EVSE_1
+    session_pushes = [p.body for p in peer.pushes("sessions")]
+    assert session_pushes[0]["status"] == "ACTIVE" and session_pushes[-1]["status"] == "COMPLETED"
+    assert session_pushes[-1]["total_cost"] == cdr["total_cost"]
+
+
+async def test_a_partner_down_for_a_while_gets_everything_once_in_order(engine, tmp_path):
+    published_network(engine)
+    statuses = ["Charging", "SuspendedEV", "Charging", "Finishing", "Available", "Faulted", "Available"]
+    ocpi = {"Charging": "CHARGING", "SuspendedEV": "CHARGING", "Finishing": "CHARGING", "Available": "AVAILABLE",
+            "Faulted": "OUTOFORDER"}
+    expected, last = [], None  # one PATCH per change of the OCPI status
+    for minute, status in enumerate(statuses):
+        if ocpi[status] != last:
+            expected.append((ocpi[status], iso(at(minute))))
+        last = ocpi[status]
+    with running_peer() as peer, chargeledger_serve(engine, tmp_path) as (base, ocpp_url):
+        await asyncio.to_thread(registered_peer, engine, base, peer)
+        peer.down = True
+        async with charger(ocpp_url, "CP-1") as cp:
+            for minute, status in enumerate(statuses):
+                await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status=status,
+                                                      timestamp=iso(at(minute))))
+        tariffs.save_tariff(engine, "ACME", tariff_text())
+        await _until(lambda: any(r["attempts"] >= 2 for r in queue.listing(engine, state="pending")), 20)
+        assert not peer.pushes()
+        waiting = queue.counts(engine)[1]  # what the operator sees: pending, retried, the partner's answer
+        assert waiting.pending == len(expected) + 1 and waiting.retrying == 1 and "HTTP 503" in waiting.last_error
+        peer.down = False
+        await _until(lambda: len(peer.pushes()) == len(expected) + 1, 40)
+        await asyncio.sleep(1.5)  # nothing more arrives: each push once
+    pushed = peer.pushes()
+    assert [(p.body["status"], p.body["last_updated"]) for p in pushed[:-1]] == expected
+    assert pushed[-1].path == "/emsp/tariffs/NL/ACM/TOU-1" and len(pushed) == len(expected) + 1
+    assert queue.counts(engine)[1].sent == len(expected) + 1 and queue.counts(engine)[1].pending == 0

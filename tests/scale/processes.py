@@ -1,0 +1,73 @@
+"""Real `chargeledger serve --role …` processes for the scale-out tests, on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Served:
+    child: subprocess.Popen
+    port: int  # the OCPP port of a gateway, the HTTP port of an API, 0 for a worker
+    log: Path
+    name: str
+
+    def kill(self) -> None:
+        """SIGKILL: nothing in the process gets to clean up."""
+        if self.child.poll() is None:
+            self.child.send_signal(signal.SIGKILL)
+        self.child.wait(10)
+
+    def stop(self) -> None:
+        if self.child.poll() is None:
+            self.child.send_signal(signal.SIGTERM)
+            try:
+                self.child.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def serve(tmp_path: Path, database_url: str, bus_url: str | None, *roles: str, name: str,
+          env: dict[str, str] | None = None, options: tuple[str, ...] = ()) -> Served:
+    port = free_port()
+    args = [str(Path(sys.executable).parent / "chargeledger"), "serve"]
+    for role in roles:
+        args += ["--role", role]
+    if "gateway" in roles:
+        args += ["--ocpp-port", str(port)]
+    if "api" in roles:
+        args += ["--http-port", str(port)]
+    environ = {**os.environ, "CHARGELEDGER_DATABASE_URL": database_url, "CHARGELEDGER_PROCESS_NAME": name,
+               **(env or {})}
+    if bus_url:
+        environ["CHARGELEDGER_BUS_URL"] = bus_url
+    log = tmp_path / f"{name}.log"
+    child = subprocess.Popen(args + list(options), env=environ, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    served = Served(child, port if {"gateway", "api"} & set(roles) else 0, log, name)
+    if served.port:
+        deadline = time.monotonic() + 40
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert child.poll() is None, served.output()[-3000:]
+                assert time.monotonic() < deadline, f"{name} did not start: {served.output()[-3000:]}"
+                time.sleep(0.1)
+    return served
