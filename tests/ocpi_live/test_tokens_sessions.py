@@ -11,6 +11,7 @@ from sqlalchemy import select
 from chargeledger.ocpi import queue
 from chargeledger.ocpi.objects import Cdr, Session
 from chargeledger.storage.tables import session_settlements
+from chargeledger.storage.tables import sessions as session_table
 from chargeledger.tariffs import store as tariffs
 from tests.builders import at
 from tests.http.live import serving
@@ -87,6 +88,11 @@ async def test_a_roaming_session_is_decided_by_the_token_and_ends_in_a_cdr_at_th
         # the partner's pushes arrived in order: the session completed, then its CDR
         order = [p.path.split("/")[2] for p in peer.pushes() if p.path.split("/")[2] in ("sessions", "cdrs")]
         assert order[-1] == "cdrs" and order.count("cdrs") == 1
+        # a roaming session like any other: the roaming-sessions report and the session page read these
+        with engine.connect() as conn:
+            row = conn.execute(select(session_table.c.network, session_table.c.summary)).one()
+        assert row.network == "OCPI" and row.summary["roaming"]["provider_id"] == "DE*EMS"
+        assert row.summary["roaming"]["operator_id"] == "NL*ACM"
         # and it can pull both
         pulled = peer.get("sessions").json()["data"]
         assert [s["id"] for s in pulled] == [last["id"]] and pulled[0]["status"] == "COMPLETED"

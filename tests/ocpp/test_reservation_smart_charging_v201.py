@@ -81,9 +81,9 @@ async def test_charging_profiles_as_the_station_holds_them(engine):
                 assert answer.status_code == 200, answer.text
                 return answer.json()["answer"]
 
-            async def held(**params):
+            async def held():
                 return {p["profile_id"]: p for p in (await client.get(
-                    "/api/stations/CP-1/charging-profiles", params=params)).json()["items"]}
+                    "/api/stations/CP-1/charging-profiles")).json()["profiles"]}
 
             # TC_K_01 (TxDefaultProfile), TC_K_xx (ChargingStationMaxProfile on EVSE 0)
             assert (await send("SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(
@@ -99,14 +99,15 @@ async def test_charging_profiles_as_the_station_holds_them(engine):
             cp.status["SetChargingProfile"] = "Accepted"
             profiles = await held()
             assert set(profiles) == {11, 20}
-            assert profiles[11]["profile"]["chargingSchedule"][0]["chargingSchedulePeriod"][0]["limit"] == 7400
-            assert profiles[11]["source"] == "api"
-            assert (await held(include_cleared=True))[10]["status"] == "Cleared"
-            # GetChargingProfiles: the station reports what it holds (TC_K_xx)
+            assert profiles[11]["profile"]["charging_schedule"][0]["charging_schedule_period"][0]["limit"] == 7400
+            assert (profiles[11]["connector_id"], profiles[20]["connector_id"]) == (1, 0)
+            # cleared here (the test station keeps it); its report (GetChargingProfiles) brings it back
+            await send("ClearChargingProfile", {"chargingProfileId": 11})
+            assert set(await held()) == {20}
             assert (await send("GetChargingProfiles", {"requestId": 5, "chargingProfile": {
                 "chargingProfilePurpose": "TxDefaultProfile"}}))["status"] == "Accepted"
-            await _eventually(lambda: cp._later and all(t.done() for t in cp._later))
-            assert {p["source"] for p in (await held()).values()} == {"station"}
+            await _eventually(lambda: len(cp._later) == 2 and all(t.done() for t in cp._later))
+            assert set(await held()) == {11, 20}
             # the composite schedule, kept per EVSE (TC_K_xx)
             composite = await send("GetCompositeSchedule", {"duration": 3600, "evseId": 1,
                                                              "chargingRateUnit": "W"})
@@ -129,5 +130,5 @@ async def test_charging_profiles_as_the_station_holds_them(engine):
             cleared = (await client.get("/api/stations/CP-1/state")).json()["topics"]["charging_limit"]
     assert state["ev_charging_needs:1"]["value"]["charging_needs"]["ac_charging_parameters"]["energy_amount"] == 30000
     assert state["charging_limit"]["value"]["charging_limit"]["is_grid_critical"] is True
-    assert state["composite_schedule:1"]["value"]["schedule"]["duration"] == 3600
+    assert state["composite_schedule"]["value"]["schedule"]["duration"] == 3600
     assert cleared["value"]["cleared"] is True

@@ -6,10 +6,12 @@ will be read back (JSON), so the stored summary equals what `Ledger.refresh` com
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
+
+import orjson
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
@@ -22,8 +24,11 @@ from ..ledger.store import Ledger, NewEvent, SessionRef, stored_payload, utcnow
 from ..ledger.outbox import committed
 from ..ledger.summary import summarise
 from ..domain.events import EventKind, EventSource
+from ..domain.typed_events import VERSION_KEY, SessionRecorded
 from ..storage.tables import meter_samples, payments, session_events, sessions
 from ..storage.upsert import insert_ignore
+from .raw_writer import EVENT_COLUMNS, SESSION_COLUMNS, sqlite_time, write_rows
+from .recorded import recorded_alone, recorded_summary
 
 _KEY_CHUNK = 500  # keeps IN lists under every driver's bound-parameter limit
 
@@ -79,55 +84,155 @@ def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetim
                 reactions: bool = True) -> BatchResult:
     """Store new sessions in the caller's transaction; sessions whose external key exists are skipped.
 
-    Without `reactions` the outbox worker passes these events (history: no settlement, no payment)."""
+    A session that is one finished recorded event (an imported row) is summarised by `recorded_summary` instead of
+    `project`; the batch's first such session is projected too, and if the two ever differ the whole batch is
+    projected. Without `reactions` the outbox worker passes these events (history: no settlement, no payment)."""
     result = BatchResult()
     stored = existing_keys(conn, sessions.c.external_key, [r.ref.external_key for r in records])
     known_events = existing_keys(conn, session_events.c.idempotency_key,
-                             [e.idempotency_key for r in records for e in r.events if e.idempotency_key])
+                                 [e.idempotency_key for r in records for e in r.events if e.idempotency_key])
     recorded_at = utcnow()
-    pending: list[tuple[SessionRecord, list[dict], list[MeterSample]]] = []
-    session_rows: list[dict] = []
+    fresh: list[tuple[SessionRecord, datetime | None]] = []  # with the stop when `recorded_summary` applies
     for record in records:
         key = record.ref.external_key
         if key in stored:
             result.skipped.append(key)
             continue
         stored.add(key)
-        event_rows, domain_events = [], []
-        for event in record.events:
-            if event.idempotency_key:
-                if event.idempotency_key in known_events:
-                    continue
-                known_events.add(event.idempotency_key)
-            payload = stored_payload(event)
-            seq = len(event_rows) + 1
-            event_rows.append({"seq": seq, "kind": event.kind.value, "occurred_at": event.occurred_at,
-                               "recorded_at": recorded_at, "source": event.source.value, "payload": payload,
-                               "idempotency_key": event.idempotency_key, "reactions": reactions})
-            domain_events.append(SessionEvent(event.kind, event.occurred_at, event.source, payload, recorded_at, seq))
-        samples = _unique_samples(record.samples)
-        view = project(domain_events, samples, now=now)
-        created_at = min((e.occurred_at for e in record.events), default=now or recorded_at)
-        session_rows.append(session_values(record.ref, view, created_at))
-        pending.append((record, event_rows, samples))
-    if not session_rows:
+        events = [e for e in record.events if not (e.idempotency_key and e.idempotency_key in known_events)]
+        known_events.update(e.idempotency_key for e in events if e.idempotency_key)
+        stop = (recorded_alone([e.kind for e in events], events[0].payload, events[0].occurred_at,
+                               bool(record.samples)) if len(events) == 1 and not record.paid else None)
+        fresh.append((replace(record, events=events) if len(events) != len(record.events) else record, stop))
+    if not fresh:
         return result
-    ids = _insert_sessions(conn, session_rows)
-    all_events, all_samples = [], []
-    for session_id, (record, event_rows, samples) in zip(ids, pending):
+    first_fast = next((i for i, (_, stop) in enumerate(fresh) if stop is not None), None)
+    if first_fast is not None and not _agrees(fresh[first_fast][0], fresh[first_fast][1], now, recorded_at):
+        fresh = [(record, None) for record, _ in fresh]
+    rows = [_recorded_rows(record, stop, recorded_at, reactions) if stop is not None
+            else _projected_rows(record, now, recorded_at, reactions) for record, stop in fresh]
+    ids = _new_session_ids(conn, len(rows))
+    postgres = conn.dialect.name == "postgresql"
+    session_rows, event_rows, sample_rows = [], [], []
+    for session_id, (record, _), (values, events, samples) in zip(ids, fresh, rows):
         result.added[record.ref.external_key] = session_id
-        all_events.extend({**row, "session_id": session_id} for row in event_rows)
-        all_samples.extend({"session_id": session_id, "time": s.time, "measurand": int(s.measurand),
+        session_rows.append({**values, "id": session_id})
+        event_rows.extend({**row, "session_id": session_id} for row in events)
+        sample_rows.extend({"session_id": session_id, "time": s.time, "measurand": int(s.measurand),
                             "phase": int(s.phase), "location": int(s.location), "value": float(s.value)}
                            for s in samples)
-    paid = [(session_id, record, len(rows)) for session_id, (record, rows, _) in zip(ids, pending) if record.paid]
-    if paid:
-        all_events.extend(_payments(conn, paid, recorded_at))
-    if all_events:
-        conn.execute(session_events.insert(), all_events)
-    if all_samples:
-        conn.execute(insert_ignore(conn, meter_samples), all_samples)
+    _write_raw(conn, "sessions", SESSION_COLUMNS, [_session_tuple(r, postgres) for r in session_rows])
+    paid = [(session_id, record, len(events)) for session_id, (record, _), (_, events, _) in zip(ids, fresh, rows)
+            if record.paid]
+    if paid:  # after their sessions: a payment refers to one
+        event_rows.extend(_payments(conn, paid, recorded_at))
+    _write_raw(conn, "session_events", EVENT_COLUMNS, [_event_tuple(e, postgres) for e in event_rows])
+    if sample_rows:
+        conn.execute(insert_ignore(conn, meter_samples), sample_rows)
     return result
+
+
+def _stored_event(event: NewEvent, payload: Any, seq: int, recorded_at: datetime, reactions: bool) -> dict:
+    return {"seq": seq, "kind": event.kind.value, "occurred_at": event.occurred_at, "recorded_at": recorded_at,
+            "source": event.source.value, "payload": payload, "idempotency_key": event.idempotency_key,
+            "reactions": reactions}
+
+
+def _projected_rows(record: SessionRecord, now: datetime | None, recorded_at: datetime, reactions: bool
+                    ) -> tuple[dict, list[dict], list[MeterSample]]:
+    """The general way: every event typed and stored, the session projected by the ledger's own `project`."""
+    event_rows, domain_events = [], []
+    for seq, event in enumerate(record.events, start=1):
+        payload = stored_payload(event)
+        event_rows.append(_stored_event(event, payload, seq, recorded_at, reactions))
+        domain_events.append(SessionEvent(event.kind, event.occurred_at, event.source, payload, recorded_at, seq))
+    samples = _unique_samples(record.samples)
+    view = project(domain_events, samples, now=now)
+    created_at = min((e.occurred_at for e in record.events), default=now or recorded_at)
+    return session_values(record.ref, view, created_at), event_rows, samples
+
+
+def _recorded_payload(event: NewEvent) -> dict:
+    # SessionRecorded names no field of its own: its stored form is the version and the payload's keys as they are
+    payload = event.payload or {}
+    return payload if VERSION_KEY in payload else {VERSION_KEY: SessionRecorded.version, **payload}
+
+
+def _recorded_rows(record: SessionRecord, stopped_at: datetime, recorded_at: datetime, reactions: bool
+                   ) -> tuple[dict, list[dict], list[MeterSample]]:
+    """An imported session's rows at import speed: the summary from `recorded_summary`, no projection."""
+    event = record.events[0]
+    payload = _recorded_payload(event)
+    summary = recorded_summary(payload, event.occurred_at, stopped_at)
+    identity = summary["identity"]
+    ref = record.ref
+    values = {
+        "external_key": ref.external_key, "organisation_id": ref.organisation_id, "site_id": ref.site_id,
+        "station_id": ref.station_id, "evse_id": ref.evse_id, "connector_id": ref.connector_id,
+        "status": summary["status"], "started_at": event.occurred_at, "stopped_at": stopped_at,
+        "energy_wh": summary["energy_wh"], "transaction_id": None,
+        "id_token": identity.get("id_token") or identity.get("contract_id") or identity.get("shared_id"),
+        "network": None, "simulated": False, "driver_id": identity.get("driver_id"), "summary": summary,
+        "last_event_at": event.occurred_at, "created_at": event.occurred_at,
+    }
+    return values, [_stored_event(event, payload, 1, recorded_at, reactions)], []
+
+
+def _agrees(record: SessionRecord, stopped_at: datetime, now: datetime | None, recorded_at: datetime) -> bool:
+    """Whether the fast rows of this session are the rows the general way writes (JSON compared as read back)."""
+    fast = _recorded_rows(record, stopped_at, recorded_at, False)
+    slow = _projected_rows(record, now, recorded_at, False)
+    as_read = lambda rows: orjson.loads(orjson.dumps(rows, default=_json_default))  # noqa: E731
+    return as_read(fast[:2]) == as_read(slow[:2])
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)  # as json_payload writes money: never a float
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, default=_json_default).decode()
+
+
+def _new_session_ids(conn: Connection, count: int) -> list[int]:
+    """Ids for `count` new sessions. PostgreSQL hands them out from the sequence; SQLite serialises writers, so
+    the ids above the highest are free (a concurrent writer that took one makes the batch fail with IntegrityError,
+    and `record_many` falls back to the ledger)."""
+    if conn.dialect.name == "postgresql":
+        return list(conn.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('sessions', 'id')) FROM generate_series(1, %(n)s)",
+            {"n": count}).scalars())
+    first = (conn.execute(select(func.max(sessions.c.id))).scalar() or 0) + 1
+    return list(range(first, first + count))
+
+
+def _session_tuple(r: dict, postgres: bool) -> tuple:
+    # the values SQLAlchemy's column types would send: SQLite keeps naive UTC text and 0/1
+    t = (lambda v: v) if postgres else sqlite_time
+    return (r["id"], r["external_key"], r["organisation_id"], r["site_id"], r["station_id"], r["evse_id"],
+            r["connector_id"], r["status"], t(r["started_at"]), t(r["stopped_at"]), r["energy_wh"],
+            r["transaction_id"], r["id_token"], r["network"], r["simulated"] if postgres else int(r["simulated"]),
+            r["driver_id"], _json(r["summary"]), t(r["last_event_at"]), t(r["created_at"]))
+
+
+def _event_tuple(e: dict, postgres: bool) -> tuple:
+    t = (lambda v: v) if postgres else sqlite_time
+    return (e["session_id"], e["seq"], e["kind"], t(e["occurred_at"]), t(e["recorded_at"]), e["source"],
+            _json(e["payload"]), e["idempotency_key"], e["reactions"] if postgres else int(e["reactions"]))
+
+
+def _write_raw(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Rows through the driver (COPY / executemany), in the caller's transaction: SQLAlchemy's per-row parameter
+    processing costs more than everything else an imported row needs."""
+    if not rows:
+        return
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        write_rows(cursor, conn.dialect.name == "postgresql", table, columns, rows)
+    finally:
+        cursor.close()
 
 
 def _payments(conn: Connection, paid: list[tuple[int, SessionRecord, int]], now: datetime) -> list[dict]:
@@ -148,10 +253,6 @@ def _payments(conn: Connection, paid: list[tuple[int, SessionRecord, int]], now:
                        "idempotency_key": f"{record.ref.external_key}:paid",
                        "reactions": False})  # paid in its own time: nothing to settle or capture now
     return events
-
-
-def _insert_sessions(conn: Connection, rows: list[dict]) -> list[int]:
-    return _insert_returning_ids(conn, sessions, rows)
 
 
 def _insert_returning_ids(conn: Connection, table, rows: list[dict]) -> list[int]:

@@ -27,7 +27,7 @@ def next_session_id(engine: Engine) -> int:
         return (conn.execute(select(func.max(sessions.c.id))).scalar() or 0) + 1
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
+def sqlite_time(value: datetime | None) -> str | None:
     # The text SQLAlchemy's SQLite DateTime stores: naive UTC with microseconds, so text order is time order.
     if value is None:
         return None
@@ -46,7 +46,7 @@ class RawWriter:
         self._samples: list[tuple] = []
 
     def add(self, session_id: int, row: dict[str, Any], events: Iterable[dict], samples: Iterable[tuple]) -> None:
-        t = (lambda v: v) if self.postgres else _sqlite_time
+        t = (lambda v: v) if self.postgres else sqlite_time
         values = {**row, "id": session_id}
         for name in ("started_at", "stopped_at", "last_event_at", "created_at"):
             values[name] = t(values[name])
@@ -71,21 +71,11 @@ class RawWriter:
                                          ("session_events", EVENT_COLUMNS, self._events),
                                          ("meter_samples", SAMPLE_COLUMNS, self._samples)):
                 if rows:
-                    self._write(cursor, table, columns, rows)
+                    write_rows(cursor, self.postgres, table, columns, rows)
             raw.commit()
         finally:
             raw.close()
         self._sessions, self._events, self._samples = [], [], []
-
-    def _write(self, cursor, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-        names = ", ".join(columns)
-        if self.postgres:
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
     def finish(self) -> None:
         """Flush, and move PostgreSQL's id sequences past the ids written here."""
@@ -96,3 +86,15 @@ class RawWriter:
             for table in ("sessions", "session_events"):
                 conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                      f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
+
+
+def write_rows(cursor, postgres: bool, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Rows in the driver's own form (SQLite: text times, 0/1, JSON text) at driver speed: COPY or executemany."""
+    names = ", ".join(columns)
+    if postgres:
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join("?" * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Iterator
 
 from .mapping import Mapping, MappingError
-from .values import BadValue, duration, energy, number, timed, zone_of
+from .values import BadValue, duration, energy, number, read_times, timed, zone_of
 
 
 @dataclass(frozen=True)
@@ -115,11 +115,9 @@ def read_rows(text: str, mapping: Mapping) -> tuple[list[str], Iterator[Read]]:
     return header, rows()
 
 
-def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str]) -> SessionRow | RowError:
-    if len(cells) != len(header):
-        return RowError(line, f"the row has {len(cells)} fields where the header has {len(header)}")
+def _reader(mapping: Mapping, header: list[str], cells: list[str]):
+    """The text of a mapped column in one row: stripped, empty markers as None, through the value tables."""
     raw = dict(zip(header, cells))
-    cols = mapping.columns
 
     def cell(column: str | tuple[str, ...] | None) -> str | None:
         if column is None:
@@ -132,15 +130,46 @@ def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str]) 
             return None
         return mapping.value_tables[column].get(value, value) if column in mapping.value_tables else value
 
+    return raw, cell
+
+
+def parse_rows(mapping: Mapping, header: list[str], batch: list[tuple[int, list[str]]]
+               ) -> list[SessionRow | RowError]:
+    """`parse_row` for many rows, their start and stop times read at once where the mapping allows."""
+    known: dict[str, datetime] = {}
+    cols = mapping.columns
+    if cols.time_zone is None:  # a zone per row: every time is read with its own row
+        texts = []
+        for _, cells in batch:
+            if len(cells) == len(header):
+                _, cell = _reader(mapping, header, cells)
+                texts += [t for t in (cell(cols.start), cell(cols.stop) if cols.stop else None) if t is not None]
+        known = read_times(mapping, texts)
+    return [parse_row(mapping, header, line, cells, known) for line, cells in batch]
+
+
+def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str],
+              known: dict[str, datetime] | None = None) -> SessionRow | RowError:
+    """One row checked; `known` holds times already read (by `read_times`) for cells in the mapping's zone."""
+    if len(cells) != len(header):
+        return RowError(line, f"the row has {len(cells)} fields where the header has {len(header)}")
+    raw, cell = _reader(mapping, header, cells)
+    cols = mapping.columns
+    known = known or {}
+
+    def time_of(column, text: str, zone) -> tuple[datetime, str | None]:
+        found = known.get(text) if zone is None else None
+        return (found, None) if found is not None else timed(mapping, _name(column), text, zone)
+
     quality: list[str] = []
     try:
         session_id = _required(cell, cols.session_id, "session id")
         zone = zone_of(mapping, cell(cols.time_zone)) if cell(cols.time_zone) is not None else None
-        started_at, note = timed(mapping, _name(cols.start), _required(cell, cols.start, "start"), zone)
+        started_at, note = time_of(cols.start, _required(cell, cols.start, "start"), zone)
         quality += [note] if note else []
         stopped_at = None
         if cols.stop and cell(cols.stop) is not None:
-            stopped_at, note = timed(mapping, _name(cols.stop), cell(cols.stop), zone)
+            stopped_at, note = time_of(cols.stop, cell(cols.stop), zone)
             quality += [note] if note else []
         elif cols.duration and cell(cols.duration) is not None:
             stopped_at = started_at + duration(mapping, cols.duration, cell(cols.duration))

@@ -21,13 +21,13 @@ from ..storage.tables import import_runs, session_events, sessions
 from .bulk import SessionRecord, existing_keys, record_many
 from .mapping import Mapping, MappingError
 from .network import Placement, create_missing, driver_of, place, station_of
-from .rows import RowError, SessionRow, parse_row
+from .rows import RowError, SessionRow, parse_rows
 from .sources import open_source
 from .values import BadValue, undecodable
 
 _KIND = re.compile(r"'[^']*'|\b\d[\d,.:-]*\b")
 
-BATCH = 1000
+BATCH = 5000  # rows read, checked and stored together: memory stays flat however long the file
 STORED_ERRORS = 1000  # the import_runs row keeps the first ones; the report has them all
 Progress = Callable[[int, int], None]
 
@@ -132,66 +132,85 @@ def import_sessions(engine: Engine, path: str | Path, mapping: Mapping, org: str
         raise MappingError(str(exc)) from None
     report.encoding = source.encoding
     placement = place(engine, mapping, org)
-    header = source.header
     first_line: dict[str, int] = {}
-    valid: list[tuple[SessionRow, str | None, str | None]] = []
-    for line, cells in source.rows:
-        report.rows_total += 1
-        if isinstance(cells, RowError):
-            report.errors.append(cells)
-            continue
-        bad_bytes = source.lossy and next((f"{column}: {why}" for column, cell in zip(header, cells)
-                                           if (why := undecodable(cell, report.encoding))), None)
-        if bad_bytes:
-            report.errors.append(RowError(line, bad_bytes))
-            continue
-        if mapping.skip and _skipped(mapping, header, cells):
-            report.skipped_by_rule += 1
-            continue
-        parsed = parse_row(mapping, header, line, cells)
-        if isinstance(parsed, RowError):
-            report.errors.append(parsed)
-            continue
-        if parsed.session_id in first_line:
-            report.errors.append(RowError(line, f"session id {parsed.session_id} repeats line "
-                                                f"{first_line[parsed.session_id]}"))
-            continue
-        first_line[parsed.session_id] = line
-        report.flagged += bool(parsed.implausible)
-        where = station_of(placement, mapping, parsed.station, parsed.site)
-        if isinstance(where, str):
-            report.errors.append(RowError(line, where))
-            continue
-        valid.append((parsed, *where))
-    if not dry_run:
-        create_missing(engine, mapping, placement)
-    by_key = {external_key(mapping, row.session_id): row for row, _, _ in valid}
-    for start in range(0, len(valid), BATCH):
-        chunk = valid[start:start + BATCH]
-        records = [_record(mapping, placement, path.name, row, station, site) for row, station, site in chunk]
-        if dry_run:
-            with engine.connect() as conn:
-                stored = existing_keys(conn, sessions.c.external_key, [r.ref.external_key for r in records])
-            added = [r.ref.external_key for r in records if r.ref.external_key not in stored]
-            skipped = sorted(stored)
-        else:
-            if placement.new_drivers:
-                create_missing(engine, mapping, placement)
-            result = record_many(engine, records, now=None, notify=notify)
-            added, skipped = list(result.added), result.skipped
-        report.imported += len(added)
-        report.kwh_imported += sum((by_key[k].energy_wh for k in added), Decimal(0)) / 1000
-        changed = _changed(engine, skipped, by_key)
-        report.skipped += len(skipped) - len(changed)
-        report.errors.extend(changed)
+    done = 0
+    for batch in _batches(source.rows, BATCH):
+        readable = []
+        for line, cells in batch:
+            report.rows_total += 1
+            if isinstance(cells, RowError):
+                report.errors.append(cells)
+            elif source.lossy and (why := _bad_bytes(source, cells, report.encoding)):
+                report.errors.append(RowError(line, why))
+            elif mapping.skip and _skipped(mapping, source.header, cells):
+                report.skipped_by_rule += 1
+            else:
+                readable.append((line, cells))
+        valid = []
+        for parsed in parse_rows(mapping, source.header, readable):
+            if isinstance(parsed, RowError):
+                report.errors.append(parsed)
+                continue
+            if parsed.session_id in first_line:
+                report.errors.append(RowError(parsed.line, f"session id {parsed.session_id} repeats line "
+                                                           f"{first_line[parsed.session_id]}"))
+                continue
+            first_line[parsed.session_id] = parsed.line
+            report.flagged += bool(parsed.implausible)
+            where = station_of(placement, mapping, parsed.station, parsed.site)
+            if isinstance(where, str):
+                report.errors.append(RowError(parsed.line, where))
+                continue
+            valid.append((parsed, *where))
+        _store(engine, mapping, placement, path.name, valid, report, notify)
+        done += len(batch)
         if progress:
-            progress(min(start + BATCH, len(valid)), len(valid))
-    report.kwh_valid = sum((row.energy_wh for row, _, _ in valid), Decimal(0)) / 1000
+            progress(done, source.total)
     report.errors = sorted((e if e.where else replace(e, where=source.place(e.line)) for e in report.errors),
                            key=lambda e: e.line)
     if not dry_run:
         report.run_id = _log_run(engine, report, started)
     return report
+
+
+def _batches(rows, size: int):
+    batch = []
+    for item in rows:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _bad_bytes(source, cells: list[str], encoding: str) -> str | None:
+    return next((f"{column}: {why}" for column, cell in zip(source.header, cells)
+                 if (why := undecodable(cell, encoding))), None)
+
+
+def _store(engine: Engine, mapping: Mapping, placement: Placement, file_name: str,
+           valid: list[tuple[SessionRow, str | None, str | None]], report: ImportReport, notify: bool) -> None:
+    """One batch of checked rows: the network they need first, then their sessions in one transaction."""
+    if not valid:
+        return
+    records = [_record(mapping, placement, file_name, row, station, site) for row, station, site in valid]
+    by_key = {r.ref.external_key: row for r, (row, _, _) in zip(records, valid)}
+    if report.dry_run:
+        with engine.connect() as conn:
+            stored = existing_keys(conn, sessions.c.external_key, list(by_key))
+        added = [k for k in by_key if k not in stored]
+        skipped = sorted(stored)
+    else:
+        create_missing(engine, mapping, placement)
+        result = record_many(engine, records, now=None, notify=notify)
+        added, skipped = list(result.added), result.skipped
+    report.imported += len(added)
+    report.kwh_imported += sum((by_key[k].energy_wh for k in added), Decimal(0)) / 1000
+    report.kwh_valid += sum((row.energy_wh for row, _, _ in valid), Decimal(0)) / 1000
+    changed = _changed(engine, skipped, by_key) if skipped else []
+    report.skipped += len(skipped) - len(changed)
+    report.errors.extend(changed)
 
 
 def _log_run(engine: Engine, report: ImportReport, started: datetime) -> int:

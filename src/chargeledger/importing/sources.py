@@ -33,6 +33,7 @@ class Source:
     rows: Iterator[Read]
     lossy: bool = False           # some bytes did not decode: rows holding them are rejected
     place: Callable[[int], str] = lambda line: ""  # a row's line in the format's own words
+    total: int | None = None      # about how many rows there are, for the progress bar
 
 
 def open_source(path: Path, mapping: Mapping) -> Source:
@@ -41,12 +42,12 @@ def open_source(path: Path, mapping: Mapping) -> Source:
     if kind == "csv":
         text, encoding = decode(data, mapping.encodings)
         header, rows = read_rows(text, mapping)
-        return Source(encoding, header, rows, _UNDECODED.search(text) is not None)
+        return Source(encoding, header, rows, _UNDECODED.search(text) is not None, total=text.count("\n"))
     if kind in ("json", "jsonl"):
         text, encoding = decode(data, mapping.encodings)
         header = mapping.columns.named()
         if kind == "jsonl":
-            return Source(encoding, header, _json_lines(text, header))
+            return Source(encoding, header, _json_lines(text, header), total=text.count("\n") + 1)
         base = f"$.{mapping.json_records}" if mapping.json_records else "$"
         return Source(encoding, header, _json_array(text, mapping.json_records, header),
                       place=lambda line: f"{base}[{line - 1}]")
@@ -172,4 +173,5 @@ def _xlsx(data: bytes, mapping: Mapping) -> Source:
             yield number, texts
         book.close()
 
-    return Source("xlsx", header, cells(), place=lambda line: f"{sheet.title}!row {line}")
+    return Source("xlsx", header, cells(), place=lambda line: f"{sheet.title}!row {line}",
+                  total=max(0, (sheet.max_row or 0) - mapping.header_row))

@@ -193,3 +193,32 @@ def undecodable(text: str, encoding: str) -> str | None:
             hint = " (declare a fallback such as cp1252 in [file] encodings)" if encoding == "utf-8" else ""
             return f"byte 0x{byte:02X} at character {i + 1} is not {encoding}{hint}"
     return None
+
+
+_PLAIN_FORMAT = re.compile(r"^(?:[^%]|%[dmYHMSbBf%T])*$")  # no %y (pivot), %z/%Z (zones), %p, %j…
+
+
+def read_times(mapping: Mapping, texts: list[str]) -> dict[str, datetime]:
+    """UTC times for many cells at once (Arrow), for the cells `timed` would read in the mapping's zone with no
+    flag; any other cell is left out and read by `timed` one by one. A cell is only taken when it is exactly the
+    mapping's first format written back (Arrow's strptime accepts 31 February as 3 March; Python does not), in
+    1970 or later, and means one instant in the zone (not a DST gap or overlap)."""
+    fmt = mapping.date_formats[0]
+    if not texts or fmt in EPOCHS or fmt == "excel" or not _PLAIN_FORMAT.match(fmt) or mapping.century is not None:
+        return {}
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(texts, pa.string())
+    local = pc.strptime(cells, format=fmt, unit="us", error_is_null=True)
+    exact = pc.and_(pc.equal(pc.strftime(local, format=fmt), cells), pc.greater_equal(pc.year(local), 1970))
+    if mapping.time_zone.upper() in _UTC_NAMES:
+        utc = local
+    else:
+        earliest = pc.assume_timezone(local, mapping.time_zone, ambiguous="earliest", nonexistent="earliest")
+        latest = pc.assume_timezone(local, mapping.time_zone, ambiguous="latest", nonexistent="latest")
+        exact = pc.and_(exact, pc.equal(earliest, latest))
+        utc = earliest.cast(pa.timestamp("us"))
+    taken = pc.filter(pa.array(range(len(texts))), pc.fill_null(exact, False)).to_pylist()
+    moments = pc.take(utc, pa.array(taken, pa.int64())).to_pylist()
+    return {texts[i]: moment.replace(tzinfo=timezone.utc) for i, moment in zip(taken, moments)}

@@ -9,14 +9,31 @@ receives one again (a lost answer) keeps the same state.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 
 from sqlalchemy import Engine
 
-from ..domain.events import EventKind
+from ..domain.events import EventKind, EventSource
+from ..domain.typed_events import RoamingAttributed
+from ..ledger.store import Ledger, NewEvent
 from ..ledger.subscribers import subscribe
 from . import queue
 from .numbers import dumps
 from .sessions import cdrs_of, owner_of, session_object
+
+
+def attribute(engine: Engine, session_id: int) -> None:
+    """A session started with a partner's token is a roaming session over OCPI: the roaming-sessions report and
+    the session page read it like any other (network, operator and provider). Once per session, by its key."""
+    with engine.connect() as conn:
+        owner = owner_of(conn, session_id)
+    if owner is None:
+        return
+    p, token = owner.partner, owner.token
+    event = RoamingAttributed(network="OCPI", operator_id=f"{p.our_country_code}*{p.our_party_id}",
+                              provider_id=f"{token['country_code']}*{token['party_id']}")
+    Ledger(engine).append(session_id, [NewEvent.of(event, datetime.now(timezone.utc), EventSource.ROAMING,
+                                                   f"ocpi:attributed:{session_id}")], reactions=False)
 
 
 def push_session(engine: Engine, session_id: int) -> None:
@@ -49,6 +66,7 @@ def push_cdrs(engine: Engine, session_id: int) -> None:
         queue.wake(engine)
 
 
+subscribe(EventKind.TRANSACTION_STARTED, attribute)
 for kind in (EventKind.TRANSACTION_STARTED, EventKind.CHARGING_STATE_CHANGED, EventKind.TRANSACTION_STOPPED):
     subscribe(kind, push_session)
 subscribe(EventKind.PRICED, push_cdrs)

@@ -1,88 +1,66 @@
-"""Charging profiles a station holds, for both OCPP versions: recorded from each SetChargingProfile it accepted and
-each ClearChargingProfile it accepted (whoever built the message), and from the profiles it reports
-(ReportChargingProfiles). Profiles are kept in OCPP's own camelCase JSON, as the station has them."""
+"""The charging profiles a station holds, as far as its answers tell us (both versions): SetChargingProfile that it
+accepted adds one, replacing a profile with the same id or the same connector, purpose and stack level (1.6 3.13.2,
+2.0.1 K01.FR.05); ClearChargingProfile that it accepted removes the matching ones; a TxProfile ends with its
+transaction. The composite schedule a station last reported is kept beside them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from ocpp.charge_point import snake_to_camel_case
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.engine import Connection
 
 from ..storage.tables import charging_profiles
-from ..storage.upsert import upsert
+from . import station_state
 
-INSTALLED, CLEARED = "Installed", "Cleared"
-
-
-def _row(station_id: str, evse: int, profile: dict, source: str, at: datetime) -> dict:
-    """A profile in snake_case (1.6 or 2.0.1 names) as a row."""
-    return {"station_id": station_id, "profile_id": profile.get("id", profile.get("charging_profile_id")),
-            "evse": evse or 0, "purpose": profile["charging_profile_purpose"], "stack_level": profile["stack_level"],
-            "transaction_id": str(profile["transaction_id"]) if profile.get("transaction_id") is not None else None,
-            "profile": snake_to_camel_case(profile), "status": INSTALLED, "source": source, "updated_at": at}
+COMPOSITE = "composite_schedule"
 
 
-def _replace(conn, rows: list[dict], at: datetime) -> None:
-    """A new profile replaces the one with its id, and one of the same purpose and stack level on the same EVSE."""
-    for row in rows:
-        conn.execute(update(charging_profiles).where(
-            charging_profiles.c.station_id == row["station_id"], charging_profiles.c.status == INSTALLED,
-            charging_profiles.c.evse == row["evse"], charging_profiles.c.purpose == row["purpose"],
-            charging_profiles.c.stack_level == row["stack_level"],
-            charging_profiles.c.profile_id != row["profile_id"]).values(status=CLEARED, updated_at=at))
-    upsert(conn, charging_profiles, rows, ["station_id", "profile_id"])
-
-
-def installed(engine: Engine, station_id: str, version: str, request: dict, source: str, at: datetime) -> None:
-    """SetChargingProfile accepted (request in the library's snake_case)."""
-    if version == "1.6":
-        row = _row(station_id, request["connector_id"], request["cs_charging_profiles"], source, at)
-    else:
-        row = _row(station_id, request["evse_id"], request["charging_profile"], source, at)
-    with engine.begin() as conn:
-        _replace(conn, [row], at)
-
-
-def reported(engine: Engine, station_id: str, evse: int, profiles: list[dict], at: datetime) -> None:
-    """ReportChargingProfiles: what the station says it holds on this EVSE."""
-    with engine.begin() as conn:
-        _replace(conn, [_row(station_id, evse, p, "station", at) for p in profiles or []], at)
-
-
-def cleared(engine: Engine, station_id: str, version: str, request: dict, at: datetime) -> int:
-    """ClearChargingProfile accepted: by id, or by EVSE, purpose and stack level (each optional)."""
-    if version == "1.6":
-        profile_id, evse = request.get("id"), request.get("connector_id")
-        purpose, stack_level = request.get("charging_profile_purpose"), request.get("stack_level")
-    else:
-        criteria = request.get("charging_profile_criteria") or {}
-        profile_id, evse = request.get("charging_profile_id"), criteria.get("evse_id")
-        purpose, stack_level = criteria.get("charging_profile_purpose"), criteria.get("stack_level")
+def accepted(engine: Engine, station_id: str, connector_id: int, profile: dict, at: datetime) -> None:
+    """`profile` as the library reads it (snake_case): 1.6 charging_profile_id, 2.0.1 id."""
+    profile_id = profile.get("charging_profile_id", profile.get("id"))
+    purpose = profile["charging_profile_purpose"]
     c = charging_profiles.c
-    match = [c.station_id == station_id, c.status == INSTALLED]
-    if profile_id is not None:
-        match.append(c.profile_id == profile_id)
-    match += [column == value for column, value in ((c.evse, evse), (c.purpose, purpose),
-                                                    (c.stack_level, stack_level)) if value is not None]
     with engine.begin() as conn:
-        return conn.execute(update(charging_profiles).where(and_(*match)).values(status=CLEARED,
-                                                                                 updated_at=at)).rowcount
+        conn.execute(delete(charging_profiles).where(c.station_id == station_id, (c.profile_id == profile_id) | (
+            (c.connector_id == connector_id) & (c.purpose == purpose) & (c.stack_level == profile["stack_level"]))))
+        conn.execute(charging_profiles.insert().values(
+            station_id=station_id, profile_id=profile_id, connector_id=connector_id,
+            stack_level=profile["stack_level"], purpose=purpose,
+            transaction_id=str(profile["transaction_id"]) if profile.get("transaction_id") is not None else None,
+            profile=profile, set_at=at))
 
 
-def listing(engine: Engine, station_id: str, include_cleared: bool = False) -> list[dict]:
-    query = select(charging_profiles).where(charging_profiles.c.station_id == station_id)
-    if not include_cleared:
-        query = query.where(charging_profiles.c.status == INSTALLED)
+def cleared(engine: Engine, station_id: str, profile_id: int | None = None, connector_id: int | None = None,
+            purpose: str | None = None, stack_level: int | None = None) -> None:
+    """An accepted ClearChargingProfile: by id, or every profile matching all the criteria given (none: all)."""
+    c = charging_profiles.c
+    query = delete(charging_profiles).where(c.station_id == station_id)
+    if profile_id is not None:
+        query = query.where(c.profile_id == profile_id)
+    else:
+        for column, value in ((c.connector_id, connector_id), (c.purpose, purpose), (c.stack_level, stack_level)):
+            if value is not None:
+                query = query.where(column == value)
+    with engine.begin() as conn:
+        conn.execute(query)
+
+
+def transaction_ended(conn: Connection, station_id: str, transaction_id: str) -> None:
+    conn.execute(delete(charging_profiles).where(charging_profiles.c.station_id == station_id,
+                                                 charging_profiles.c.purpose == "TxProfile",
+                                                 charging_profiles.c.transaction_id == str(transaction_id)))
+
+
+def composite_reported(engine: Engine, station_id: str, connector_id: int, answer: dict, at: datetime) -> None:
+    station_state.remember(engine, station_id, COMPOSITE, {**answer, "connector_id": connector_id,
+                                                           "reported_at": at.isoformat()}, at)
+
+
+def of_station(engine: Engine, station_id: str) -> dict:
+    c = charging_profiles.c
     with engine.connect() as conn:
-        return [{k: v for k, v in row.items() if k != "station_id"} for row in conn.execute(
-            query.order_by(charging_profiles.c.evse, charging_profiles.c.purpose,
-                           charging_profiles.c.stack_level.desc())).mappings()]
-
-
-def for_transaction(engine: Engine, station_id: str, transaction_id: str) -> list[dict]:
-    """The profiles that bind one transaction (the Schedule card): its TxProfile, else the station's defaults."""
-    held = listing(engine, station_id)
-    own = [p for p in held if p["transaction_id"] == transaction_id]
-    return own or [p for p in held if p["purpose"] in ("TxDefaultProfile", "ChargingStationMaxProfile",
-                                                       "ChargePointMaxProfile")]
+        rows = conn.execute(select(charging_profiles).where(c.station_id == station_id)
+                            .order_by(c.connector_id, c.purpose, c.stack_level.desc())).all()
+    return {"profiles": [dict(r._mapping) for r in rows],
+            "composite_schedule": station_state.recall(engine, station_id, COMPOSITE)}

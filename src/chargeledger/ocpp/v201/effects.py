@@ -10,7 +10,7 @@ from typing import Callable
 
 from sqlalchemy import Engine
 
-from .. import charging_profiles, device_model, local_list, remote_starts, reservations, station_state
+from .. import charging_profiles, device_model, local_list, remote_starts, reservations
 from ..times import read_time
 
 Effect = Callable[[Engine, object, dict, dict, dict], None]  # engine, station, request, answer, context
@@ -85,17 +85,17 @@ def _cancelled(engine, station, request, answer, ctx):
 @effect("SetChargingProfile")
 def _profile_set(engine, station, request, answer, ctx):
     if _accepted(answer):
-        charging_profiles.installed(engine, station.id, VERSION, request, ctx["source"], ctx["at"])
+        charging_profiles.accepted(engine, station.id, request["evse_id"], request["charging_profile"], ctx["at"])
 
 
 @effect("ClearChargingProfile")
 def _profile_cleared(engine, station, request, answer, ctx):
     if _accepted(answer):
-        charging_profiles.cleared(engine, station.id, VERSION, request, ctx["at"])
+        criteria = request.get("charging_profile_criteria") or {}
+        charging_profiles.cleared(engine, station.id, request.get("charging_profile_id"), criteria.get("evse_id"),
+                                  criteria.get("charging_profile_purpose"), criteria.get("stack_level"))
 
 
 @effect("GetCompositeSchedule")
 def _composite(engine, station, request, answer, ctx):
-    station_state.remember(engine, station.id, f"composite_schedule:{request['evse_id']}",
-                           {"status": answer["status"], "schedule": answer.get("schedule"),
-                            "duration": request["duration"], "asked_at": ctx["at"].isoformat()}, ctx["at"])
+    charging_profiles.composite_reported(engine, station.id, request["evse_id"], answer, ctx["at"])

@@ -16,8 +16,9 @@ from ..times import read_time
 class SmartCharging201:
     @on(Action.report_charging_profiles)
     async def on_report_charging_profiles(self, request_id, charging_limit_source, evse_id, charging_profile, **kw):
-        await self.db(charging_profiles.reported, self.gateway.engine, self.station.id, evse_id, charging_profile,
-                      utcnow())
+        for profile in charging_profile:  # what the station holds: as if it had just accepted each
+            await self.db(charging_profiles.accepted, self.gateway.engine, self.station.id, evse_id, profile,
+                          utcnow())
         return call_result.ReportChargingProfiles()
 
     @on(Action.notify_ev_charging_needs)

@@ -1,0 +1,72 @@
+"""The summary of a session that is nothing but one finished `session_recorded` event, without projecting it.
+
+An imported history row becomes exactly such a session. `project` + `summarise` cost ~60 µs a session, far too much
+for a million rows; for this one shape the view follows from five values (start, stop, unplug, energy, identity),
+so it is written out here. It must equal what the ledger computes: `tests/importing/test_recorded.py` compares the
+two over generated rows, and `bulk.write_batch` checks the first session of every batch against `project` and
+sends the whole batch the general way if they ever differ.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping, Sequence
+
+from ..domain.events import EventKind
+from ..domain.flags import Flag, FlagCode
+from ..domain.projection import _IDENTITY_KEYS, Milestone, SessionStatus
+from ..domain.start_source import classify_start_source
+
+# Payload keys this shape understands; any other key the projection reads sends the session the general way.
+_READ_BY_PROJECTION = frozenset({"started_at_override", "transaction_id", "meter_start_wh", "meter_stop_wh",
+                                 "stop_reason", "simulated"})
+_DATA_QUALITY = {"code": FlagCode.DATA_QUALITY.value, "severity": Flag(FlagCode.DATA_QUALITY, "").severity.value,
+                 "resolved": False, "resolution": None}
+
+
+def _time(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def recorded_alone(kinds: Sequence[EventKind], payload: Mapping[str, Any], started_at: datetime,
+                   has_samples: bool) -> datetime | None:
+    """The stop time when a session is one finished recorded event this module can summarise, else None."""
+    if has_samples or len(kinds) != 1 or kinds[0] != EventKind.SESSION_RECORDED:
+        return None
+    if not isinstance(payload.get("energy_wh"), (int, float)) or _READ_BY_PROJECTION.intersection(payload):
+        return None
+    stop, unplug = payload.get("stopped_at"), payload.get("unplugged_at")
+    if not isinstance(stop, str) or unplug not in (None, stop):
+        return None
+    stopped_at = datetime.fromisoformat(stop)
+    return stopped_at if stopped_at >= started_at else None
+
+
+def recorded_summary(payload: Mapping[str, Any], started_at: datetime, stopped_at: datetime) -> dict[str, Any]:
+    """What `summarise(project([that event]))` returns, for a session `recorded_alone` accepted."""
+    energy = float(payload["energy_wh"])
+    unplugged = payload.get("unplugged_at") is not None
+    seconds = round((stopped_at - started_at).total_seconds(), 3)
+    start, stop = _time(started_at), _time(stopped_at)
+    raw_source = payload.get("start_source_raw")
+    source = classify_start_source(raw_source) if raw_source else None
+    timeline = [{"milestone": Milestone.CREATED.value, "at": start, "seconds_in": 0.0},
+                {"milestone": Milestone.STARTING.value, "at": start, "seconds_in": 0.0},
+                {"milestone": Milestone.CHARGING.value, "at": start, "seconds_in": seconds},
+                {"milestone": Milestone.STOPPED.value, "at": stop, "seconds_in": 0.0 if unplugged else None}]
+    if unplugged:
+        timeline.append({"milestone": Milestone.RELEASED.value, "at": stop, "seconds_in": None})
+    return {
+        "status": (SessionStatus.STOPPED if energy > 0 else SessionStatus.CANCELLED).value,
+        "created_at": start, "started_at": start, "stopped_at": stop, "ended_at": stop if unplugged else None,
+        "transaction_id": None, "stop_reason": None, "failure_reason": None,
+        "energy_wh": round(energy, 3), "meter_start_wh": None, "meter_stop_wh": None,
+        "plug_seconds": seconds, "charging_seconds": seconds, "idle_seconds": 0.0,
+        "charging_source": "transaction", "max_power_w": None,
+        "average_power_w": round(energy * 3600.0 / seconds, 1) if seconds > 0 else None,
+        "start_source": source.value if source else None, "start_source_raw": raw_source or None,
+        "identity": {k: payload[k] for k in _IDENTITY_KEYS if payload.get(k) is not None},
+        "roaming": None, "custom_fields": {}, "simulated": False,
+        "flags": [{**_DATA_QUALITY, "detail": why} for why in payload.get("implausible") or ()],
+        "timeline": timeline, "last_event_at": start,
+    }

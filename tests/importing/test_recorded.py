@@ -1,0 +1,57 @@
+"""The import's own summary of a recorded session equals what the ledger's projection computes for it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from hypothesis import given, settings, strategies as st
+
+from chargeledger.domain.events import EventKind, EventSource, SessionEvent
+from chargeledger.domain.projection import project
+from chargeledger.importing.recorded import recorded_alone, recorded_summary
+from chargeledger.ledger.store import NewEvent, stored_payload
+from chargeledger.ledger.summary import summarise
+
+T0 = datetime(2019, 1, 1, tzinfo=timezone.utc)
+
+
+@st.composite
+def recorded_payloads(draw):
+    start = T0 + timedelta(seconds=draw(st.integers(0, 10**8)), microseconds=draw(st.sampled_from([0, 250_000])))
+    stop = start + timedelta(seconds=draw(st.sampled_from([0, 1, 59, 3600, 86_400 * 40])) +
+                             draw(st.integers(0, 10**5)) * draw(st.sampled_from([0, 1])))
+    energy = draw(st.one_of(st.integers(-5, 10**6), st.floats(-1, 10**6, allow_nan=False), st.just(0)))
+    payload = {"started_at": start.isoformat(), "stopped_at": stop.isoformat(), "energy_wh": energy,
+               "source_row": {"file": "f.csv", "line": 2, "session_id": "1", "digest": "ab"}}
+    if draw(st.booleans()):
+        payload["unplugged_at"] = payload["stopped_at"]
+    for key in ("id_token", "driver_id", "start_source_raw"):
+        if draw(st.booleans()):
+            payload[key] = draw(st.sampled_from(["Remote", "card", "App", "", "x1"]))
+    if draw(st.booleans()):
+        payload["implausible"] = draw(st.lists(st.text(max_size=20), min_size=1, max_size=3))
+    return start, payload
+
+
+@settings(max_examples=300, deadline=None)
+@given(recorded_payloads())
+def test_recorded_summary_is_the_projection(case):
+    start, payload = case
+    event = NewEvent(EventKind.SESSION_RECORDED, start, EventSource.IMPORT, payload, "k:recorded")
+    stored = stored_payload(event)
+    stopped_at = recorded_alone([event.kind], stored, start, False)
+    assert stopped_at is not None
+    view = project([SessionEvent(event.kind, start, event.source, stored, start, 1)], [])
+    assert recorded_summary(stored, start, stopped_at) == summarise(view)
+
+
+def test_other_shapes_take_the_general_way():
+    start = T0
+    done = {"started_at": start.isoformat(), "stopped_at": (start + timedelta(hours=1)).isoformat(), "energy_wh": 5}
+    assert recorded_alone([EventKind.SESSION_RECORDED], done, start, False) is not None
+    assert recorded_alone([EventKind.SESSION_RECORDED, EventKind.FORCE_CLOSED], done, start, False) is None
+    assert recorded_alone([EventKind.SESSION_RECORDED], done, start, True) is None  # meter samples
+    assert recorded_alone([EventKind.SESSION_RECORDED], {**done, "stopped_at": None}, start, False) is None
+    assert recorded_alone([EventKind.SESSION_RECORDED], {**done, "meter_stop_wh": 9}, start, False) is None
+    before = {**done, "stopped_at": (start - timedelta(minutes=1)).isoformat()}
+    assert recorded_alone([EventKind.SESSION_RECORDED], before, start, False) is None
