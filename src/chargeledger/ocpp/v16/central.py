@@ -15,7 +15,9 @@ from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
-from .. import charging_profiles, configuration, local_list, reservations, site_limit, vendors
+from .. import (
+    charging_profiles, configuration, local_list, reservations, security_log, site_limit, station_files, vendors,
+)
 from ..tokens import check_token
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
@@ -72,6 +74,15 @@ class Central16(CentralSide, ChargePoint):
                           request.charging_profile_purpose, request.stack_level)
         elif name == "GetCompositeSchedule" and status == "Accepted":
             await self.db(charging_profiles.composite_reported, engine, sid, request.connector_id, answer, utcnow())
+        elif name in ("UpdateFirmware", "SignedUpdateFirmware"):
+            asked = asdict(request)
+            await self.db(station_files.remember, engine, sid, station_files.FIRMWARE,
+                          {"requested": {k: v for k, v in asked.items() if v is not None}, "status": "Requested",
+                           "requested_at": utcnow().isoformat(), "answer": answer}, utcnow())
+        elif name in ("GetDiagnostics", "GetLog"):
+            await self.db(station_files.remember, engine, sid, station_files.DIAGNOSTICS,
+                          {"file_name": answer.get("file_name") or answer.get("filename"), "status": "Requested",
+                           "requested_at": utcnow().isoformat(), "answer": answer}, utcnow())
         elif name == "ReserveNow":
             await self.db(reservations.answered, engine, sid, request.reservation_id, request.connector_id,
                           request.id_tag, request.parent_id_tag, _time(request.expiry_date), status, utcnow())
@@ -252,13 +263,45 @@ class Central16(CentralSide, ChargePoint):
         status, data = await vendors.route(self.station, vendor_id, kw.get("message_id"), kw.get("data"))
         return call_result.DataTransfer(status=status, data=data)
 
+    async def _status_of(self, topic: str, status: str, **more) -> None:
+        now = utcnow()
+        await self.db(station_files.remember, self.gateway.engine, self.station.id, topic,
+                      {"status": status, "status_at": now.isoformat(), **more}, now)
+
     @on(Action.firmware_status_notification)
-    def on_firmware_status(self, status, **kw):
+    async def on_firmware_status(self, status, **kw):
+        await self._status_of(station_files.FIRMWARE, status)
         return call_result.FirmwareStatusNotification()
 
     @on(Action.diagnostics_status_notification)
-    def on_diagnostics_status(self, status, **kw):
+    async def on_diagnostics_status(self, status, **kw):
+        await self._status_of(station_files.DIAGNOSTICS, status)
         return call_result.DiagnosticsStatusNotification()
+
+    # -- the security extension (OCPP 1.6 security whitepaper, edition 2) -------------------------------------
+    @on(Action.security_event_notification)
+    async def on_security_event(self, type, timestamp, **kw):
+        await self.db(security_log.record, self.gateway.engine, self.station.id, type, _time(timestamp),
+                      kw.get("tech_info"), utcnow())
+        return call_result.SecurityEventNotification()
+
+    @on(Action.signed_firmware_status_notification)
+    async def on_signed_firmware_status(self, status, **kw):
+        await self._status_of(station_files.FIRMWARE, status, request_id=kw.get("request_id"))
+        return call_result.SignedFirmwareStatusNotification()
+
+    @on(Action.log_status_notification)
+    async def on_log_status(self, status, **kw):
+        await self._status_of(station_files.DIAGNOSTICS, status, request_id=kw.get("request_id"))
+        return call_result.LogStatusNotification()
+
+    @on(Action.sign_certificate)
+    async def on_sign_certificate(self, csr, **kw):
+        # kept for the operator, whose CA signs it; the signed chain goes back with CertificateSigned
+        now = utcnow()
+        await self.db(station_files.remember, self.gateway.engine, self.station.id, "certificate_signing",
+                      {"csr": csr, "received_at": now.isoformat(), "status": "Received"}, now)
+        return call_result.SignCertificate(status="Accepted")
 
 
 def _tag_info(token) -> dict:
