@@ -7,8 +7,8 @@ The operator's network, the session ledger, access and the OCPP log live here; m
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Table, Text,
-    false, true,
+    BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, Numeric, SmallInteger, String, Table,
+    Text, false, true,
     UniqueConstraint,
 )
 
@@ -171,6 +171,19 @@ charging_profiles = Table(
     Column("transaction_id", String(64)),  # a TxProfile's transaction
     Column("profile", Json, nullable=False),  # as sent, snake_case
     Column("set_at", UtcTime, nullable=False),
+)
+
+# Files stations uploaded to us (diagnostics, logs): the location we gave them carries a one-time token.
+station_files = Table(
+    "station_files", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # diagnostics | log
+    Column("file_name", String(255), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("received_at", UtcTime, nullable=False),
 )
 
 evses = Table(
