@@ -91,26 +91,28 @@ def pushes_per_second(kind: str, folder: str, count: int) -> None:
         drop()
 
 
-async def _session(url: str, station: str, uid: str, stop_at: float, sent: dict[str, float]) -> None:
-    async with charger(url, station) as cp:
-        now = datetime.now(timezone.utc)
-        started = await cp.call(call.StartTransaction(connector_id=1, id_tag=uid, meter_start=0,
-                                                      timestamp=iso(now - timedelta(minutes=30))))
-        await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
-        sent[uid] = time.monotonic()
-        await cp.call(call.StopTransaction(meter_stop=7000, timestamp=iso(now), transaction_id=started.transaction_id,
-                                           reason="EVDisconnected"))
-        await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available",
-                                              timestamp=iso(now + timedelta(seconds=1))))
+async def _session(cp, uid: str, stop_at: float, sent: dict[str, float]) -> None:
+    now = datetime.now(timezone.utc)
+    started = await cp.call(call.StartTransaction(connector_id=1, id_tag=uid, meter_start=0,
+                                                  timestamp=iso(now - timedelta(minutes=30))))
+    await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
+    sent[uid] = time.monotonic()
+    await cp.call(call.StopTransaction(meter_stop=7000, timestamp=iso(now), transaction_id=started.transaction_id,
+                                       reason="EVDisconnected"))
+    await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available",
+                                          timestamp=iso(now + timedelta(seconds=1))))
 
 
 async def _stations(url: str, stations: int, sessions: int, rate: float, sent: dict[str, float]) -> float:
-    begin = time.monotonic() + 2.0
+    """Each station stays connected and runs its sessions one after another; stops are spread at `rate`."""
+    begin = time.monotonic() + 2.0 + stations * 0.05
     per_station = [list(range(n, sessions, stations)) for n in range(stations)]
 
     async def one_station(n: int) -> None:
-        for k in per_station[n]:
-            await _session(url, f"CP-{n}", f"BENCH-{k}", begin + k / rate, sent)
+        await asyncio.sleep(n * 0.05)  # connect gradually, as a fleet coming online would
+        async with charger(url, f"CP-{n}") as cp:
+            for k in per_station[n]:
+                await _session(cp, f"BENCH-{k}", begin + k / rate, sent)
 
     await asyncio.gather(*(one_station(n) for n in range(stations)))
     return begin

@@ -114,7 +114,10 @@ def _target(partner: store.Partner, row) -> str | None:
 
 
 def deliver_partner(engine: Engine, partner: store.Partner, client: httpx.Client | None = None) -> int:
-    """Send this partner's due rows in order until one must wait; returns how many were sent."""
+    """Send this partner's due rows in order until one must wait; returns how many were sent.
+
+    Rows the partner took are marked sent in one transaction per batch, not one each: a commit per push would be
+    most of the cost. A crash before that commit sends them again, which the partner absorbs (by object id)."""
     q = ocpi_pushes.c
     route = Route(partner.our_country_code, partner.our_party_id, partner.country_code, partner.party_id)
     sent = 0
@@ -124,23 +127,36 @@ def deliver_partner(engine: Engine, partner: store.Partner, client: httpx.Client
                                 .order_by(q.id).limit(BATCH)).all()
         if not rows:
             return sent
-        for row in rows:
-            if row.next_attempt_at > _utcnow():
-                return sent  # the oldest waits for its retry; the rest wait behind it, in order
-            url = _target(partner, row)
-            try:
-                if url is None:
-                    raise PartnerRefused(f"the partner has no {row.module} receiver endpoint", retry=False)
-                call(row.method, url, partner.their_token or "", route, row.body, client=client)
-            except PartnerRefused as exc:
-                _failed(engine, row, str(exc), exc.retry)
-                if exc.retry:
-                    return sent
-                continue
-            with engine.begin() as conn:
-                conn.execute(update(ocpi_pushes).where(q.id == row.id).values(
-                    state=SENT, sent_at=_utcnow(), attempts=row.attempts + 1))
-            sent += 1
+        taken: list[Any] = []
+        try:
+            for row in rows:
+                if row.next_attempt_at > _utcnow():
+                    return sent + len(taken)  # the oldest waits for its retry; the rest wait behind it, in order
+                url = _target(partner, row)
+                try:
+                    if url is None:
+                        raise PartnerRefused(f"the partner has no {row.module} receiver endpoint", retry=False)
+                    call(row.method, url, partner.their_token or "", route, row.body, client=client)
+                except PartnerRefused as exc:
+                    _failed(engine, row, str(exc), exc.retry)
+                    if exc.retry:
+                        return sent + len(taken)
+                    continue
+                taken.append(row)
+        finally:
+            _mark_sent(engine, taken)
+        sent += len(taken)
+
+
+def _mark_sent(engine: Engine, rows: list) -> None:
+    if not rows:
+        return
+    now = _utcnow()
+    with engine.begin() as conn:
+        for attempts in {r.attempts for r in rows}:
+            ids = [r.id for r in rows if r.attempts == attempts]
+            conn.execute(update(ocpi_pushes).where(ocpi_pushes.c.id.in_(ids))
+                         .values(state=SENT, sent_at=now, attempts=attempts + 1))
 
 
 def _failed(engine: Engine, row, error: str, retry: bool) -> None:
