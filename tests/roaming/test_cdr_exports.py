@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import uuid
 import zipfile
 from datetime import datetime
 from decimal import Decimal
@@ -221,3 +222,25 @@ def test_ocpi_connector_by_region(standard, current, country, expected):
     from chargeledger.roaming.ocpi.cdr import connector
     found = connector(standard, current, country)
     assert (found["connector_standard"], found["connector_format"], found["connector_power_type"]) == expected
+
+
+def test_oicp_session_ids_are_guids_and_meter_end_never_below_start(engine, cdrs, tmp_path):
+    from chargeledger.storage.tables import sessions
+    guid = "7b3c1e52-1d2f-4a6b-9c8d-0e1f2a3b4c5d"
+    given = record_session(engine, "hub-guid", datetime(2024, 3, 9, 9, tzinfo=UTC), 45, 7_000, network="Hubject")
+    settle(engine, given, "2.00")
+    with engine.begin() as conn:  # Hubject sent its GUID as the CDR ID for this one
+        summary = conn.execute(select(sessions.c.summary).where(sessions.c.id == given)).scalar()
+        summary["roaming"]["roaming_cdr_id"] = guid
+        conn.execute(update(sessions).where(sessions.c.id == given).values(summary=summary))
+        summary = conn.execute(select(sessions.c.summary).where(sessions.c.id == cdrs["hub"])).scalar()
+        summary["meter_start_wh"], summary["meter_stop_wh"] = 90_000, 2_000  # a meter replaced mid-session
+        conn.execute(update(sessions).where(sessions.c.id == cdrs["hub"]).values(summary=summary))
+    export(engine, "oicp", tmp_path / "cdrs.jsonl", network="Hubject")
+    text = (tmp_path / "cdrs.jsonl").read_text()
+    records = {r["CPOPartnerSessionID"]: r for r in map(json.loads, text.splitlines())}
+    for record in records.values():
+        assert str(uuid.UUID(record["SessionID"])) == record["SessionID"]  # "CDR-hub-1" is no GUID
+        assert record.get("MeterValueEnd", 0) >= record.get("MeterValueStart", 0)
+    assert records[str(given)]["SessionID"] == guid
+    assert "MeterValueStart" not in records[str(cdrs["hub"])] and records[str(cdrs["hub"])]["ConsumedEnergy"] == 7.0

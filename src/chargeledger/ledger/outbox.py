@@ -29,6 +29,8 @@ from typing import Callable, Iterable
 from sqlalchemy import Engine, and_, delete, insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection
 
+from ..storage import leases
+from ..storage.leases import lease
 from ..storage.tables import outbox_checkpoints, outbox_failures, session_events
 
 log = logging.getLogger(__name__)
@@ -190,25 +192,12 @@ def drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]] | No
         _local.draining = False
 
 
-# Any 64-bit number of our own: the advisory lock that lets one process at a time drain a PostgreSQL database.
-_ADVISORY_KEY = 0x0C4A_0B0C
-
-
 @contextmanager
 def _across_processes(engine: Engine):
-    """PostgreSQL: a session advisory lock, so a second worker process (or a CLI command's drain) waits for the
-    round in progress instead of running the same reactions beside it. SQLite: one process owns the live file."""
-    if engine.dialect.name != "postgresql":
+    """A second worker process (or a CLI command's drain) waits for the round in progress instead of running the
+    same reactions beside it (storage/leases.py); a killed holder frees it at once."""
+    with lease(engine, leases.OUTBOX):
         yield
-        return
-    with engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _ADVISORY_KEY})
-        conn.commit()  # the lock is the session's; no transaction stays open (it would hold the horizon back)
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _ADVISORY_KEY})
-            conn.commit()
 
 
 def _drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) -> int:

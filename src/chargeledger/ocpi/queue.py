@@ -22,6 +22,8 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from ..storage import leases
+from ..storage.leases import lease
 from ..storage.tables import ocpi_partners, ocpi_pushes
 from . import partners as store
 from .numbers import dumps
@@ -114,10 +116,15 @@ def _target(partner: store.Partner, row) -> str | None:
 
 
 def deliver_partner(engine: Engine, partner: store.Partner, client: httpx.Client | None = None) -> int:
-    """Send this partner's due rows in order until one must wait; returns how many were sent.
+    """Send this partner's due rows in order until one must wait; returns how many were sent. One process at a time
+    delivers a partner (a lease): with several workers each push goes out once, in order."""
+    with lease(engine, leases.OCPI_PUSHES, partner.id, wait=False) as ours:
+        return _deliver_partner(engine, partner, client) if ours else 0
 
-    Rows the partner took are marked sent in one transaction per batch, not one each: a commit per push would be
-    most of the cost. A crash before that commit sends them again, which the partner absorbs (by object id)."""
+
+def _deliver_partner(engine: Engine, partner: store.Partner, client: httpx.Client | None) -> int:
+    """Rows the partner took are marked sent in one transaction per batch, not one each: a commit per push would
+    be most of the cost. A crash before that commit sends them again, which the partner absorbs (by object id)."""
     q = ocpi_pushes.c
     route = Route(partner.our_country_code, partner.our_party_id, partner.country_code, partner.party_id)
     sent = 0

@@ -120,6 +120,11 @@ class Gateway:
             except Exception:  # noqa: BLE001 - upkeep retries next round; chargers must not notice
                 log.exception("OCPP upkeep failed")
 
+    def background(self, coroutine) -> None:
+        """Run work after the current message is answered (kept until the gateway stops)."""
+        self._tasks = [t for t in self._tasks if not t.done()]
+        self._tasks.append(asyncio.create_task(coroutine))
+
     async def _renew_lease(self) -> None:
         while True:
             await asyncio.sleep(presence.RENEW_EVERY)

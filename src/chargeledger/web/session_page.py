@@ -19,7 +19,8 @@ from .impact import impact
 ACTIVE = {"Pending", "Starting", "Charging", "Paused", "Stopping"}
 STATUS_TONE = {"Pending": "info", "Starting": "info", "Charging": "live", "Paused": "warning", "Stopping": "info",
                "Stopped": "success", "Completed": "success", "Cancelled": "muted", "Failed": "error"}
-FLAG_CATEGORY = {"session_silent": "Compliance", "orphan_stop": "Compliance", "force_closed": "Compliance"}
+FLAG_CATEGORY = {"session_silent": "Compliance", "orphan_stop": "Compliance", "force_closed": "Compliance",
+                 "closed_by_station": "Data quality"}
 MILESTONE_TEXT = {
     "Created": "the session was registered", "Starting": "start request sent to the EVSE",
     "Charging": "energy flow began", "Stopping": "stop request sent", "Stopped": "energy delivery ended",
@@ -156,6 +157,8 @@ def session_page(app: FastAPI, engine: Engine, caller: Caller, session_id: int) 
         "finance": finance, "support": support, "milestone_text": MILESTONE_TEXT,
         "can_stop": active and ours and support and detail["status"] != "Stopping"
                     and app.state.gateway is not None and has_route(app, "POST", "/api/sessions/{session_id}/stop"),
+        # a session the charger will never end (replaced, dead, its stop lost): closed by hand, with a reason
+        "can_end": active and support,
         "can_refund": (support or finance) and refundable is not None and refundable > 0
                       and has_route(app, "POST", "/api/sessions/{session_id}/refunds"),
         "refundable": refundable,

@@ -62,10 +62,19 @@ class Central201(CentralSide, ChargePoint):
     @on(Action.boot_notification)
     async def on_boot(self, charging_station, reason, **kw):
         from ..stations import record_boot
+        now = utcnow()
         status = await self.db(record_boot, self.gateway.engine, self.station.id, "2.0.1",
                                charging_station.get("vendor_name"), charging_station.get("model"),
                                charging_station.get("serial_number"), charging_station.get("firmware_version"),
-                               utcnow())
+                               now)
+        rec, st = self.gateway.recorder, self.station
+
+        def booted(conn):  # whatever we answer, the station did reboot: what ran before it is over
+            closed = rec.close_stale(conn, st, now, f"the station rebooted ({reason})", "BootNotification",
+                                     f"ocpp201:{st.id}:boot:{_iso(now)}")
+            return (closed[0] if len(closed) == 1 else None), ({EventKind.FORCE_CLOSED} if closed else set())
+
+        self.frame_session = await self.store(booted)
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
                                             status=status)
 
@@ -176,6 +185,9 @@ class Central201(CentralSide, ChargePoint):
         def work(conn):
             sid = rec.open(conn, st, f"ocpp:{st.id}:tx:{txid}", evse, at)
             rec.fill_location(conn, st, sid, evse)
+            if event_type == "Started" and evse is not None:  # one transaction per EVSE: any other is over
+                rec.close_stale(conn, st, at, f"a new transaction ({txid}) started on EVSE {evse}",
+                                "TransactionEvent Started", key, evse, keep=sid)
             added = rec.write(conn, sid, events, found, refresh=bool(events))
             kinds = {e.kind for e in events} if added else set()
             # an offline queue may deliver Ended before Started: settle once both (and the departure) are in
