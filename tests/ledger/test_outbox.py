@@ -143,18 +143,20 @@ def test_a_second_process_waits_for_the_round_in_progress(postgres_engine):
 
     from sqlalchemy import text
 
+    from chargeledger.storage import leases
+
     engine = postgres_engine
     add_network(engine)
     seen = Seen()
     _write(engine, 1)
     other = engine.connect()
-    other.execute(text("SELECT pg_advisory_lock(:key)"), {"key": outbox._ADVISORY_KEY})
+    other.execute(text("SELECT pg_advisory_lock(:family, 0)"), {"family": leases.OUTBOX})
     other.commit()
     waiting = threading.Thread(target=outbox.drain, args=(engine, lambda kind: [seen]))
     waiting.start()
     time.sleep(0.5)
     assert seen.calls == [] and waiting.is_alive()
-    other.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": outbox._ADVISORY_KEY})
+    other.execute(text("SELECT pg_advisory_unlock(:family, 0)"), {"family": leases.OUTBOX})
     other.commit()
     other.close()
     waiting.join(10)

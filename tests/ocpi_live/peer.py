@@ -10,6 +10,7 @@ import base64
 import secrets
 import socket
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class Received:
     path: str
     body: Any
     headers: dict[str, str]
+    at: float = 0.0  # time.monotonic() when it arrived (the bench measures delays with it)
 
 
 @dataclass
@@ -115,7 +117,8 @@ class Peer:
                 return JSONResponse(ok(None, 2000) | {"status_message": "unknown token"}, status_code=401)
             with self.lock:
                 self.received.append(Received(request.method, request.url.path,
-                                              (await _json(body)) if body else None, dict(request.headers)))
+                                              (await _json(body)) if body else None, dict(request.headers),
+                                              time.monotonic()))
             return await call_next(request)
 
         @app.get("/ocpi/versions")

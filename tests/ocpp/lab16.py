@@ -135,7 +135,17 @@ class Lab16(ChargePoint):
     def on_clear_profile(self, **kw):
         self._note("ClearChargingProfile", **kw)
         before = len(self.profiles)
-        self.profiles = [p for p in self.profiles if kw.get("id") not in (None, p["profile"]["charging_profile_id"])]
+
+        def matches(held):
+            profile = held["profile"]
+            if kw.get("id") is not None:
+                return profile["charging_profile_id"] == kw["id"]
+            return all(want is None or want == have for want, have in (
+                (kw.get("connector_id"), held["connector_id"]),
+                (kw.get("charging_profile_purpose"), profile["charging_profile_purpose"]),
+                (kw.get("stack_level"), profile["stack_level"])))
+
+        self.profiles = [p for p in self.profiles if not matches(p)]
         return result.ClearChargingProfile(status="Accepted" if len(self.profiles) < before else "Unknown")
 
     @on("GetCompositeSchedule")

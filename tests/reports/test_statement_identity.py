@@ -69,7 +69,10 @@ def _fill(engine, count: int) -> None:
             revenue_settlement=_money(rnd), settlement_currency=rnd.choice([None, "USD"]),
             taxes_inclusive=rnd.choice([None, True, False]),
             taxes=rnd.choice([None, [], [{"jurisdiction": "State", "amount": "0.63"}],
-                              [{"jurisdiction": "City", "amount": "-0.00"}, {"jurisdiction": "State", "amount": 1}]])))
+                              [{"jurisdiction": "City", "amount": "-0.00"}, {"jurisdiction": "State", "amount": 1}],
+                              # named places are their own columns; an empty name falls back to the level
+                              [{"jurisdiction": "State", "name": "California", "amount": "0.60"},
+                               {"jurisdiction": "City", "name": "", "amount": "0.05"}]])))
         if i % 4 == 0:
             payment_rows.append(dict(
                 session_id=i + 1, method="card", gateway="=gw", card_last4="4242", currency="EUR",

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import uuid
 import zipfile
 from datetime import datetime
 from decimal import Decimal
@@ -185,3 +186,61 @@ def test_bad_export_asks_leave_no_file(engine, cdrs, tmp_path):
     with pytest.raises(ReportError, match="time frame is empty"):
         export(engine, "ocpi", tmp_path / "x", start="2024-04-01", end="2024-03-01")
     assert list(tmp_path.iterdir()) == [] or all(p.name.startswith("ledger") for p in tmp_path.iterdir())
+
+
+def test_ocpi_time_excludes_parking_total_time_is_end_minus_start_and_a_credit_is_dated_when_issued(
+        engine, cdrs, tmp_path):
+    # efl: 120 minutes, of which the settlement priced 30 as parking; its stored total_time_hours (1) is stale
+    with engine.begin() as conn:
+        conn.execute(update(session_settlements).where(session_settlements.c.session_id == cdrs["efl"])
+                     .values(total_parking_time_hours=Decimal("0.5")))
+    settle(engine, cdrs["efl"], "5.00", version=2, settled_at=datetime(2024, 3, 20, 15, tzinfo=UTC),
+           total_parking_time_hours=Decimal("0.5"))
+    export(engine, "ocpi", tmp_path / "cdrs.jsonl")
+    lines = {c["id"]: c for c in map(json.loads, (tmp_path / "cdrs.jsonl").read_text().splitlines())}
+    efl = f"CL{cdrs['efl']}"
+    for cdr in (lines[efl], lines[f"{efl}-C"], lines[f"{efl}-2"]):
+        dims = {d["type"]: d["volume"] for d in cdr["charging_periods"][0]["dimensions"]}
+        assert cdr["total_time"] == 2.0 and dims["TIME"] == 1.5 and dims["PARKING_TIME"] == 0.5
+        assert dims["TIME"] + dims["PARKING_TIME"] == cdr["total_time"] and cdr["total_parking_time"] == 0.5
+    assert lines[f"{efl}-C"]["last_updated"] == "2024-03-20T15:00:00Z"  # issued with the re-pricing
+    assert lines[efl]["last_updated"] == "2024-03-10T00:00:00Z"
+    for cdr in lines.values():
+        start, end = (datetime.fromisoformat(cdr[k].replace("Z", "+00:00")) for k in
+                      ("start_date_time", "end_date_time"))
+        assert abs(cdr["total_time"] - (end - start).total_seconds() / 3600) < 0.0001
+
+
+@pytest.mark.parametrize("standard, current, country, expected", [
+    ("CCS", "DC", "US", ("IEC_62196_T1_COMBO", "CABLE", "DC")),
+    ("CCS", "DC", "NL", ("IEC_62196_T2_COMBO", "CABLE", "DC")),
+    ("Type 1", "AC", "US", ("IEC_62196_T1", "CABLE", "AC_1_PHASE")),
+    ("Type 2", "AC", "DE", ("IEC_62196_T2", "SOCKET", "AC_3_PHASE")),
+    ("CHAdeMO", "DC", "JP", ("CHADEMO", "CABLE", "DC")),
+])
+def test_ocpi_connector_by_region(standard, current, country, expected):
+    from chargeledger.roaming.ocpi.cdr import connector
+    found = connector(standard, current, country)
+    assert (found["connector_standard"], found["connector_format"], found["connector_power_type"]) == expected
+
+
+def test_oicp_session_ids_are_guids_and_meter_end_never_below_start(engine, cdrs, tmp_path):
+    from chargeledger.storage.tables import sessions
+    guid = "7b3c1e52-1d2f-4a6b-9c8d-0e1f2a3b4c5d"
+    given = record_session(engine, "hub-guid", datetime(2024, 3, 9, 9, tzinfo=UTC), 45, 7_000, network="Hubject")
+    settle(engine, given, "2.00")
+    with engine.begin() as conn:  # Hubject sent its GUID as the CDR ID for this one
+        summary = conn.execute(select(sessions.c.summary).where(sessions.c.id == given)).scalar()
+        summary["roaming"]["roaming_cdr_id"] = guid
+        conn.execute(update(sessions).where(sessions.c.id == given).values(summary=summary))
+        summary = conn.execute(select(sessions.c.summary).where(sessions.c.id == cdrs["hub"])).scalar()
+        summary["meter_start_wh"], summary["meter_stop_wh"] = 90_000, 2_000  # a meter replaced mid-session
+        conn.execute(update(sessions).where(sessions.c.id == cdrs["hub"]).values(summary=summary))
+    export(engine, "oicp", tmp_path / "cdrs.jsonl", network="Hubject")
+    text = (tmp_path / "cdrs.jsonl").read_text()
+    records = {r["CPOPartnerSessionID"]: r for r in map(json.loads, text.splitlines())}
+    for record in records.values():
+        assert str(uuid.UUID(record["SessionID"])) == record["SessionID"]  # "CDR-hub-1" is no GUID
+        assert record.get("MeterValueEnd", 0) >= record.get("MeterValueStart", 0)
+    assert records[str(given)]["SessionID"] == guid
+    assert "MeterValueStart" not in records[str(cdrs["hub"])] and records[str(cdrs["hub"])]["ConsumedEnergy"] == 7.0

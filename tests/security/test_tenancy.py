@@ -52,6 +52,13 @@ BODIES = {  # valid bodies, so a route gets past validation to its scoping
     ("POST", "/api/stations/{station_id}/reservations"): {"json": {
         "connector_id": 1, "id_tag": "X", "expires_at": "2999-01-01T00:00:00Z"}},
     ("POST", "/api/stations/{station_id}/reservations/{reservation_id}/cancel"): {},
+    ("POST", "/api/stations/{station_id}/charging-profiles"): {"json": {"profile": {}}},
+    ("POST", "/api/stations/{station_id}/charging-profiles/clear"): {"json": {}},
+    ("POST", "/api/stations/{station_id}/composite-schedule"): {"json": {"duration": 60}},
+    ("PUT", "/api/sites/{site_id}/power-limit"): {"json": {"power_limit_kw": "1.0"}},
+    ("POST", "/api/stations/{station_id}/firmware"): {"json": {"location": "https://x/fw.bin",
+                                                               "retrieve_date": "2030-01-01T00:00:00Z"}},
+    ("POST", "/api/stations/{station_id}/diagnostics"): {"json": {}},
     ("PATCH", "/api/tokens/{uid}"): {"json": {"status": "Blocked"}},
     ("POST", "/api/tokens/{uid}/block"): {},
 }
@@ -90,7 +97,7 @@ def test_every_route_naming_an_object_hides_other_organisations(engine):
     values = {"session_id": str(sid), "station_id": "CP-1", "tariff_id": "TARIFF-A", "job_id": job,
               "code": "meter_jump", "name": "Reset", "evse_id": "NL*ACM*ECP1*1",
               "uid": "acme-card", "reservation_id": "1", "country_code": "NL", "party_id": "ACM",
-              "token_uid": "acme-card", "command": "START_SESSION",
+              "token_uid": "acme-card", "command": "START_SESSION", "site_id": "ACME-SITE", "file_id": "1",
               "location_id": "ACME-SITE", "evse_uid": "NL*ACM*ECP1*1", "connector_id": "1"}
     # OCPI routes: BOLT's registered roaming partner, with its own token C, asks for ACME's objects
     ocpi_intruder = {"Authorization": "Token " + base64.b64encode(_bolt_partner(engine).encode()).decode()}

@@ -18,6 +18,7 @@ class FlagCode(StrEnum):
     SESSION_SILENT = "session_silent"
     ORPHAN_STOP = "orphan_stop"
     FORCE_CLOSED = "force_closed"
+    CLOSED_BY_STATION = "closed_by_station"  # the station showed the session over (reboot, new transaction, status)
     METER_CLOCK_SUSPECT = "meter_clock_suspect"
     TOKEN_NOT_ACCEPTED = "token_not_accepted"  # started with an Invalid, Blocked or Expired token
     DATA_QUALITY = "data_quality"  # an imported session no real charger produces, or a local time DST makes unsure
@@ -41,6 +42,7 @@ _SEVERITY = {
     FlagCode.SESSION_SILENT: Severity.WARNING,
     FlagCode.ORPHAN_STOP: Severity.WARNING,
     FlagCode.FORCE_CLOSED: Severity.WARNING,
+    FlagCode.CLOSED_BY_STATION: Severity.WARNING,
     FlagCode.METER_CLOCK_SUSPECT: Severity.WARNING,
     FlagCode.DATA_QUALITY: Severity.WARNING,
     FlagCode.TOKEN_NOT_ACCEPTED: Severity.WARNING,

@@ -220,8 +220,11 @@ def project(
                 if k == EventKind.TRANSACTION_STOPPED:
                     meter_stop = e.get("meter_stop_wh")
                     stop_reason = e.get("reason")
+                elif e.get("evidence"):
+                    stop_reason = f"Closed automatically: {e.get('why')}"
+                    extra_flags.append(Flag(FlagCode.CLOSED_BY_STATION, stop_reason))
                 else:
-                    stop_reason = f"Force-closed by {e.get('by')}: {e.get('why')}"
+                    stop_reason = f"Ended by {e.get('by')}: {e.get('why')}"
                     extra_flags.append(Flag(FlagCode.FORCE_CLOSED, stop_reason))
                 milestone(Milestone.STOPPED, at)
                 if status != SessionStatus.FAILED:

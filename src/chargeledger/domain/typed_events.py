@@ -205,6 +205,7 @@ class ForceClosed(LedgerEvent):
     kind = EventKind.FORCE_CLOSED
     by: str | None = None
     why: str | None = None
+    evidence: str | None = None  # set when the station's own messages showed the session over (closed automatically)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ def create_app(engine: Engine | None = None, gateway=None, settings: HttpSetting
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout)
     bad_input.install(app)
     app.add_middleware(CsrfGuard)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       larger={"/uploads/": settings.max_upload_bytes})
     headers.install(app)
 
     @app.exception_handler(RequestValidationError)
@@ -49,9 +50,10 @@ def create_app(engine: Engine | None = None, gateway=None, settings: HttpSetting
 def _include_optional(app: FastAPI) -> None:
     """Routers of other adapters (OCPP commands, money, reports, web pages), when those packages are present."""
     for module in installed(("chargeledger.http.routes.ocpp", "chargeledger.http.routes.provisioning",
-                             "chargeledger.http.routes.local_list",
+                             "chargeledger.http.routes.local_list", "chargeledger.http.routes.reservations",
                              "chargeledger.http.routes.money", "chargeledger.http.routes.reports",
                              "chargeledger.http.routes.tokens", "chargeledger.http.routes.station_setup",
-                             "chargeledger.http.routes.reservations",
+                             "chargeledger.http.routes.reservations", "chargeledger.http.routes.smart_charging",
+                             "chargeledger.http.routes.maintenance",
                              "chargeledger.web.pages", "chargeledger.ocpi.routes")):
         module.register(app)

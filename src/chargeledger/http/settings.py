@@ -11,6 +11,7 @@ ENV_PREFIX = "CHARGELEDGER_HTTP_"
 @dataclass
 class HttpSettings:
     max_body_bytes: int = 1024 * 1024          # 413 beyond this; no API route takes more than a tariff's JSON
+    max_upload_bytes: int = 32 * 1024 * 1024  # a station's diagnostics or log upload (/uploads/…)
     header_timeout: float = 10.0               # a request's headers must arrive within this, or the socket closes
     keep_alive_timeout: float = 5.0            # an idle keep-alive connection closes after this
     request_timeout: float = 60.0              # no answer begun by then: 503 (above the 30 s OCPP command wait)

@@ -9,14 +9,31 @@ receives one again (a lost answer) keeps the same state.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 
 from sqlalchemy import Engine
 
-from ..domain.events import EventKind
+from ..domain.events import EventKind, EventSource
+from ..domain.typed_events import RoamingAttributed
+from ..ledger.store import Ledger, NewEvent
 from ..ledger.subscribers import subscribe
 from . import queue
 from .numbers import dumps
 from .sessions import cdrs_of, owner_of, session_object
+
+
+def attribute(engine: Engine, session_id: int) -> None:
+    """A session started with a partner's token is a roaming session over OCPI: the roaming-sessions report and
+    the session page read it like any other (network, operator and provider). Once per session, by its key."""
+    with engine.connect() as conn:
+        owner = owner_of(conn, session_id)
+    if owner is None:
+        return
+    p, token = owner.partner, owner.token
+    event = RoamingAttributed(network="OCPI", operator_id=f"{p.our_country_code}*{p.our_party_id}",
+                              provider_id=f"{token['country_code']}*{token['party_id']}")
+    Ledger(engine).append(session_id, [NewEvent.of(event, datetime.now(timezone.utc), EventSource.ROAMING,
+                                                   f"ocpi:attributed:{session_id}")], reactions=False)
 
 
 def push_session(engine: Engine, session_id: int) -> None:
@@ -31,7 +48,7 @@ def push_session(engine: Engine, session_id: int) -> None:
         digest = hashlib.sha256(dumps(session).encode()).hexdigest()[:32]
         queued = queue.enqueue(conn, p.id, "sessions", str(session_id), "PUT",
                                f"/{p.our_country_code}/{p.our_party_id}/{session_id}", session,
-                               key=f"session:{session_id}:{p.id}:{digest}")
+                               key=f"session:{session_id}:{p.id}:{digest}", group=f"session:{session_id}")
     if queued:
         queue.wake(engine)
 
@@ -44,11 +61,13 @@ def push_cdrs(engine: Engine, session_id: int) -> None:
         if owner is None or not owner.partner.endpoint("cdrs"):
             return
         queued = [queue.enqueue(conn, owner.partner.id, "cdrs", cdr["id"], "POST", "", cdr,
-                                key=f"cdr:{cdr['id']}:{owner.partner.id}") for cdr in cdrs_of(conn, owner, session_id)]
+                                key=f"cdr:{cdr['id']}:{owner.partner.id}", group=f"session:{session_id}")
+                  for cdr in cdrs_of(conn, owner, session_id)]
     if any(queued):
         queue.wake(engine)
 
 
+subscribe(EventKind.TRANSACTION_STARTED, attribute)
 for kind in (EventKind.TRANSACTION_STARTED, EventKind.CHARGING_STATE_CHANGED, EventKind.TRANSACTION_STOPPED):
     subscribe(kind, push_session)
 subscribe(EventKind.PRICED, push_cdrs)

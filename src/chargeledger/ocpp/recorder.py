@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time as clock
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
@@ -18,7 +18,8 @@ from sqlalchemy.engine import Connection
 from ..domain.events import EventKind, EventSource
 from ..domain.meter import MeterSample
 from ..domain.readiness import ready_to_settle
-from ..domain.typed_events import LateFacts, Settled, typed_from_fields
+from ..domain.projection import ACTIVE_STATUSES
+from ..domain.typed_events import ForceClosed, LateFacts, Settled, typed_from_fields
 from ..ledger.store import Ledger, NewEvent, SessionRef
 from ..storage.tables import session_events, sessions
 from .group_commit import batch_of
@@ -151,6 +152,36 @@ class Recorder:
             return False
         self.write(conn, session_id, [NewEvent.of(LateFacts(), at, EventSource.OCPP, f"{key}:late")], [])
         return True
+
+    def close_stale(self, conn: Connection, station: StationInfo, at: datetime, why: str, evidence: str, key: str,
+                    connector: int | None = None, keep: int | None = None) -> list[int]:
+        """Close the station's sessions (on one connector, or all) that its own messages show are over: it booted,
+        a new transaction began on the connector, or its status contradicts them. Each is flagged, ended at its
+        last known fact (the driver pays for nothing after it), and its vehicle counted as gone."""
+        query = select(sessions.c.id).where(
+            sessions.c.station_id == station.id, sessions.c.external_key.like("ocpp:%"),
+            sessions.c.status.in_([s.value for s in ACTIVE_STATUSES]))
+        if connector is not None:
+            query = query.where(sessions.c.connector_id == connector)
+        if keep is not None:
+            query = query.where(sessions.c.id != keep)
+        closed = []
+        batch = batch_of(conn)
+        if batch is not None:
+            batch.flush()  # readings still in the batch are facts too
+        for session_id in conn.execute(query.order_by(sessions.c.id)).scalars().all():
+            last = self.ledger.project(session_id, connection=conn).last_event_at  # the stored row may lag
+            # just after its last fact (at the same instant, a 2.0.1 seqNo would order the close before it)
+            ended = min(last + timedelta(milliseconds=1), at) if last is not None else at
+            close = NewEvent.of(ForceClosed(by=f"station {station.id}", why=why, evidence=evidence), ended,
+                                EventSource.OCPP, f"{key}:stale:{session_id}")
+            if self.write(conn, session_id, [close], []):
+                log.warning("closed session %s on %s: %s", session_id, station.id, why)
+                self.write(conn, session_id, [ocpp_event(EventKind.UNPLUGGED, at, f"{key}:stale-left:{session_id}")],
+                           [])
+                self.settle_if_ready(conn, session_id, at, f"{key}:stale:{session_id}")
+                closed.append(session_id)
+        return closed
 
     def set_station_status(self, conn: Connection, station_id: str, status: str, at: datetime) -> None:
         from ..storage.tables import stations

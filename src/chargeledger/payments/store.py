@@ -32,12 +32,16 @@ def _money(value: Any, currency: str) -> Decimal:
 def charge_session(engine: Engine, session_id: int, amount: Decimal, currency: str,
                    method: PaymentMethod | str = PaymentMethod.CARD, card_last4: str | None = None,
                    preauth_amount: Decimal | None = None, prepaid_plan: str | None = None,
+                   team_share: Decimal | None = None,
                    gateway: PaymentGateway = DEFAULT_GATEWAY, now: datetime | None = None) -> dict[str, Any]:
     """Take payment for a settled session once: a second call, concurrent or later, returns the same payment.
 
     The payment row is written first (pending) under the session's lock, the gateway is called outside any
     lock, and the outcome is written together with its ledger entry; a payment left pending by a crash in
-    between is captured when the call is repeated (the gateway sees the same payment and attempt numbers)."""
+    between is captured when the call is repeated (the gateway sees the same payment and attempt numbers).
+
+    `team_share` (split billing): the part of `amount` the driver's team pays; the driver is charged only the
+    rest, and the team's share stays owed on the payment (unsettled: invoiced to the team)."""
     method = PaymentMethod(method)
     now = now or _now()
     if amount == 0:
@@ -61,13 +65,19 @@ def charge_session(engine: Engine, session_id: int, amount: Decimal, currency: s
             currency, card_last4 = existing.currency, existing.card_last4
     if payment_id is None:
         return payments_of(engine, session_id)[0]
+    team = min(max(team_share or ZERO, ZERO), amount) if amount > 0 else ZERO
+    driver = amount - team
     values: dict[str, Any]
-    if method in (PaymentMethod.CARD, PaymentMethod.WALLET):
-        values = _capture(engine, gateway, payment_id, amount, currency, card_last4, now)
+    if driver == 0 and team > 0:
+        values = {"status": "invoiced"}  # the team pays it all, by invoice
+    elif method in (PaymentMethod.CARD, PaymentMethod.WALLET):
+        values = _capture(engine, gateway, payment_id, driver, currency, card_last4, now)
     elif method in (PaymentMethod.RFID_ACCOUNT, PaymentMethod.ROAMING_INVOICE):
-        values = {"status": "invoiced", "unsettled_amount": amount}  # post-pay: settled later by invoice
+        values = {"status": "invoiced", "unsettled_amount": driver}  # post-pay: settled later by invoice
     else:  # prepaid plan balance or free
-        values = {"status": "captured", "amount_captured": amount}
+        values = {"status": "captured", "amount_captured": driver}
+    if team:
+        values["unsettled_amount"] = values.get("unsettled_amount", ZERO) + team
     with engine.begin() as conn:
         payment = locked_row(conn, payments, payments.c.id == payment_id)
         if payment.status == "pending":  # a concurrent call may have finished it meanwhile

@@ -80,7 +80,7 @@ def _json_lines(conn, request, target: Path, make, credits: bool, progress, log:
                     earlier = previous_version(conn, row.session_id, row.settlement_version)
                     if earlier is not None:  # credit the CDR this re-pricing replaces, then send the new one
                         original = cdr_id(earlier.session_id, earlier.settlement_version)
-                        lines.append(make(earlier, original))
+                        lines.append(make(earlier, original, row.settled_at))  # issued now
                 lines.append(make(row) if not credits else make(row, None))
             except CdrRefused as refused:  # skipped whole (credit and new CDR), with the reason in the log
                 log(str(refused))

@@ -41,10 +41,12 @@ def on_settled(engine: Engine, session_id: int) -> None:
     settlement = settle_session(engine, session_id)
     pay = _payment_of(engine, session_id)
     preauth = pay.get("preauth_amount")
+    split = settlement.get("split_billing") or {}  # a team pays up to its cap: the driver only the rest
     charge_session(engine, session_id, Decimal(settlement["payment_total"]), settlement["currency"],
                    method=pay["method"], card_last4=pay.get("card_last4"),
                    preauth_amount=Decimal(str(preauth)) if preauth is not None else None,
-                   prepaid_plan=pay.get("prepaid_plan"))
+                   prepaid_plan=pay.get("prepaid_plan"),
+                   team_share=Decimal(str(split["team_share"])) if split.get("team_share") else None)
 
 
 def on_late_facts(engine: Engine, session_id: int) -> None:

@@ -7,8 +7,8 @@ The operator's network, the session ledger, access and the OCPP log live here; m
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Table, Text,
-    false, true,
+    BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, Numeric, SmallInteger, String, Table,
+    Text, false, true,
     UniqueConstraint,
 )
 
@@ -48,6 +48,8 @@ sites = Table(
     Column("latitude", Numeric(9, 6)),
     Column("longitude", Numeric(9, 6)),
     Column("ou_code", String(64)),
+    # the grid connection's limit, shared by the site's stations (each gets a ChargePointMaxProfile share)
+    Column("power_limit_kw", Numeric(10, 1)),
 )
 
 stations = Table(
@@ -156,6 +158,32 @@ reservations = Table(
     Column("created_at", UtcTime, nullable=False),
     Column("updated_at", UtcTime, nullable=False),
     UniqueConstraint("station_id", "reservation_id", name="uq_reservations_station_reservation"),
+)
+
+# Charging profiles a station accepted (SetChargingProfile), until cleared, replaced or their transaction ends.
+charging_profiles = Table(
+    "charging_profiles", metadata,
+    Column("station_id", String(64), ForeignKey("stations.id"), primary_key=True),
+    Column("profile_id", Integer, primary_key=True),  # chargingProfileId (1.6) / id (2.0.1)
+    Column("connector_id", Integer, nullable=False),  # 1.6 connector / 2.0.1 EVSE; 0: the whole station
+    Column("stack_level", Integer, nullable=False),
+    Column("purpose", String(32), nullable=False),  # ChargePointMaxProfile, TxDefaultProfile, TxProfile, ...
+    Column("transaction_id", String(64)),  # a TxProfile's transaction
+    Column("profile", Json, nullable=False),  # as sent, snake_case
+    Column("set_at", UtcTime, nullable=False),
+)
+
+# Files stations uploaded to us (diagnostics, logs): the location we gave them carries a one-time token.
+station_files = Table(
+    "station_files", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # diagnostics | log
+    Column("file_name", String(255), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("received_at", UtcTime, nullable=False),
 )
 
 evses = Table(

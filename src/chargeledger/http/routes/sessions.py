@@ -116,10 +116,12 @@ class ForceClose(BaseModel):
 def force_close(session_id: int, body: ForceClose, caller: Caller = Depends(require(Right.SUPPORT)),
                 engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
     row = visible_session(engine, caller, session_id)
+    if not body.why.strip():
+        raise HTTPException(400, "ending a session needs a reason")
     ledger = Ledger(engine)
     if not ledger.project(session_id).status.is_active:
         raise HTTPException(409, f"session {session_id} is not active")
-    ledger.append(session_id, [NewEvent.of(ForceClosed(by=caller.email, why=body.why), utcnow(),
+    ledger.append(session_id, [NewEvent.of(ForceClosed(by=caller.email, why=body.why.strip()), utcnow(),
                                            EventSource.OPERATOR)])
     status = ledger.refresh(session_id).status.value
     trail.record("session.force_close", "session", session_id, row["organisation_id"], why=body.why)

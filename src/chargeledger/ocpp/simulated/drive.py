@@ -117,8 +117,9 @@ class SimulatedStation:
     async def _finish(self) -> None:
         """An operator's command ended the transaction: the charger reports it, then the driver unplugs."""
         hw, cp = self.hw, self.cp
-        await asyncio.sleep(1.0)  # opening the contactor and reading the meter take a real charger a moment
-        await cp.end(hw.ending or Ending.REMOTE)
+        if hw.transaction is not None:
+            await asyncio.sleep(1.0)  # opening the contactor and reading the meter take a real charger a moment
+            await cp.end(hw.ending or Ending.REMOTE)
         if hw.reboot:
             return  # the reboot's BootNotification and status follow on the new connection
         await hw.clock.wait(self.unplug_after)

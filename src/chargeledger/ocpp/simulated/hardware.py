@@ -83,8 +83,10 @@ class Hardware:
         return True
 
     def ask_reboot(self, ending: Ending) -> None:
+        """Even mid-start (the transaction's answer not back yet) the session script ends what it began."""
         self.reboot = ending
-        self.ask_stop(ending)
+        self.ending = self.ending or ending
+        self.end.set()
         self.wake.set()
 
     def set_operative(self, operative: bool) -> str:
@@ -93,7 +95,8 @@ class Hardware:
             self.inoperative_after_transaction = True
             return "Scheduled"
         self.operative, self.inoperative_after_transaction = operative, False
-        self.status = "Available" if operative else "Unavailable"
+        if self.transaction is None:
+            self.status = "Available" if operative else "Unavailable"
         return "Accepted"
 
     def after_answer(self, coroutine) -> None:

@@ -15,7 +15,9 @@ from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
-from .. import configuration, local_list, reservations, vendors
+from .. import (
+    charging_profiles, configuration, local_list, reservations, security_log, site_limit, station_files, vendors,
+)
 from ..tokens import check_token
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
@@ -41,15 +43,19 @@ class Central16(CentralSide, ChargePoint):
     @on(Action.boot_notification)
     async def on_boot(self, charge_point_vendor, charge_point_model, **kw):
         from ..stations import record_boot
+        now = utcnow()
         status = await self.db(record_boot, self.gateway.engine, self.station.id, "1.6", charge_point_vendor,
                                charge_point_model, kw.get("charge_point_serial_number"), kw.get("firmware_version"),
-                               utcnow())
+                               now)
+        self.frame_session = await self.store(self._booted(now))  # whatever we answer, it did reboot
+        if status == "Accepted":  # a site's power limit is shared again with this station among the others
+            site_limit.reshare_soon(self.gateway, self.station.site_id, utcnow())
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
                                             status=status)
 
-    async def answered(self, request, answer: dict) -> None:
+    async def answered(self, request, answer: dict, source: str = "api", by: str | None = None) -> None:
         """What the back office keeps of a command once the charger answered it."""
-        await super().answered(request, answer)
+        await super().answered(request, answer, source, by)
         name, engine, sid, status = type(request).__name__, self.gateway.engine, self.station.id, answer.get("status")
         if name == "GetConfiguration":
             await self.db(configuration.reported, engine, sid, answer.get("configuration_key") or [], utcnow())
@@ -59,11 +65,39 @@ class Central16(CentralSide, ChargePoint):
             await self.db(local_list.accepted, engine, sid, self.version, asdict(request), utcnow())
         elif name == "GetLocalListVersion":
             await self.db(local_list.reported, engine, sid, answer["list_version"], utcnow())
+        elif name == "SetChargingProfile" and status == "Accepted":
+            profile = request.cs_charging_profiles
+            await self.db(charging_profiles.accepted, engine, sid, request.connector_id,
+                          profile if isinstance(profile, dict) else asdict(profile), utcnow())
+        elif name == "ClearChargingProfile" and status == "Accepted":
+            await self.db(charging_profiles.cleared, engine, sid, request.id, request.connector_id,
+                          request.charging_profile_purpose, request.stack_level)
+        elif name == "GetCompositeSchedule" and status == "Accepted":
+            await self.db(charging_profiles.composite_reported, engine, sid, request.connector_id, answer, utcnow())
+        elif name in ("UpdateFirmware", "SignedUpdateFirmware"):
+            asked = asdict(request)
+            await self.db(station_files.remember, engine, sid, station_files.FIRMWARE,
+                          {"requested": {k: v for k, v in asked.items() if v is not None}, "status": "Requested",
+                           "requested_at": utcnow().isoformat(), "answer": answer}, utcnow())
+        elif name in ("GetDiagnostics", "GetLog"):
+            await self.db(station_files.remember, engine, sid, station_files.DIAGNOSTICS,
+                          {"file_name": answer.get("file_name") or answer.get("filename"), "status": "Requested",
+                           "requested_at": utcnow().isoformat(), "answer": answer}, utcnow())
         elif name == "ReserveNow":
             await self.db(reservations.answered, engine, sid, request.reservation_id, request.connector_id,
                           request.id_tag, request.parent_id_tag, _time(request.expiry_date), status, utcnow())
         elif name == "CancelReservation" and status == "Accepted":
             await self.db(reservations.cancelled, engine, sid, request.reservation_id, utcnow())
+
+    def _booted(self, at: datetime):
+        rec, st = self.gateway.recorder, self.station
+
+        def work(conn):
+            closed = rec.close_stale(conn, st, at, "the station rebooted", "BootNotification",
+                                     f"ocpp16:{st.id}:boot:{_iso(at)}")
+            return (closed[0] if len(closed) == 1 else None), ({EventKind.FORCE_CLOSED} if closed else set())
+
+        return work
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):
@@ -138,6 +172,9 @@ class Central16(CentralSide, ChargePoint):
             if retried is not None:
                 return retried, set()  # the charger lost our answer: same transaction, nothing new
             current = rec.current(conn, st.id, connector)
+            if current is not None and current.started and not current.stopped:  # one transaction per connector
+                rec.close_stale(conn, st, at, f"a new transaction started on connector {connector}",
+                                "StartTransaction", key, connector)
             if current is not None and not current.started:
                 sid = current.session_id
             else:
@@ -147,7 +184,7 @@ class Central16(CentralSide, ChargePoint):
                            contract_id=token.contract_id, driver_id=token.driver_id, status=token.status),
                 ocpp_event(EventKind.TRANSACTION_STARTED, at, key, transaction_id=str(sid),
                            meter_start_wh=float(meter_start), id_token=id_tag, token_type="ISO14443",
-                           start_source_raw="RemoteStartTransaction" if remote else "Authorize",
+                           start_source_raw=remote or "Authorize",  # remote: who asked for it
                            reservation_id=reservation_id, token_status=token.status),
             ]
             from ...domain.meter import Measurand, MeterSample
@@ -212,6 +249,7 @@ class Central16(CentralSide, ChargePoint):
                 payload["orphan"] = True
             added = rec.write(conn, sid, [ocpp_event(EventKind.TRANSACTION_STOPPED, at, key, **payload)],
                               [*found, stop_sample])
+            charging_profiles.transaction_ended(conn, st.id, transaction_id)
             if rec.settle_if_ready(conn, sid, at, key):  # the vehicle left before the stop arrived
                 return sid, {EventKind.TRANSACTION_STOPPED, EventKind.SETTLED}
             if added and rec.late(conn, sid, at, key):
@@ -225,13 +263,45 @@ class Central16(CentralSide, ChargePoint):
         status, data = await vendors.route(self.station, vendor_id, kw.get("message_id"), kw.get("data"))
         return call_result.DataTransfer(status=status, data=data)
 
+    async def _status_of(self, topic: str, status: str, **more) -> None:
+        now = utcnow()
+        await self.db(station_files.remember, self.gateway.engine, self.station.id, topic,
+                      {"status": status, "status_at": now.isoformat(), **more}, now)
+
     @on(Action.firmware_status_notification)
-    def on_firmware_status(self, status, **kw):
+    async def on_firmware_status(self, status, **kw):
+        await self._status_of(station_files.FIRMWARE, status)
         return call_result.FirmwareStatusNotification()
 
     @on(Action.diagnostics_status_notification)
-    def on_diagnostics_status(self, status, **kw):
+    async def on_diagnostics_status(self, status, **kw):
+        await self._status_of(station_files.DIAGNOSTICS, status)
         return call_result.DiagnosticsStatusNotification()
+
+    # -- the security extension (OCPP 1.6 security whitepaper, edition 2) -------------------------------------
+    @on(Action.security_event_notification)
+    async def on_security_event(self, type, timestamp, **kw):
+        await self.db(security_log.record, self.gateway.engine, self.station.id, type, _time(timestamp),
+                      kw.get("tech_info"), utcnow())
+        return call_result.SecurityEventNotification()
+
+    @on(Action.signed_firmware_status_notification)
+    async def on_signed_firmware_status(self, status, **kw):
+        await self._status_of(station_files.FIRMWARE, status, request_id=kw.get("request_id"))
+        return call_result.SignedFirmwareStatusNotification()
+
+    @on(Action.log_status_notification)
+    async def on_log_status(self, status, **kw):
+        await self._status_of(station_files.DIAGNOSTICS, status, request_id=kw.get("request_id"))
+        return call_result.LogStatusNotification()
+
+    @on(Action.sign_certificate)
+    async def on_sign_certificate(self, csr, **kw):
+        # kept for the operator, whose CA signs it; the signed chain goes back with CertificateSigned
+        now = utcnow()
+        await self.db(station_files.remember, self.gateway.engine, self.station.id, "certificate_signing",
+                      {"csr": csr, "received_at": now.isoformat(), "status": "Received"}, now)
+        return call_result.SignCertificate(status="Accepted")
 
 
 def _tag_info(token) -> dict:

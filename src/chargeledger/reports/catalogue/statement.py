@@ -81,17 +81,19 @@ def _received_sql(ctx) -> str:
             f"starts_with(revenue_settlement, '-') AND {_OWED_NEGATIVE_SQL} AND {still_owed} = 0) END END")
 
 
-_TAXES_SQL = "from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"amount\": \"VARCHAR\"}]')"
+_TAXES_SQL = ("from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"name\": \"VARCHAR\", "
+              "\"amount\": \"VARCHAR\"}]')")
+_TAX_KEY_SQL = "coalesce(nullif(tax.name, ''), tax.jurisdiction)"  # tax_key(): the name, else the level
 
 
 def _tax_sql(jurisdiction: str) -> str:
-    return f"cl_money(list_filter({_TAXES_SQL}, lambda tax: tax.jurisdiction = {literal(jurisdiction)})[1].amount)"
+    return f"cl_money(list_filter({_TAXES_SQL}, lambda tax: {_TAX_KEY_SQL} = {literal(jurisdiction)})[1].amount)"
 
 
 def _uncovered_sql(columns: list[Column]) -> str:
     """A row listing a jurisdiction without a column (jurisdictions() names a missing one "None")."""
     shown = [c.name[len(_TAX_PREFIX):] for c in columns if c.name.startswith(_TAX_PREFIX)]
-    known = " OR ".join(f"coalesce(tax.jurisdiction, 'None') = {literal(name)}" for name in shown) or "false"
+    known = " OR ".join(f"coalesce({_TAX_KEY_SQL}, 'None') = {literal(name)}" for name in shown) or "false"
     return f"coalesce(len(list_filter({_TAXES_SQL}, lambda tax: NOT ({known}))), 0) > 0"
 
 
@@ -138,10 +140,16 @@ def _received(row, ctx):
     return row.revenue_settlement + owed - (unsettled * row.exchange_rate).quantize(CENT)
 
 
+def tax_key(tax: dict) -> str | None:
+    """The jurisdiction a tax column is for: its name (California, Boston, VAT 21%), else its level (State):
+    two states' taxes are two columns, never one "State"."""
+    return tax.get("name") or tax.get("jurisdiction")
+
+
 def _tax(jurisdiction):
     def value(row, _ctx):
         for tax in row.taxes or []:
-            if tax.get("jurisdiction") == jurisdiction:
+            if tax_key(tax) == jurisdiction:
                 return Decimal(str(tax.get("amount")))
         return None
     return value
@@ -262,7 +270,7 @@ def jurisdictions(conn, request) -> list[str]:
     try:
         for batch in rows.batches():
             for (text,) in batch:
-                listed = [str(tax.get("jurisdiction")) for tax in (decode(text) if text is not None else None) or []]
+                listed = [str(tax_key(tax)) for tax in (decode(text) if text is not None else None) or []]
                 names.update(listed)
                 for first, second in zip(listed, listed[1:]):
                     before.setdefault(first, set()).add(second)

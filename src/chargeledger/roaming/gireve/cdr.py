@@ -12,8 +12,8 @@ ADVENIR_TOKEN = {"country_code": "$$", "party_id": "ADV", "uid": "12345671234567
                  "contract_id": "Gireve2Advenir"}
 
 
-def gireve_cdr(row, credit_of: str | None = None) -> dict[str, Any]:
-    cdr = ocpi_cdr(row, credit_of)
+def gireve_cdr(row, credit_of: str | None = None, issued_at=None) -> dict[str, Any]:
+    cdr = ocpi_cdr(row, credit_of, issued_at)
     if not roaming_of(row):
         cdr["cdr_token"] = dict(ADVENIR_TOKEN)
     return cdr

@@ -32,12 +32,31 @@ def _identification(row) -> dict[str, Any]:
     return {"RFIDMifareFamilyIdentification": {"UID": row.id_token or "UNKNOWN"}}
 
 
+def _guid(text: str | None) -> str | None:
+    """The text as a GUID when it is one (Hubject's SessionID must be), else None."""
+    try:
+        return str(uuid.UUID(text)) if text else None
+    except ValueError:
+        return None
+
+
+def _meters(start_wh, stop_wh) -> tuple[float | None, float | None]:
+    """Meter start and end in kWh; neither when the end is below the start (a replaced or reset meter): OICP's
+    readings are optional, and a falling register would tell the eMSP energy flowed back."""
+    if start_wh is None or stop_wh is None:
+        return (_kwh(Decimal(str(start_wh)) / 1000) if start_wh is not None else None,
+                _kwh(Decimal(str(stop_wh)) / 1000) if stop_wh is not None else None)
+    start, stop = Decimal(str(start_wh)) / 1000, Decimal(str(stop_wh)) / 1000
+    return (None, None) if stop < start else (_kwh(start), _kwh(stop))
+
+
 def oicp_cdr(row) -> dict[str, Any]:
     roaming = roaming_of(row)
     summary = row.summary or {}
     end = end_of(row)
-    start_wh, stop_wh = summary.get("meter_start_wh"), summary.get("meter_stop_wh")
-    session_id = roaming.get("roaming_cdr_id") if roaming.get("network") == "Hubject" else None
+    meter_start, meter_end = _meters(summary.get("meter_start_wh"), summary.get("meter_stop_wh"))
+    # Hubject's own session ID when it sent a GUID; otherwise ours, stable per session
+    session_id = _guid(roaming.get("roaming_cdr_id")) if roaming.get("network") == "Hubject" else None
     record = {
         "SessionID": session_id or str(uuid.uuid5(_NAMESPACE, row.external_key)),
         "CPOPartnerSessionID": str(row.session_id),
@@ -47,8 +66,7 @@ def oicp_cdr(row) -> dict[str, Any]:
         "Identification": _identification(row),
         "ChargingStart": oicp_time(row.started_at), "ChargingEnd": oicp_time(end),
         "SessionStart": oicp_time(row.created_at or row.started_at), "SessionEnd": oicp_time(end),
-        "MeterValueStart": _kwh(Decimal(str(start_wh)) / 1000) if start_wh is not None else None,
-        "MeterValueEnd": _kwh(Decimal(str(stop_wh)) / 1000) if stop_wh is not None else None,
+        "MeterValueStart": meter_start, "MeterValueEnd": meter_end,
         "ConsumedEnergy": _kwh(kwh(row)),
         "HubOperatorID": roaming.get("operator_id"),
         "HubProviderID": roaming.get("provider_id"),

@@ -67,6 +67,18 @@ stopDialog?.addEventListener("close", async () => {
   }
 });
 
+// End session: closes a session the charger will never end, with the operator's reason (ledger and audit trail).
+const endDialog = document.getElementById("end-dialog");
+document.getElementById("end-open")?.addEventListener("click", () => endDialog.showModal());
+document.getElementById("end-cancel")?.addEventListener("click", () => endDialog.close());
+document.getElementById("end-form")?.addEventListener("submit", async e => {
+  e.preventDefault();
+  try {
+    await api(`/api/sessions/${sessionId}/force-close`, {method: "POST", body: JSON.stringify({why: e.currentTarget.why.value})});
+    window.location.reload();
+  } catch (err) { showError(document.getElementById("end-error"), err.message); }
+});
+
 // Refund: pre-filled with the refundable amount; errors stay in the dialog.
 const refundDialog = document.getElementById("refund-dialog");
 document.getElementById("refund-open")?.addEventListener("click", () => refundDialog.showModal());

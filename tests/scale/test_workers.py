@@ -1,0 +1,66 @@
+"""Issue 19: work is done once across workers. A gateway process stores sessions and leaves their reactions to the
+worker processes; two `serve --role worker` compete for the same settlements and captures (a slow payment
+gateway keeps them busy), one is SIGKILLed mid-batch, and every session ends settled and charged exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from chargeledger.ledger import outbox
+from chargeledger.payments.store import payments_of
+from chargeledger.settlement.store import settlements_of
+from chargeledger.storage.tables import session_events
+from tests.ocpp.test_outbox_restart import _play
+from tests.ocpp.test_settlement_orderings import _network
+
+from .processes import serve
+
+pytestmark = pytest.mark.postgres
+
+
+def _count(engine, kind: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(session_events)
+                            .where(session_events.c.kind == kind)).scalar()
+
+
+def test_two_workers_settle_each_session_once_and_a_killed_one_is_taken_over(pg_engine, postgres_url, nats_url,
+                                                                            tmp_path):
+    _network(pg_engine)
+    gateway = serve(tmp_path, postgres_url, nats_url, "gateway", name="gw-a")
+    try:
+        session_ids = asyncio.run(_play(gateway.port))  # four sessions, answered and stored
+    finally:
+        gateway.stop()
+    assert not any(settlements_of(pg_engine, s) for s in session_ids)  # the gateway left the reactions to workers
+    assert outbox.backlog(pg_engine) > 0
+
+    slow = {"CHARGELEDGER_SIMULATED_GATEWAY_DELAY": "0.7"}  # each capture takes this long
+    first = serve(tmp_path, postgres_url, nats_url, "worker", name="worker-1", env=slow)
+    second = serve(tmp_path, postgres_url, nats_url, "worker", name="worker-2", env=slow)
+    try:
+        deadline = time.monotonic() + 30
+        while _count(pg_engine, "payment_recorded") < 1:  # a batch is under way
+            assert time.monotonic() < deadline, first.output()[-2000:]
+            time.sleep(0.05)
+        first.kill()  # mid-batch: captures still to do
+        assert _count(pg_engine, "payment_recorded") < len(session_ids)
+        deadline = time.monotonic() + 40
+        while not all(settlements_of(pg_engine, s) and payments_of(pg_engine, s) for s in session_ids) \
+                or outbox.backlog(pg_engine):
+            assert time.monotonic() < deadline, second.output()[-3000:]
+            time.sleep(0.1)
+        time.sleep(1.5)  # both would have had time to do anything twice
+    finally:
+        first.kill()
+        second.stop()
+    for session_id in session_ids:
+        assert len(settlements_of(pg_engine, session_id)) == 1
+        assert len(payments_of(pg_engine, session_id)) == 1
+    assert _count(pg_engine, "payment_recorded") == len(session_ids)
+    assert _count(pg_engine, "settled") == len(session_ids)
+    assert outbox.failures(pg_engine) == []

@@ -1,0 +1,118 @@
+"""The session page against the demo's simulated chargers (1.6 and 2.0.1, ocpp/simulated/): Stop charge ends a live
+session within 10 s, and End session closes one the charger will never end, with a reason, in the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from chargeledger.directory import registry
+from chargeledger.domain.network import Connector, ConnectorStandard, CurrentType, Evse, OcppVersion, Station
+from chargeledger.ocpp.simulated.drive import SimulatedStation
+from chargeledger.storage.tables import sessions
+from tests.web.live import login, shot
+
+pytestmark = pytest.mark.browser
+START = {"1.6": ("RemoteStartTransaction", {"idTag": "DRIVER1", "connectorId": 1}),
+         "2.0.1": ("RequestStartTransaction", {"idToken": {"idToken": "DRIVER1", "type": "Central"},
+                                               "remoteStartId": 3, "evseId": 1})}
+
+
+def _add_station(engine, station_id: str, version: str) -> None:
+    plug = Connector(1, ConnectorStandard.TYPE_2, CurrentType.AC, Decimal("22"), 3)
+    registry.add_station(engine, Station(
+        station_id, "ACME", "ACME-SITE", f"{station_id} name", serial_number=f"SN-{station_id}",
+        sticker_id=f"ST-{station_id}", vendor="ChargeLedger", model="SimCharger", ocpp_version=OcppVersion(version),
+        evses=(Evse(f"NL*ACM*E{station_id.replace('-', '')}*1", 1, (plug,)),)), unsecured=True)
+
+
+def _charging_session(engine, station_id: str, timeout: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            row = conn.execute(select(sessions.c.id, sessions.c.status).where(sessions.c.station_id == station_id)
+                               .order_by(sessions.c.id.desc()).limit(1)).first()
+        if row is not None and row.status == "Charging":
+            return row.id
+        time.sleep(0.1)
+    raise AssertionError(f"no charging session on {station_id}")
+
+
+@pytest.fixture
+def simulated(world):
+    """Start a simulated charger at real speed, idle until a remote start; stopped after the test."""
+    server, started = world["server"], []
+
+    def start(station_id: str, version: str) -> int:
+        _add_station(world["engine"], station_id, version)
+        station = SimulatedStation(f"ws://127.0.0.1:{server.gateway.port}", station_id, version, 1.0,
+                                   random.Random(3))
+        station.unplug_after = timedelta(seconds=2)
+
+        async def launch():
+            return asyncio.ensure_future(station.run(0, forever=True, first_after=timedelta(days=1)))
+        started.append((station, server.run(launch())))
+        deadline = time.monotonic() + 10
+        while station_id not in server.gateway.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        name, payload = START[version]
+        assert server.run(server.gateway.command(station_id, name, payload))["status"] == "Accepted"
+        return _charging_session(world["engine"], station_id)
+
+    yield start
+    for station, task in started:
+        async def stop(station=station, task=task):
+            task.cancel()
+            await station.close()
+        server.run(stop())
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+def test_stop_charge_ends_a_live_simulated_session_within_10_seconds(world, simulated, version):
+    server, page = world["server"], world["page"]
+    session_id = simulated(f"SIM-{version.replace('.', '')}", version)
+    login(page, server, "support@acme.example", target=f"/sessions/{session_id}")
+    expect(page.locator("#status-name")).to_have_text("Charging")
+    expect(page.locator("#live-badge")).to_be_visible()
+    time.sleep(2)  # a few Wh flow before the stop
+    page.click("#stop-open")
+    page.click("#stop-confirm")
+    clicked = time.monotonic()
+    expect(page.locator("#status-name")).to_have_text("Stopped", timeout=10_000)
+    assert time.monotonic() - clicked < 10
+    expect(page.locator("#banner")).to_contain_text("Stop reason: Remote")
+    shot(page, f"session-simulated-stopped-{version}.png")
+
+
+def test_end_session_closes_a_session_the_charger_will_never_end(world, simulated):
+    server, page = world["server"], world["page"]
+    session_id = simulated("SIM-END", "1.6")
+    server.run(server.gateway.connected["SIM-END"]._connection.close())  # the charger dies mid-session
+    login(page, server, "support@acme.example", target=f"/sessions/{session_id}")
+    expect(page.locator("#status-name")).to_have_text("Charging")
+    page.click("#end-open")
+    page.locator("#end-form").get_by_role("button", name="End session").click()
+    expect(page.locator("#end-error")).to_be_hidden()  # the browser asks for the reason first (required)
+    page.fill('#end-form [name="why"]', "charger replaced, stop lost")
+    page.locator("#end-form").get_by_role("button", name="End session").click()
+    expect(page.locator("#status-name")).not_to_have_text("Charging")
+    expect(page.locator("#banner")).to_contain_text("Ended by support@acme.example: charger replaced, stop lost")
+    expect(page.locator("#end-open")).to_have_count(0)
+    expect(page.get_by_test_id("operator-actions")).to_contain_text("session.force_close")
+    shot(page, "session-ended-by-operator.png")
+
+
+def test_finance_sees_no_end_session(world, simulated):
+    server, page = world["server"], world["page"]
+    session_id = simulated("SIM-FIN", "2.0.1")
+    login(page, server, "finance@acme.example", target=f"/sessions/{session_id}")
+    expect(page.locator("#status-name")).to_have_text("Charging")
+    expect(page.locator("#end-open")).to_have_count(0)
+    expect(page.locator("#stop-open")).to_have_count(0)
