@@ -184,7 +184,9 @@ class Central16(CentralSide, ChargePoint):
                            contract_id=token.contract_id, driver_id=token.driver_id, status=token.status),
                 ocpp_event(EventKind.TRANSACTION_STARTED, at, key, transaction_id=str(sid),
                            meter_start_wh=float(meter_start), id_token=id_tag, token_type="ISO14443",
-                           start_source_raw="RemoteStartTransaction" if remote else "Authorize",
+                           # a remote start is attributed to who asked (operator, api, app, roaming)
+                           start_source_raw=remote["source"] if remote else "Authorize",
+                           remote_start_by=remote["by"] if remote else None,
                            reservation_id=reservation_id, token_status=token.status),
             ]
             from ...domain.meter import Measurand, MeterSample
