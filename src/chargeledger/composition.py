@@ -4,7 +4,8 @@ Every role in one process (the default) is the embedded product: SQLite or Postg
 several processes or machines around one PostgreSQL database and one NATS bus (docs/deploy.md):
 - gateway: the OCPP websockets; answers remote commands for the stations it holds over the bus;
 - api: the HTTP API and web pages; sends remote commands to whichever gateway holds the station;
-- worker: the outbox reactions (settlement, pricing, payments, receipts, roaming pushes).
+- worker: the outbox reactions (settlement, pricing, payments, receipts, roaming pushes), the OCPI push queue,
+  and (with a bus) the relay of committed ledger events onto it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import typer
 import uvicorn
 
 from . import bus
+from .bus import events as bus_events
 from .http.app import create_app
 from .http.serving import server_config
 from .ledger.outbox import Worker, hand_off
@@ -73,6 +75,9 @@ async def serve(process: Process) -> None:
     if "gateway" in roles:
         gateway = _gateway(engine, process, client)
     stopping: list[asyncio.Task] = []
+    if client is not None and outbox_worker is not None:
+        # committed ledger events onto the bus, typed and versioned, for other processes and systems
+        stopping.append(asyncio.create_task(bus_events.run_relay(engine, client)))
     try:
         if gateway is not None:
             await gateway.start(process.host, process.ocpp_port)

@@ -149,3 +149,49 @@ class Station201(Charger201):
         from tests.builders import at
         from tests.ocpp.helpers import iso
         return iso(at(5))
+
+    # -- reservation and smart charging -------------------------------------------------------------------------
+    @on("ReserveNow")
+    def on_reserve_now(self, id, expiry_date_time, id_token, **kw):
+        status = self._answer("ReserveNow", {"id": id, "expiry_date_time": expiry_date_time, "id_token": id_token,
+                                             **kw})
+        return call_result.ReserveNow(status=status)
+
+    @on("CancelReservation")
+    def on_cancel_reservation(self, reservation_id, **kw):
+        return call_result.CancelReservation(status=self._answer("CancelReservation",
+                                                                 {"reservation_id": reservation_id}))
+
+    @on("SetChargingProfile")
+    def on_set_charging_profile(self, evse_id, charging_profile, **kw):
+        status = self._answer("SetChargingProfile", {"evse_id": evse_id, "charging_profile": charging_profile})
+        if status == "Accepted":
+            same = (evse_id, charging_profile["charging_profile_purpose"], charging_profile["stack_level"])
+            self.profiles = [(e, p) for e, p in getattr(self, "profiles", []) if p["id"] != charging_profile["id"]
+                             and (e, p["charging_profile_purpose"], p["stack_level"]) != same]
+            self.profiles.append((evse_id, charging_profile))
+        return call_result.SetChargingProfile(status=status)
+
+    @on("GetChargingProfiles")
+    def on_get_charging_profiles(self, request_id, charging_profile, **kw):
+        held = getattr(self, "profiles", [])
+        status = self._answer("GetChargingProfiles", {"request_id": request_id}) if held else "NoProfiles"
+        if status == "Accepted":
+            for evse_id in sorted({e for e, _ in held}):
+                self.later(self.call(call.ReportChargingProfiles(
+                    request_id=request_id, charging_limit_source="CSO", evse_id=evse_id,
+                    charging_profile=[p for e, p in held if e == evse_id])))
+        return call_result.GetChargingProfiles(status=status)
+
+    @on("ClearChargingProfile")
+    def on_clear_charging_profile(self, **kw):
+        return call_result.ClearChargingProfile(status=self._answer("ClearChargingProfile", kw))
+
+    @on("GetCompositeSchedule")
+    def on_get_composite_schedule(self, duration, evse_id, **kw):
+        status = self._answer("GetCompositeSchedule", {"duration": duration, "evse_id": evse_id, **kw})
+        schedule = {"evse_id": evse_id, "duration": duration, "schedule_start": self.clock(),
+                    "charging_rate_unit": kw.get("charging_rate_unit") or "W",
+                    "charging_schedule_period": [{"start_period": 0, "limit": 11000.0},
+                                                 {"start_period": 1800, "limit": 7400.0}]}
+        return call_result.GetCompositeSchedule(status=status, schedule=schedule if status == "Accepted" else None)

@@ -98,7 +98,7 @@ async def test_remote_start_stop_availability_and_configuration(engine, version)
             row = await _until(lambda: (r := _latest(engine, "SIM-1")) and r.status == "Charging" and r)
             view = Ledger(engine).project(row.id)
             assert view.identity.id_token == "REMOTE1"
-            assert view.start_source.value in ("Remote", "API"), view.start_source_raw  # not the driver's card
+            assert view.start_source.value == "API", view.start_source_raw  # asked for by an API client
             assert (await send("SIM-1", *START[version]))["status"] == "Rejected"  # busy
 
             # during a transaction: going inoperative waits for its end; unlocking an authorised one is refused
@@ -162,6 +162,59 @@ async def test_commands_for_the_other_protocol_or_with_bad_payloads_are_refused(
             assert (await gateway.command("SIM-3", "UnlockConnector", {"connectorId": 1}))["status"] == "Unlocked"
             assert (await gateway.command("SIM-3", "RemoteStopTransaction", {"transactionId": 999}))[
                 "status"] == "Rejected"  # no such transaction on the charger
+        finally:
+            task.cancel()
+            await station.close()
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+def test_the_simulators_handle_every_command_the_gateway_may_send(version):
+    from chargeledger.ocpp.simulated.drive import _CLASSES
+    handled = {name for name in dir(_CLASSES[version]) if hasattr(getattr(_CLASSES[version], name), "_on_action")}
+    actions = {getattr(_CLASSES[version], name)._on_action for name in handled}
+    assert set(commands.ALLOWED[version]) - actions == set()
+
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+async def test_2_0_1_reports_monitoring_certificates_and_messages(engine):
+    add_network(engine, station_id="SIM-4", ocpp="2.0.1")
+    async with gateway_on(engine, command_timeout=5.0) as gateway:
+        station, task = await _run_station(gateway, "SIM-4", "2.0.1")
+        send = lambda name, payload: gateway.command("SIM-4", name, payload)  # noqa: E731
+        try:
+            assert (await send("GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"}))["status"] == \
+                "Accepted"
+            assert (await send("GetReport", {"requestId": 2, "componentVariable": [
+                {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]}))[
+                "status"] == "Accepted"
+            assert (await send("GetReport", {"requestId": 3, "componentVariable": [
+                {"component": {"name": "Nope"}}]}))["status"] == "EmptyResultSet"
+            assert (await send("InstallCertificate", {"certificateType": "CSMSRootCertificate",
+                                                      "certificate": "not a certificate"}))["status"] == "Rejected"
+            assert (await send("InstallCertificate", {"certificateType": "CSMSRootCertificate",
+                                                      "certificate": PEM}))["status"] == "Accepted"
+            ids = await send("GetInstalledCertificateIds", {"certificateType": ["CSMSRootCertificate"]})
+            hash_data = ids["certificate_hash_data_chain"][0]["certificate_hash_data"]
+            assert (await send("DeleteCertificate", {"certificateHashData": hash_data}))["status"] == "Accepted"
+            assert (await send("DeleteCertificate", {"certificateHashData": hash_data}))["status"] == "NotFound"
+            monitored = await send("SetVariableMonitoring", {"setMonitoringData": [
+                {"value": 10, "type": "UpperThreshold", "severity": 5,
+                 "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]})
+            assert monitored["set_monitoring_result"][0]["status"] == "Accepted"
+            assert (await send("GetMonitoringReport", {"requestId": 4}))["status"] == "Accepted"
+            message = {"id": 1, "priority": "NormalCycle", "message": {"format": "UTF8", "content": "Welkom"}}
+            assert (await send("SetDisplayMessage", {"message": message}))["status"] == "Accepted"
+            assert (await send("ClearDisplayMessage", {"id": 1}))["status"] == "Accepted"
+            assert (await send("ClearDisplayMessage", {"id": 1}))["status"] == "Unknown"
+            assert (await send("GetChargingProfiles", {"requestId": 5, "chargingProfile": {}}))["status"] == \
+                "NoProfiles"
+            assert (await send("UnpublishFirmware", {"checksum": "0" * 32}))["status"] == "NoFirmware"
+            assert (await send("CustomerInformation", {"requestId": 6, "report": True, "clear": False,
+                                                       "customerIdentifier": "DRIVER-1"}))["status"] == "Accepted"
+            await asyncio.sleep(0.3)  # the follow-up reports reach the gateway, which answers them
+            assert "SIM-4" in gateway.connected
         finally:
             task.cancel()
             await station.close()

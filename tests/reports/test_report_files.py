@@ -78,10 +78,9 @@ def test_roaming_sessions_csv_reconciles_with_the_ledger(engine, world, tmp_path
     assert written == len(body) == len(roamed)
     assert [b["Network"] for b in body] == ["Hubject", "OCPI", "Girève", "Hubject"]
     prices = sum(Decimal(b["Price"]) for b in body if b["Price"])
-    assert prices == ledger_total(engine, session_settlements.c.total_cost_incl_vat, roamed)
+    assert prices == ledger_total(engine, session_settlements.c.payment_total, roamed)  # the invoice
     vat = sum(Decimal(b["VAT amount"]) for b in body if b["VAT amount"])
-    assert vat == (ledger_total(engine, session_settlements.c.total_cost_incl_vat, roamed)
-                   - ledger_total(engine, session_settlements.c.total_cost_excl_vat, roamed))
+    assert vat == ledger_total(engine, session_settlements.c.total_tax, roamed)
     failed = next(b for b in body if b["Network"] == "Girève")
     assert failed["Transaction ID"] == ""
     unpriced = body[3]
@@ -254,6 +253,25 @@ def test_days_are_local_midnights_in_the_report_zone(engine, world, tmp_path):
     write_report(engine, asked, "csv", target)
     ids = {line[1] for line in read_csv(target)[1:]}
     assert str(late) in ids and str(early) not in ids
+
+
+def test_roaming_price_and_statement_payment_total_agree_by_one_rounding_rule(engine, world, tmp_path):
+    # the CDR's total incl. VAT has four decimals; the invoice rounds each line half up to cents
+    with engine.begin() as conn:
+        conn.execute(update(session_settlements).where(session_settlements.c.session_id == world["hub"])
+                     .values(total_cost_incl_vat=Decimal("5.6460"), payment_total=Decimal("5.64"),
+                             total_tax=Decimal("0.98")))
+    write_report(engine, request(engine, "roaming-sessions"), "csv", tmp_path / "r.csv")
+    write_report(engine, request(engine, "statement"), "csv", tmp_path / "s.csv")
+    roaming = read_csv(tmp_path / "r.csv")
+    roamed = {line[2]: dict(zip(roaming[0], line)) for line in roaming[1:]}
+    statement = read_csv(tmp_path / "s.csv")
+    paid = {line[statement[0].index("Roaming – CDR ID")]: dict(zip(statement[0], line)) for line in statement[1:]}
+    for cdr_id, row in roamed.items():
+        if cdr_id in paid:
+            assert row["Price"] == paid[cdr_id]["Payment Total"]
+            assert row["VAT amount"] == paid[cdr_id]["Total Tax"]
+    assert roamed["CDR-hub-1"]["Price"] == "5.64"
 
 
 def test_bill_details_and_money_exports_need_the_finance_right(engine, world, tmp_path):

@@ -63,9 +63,10 @@ def _utcnow() -> datetime:
 
 
 # -- reading the outbox -------------------------------------------------------------------------------------------
-def _position(conn: Connection) -> tuple[int, int]:
+def position(conn: Connection, consumer: str = CONSUMER) -> tuple[int, int]:
+    """Where a consumer of the outbox stands (the reactions; the bus relay has its own)."""
     row = conn.execute(select(outbox_checkpoints.c.last_txid, outbox_checkpoints.c.last_event_id)
-                       .where(outbox_checkpoints.c.consumer == CONSUMER)).first()
+                       .where(outbox_checkpoints.c.consumer == consumer)).first()
     return (row[0], row[1]) if row else (0, 0)
 
 
@@ -95,19 +96,19 @@ def pending(conn: Connection, after: tuple[int, int], limit: int = BATCH) -> lis
     return [Pending(r.id, r.txid or 0, r.session_id, r.kind, bool(r.reactions)) for r in rows]
 
 
-def _save_position(engine: Engine, position: tuple[int, int]) -> None:
-    values = {"last_txid": position[0], "last_event_id": position[1], "updated_at": _utcnow()}
+def save_position(engine: Engine, at: tuple[int, int], consumer: str = CONSUMER) -> None:
+    values = {"last_txid": at[0], "last_event_id": at[1], "updated_at": _utcnow()}
     with engine.begin() as conn:
-        done = conn.execute(update(outbox_checkpoints).where(outbox_checkpoints.c.consumer == CONSUMER)
+        done = conn.execute(update(outbox_checkpoints).where(outbox_checkpoints.c.consumer == consumer)
                             .values(**values)).rowcount
         if not done:
-            conn.execute(insert(outbox_checkpoints).values(consumer=CONSUMER, **values))
+            conn.execute(insert(outbox_checkpoints).values(consumer=consumer, **values))
 
 
 def backlog(engine: Engine) -> int:
     """How many committed events the worker has not handled yet (for tests, the CLI and the bench)."""
     with engine.connect() as conn:
-        return len(pending(conn, _position(conn), limit=1_000_000))
+        return len(pending(conn, position(conn), limit=1_000_000))
 
 
 def failures(engine: Engine, parked: bool | None = None) -> list[dict]:
@@ -205,8 +206,8 @@ def _drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) ->
     _retry_due(engine, reactions_of)
     while True:
         with engine.connect() as conn:
-            position = _position(conn)
-            events = pending(conn, position)
+            at = position(conn)
+            events = pending(conn, at)
         if not events:
             return handled
         for event in events:
@@ -217,10 +218,10 @@ def _drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) ->
                     _run(engine, reaction, event)
             handled += 1
             if ran:  # a kill after a reaction replays as little as possible
-                _save_position(engine, (event.txid, event.id))
+                save_position(engine, (event.txid, event.id))
         last = events[-1]
         if not ran:
-            _save_position(engine, (last.txid, last.id))
+            save_position(engine, (last.txid, last.id))
 
 
 # -- the worker thread and the writers' notice ----------------------------------------------------------------------

@@ -52,7 +52,10 @@ class CentralSide:
         settings = self.gateway.settings
         return registration.interval(status, settings.heartbeat_interval, settings.boot_retry_interval)
 
-    async def answered(self, request, answer: dict) -> None:
+    async def asking(self, request, source: str = "api", by: str | None = None) -> None:
+        """Before a command goes out: what must be on record in case the station acts before it answers."""
+
+    async def answered(self, request, answer: dict, source: str = "api", by: str | None = None) -> None:
         """What a charger's answer to our command teaches us (each version adds its own)."""
         if type(request).__name__ == "TriggerMessage" and answer.get("status") == "Accepted":
             self.triggered.add(registration.triggered_action(request.requested_message))

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 # Lease families (the first key of the two-key advisory lock); the second key picks one within the family.
 OUTBOX = 0x0C4A
 OCPI_PUSHES = 0x0C4B
+BUS_RELAY = 0x0C4C
 
 
 @contextmanager

@@ -8,9 +8,11 @@ from datetime import timedelta
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 
+from .certificates import CertificateStore
 from .configuration import Configuration16
 from .hardware import Ending, Hardware, Transaction
 from .plan import iso
+from .security16 import Security16
 
 _REASONS = {Ending.EV_LEFT: "EVDisconnected", Ending.REMOTE: "Remote", Ending.SOFT_RESET: "SoftReset",
             Ending.HARD_RESET: "HardReset", Ending.UNLOCK: "UnlockCommand"}
@@ -18,11 +20,12 @@ _TRIGGERS = ("BootNotification", "Heartbeat", "StatusNotification", "MeterValues
              "FirmwareStatusNotification")
 
 
-class SimCharger16(ChargePoint):
+class SimCharger16(Security16, ChargePoint):
     version = "1.6"
 
     def attach(self, hw: Hardware, config: Configuration16 | None = None) -> "SimCharger16":
         self.hw, self.config = hw, config or Configuration16()
+        self.certificates = CertificateStore()
         return self
 
     # -- what the charger sends --------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ from datetime import timedelta
 from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call, call_result
 
+from .certificates import CertificateStore
 from .configuration import Variables201
+from .device201 import Device201
 from .hardware import Ending, Hardware, Transaction
 from .plan import iso
 
@@ -22,11 +24,17 @@ _TRIGGERS = ("BootNotification", "Heartbeat", "StatusNotification", "MeterValues
              "FirmwareStatusNotification", "LogStatusNotification")
 
 
-class SimCharger201(ChargePoint):
+class SimCharger201(Device201, ChargePoint):
     version = "2.0.1"
 
     def attach(self, hw: Hardware, variables: Variables201 | None = None) -> "SimCharger201":
         self.hw, self.variables = hw, variables or Variables201()
+        self.certificates = CertificateStore()
+        self.network_profiles: dict[int, dict] = {}
+        self.published: set[str] = set()
+        self.monitors: dict[int, dict] = {}
+        self.messages: dict[int, dict] = {}
+        self.running_cost: dict[str, float] = {}
         return self
 
     # -- what the station sends --------------------------------------------------------------------------------

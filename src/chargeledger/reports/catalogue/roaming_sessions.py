@@ -26,10 +26,6 @@ def _cdr_id(row, _ctx):
     return roaming(row).get("roaming_cdr_id") or (f"CL{row.session_id}" if row.settlement_id else None)
 
 
-def _vat_amount(row, _ctx):
-    if row.total_cost_incl_vat is None or row.total_cost_excl_vat is None:
-        return None
-    return row.total_cost_incl_vat - row.total_cost_excl_vat
 
 
 def _vat_rate(row, _ctx):
@@ -65,7 +61,9 @@ COLUMNS = [
     Column("Energy (Wh)", Kind.INTEGER, lambda r, c: round(r.energy_wh) if r.energy_wh is not None else None),
     Column("Meter start", Kind.INTEGER, lambda r, c: _int(summary(r).get("meter_start_wh"))),
     Column("Meter stop", Kind.INTEGER, lambda r, c: _int(summary(r).get("meter_stop_wh"))),
-    Column("Price", Kind.MONEY, lambda r, c: r.total_cost_incl_vat, currency=_currency),
+    # The invoice's amounts, as the statement's Payment Total and Total Tax (one rounding rule for every report,
+    # docs/reports.md): the CDR's unrounded 4-decimal totals are the CDR exports' (OCPI, eViolin), not a report's
+    Column("Price", Kind.MONEY, lambda r, c: r.payment_total, currency=_currency, field="payment_total"),
     Column("Currency", Kind.TEXT, lambda r, c: r.organisation_currency),
     Column("Public/Private", Kind.TEXT, lambda r, c: "Public" if r.organisation_public else "Private"),
     Column("Free usage", Kind.TEXT, lambda r, c: "Yes" if free_vend(r) else "No"),
@@ -76,7 +74,7 @@ COLUMNS = [
     Column("Transaction ID", Kind.TEXT, _transaction_id),
     Column("Duration", Kind.DURATION, lambda r, c: between(r.started_at, r.stopped_at)),
     Column("VAT rate", Kind.PERCENT, _vat_rate, field="vat_rate"),
-    Column("VAT amount", Kind.MONEY, _vat_amount, currency=_currency),
+    Column("VAT amount", Kind.MONEY, lambda r, c: r.total_tax, currency=_currency, field="total_tax"),
 ]
 
 

@@ -1,0 +1,235 @@
+"""Scale-out bench: 1 gateway vs 2 gateways (stations spread over both) on one PostgreSQL database and one NATS bus,
+in the same run; then the connections one gateway holds with heartbeats and its RSS per connection.
+
+    .venv/bin/python bench/scale_out.py --stations 60 --messages 200 --runs 3 --connections 5000
+
+Each gateway is a process of its own, built as `serve --role gateway` builds it (the same Gateway with its bus
+client), with the per-address and per-connection limits lifted (the bench sends from one address). Chargers run in
+separate client processes (one per gateway), sending MeterValues one at a time per station. Reported per setup:
+MeterValues/s, p50/p99, the gateways' CPU per message (from /proc, all gateway processes summed), PostgreSQL's
+backends' CPU per message, and the bus's own cost: the NATS server's CPU per message and the gateway's CPU per
+message with the bus against the same gateway without it. The load client shares the machine's cores; its CPU is
+reported so the figures can be read on a machine with spare cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from databases import fresh_engine  # noqa: E402
+from ocpp_load import (REPLY_TIMEOUT, SPAWN, UNLIMITED, _cpu_of, _hold_clients, _meter_client, _pg_cpu,  # noqa: E402
+                       _wait_for, register_stations)
+
+BUS = os.environ.get("CHARGELEDGER_BUS_URL", "nats://127.0.0.1:4222")
+
+
+# -- a gateway process ----------------------------------------------------------------------------------------------
+def gateway_child(database_url: str, port: int, name: str, bus_url: str | None) -> None:
+    from chargeledger import bus
+    from chargeledger.ocpp.gateway import Gateway
+    from chargeledger.ocpp.settings import GatewaySettings
+    from chargeledger.storage.database import make_engine
+
+    logging.getLogger("chargeledger.ocpp.gateway").setLevel(logging.ERROR)  # a warning per unsecured bench station
+
+    async def run() -> None:
+        client = await bus.connect(bus_url, name) if bus_url else None
+        gateway = Gateway(make_engine(database_url), GatewaySettings(sweep_interval=3600, **UNLIMITED), name,
+                          client)
+        await gateway.start("127.0.0.1", port)
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gateway(database_url: str, name: str, bus_url: str | None) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    args = [sys.executable, __file__, "--gateway-child", name, "--port", str(port), "--database", database_url]
+    if bus_url:
+        args += ["--bus", bus_url]
+    child = subprocess.Popen(args)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return child, port
+        except OSError:
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gateway {name} did not start")
+            time.sleep(0.1)
+
+
+def _nats_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "nats-server":
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+# -- one throughput run -----------------------------------------------------------------------------------------------
+async def throughput(label: str, engine, database_url: str, gateways: int, bus_url: str | None, stations: int,
+                     messages: int) -> dict:
+    children = [start_gateway(database_url, f"bench-gw-{n}", bus_url) for n in range(gateways)]
+    ready, results, go = SPAWN.Queue(), SPAWN.Queue(), SPAWN.Event()
+    groups = [[f"B-{i}" for i in range(stations) if i % gateways == n] for n in range(gateways)]
+    clients = [SPAWN.Process(target=_meter_client, args=(f"ws://127.0.0.1:{port}", ids, messages, ready, go,
+                                                         results)) for (_, port), ids in zip(children, groups)]
+    for client in clients:
+        client.start()
+    try:
+        await _wait_for(ready, len(clients), REPLY_TIMEOUT * 2)
+        pids = [child.pid for child, _ in children]
+        before = sum(_cpu_of(p) for p in pids)
+        clients_before = sum(_cpu_of(c.pid) for c in clients)
+        nats_before = sum(_cpu_of(p) for p in _nats_pids())
+        pg_before = _pg_cpu(engine)
+        began = time.monotonic()
+        go.set()
+        got = await _wait_for(results, len(clients), REPLY_TIMEOUT * 10)
+        gateway_cpu = sum(_cpu_of(p) for p in pids) - before
+        client_cpu = sum(_cpu_of(c.pid) for c in clients) - clients_before
+        nats_cpu = sum(_cpu_of(p) for p in _nats_pids()) - nats_before
+        pg_after = _pg_cpu(engine)
+    finally:
+        for client in clients:
+            client.join(REPLY_TIMEOUT)
+        for child, _ in children:
+            child.kill()
+            child.wait()
+    latencies = sorted(x for lat, _, _ in got for x in lat)
+    count = len(latencies)
+    elapsed = max(end for _, end, _ in got) - began
+    pg_cpu = sum(t - pg_before.get(pid, 0.0) for pid, t in pg_after.items())
+    result = {"setup": label, "messages": count, "seconds": round(elapsed, 2), "msg_per_s": round(count / elapsed),
+              "p50_ms": round(statistics.median(latencies) * 1000, 2),
+              "p99_ms": round(latencies[max(0, int(count * 0.99) - 1)] * 1000, 2),
+              "gateway_cpu_us_per_msg": round(gateway_cpu / count * 1e6),
+              "postgres_cpu_us_per_msg": round(pg_cpu / count * 1e6),
+              "nats_cpu_us_per_msg": round(nats_cpu / count * 1e6, 1),
+              "client_cpu_us_per_msg": round(client_cpu / count * 1e6)}
+    errors = [e for _, _, errs in got for e in errs]
+    if errors:
+        result["errors"] = errors
+    print(json.dumps(result), flush=True)
+    return result
+
+
+async def held_connections(database_url: str, count: int, hold: float) -> dict:
+    """One gateway (with its bus) holds `count` connections that each sent a heartbeat: its RSS per connection."""
+    child, port = start_gateway(database_url, "bench-gw-conn", BUS)
+    try:
+        await asyncio.sleep(1.0)
+        idle = _rss_kb(child.pid)
+        results = SPAWN.Queue()
+        procs = 2
+        per = -(-count // procs)
+        clients = [SPAWN.Process(target=_hold_clients, args=(port, n * per, min(per, count - n * per), 8, hold,
+                                                             results)) for n in range(procs) if n * per < count]
+        began = time.monotonic()
+        for client in clients:
+            client.start()
+        got = await _wait_for(results, len(clients), REPLY_TIMEOUT * 10)
+        await asyncio.sleep(min(1.0, hold / 2))
+        loaded = _rss_kb(child.pid)
+        for client in clients:
+            client.join(REPLY_TIMEOUT + hold)
+    finally:
+        child.kill()
+        child.wait()
+    held = sum(g[0] for g in got)
+    out = {"connections_wanted": count, "held_with_heartbeat": held,
+           "seconds_to_connect": round(max(g[1] for g in got) - began, 1), "gateway_idle_rss_mb": round(idle / 1024),
+           "gateway_rss_mb": round(loaded / 1024), "rss_kb_per_connection": round((loaded - idle) / max(held, 1), 1),
+           "errors": [e for g in got for e in g[2]]}
+    print(json.dumps(out), flush=True)
+    return out
+
+
+def _median(runs: list[dict]) -> dict:
+    return sorted(runs, key=lambda r: r["msg_per_s"])[len(runs) // 2]
+
+
+async def main(args) -> None:
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    stations = max(args.stations, args.connections)
+    engine, drop = fresh_engine("postgres", tempfile.mkdtemp(), "scale_out")
+    database_url = engine.url.render_as_string(hide_password=False)
+    register_stations(engine, stations)
+    setups = [("1 gateway, no bus", 1, None), ("1 gateway + NATS", 1, BUS), ("2 gateways + NATS", 2, BUS)]
+    runs: dict[str, list[dict]] = {label: [] for label, _, _ in setups}
+    try:
+        if args.messages:
+            for _ in range(args.runs):
+                for label, gateways, bus_url in setups:  # the setups take turns: a noisy moment hits all of them
+                    runs[label].append(await throughput(label, engine, database_url, gateways, bus_url,
+                                                        args.stations, args.messages))
+        connections = await held_connections(database_url, args.connections, args.hold) if args.connections else None
+    finally:
+        drop()
+    if args.messages:
+        print(f"median of {args.runs} runs, {args.stations} stations x {args.messages} MeterValues, "
+              f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}:")
+        for label, _, _ in setups:
+            r = _median(runs[label])
+            print(f"  {label:18} {r['msg_per_s']:6} msg/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
+                  f"gateways {r['gateway_cpu_us_per_msg']} us/msg  postgres {r['postgres_cpu_us_per_msg']} us/msg  "
+                  f"nats {r['nats_cpu_us_per_msg']} us/msg  load client {r['client_cpu_us_per_msg']} us/msg")
+        alone, with_bus, two = (_median(runs[label]) for label, _, _ in setups)
+        bus_share = (with_bus["gateway_cpu_us_per_msg"] + with_bus["nats_cpu_us_per_msg"]) \
+            / alone["gateway_cpu_us_per_msg"] - 1
+        print(f"  bus cost: {bus_share:+.0%} CPU per message (gateway + nats-server, with the bus vs without)")
+        print(f"  2 gateways vs 1: {two['msg_per_s'] / with_bus['msg_per_s']:.2f}x the MeterValues/s")
+    if connections:
+        print(f"  one gateway held {connections['held_with_heartbeat']} connections: "
+              f"{connections['rss_kb_per_connection']} KB RSS per connection")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stations", type=int, default=60)
+    parser.add_argument("--messages", type=int, default=200, help="MeterValues per station and run (0: none)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=5000, help="connections one gateway holds (0: none)")
+    parser.add_argument("--hold", type=float, default=5.0)
+    parser.add_argument("--gateway-child", metavar="NAME", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    parser.add_argument("--bus", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.gateway_child:
+        gateway_child(args.database, args.port, args.gateway_child, args.bus)
+    else:
+        sys.exit(asyncio.run(main(args)))
