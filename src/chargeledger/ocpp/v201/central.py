@@ -18,6 +18,7 @@ from ...directory import changes
 from ...domain.events import ChargingState, EventKind
 from .. import charging_profiles, device_model, remote_starts, reservations
 from . import effects
+from .maintenance import Maintenance201
 from .reservation import Reservation201
 from .smart_charging import SmartCharging201
 from ..connection import CentralSide, utcnow
@@ -57,7 +58,7 @@ def _content_key(event_type, at, trigger, info, kw) -> str:
     return hashlib.blake2b(orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
 
 
-class Central201(Reservation201, SmartCharging201, CentralSide, ChargePoint):
+class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, ChargePoint):
     version = "2.0.1"
     known_actions = frozenset(a.value for a in Action)
 
@@ -219,6 +220,3 @@ class Central201(Reservation201, SmartCharging201, CentralSide, ChargePoint):
         # Component/variable events (faults, availability) are kept in the message log for support staff.
         return call_result.NotifyEvent()
 
-    @on(Action.firmware_status_notification)
-    def on_firmware_status(self, status, **kw):
-        return call_result.FirmwareStatusNotification()

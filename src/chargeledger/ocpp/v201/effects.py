@@ -10,13 +10,14 @@ from typing import Callable
 
 from sqlalchemy import Engine
 
-from .. import charging_profiles, device_model, local_list, remote_starts, reservations
+from .. import charging_profiles, device_model, local_list, remote_starts, reservations, station_files, station_state
 from ..times import read_time
 
 Effect = Callable[[Engine, object, dict, dict, dict], None]  # engine, station, request, answer, context
 _EFFECTS: dict[str, Effect] = {}
 _BEFORE: dict[str, Effect] = {}  # noted before sending: the station may act on a command before it answers
 VERSION = "2.0.1"
+CERTIFICATES = "installed_certificates"
 
 
 def effect(name: str, before: bool = False):
@@ -99,3 +100,48 @@ def _profile_cleared(engine, station, request, answer, ctx):
 @effect("GetCompositeSchedule")
 def _composite(engine, station, request, answer, ctx):
     charging_profiles.composite_reported(engine, station.id, request["evse_id"], answer, ctx["at"])
+
+
+@effect("UpdateFirmware")
+def _firmware_asked(engine, station, request, answer, ctx):
+    station_files.remember(engine, station.id, station_files.FIRMWARE, {
+        "request_id": request["request_id"], "location": request["firmware"]["location"],
+        "answer": answer["status"], "asked_at": ctx["at"].isoformat(), "asked_by": ctx["by"]}, ctx["at"])
+
+
+@effect("GetLog")
+def _log_asked(engine, station, request, answer, ctx):
+    station_files.remember(engine, station.id, station_files.DIAGNOSTICS, {
+        "request_id": request["request_id"], "log_type": request["log_type"], "answer": answer["status"],
+        "file_name": answer.get("filename"), "asked_at": ctx["at"].isoformat(), "asked_by": ctx["by"]}, ctx["at"])
+
+
+@effect("GetInstalledCertificateIds")
+def _certificates(engine, station, request, answer, ctx):
+    if answer.get("status") in ("Accepted", "NotFound"):
+        station_state.remember(engine, station.id, CERTIFICATES, {
+            "certificates": answer.get("certificate_hash_data_chain") or [], "read_at": ctx["at"].isoformat()},
+            ctx["at"])
+
+
+@effect("DeleteCertificate")
+def _certificate_deleted(engine, station, request, answer, ctx):
+    held = station_state.recall(engine, station.id, CERTIFICATES)
+    if _accepted(answer) and held:
+        gone = request["certificate_hash_data"]
+        kept = [c for c in held["certificates"] if c.get("certificate_hash_data") != gone]
+        station_state.remember(engine, station.id, CERTIFICATES, {**held, "certificates": kept}, ctx["at"])
+
+
+@effect("InstallCertificate")
+def _certificate_installed(engine, station, request, answer, ctx):
+    station_state.remember(engine, station.id, "certificate_install", {
+        "certificate_type": request["certificate_type"], "status": answer["status"],
+        "at": ctx["at"].isoformat(), "by": ctx["by"]}, ctx["at"])
+
+
+@effect("CertificateSigned")
+def _certificate_signed(engine, station, request, answer, ctx):
+    station_files.remember(engine, station.id, "certificate_signing", {
+        "status": "Installed" if _accepted(answer) else f"Refused ({answer.get('status')})",
+        "signed_at": ctx["at"].isoformat()}, ctx["at"])
