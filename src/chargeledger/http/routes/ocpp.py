@@ -82,14 +82,14 @@ async def stop_session(session_id: int, request: Request, caller: Caller = Depen
     return {"status": status}
 
 
-_COMMANDS = "\n".join(f"- OCPP {version}: {', '.join(names)}" for version, names in commands.ALLOWED.items())
+_COMMANDS_DOC = (
+    "Send an OCPP command to a connected station with its payload as the version defines it (camelCase); the "
+    "answer is the station's. The payload is checked against the version's schema first (400 if it does not fit); "
+    "the command is logged with the session it acts on.\n\n"
+    + "\n\n".join(f"**OCPP {version}**: {', '.join(names)}" for version, names in commands.ALLOWED.items()))
 
 
-@router.post("/api/stations/{station_id}/commands/{name}", summary="Send any remote command to a station",
-             description="Sends the OCPP message `name` with the body as its payload (camelCase, as the OCPP "
-                         "specification spells it) to the connected station and returns its answer. What the "
-                         "answer changes is kept (device model, local list, reservations, charging profiles, "
-                         "firmware and log requests, certificates). The commands per version:\n" + _COMMANDS)
+@router.post("/api/stations/{station_id}/commands/{name}", description=_COMMANDS_DOC)
 async def station_command(station_id: str, name: str, request: Request, payload: dict = Body(default={}),
                           caller: Caller = Depends(require(Right.STATIONS)),
                           engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
