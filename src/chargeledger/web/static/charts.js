@@ -49,6 +49,11 @@
     if (!on.some(Boolean)) on[0] = true;
     const toggles = document.getElementById("series-toggles");
     const plot = drawTelemetry(el, shown, on);
+    // While the session runs, the live stream asks for the newest readings: same series, same toggles.
+    window.refreshTelemetry = async () => {
+      try { data = await api(`/api/sessions/${root.dataset.id}/chart`); } catch (e) { return; }
+      if (data.telemetry && !el.hidden) drawTelemetry(el, shown, on);
+    };
     shown.forEach((s, i) => {
       const label = document.createElement("label");
       label.innerHTML = `<input type="checkbox" ${on[i] ? "checked" : ""} data-series="${s.key}"> ` +
