@@ -149,3 +149,120 @@ class Station201(Charger201):
         from tests.builders import at
         from tests.ocpp.helpers import iso
         return iso(at(5))
+
+    # -- reservation and smart charging -------------------------------------------------------------------------
+    @on("ReserveNow")
+    def on_reserve_now(self, id, expiry_date_time, id_token, **kw):
+        status = self._answer("ReserveNow", {"id": id, "expiry_date_time": expiry_date_time, "id_token": id_token,
+                                             **kw})
+        return call_result.ReserveNow(status=status)
+
+    @on("CancelReservation")
+    def on_cancel_reservation(self, reservation_id, **kw):
+        return call_result.CancelReservation(status=self._answer("CancelReservation",
+                                                                 {"reservation_id": reservation_id}))
+
+    @on("SetChargingProfile")
+    def on_set_charging_profile(self, evse_id, charging_profile, **kw):
+        status = self._answer("SetChargingProfile", {"evse_id": evse_id, "charging_profile": charging_profile})
+        if status == "Accepted":
+            same = (evse_id, charging_profile["charging_profile_purpose"], charging_profile["stack_level"])
+            self.profiles = [(e, p) for e, p in getattr(self, "profiles", []) if p["id"] != charging_profile["id"]
+                             and (e, p["charging_profile_purpose"], p["stack_level"]) != same]
+            self.profiles.append((evse_id, charging_profile))
+        return call_result.SetChargingProfile(status=status)
+
+    @on("GetChargingProfiles")
+    def on_get_charging_profiles(self, request_id, charging_profile, **kw):
+        held = getattr(self, "profiles", [])
+        status = self._answer("GetChargingProfiles", {"request_id": request_id}) if held else "NoProfiles"
+        if status == "Accepted":
+            for evse_id in sorted({e for e, _ in held}):
+                self.later(self.call(call.ReportChargingProfiles(
+                    request_id=request_id, charging_limit_source="CSO", evse_id=evse_id,
+                    charging_profile=[p for e, p in held if e == evse_id])))
+        return call_result.GetChargingProfiles(status=status)
+
+    @on("ClearChargingProfile")
+    def on_clear_charging_profile(self, **kw):
+        return call_result.ClearChargingProfile(status=self._answer("ClearChargingProfile", kw))
+
+    @on("GetCompositeSchedule")
+    def on_get_composite_schedule(self, duration, evse_id, **kw):
+        status = self._answer("GetCompositeSchedule", {"duration": duration, "evse_id": evse_id, **kw})
+        schedule = {"evse_id": evse_id, "duration": duration, "schedule_start": self.clock(),
+                    "charging_rate_unit": kw.get("charging_rate_unit") or "W",
+                    "charging_schedule_period": [{"start_period": 0, "limit": 11000.0},
+                                                 {"start_period": 1800, "limit": 7400.0}]}
+        return call_result.GetCompositeSchedule(status=status, schedule=schedule if status == "Accepted" else None)
+
+    # -- firmware, diagnostics, security, remote control ---------------------------------------------------------
+    @on("UpdateFirmware")
+    def on_update_firmware(self, request_id, firmware, **kw):
+        status = self._answer("UpdateFirmware", {"request_id": request_id, "firmware": firmware, **kw})
+        if status == "Accepted":
+            async def steps():
+                for step in ("Downloading", "Downloaded", "Installing", "Installed"):
+                    await self.call(call.FirmwareStatusNotification(status=step, request_id=request_id))
+            self.later(steps())
+        return call_result.UpdateFirmware(status=status)
+
+    @on("GetLog")
+    def on_get_log(self, log, log_type, request_id, **kw):
+        status = self._answer("GetLog", {"log": log, "log_type": log_type, "request_id": request_id, **kw})
+        if status == "Accepted" and self.uploader is not None:
+            async def upload():
+                await self.call(call.LogStatusNotification(status="Uploading", request_id=request_id))
+                answer = await self.uploader(log["remote_location"] + "/station.log", b"boot ok\nfault 42\n")
+                done = "Uploaded" if answer.status_code == 200 else "UploadFailure"
+                await self.call(call.LogStatusNotification(status=done, request_id=request_id))
+            self.later(upload())
+        return call_result.GetLog(status=status, filename="station.log" if status == "Accepted" else None)
+
+    uploader = None  # async (url, content) -> response: how this station reaches our upload endpoint
+
+    @on("InstallCertificate")
+    def on_install_certificate(self, certificate_type, certificate, **kw):
+        return call_result.InstallCertificate(status=self._answer("InstallCertificate", {
+            "certificate_type": certificate_type}))
+
+    @on("GetInstalledCertificateIds")
+    def on_get_installed_certificate_ids(self, **kw):
+        self._answer("GetInstalledCertificateIds", kw)
+        return call_result.GetInstalledCertificateIds(status="Accepted", certificate_hash_data_chain=[
+            {"certificate_type": "CSMSRootCertificate", "certificate_hash_data": CERT_A},
+            {"certificate_type": "ManufacturerRootCertificate", "certificate_hash_data": CERT_B}])
+
+    @on("DeleteCertificate")
+    def on_delete_certificate(self, certificate_hash_data, **kw):
+        return call_result.DeleteCertificate(status=self._answer("DeleteCertificate", certificate_hash_data))
+
+    @on("CertificateSigned")
+    def on_certificate_signed(self, certificate_chain, **kw):
+        return call_result.CertificateSigned(status=self._answer("CertificateSigned", kw))
+
+    @on("Reset")
+    def on_reset(self, type, **kw):
+        return call_result.Reset(status=self._answer("Reset", {"type": type, **kw}))
+
+    @on("UnlockConnector")
+    def on_unlock(self, evse_id, connector_id, **kw):
+        self._answer("UnlockConnector", {"evse_id": evse_id})
+        return call_result.UnlockConnector(status=self.status.get("UnlockConnector", "Unlocked"))
+
+    @on("ChangeAvailability")
+    def on_change_availability(self, operational_status, **kw):
+        return call_result.ChangeAvailability(status=self._answer("ChangeAvailability", kw))
+
+    @on("DataTransfer")
+    def on_data_transfer(self, vendor_id, **kw):
+        return call_result.DataTransfer(status=self._answer("DataTransfer", {"vendor_id": vendor_id, **kw}),
+                                        data=kw.get("data"))
+
+
+def _hash(serial: str) -> dict:
+    return {"hash_algorithm": "SHA256", "issuer_name_hash": "a" * 64, "issuer_key_hash": "b" * 64,
+            "serial_number": serial}
+
+
+CERT_A, CERT_B = _hash("01"), _hash("02")

@@ -98,7 +98,7 @@ async def test_remote_start_stop_availability_and_configuration(engine, version)
             row = await _until(lambda: (r := _latest(engine, "SIM-1")) and r.status == "Charging" and r)
             view = Ledger(engine).project(row.id)
             assert view.identity.id_token == "REMOTE1"
-            assert view.start_source.value in ("Remote", "API"), view.start_source_raw  # not the driver's card
+            assert view.start_source.value == "API", view.start_source_raw  # asked for by an API client
             assert (await send("SIM-1", *START[version]))["status"] == "Rejected"  # busy
 
             # during a transaction: going inoperative waits for its end; unlocking an authorised one is refused

@@ -74,24 +74,32 @@ def test_partial_refund_then_a_refused_one(world):
     login(page, server, "support@acme.example", target=f"/sessions/{ids['completed']}")
     page.click("#refund-open")
     form = page.locator("#refund-form")
-    expect(form.locator('[name="amount"]')).to_have_value("11.19")  # pre-filled with what is refundable
+    # pre-filled with what is refundable: the driver's card paid only the driver's share of the split bill
+    expect(form.locator('[name="amount"]')).to_have_value("1.21")
     expect(form.locator('[name="currency"]')).to_have_value("EUR")
-    form.locator('[name="amount"]').fill("2.00")
+    form.locator('[name="amount"]').fill("1,00")  # the operator's locale: a decimal comma
     form.locator('[name="reason"]').fill("charger was slow")
     shot(page, "refund-dialog.png")
     form.locator('button[type="submit"]').click()
     page.wait_for_load_state("load")
+    # the refund shows: on the Payments card (who, why, when), and in the Price KPI as the net paid
+    card = page.locator("#payments-card")
+    expect(card.locator("tr[data-refund]")).to_contain_text("charger was slow · by support@acme.example")
+    expect(card.locator("tr[data-refund]")).to_contain_text("−EUR 1.00")
+    expect(card.locator("[data-net-paid]")).to_have_text("EUR 0.21")
+    expect(page.locator("#kpi-refunded")).to_contain_text("refunded EUR 1.00 · net paid EUR 0.21")
+    shot(page, "session-payments.png")
     page.click("#refund-open")
-    expect(form.locator('[name="amount"]')).to_have_value("9.19")
+    expect(form.locator('[name="amount"]')).to_have_value("0.21")
     form.locator('[name="amount"]').fill("50.00")  # above what is left
     form.locator('[name="reason"]').fill("too much")
     form.locator('button[type="submit"]').click()
-    expect(page.locator("#refund-error")).to_contain_text(re.compile("refundable 9.19"))
+    expect(page.locator("#refund-error")).to_contain_text(re.compile("refundable 0.21"))
     shot(page, "refund-refused.png")
     page.click("#refund-cancel")
     page.reload()
     page.click("#refund-open")
-    expect(form.locator('[name="amount"]')).to_have_value("9.19")  # the refused one changed nothing
+    expect(form.locator('[name="amount"]')).to_have_value("0.21")  # the refused one changed nothing
 
 
 def test_refund_and_stop_are_hidden_without_the_rights(world):

@@ -134,11 +134,12 @@ def test_completed_session_cards_charts_and_vat_toggle(world):
     assert "EUR 11.19" in text and "Start fee" in text and "4242" in text
 
 
-def test_finance_sees_cost_and_margin_but_no_contact_details(world):
+def test_finance_sees_no_cost_data_rather_than_a_free_margin_and_no_contact_details(world):
     page = _open(world, "completed", "finance@acme.example")
-    expect(page.locator("#kpi-cost")).to_be_visible()
-    expect(page.locator("#kpi-margin")).to_contain_text("%")
-    expect(page.locator('[data-price-tab="cost-pane"]')).to_be_visible()
+    # the scenario's station has no electricity cost configured: not "Cost 0.00, Margin 100 %"
+    expect(page.locator("#kpi-cost")).to_contain_text("No cost data")
+    expect(page.locator("#kpi-margin")).to_have_count(0)
+    expect(page.locator('[data-price-tab="cost-pane"]')).to_have_count(0)
     expect(page.locator("#driver-contact")).to_have_count(0)
     expect(page.locator("#stop-open")).to_have_count(0)
     shot(page, "session-finance.png")

@@ -44,6 +44,15 @@ def cancelled(engine: Engine, station_id: str, reservation_id: int, at: datetime
                      .values(status="Cancelled", updated_at=at))
 
 
+def ended_by_station(engine: Engine, station_id: str, reservation_id: int, status: str, at: datetime) -> bool:
+    """2.0.1 ReservationStatusUpdate: the station says a reservation Expired or was Removed."""
+    with engine.begin() as conn:
+        return conn.execute(update(reservations).where(reservations.c.station_id == station_id,
+                                                       reservations.c.reservation_id == reservation_id,
+                                                       reservations.c.status == HOLDING)
+                            .values(status=status, updated_at=at)).rowcount > 0
+
+
 def holding(conn: Connection, station_id: str, connector_id: int | None, now: datetime):
     """The Accepted, unexpired reservation on this connector or on the whole station (connector 0), if any."""
     connectors = [0] if not connector_id else [0, connector_id]

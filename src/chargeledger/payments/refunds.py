@@ -36,9 +36,19 @@ class RefundRefused(ValueError):
         super().__init__(reason)
 
 
+def amount_text(raw: Any) -> str:
+    """An amount as the operator typed it, in their locale: "1,50", "1.234,56", "1 234,56" or "1,234.56".
+    With both separators the last one is the decimal mark; a lone comma is one."""
+    text = str(raw).strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
+    if "," in text and "." in text:
+        grouping = "." if text.rfind(",") > text.rfind(".") else ","
+        text = text.replace(grouping, "")
+    return text.replace(",", ".") if text.count(",") == 1 else text
+
+
 def _parse_amount(raw: Any, currency: str) -> Decimal:
     try:
-        amount = Decimal(str(raw))
+        amount = Decimal(amount_text(raw))
     except (InvalidOperation, TypeError):
         raise RefundRefused(f"amount {raw!r} is not a number") from None
     if not amount.is_finite() or amount <= 0:

@@ -108,7 +108,7 @@ def _alerts(detail: dict, ctx: dict) -> list[dict]:
     return alerts
 
 
-def _kpis(detail: dict, money: dict | None, finance: bool) -> dict:
+def _kpis(detail: dict, money: dict | None, finance: bool, payments: list[dict]) -> dict:
     energy_kwh = Decimal(str(detail["energy_wh"] or 0)) / 1000
     limit = _energy_limit_wh(detail["events"])
     start, stop = parse_time(detail["started_at"]), parse_time(detail["stopped_at"])
@@ -123,8 +123,14 @@ def _kpis(detail: dict, money: dict | None, finance: bool) -> dict:
         price, net = decimal(money.get("payment_total")), decimal(money.get("subtotal"))
         out["price"] = price
         out["price_per_kwh"] = price / energy_kwh if price is not None and energy_kwh else None
+        refunded = sum((decimal(p["refunded"]) or Decimal(0) for p in payments), Decimal(0))
+        if refunded:  # the driver's price after refunds, next to what was billed
+            out["refunded"], out["net_paid"] = refunded, sum((p["net_paid"] for p in payments), Decimal(0))
         cost, margin = decimal(money.get("electricity_cost")), decimal(money.get("margin"))
-        if finance and cost is not None:
+        if finance and cost is not None and cost == 0 and energy_kwh:
+            # electricity is never free: a zero cost means no cost source was configured, not a 100 % margin
+            out["no_cost_data"] = True
+        elif finance and cost is not None:
             margin = margin if margin is not None else (net or price or Decimal(0)) - cost
             out.update(cost=cost, cost_per_kwh=cost / energy_kwh if energy_kwh else None, margin=margin,
                        margin_percent=(margin * 100 / net) if net else None,
@@ -145,11 +151,12 @@ def session_page(app: FastAPI, engine: Engine, caller: Caller, session_id: int) 
     detail = session_get(session_id, caller, engine)  # same JSON, same scoping, same enrichments as the API
     ctx = session_context(engine, caller, detail)
     money = (detail.get("money") or {}).get("settlement")  # None until the session is priced and settled
-    payments = (detail.get("money") or {}).get("payments") or []
+    payments = [{**p, "net_paid": decimal(p["amount_captured"]) - decimal(p["refunded"])}
+                for p in (detail.get("money") or {}).get("payments") or []]
     finance, support = caller.has(Right.FINANCE), caller.has(Right.SUPPORT)
     active = detail["status"] in ACTIVE
     ours = bool(detail["station_id"]) and ctx["station"] is not None and not detail.get("roaming")
-    kpis = _kpis(detail, money, finance)
+    kpis = _kpis(detail, money, finance, payments)
     refundable = decimal((detail.get("money") or {}).get("refundable"))
     return {
         "detail": detail, "ctx": ctx, "money": money, "kpis": kpis, "active": active, "ours": ours,

@@ -82,7 +82,14 @@ async def stop_session(session_id: int, request: Request, caller: Caller = Depen
     return {"status": status}
 
 
-@router.post("/api/stations/{station_id}/commands/{name}")
+_COMMANDS_DOC = (
+    "Send an OCPP command to a connected station with its payload as the version defines it (camelCase); the "
+    "answer is the station's. The payload is checked against the version's schema first (400 if it does not fit); "
+    "the command is logged with the session it acts on.\n\n"
+    + "\n\n".join(f"**OCPP {version}**: {', '.join(names)}" for version, names in commands.ALLOWED.items()))
+
+
+@router.post("/api/stations/{station_id}/commands/{name}", description=_COMMANDS_DOC)
 async def station_command(station_id: str, name: str, request: Request, payload: dict = Body(default={}),
                           caller: Caller = Depends(require(Right.STATIONS)),
                           engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:

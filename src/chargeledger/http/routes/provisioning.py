@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from ...access.rights import Caller, Right
-from ...ocpp import commands, stations
+from ...ocpp import commands, station_state, stations
 from ...ocpp.device_model import device_model
 from ...ocpp.registration import ACCEPTED
 from ..audit_trail import AuditTrail, audit_trail
@@ -55,6 +55,16 @@ def station_variables(station_id: str, caller: Caller = Depends(current_caller),
     _needs_support_or_stations(caller)
     _station_org(engine, caller, station_id)
     return {"items": device_model(engine, station_id, component)}
+
+
+@router.get("/api/stations/{station_id}/state")
+def station_state_now(station_id: str, caller: Caller = Depends(current_caller),
+                      engine: Engine = Depends(engine_of)) -> dict:
+    """What the station last told us per topic: firmware, log upload, charging limit, EV charging needs and
+    schedule, composite schedule, local list, remote starts."""
+    _needs_support_or_stations(caller)
+    _station_org(engine, caller, station_id)
+    return {"topics": station_state.states(engine, station_id)}
 
 
 def register(app: FastAPI) -> None:

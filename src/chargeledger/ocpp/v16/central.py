@@ -53,9 +53,9 @@ class Central16(CentralSide, ChargePoint):
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
                                             status=status)
 
-    async def answered(self, request, answer: dict) -> None:
+    async def answered(self, request, answer: dict, source: str = "api", by: str | None = None) -> None:
         """What the back office keeps of a command once the charger answered it."""
-        await super().answered(request, answer)
+        await super().answered(request, answer, source, by)
         name, engine, sid, status = type(request).__name__, self.gateway.engine, self.station.id, answer.get("status")
         if name == "GetConfiguration":
             await self.db(configuration.reported, engine, sid, answer.get("configuration_key") or [], utcnow())
@@ -184,7 +184,7 @@ class Central16(CentralSide, ChargePoint):
                            contract_id=token.contract_id, driver_id=token.driver_id, status=token.status),
                 ocpp_event(EventKind.TRANSACTION_STARTED, at, key, transaction_id=str(sid),
                            meter_start_wh=float(meter_start), id_token=id_tag, token_type="ISO14443",
-                           start_source_raw="RemoteStartTransaction" if remote else "Authorize",
+                           start_source_raw=remote or "Authorize",  # remote: who asked for it
                            reservation_id=reservation_id, token_status=token.status),
             ]
             from ...domain.meter import Measurand, MeterSample

@@ -5,7 +5,6 @@ repeat): resent and offline-queued events, in any order, add nothing twice."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
 from datetime import datetime
 
 import orjson
@@ -17,7 +16,11 @@ from ocpp.v201.enums import Action
 
 from ...directory import changes
 from ...domain.events import ChargingState, EventKind
-from .. import device_model, local_list, remote_starts
+from .. import charging_profiles, device_model, remote_starts, reservations
+from . import effects
+from .maintenance import Maintenance201
+from .reservation import Reservation201
+from .smart_charging import SmartCharging201
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, register_wh, samples
 from ..recorder import ocpp_event
@@ -55,7 +58,7 @@ def _content_key(event_type, at, trigger, info, kw) -> str:
     return hashlib.blake2b(orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
 
 
-class Central201(CentralSide, ChargePoint):
+class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, ChargePoint):
     version = "2.0.1"
     known_actions = frozenset(a.value for a in Action)
 
@@ -78,19 +81,12 @@ class Central201(CentralSide, ChargePoint):
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
                                             status=status)
 
-    async def answered(self, request, answer: dict) -> None:
-        await super().answered(request, answer)
-        name, engine, sid = type(request).__name__, self.gateway.engine, self.station.id
-        if name == "GetVariables":
-            await self.db(device_model.store, engine, device_model.got(sid, answer.get("get_variable_result"),
-                                                                      utcnow()))
-        elif name == "SetVariables":
-            await self.db(device_model.store, engine, device_model.were_set(
-                sid, request.set_variable_data, answer.get("set_variable_result"), utcnow()))
-        elif name == "SendLocalList" and answer.get("status") == "Accepted":
-            await self.db(local_list.accepted, engine, sid, self.version, asdict(request), utcnow())
-        elif name == "GetLocalListVersion":
-            await self.db(local_list.reported, engine, sid, answer["version_number"], utcnow())
+    async def asking(self, request, source: str = "api", by: str | None = None) -> None:
+        await self.db(effects.prepare, self.gateway.engine, self.station, request, source, by, utcnow())
+
+    async def answered(self, request, answer: dict, source: str = "api", by: str | None = None) -> None:
+        await super().answered(request, answer, source, by)
+        await self.db(effects.apply, self.gateway.engine, self.station, request, answer, source, by, utcnow())
 
     @on(Action.notify_report)
     async def on_notify_report(self, request_id, generated_at, seq_no, **kw):
@@ -169,7 +165,7 @@ class Central201(CentralSide, ChargePoint):
                 EventKind.TRANSACTION_STARTED, at, f"{key}:started", transaction_id=txid,
                 meter_start_wh=register_wh(found), id_token=(id_token or {}).get("id_token"),
                 token_type=(id_token or {}).get("type"), start_source_raw=raw,
-                remote_start_by=(asked or {}).get("by"), **meta))
+                remote_start_by=(asked or {}).get("by"), reservation_id=kw.get("reservation_id"), **meta))
         if state in _STATES:
             events.append(ocpp_event(EventKind.CHARGING_STATE_CHANGED, at, f"{key}:state",
                                      state=_STATES[state].value, **meta))
@@ -189,6 +185,11 @@ class Central201(CentralSide, ChargePoint):
                 rec.close_stale(conn, st, at, f"a new transaction ({txid}) started on EVSE {evse}",
                                 "TransactionEvent Started", key, evse, keep=sid)
             added = rec.write(conn, sid, events, found, refresh=bool(events))
+            if event_type == "Started" or kw.get("reservation_id") is not None:
+                reservations.used(conn, st.id, kw.get("reservation_id"), evse or 0, (id_token or {}).get("id_token"),
+                                  sid, at)
+            if event_type == "Ended":  # a TxProfile lives as long as its transaction
+                charging_profiles.transaction_ended(conn, st.id, txid)
             kinds = {e.kind for e in events} if added else set()
             # an offline queue may deliver Ended before Started: settle once both (and the departure) are in
             if rec.settle_if_ready(conn, sid, at, key):
@@ -219,6 +220,3 @@ class Central201(CentralSide, ChargePoint):
         # Component/variable events (faults, availability) are kept in the message log for support staff.
         return call_result.NotifyEvent()
 
-    @on(Action.firmware_status_notification)
-    def on_firmware_status(self, status, **kw):
-        return call_result.FirmwareStatusNotification()

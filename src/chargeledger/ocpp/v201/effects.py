@@ -1,0 +1,147 @@
+"""What the back office keeps of a 2.0.1 command once the station answered it, per command: the device model,
+the local list, reservations, charging profiles, schedules and the state of uploads. Each gets the request (the
+library's dataclass), the answer (snake_case) and who asked, and writes on the gateway's writer thread."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import Engine
+
+from .. import charging_profiles, device_model, local_list, remote_starts, reservations, station_files, station_state
+from ..times import read_time
+
+Effect = Callable[[Engine, object, dict, dict, dict], None]  # engine, station, request, answer, context
+_EFFECTS: dict[str, Effect] = {}
+_BEFORE: dict[str, Effect] = {}  # noted before sending: the station may act on a command before it answers
+VERSION = "2.0.1"
+CERTIFICATES = "installed_certificates"
+
+
+def effect(name: str, before: bool = False):
+    def register(fn: Effect) -> Effect:
+        (_BEFORE if before else _EFFECTS)[name] = fn
+        return fn
+    return register
+
+
+def prepare(engine: Engine, station, request, source: str, by: str | None, at: datetime) -> None:
+    fn = _BEFORE.get(type(request).__name__)
+    if fn is not None:
+        fn(engine, station, asdict(request), {}, {"source": source, "by": by, "at": at})
+
+
+def apply(engine: Engine, station, request, answer: dict, source: str, by: str | None, at: datetime) -> None:
+    fn = _EFFECTS.get(type(request).__name__)
+    if fn is not None:
+        fn(engine, station, asdict(request), answer, {"source": source, "by": by, "at": at})
+
+
+def _accepted(answer: dict) -> bool:
+    return answer.get("status") == "Accepted"
+
+
+@effect("GetVariables")
+def _got(engine, station, request, answer, ctx):
+    device_model.store(engine, device_model.got(station.id, answer.get("get_variable_result"), ctx["at"]))
+
+
+@effect("SetVariables")
+def _set(engine, station, request, answer, ctx):
+    device_model.store(engine, device_model.were_set(station.id, request["set_variable_data"],
+                                                     answer.get("set_variable_result"), ctx["at"]))
+
+
+@effect("SendLocalList")
+def _list_sent(engine, station, request, answer, ctx):
+    if _accepted(answer):
+        local_list.accepted(engine, station.id, VERSION, request, ctx["at"])
+
+
+@effect("GetLocalListVersion")
+def _list_version(engine, station, request, answer, ctx):
+    local_list.reported(engine, station.id, answer["version_number"], ctx["at"])
+
+
+@effect("RequestStartTransaction", before=True)
+def _remote_start(engine, station, request, answer, ctx):
+    remote_starts.remember(engine, station.id, request["remote_start_id"], ctx["source"], ctx["by"], ctx["at"])
+
+
+@effect("ReserveNow")
+def _reserved(engine, station, request, answer, ctx):
+    reservations.answered(engine, station.id, request["id"], request.get("evse_id") or 0,
+                          request["id_token"]["id_token"], (request.get("group_id_token") or {}).get("id_token"),
+                          read_time(request["expiry_date_time"]), answer["status"], ctx["at"])
+
+
+@effect("CancelReservation")
+def _cancelled(engine, station, request, answer, ctx):
+    if _accepted(answer):
+        reservations.cancelled(engine, station.id, request["reservation_id"], ctx["at"])
+
+
+@effect("SetChargingProfile")
+def _profile_set(engine, station, request, answer, ctx):
+    if _accepted(answer):
+        charging_profiles.accepted(engine, station.id, request["evse_id"], request["charging_profile"], ctx["at"])
+
+
+@effect("ClearChargingProfile")
+def _profile_cleared(engine, station, request, answer, ctx):
+    if _accepted(answer):
+        criteria = request.get("charging_profile_criteria") or {}
+        charging_profiles.cleared(engine, station.id, request.get("charging_profile_id"), criteria.get("evse_id"),
+                                  criteria.get("charging_profile_purpose"), criteria.get("stack_level"))
+
+
+@effect("GetCompositeSchedule")
+def _composite(engine, station, request, answer, ctx):
+    charging_profiles.composite_reported(engine, station.id, request["evse_id"], answer, ctx["at"])
+
+
+@effect("UpdateFirmware")
+def _firmware_asked(engine, station, request, answer, ctx):
+    station_files.remember(engine, station.id, station_files.FIRMWARE, {
+        "request_id": request["request_id"], "location": request["firmware"]["location"],
+        "answer": answer["status"], "asked_at": ctx["at"].isoformat(), "asked_by": ctx["by"]}, ctx["at"])
+
+
+@effect("GetLog")
+def _log_asked(engine, station, request, answer, ctx):
+    station_files.remember(engine, station.id, station_files.DIAGNOSTICS, {
+        "request_id": request["request_id"], "log_type": request["log_type"], "answer": answer["status"],
+        "file_name": answer.get("filename"), "asked_at": ctx["at"].isoformat(), "asked_by": ctx["by"]}, ctx["at"])
+
+
+@effect("GetInstalledCertificateIds")
+def _certificates(engine, station, request, answer, ctx):
+    if answer.get("status") in ("Accepted", "NotFound"):
+        station_state.remember(engine, station.id, CERTIFICATES, {
+            "certificates": answer.get("certificate_hash_data_chain") or [], "read_at": ctx["at"].isoformat()},
+            ctx["at"])
+
+
+@effect("DeleteCertificate")
+def _certificate_deleted(engine, station, request, answer, ctx):
+    held = station_state.recall(engine, station.id, CERTIFICATES)
+    if _accepted(answer) and held:
+        gone = request["certificate_hash_data"]
+        kept = [c for c in held["certificates"] if c.get("certificate_hash_data") != gone]
+        station_state.remember(engine, station.id, CERTIFICATES, {**held, "certificates": kept}, ctx["at"])
+
+
+@effect("InstallCertificate")
+def _certificate_installed(engine, station, request, answer, ctx):
+    station_state.remember(engine, station.id, "certificate_install", {
+        "certificate_type": request["certificate_type"], "status": answer["status"],
+        "at": ctx["at"].isoformat(), "by": ctx["by"]}, ctx["at"])
+
+
+@effect("CertificateSigned")
+def _certificate_signed(engine, station, request, answer, ctx):
+    station_files.remember(engine, station.id, "certificate_signing", {
+        "status": "Installed" if _accepted(answer) else f"Refused ({answer.get('status')})",
+        "signed_at": ctx["at"].isoformat()}, ctx["at"])
