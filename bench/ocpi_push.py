@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
@@ -30,14 +31,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from chargeledger.directory import registry  # noqa: E402
-from chargeledger.domain.network import Connector, ConnectorStandard, CurrentType, Evse, Organisation, Site, Station  # noqa: E402,E501
+from chargeledger.domain.network import (  # noqa: E402
+    Connector, ConnectorStandard, CurrentType, Evse, Organisation, Site, Station,
+)
 from chargeledger.ocpi import partners, queue  # noqa: E402
+from chargeledger.storage.tables import ocpi_pushes  # noqa: E402
 from chargeledger.tariffs import store as tariffs  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from databases import fresh_engine  # noqa: E402
-from tests.ocpi_live.peer import COUNTRY, PARTY, running_peer  # noqa: E402
+from tests.ocpi_live.peer import COUNTRY, PARTY, running_peer, token_header  # noqa: E402
 from tests.ocpi_live.serve import chargeledger_serve  # noqa: E402
 from tests.ocpp.helpers import charger, iso  # noqa: E402
 from tests.settlement.helpers import tariff_text  # noqa: E402
+
+
+def peer_headers(peer) -> dict[str, str]:
+    return token_header(peer.token_b)
+
+
+sent_wall: dict[str, float] = {}
 
 
 def _quantiles(values: list[float]) -> str:
@@ -85,32 +97,44 @@ def pushes_per_second(kind: str, folder: str, count: int) -> None:
                 sent = queue.deliver(engine, client)
             took = time.perf_counter() - started
             assert sent == count and len(peer.pushes("sessions")) == count
+            # baseline: the same requests to the same peer from a bare loop, no queue, no database
+            text = queue.dumps(body)
+            with httpx.Client(timeout=queue.TIMEOUT) as client:
+                bare = time.perf_counter()
+                for n in range(count):
+                    client.put(f"{peer.base}/emsp/sessions/NL/ACM/{n}", content=text,
+                               headers={**peer_headers(peer), "Content-Type": "application/json"})
+                bare = time.perf_counter() - bare
             print(f"[{kind}] {count} pushes delivered in order to one partner: {count / took:.0f} pushes/s "
-                  f"({took * 1000 / count:.2f} ms each, HTTP request and queue update)")
+                  f"({took * 1000 / count:.2f} ms each); the same PUTs from a bare loop: {count / bare:.0f}/s "
+                  f"({bare * 1000 / count:.2f} ms each)")
     finally:
         drop()
 
 
-async def _session(url: str, station: str, uid: str, stop_at: float, sent: dict[str, float]) -> None:
-    async with charger(url, station) as cp:
-        now = datetime.now(timezone.utc)
-        started = await cp.call(call.StartTransaction(connector_id=1, id_tag=uid, meter_start=0,
-                                                      timestamp=iso(now - timedelta(minutes=30))))
-        await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
-        sent[uid] = time.monotonic()
-        await cp.call(call.StopTransaction(meter_stop=7000, timestamp=iso(now), transaction_id=started.transaction_id,
-                                           reason="EVDisconnected"))
-        await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available",
-                                              timestamp=iso(now + timedelta(seconds=1))))
+async def _session(cp, uid: str, stop_at: float, sent: dict[str, float]) -> None:
+    now = datetime.now(timezone.utc)
+    started = await cp.call(call.StartTransaction(connector_id=1, id_tag=uid, meter_start=0,
+                                                  timestamp=iso(now - timedelta(minutes=30))))
+    await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
+    sent[uid] = time.monotonic()
+    sent_wall[uid] = time.time()
+    await cp.call(call.StopTransaction(meter_stop=7000, timestamp=iso(now), transaction_id=started.transaction_id,
+                                       reason="EVDisconnected"))
+    await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available",
+                                          timestamp=iso(now + timedelta(seconds=1))))
 
 
 async def _stations(url: str, stations: int, sessions: int, rate: float, sent: dict[str, float]) -> float:
-    begin = time.monotonic() + 2.0
+    """Each station stays connected and runs its sessions one after another; stops are spread at `rate`."""
+    begin = time.monotonic() + 2.0 + stations * 0.05
     per_station = [list(range(n, sessions, stations)) for n in range(stations)]
 
     async def one_station(n: int) -> None:
-        for k in per_station[n]:
-            await _session(url, f"CP-{n}", f"BENCH-{k}", begin + k / rate, sent)
+        await asyncio.sleep(n * 0.05)  # connect gradually, as a fleet coming online would
+        async with charger(url, f"CP-{n}") as cp:
+            for k in per_station[n]:
+                await _session(cp, f"BENCH-{k}", begin + k / rate, sent)
 
     await asyncio.gather(*(one_station(n) for n in range(stations)))
     return begin
@@ -133,9 +157,16 @@ def stop_to_cdr(kind: str, folder: str, sessions: int, rate: float, stations: in
                 time.sleep(0.05)
             arrived = {p.body["cdr_token"]["uid"]: p.at for p in peer.pushes("cdrs")}
         delays = [arrived[uid] - sent[uid] for uid in sent if uid in arrived]
+        queued = {}  # when each CDR entered the push queue: what settlement took, and what the push took after it
+        with engine.connect() as conn:
+            for body, created in conn.execute(select(ocpi_pushes.c.body, ocpi_pushes.c.created_at)
+                                              .where(ocpi_pushes.c.module == "cdrs")):
+                queued[json.loads(body)["cdr_token"]["uid"]] = created.timestamp()
+        settling = [queued[uid] - sent_wall[uid] for uid in sent_wall if uid in queued]
         print(f"[{kind}] {sessions} sessions on {stations} chargers, stops at {sessions / (stops_done - begin):.0f}/s "
               f"(asked {rate:g}/s); {len(arrived)} CDRs arrived; StopTransaction -> CDR at the eMSP: "
-              f"{_quantiles(delays)}")
+              f"{_quantiles(delays)}; of which StopTransaction -> CDR queued (settlement, pricing): "
+              f"{_quantiles(settling)}")
     finally:
         drop()
 

@@ -40,8 +40,6 @@ BAD_FILE = """id;start;stop;kwh;station;card;paid
 EXPECTED = [
     (3, "start '31.02.2024 08:00' matches none of the date formats"),
     (4, "kwh '12.5.1' has a point but the file uses a decimal comma"),
-    (5, "kwh '-2,0' is negative energy"),
-    (6, "the stop (2024-03-01 08:30 UTC) is before the start (2024-03-01 09:00 UTC)"),
     (7, "unknown station CP-404 (auto_create_stations is off)"),
     (8, "session id 1 repeats line 2"),
     (9, "the row has 5 fields where the header has 7"),
@@ -73,23 +71,29 @@ def test_each_bad_row_reported_good_rows_stored_nothing_lost(engine, tmp_path):
 
     report = import_sessions(engine, file, mapping)
     _check(report)
-    assert (report.rows_total, report.imported, report.skipped) == (10, 2, 0)
+    assert (report.rows_total, report.imported, report.skipped, report.flagged) == (10, 4, 0, 2)
     with engine.connect() as conn:
         stored = {r.external_key: r for r in conn.execute(select(sessions))}
         run = conn.execute(select(import_runs)).one()
-    assert set(stored) == {"ocpp:CP-1:99", "import:legacy:1", "import:legacy:8"}
+    assert set(stored) == {"ocpp:CP-1:99", "import:legacy:1", "import:legacy:4", "import:legacy:5", "import:legacy:8"}
+    # values no charger produces are kept as written, with a data-quality flag the operator sees
+    assert [(f["code"], f["detail"]) for f in stored["import:legacy:4"].summary["flags"]] == [
+        ("data_quality", "negative energy (-2.0 kWh)")]
+    assert stored["import:legacy:4"].energy_wh == -2000 and stored["import:legacy:4"].status == "Cancelled"
+    assert [(f["code"], f["detail"]) for f in stored["import:legacy:5"].summary["flags"]] == [
+        ("data_quality", "the stop (2024-03-01 08:30 UTC) is before the start (2024-03-01 09:00 UTC)")]
     assert stored["import:legacy:1"].energy_wh == 12500 and stored["import:legacy:1"].id_token == "04A1B2"
     # two-digit year 24 with the default pivot is 2024; 18:00 in Amsterdam (CET) is 17:00 UTC
     assert stored["import:legacy:8"].started_at.replace(tzinfo=timezone.utc).hour == 17
     assert stored["import:legacy:8"].started_at.year == 2024
-    assert (run.rows_total, run.rows_imported, run.rows_rejected) == (10, 2, 8)
+    assert (run.rows_total, run.rows_imported, run.rows_rejected) == (10, 4, 6)
     assert [e["line"] for e in run.errors] == [line for line, _ in EXPECTED]
     after_first = _snapshot(engine)
     assert after_first[0][0] == before[0][0] and after_first[1][0] == before[1][0]  # the earlier session as it was
 
     again = import_sessions(engine, file, mapping)
     _check(again)
-    assert (again.imported, again.skipped) == (0, 2)
+    assert (again.imported, again.skipped) == (0, 4)
     assert _snapshot(engine) == after_first
 
     # the same id with other values is reported; the stored session is kept
@@ -107,7 +111,7 @@ def test_dry_run_stores_nothing(engine, tmp_path):
     file.write_text(BAD_FILE, encoding="utf-8")
     report = import_sessions(engine, file, parse_mapping(MAPPING), dry_run=True)
     _check(report)
-    assert report.imported == 2 and report.run_id is None
+    assert report.imported == 4 and report.run_id is None
     assert _snapshot(engine) == ([], [])
 
 

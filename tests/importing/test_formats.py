@@ -103,9 +103,9 @@ def test_bad_records_name_their_json_path_jsonl_line_and_sheet_row(sqlite_engine
     assert [e.line for e in report.errors] == [2, 3] and report.imported == 1
 
     sheet = tmp_path / "c.xlsx"
-    _xlsx(sheet, [{**ROWS[0], "id": "X1"}, {**ROWS[1], "id": "C", "stop": "2024-03-02 17:00:00"}], sheet="S")
+    _xlsx(sheet, [{**ROWS[0], "id": "X1"}, {**ROWS[1], "id": "C", "kwh": "lots"}], sheet="S")
     report = import_sessions(sqlite_engine, sheet, parse_mapping({**FLAT, "file": {"sheet": "S"}}))
-    assert [(e.where, e.reason[:13]) for e in report.errors] == [("S!row 3", "the stop (202")]
+    assert [(e.where, e.reason) for e in report.errors] == [("S!row 3", "kwh 'lots' is not a number")]
 
 
 def test_unusable_files_say_why(sqlite_engine, tmp_path):

@@ -19,8 +19,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def chargeledger_serve(engine, tmp_path: Path, *options: str):
-    """Yields (http base URL, OCPP websocket base URL); the child is stopped with SIGTERM at the end."""
+def chargeledger_serve(engine, tmp_path: Path, *options: str, children: list | None = None):
+    """Yields (http base URL, OCPP websocket base URL); the child is stopped with SIGTERM at the end (and is added
+    to `children`, for a test that kills it)."""
     http_port, ocpp_port = free_port(), free_port()
     env = {**os.environ, "CHARGELEDGER_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
     log_path = tmp_path / f"serve-{http_port}.log"
@@ -28,6 +29,8 @@ def chargeledger_serve(engine, tmp_path: Path, *options: str):
         child = subprocess.Popen([str(Path(sys.executable).parent / "chargeledger"), "serve", "--http-port",
                                   str(http_port), "--ocpp-port", str(ocpp_port), *options], env=env, stdout=log,
                                  stderr=log)
+    if children is not None:
+        children.append(child)
     try:
         deadline = time.monotonic() + 60
         for port in (ocpp_port, http_port):
@@ -41,6 +44,8 @@ def chargeledger_serve(engine, tmp_path: Path, *options: str):
                     time.sleep(0.1)
         yield f"http://127.0.0.1:{http_port}", f"ws://127.0.0.1:{ocpp_port}"
     finally:
+        if child.poll() is not None:
+            return
         child.send_signal(signal.SIGTERM)
         try:
             child.wait(20)

@@ -3,6 +3,8 @@ DataTransfer by vendor, the operator commands, and connections that offer no sub
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 import websockets
 from ocpp.exceptions import SecurityError
@@ -124,3 +126,35 @@ async def test_a_connection_without_subprotocol(engine):
                 await websockets.connect(f"ws://127.0.0.1:{gateway.port}/ocpp/{station}", subprotocols=offered)
             assert refused.value.response.status_code == 400
             assert reason in refused.value.response.body.decode()
+
+
+async def test_commands_are_logged_with_the_session_they_act_on_and_remote_starts_keep_their_source(engine):
+    add_network(engine)
+    key = add_user_key(engine, "ops@acme.example", ["ACME"], ["stations", "support"])
+    async with gateway_on(engine) as gateway, lab_charger(gateway, "CP-1") as cp, \
+            api(engine, gateway, key) as client:
+        first = await cp.call(call.StartTransaction(connector_id=1, id_tag="T", meter_start=0, timestamp=iso(at(0))))
+        await cp.call(call.StopTransaction(meter_stop=100, timestamp=iso(at(10)), transaction_id=first.transaction_id))
+        await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing",
+                                              timestamp=iso(at(20))))
+        started = await client.post("/api/stations/CP-1/commands/RemoteStartTransaction",
+                                    json={"connectorId": 1, "idTag": "T"})
+        assert started.json()["answer"] == {"status": "Accepted"}
+        # (the remote start is matched by the charger's clock, close to ours)
+        second = await cp.call(call.StartTransaction(connector_id=1, id_tag="T", meter_start=100,
+                                                     timestamp=iso(datetime.now(timezone.utc))))
+        unlock = await client.post("/api/stations/CP-1/commands/UnlockConnector", json={"connectorId": 1})
+        stop = await client.post("/api/stations/CP-1/commands/RemoteStopTransaction",
+                                 json={"transactionId": second.transaction_id})
+        assert unlock.status_code == stop.status_code == 200
+        await gateway.log.flush()
+        log = (await client.get(f"/api/sessions/{second.transaction_id}/ocpp-log")).json()["items"]
+        earlier = (await client.get(f"/api/sessions/{first.transaction_id}/ocpp-log")).json()["items"]
+        detail = (await client.get(f"/api/sessions/{second.transaction_id}")).json()
+    ours = [(f["direction"], f["action"]) for f in log if f["action"] in (
+        "RemoteStartTransaction", "UnlockConnector", "RemoteStopTransaction")]
+    assert ours == [("out", "RemoteStartTransaction"), ("in", "RemoteStartTransaction"),
+                    ("out", "UnlockConnector"), ("in", "UnlockConnector"),
+                    ("out", "RemoteStopTransaction"), ("in", "RemoteStopTransaction")]
+    assert not [f for f in earlier if f["action"] in ("UnlockConnector", "RemoteStopTransaction")]
+    assert (detail["start_source"], detail["start_source_raw"]) == ("API", "api")

@@ -100,14 +100,16 @@ def test_partner_cdr_sent_again_with_other_figures_reprices_the_session(engine, 
         "elements": [{"price_components": [{"type": "ENERGY", "price": "0.40", "vat": "21.0", "step_size": 1}]}],
         "last_updated": "2024-01-01T00:00:00Z"}))
     tariffs.assign(engine, stored.tariff_id, "site", "ALL-SITE")
-    first = _run(engine, monkeypatch, "import", "cdrs", _cdr_file(tmp_path / "a.csv", "7,5", "3,63"),
+    # the file's Calculated_Cost is excl. VAT (as our eViolin export writes it); the session keeps it, with our
+    # tariff's VAT: 3.00 -> 3.63, 4.00 -> 4.84
+    first = _run(engine, monkeypatch, "import", "cdrs", _cdr_file(tmp_path / "a.csv", "7,5", "3,00"),
                  "--format", "eviolin")
     assert "1 imported" in first.output, first.output
     with engine.connect() as conn:
         (session_id,) = conn.execute(select(sessions.c.id)).scalars().all()
     assert [Decimal(s["payment_total"]) for s in settlements_of(engine, session_id)] == [Decimal("3.63")]
 
-    corrected = _run(engine, monkeypatch, "import", "cdrs", _cdr_file(tmp_path / "b.csv", "10", "4,84"),
+    corrected = _run(engine, monkeypatch, "import", "cdrs", _cdr_file(tmp_path / "b.csv", "10", "4,00"),
                      "--format", "eviolin")
     assert "0 imported, 0 already known, 1 corrected" in corrected.output, corrected.output
     again = _run(engine, monkeypatch, "import", "cdrs", str(tmp_path / "b.csv"), "--format", "eviolin")
@@ -143,3 +145,30 @@ def test_short_and_malformed_eviolin_rows_are_reported_by_line_and_good_rows_imp
     assert "2 imported" in result.output and "2 refused" in result.output
     with engine.connect() as conn:
         assert len(conn.execute(select(sessions.c.id)).all()) == 2
+
+
+def test_an_imported_partner_cdr_keeps_the_cost_its_file_gave(engine, monkeypatch, tmp_path):
+    import zipfile
+    from decimal import Decimal
+
+    from chargeledger.settlement.store import current_settlement
+    add_network(engine, "ALL", "CP-A", evse_ids=("NL*ALL*EGO002953",))
+    header = ("CDR_ID;Start_datetime;End_datetime;Duration;Volume;Charge_Point_Address;Charge_Point_ZIP;"
+              "Charge_Point_City;Charge_Point_Country;Charge_Point_Type;Product_Type;Tariff_Type;Authentication_ID;"
+              "Contract_ID;Meter_ID;OBIS_Code;Charge_Point_ID;Service_Provider_ID;Infra_Provider_ID;Calculated_Cost")
+    row = "K1;2024-03-01T10:00:00+00:00;2024-03-01T11:00:00+00:00;01:00:00;7,5;x;1;y;NLD;3;3;0;TOK;C1;;;" \
+          "NLALLEGO002953;NLEFL;NLALL;3,4567"
+    path = tmp_path / "partner.csv"
+    path.write_text(header + "\n" + row + "\n", encoding="utf-8")
+    assert "1 imported" in _run(engine, monkeypatch, "import", "cdrs", str(path), "--format", "eviolin").output
+    with engine.connect() as conn:
+        (session_id,) = conn.execute(select(sessions.c.id)).scalars().all()
+    settled = current_settlement(engine, session_id)
+    assert Decimal(settled["total_cost_excl_vat"]) == Decimal("3.4567")  # not re-priced by our tariff (free: 0)
+    out = tmp_path / "cdrs.zip"
+    exported = _run(engine, monkeypatch, "export", "cdrs", "--format", "eviolin", "--from", "2024-01-01",
+                    "--to", "2030-01-01", "-o", str(out))
+    assert exported.exit_code == 0, exported.output
+    with zipfile.ZipFile(out) as archive:
+        text = archive.read("cdrs_NLEFL.csv").decode("utf-8")
+    assert text.splitlines()[1].endswith(",\"3,4567\"") or text.splitlines()[1].endswith(",3,4567")

@@ -6,6 +6,7 @@ will be read back (JSON), so the stored summary equals what `Ledger.refresh` com
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +31,7 @@ from ..storage.upsert import insert_ignore
 from .raw_writer import EVENT_COLUMNS, SESSION_COLUMNS, sqlite_time, write_rows
 from .recorded import recorded_alone, recorded_summary
 
+SQLITE_CACHE_KIB = 64 * 1024  # per connection, kept by the pooled connection after the import
 _KEY_CHUNK = 500  # keeps IN lists under every driver's bound-parameter limit
 
 
@@ -116,17 +118,17 @@ def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetim
     session_rows, event_rows, sample_rows = [], [], []
     for session_id, (record, _), (values, events, samples) in zip(ids, fresh, rows):
         result.added[record.ref.external_key] = session_id
-        session_rows.append({**values, "id": session_id})
-        event_rows.extend({**row, "session_id": session_id} for row in events)
+        session_rows.append(_session_tuple(session_id, values, postgres))
+        event_rows.extend(_event_tuple(session_id, row, postgres) for row in events)
         sample_rows.extend({"session_id": session_id, "time": s.time, "measurand": int(s.measurand),
                             "phase": int(s.phase), "location": int(s.location), "value": float(s.value)}
                            for s in samples)
-    _write_raw(conn, "sessions", SESSION_COLUMNS, [_session_tuple(r, postgres) for r in session_rows])
+    _write_raw(conn, "sessions", SESSION_COLUMNS, session_rows)
     paid = [(session_id, record, len(events)) for session_id, (record, _), (_, events, _) in zip(ids, fresh, rows)
             if record.paid]
     if paid:  # after their sessions: a payment refers to one
-        event_rows.extend(_payments(conn, paid, recorded_at))
-    _write_raw(conn, "session_events", EVENT_COLUMNS, [_event_tuple(e, postgres) for e in event_rows])
+        event_rows.extend(_event_tuple(e["session_id"], e, postgres) for e in _payments(conn, paid, recorded_at))
+    _write_raw(conn, "session_events", EVENT_COLUMNS, event_rows)
     if sample_rows:
         conn.execute(insert_ignore(conn, meter_samples), sample_rows)
     return result
@@ -208,18 +210,23 @@ def _new_session_ids(conn: Connection, count: int) -> list[int]:
     return list(range(first, first + count))
 
 
-def _session_tuple(r: dict, postgres: bool) -> tuple:
+# A batch's times repeat (a session's start is also its creation, last event and event time; every event of a
+# batch has the same recorded_at): each is turned into SQLite's text once.
+_sqlite_text = functools.lru_cache(maxsize=4 * 4096)(sqlite_time)
+
+
+def _session_tuple(session_id: int, r: dict, postgres: bool) -> tuple:
     # the values SQLAlchemy's column types would send: SQLite keeps naive UTC text and 0/1
-    t = (lambda v: v) if postgres else sqlite_time
-    return (r["id"], r["external_key"], r["organisation_id"], r["site_id"], r["station_id"], r["evse_id"],
+    t = (lambda v: v) if postgres else _sqlite_text
+    return (session_id, r["external_key"], r["organisation_id"], r["site_id"], r["station_id"], r["evse_id"],
             r["connector_id"], r["status"], t(r["started_at"]), t(r["stopped_at"]), r["energy_wh"],
             r["transaction_id"], r["id_token"], r["network"], r["simulated"] if postgres else int(r["simulated"]),
             r["driver_id"], _json(r["summary"]), t(r["last_event_at"]), t(r["created_at"]))
 
 
-def _event_tuple(e: dict, postgres: bool) -> tuple:
-    t = (lambda v: v) if postgres else sqlite_time
-    return (e["session_id"], e["seq"], e["kind"], t(e["occurred_at"]), t(e["recorded_at"]), e["source"],
+def _event_tuple(session_id: int, e: dict, postgres: bool) -> tuple:
+    t = (lambda v: v) if postgres else _sqlite_text
+    return (session_id, e["seq"], e["kind"], t(e["occurred_at"]), t(e["recorded_at"]), e["source"],
             _json(e["payload"]), e["idempotency_key"], e["reactions"] if postgres else int(e["reactions"]))
 
 
@@ -273,6 +280,9 @@ def record_many(engine: Engine, records: Sequence[SessionRecord], now: datetime 
     """One transaction for the batch; if a concurrent writer got there first, fall back to `Ledger.record`."""
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                # a batch touches a dozen indexes of sessions; SQLite's default 2 MB page cache rereads them
+                conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
             result = write_batch(conn, records, now, reactions=notify)
     except IntegrityError:
         result = BatchResult()

@@ -138,22 +138,23 @@ def parse_rows(mapping: Mapping, header: list[str], batch: list[tuple[int, list[
     """`parse_row` for many rows, their start and stop times read at once where the mapping allows."""
     known: dict[str, datetime] = {}
     cols = mapping.columns
-    if cols.time_zone is None:  # a zone per row: every time is read with its own row
+    readers = [_reader(mapping, header, cells) if len(cells) == len(header) else None for _, cells in batch]
+    if cols.time_zone is None:  # with a zone per row, every time is read with its own row
         texts = []
-        for _, cells in batch:
-            if len(cells) == len(header):
-                _, cell = _reader(mapping, header, cells)
+        for reader in readers:
+            if reader is not None:
+                cell = reader[1]
                 texts += [t for t in (cell(cols.start), cell(cols.stop) if cols.stop else None) if t is not None]
         known = read_times(mapping, texts)
-    return [parse_row(mapping, header, line, cells, known) for line, cells in batch]
+    return [parse_row(mapping, header, line, cells, known, reader) for (line, cells), reader in zip(batch, readers)]
 
 
 def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str],
-              known: dict[str, datetime] | None = None) -> SessionRow | RowError:
+              known: dict[str, datetime] | None = None, reader=None) -> SessionRow | RowError:
     """One row checked; `known` holds times already read (by `read_times`) for cells in the mapping's zone."""
     if len(cells) != len(header):
         return RowError(line, f"the row has {len(cells)} fields where the header has {len(header)}")
-    raw, cell = _reader(mapping, header, cells)
+    raw, cell = reader or _reader(mapping, header, cells)
     cols = mapping.columns
     known = known or {}
 
@@ -176,11 +177,6 @@ def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str],
         elif mapping.missing_stop == "reject":
             raise BadValue(f"{_name(cols.stop) if cols.stop else cols.duration} is empty: the session has no end")
         energy_wh = energy(mapping, cols.energy, _required(cell, cols.energy, "energy"))
-        if energy_wh < 0:
-            raise BadValue(f"{cols.energy} {raw[cols.energy]!r} is negative energy")
-        if stopped_at is not None and stopped_at < started_at:
-            raise BadValue(f"the stop ({stopped_at:%Y-%m-%d %H:%M} UTC) is before the start "
-                           f"({started_at:%Y-%m-%d %H:%M} UTC)")
         amount = number(mapping, cols.amount, cell(cols.amount)) if cell(cols.amount) is not None else None
         currency = (cell(cols.currency) or mapping.currency) if amount is not None else None
         if currency is not None and (len(currency) != 3 or not currency.isalpha()):
@@ -211,11 +207,18 @@ def _required(cell, column, what: str) -> str:
 
 def implausible(mapping: Mapping, started_at: datetime, stopped_at: datetime | None,
                 energy_wh: Decimal) -> tuple[str, ...]:
-    """Values a real charger cannot produce; the row is kept, and the reasons become the session's flags."""
-    if stopped_at is None:
-        return ()
+    """Values a real charger cannot produce; the row is kept as written, and the reasons become the session's
+    data-quality flags (an operator sees and resolves them; dropping the row would lose what was charged)."""
     reasons = []
+    if energy_wh < 0:
+        reasons.append(f"negative energy ({energy_wh / 1000:f} kWh)")
+    if stopped_at is None:
+        return tuple(reasons)
     hours = (stopped_at - started_at).total_seconds() / 3600
+    if hours < 0:
+        reasons.append(f"the stop ({stopped_at:%Y-%m-%d %H:%M} UTC) is before the start "
+                       f"({started_at:%Y-%m-%d %H:%M} UTC)")
+        return tuple(reasons)
     if hours > mapping.max_session_hours:
         reasons.append(f"the session lasts {hours / 24:.1f} days (more than {mapping.max_session_hours:g} h)")
     if float(energy_wh) > mapping.max_power_kw * 1000 * hours:

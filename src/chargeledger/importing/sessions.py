@@ -16,6 +16,7 @@ from typing import Callable
 from sqlalchemy import Engine, select
 
 from ..domain.events import EventKind, EventSource
+from ..domain.typed_events import VERSION_KEY, SessionRecorded
 from ..ledger.store import NewEvent, SessionRef, utcnow
 from ..storage.tables import import_runs, session_events, sessions
 from .bulk import SessionRecord, existing_keys, record_many
@@ -70,6 +71,7 @@ def _record(mapping: Mapping, placement: Placement, file_name: str, row: Session
             site: str | None) -> SessionRecord:
     key = external_key(mapping, row.session_id)
     payload = {
+        VERSION_KEY: SessionRecorded.version,  # written in its stored form: nothing for the ledger to convert
         "started_at": row.started_at.isoformat(), "stopped_at": row.stopped_at.isoformat() if row.stopped_at else None,
         "energy_wh": int(row.energy_wh) if row.energy_wh == row.energy_wh.to_integral() else float(row.energy_wh),
         "source_row": {"file": file_name, "line": row.line, "session_id": row.session_id, "digest": row.digest},

@@ -82,13 +82,15 @@ def _location(partner: Partner, site, evse_list: list[dict[str, Any]]) -> dict[s
     return wire(location)
 
 
-def evse_patch(conn: Connection, partner: Partner, evse_id: str) -> tuple[str, dict[str, Any]] | None:
-    """The path and body of a PATCH telling the partner one EVSE's new status, or None if it is not published."""
+def evse_patch(conn: Connection, partner: Partner, evse_id: str) -> tuple[str, dict[str, Any], str] | None:
+    """The path and body of a PATCH telling the partner one EVSE's new status, and the EVSE's location; None if it
+    is not published."""
     row = conn.execute(select(sites.c.id, sites.c.latitude, evse_states.c.status, evse_states.c.updated_at)
-                       .join(stations, stations.c.site_id == sites.c.id).join(evses, evses.c.station_id == stations.c.id)
+                       .join(stations, stations.c.site_id == sites.c.id)
+                       .join(evses, evses.c.station_id == stations.c.id)
                        .join(evse_states, evse_states.c.evse_id == evses.c.evse_id)
                        .where(evses.c.evse_id == evse_id)).first()
     if row is None or row.latitude is None:
         return None
     body = {"status": Status(row.status).value, "last_updated": row.updated_at}  # a PATCH: only what changed
-    return f"/{partner.our_country_code}/{partner.our_party_id}/{row.id}/{evse_id}", wire(body)
+    return f"/{partner.our_country_code}/{partner.our_party_id}/{row.id}/{evse_id}", wire(body), row.id

@@ -32,13 +32,15 @@ def on_change(conn: Connection, change: changes.Change) -> None:
     if change.kind == changes.EVSE_STATUS:
         for partner in receivers(conn, change.organisation_id, "locations"):
             patch = evse_patch(conn, partner, change.object_id)
-            if patch is not None:
-                enqueue(conn, partner.id, "locations", change.object_id, "PATCH", patch[0], patch[1])
+            if patch is not None:  # in the lane of its location, so it never overtakes the location's PUT
+                enqueue(conn, partner.id, "locations", change.object_id, "PATCH", patch[0], patch[1],
+                        group=f"location:{patch[2]}")
     elif change.kind == changes.LOCATION:
         for partner in receivers(conn, change.organisation_id, "locations"):
             for location in locations(conn, partner, change.object_id):
                 enqueue(conn, partner.id, "locations", location["id"], "PUT",
-                        f"/{partner.our_country_code}/{partner.our_party_id}/{location['id']}", location)
+                        f"/{partner.our_country_code}/{partner.our_party_id}/{location['id']}", location,
+                        group=f"location:{location['id']}")
     elif change.kind == changes.TARIFF:
         stored = tariff_store.newest(conn, change.object_id)
         for partner in receivers(conn, change.organisation_id, "tariffs") if stored else ():

@@ -1,11 +1,12 @@
 """The push queue: what each partner must receive, delivered oldest first per partner, retried while it is down.
 
 Rows are written by `enqueue` inside the writer's transaction (or the outbox reaction's, keyed so a replay adds
-nothing). The Pusher thread delivers them: for each partner, the oldest pending row first; a partner that does not
-answer (or answers 5xx / 3xxx) keeps its row pending with backoff, and its later rows wait behind it, so objects
-arrive in order. A row the partner refuses as such (2xxx: the object itself is wrong for it) is marked failed with
-the partner's answer and the queue goes on. Each partner is delivered on its own, so one that is down delays
-nobody else, and the chargers never wait for any of it.
+nothing). Each row has a lane (a hash of its object group: a session with its CDRs, a location with its EVSEs), and
+the Pusher thread delivers each partner's lanes side by side, each oldest first; a partner that does not answer (or
+answers 5xx / 3xxx) keeps the row pending with backoff, and the later rows of its lane wait behind it, so every
+object's pushes arrive in order. A row the partner refuses as such (2xxx: the object itself is wrong for it) is
+marked failed with the partner's answer and the queue goes on. Each partner is delivered on its own, so one that is
+down delays nobody else, and the chargers never wait for any of it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -30,8 +32,9 @@ from .numbers import dumps
 from .client import TIMEOUT, PartnerRefused, Route, call
 
 log = logging.getLogger(__name__)
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+PENDING, SENT, FAILED, REPLACED = "pending", "sent", "failed", "replaced"
 BATCH = 200
+LANES = 8  # per partner; a partner that answers in 50 ms takes 8 pushes at a time, each lane in order
 
 
 def _utcnow() -> datetime:
@@ -43,11 +46,17 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** (attempts - 1), 60))
 
 
+def lane_of(group: str) -> int:
+    return zlib.crc32(group.encode()) % LANES
+
+
 def enqueue(conn: Connection, partner_id: int, module: str, object_id: str, method: str, path: str,
-            body: Any, key: str | None = None, url: str | None = None) -> bool:
-    """Queue one push in the caller's transaction. With a key already queued, nothing is added (False)."""
+            body: Any, key: str | None = None, url: str | None = None, group: str | None = None) -> bool:
+    """Queue one push in the caller's transaction. With a key already queued, nothing is added (False). `group`
+    (default: the object) names what must stay in order with it: a session and its CDRs, a location and its EVSEs."""
     # the body is kept as its OCPI JSON text (a JSON string in the column), so its numbers stay exact
-    values = dict(partner_id=partner_id, module=module, object_id=object_id, method=method, path=path,
+    values = dict(partner_id=partner_id, lane=lane_of(f"{group or object_id}"), module=module, object_id=object_id,
+                  method=method, path=path,
                   body=None if body is None else dumps(body),
                   key=key, url=url, state=PENDING, attempts=0, next_attempt_at=_utcnow(), created_at=_utcnow())
     if key is not None and conn.execute(select(ocpi_pushes.c.id).where(ocpi_pushes.c.key == key)).first():
@@ -115,40 +124,79 @@ def _target(partner: store.Partner, row) -> str | None:
     return base + row.path if base else None
 
 
-def deliver_partner(engine: Engine, partner: store.Partner, client: httpx.Client | None = None) -> int:
+def deliver_partner(engine: Engine, partner: store.Partner, client: httpx.Client | None = None,
+                    lane: int | None = None) -> int:
+    """Every lane of the partner (or one), one after another."""
+    lanes = range(LANES) if lane is None else (lane,)
+    return sum(_deliver_lane(engine, partner, client, n) for n in lanes)
+
+
+def _deliver_lane(engine: Engine, partner: store.Partner, client: httpx.Client | None, lane: int) -> int:
     """Send this partner's due rows in order until one must wait; returns how many were sent. One process at a time
     delivers a partner (a lease): with several workers each push goes out once, in order."""
-    with lease(engine, leases.OCPI_PUSHES, partner.id, wait=False) as ours:
-        return _deliver_partner(engine, partner, client) if ours else 0
+    with lease(engine, leases.OCPI_PUSHES, partner.id * LANES + lane, wait=False) as ours:
+        return _deliver_rows(engine, partner, client, lane) if ours else 0
 
 
-def _deliver_partner(engine: Engine, partner: store.Partner, client: httpx.Client | None) -> int:
+def _deliver_rows(engine: Engine, partner: store.Partner, client: httpx.Client | None, lane: int) -> int:
+    """Rows the partner took are marked sent in one transaction per batch, not one each: a commit per push would
+    be most of the cost. A crash before that commit sends them again, which the partner absorbs (by object id)."""
     q = ocpi_pushes.c
     route = Route(partner.our_country_code, partner.our_party_id, partner.country_code, partner.party_id)
     sent = 0
     while True:
         with engine.connect() as conn:
-            rows = conn.execute(select(ocpi_pushes).where(q.partner_id == partner.id, q.state == PENDING)
-                                .order_by(q.id).limit(BATCH)).all()
+            rows = conn.execute(select(ocpi_pushes).where(q.partner_id == partner.id, q.state == PENDING,
+                                                          q.lane == lane).order_by(q.id).limit(BATCH)).all()
         if not rows:
             return sent
-        for row in rows:
-            if row.next_attempt_at > _utcnow():
-                return sent  # the oldest waits for its retry; the rest wait behind it, in order
-            url = _target(partner, row)
-            try:
-                if url is None:
-                    raise PartnerRefused(f"the partner has no {row.module} receiver endpoint", retry=False)
-                call(row.method, url, partner.their_token or "", route, row.body, client=client)
-            except PartnerRefused as exc:
-                _failed(engine, row, str(exc), exc.retry)
-                if exc.retry:
-                    return sent
-                continue
-            with engine.begin() as conn:
-                conn.execute(update(ocpi_pushes).where(q.id == row.id).values(
-                    state=SENT, sent_at=_utcnow(), attempts=row.attempts + 1))
-            sent += 1
+        taken: list[Any] = []
+        replaced = _replaced(rows)
+        try:
+            for row in rows:
+                if row.id in replaced:
+                    continue
+                if row.next_attempt_at > _utcnow():
+                    return sent + len(taken)  # the oldest waits for its retry; the rest wait behind it, in order
+                url = _target(partner, row)
+                try:
+                    if url is None:
+                        raise PartnerRefused(f"the partner has no {row.module} receiver endpoint", retry=False)
+                    call(row.method, url, partner.their_token or "", route, row.body, client=client)
+                except PartnerRefused as exc:
+                    _failed(engine, row, str(exc), exc.retry)
+                    if exc.retry:
+                        return sent + len(taken)
+                    continue
+                taken.append(row)
+        finally:
+            _mark_sent(engine, taken, [r for r in rows if r.id in replaced])
+        sent += len(taken)
+
+
+def _replaced(rows: list) -> set[int]:
+    """Session PUTs followed in the batch by a newer PUT of the same session: the partner needs only the newest
+    (each carries the whole session), so a partner that fell behind catches up with one request per session."""
+    newest: dict[tuple, int] = {}
+    for row in rows:
+        if row.module == "sessions" and row.method == "PUT" and row.attempts == 0:
+            newest[(row.module, row.object_id)] = row.id
+    return {r.id for r in rows if r.module == "sessions" and r.method == "PUT" and r.attempts == 0
+            and newest[(r.module, r.object_id)] != r.id}
+
+
+def _mark_sent(engine: Engine, rows: list, replaced: list) -> None:
+    if not rows and not replaced:
+        return
+    now = _utcnow()
+    with engine.begin() as conn:
+        if replaced:
+            conn.execute(update(ocpi_pushes).where(ocpi_pushes.c.id.in_([r.id for r in replaced]))
+                         .values(state=REPLACED))
+        for attempts in {r.attempts for r in rows}:
+            ids = [r.id for r in rows if r.attempts == attempts]
+            conn.execute(update(ocpi_pushes).where(ocpi_pushes.c.id.in_(ids))
+                         .values(state=SENT, sent_at=now, attempts=attempts + 1))
 
 
 def _failed(engine: Engine, row, error: str, retry: bool) -> None:
@@ -163,18 +211,19 @@ def _failed(engine: Engine, row, error: str, retry: bool) -> None:
         conn.execute(update(ocpi_pushes).where(ocpi_pushes.c.id == row.id).values(**values))
 
 
-def partners_waiting(engine: Engine) -> list[int]:
+def lanes_waiting(engine: Engine) -> list[tuple[int, int]]:
+    """(partner, lane) pairs with a push that is due."""
     q = ocpi_pushes.c
     with engine.connect() as conn:
-        return list(conn.execute(select(q.partner_id).distinct().join(
+        return [tuple(r) for r in conn.execute(select(q.partner_id, q.lane).distinct().join(
             ocpi_partners, ocpi_partners.c.id == q.partner_id).where(
             q.state == PENDING, q.next_attempt_at <= _utcnow(), ocpi_partners.c.status == store.REGISTERED)
-        ).scalars())
+            .order_by(q.partner_id, q.lane))]
 
 
 def deliver(engine: Engine, client: httpx.Client | None = None) -> int:
-    """One round over every partner with due pushes (tests, `chargeledger ocpi queue --send`)."""
-    return sum(deliver_partner(engine, store.get(engine, pid), client) for pid in partners_waiting(engine))
+    """One round over every partner lane with due pushes, one after another (tests, scripts)."""
+    return sum(_deliver_lane(engine, store.get(engine, pid), client, lane) for pid, lane in lanes_waiting(engine))
 
 
 _pushers: "weakref.WeakKeyDictionary[Engine, Pusher]" = weakref.WeakKeyDictionary()
@@ -188,8 +237,8 @@ def wake(engine: Engine) -> None:
 
 
 class Pusher:
-    """Delivers the queue in a thread of its own: one worker per partner with due pushes, so a partner that hangs
-    until its timeout holds back only its own queue."""
+    """Delivers the queue in a thread of its own: one worker per partner lane with due pushes, so a partner that
+    hangs until its timeout holds back only its own queue, and a slow partner still takes LANES pushes at a time."""
 
     def __init__(self, engine: Engine, poll_interval: float = 0.5):
         self.engine = engine
@@ -197,7 +246,7 @@ class Pusher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._busy: dict[int, threading.Thread] = {}
+        self._busy: dict[tuple[int, int], threading.Thread] = {}
 
     def start(self) -> "Pusher":
         _pushers[self.engine] = self
@@ -223,20 +272,20 @@ class Pusher:
             while not self._stop.is_set():
                 self._wake.clear()
                 try:
-                    for pid in partners_waiting(self.engine):
-                        running = self._busy.get(pid)
+                    for pid, lane in lanes_waiting(self.engine):
+                        running = self._busy.get((pid, lane))
                         if running is None or not running.is_alive():
-                            thread = threading.Thread(target=self._one, args=(pid, client), daemon=True,
-                                                      name=f"ocpi-push-{pid}")
-                            self._busy[pid] = thread
+                            thread = threading.Thread(target=self._one, args=(pid, lane, client), daemon=True,
+                                                      name=f"ocpi-push-{pid}-{lane}")
+                            self._busy[(pid, lane)] = thread
                             thread.start()
                 except Exception:  # noqa: BLE001 - a lost database link: try again next round
                     log.exception("OCPI push round failed")
                 self._wake.wait(self.poll_interval)
 
-    def _one(self, partner_id: int, client: httpx.Client) -> None:
+    def _one(self, partner_id: int, lane: int, client: httpx.Client) -> None:
         try:
-            deliver_partner(self.engine, store.get(self.engine, partner_id), client)
+            deliver_partner(self.engine, store.get(self.engine, partner_id), client, lane)
         except Exception:  # noqa: BLE001 - looked at again on the next poll
             log.exception("OCPI pushes to partner %s failed", partner_id)
             return

@@ -48,7 +48,7 @@ def push_session(engine: Engine, session_id: int) -> None:
         digest = hashlib.sha256(dumps(session).encode()).hexdigest()[:32]
         queued = queue.enqueue(conn, p.id, "sessions", str(session_id), "PUT",
                                f"/{p.our_country_code}/{p.our_party_id}/{session_id}", session,
-                               key=f"session:{session_id}:{p.id}:{digest}")
+                               key=f"session:{session_id}:{p.id}:{digest}", group=f"session:{session_id}")
     if queued:
         queue.wake(engine)
 
@@ -61,7 +61,8 @@ def push_cdrs(engine: Engine, session_id: int) -> None:
         if owner is None or not owner.partner.endpoint("cdrs"):
             return
         queued = [queue.enqueue(conn, owner.partner.id, "cdrs", cdr["id"], "POST", "", cdr,
-                                key=f"cdr:{cdr['id']}:{owner.partner.id}") for cdr in cdrs_of(conn, owner, session_id)]
+                                key=f"cdr:{cdr['id']}:{owner.partner.id}", group=f"session:{session_id}")
+                  for cdr in cdrs_of(conn, owner, session_id)]
     if any(queued):
         queue.wake(engine)
 

@@ -1,4 +1,5 @@
-"""`chargeledger simulate` (simulated chargers) and `chargeledger ocpp purge-log` (message-log retention)."""
+"""`chargeledger simulate` (simulated chargers), `chargeledger ocpp purge-log` (message-log retention) and
+`chargeledger ocpp command` (remote commands, ocpp/command_cli.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    ocpp_app = typer.Typer(help="OCPP gateway upkeep.")
+    ocpp_app = typer.Typer(help="OCPP gateway upkeep, and remote commands to stations.")
     app.add_typer(ocpp_app, name="ocpp")
+    from . import command_cli
+    command_cli.register(ocpp_app)
 
     @ocpp_app.command("purge-log")
     def purge_log(older_than_days: int = typer.Option(..., "--older-than-days", min=1)) -> None:

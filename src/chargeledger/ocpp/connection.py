@@ -42,6 +42,7 @@ class CentralSide:
         self._pending_in: Frame | None = None
         self._answering: str | None = None  # the action of the Call we are answering, to label the answer
         self._sent_actions: dict[str, str] = {}  # unique id of our Calls -> action, to label their answers
+        self.command_sessions: dict[str, int | None] = {}  # unique id of our commands -> the session they act on
         self.registration = station.registration  # until it boots: what the operator decided last
         self.triggered: set[str] = set()  # actions we asked for with TriggerMessage: allowed once while Pending
 
@@ -97,7 +98,10 @@ class CentralSide:
             return
         if isinstance(msg, (CallResult, CallError)):
             action = self._sent_actions.pop(msg.unique_id, None)
-            self.gateway.log.add(self._frame("in", msg.message_type_id, action, msg.unique_id, text))
+            # the answer to our command is logged with the session the command acts on
+            acts_on = self.command_sessions.pop(msg.unique_id, None)
+            self.gateway.log.add(Frame(self.station.id, utcnow(), "in", msg.message_type_id, action, msg.unique_id,
+                                       text, acts_on))
             self._response_queue.put_nowait(msg)
             return
         self._pending_in = self._frame("in", 2, msg.action, msg.unique_id, text)
@@ -147,9 +151,12 @@ class CentralSide:
             kind, unique_id, action = _peek(text)
         if kind == 2 and unique_id:
             self._sent_actions[unique_id] = action
+            # our command is logged with the session it acts on, not the one the last message concerned
+            frame = Frame(self.station.id, utcnow(), "out", kind, action, unique_id, text,
+                          self.command_sessions.get(unique_id))
         else:
-            action = self._answering
-        self.gateway.log.add(self._frame("out", kind, action, unique_id, text))
+            frame = self._frame("out", kind, self._answering, unique_id, text)
+        self.gateway.log.add(frame)
         await self._connection.send(text)
 
 

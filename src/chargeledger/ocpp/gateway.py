@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import datetime
 from http import HTTPStatus
 from urllib.parse import unquote
@@ -27,7 +28,7 @@ from ..settings import current, process_name
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import commands, housekeeping, remote, reservations, stations
+from . import command_sessions, commands, housekeeping, remote, reservations, stations
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow
@@ -119,11 +120,6 @@ class Gateway:
                 await self._run(reservations.expire, self.engine, utcnow())
             except Exception:  # noqa: BLE001 - upkeep retries next round; chargers must not notice
                 log.exception("OCPP upkeep failed")
-
-    def background(self, coroutine) -> None:
-        """Run work after the current message is answered (kept until the gateway stops)."""
-        self._tasks = [t for t in self._tasks if not t.done()]
-        self._tasks.append(asyncio.create_task(coroutine))
 
     async def _renew_lease(self) -> None:
         while True:
@@ -250,8 +246,23 @@ class Gateway:
         if name in ("RemoteStartTransaction", "RequestStartTransaction"):
             connector = int(payload.get("connectorId") or payload.get("evseId") or 1)
             self._remote_starts[(station_id, connector)] = (utcnow(), source)
+        unique_id = str(uuid.uuid4())
+        acts_on = await asyncio.to_thread(command_sessions.acted_on, self.engine, self.recorder, station_id,
+                                          cp.version, name, payload)
+        cp.command_sessions[unique_id] = acts_on
         try:
-            result = await cp.call(request, suppress=False)
+            result = await self._call(cp, request, unique_id, station_id, name)
+        finally:
+            cp.command_sessions.pop(unique_id, None)  # no answer (timeout, disconnect): forget it
+        answer = {k: v for k, v in vars(result).items() if v is not None}
+        await cp.answered(request, answer, source, by)
+        if name in ("RemoteStartTransaction", "RequestStartTransaction") and answer.get("status") != "Accepted":
+            self._remote_starts.pop((station_id, connector), None)
+        return answer
+
+    async def _call(self, cp, request, unique_id: str, station_id: str, name: str):
+        try:
+            return await cp.call(request, suppress=False, unique_id=unique_id)
         except asyncio.TimeoutError:
             raise commands.CommandTimeout(
                 f"station {station_id} did not answer {name} within {self.settings.command_timeout:g} s") from None
@@ -259,11 +270,6 @@ class Gateway:
             raise commands.StationOffline(f"station {station_id} disconnected before answering {name}") from None
         except OCPPError as exc:
             raise commands.ChargerError(f"{name}: {exc.code}: {exc.description}") from None
-        answer = {k: v for k, v in vars(result).items() if v is not None}
-        await cp.answered(request, answer, source, by)
-        if name in ("RemoteStartTransaction", "RequestStartTransaction") and answer.get("status") != "Accepted":
-            self._remote_starts.pop((station_id, connector), None)
-        return answer
 
     async def _keepalive(self, connection: ServerConnection, station_id: str) -> None:
         """Ping every interval; no pong within the next interval means a dead link: drop the socket at once.

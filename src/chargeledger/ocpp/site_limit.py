@@ -80,4 +80,4 @@ def reshare_soon(gateway, site_id: str, now: datetime) -> None:
             await share(gateway, site_id, now)
         except Exception:  # noqa: BLE001 - a failed re-share is logged; the next boot or limit change retries
             log.exception("could not share site %s's power limit", site_id)
-    gateway.background(later())
+    gateway.spawn(later())

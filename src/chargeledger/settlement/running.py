@@ -30,7 +30,8 @@ def running_price(engine: Engine, session_id: int, now: datetime) -> dict[str, s
     with engine.connect() as conn:
         row = conn.execute(select(sessions.c.organisation_id, sessions.c.station_id)
                            .where(sessions.c.id == session_id)).first()
-        zone = conn.execute(select(sites.c.time_zone).select_from(stations.join(sites, sites.c.id == stations.c.site_id))
+        zone = conn.execute(select(sites.c.time_zone)
+                            .select_from(stations.join(sites, sites.c.id == stations.c.site_id))
                             .where(stations.c.id == row.station_id)).scalar()
         currency = conn.execute(select(organisations.c.currency)
                                 .where(organisations.c.id == row.organisation_id)).scalar()

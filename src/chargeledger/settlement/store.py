@@ -69,6 +69,22 @@ def _free_tariff(currency: str) -> Tariff:
                                                                  "step_size": 1}]}]})
 
 
+def _partner_cost(ledger: Ledger, session_id: int) -> Decimal | None:
+    """The cost a partner's CDR file gave for the session (excl. VAT), from its latest recording, if any."""
+    recorded = [e for e in ledger.events(session_id) if e.kind == EventKind.SESSION_RECORDED]
+    cost = recorded[-1].get("partner_calculated_cost") if recorded else None
+    return Decimal(str(cost)) if cost is not None else None
+
+
+def _partner_tariff(cost: Decimal, currency: str, ours: dict | None) -> Tariff:
+    """A partner CDR keeps the cost its file gave: one flat price of that amount, with our tariff's VAT rate (the
+    file's cost is excl. VAT), instead of re-pricing the session by our tariff."""
+    vat = next((c.get("vat") for e in (ours or {}).get("elements", []) for c in e.get("price_components", [])
+                if c.get("vat") is not None), None)
+    component = {"type": "FLAT", "price": cost, "step_size": 1, **({"vat": Decimal(str(vat))} if vat else {})}
+    return Tariff.from_ocpi({"id": "PARTNER-CDR", "currency": currency, "elements": [{"price_components": [component]}]})
+
+
 def _context(engine: Engine, row, view, profile, currency: str, priced, zone) -> SettlementContext:
     with engine.connect() as conn:
         org = conn.execute(select(organisations).where(organisations.c.id == row.organisation_id)).one()
@@ -115,6 +131,9 @@ def settle_session(engine: Engine, session_id: int, reason: str = "settled", now
                                     .where(organisations.c.id == row.organisation_id)).scalar()
     frozen = freeze_tariff(engine, session_id, now=now)
     tariff = Tariff.from_ocpi(_from_store(frozen["ocpi"])) if frozen else _free_tariff(org_currency)
+    partner_cost = _partner_cost(ledger, session_id)
+    if partner_cost is not None:
+        tariff = _partner_tariff(partner_cost, tariff.currency, _from_store(frozen["ocpi"]) if frozen else None)
     view = ledger.project(session_id, now=now)
     usage = usage_of(view)
     if usage is None:

@@ -5,7 +5,9 @@ Foreign keys name their tables as text, so this module needs nothing from the le
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean, Column, ForeignKey, Index, Integer, SmallInteger, String, Table, Text, UniqueConstraint,
+)
 
 from .schema_types import BigId, Json, UtcTime, metadata
 
@@ -42,6 +44,9 @@ ocpi_pushes = Table(
     "ocpi_pushes", metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("partner_id", Integer, ForeignKey("ocpi_partners.id"), nullable=False),
+    # pushes of one object (a location and its EVSEs, a session and its CDRs) share a lane and keep their order;
+    # lanes go out side by side
+    Column("lane", SmallInteger, nullable=False, server_default="0"),
     Column("module", String(16), nullable=False),  # locations | tariffs | sessions | cdrs | commands
     Column("object_id", String(160), nullable=False),
     Column("method", String(8), nullable=False),  # PUT | PATCH | POST | DELETE
@@ -49,14 +54,15 @@ ocpi_pushes = Table(
     Column("path", String(200), nullable=False, default=""),
     Column("body", Json),
     Column("key", String(200), unique=True),  # idempotency of the writer: the same fact queues one push
-    Column("state", String(8), nullable=False),  # pending | sent | failed (refused by the partner)
+    Column("state", String(8), nullable=False),  # pending | sent | failed (refused) | replaced (a newer PUT)
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),  # the partner's answer or the transport error
     Column("next_attempt_at", UtcTime, nullable=False),
     Column("created_at", UtcTime, nullable=False),
     Column("sent_at", UtcTime),
 )
-Index("ix_ocpi_pushes_partner_state", ocpi_pushes.c.partner_id, ocpi_pushes.c.state, ocpi_pushes.c.id)
+Index("ix_ocpi_pushes_partner_state", ocpi_pushes.c.partner_id, ocpi_pushes.c.state, ocpi_pushes.c.lane,
+      ocpi_pushes.c.id)
 
 # The EVSE status the chargers last reported (OCPP StatusNotification), for the OCPI locations module.
 evse_states = Table(

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 
 from ...access.rights import Caller, Right
 from ...ocpp import commands
+from ...ocpp.device_model import redacted
 from ...ocpp.message_log import session_log, station_log
 from ...storage.tables import stations
 from ..audit_trail import AuditTrail, audit_trail
@@ -82,7 +83,14 @@ async def stop_session(session_id: int, request: Request, caller: Caller = Depen
     return {"status": status}
 
 
-@router.post("/api/stations/{station_id}/commands/{name}")
+_COMMANDS_DOC = (
+    "Send an OCPP command to a connected station with its payload as the version defines it (camelCase); the "
+    "answer is the station's. The payload is checked against the version's schema first (400 if it does not fit); "
+    "the command is logged with the session it acts on.\n\n"
+    + "\n\n".join(f"**OCPP {version}**: {', '.join(names)}" for version, names in commands.ALLOWED.items()))
+
+
+@router.post("/api/stations/{station_id}/commands/{name}", description=_COMMANDS_DOC)
 async def station_command(station_id: str, name: str, request: Request, payload: dict = Body(default={}),
                           caller: Caller = Depends(require(Right.STATIONS)),
                           engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
@@ -90,7 +98,7 @@ async def station_command(station_id: str, name: str, request: Request, payload:
     source = "api" if trail.actor.via == "api" else "operator"  # a signed-in operator, or an API client
     answer = await _send(_gateway(request).command(station_id, name, payload, source, caller.email))
     await asyncio.to_thread(trail.record, "station.command", "station", station_id, organisation, command=name,
-                            payload=payload, answer=answer)
+                            payload=redacted(payload), answer=answer)
     return {"answer": answer}
 
 

@@ -9,11 +9,12 @@ from . import transport
 
 
 def register(app: FastAPI) -> None:
-    from . import credentials, versions
+    from . import credentials, operator, versions
     status.install(app)
     app.add_middleware(transport.EchoIds)
-    for module in (versions, credentials):
+    for module in (versions, credentials, operator):
         app.include_router(module.router)
+    operator.register_page(app)
     for name in ("locations", "tariffs", "sessions", "tokens", "commands"):
         try:
             module = __import__(f"{__name__}.{name}", fromlist=["router"])
