@@ -20,7 +20,7 @@ ACTIVE = {"Pending", "Starting", "Charging", "Paused", "Stopping"}
 STATUS_TONE = {"Pending": "info", "Starting": "info", "Charging": "live", "Paused": "warning", "Stopping": "info",
                "Stopped": "success", "Completed": "success", "Cancelled": "muted", "Failed": "error"}
 FLAG_CATEGORY = {"session_silent": "Compliance", "orphan_stop": "Compliance", "force_closed": "Compliance",
-                 "closed_by_station": "Data quality"}
+                 "closed_by_station": "Data quality", "token_not_accepted": "Authorisation"}
 MILESTONE_TEXT = {
     "Created": "the session was registered", "Starting": "start request sent to the EVSE",
     "Charging": "energy flow began", "Stopping": "stop request sent", "Stopped": "energy delivery ended",
@@ -91,7 +91,8 @@ def _alerts(detail: dict, ctx: dict) -> list[dict]:
     alerts = []
     for flag in detail["flags"]:
         if not flag["resolved"]:
-            alerts.append({"title": "Data quality: " + flag["code"].replace("_", " "), "text": flag["detail"],
+            category = FLAG_CATEGORY.get(flag["code"], "Data quality")
+            alerts.append({"title": f"{category}: " + flag["code"].replace("_", " "), "text": flag["detail"],
                            "severity": flag["severity"]})
     for payment in (detail.get("money") or {}).get("payments") or []:
         if payment.get("status") in ("pending", "failed") and Decimal(str(payment.get("unsettled_amount") or 0)) > 0:
