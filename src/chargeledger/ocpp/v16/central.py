@@ -69,6 +69,10 @@ class Central16(CentralSide, ChargePoint):
             profile = request.cs_charging_profiles
             await self.db(charging_profiles.accepted, engine, sid, request.connector_id,
                           profile if isinstance(profile, dict) else asdict(profile), utcnow())
+        elif name == "RemoteStartTransaction" and status == "Accepted" and request.charging_profile:
+            profile = request.charging_profile  # a TxProfile for the transaction about to start
+            await self.db(charging_profiles.accepted, engine, sid, request.connector_id or 0,
+                          profile if isinstance(profile, dict) else asdict(profile), utcnow())
         elif name == "ClearChargingProfile" and status == "Accepted":
             await self.db(charging_profiles.cleared, engine, sid, request.id, request.connector_id,
                           request.charging_profile_purpose, request.stack_level)
@@ -191,6 +195,7 @@ class Central16(CentralSide, ChargePoint):
             start_sample = MeterSample(at, Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, float(meter_start))
             rec.write(conn, sid, events, [start_sample])
             reservations.used(conn, st.id, reservation_id, connector, id_tag, sid, at)
+            charging_profiles.transaction_began(conn, st.id, connector, sid)
             return sid, {EventKind.AUTHORIZED, EventKind.TRANSACTION_STARTED}
 
         return work
