@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
@@ -30,9 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from chargeledger.directory import registry  # noqa: E402
-from chargeledger.domain.network import Connector, ConnectorStandard, CurrentType, Evse, Organisation, Site, Station  # noqa: E402,E501
+from chargeledger.domain.network import (  # noqa: E402
+    Connector, ConnectorStandard, CurrentType, Evse, Organisation, Site, Station,
+)
 from chargeledger.ocpi import partners, queue  # noqa: E402
+from chargeledger.storage.tables import ocpi_pushes  # noqa: E402
 from chargeledger.tariffs import store as tariffs  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from databases import fresh_engine  # noqa: E402
 from tests.ocpi_live.peer import COUNTRY, PARTY, running_peer, token_header  # noqa: E402
 from tests.ocpi_live.serve import chargeledger_serve  # noqa: E402
@@ -42,6 +47,9 @@ from tests.settlement.helpers import tariff_text  # noqa: E402
 
 def peer_headers(peer) -> dict[str, str]:
     return token_header(peer.token_b)
+
+
+sent_wall: dict[str, float] = {}
 
 
 def _quantiles(values: list[float]) -> str:
@@ -110,6 +118,7 @@ async def _session(cp, uid: str, stop_at: float, sent: dict[str, float]) -> None
                                                   timestamp=iso(now - timedelta(minutes=30))))
     await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
     sent[uid] = time.monotonic()
+    sent_wall[uid] = time.time()
     await cp.call(call.StopTransaction(meter_stop=7000, timestamp=iso(now), transaction_id=started.transaction_id,
                                        reason="EVDisconnected"))
     await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available",
@@ -148,9 +157,16 @@ def stop_to_cdr(kind: str, folder: str, sessions: int, rate: float, stations: in
                 time.sleep(0.05)
             arrived = {p.body["cdr_token"]["uid"]: p.at for p in peer.pushes("cdrs")}
         delays = [arrived[uid] - sent[uid] for uid in sent if uid in arrived]
+        queued = {}  # when each CDR entered the push queue: what settlement took, and what the push took after it
+        with engine.connect() as conn:
+            for body, created in conn.execute(select(ocpi_pushes.c.body, ocpi_pushes.c.created_at)
+                                              .where(ocpi_pushes.c.module == "cdrs")):
+                queued[json.loads(body)["cdr_token"]["uid"]] = created.timestamp()
+        settling = [queued[uid] - sent_wall[uid] for uid in sent_wall if uid in queued]
         print(f"[{kind}] {sessions} sessions on {stations} chargers, stops at {sessions / (stops_done - begin):.0f}/s "
               f"(asked {rate:g}/s); {len(arrived)} CDRs arrived; StopTransaction -> CDR at the eMSP: "
-              f"{_quantiles(delays)}")
+              f"{_quantiles(delays)}; of which StopTransaction -> CDR queued (settlement, pricing): "
+              f"{_quantiles(settling)}")
     finally:
         drop()
 

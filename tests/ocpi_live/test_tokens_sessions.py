@@ -3,6 +3,7 @@ partner whose token started them, with the settlement's exact totals; both pulla
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from ocpp.v16 import call
@@ -12,6 +13,7 @@ from chargeledger.ocpi import queue
 from chargeledger.ocpi.objects import Cdr, Session
 from chargeledger.storage.tables import session_settlements
 from chargeledger.storage.tables import sessions as session_table
+from chargeledger.settlement.store import reprice
 from chargeledger.tariffs import store as tariffs
 from tests.builders import at
 from tests.http.live import serving
@@ -100,3 +102,21 @@ async def test_a_roaming_session_is_decided_by_the_token_and_ends_in_a_cdr_at_th
         pulled = peer.get("sessions").json()["data"]
         assert [s["id"] for s in pulled] == [last["id"]] and pulled[0]["status"] == "COMPLETED"
         assert peer.get("cdrs").json()["data"] == [cdr]
+        # re-priced (a corrected tariff): a credit CDR for the first, then the new CDR, in that order
+        tariffs.save_tariff(engine, "ACME", tariff_text().replace('0.40', '0.45'))
+        reprice(engine, int(last["id"]), "tariff corrected", "ops@acme.example",
+                now=datetime.now(timezone.utc) + timedelta(minutes=5))
+        queue.deliver(engine)
+        credit, new = [p.body for p in peer.pushes("cdrs")][1:]
+        Cdr.model_validate(credit)
+        Cdr.model_validate(new)
+        assert (credit["id"], credit["credit"], credit["credit_reference_id"]) == (cdr["id"] + "-C", True, cdr["id"])
+        assert credit["total_cost"] == {k: -v for k, v in cdr["total_cost"].items()}
+        assert credit["last_updated"] == new["last_updated"] != cdr["last_updated"]  # the credit's own time
+        with engine.connect() as conn:
+            second = conn.execute(select(session_settlements).where(session_settlements.c.current.is_(True))).one()
+        assert second.version == 2 and new["id"] == f"{cdr['id']}-2"
+        assert Decimal(str(new["total_cost"]["excl_vat"])) == second.total_cost_excl_vat.quantize(Decimal("0.0001"))
+        assert new["total_cost"]["excl_vat"] > cdr["total_cost"]["excl_vat"]
+        pulled = peer.get("cdrs").json()["data"]
+        assert [c["id"] for c in pulled] == [cdr["id"], credit["id"], new["id"]]

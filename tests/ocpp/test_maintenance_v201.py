@@ -139,3 +139,18 @@ async def test_reports_the_station_sends_are_kept(engine, message):
     from chargeledger.ocpp.station_state import states
     kept = states(engine, "CP-1")
     assert kept and all(v["value"] for v in kept.values()), kept
+
+
+async def test_custom_data_is_accepted_everywhere(engine):
+    """TC_P_03: customData on a message and inside transactionInfo changes nothing."""
+    add_network(engine, ocpp="2.0.1")
+    custom = {"vendorId": "com.example", "colour": "blue"}
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1") as cp:
+        await cp.call(call.StatusNotification(timestamp=iso(at(0)), connector_status="Occupied", evse_id=1,
+                                              connector_id=1, custom_data=custom), suppress=False)
+        answer = await cp.call(call.TransactionEvent(
+            event_type="Started", timestamp=iso(at(0)), trigger_reason="CablePluggedIn", seq_no=0,
+            transaction_info={"transactionId": "cd-1", "chargingState": "EVConnected", "customData": custom},
+            evse={"id": 1, "connectorId": 1}, custom_data=custom), suppress=False)
+        assert answer is not None
+        assert gateway.recorder.session_by_transaction("CP-1", "cd-1") is not None

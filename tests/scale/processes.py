@@ -42,9 +42,28 @@ class Served:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def ready(self, seconds: float = 40) -> "Served":
+        """Listening on its port (a worker has none: started is ready)."""
+        deadline = time.monotonic() + seconds
+        while self.port:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                assert self.child.poll() is None, self.output()[-3000:]
+                assert time.monotonic() < deadline, f"{self.name} did not start: {self.output()[-3000:]}"
+                time.sleep(0.1)
+        return self
+
 
 def serve(tmp_path: Path, database_url: str, bus_url: str | None, *roles: str, name: str,
           env: dict[str, str] | None = None, options: tuple[str, ...] = ()) -> Served:
+    return start(tmp_path, database_url, bus_url, *roles, name=name, env=env, options=options).ready()
+
+
+def start(tmp_path: Path, database_url: str, bus_url: str | None, *roles: str, name: str,
+          env: dict[str, str] | None = None, options: tuple[str, ...] = ()) -> "Served":
+    """Started, not yet listening: start several, then wait for each with `ready()` (they start side by side)."""
     port = free_port()
     args = [str(Path(sys.executable).parent / "chargeledger"), "serve"]
     for role in roles:
@@ -59,15 +78,4 @@ def serve(tmp_path: Path, database_url: str, bus_url: str | None, *roles: str, n
         environ["CHARGELEDGER_BUS_URL"] = bus_url
     log = tmp_path / f"{name}.log"
     child = subprocess.Popen(args + list(options), env=environ, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    served = Served(child, port if {"gateway", "api"} & set(roles) else 0, log, name)
-    if served.port:
-        deadline = time.monotonic() + 40
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert child.poll() is None, served.output()[-3000:]
-                assert time.monotonic() < deadline, f"{name} did not start: {served.output()[-3000:]}"
-                time.sleep(0.1)
-    return served
+    return Served(child, port if {"gateway", "api"} & set(roles) else 0, log, name)

@@ -16,7 +16,7 @@ from chargeledger.domain.typed_events import Settled, TransactionStopped
 from tests.ocpp.test_outbox_restart import _play
 from tests.ocpp.test_settlement_orderings import _network
 
-from .processes import serve
+from .processes import start
 
 pytestmark = pytest.mark.postgres
 
@@ -31,8 +31,8 @@ async def test_a_worker_relays_typed_events_and_readers_skip_what_they_do_not_kn
         got.append(received)
 
     subscription = await events.subscribe(client, on_event)
-    worker = serve(tmp_path, postgres_url, nats_url, "worker", name="worker-1")
-    gateway = serve(tmp_path, postgres_url, nats_url, "gateway", name="gw-a")
+    worker = start(tmp_path, postgres_url, nats_url, "worker", name="worker-1")
+    gateway = start(tmp_path, postgres_url, nats_url, "gateway", name="gw-a").ready()
     try:
         with caplog.at_level(logging.WARNING, logger="chargeledger.bus.events"):
             # a newer process's messages: a kind this code lacks, and a version beyond this code's

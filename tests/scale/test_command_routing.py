@@ -13,7 +13,7 @@ import pytest
 from tests.builders import add_network, add_user_key
 from tests.ocpp.helpers import charger
 
-from .processes import serve
+from .processes import start
 
 pytestmark = pytest.mark.postgres
 COMMAND_TIMEOUT = 3.0
@@ -35,14 +35,17 @@ async def test_commands_cross_processes_and_fail_fast_or_within_the_deadline(pg_
     add_network(pg_engine, org_id="ACME2", station_id="CP-2")
     key = add_user_key(pg_engine, "ops@acme.example", ["ACME", "ACME2"], ["stations", "support"])
     env = {"CHARGELEDGER_COMMAND_TIMEOUT": str(COMMAND_TIMEOUT)}
-    gateway = serve(tmp_path, postgres_url, nats_url, "gateway", name="gw-a", env=env)
-    api = serve(tmp_path, postgres_url, nats_url, "api", name="api-1", env=env)
+    gateway = start(tmp_path, postgres_url, nats_url, "gateway", name="gw-a", env=env)
+    api = start(tmp_path, postgres_url, nats_url, "api", name="api-1", env=env)
+    gateway.ready(), api.ready()
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{api.port}", headers={"Authorization": f"Bearer {key}"},
                              timeout=30)
     try:
         async with charger(f"ws://127.0.0.1:{gateway.port}", "CP-1") as cp:
             station = await _wait_for(lambda: _connected(api.port, key, "CP-1"), what="CP-1 connected")
             assert station["gateway"] == "gw-a" and station["connected_since"] and station["last_message_at"]
+            page = await http.get("/stations/CP-1")
+            assert page.status_code == 200 and "connected to gateway\n      gw-a since" in page.text
 
             answer = await http.post("/api/stations/CP-1/commands/Reset", json={"type": "Soft"})
             assert answer.status_code == 200, answer.text

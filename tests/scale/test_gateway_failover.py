@@ -17,7 +17,7 @@ from chargeledger.storage.tables import meter_samples, sessions, stations
 from tests.ocpp.helpers import charger
 from tests.ocpp.test_settlement_orderings import IN_ORDER, READINGS, _messages16, _network, _outcome, _play16
 
-from .processes import serve
+from .processes import start
 
 pytestmark = pytest.mark.postgres
 
@@ -47,9 +47,10 @@ def _holder(engine, station_id: str) -> str | None:
 
 def test_a_charger_survives_the_sigkill_of_its_gateway(pg_engine, postgres_url, nats_url, tmp_path):
     _network(pg_engine)
-    first = serve(tmp_path, postgres_url, nats_url, "gateway", name="gw-a")
-    second = serve(tmp_path, postgres_url, nats_url, "gateway", name="gw-b")
-    worker = serve(tmp_path, postgres_url, nats_url, "worker", name="worker-1")
+    first = start(tmp_path, postgres_url, nats_url, "gateway", name="gw-a")
+    second = start(tmp_path, postgres_url, nats_url, "gateway", name="gw-b")
+    worker = start(tmp_path, postgres_url, nats_url, "worker", name="worker-1")
+    first.ready(), second.ready()
     try:
         control = _played_across_a_kill(first, second)
         crossed = control + 1  # 1.6: the transaction id is the session id; the second session is the one crossed
@@ -97,8 +98,9 @@ def _settled(engine, session_id: int) -> bool:
 
 def test_a_station_on_a_second_gateway_is_taken_over_from_the_first(pg_engine, postgres_url, nats_url, tmp_path):
     _network(pg_engine)
-    first = serve(tmp_path, postgres_url, nats_url, "gateway", name="gw-a")
-    second = serve(tmp_path, postgres_url, nats_url, "gateway", name="gw-b")
+    first = start(tmp_path, postgres_url, nats_url, "gateway", name="gw-a")
+    second = start(tmp_path, postgres_url, nats_url, "gateway", name="gw-b")
+    first.ready(), second.ready()
 
     async def play() -> tuple[int | None, str | None]:
         async with charger(f"ws://127.0.0.1:{first.port}", "CP-1") as stale:

@@ -17,7 +17,7 @@ from chargeledger.storage.tables import session_events
 from tests.ocpp.test_outbox_restart import _play
 from tests.ocpp.test_settlement_orderings import _network
 
-from .processes import serve
+from .processes import serve, start
 
 pytestmark = pytest.mark.postgres
 
@@ -40,8 +40,8 @@ def test_two_workers_settle_each_session_once_and_a_killed_one_is_taken_over(pg_
     assert outbox.backlog(pg_engine) > 0
 
     slow = {"CHARGELEDGER_SIMULATED_GATEWAY_DELAY": "0.7"}  # each capture takes this long
-    first = serve(tmp_path, postgres_url, nats_url, "worker", name="worker-1", env=slow)
-    second = serve(tmp_path, postgres_url, nats_url, "worker", name="worker-2", env=slow)
+    first = start(tmp_path, postgres_url, nats_url, "worker", name="worker-1", env=slow)
+    second = start(tmp_path, postgres_url, nats_url, "worker", name="worker-2", env=slow)
     try:
         deadline = time.monotonic() + 30
         while _count(pg_engine, "payment_recorded") < 1:  # a batch is under way

@@ -4,9 +4,9 @@ Rows are written by `enqueue` inside the writer's transaction (or the outbox rea
 nothing). Each row has a lane (a hash of its object group: a session with its CDRs, a location with its EVSEs), and
 the Pusher thread delivers each partner's lanes side by side, each oldest first; a partner that does not answer (or
 answers 5xx / 3xxx) keeps the row pending with backoff, and the later rows of its lane wait behind it, so every
-object's pushes arrive in order. A row the partner refuses as such (2xxx: the object itself is wrong for it) is marked failed with
-the partner's answer and the queue goes on. Each partner is delivered on its own, so one that is down delays
-nobody else, and the chargers never wait for any of it.
+object's pushes arrive in order. A row the partner refuses as such (2xxx: the object itself is wrong for it) is
+marked failed with the partner's answer and the queue goes on. Each partner is delivered on its own, so one that is
+down delays nobody else, and the chargers never wait for any of it.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from ..settings import current
 from ..storage.database import make_engine
 from .catalogue import REPORTS
 from .request import ReportError, ReportRequest
-from .run import CompiledLines, Progress, _prepared
+from .prepared import CompiledLines, Progress, prepared
 from .source import extent, in_range, order_keys, report_query, time_cuts
 from .writers.csv_file import CsvWriter
 
@@ -180,7 +180,7 @@ def write_csv(engine: Engine, request: ReportRequest, out: IO[str], folder: Path
             if not snapshot:  # SQLite workers find their own columns (checked after) while we find ours
                 for worker in started:
                     worker.start(_setup(url, request, generated_at, None, None), waiting, written)
-            columns, context, query = _prepared(conn, request, generated_at)
+            columns, context, query = prepared(conn, request, generated_at)
             names = [c.name for c in columns]
             if snapshot:  # ours is their snapshot: our column names are theirs, no query to repeat
                 for worker in started:
@@ -248,7 +248,7 @@ def _serve(setup: tuple, tasks: IO[bytes], replies: IO[bytes]) -> None:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
                 conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
             # our snapshot is the parent's, so its names are this data's; SQLite's own snapshot is checked
-            columns, context, query = _prepared(conn, request, generated_at, names if snapshot else None)
+            columns, context, query = prepared(conn, request, generated_at, names if snapshot else None)
             _reply(replies, "ready", [c.name for c in columns])
             lines = CompiledLines(columns, context)
             while (task := pickle.load(tasks)) is not None:  # our parent wrote it: pickle is safe here

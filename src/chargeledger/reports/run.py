@@ -8,7 +8,7 @@ import os
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from sqlalchemy import Engine
 
@@ -17,27 +17,18 @@ from ..settings import current
 from .catalogue import REPORTS
 from .catalogue.statement import payout_by_organisation
 from .columns import Column, ReportContext
-from .compiled_raw import raw_row_line
-from .fields import fields_read
-from .raw_rows import RawRows
+from .csv_parts import write_csv
+from .prepared import (  # noqa: F401 - re-exported: run is where callers find a report's pieces
+    TEXT_BATCH, CompiledLines, Progress, check_access, compiled_batches, prepared, visible_columns,
+)
 from .request import ReportError, ReportRequest
-from .source import LOOKUPS, count, only, report_query, stream
+from .source import count, stream
 from .writers import WRITERS
+from . import vector_csv
 
-Progress = Callable[[int, int], None]
-TEXT_BATCH = 500  # rows handed to csv.writerows at once; small enough for a prompt streamed download
 # CSV files are written a batch at a time by DuckDB where the report allows (reports/vector_csv.py);
 # CHARGELEDGER_REPORT_WRITER=rows keeps the row-by-row writer (to compare them)
 VECTORISED = current().report_writer != "rows"
-
-
-def check_access(request: ReportRequest) -> None:
-    report = REPORTS.get(request.report)
-    if report is None:
-        raise ReportError(f"unknown report {request.report!r}; choose from {', '.join(sorted(REPORTS))}")
-    missing = [r.value for r in report.rights if not request.caller.has(r)]
-    if missing:
-        raise ReportError(f"the {report.name} report needs the {' and '.join(missing)} right")
 
 
 def zone_stated(request: ReportRequest) -> str:
@@ -45,31 +36,6 @@ def zone_stated(request: ReportRequest) -> str:
     if REPORTS[request.report].time_zone_of == "site":
         return "the time zone of each station's site"
     return request.time_zone
-
-
-def visible_columns(columns: list[Column], request: ReportRequest) -> list[Column]:
-    # Without the finance right, cost/margin/revenue columns are left out (not blanked): the file says only what
-    # the reader may know, and its header shows which columns those are.
-    return [c for c in columns if c.right is None or request.caller.has(c.right)]
-
-
-def _prepared(conn, request: ReportRequest, generated_at: datetime | None = None, names: list[str] | None = None,
-              columns: list[Column] | None = None) -> tuple[list[Column], ReportContext, object]:
-    """The visible columns, their context, and the query selecting only the fields those columns read.
-    `names`: the visible column names already found in this same snapshot, so the columns need no query;
-    `columns`: the columns themselves."""
-    report = REPORTS[request.report]
-    if columns is not None:
-        columns = visible_columns(columns, request)
-    elif names is not None and report.columns_named is not None:
-        columns = visible_columns(report.columns_named(names), request)
-    else:
-        columns = visible_columns(report.columns(conn, request), request)
-    context = ReportContext(request.zone, generated_at or datetime.now(timezone.utc),
-                            {"payout": payout_by_organisation(conn, request)})
-    query = report_query(request, report.where(request))
-    fields = fields_read(columns, (c.key for c in query.selected_columns))
-    return columns, context, only(query, None if fields is None else fields | {"session_id"})
 
 
 def _streamed(conn, query, progress: Progress | None) -> Iterator:
@@ -89,44 +55,9 @@ def rows(engine: Engine, request: ReportRequest, progress: Progress | None = Non
     """Yield (columns, values, row) per session, streaming; progress(done, total) after each batch."""
     check_access(request)
     with engine.connect() as conn:
-        columns, context, query = _prepared(conn, request)
+        columns, context, query = prepared(conn, request)
         for row in _streamed(conn, query, progress):
             yield columns, [c.value(row, context) for c in columns], row
-
-
-class CompiledLines:
-    """The report's line function (reports/compiled_raw.py), compiled from the first batch of rows it meets and
-    then kept: the ranges one process writes share it, and its memories."""
-
-    def __init__(self, columns: list[Column], context: ReportContext):
-        self.columns, self.context = columns, context
-        self.line = None
-
-    def batches(self, conn, query, progress: Progress | None = None, total: int = 0) -> Iterator[list[str]]:
-        """The CSV lines of the query's rows, in batches; progress(done, total) after each."""
-        source = RawRows(conn, query, TEXT_BATCH, lookups=LOOKUPS)
-        done = 0
-        try:
-            for raw in source.batches():
-                if self.line is None:
-                    self.line = raw_row_line(self.columns, self.context, source.keys, source.converters,
-                                             source.rules, source.unique, source.moments, raw,
-                                             source.decimal_texts)
-                line = self.line
-                yield [line(row) for row in raw]
-                done += len(raw)
-                if progress:
-                    progress(done, total)
-        finally:
-            source.close()
-        if progress and not done:
-            progress(0, total)
-
-
-def compiled_batches(conn, columns: list[Column], context: ReportContext, query,
-                     progress: Progress | None = None, total: int = 0) -> Iterator[list[str]]:
-    """The CSV lines of the query's rows, in batches: raw driver rows formatted by the compiled function."""
-    return CompiledLines(columns, context).batches(conn, query, progress, total)
 
 
 def text_batches(engine: Engine, request: ReportRequest, progress: Progress | None = None
@@ -134,7 +65,7 @@ def text_batches(engine: Engine, request: ReportRequest, progress: Progress | No
     """The CSV lines, in batches of rows, in one process (a streamed download)."""
     check_access(request)
     with engine.connect() as conn:
-        columns, context, query = _prepared(conn, request)
+        columns, context, query = prepared(conn, request)
         total = count(conn, query) if progress else 0
         yield from compiled_batches(conn, columns, context, query, progress, total)
 
@@ -205,9 +136,6 @@ def write_report(engine: Engine, request: ReportRequest, fmt: str, target: Path,
                 written += 1
             writer.close()
         else:
-            from . import vector_csv
-            from .csv_parts import write_csv  # both build on this module's functions
-
             plan = vector_csv.plan(engine, request, progress) if VECTORISED else None
             if plan is not None:
                 with open(temp_name, "wb", buffering=1 << 20) as binary:

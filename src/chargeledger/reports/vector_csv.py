@@ -25,7 +25,7 @@ from .arrow_rows import ArrowRows, Unsupported, available, fields_of
 from .catalogue import REPORTS
 from .duck_cells import MACROS, NoTwin, lines_sql, literal
 from .request import ReportError, ReportRequest
-from .run import Progress, _prepared
+from .prepared import Progress, prepared
 from .source import LOOKUPS, extent, order_keys
 from .writers.csv_file import BOM
 
@@ -56,7 +56,7 @@ def plan(engine: Engine, request: ReportRequest, progress: Progress | None = Non
     report = REPORTS[request.report]
     with engine.connect() as conn:
         provisional = report.provisional_columns() if report.provisional_columns else None
-        columns, context, query = _prepared(conn, request, columns=provisional)
+        columns, context, query = prepared(conn, request, columns=provisional)
         total = extent(conn, order_keys(query))[0] if progress else 0
     try:
         fields = fields_of(query, engine.dialect)
@@ -72,7 +72,7 @@ def _lines(engine: Engine, plan: _Plan) -> tuple[list[str], str]:
     request = plan.request
     report = REPORTS[request.report]
     with engine.connect() as conn:
-        columns, context, query = _prepared(conn, request)
+        columns, context, query = prepared(conn, request)
     read = {field.name for field in fields_of(query, engine.dialect)}
     missing = read - {field.name for field in plan.fields}
     if missing:  # the provisional columns must read what any real ones do

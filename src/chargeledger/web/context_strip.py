@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from ..access.rights import Caller, Right
+from ..directory.presence import with_connection_state
 from ..storage.tables import drivers, evses, organisations, sessions, sites, stations, teams, vehicles
 
 
@@ -20,8 +22,12 @@ def session_context(engine: Engine, caller: Caller, detail: dict[str, Any]) -> d
         org = _one(conn, select(organisations).where(organisations.c.id == detail["organisation_id"]))
         site = _one(conn, select(sites).where(sites.c.id == detail["site_id"])) if detail["site_id"] else None
         station = (_one(conn, select(stations.c.id, stations.c.name, stations.c.serial_number, stations.c.vendor,
-                                     stations.c.model, stations.c.status).where(stations.c.id == detail["station_id"]))
+                                     stations.c.model, stations.c.status, stations.c.gateway,
+                                     stations.c.connected_since, stations.c.last_message_at)
+                        .where(stations.c.id == detail["station_id"]))
                    if detail["station_id"] else None)
+        if station is not None:
+            with_connection_state(conn, [station], datetime.now(timezone.utc))
         evse_known = bool(detail["evse_id"]) and conn.execute(
             select(evses.c.evse_id).where(evses.c.evse_id == detail["evse_id"])).first() is not None
         driver_id = detail.get("driver_id") or detail.get("identity", {}).get("driver_id")

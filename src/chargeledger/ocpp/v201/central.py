@@ -47,6 +47,8 @@ def _token_info(token) -> dict:
     info = {"status": token.status}
     if token.expires_at is not None:
         info["cache_expiry_date_time"] = _iso(token.expires_at)
+    if getattr(token, "group_id", None):  # tokens of one group may stop each other's transactions (C09)
+        info["group_id_token"] = {"id_token": token.group_id, "type": "Central"}
     return info
 
 

@@ -19,6 +19,9 @@ COLUMNS = [
     "Authentication_ID", "Contract_ID", "Meter_ID", "OBIS_Code", "Charge_Point_ID", "Service_Provider_ID",
     "Infra_Provider_ID", "Calculated_Cost",
 ]
+# each column by name, so the reader and writers never spell a column again
+(CDR_ID, START, END, DURATION, VOLUME, ADDRESS, ZIP, CITY, COUNTRY, POINT_TYPE, PRODUCT_TYPE, TARIFF_TYPE,
+ AUTHENTICATION_ID, CONTRACT_ID, METER_ID, OBIS_CODE, POINT_ID, PROVIDER_ID, INFRA_PROVIDER_ID, COST) = COLUMNS
 AC_TYPE, DC_TYPE = "3", "5"
 FOUR = Decimal("0.0001")
 

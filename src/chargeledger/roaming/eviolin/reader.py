@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Iterator
 
-from .columns import COLUMNS
+from .columns import (
+    AUTHENTICATION_ID, CDR_ID, COLUMNS, CONTRACT_ID, COST, END, INFRA_PROVIDER_ID, POINT_ID, PROVIDER_ID, START, VOLUME,
+)
 
 
 class RowError(ValueError):
@@ -57,7 +59,7 @@ def read(lines: list[str]) -> Iterator[tuple[int, PartnerCdr | RowError]]:
         raise RowError("the file has no eViolin header (CDR_ID, Start_datetime, …)") from None
     reader = csv.reader(lines, dialect)
     header = [h.strip().lstrip("\ufeff") for h in next(reader)]
-    missing = [c for c in ("CDR_ID", "Start_datetime", "End_datetime", "Volume", "Charge_Point_ID") if c not in header]
+    missing = [c for c in (CDR_ID, START, END, VOLUME, POINT_ID) if c not in header]
     if missing:
         raise RowError(f"the header lacks {', '.join(missing)}; expected the eViolin columns {', '.join(COLUMNS)}")
     while True:
@@ -81,21 +83,22 @@ def read(lines: list[str]) -> Iterator[tuple[int, PartnerCdr | RowError]]:
 
 
 def _cdr(cells: dict[str, str]) -> PartnerCdr:
-    cdr_id = cells.get("CDR_ID", "").strip()
+    cdr_id = cells.get(CDR_ID, "").strip()
     if not cdr_id:
-        raise RowError("CDR_ID is empty")
-    start, end = moment(cells["Start_datetime"], "Start_datetime"), moment(cells["End_datetime"], "End_datetime")
+        raise RowError(f"{CDR_ID} is empty")
+    start, end = moment(cells[START], START), moment(cells[END], END)
     if end < start:
-        raise RowError("End_datetime is before Start_datetime")
-    energy = number(cells["Volume"], "Volume")
+        raise RowError(f"{END} is before {START}")
+    energy = number(cells[VOLUME], VOLUME)
     if energy < 0:
-        raise RowError(f"Volume {cells['Volume']!r} is negative")
-    cost = cells.get("Calculated_Cost", "").strip()
-    return PartnerCdr(cdr_id, start, end, energy, cells["Charge_Point_ID"].strip(),
-                      cells.get("Authentication_ID", "").strip() or None, cells.get("Contract_ID", "").strip() or None,
-                      cells.get("Service_Provider_ID", "").strip() or None,
-                      cells.get("Infra_Provider_ID", "").strip() or None,
-                      number(cost, "Calculated_Cost") if cost else None)
+        raise RowError(f"{VOLUME} {cells[VOLUME]!r} is negative")
+    cost = cells.get(COST, "").strip()
+
+    def optional(name: str) -> str | None:
+        return cells.get(name, "").strip() or None
+    return PartnerCdr(cdr_id, start, end, energy, cells[POINT_ID].strip(), optional(AUTHENTICATION_ID),
+                      optional(CONTRACT_ID), optional(PROVIDER_ID), optional(INFRA_PROVIDER_ID),
+                      number(cost, COST) if cost else None)
 
 
 def duration_check(cdr: PartnerCdr) -> timedelta:
