@@ -16,7 +16,8 @@ from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
 from .. import (
-    charging_profiles, configuration, local_list, reservations, security_log, site_limit, station_files, vendors,
+    charging_profiles, configuration, connector_status, local_list, reservations, security_log, site_limit,
+    station_files, vendors,
 )
 from ..tokens import check_token
 
@@ -128,6 +129,7 @@ class Central16(CentralSide, ChargePoint):
             if connector == 0:
                 rec.set_station_status(conn, st.id, status, at)
                 return None, set()
+            connector_status.record(conn, st.id, connector, 1, at, status=status, error_code=error_code)
             if st.evse_id(connector) and status in changes.OCPP_TO_OCPI:
                 changes.evse_status(conn, st.organisation_id, st.evse_id(connector), changes.OCPP_TO_OCPI[status], at)
             current = rec.current(conn, st.id, connector)

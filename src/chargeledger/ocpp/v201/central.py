@@ -17,6 +17,7 @@ from ocpp.v201.enums import Action
 from ...directory import changes
 from ...domain.events import ChargingState, EventKind
 from .. import charging_profiles, device_model, remote_starts, reservations
+from .. import connector_status as connector_status_store
 from . import effects
 from .maintenance import Maintenance201
 from .reservation import Reservation201
@@ -116,6 +117,8 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         published = st.evse_id(evse_id) if connector_status in changes.OCPP_TO_OCPI else None
 
         def work(conn):
+            connector_status_store.record(conn, st.id, evse_id, connector_id, at, status=connector_status,
+                                          error_code="NoError" if connector_status != "Faulted" else None)
             if published:
                 changes.evse_status(conn, st.organisation_id, published, changes.OCPP_TO_OCPI[connector_status], at)
             if connector_status != "Available":
@@ -125,8 +128,7 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
                 return None, set()  # Available during a transaction is not the vehicle leaving
             return rec.leave(conn, st, evse_id, at, key), {EventKind.UNPLUGGED, EventKind.SETTLED}
 
-        if published or connector_status == "Available":
-            self.frame_session = await self.store(work)
+        self.frame_session = await self.store(work)
         return call_result.StatusNotification()
 
     @on(Action.transaction_event)
@@ -218,7 +220,22 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         return call_result.MeterValues()
 
     @on(Action.notify_event)
-    def on_notify_event(self, generated_at, seq_no, event_data, **kw):
-        # Component/variable events (faults, availability) are kept in the message log for support staff.
+    async def on_notify_event(self, generated_at, seq_no, event_data, **kw):
+        # Events are kept in the message log for support staff; a connector's Problem is also its error code.
+        problems = [e for e in event_data if e["component"]["name"] == "Connector"
+                    and e["variable"]["name"] == "Problem" and (e["component"].get("evse") or {}).get("id")]
+        if problems:
+            st = self.station
+
+            def work(conn):
+                for e in problems:
+                    evse = e["component"]["evse"]
+                    connector_status_store.record(
+                        conn, st.id, evse["id"], evse.get("connector_id") or 1, _time(e["timestamp"]),
+                        error_code="NoError" if e["actual_value"].lower() == "false" or e.get("cleared")
+                        else e.get("tech_code") or "Problem", info=e.get("tech_info"))
+                return None, set()
+
+            await self.store(work)
         return call_result.NotifyEvent()
 
