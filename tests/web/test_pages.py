@@ -268,3 +268,24 @@ def test_an_unsecured_station_says_so_on_its_page(world):
         expect(page.get_by_test_id("unsecured-warning")).to_have_count(0)
     finally:
         registry.set_station_password(world["engine"], "CP-1", None, unsecured=True)
+
+
+def test_current_voltage_and_soc_overlays_draw_without_errors(world):
+    errors = []
+    page = world["page"]
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = _open(world, "completed")
+    page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
+    page.uncheck('input[data-series="energy_kwh"]')
+    page.uncheck('input[data-series="power_kw"]')
+    bare = page.evaluate(INK, "#chart-telemetry")
+    for key in ("current_a", "voltage_v", "soc_percent"):
+        page.check(f'input[data-series="{key}"]')
+        drawn = page.evaluate(INK, "#chart-telemetry")
+        assert drawn > bare, key  # its line and its own axis appeared
+        bare = drawn
+    expect(page.locator("#chart-telemetry")).to_have_attribute(
+        "aria-label", "Telemetry chart: Current (A), Voltage (V), State of charge (%)")
+    expect(page.locator("#chart-telemetry canvas")).to_have_count(1)  # redrawn, not stacked
+    assert errors == []
+    shot(page, "session-overlays.png")

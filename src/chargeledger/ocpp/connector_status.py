@@ -1,41 +1,28 @@
-"""Each connector's current status and error code, as its station last reported them (1.6 and 2.0.1
-StatusNotification, 2.0.1 NotifyEvent on a connector's Problem); newest by the station's own time wins, so a late,
-offline-queued notification does not overwrite a fresher one. Kept as station state, shown by the station API."""
+"""Each connector's current status and error code as the station last reported it (1.6 StatusNotification;
+2.0.1 StatusNotification and connector events), kept per station under one topic; connector 0 is the station.
+The message log keeps the history; this is what the API and the station page show now."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.engine import Connection
+from sqlalchemy import Engine
 
-from ..storage.tables import station_states
-from ..storage.upsert import upsert
+from . import station_state
 
-PREFIX = "connector:"
-
-
-def topic(evse: int, connector: int) -> str:
-    return f"{PREFIX}{evse}:{connector}"
+TOPIC = "connector_status"
+_KEEP = 64  # connectors (and EVSEs) of one station: far more than any station has
 
 
-def record(conn: Connection, station_id: str, evse: int, connector: int, at: datetime, **values) -> None:
-    """Inside the caller's transaction; `values`: status, error_code, info… (None leaves a value as it was)."""
-    name = topic(evse, connector)
-    held = conn.execute(select(station_states.c.value).where(station_states.c.station_id == station_id,
-                                                             station_states.c.topic == name)).scalar() or {}
-    if held.get("at") and datetime.fromisoformat(held["at"]) > at:
-        return
-    value = {**held, **{k: v for k, v in values.items() if v is not None}, "at": at.isoformat()}
-    upsert(conn, station_states, [{"station_id": station_id, "topic": name, "value": value, "updated_at": at}],
-           ["station_id", "topic"])
+def reported(engine: Engine, station_id: str, connector: int, status: str, error_code: str | None,
+             at: datetime, more: dict | None = None) -> None:
+    """`more`: what else the station said (1.6 info, vendorErrorCode)."""
+    station_state.merge(engine, station_id, TOPIC, str(connector), {
+        "status": status, "error_code": error_code, "at": at.isoformat(),
+        **{k: v for k, v in (more or {}).items() if v is not None}}, at, _KEEP)
 
 
-def of_station(states: dict[str, dict]) -> dict[tuple[int, int], dict]:
-    """(evse, connector) -> status, from the station's states (station_state.states)."""
-    found = {}
-    for name, held in states.items():
-        if name.startswith(PREFIX):
-            evse, connector = name[len(PREFIX):].split(":")
-            found[(int(evse), int(connector))] = held["value"]
-    return found
+def of_station(engine: Engine, station_id: str) -> dict[str, dict]:
+    """{connector number: {status, error_code, at, …}}, by connector number."""
+    held = station_state.recall(engine, station_id, TOPIC) or {}
+    return dict(sorted(held.items(), key=lambda item: int(item[0]) if item[0].isdigit() else 0))

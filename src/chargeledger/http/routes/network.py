@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import Engine, select
 
 from ...access.rights import Caller
+from ...ocpp import connector_status
 from ...directory.presence import with_connection_state
-from ...storage.tables import connectors, evses, organisations, sites, station_states, stations
+from ...storage.tables import connectors, evses, organisations, sites, stations
 from ..deps import current_caller, engine_of
 
 router = APIRouter(tags=["network"])
@@ -55,22 +56,8 @@ def station_get(station_id: str, caller: Caller = Depends(current_caller),
         raise HTTPException(404, f"no station {station_id}")
     station = found[0]
     station["evses"] = _rows(engine, select(evses).where(evses.c.station_id == station_id))
-    reported = _connector_states(engine, station_id)
     for evse in station["evses"]:
         evse["connectors"] = _rows(engine, select(connectors).where(connectors.c.evse_id == evse["evse_id"]))
-        for connector in evse["connectors"]:
-            now = reported.get((evse["ocpp_evse_id"], connector["connector_id"]), {})
-            connector.update(status=now.get("status"), error_code=now.get("error_code"), error_info=now.get("info"),
-                             status_at=now.get("at"))
+    # as the station last reported each connector (0: the station itself)
+    station["connector_status"] = connector_status.of_station(engine, station_id)
     return station
-
-
-def _connector_states(engine: Engine, station_id: str) -> dict[tuple[int, int], dict]:
-    """What the station last reported per connector (ocpp/connector_status.py keeps it as station state)."""
-    rows = _rows(engine, select(station_states.c.topic, station_states.c.value).where(
-        station_states.c.station_id == station_id, station_states.c.topic.like("connector:%")))
-    found = {}
-    for row in rows:
-        evse, _, connector = row["topic"].removeprefix("connector:").partition(":")
-        found[(int(evse), int(connector))] = row["value"]
-    return found

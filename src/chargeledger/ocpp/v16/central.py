@@ -119,6 +119,8 @@ class Central16(CentralSide, ChargePoint):
     async def on_status(self, connector_id, error_code, status, call_unique_id, **kw):
         at = _time(kw["timestamp"]) if kw.get("timestamp") else utcnow()
         self.frame_session = await self.store(self._status(connector_id, status, error_code, at))
+        await self.db(connector_status.reported, self.gateway.engine, self.station.id, connector_id, status,
+                      error_code, at, {"info": kw.get("info"), "vendor_error_code": kw.get("vendor_error_code")})
         return call_result.StatusNotification()
 
     def _status(self, connector: int, status: str, error_code: str, at: datetime):
@@ -129,7 +131,6 @@ class Central16(CentralSide, ChargePoint):
             if connector == 0:
                 rec.set_station_status(conn, st.id, status, at)
                 return None, set()
-            connector_status.record(conn, st.id, connector, 1, at, status=status, error_code=error_code)
             if st.evse_id(connector) and status in changes.OCPP_TO_OCPI:
                 changes.evse_status(conn, st.organisation_id, st.evse_id(connector), changes.OCPP_TO_OCPI[status], at)
             current = rec.current(conn, st.id, connector)

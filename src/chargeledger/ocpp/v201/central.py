@@ -115,10 +115,12 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         key = f"ocpp201:{self.station.id}:{evse_id}:status:{_iso(at)}:Available"
         rec, st = self.gateway.recorder, self.station
         published = st.evse_id(evse_id) if connector_status in changes.OCPP_TO_OCPI else None
+        # 2.0.1 reports errors apart (NotifyEvent Problem): a status keeps the error it had, until it is cleared
+        held = (await self.read(connector_status_store.of_station, self.gateway.engine, st.id)).get(str(evse_id), {})
+        await self.db(connector_status_store.reported, self.gateway.engine, st.id, evse_id, connector_status,
+                      held.get("error_code") or "NoError", at, {"connector_id": connector_id, "info": held.get("info")})
 
         def work(conn):
-            connector_status_store.record(conn, st.id, evse_id, connector_id, at, status=connector_status,
-                                          error_code="NoError" if connector_status != "Faulted" else None)
             if published:
                 changes.evse_status(conn, st.organisation_id, published, changes.OCPP_TO_OCPI[connector_status], at)
             if connector_status != "Available":
@@ -128,7 +130,8 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
                 return None, set()  # Available during a transaction is not the vehicle leaving
             return rec.leave(conn, st, evse_id, at, key), {EventKind.UNPLUGGED, EventKind.SETTLED}
 
-        self.frame_session = await self.store(work)
+        if published or connector_status == "Available":
+            self.frame_session = await self.store(work)
         return call_result.StatusNotification()
 
     @on(Action.transaction_event)
@@ -224,18 +227,13 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         # Events are kept in the message log for support staff; a connector's Problem is also its error code.
         problems = [e for e in event_data if e["component"]["name"] == "Connector"
                     and e["variable"]["name"] == "Problem" and (e["component"].get("evse") or {}).get("id")]
-        if problems:
-            st = self.station
-
-            def work(conn):
-                for e in problems:
-                    evse = e["component"]["evse"]
-                    connector_status_store.record(
-                        conn, st.id, evse["id"], evse.get("connector_id") or 1, _time(e["timestamp"]),
-                        error_code="NoError" if e["actual_value"].lower() == "false" or e.get("cleared")
-                        else e.get("tech_code") or "Problem", info=e.get("tech_info"))
-                return None, set()
-
-            await self.store(work)
+        engine, st = self.gateway.engine, self.station
+        for e in problems:
+            evse = e["component"]["evse"]["id"]
+            held = (await self.read(connector_status_store.of_station, engine, st.id)).get(str(evse), {})
+            solved = e["actual_value"].lower() == "false" or bool(e.get("cleared"))
+            await self.db(connector_status_store.reported, engine, st.id, evse, held.get("status") or "Unknown",
+                          "NoError" if solved else e.get("tech_code") or "Problem", _time(e["timestamp"]),
+                          {"info": None if solved else e.get("tech_info")})
         return call_result.NotifyEvent()
 
