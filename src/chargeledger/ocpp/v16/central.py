@@ -16,7 +16,8 @@ from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
 from .. import (
-    charging_profiles, configuration, local_list, reservations, security_log, site_limit, station_files, vendors,
+    charging_profiles, configuration, connector_status, local_list, reservations, security_log, site_limit,
+    station_files, vendors,
 )
 from ..tokens import check_token
 
@@ -118,6 +119,8 @@ class Central16(CentralSide, ChargePoint):
     async def on_status(self, connector_id, error_code, status, call_unique_id, **kw):
         at = _time(kw["timestamp"]) if kw.get("timestamp") else utcnow()
         self.frame_session = await self.store(self._status(connector_id, status, error_code, at))
+        await self.db(connector_status.reported, self.gateway.engine, self.station.id, connector_id, status,
+                      error_code, at, {"info": kw.get("info"), "vendor_error_code": kw.get("vendor_error_code")})
         return call_result.StatusNotification()
 
     def _status(self, connector: int, status: str, error_code: str, at: datetime):
