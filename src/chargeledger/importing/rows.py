@@ -136,16 +136,20 @@ def _reader(mapping: Mapping, header: list[str], cells: list[str]):
     """The text of a mapped column in one row: stripped, empty markers as None, through the value tables."""
     raw = dict(zip(header, cells))
 
-    def cell(column: str | tuple[str, ...] | None) -> str | None:
-        if column is None:
-            return None
-        if not isinstance(column, str):  # date and time in separate columns: read as one text
-            parts = [cell(c) for c in column]
-            return " ".join(p for p in parts if p is not None) if all(p is not None for p in parts) else None
+    def one(column: str) -> str | None:
         value = raw.get(column, "").strip()
         if value in mapping.null_values:
             return None
         return mapping.value_tables[column].get(value, value) if column in mapping.value_tables else value
+
+    def cell(column: str | tuple[str, ...] | None) -> str | None:
+        # not recursive: a closure calling itself is a reference cycle, left for the cyclic collector to free
+        if column is None:
+            return None
+        if isinstance(column, str):
+            return one(column)
+        parts = [one(c) for c in column]  # date and time in separate columns: read as one text
+        return " ".join(parts) if all(p is not None for p in parts) else None
 
     return raw, cell
 
