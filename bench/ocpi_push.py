@@ -36,7 +36,8 @@ from chargeledger.domain.network import (  # noqa: E402
     Connector, ConnectorStandard, CurrentType, Evse, Organisation, Site, Station,
 )
 from chargeledger.ocpi import partners, queue  # noqa: E402
-from chargeledger.storage.tables import ocpi_pushes, session_settlements, sessions  # noqa: E402
+from chargeledger.storage.tables import ocpi_pushes, session_settlements  # noqa: E402
+from chargeledger.storage.tables import sessions as session_table  # noqa: E402
 from chargeledger.tariffs import store as tariffs  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from databases import fresh_engine  # noqa: E402
@@ -167,8 +168,8 @@ def stop_to_cdr(kind: str, folder: str, sessions: int, rate: float, stations: in
             for body, created in conn.execute(select(ocpi_pushes.c.body, ocpi_pushes.c.created_at)
                                               .where(ocpi_pushes.c.module == "cdrs")):
                 queued[json.loads(body)["cdr_token"]["uid"]] = created.timestamp()
-            settled = dict(conn.execute(select(sessions.c.id_token, session_settlements.c.settled_at).join(
-                session_settlements, session_settlements.c.session_id == sessions.c.id)).all())
+            settled = dict(conn.execute(select(session_table.c.id_token, session_settlements.c.settled_at).join(
+                session_settlements, session_settlements.c.session_id == session_table.c.id)).all())
         settling = [settled[uid].timestamp() - sent_wall[uid] for uid in sent_wall if uid in settled]
         reacting = [queued[uid] - settled[uid].timestamp() for uid in sent_wall if uid in queued and uid in settled]
         print(f"[{kind}] {sessions} sessions on {stations} chargers, stops at {sessions / (stops_done - begin):.0f}/s "
