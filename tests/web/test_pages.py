@@ -268,3 +268,48 @@ def test_an_unsecured_station_says_so_on_its_page(world):
         expect(page.get_by_test_id("unsecured-warning")).to_have_count(0)
     finally:
         registry.set_station_password(world["engine"], "CP-1", None, unsecured=True)
+
+
+def test_current_voltage_and_soc_overlays_draw_without_errors(world):
+    errors = []
+    page = world["page"]
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = _open(world, "completed")
+    page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
+    page.uncheck('input[data-series="energy_kwh"]')
+    page.uncheck('input[data-series="power_kw"]')
+    bare = page.evaluate(INK, "#chart-telemetry")
+    for key in ("current_a", "voltage_v", "soc_percent"):
+        page.check(f'input[data-series="{key}"]')
+        drawn = page.evaluate(INK, "#chart-telemetry")
+        assert drawn > bare, key  # its line and its own axis appeared
+        bare = drawn
+    expect(page.locator("#chart-telemetry")).to_have_attribute(
+        "aria-label", "Telemetry chart: Current (A), Voltage (V), State of charge (%)")
+    expect(page.locator("#chart-telemetry canvas")).to_have_count(1)  # redrawn, not stacked
+    assert errors == []
+    shot(page, "session-overlays.png")
+
+
+def test_one_time_zone_rule_the_sites_labelled_with_a_switch_to_the_viewers(world):
+    server = world["server"]
+    context = world["browser"].new_context(timezone_id="America/New_York", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        login(page, server, "support@acme.example", target=f"/sessions/{world['ids']['completed']}")
+        expect(page.locator("#zone-name")).to_have_text("Europe/Amsterdam")
+        created = page.locator(".timeline time").first  # created 07:59 UTC: 08:59 in Amsterdam, 24-hour
+        expect(created).to_have_text("2024-03-05 08:59:00")
+        expect(page.locator("h1")).to_have_text(f"Charging session #{world['ids']['completed']}")
+        page.click("#zone-switch")
+        expect(page.locator("#zone-name")).to_have_text("America/New_York")
+        expect(created).to_have_text("2024-03-05 02:59:00")
+        page.click("#tab-logs")
+        page.click("#zone-switch")  # and back
+        expect(created).to_have_text("2024-03-05 08:59:00")
+        assert page.request.get(f"{server.url}/favicon.ico").status == 200
+        page.reload()
+        page.keyboard.press("Tab")  # the first stop is the skip link
+        expect(page.locator(".skip-link")).to_be_focused()
+    finally:
+        context.close()

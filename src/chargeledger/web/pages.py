@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -49,6 +49,10 @@ def register(app: FastAPI) -> None:
     if uplot.is_dir():
         app.mount("/vendor/uplot", StaticFiles(directory=uplot), name="vendor-uplot")
     app.state.charts_available = uplot.is_dir()
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:  # for clients that ask before reading the page's <link rel="icon">
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
     app.add_exception_handler(LoginRequired, to_login)
     previous = app.exception_handlers.get(StarletteHTTPException)
 
