@@ -154,3 +154,30 @@ async def test_custom_data_is_accepted_everywhere(engine):
             evse={"id": 1, "connectorId": 1}, custom_data=custom), suppress=False)
         assert answer is not None
         assert gateway.recorder.session_by_transaction("CP-1", "cd-1") is not None
+
+
+async def test_each_connector_shows_its_current_status_and_error(engine):
+    """The API shows what each connector last reported, for both versions (2.0.1: errors come by NotifyEvent)."""
+    from ocpp.v16 import call as call16
+    from tests.builders import add_user_key
+    add_network(engine, ocpp="2.0.1")
+    add_network(engine, "BOLT", "CP-16", country="DE")
+    key = add_user_key(engine, "ops@both.example", ["ACME", "BOLT"], ["stations"])
+    async with gateway_on(engine) as gateway:
+        async with charger(gateway, "CP-1", "2.0.1") as cp:
+            await cp.call(call.StatusNotification(timestamp=iso(at(5)), connector_status="Occupied", evse_id=1,
+                                                  connector_id=1))
+            await cp.call(call.NotifyEvent(generated_at=iso(at(6)), seq_no=0, event_data=[{
+                "eventId": 7, "timestamp": iso(at(6)), "trigger": "Alerting", "actualValue": "true",
+                "techCode": "GroundFailure", "techInfo": "RCD tripped",
+                "eventNotificationType": "HardWiredNotification",
+                "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+                "variable": {"name": "Problem"}}]))
+        async with charger(gateway, "CP-16") as cp16:
+            await cp16.call(call16.StatusNotification(connector_id=1, error_code="GroundFailure", status="Faulted",
+                                                      timestamp=iso(at(2)), info="RCD"))
+        async with api(engine, gateway, key) as client:
+            shown = (await client.get("/api/stations/CP-1")).json()["connector_status"]["1"]
+            shown16 = (await client.get("/api/stations/CP-16")).json()["connector_status"]["1"]
+    assert (shown["status"], shown["error_code"], shown["info"]) == ("Occupied", "GroundFailure", "RCD tripped")
+    assert (shown16["status"], shown16["error_code"]) == ("Faulted", "GroundFailure")

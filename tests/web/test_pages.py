@@ -289,3 +289,27 @@ def test_current_voltage_and_soc_overlays_draw_without_errors(world):
     expect(page.locator("#chart-telemetry canvas")).to_have_count(1)  # redrawn, not stacked
     assert errors == []
     shot(page, "session-overlays.png")
+
+
+def test_one_time_zone_rule_the_sites_labelled_with_a_switch_to_the_viewers(world):
+    server = world["server"]
+    context = world["browser"].new_context(timezone_id="America/New_York", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        login(page, server, "support@acme.example", target=f"/sessions/{world['ids']['completed']}")
+        expect(page.locator("#zone-name")).to_have_text("Europe/Amsterdam")
+        created = page.locator(".timeline time").first  # created 07:59 UTC: 08:59 in Amsterdam, 24-hour
+        expect(created).to_have_text("2024-03-05 08:59:00")
+        expect(page.locator("h1")).to_have_text(f"Charging session #{world['ids']['completed']}")
+        page.click("#zone-switch")
+        expect(page.locator("#zone-name")).to_have_text("America/New_York")
+        expect(created).to_have_text("2024-03-05 02:59:00")
+        page.click("#tab-logs")
+        page.click("#zone-switch")  # and back
+        expect(created).to_have_text("2024-03-05 08:59:00")
+        assert page.request.get(f"{server.url}/favicon.ico").status == 200
+        page.reload()
+        page.keyboard.press("Tab")  # the first stop is the skip link
+        expect(page.locator(".skip-link")).to_be_focused()
+    finally:
+        context.close()

@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 
 from ...access.rights import Caller
 from ...ledger.store import Ledger
-from ..deps import current_caller, engine_of
+from ...access.accounts import caller_for_key
+from ..deps import bearer_key, current_caller, engine_of
 from .sessions import visible_session
 
 router = APIRouter(tags=["sessions"])
@@ -46,10 +47,14 @@ def live_figures(engine: Engine, session_id: int) -> dict:
 async def session_live(session_id: int, request: Request, caller: Caller = Depends(current_caller),
                        engine: Engine = Depends(engine_of)) -> StreamingResponse:
     await asyncio.to_thread(visible_session, engine, caller, session_id)
+    key = bearer_key(request)
 
     async def stream():
         last, quiet = None, 0.0
         while not await request.is_disconnected():
+            if await asyncio.to_thread(caller_for_key, engine, key) is None:
+                yield "event: expired\ndata: {}\n\n"  # the login ended: the page goes to the login page
+                return
             figures = await asyncio.to_thread(live_figures, engine, session_id)
             changed = {k: v for k, v in figures.items() if k not in ("duration_seconds", "average_power_w")}
             if changed != last:

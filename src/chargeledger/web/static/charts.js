@@ -11,14 +11,16 @@
   ];
   const card = document.getElementById("telemetry-card");
   const width = () => Math.max(280, card.clientWidth - 40);
-  const zone = root.dataset.zone;
   let data;
   try { data = await api(`/api/sessions/${root.dataset.id}/chart`); } catch (e) { return; }
   // 24-hour labels and wider tick spacing: 12-hour labels ran into each other on hourly bars.
-  const fmt = new Intl.DateTimeFormat(undefined, {timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
-  const timeAxis = {space: 70, values: (u, ticks) => ticks.map(t => fmt.format(new Date(t * 1000)))};
-  document.getElementById("chart-zone").textContent = `Times in ${zone} (the location's time zone).`;
+  // The axis reads the page's zone each time it draws, so the zone switch applies to the charts too.
+  const hhmm = t => formatTime(t * 1000, viewZone()).slice(11, 16);
+  const timeAxis = {space: 70, values: (u, ticks) => ticks.map(hhmm)};
+  const zoneNote = () => { document.getElementById("chart-zone").textContent = `Times in ${viewZone()}.`; };
+  zoneNote();
   const charts = [];
+  document.addEventListener("zonechange", () => { zoneNote(); charts.forEach(c => c && c.redraw(false, true)); });
 
   // Every measurand has its own scale and its own axis; an axis shows only while its series does, so no line
   // is ever read against another unit's axis. Power and energy are on by default, the rest one click away.

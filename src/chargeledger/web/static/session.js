@@ -54,6 +54,10 @@ if (root.dataset.active === "1" && root.dataset.started) {
     if (!ACTIVE.includes(f.status)) { live.close(); window.location.reload(); }
   });
   live.addEventListener("ended", () => { live.close(); window.location.reload(); });
+  live.addEventListener("expired", () => {
+    live.close();
+    window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+  });
 }
 
 // Stop charge: confirm, then the OCPP remote stop; refused or offline shows the error and the session stays.
@@ -171,7 +175,7 @@ window.loadLogs = async () => {
     body.replaceChildren(...items.map(m => {
       const row = document.createElement("tr");
       const payload = typeof m.payload === "string" ? m.payload : JSON.stringify(m.payload);
-      [new Date(m.time).toLocaleString(), m.direction === "in" ? "charge point → server" : "server → charge point",
+      [formatTime(m.time, viewZone()), m.direction === "in" ? "charge point → server" : "server → charge point",
        m.action || {2: "Call", 3: "CallResult", 4: "CallError"}[m.message_type] || "", payload].forEach((text, i) => {
         const cell = document.createElement("td"); cell.textContent = text; if (i === 3) cell.className = "mono"; row.appendChild(cell);
       });
@@ -181,3 +185,4 @@ window.loadLogs = async () => {
   } catch (err) { status.textContent = err.message; }
 };
 logsForm?.addEventListener("submit", e => { e.preventDefault(); window.loadLogs(); });
+document.addEventListener("zonechange", () => { if (!document.getElementById("panel-logs")?.hidden) window.loadLogs(); });
