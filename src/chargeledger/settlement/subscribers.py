@@ -56,7 +56,14 @@ def on_priced(engine: Engine, session_id: int) -> None:
     versions = settlements_of(engine, session_id)
     for earlier, later in zip(versions, versions[1:]):
         adjust_payment(engine, session_id, Decimal(earlier["payment_total"]), Decimal(later["payment_total"]),
-                       key=f"{session_id}:v{later['version']}")
+                       key=f"{session_id}:v{later['version']}", old_team=_team_share(earlier),
+                       new_team=_team_share(later))
+
+
+def _team_share(settlement: dict) -> Decimal:
+    """What the driver's team pays of this version (split billing); the driver's card moves only the rest."""
+    split = settlement.get("split_billing") or {}
+    return Decimal(str(split["team_share"])) if split.get("team_share") else Decimal(0)
 
 
 subscribe(EventKind.TRANSACTION_STARTED, on_start)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
@@ -106,6 +107,20 @@ def register(app: FastAPI) -> None:
             raise HTTPException(404, f"no session {session_id}")
         page = session_page(app, app.state.engine, caller, int(session_id))
         return _page(request, "session.html", caller, charts=app.state.charts_available, **page)
+
+    @app.get("/stations", include_in_schema=False, response_class=HTMLResponse)
+    def stations_html(request: Request, caller: Caller = Depends(page_caller)):
+        from ..http.routes.network import station_list
+        return _page(request, "stations.html", caller, stations=station_list(caller, app.state.engine))
+
+    @app.get("/reports", include_in_schema=False, response_class=HTMLResponse)
+    def reports_html(request: Request, caller: Caller = Depends(page_caller)):
+        from ..reports.catalogue import REPORTS
+        from ..reports.exports import EXPORTS
+        today = datetime.now(timezone.utc).date().replace(day=1)
+        last_month = (today - timedelta(days=1)).replace(day=1)
+        return _page(request, "reports.html", caller, reports=sorted(REPORTS), exports=sorted(EXPORTS),
+                     start=last_month.isoformat(), end=today.isoformat())
 
     @app.get("/stations/{station_id}", include_in_schema=False, response_class=HTMLResponse)
     def station_html(request: Request, station_id: str, caller: Caller = Depends(page_caller)):
