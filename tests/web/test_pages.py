@@ -284,6 +284,17 @@ def test_an_unsecured_station_says_so_on_its_page(world):
         registry.set_station_password(world["engine"], "CP-1", None, unsecured=True)
 
 
+def test_the_station_page_shows_connectors_configuration_and_upkeep(world):
+    page, server = world["page"], world["server"]
+    login(page, server, "support@acme.example", target="/stations/CP-1")
+    expect(page.get_by_test_id("station-registration")).to_contain_text("Accepted")
+    expect(page.get_by_test_id("station-connectors")).to_be_visible()
+    expect(page.get_by_test_id("station-configuration")).to_contain_text("GetConfiguration")  # none reported yet
+    expect(page.get_by_test_id("local-list")).to_contain_text("version 0")
+    expect(page.get_by_test_id("station-holds")).to_contain_text("No reservation")
+    shot(page, "station.png")
+
+
 def test_current_voltage_and_soc_overlays_draw_without_errors(world):
     errors = []
     page = world["page"]
