@@ -55,3 +55,42 @@ def test_other_shapes_take_the_general_way():
     assert recorded_alone([EventKind.SESSION_RECORDED], {**done, "meter_stop_wh": 9}, start, False) is None
     before = {**done, "stopped_at": (start - timedelta(minutes=1)).isoformat()}
     assert recorded_alone([EventKind.SESSION_RECORDED], before, start, False) is None
+
+
+def test_a_writer_that_gets_there_first_sends_the_batch_through_the_ledger(postgres_engine):
+    """Another import storing one of the batch's sessions between the batch's check and its COPY: the driver's
+    unique violation (not SQLAlchemy's) makes the batch fall back to the ledger, which skips that session."""
+    from sqlalchemy import event, select
+
+    from chargeledger.importing.bulk import SessionRecord, record_many
+    from chargeledger.ledger.store import Ledger, SessionRef
+    from chargeledger.storage.tables import sessions
+    from tests.builders import add_network
+
+    add_network(postgres_engine)
+
+    def record(n: int) -> SessionRecord:
+        start = T0 + timedelta(hours=n)
+        payload = {"started_at": start.isoformat(), "stopped_at": (start + timedelta(hours=1)).isoformat(),
+                   "energy_wh": 1000 * n}
+        return SessionRecord(SessionRef(f"import:race:{n}", "ACME", "ACME-SITE", "CP-1"),
+                             [NewEvent(EventKind.SESSION_RECORDED, start, EventSource.IMPORT, payload,
+                                       f"import:race:{n}:recorded")])
+
+    batch = [record(n) for n in range(1, 4)]
+    raced = []
+
+    def other_writer(conn, cursor, statement, *args):
+        if "nextval" in statement and not raced:  # after the batch checked which keys exist
+            raced.append(Ledger(postgres_engine).record(batch[1].ref, list(batch[1].events)))
+
+    event.listen(postgres_engine, "before_cursor_execute", other_writer)
+    try:
+        result = record_many(postgres_engine, batch, notify=False)
+    finally:
+        event.remove(postgres_engine, "before_cursor_execute", other_writer)
+    assert raced and sorted(result.added) == ["import:race:1", "import:race:3"]
+    assert result.skipped == ["import:race:2"]
+    with postgres_engine.connect() as conn:
+        keys = conn.execute(select(sessions.c.external_key).order_by(sessions.c.external_key)).scalars().all()
+    assert keys == ["import:race:1", "import:race:2", "import:race:3"]

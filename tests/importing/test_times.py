@@ -66,6 +66,16 @@ def test_durations_as_clock_or_number():
     assert duration(m, "d", "2,5" if m.decimal_comma else "2.5") == timedelta(hours=2.5)
     with pytest.raises(BadValue, match="not a duration"):
         duration(m, "d", "1:xx")
+    # a unit written in the cell wins over [units] duration
+    point = "," if m.decimal_comma else "."
+    assert duration(m, "d", "95 min") == timedelta(minutes=95)
+    assert duration(m, "d", f"1{point}5 h") == timedelta(minutes=90)
+    assert duration(m, "d", "45s") == timedelta(seconds=45)
+    assert duration(m, "d", "2 hours") == timedelta(hours=2)
+    with pytest.raises(BadValue, match="negative duration"):
+        duration(m, "d", "-3 min")
+    with pytest.raises(BadValue, match="not a number"):
+        duration(m, "d", "lots min")
 
 
 def _stored(engine):

@@ -44,12 +44,23 @@ class RemoteStartable(Charger16):
     async def on_unlock(self, connector_id, **kw):
         return result16.UnlockConnector(status="Unlocked")
 
+    @on("ReserveNow")
+    async def on_reserve(self, connector_id, expiry_date, id_tag, reservation_id, **kw):
+        self.reservations[reservation_id] = id_tag
+        return result16.ReserveNow(status="Accepted")
+
+    @on("CancelReservation")
+    async def on_cancel(self, reservation_id, **kw):
+        known = self.reservations.pop(reservation_id, None)
+        return result16.CancelReservation(status="Accepted" if known else "Rejected")
+
 
 @contextlib.asynccontextmanager
 async def remote_startable(url: str, station_id: str):
     ws = await websockets.connect(f"{url}/ocpp/{station_id}", subprotocols=["ocpp1.6"])
     cp = RemoteStartable(station_id, ws, response_timeout=5)
     cp.started = asyncio.Queue()
+    cp.reservations = {}
     task = asyncio.create_task(cp.start())
     try:
         yield cp
@@ -170,3 +181,43 @@ async def test_pushes_queued_when_the_server_is_killed_arrive_after_its_restart(
             await _until(lambda: len(peer.pushes()) == 3, 40)
             await asyncio.sleep(1.5)
     assert [p.body["status"] for p in peer.pushes()] == ["CHARGING", "AVAILABLE", "OUTOFORDER"]
+
+
+async def test_each_command_reaches_the_charger_and_its_result_the_emsp(engine, tmp_path):
+    published_network(engine)
+    with running_peer() as peer, chargeledger_serve(engine, tmp_path) as (base, ocpp_url):
+        await asyncio.to_thread(registered_peer, engine, base, peer)
+        async with remote_startable(ocpp_url, "CP-1") as cp:
+            await cp.call(call.BootNotification(charge_point_model="Eve", charge_point_vendor="Alfen"))
+
+            async def command(name: str, body: dict, result_id: str):
+                body = {"response_url": f"{peer.base}/emsp/commands/results/{result_id}", **body}
+                answer = await asyncio.to_thread(peer.send, "POST", "commands", f"/{name}", body)
+                assert answer.status_code == 200, answer.text
+                return answer.json()["data"]
+
+            async def result(result_id: str) -> dict:
+                found = await _until(lambda: [p for p in peer.pushes("commands") if p.path.endswith(f"/{result_id}")])
+                return found[0].body
+
+            where = {"location_id": "ACME-SITE", "evse_uid": EVSE_1}
+            assert (await command("UNLOCK_CONNECTOR", {**where, "connector_id": "1"}, "u1"))["result"] == "ACCEPTED"
+            assert await result("u1") == {"result": "ACCEPTED"}
+            expiry = (datetime.now(timezone.utc) + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            reserve = {**where, "token": peer.token("RES-1"), "expiry_date": expiry, "reservation_id": "R-77"}
+            assert (await command("RESERVE_NOW", reserve, "r1"))["result"] == "ACCEPTED"
+            assert await result("r1") == {"result": "ACCEPTED"}
+            assert list(cp.reservations.values()) == ["RES-1"]
+            # cancelled where it is: CP-2 (not connected) and CP-1, which holds it
+            assert (await command("CANCEL_RESERVATION", {"reservation_id": "R-77"}, "c1"))["result"] == "ACCEPTED"
+            assert await result("c1") == {"result": "ACCEPTED"} and cp.reservations == {}
+            assert (await command("CANCEL_RESERVATION", {"reservation_id": "R-77"}, "c2"))["result"] == "ACCEPTED"
+            assert (await result("c2"))["result"] == "REJECTED"  # nobody holds it any more
+            unknown = await command("STOP_SESSION", {"session_id": "999"}, "s1")
+            assert unknown["result"] == "UNKNOWN_SESSION"
+            elsewhere = await asyncio.to_thread(peer.send, "POST", "commands", "/START_SESSION", {
+                "response_url": f"{peer.base}/emsp/commands/results/x", "token": peer.token("X"),
+                "location_id": "NOPE"})
+            assert elsewhere.status_code == 404 and elsewhere.json()["status_code"] == 2003
+            fly = await asyncio.to_thread(peer.send, "POST", "commands", "/FLY", {})
+            assert fly.status_code == 404 and fly.json()["status_code"] == 2001

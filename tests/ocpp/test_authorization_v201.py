@@ -123,3 +123,17 @@ async def test_seq_no_orders_events_but_is_not_their_identity(engine):
     # at minute 10 Charging (seqNo 1) came before SuspendedEV (seqNo 2), whatever the order they arrived in:
     # suspended 10-20, charging 20-30
     assert view.intervals.charging_duration.total_seconds() == 10 * 60
+
+
+async def test_authorize_answers_each_status_and_the_group(engine):
+    """TC_C_02 (Invalid), TC_C_06 (Blocked), TC_C_07 (Expired), TC_C_39 (groupIdToken), CiString matching."""
+    add_network(engine, ocpp="2.0.1")
+    _book(engine)
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1") as cp:
+        async def status(uid):
+            return (await cp.call(call.Authorize(id_token={"idToken": uid, "type": "ISO14443"}))).id_token_info
+        assert (await status("NOBODY"))["status"] == "Invalid"
+        assert (await status("CC-03"))["status"] == "Blocked"
+        assert (await status("OLD-04"))["status"] == "Expired"
+        grouped = await status("BB-02")  # the book spells it bb-02
+        assert grouped["status"] == "Accepted" and grouped["group_id_token"]["id_token"] == "FLEET-1"

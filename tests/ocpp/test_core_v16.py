@@ -158,3 +158,20 @@ async def test_commands_are_logged_with_the_session_they_act_on_and_remote_start
                     ("out", "RemoteStopTransaction"), ("in", "RemoteStopTransaction")]
     assert not [f for f in earlier if f["action"] in ("UnlockConnector", "RemoteStopTransaction")]
     assert (detail["start_source"], detail["start_source_raw"]) == ("API", "api")
+
+
+async def test_each_connectors_status_and_error_code_are_shown(engine):
+    add_network(engine)
+    key = _operator(engine)
+    async with gateway_on(engine) as gateway, lab_charger(gateway, "CP-1") as cp, \
+            api(engine, gateway, key) as client:
+        await cp.call(call.StatusNotification(connector_id=0, error_code="NoError", status="Available"))
+        await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing",
+                                              timestamp=iso(at(0))))
+        await cp.call(call.StatusNotification(connector_id=1, error_code="GroundFailure", status="Faulted",
+                                              timestamp=iso(at(1)), info="RCD tripped", vendor_error_code="E42"))
+        station = (await client.get("/api/stations/CP-1")).json()
+    assert {k: (v["status"], v["error_code"]) for k, v in station["connector_status"].items()} == {
+        "0": ("Available", "NoError"), "1": ("Faulted", "GroundFailure")}
+    assert (station["connector_status"]["1"]["info"], station["connector_status"]["1"]["vendor_error_code"]) == (
+        "RCD tripped", "E42")

@@ -139,3 +139,87 @@ async def test_reports_the_station_sends_are_kept(engine, message):
     from chargeledger.ocpp.station_state import states
     kept = states(engine, "CP-1")
     assert kept and all(v["value"] for v in kept.values()), kept
+
+
+async def test_custom_data_is_accepted_everywhere(engine):
+    """TC_P_03: customData on a message and inside transactionInfo changes nothing."""
+    add_network(engine, ocpp="2.0.1")
+    custom = {"vendorId": "com.example", "colour": "blue"}
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1") as cp:
+        await cp.call(call.StatusNotification(timestamp=iso(at(0)), connector_status="Occupied", evse_id=1,
+                                              connector_id=1, custom_data=custom), suppress=False)
+        answer = await cp.call(call.TransactionEvent(
+            event_type="Started", timestamp=iso(at(0)), trigger_reason="CablePluggedIn", seq_no=0,
+            transaction_info={"transactionId": "cd-1", "chargingState": "EVConnected", "customData": custom},
+            evse={"id": 1, "connectorId": 1}, custom_data=custom), suppress=False)
+        assert answer is not None
+        assert gateway.recorder.session_by_transaction("CP-1", "cd-1") is not None
+
+
+async def test_each_connector_shows_its_current_status_and_error(engine):
+    """The API shows what each connector last reported, for both versions (2.0.1: errors come by NotifyEvent)."""
+    from ocpp.v16 import call as call16
+    from tests.builders import add_user_key
+    add_network(engine, ocpp="2.0.1")
+    add_network(engine, "BOLT", "CP-16", country="DE")
+    key = add_user_key(engine, "ops@both.example", ["ACME", "BOLT"], ["stations"])
+    async with gateway_on(engine) as gateway:
+        async with charger(gateway, "CP-1", "2.0.1") as cp:
+            await cp.call(call.StatusNotification(timestamp=iso(at(5)), connector_status="Occupied", evse_id=1,
+                                                  connector_id=1))
+            await cp.call(call.NotifyEvent(generated_at=iso(at(6)), seq_no=0, event_data=[{
+                "eventId": 7, "timestamp": iso(at(6)), "trigger": "Alerting", "actualValue": "true",
+                "techCode": "GroundFailure", "techInfo": "RCD tripped",
+                "eventNotificationType": "HardWiredNotification",
+                "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+                "variable": {"name": "Problem"}}]))
+        async with charger(gateway, "CP-16") as cp16:
+            await cp16.call(call16.StatusNotification(connector_id=1, error_code="GroundFailure", status="Faulted",
+                                                      timestamp=iso(at(2)), info="RCD"))
+        async with api(engine, gateway, key) as client:
+            shown = (await client.get("/api/stations/CP-1")).json()["connector_status"]["1"]
+            shown16 = (await client.get("/api/stations/CP-16")).json()["connector_status"]["1"]
+    assert (shown["status"], shown["error_code"], shown["info"]) == ("Occupied", "GroundFailure", "RCD tripped")
+    assert (shown16["status"], shown16["error_code"]) == ("Faulted", "GroundFailure")
+
+
+async def test_the_station_page_shows_what_the_station_reported_and_holds(engine):
+    """The station page: registration, connector status and error, device model, firmware, local list,
+    reservations, charging profiles and security events, as the station reported them over a real websocket."""
+    from datetime import datetime, timedelta, timezone
+    from chargeledger.directory import tokens
+    add_network(engine, ocpp="2.0.1")
+    tokens.add(engine, "ACME", tokens.TokenEntry("AA-01"))
+    key = support_key(engine)
+    soon = iso(datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1))
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1", cls=Station201) as cp:
+        async with api(engine, gateway, key) as client:
+            async def send(action, payload):
+                assert (await client.post(f"/api/stations/CP-1/commands/{action}", json=payload)).status_code == 200
+            await cp.call(call.StatusNotification(timestamp=iso(at(1)), connector_status="Faulted", evse_id=1,
+                                                  connector_id=1))
+            await cp.call(call.NotifyEvent(generated_at=iso(at(2)), seq_no=0, event_data=[{
+                "eventId": 1, "timestamp": iso(at(2)), "trigger": "Alerting", "actualValue": "true",
+                "techCode": "OverCurrentFailure", "eventNotificationType": "HardWiredNotification",
+                "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+                "variable": {"name": "Problem"}}]))
+            await send("GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"})
+            await send("UpdateFirmware", {"requestId": 9, "firmware": {
+                "location": "https://fw.example/eve.bin", "retrieveDateTime": iso(at(0))}})
+            await _eventually(lambda: len(cp._later) == 2 and all(t.done() for t in cp._later))
+            await client.post("/api/stations/CP-1/local-list", json={"update_type": "Full"})
+            await send("ReserveNow", {"id": 4, "expiryDateTime": soon, "idToken": {"idToken": "AA-01",
+                                                                                  "type": "ISO14443"}})
+            await send("SetChargingProfile", {"evseId": 1, "chargingProfile": {
+                "id": 30, "stackLevel": 2, "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Absolute", "chargingSchedule": [{
+                    "id": 1, "chargingRateUnit": "A", "startSchedule": iso(at(0)),
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]}]}})
+            await cp.call(call.SecurityEventNotification(type="FirmwareUpdated", timestamp=iso(at(3))))
+            page = await client.get("/stations/CP-1")
+    assert page.status_code == 200
+    html = page.text
+    for shown in ("Accepted", "Faulted", "OverCurrentFailure", "OCPPCommCtrlr.HeartbeatInterval",
+                  "EVSE.Power (EVSE 1)", "Installed", "https://fw.example/eve.bin", "version 1, 1 tokens",
+                  "TxDefaultProfile", "AA-01", "FirmwareUpdated"):
+        assert shown in html, shown

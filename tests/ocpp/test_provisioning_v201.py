@@ -140,3 +140,45 @@ def test_the_operator_approves_from_the_command_line(sqlite_engine, monkeypatch)
     assert find_station(sqlite_engine, "CP-1").registration == "Pending"
     assert runner.invoke(app, ["station", "registration", "CP-1", "Maybe"]).exit_code == 2
     assert runner.invoke(app, ["station", "registration", "CP-404", "Accepted"]).exit_code == 2
+
+
+async def test_a_new_basic_auth_password_the_station_took_is_the_only_one_then(engine):
+    """TC_A_09 / TC_A_10: SetVariables SecurityCtrlr.BasicAuthPassword, accepted or rejected by the station."""
+    from chargeledger.storage.tables import audit_entries
+    from sqlalchemy import select
+    old, new = "old-password-0123456789", "new-password-0123456789"
+    add_network(engine, ocpp="2.0.1", password=old)
+    key = support_key(engine)
+    secret = {"component": {"name": "SecurityCtrlr"}, "variable": {"name": "BasicAuthPassword"}}
+
+    async def set_password(client, value):
+        return await client.post("/api/stations/CP-1/commands/SetVariables",
+                                 json={"setVariableData": [{**secret, "attributeValue": value}]})
+
+    async with gateway_on(engine) as gateway:
+        async with charger(gateway, "CP-1", "2.0.1", password=old, cls=Station201) as cp, \
+                api(engine, gateway, key) as client:
+            cp.device[("SecurityCtrlr", None, "BasicAuthPassword")] = ("", "WriteOnly")
+            assert (await set_password(client, "short")).status_code == 400  # we would refuse it ourselves
+            cp.status["SetVariables"] = "Rejected"
+            cp.device[("SecurityCtrlr", None, "BasicAuthPassword")] = ("", "ReadOnly")  # the station refuses
+            refused = await set_password(client, new)
+            assert refused.json()["answer"]["set_variable_result"][0]["attribute_status"] == "Rejected"
+        async with charger(gateway, "CP-1", "2.0.1", password=old) as cp:  # TC_A_10: the old one still works
+            await cp.call(call.Heartbeat())
+        async with charger(gateway, "CP-1", "2.0.1", password=old, cls=Station201) as cp, \
+                api(engine, gateway, key) as client:
+            cp.device[("SecurityCtrlr", None, "BasicAuthPassword")] = ("", "WriteOnly")
+            taken = await set_password(client, new)
+            assert taken.json()["answer"]["set_variable_result"][0]["attribute_status"] == "Accepted"
+            model = (await client.get("/api/stations/CP-1/variables")).json()["items"]
+        async with charger(gateway, "CP-1", "2.0.1", password=new) as cp:  # TC_A_09
+            await cp.call(call.Heartbeat())
+        from websockets.exceptions import InvalidStatus
+        with pytest.raises(InvalidStatus):
+            async with charger(gateway, "CP-1", "2.0.1", password=old):
+                pass
+    assert [v["value"] for v in model if v["variable"] == "BasicAuthPassword"] == ["(secret)"]
+    with engine.connect() as conn:
+        trail = " ".join(str(d) for d in conn.execute(select(audit_entries.c.details)).scalars())
+    assert new not in trail and "(secret)" in trail

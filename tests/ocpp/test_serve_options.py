@@ -57,3 +57,11 @@ def test_auto_register_site_reaches_the_settings(monkeypatch):
     result, settings = _settings_from_cli(monkeypatch, "--auto-register-site", "SITE-9")
     assert result.exit_code == 0, result.output
     assert settings.auto_register_site == "SITE-9" and settings.ssl_context is None
+
+
+def test_the_heartbeat_interval_reaches_the_settings(monkeypatch):
+    result, settings = _settings_from_cli(monkeypatch, "--heartbeat-interval", "120")
+    assert result.exit_code == 0, result.output
+    assert settings.heartbeat_interval == 120
+    refused, _ = _settings_from_cli(monkeypatch, "--heartbeat-interval", "0")
+    assert refused.exit_code != 0

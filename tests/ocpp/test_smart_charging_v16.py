@@ -106,3 +106,22 @@ async def test_a_site_limit_is_shared_by_its_connected_stations(engine):
             assert one.profiles[0]["profile"]["charging_schedule"]["charging_schedule_period"][0]["limit"] == 14600
         held = (await client.get("/api/stations/CP-2/charging-profiles")).json()["profiles"]
     assert [p["purpose"] for p in held] == ["ChargePointMaxProfile"]
+
+
+async def test_a_remote_start_with_a_charging_profile_keeps_it_for_its_transaction(engine):
+    add_network(engine)
+    key = add_user_key(engine, "ops@acme.example", ["ACME"], ["stations"])
+    async with gateway_on(engine) as gateway, lab_charger(gateway, "CP-1") as cp, \
+            api(engine, gateway, key) as client:
+        profile = _clean(_profile(11, "TxProfile", 0, 7400))
+        started = await client.post("/api/stations/CP-1/commands/RemoteStartTransaction",
+                                    json={"connectorId": 1, "idTag": "T", "chargingProfile": profile})
+        assert started.json()["answer"] == {"status": "Accepted"}
+        assert cp.requests[-1][1]["charging_profile"]["charging_profile_id"] == 11
+        tx = (await cp.call(call.StartTransaction(connector_id=1, id_tag="T", meter_start=0,
+                                                  timestamp=iso(at(0))))).transaction_id
+        during = (await client.get("/api/stations/CP-1/charging-profiles")).json()["profiles"]
+        await cp.call(call.StopTransaction(meter_stop=500, timestamp=iso(at(20)), transaction_id=tx))
+        after = (await client.get("/api/stations/CP-1/charging-profiles")).json()["profiles"]
+    assert [(p["profile_id"], p["purpose"], p["transaction_id"]) for p in during] == [(11, "TxProfile", str(tx))]
+    assert after == []

@@ -51,3 +51,25 @@ def test_a_team_covering_everything_leaves_the_card_alone(engine):
     total = Decimal(current_settlement(engine, sid)["payment_total"])
     assert payment["attempts"] == [] and Decimal(payment["amount_captured"]) == 0
     assert payment["status"] == "invoiced" and Decimal(payment["unsettled_amount"]) == total
+
+
+def test_a_repriced_team_session_moves_only_the_drivers_difference_on_the_card(engine):
+    from fastapi.testclient import TestClient
+    from sqlalchemy import update
+
+    from chargeledger.http.app import create_app
+    from tests.payments.test_adjustments import _new_tariff_version, _reprice
+    sid = _team_session(engine, "0.10")  # the team pays 0.10 a kWh, the driver's card the rest
+    first = current_settlement(engine, sid)["split_billing"]
+    with engine.begin() as conn:  # the team now covers up to 0.75 of the old rate; the price is halved
+        conn.execute(update(teams).values(kwh_price_cap=Decimal(first["effective_rate"]) * Decimal("0.75")))
+    _new_tariff_version(engine, "0.5")
+    _reprice(TestClient(create_app(engine)), engine, sid)
+    after = current_settlement(engine, sid)
+    split = after["split_billing"]
+    assert Decimal(split["driver_contribution"]) == 0  # the team covers it all now
+    [payment] = payments_of(engine, sid)
+    refunded = Decimal(payment["refunded"])
+    assert refunded == Decimal(first["driver_contribution"])  # the driver gets back what the card paid
+    assert Decimal(payment["amount_captured"]) - refunded == Decimal(split["driver_contribution"])
+    assert Decimal(payment["unsettled_amount"]) == Decimal(split["team_share"]) == Decimal(after["payment_total"])

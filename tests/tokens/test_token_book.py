@@ -63,10 +63,13 @@ async def test_tokens_are_kept_per_organisation_and_compared_without_case(engine
         assert bad.status_code == 422 and "line 2" in bad.json()["detail"]
         listed = (await acme.get("/api/tokens", params={"search": "card"})).json()["items"]
         assert [t["uid"] for t in listed] == ["CARD-A"]
+        assert (await other.delete("/api/tokens/card-a")).status_code == 404  # ACME's, not BOLT's
+        assert (await acme.delete("/api/tokens/card-a")).json()["uid"] == "CARD-A"
+        assert (await acme.get("/api/tokens/CARD-A")).status_code == 404
     with engine.connect() as conn:
         actions = list(conn.execute(select(audit_entries.c.action).where(
             audit_entries.c.organisation_id == "ACME")).scalars())
-    assert actions == ["token.add", "token.block", "token.change", "token.import"]
+    assert actions == ["token.add", "token.block", "token.change", "token.import", "token.remove"]
 
 
 def test_the_command_line_adds_blocks_lists_and_imports(engine, tmp_path, monkeypatch):

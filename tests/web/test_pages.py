@@ -209,25 +209,39 @@ def test_flag_resolved_with_reason_and_alert_gone(world):
     expect(page.locator(".alerts .alert", has_text="meter stop below start")).to_have_count(0)
 
 
-def test_custom_fields_edit_refuses_bad_json_and_saves(world):
+def test_custom_fields_take_text_as_typed_and_keep_numbers_typed(world):
     page = _open(world, "failed")
     page.click("#tab-custom")
     page.click("#custom-add")
     row = page.locator("#custom-table tbody tr").last
-    row.locator('[name="key"]').fill("fleet_ref")
-    row.locator('[name="value"]').fill("abc")  # text without quotes is not JSON
-    page.click('#custom-form button[type="submit"]')
-    expect(page.locator("#custom-error")).to_contain_text("is not JSON")
-    row.locator('[name="value"]').fill('{"nested": 1}')
-    page.click('#custom-form button[type="submit"]')
-    expect(page.locator("#custom-error")).to_contain_text("objects and lists are not allowed")
-    row.locator('[name="value"]').fill('"FL-42"')
+    row.locator('[name="key"]').fill("team")
+    row.locator('[name="value"]').fill("R&D")  # text as typed: no JSON quotes needed
+    page.click("#custom-add")
+    row = page.locator("#custom-table tbody tr").last
+    row.locator('[name="key"]').fill("odometer_km")
+    row.locator('[name="value"]').fill("12043")
+    page.click("#custom-add")
+    row = page.locator("#custom-table tbody tr").last
+    row.locator('[name="key"]').fill("ref")
+    row.locator('[name="value"]').fill('"42"')  # quoted: stays text
     page.click('#custom-form button[type="submit"]')
     expect(page.locator("#custom-ok")).to_be_visible()
+    from chargeledger.ledger import Ledger
+    fields = Ledger(world["engine"]).project(world["ids"]["failed"]).custom_fields
+    assert fields["team"] == "R&D" and fields["odometer_km"] == 12043 and fields["ref"] == "42"
     page.reload()
     page.click("#tab-custom")
-    expect(page.locator('#custom-table input[name="key"]')).to_have_value("fleet_ref")
-    expect(page.locator('#custom-table input[name="value"]')).to_have_value('"FL-42"')
+    expect(page.locator('#custom-table input[aria-label="value of team"]')).to_have_value("R&D")
+    expect(page.locator('#custom-table input[aria-label="value of odometer_km"]')).to_have_value("12043")
+    expect(page.locator('#custom-table input[aria-label="value of ref"]')).to_have_value('"42"')
+
+
+def test_read_only_roles_get_read_only_custom_fields(world):
+    page = _open(world, "failed", "finance@acme.example")
+    page.click("#tab-custom")
+    for field in page.locator("#custom-table input").all():
+        expect(field).to_have_attribute("readonly", "")
+    expect(page.locator("#custom-add")).to_have_count(0)
 
 
 def test_unknown_session_and_other_organisation_give_not_found(world):
@@ -268,3 +282,59 @@ def test_an_unsecured_station_says_so_on_its_page(world):
         expect(page.get_by_test_id("unsecured-warning")).to_have_count(0)
     finally:
         registry.set_station_password(world["engine"], "CP-1", None, unsecured=True)
+
+
+def test_the_station_page_shows_connectors_configuration_and_upkeep(world):
+    page, server = world["page"], world["server"]
+    login(page, server, "support@acme.example", target="/stations/CP-1")
+    expect(page.get_by_test_id("station-registration")).to_contain_text("Accepted")
+    expect(page.get_by_test_id("station-connectors")).to_be_visible()
+    expect(page.get_by_test_id("station-configuration")).to_contain_text("GetConfiguration")  # none reported yet
+    expect(page.get_by_test_id("local-list")).to_contain_text("version 0")
+    expect(page.get_by_test_id("station-holds")).to_contain_text("No reservation")
+    shot(page, "station.png")
+
+
+def test_current_voltage_and_soc_overlays_draw_without_errors(world):
+    errors = []
+    page = world["page"]
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = _open(world, "completed")
+    page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
+    page.uncheck('input[data-series="energy_kwh"]')
+    page.uncheck('input[data-series="power_kw"]')
+    bare = page.evaluate(INK, "#chart-telemetry")
+    for key in ("current_a", "voltage_v", "soc_percent"):
+        page.check(f'input[data-series="{key}"]')
+        drawn = page.evaluate(INK, "#chart-telemetry")
+        assert drawn > bare, key  # its line and its own axis appeared
+        bare = drawn
+    expect(page.locator("#chart-telemetry")).to_have_attribute(
+        "aria-label", "Telemetry chart: Current (A), Voltage (V), State of charge (%)")
+    expect(page.locator("#chart-telemetry canvas")).to_have_count(1)  # redrawn, not stacked
+    assert errors == []
+    shot(page, "session-overlays.png")
+
+
+def test_one_time_zone_rule_the_sites_labelled_with_a_switch_to_the_viewers(world):
+    server = world["server"]
+    context = world["browser"].new_context(timezone_id="America/New_York", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        login(page, server, "support@acme.example", target=f"/sessions/{world['ids']['completed']}")
+        expect(page.locator("#zone-name")).to_have_text("Europe/Amsterdam")
+        created = page.locator(".timeline time").first  # created 07:59 UTC: 08:59 in Amsterdam, 24-hour
+        expect(created).to_have_text("2024-03-05 08:59:00")
+        expect(page.locator("h1")).to_have_text(f"Charging session #{world['ids']['completed']}")
+        page.click("#zone-switch")
+        expect(page.locator("#zone-name")).to_have_text("America/New_York")
+        expect(created).to_have_text("2024-03-05 02:59:00")
+        page.click("#tab-logs")
+        page.click("#zone-switch")  # and back
+        expect(created).to_have_text("2024-03-05 08:59:00")
+        assert page.request.get(f"{server.url}/favicon.ico").status == 200
+        page.reload()
+        page.keyboard.press("Tab")  # the first stop is the skip link
+        expect(page.locator(".skip-link")).to_be_focused()
+    finally:
+        context.close()

@@ -116,3 +116,20 @@ def test_finance_sees_no_end_session(world, simulated):
     expect(page.locator("#status-name")).to_have_text("Charging")
     expect(page.locator("#end-open")).to_have_count(0)
     expect(page.locator("#stop-open")).to_have_count(0)
+
+
+def test_a_live_session_follows_the_charger_without_reloading(world, simulated):
+    server, page = world["server"], world["page"]
+    session_id = simulated("SIM-LIVE", "1.6")
+    login(page, server, "support@acme.example", target=f"/sessions/{session_id}")
+    expect(page.locator("#kpi-running-price")).to_contain_text("Price so far")
+    # server-sent events: more than one update arrives while the page stays as it is
+    page.wait_for_function("Number(document.getElementById('session').dataset.liveUpdates || 0) >= 1",
+                           timeout=10_000)
+    before = page.locator("#kpi-energy").inner_text()
+    time.sleep(5)  # 10 Wh or more flow (at 7 kW or more): the next hundredth of a kWh
+    server.run(server.gateway.command("SIM-LIVE", "TriggerMessage", {"requestedMessage": "MeterValues"}))
+    expect(page.locator("#kpi-energy")).not_to_have_text(before, timeout=10_000)
+    expect(page.locator("#kpi-running-value")).to_contain_text("EUR")
+    expect(page.locator("#kpi-power")).to_contain_text("kW")
+    shot(page, "session-live.png")

@@ -16,7 +16,7 @@ from ..settings import ROLES, Settings
 def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_site: str | None,
                      tls_client_ca: str | None = None, ping_interval: float | None = None,
                      settle_after_minutes: float | None = None, command_timeout: float | None = None,
-                     auto_register_status: str | None = None):
+                     auto_register_status: str | None = None, heartbeat_interval: int | None = None):
     """The gateway's operator options from the command line; a certificate that cannot be loaded stops the start."""
     from datetime import timedelta
 
@@ -35,6 +35,8 @@ def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_si
         settings.ping_interval = ping_interval
     if command_timeout is not None:
         settings.command_timeout = command_timeout
+    if heartbeat_interval is not None:
+        settings.heartbeat_interval = heartbeat_interval
     if settle_after_minutes is not None:
         settings.settle_after = timedelta(minutes=settle_after_minutes)
     if tls_cert:
@@ -74,6 +76,8 @@ def register(app: typer.Typer) -> None:
               settle_after: float = typer.Option(120.0, "--settle-after", metavar="MINUTES",
                                                  help="a stopped session whose vehicle never reports leaving "
                                                       "settles after this"),
+              heartbeat_interval: int = typer.Option(300, "--heartbeat-interval", metavar="SECONDS", min=1,
+                                                     max=86400, help="told to accepted stations at each boot"),
               trusted_proxy: str = typer.Option(None, "--trusted-proxy", metavar="ADDRESSES",
                                                 help="reverse proxy address(es), comma-separated, whose X-Forwarded-"
                                                      "For/-Proto are believed (HTTP limits: docs/security.md)"),
@@ -92,7 +96,7 @@ def register(app: typer.Typer) -> None:
         except (ValidationError, ValueError) as exc:
             raise typer.BadParameter(str(exc)) from None
         ocpp = gateway_settings(tls_cert, tls_key, auto_register_site, tls_client_ca, ping_interval, settle_after,
-                                settings.command_timeout, auto_register_status)
+                                settings.command_timeout, auto_register_status, heartbeat_interval)
         process = Process(settings, frozenset(role or ROLES), host, http_port, ocpp_port, ocpp, simulate, worker)
         try:
             process.check()

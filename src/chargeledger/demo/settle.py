@@ -18,7 +18,7 @@ from ..importing.bulk import SessionRecord
 from ..ledger.store import Ledger
 from ..payments.reasons import PaymentMethod
 from ..payments.refunds import refund
-from ..payments.store import charge_session
+from ..payments.store import charge_settlement
 from ..settlement.store import freeze_tariff, settle_session
 
 REFUND_EVERY = 40  # one in 40 captured card payments is refunded, alternately in full and in part
@@ -57,11 +57,7 @@ def settle_history(engine: Engine, stored: Iterable[tuple[int, SessionRecord]],
         last = max(e.occurred_at for e in record.events)
         freeze_tariff(engine, session_id, now=started)  # what the start reaction would have frozen then
         settlement = settle_session(engine, session_id, now=last)
-        pay = _payment_of(record)
-        preauth = pay.get("preauth_amount")
-        payment = charge_session(engine, session_id, Decimal(settlement["payment_total"]), settlement["currency"],
-                                 method=pay["method"], card_last4=pay.get("card_last4"),
-                                 preauth_amount=Decimal(preauth) if preauth is not None else None, now=last)
+        payment = charge_settlement(engine, session_id, settlement, _payment_of(record), now=last)
         summary.settled += 1
         summary.payments += 1
         summary.failed_payments += payment["status"] == "failed"

@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.engine import Connection
 
 from ..domain.people import TokenStatus, token_key
@@ -113,6 +113,17 @@ def change(engine: Engine, organisation_id: str, entry: TokenEntry) -> dict:
 
 def block(engine: Engine, organisation_id: str, uid: str) -> dict:
     return change(engine, organisation_id, TokenEntry(uid, status=TokenStatus.BLOCKED.value))
+
+
+def remove(engine: Engine, organisation_id: str, uid: str) -> dict:
+    """Take a token out of the book (sessions keep the uid they were started with; the next differential local
+    list removes it from the stations)."""
+    with engine.begin() as conn:
+        row = _row(conn, organisation_id, uid)
+        if row is None:
+            raise TokenError(f"no token {uid}", not_found=True)
+        conn.execute(delete(id_tokens).where(id_tokens.c.id == row.id))
+    return _public(row)
 
 
 def get(engine: Engine, organisation_id: str, uid: str) -> dict | None:

@@ -50,7 +50,8 @@ def create_app(engine: Engine | None = None, gateway=None, settings: HttpSetting
 def _include_optional(app: FastAPI) -> None:
     """Routers of other adapters (OCPP commands, money, reports, web pages), when those packages are present."""
     for module in installed(("chargeledger.http.routes.ocpp", "chargeledger.http.routes.provisioning",
-                             "chargeledger.http.routes.local_list", "chargeledger.http.routes.money", "chargeledger.http.routes.reports",
+                             "chargeledger.http.routes.local_list", "chargeledger.http.routes.money",
+                             "chargeledger.http.routes.reports", "chargeledger.http.routes.live",
                              "chargeledger.http.routes.tokens", "chargeledger.http.routes.station_setup",
                              "chargeledger.http.routes.reservations", "chargeledger.http.routes.smart_charging",
                              "chargeledger.http.routes.maintenance",

@@ -284,7 +284,7 @@ def record_many(engine: Engine, records: Sequence[SessionRecord], now: datetime 
                 # a batch touches a dozen indexes of sessions; SQLite's default 2 MB page cache rereads them
                 conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
             result = write_batch(conn, records, now, reactions=notify)
-    except IntegrityError:
+    except (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError):  # COPY/executemany raise the driver's own
         result = BatchResult()
         ledger = Ledger(engine)
         with engine.connect() as conn:

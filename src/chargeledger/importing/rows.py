@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -45,21 +45,37 @@ MAX_CELL = 10_000
 csv.field_size_limit(2**31 - 1)
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # a physical line with its ending, as newline=""
+
+
 class _Lines:
-    """Physical lines with a cursor, so a row read wrongly (an unclosed quote) can be read again line by line."""
+    """Physical lines with a cursor, so a row read wrongly (an unclosed quote) can be read again line by line.
+
+    Lines are cut from the text as they are read and kept only back to the start of the row being read
+    (`forget_before`), so a file of a million rows is never a million line objects at once."""
 
     def __init__(self, text: str):
-        self.lines = io.StringIO(text, newline="").readlines()
+        self._next = (m.group() for m in _LINE.finditer(text))
+        self.kept: list[str] = []  # lines base, base + 1, …
+        self.base = 0
         self.pos = 0
 
     def __iter__(self) -> "_Lines":
         return self
 
     def __next__(self) -> str:
-        if self.pos >= len(self.lines):
-            raise StopIteration
+        index = self.pos - self.base
+        if index == len(self.kept):
+            self.kept.append(next(self._next))  # StopIteration at the end of the text ends the reader
         self.pos += 1
-        return self.lines[self.pos - 1]
+        return self.kept[index]
+
+    def line(self, number: int) -> str:
+        return self.kept[number - self.base]
+
+    def forget_before(self, number: int) -> None:
+        del self.kept[:number - self.base]
+        self.base = number
 
 
 Read = tuple[int, "list[str] | RowError"]
@@ -89,13 +105,14 @@ def read_rows(text: str, mapping: Mapping) -> tuple[list[str], Iterator[Read]]:
     def rows() -> Iterator[Read]:
         nonlocal reader
         while True:
+            lines.forget_before(lines.pos)
             first = lines.pos
             try:
                 cells = next(reader)
             except StopIteration:
                 return
             span = lines.pos - first
-            if span > 1 and (len(cells) != width or any(whole_row(lines.lines[i])
+            if span > 1 and (len(cells) != width or any(whole_row(lines.line(i))
                                                         for i in range(first + 1, lines.pos))):
                 yield first + 1, RowError(first + 1, f"a quote opened on this line is not closed where the row "
                                                      f"ends; the {span - 1} line(s) after it are read as rows")

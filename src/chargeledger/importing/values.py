@@ -151,9 +151,20 @@ def energy(mapping: Mapping, column: str, raw: str) -> Decimal:
     return number(mapping, column, raw) * ENERGY_UNITS[mapping.energy_unit]
 
 
+_DURATION_SUFFIX = re.compile(r"^(.*?)\s*(h|hr|hrs|hours?|min|mins|minutes?|s|sec|secs|seconds?)$", re.IGNORECASE)
+_SECONDS_PER = {"h": 3600, "m": 60, "s": 1}
+
+
 def duration(mapping: Mapping, column: str, raw: str) -> timedelta:
-    """A duration as `h:mm:ss` / `h:mm`, or a number in the mapping's unit."""
+    """A duration as `h:mm:ss` / `h:mm`, a number with its unit written after it ("95 min", "1,5 h"), or a
+    number in the mapping's unit."""
     text = raw.strip()
+    found = _DURATION_SUFFIX.match(text)
+    if found and found.group(1):
+        value = number(mapping, column, found.group(1))
+        if value < 0:
+            raise BadValue(f"{column} {raw!r} is a negative duration")
+        return timedelta(seconds=float(value * _SECONDS_PER[found.group(2)[0].lower()]))
     if ":" in text:
         parts = text.split(":")
         try:

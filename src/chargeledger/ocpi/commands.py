@@ -153,7 +153,7 @@ def send_result(engine: Engine, partner: store.Partner, command: str, response_u
 async def run(engine: Engine, gateway, partner: store.Partner, command: str, response_url: str,
               sends: list[tuple[Target | None, str, dict]], stop: dict | None = None) -> None:
     """Send to the charger(s); the first accepted answer wins. Any failure becomes the CommandResult it means."""
-    result, message = "FAILED", None
+    result, message, answered = "FAILED", None, False
     try:
         if stop is not None:
             await gateway.stop_session(stop, f"OCPI partner {partner.name}")
@@ -162,9 +162,10 @@ async def run(engine: Engine, gateway, partner: store.Partner, command: str, res
             try:
                 answer = await gateway.command(t.station_id, action, payload, "roaming", f"OCPI partner {partner.name}")
             except ocpp_commands.StationOffline as exc:
-                result, message = "FAILED", str(exc)
+                if not answered:  # a charger's own answer says more than another one being offline
+                    result, message = "FAILED", str(exc)
                 continue
-            result = result_of(answer)
+            result, message, answered = result_of(answer), None, True
             if result == "ACCEPTED":
                 break
     except ocpp_commands.CommandTimeout as exc:

@@ -86,7 +86,8 @@ def evse_patch(conn: Connection, partner: Partner, evse_id: str) -> tuple[str, d
     """The path and body of a PATCH telling the partner one EVSE's new status, and the EVSE's location; None if it
     is not published."""
     row = conn.execute(select(sites.c.id, sites.c.latitude, evse_states.c.status, evse_states.c.updated_at)
-                       .join(stations, stations.c.site_id == sites.c.id).join(evses, evses.c.station_id == stations.c.id)
+                       .join(stations, stations.c.site_id == sites.c.id)
+                       .join(evses, evses.c.station_id == stations.c.id)
                        .join(evse_states, evse_states.c.evse_id == evses.c.evse_id)
                        .where(evses.c.evse_id == evse_id)).first()
     if row is None or row.latitude is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.engine import Connection
 
 from ..storage.tables import charging_profiles
@@ -44,6 +44,14 @@ def cleared(engine: Engine, station_id: str, profile_id: int | None = None, conn
                 query = query.where(column == value)
     with engine.begin() as conn:
         conn.execute(query)
+
+
+def transaction_began(conn: Connection, station_id: str, connector_id: int, transaction_id: str) -> None:
+    """A TxProfile that came with a remote start (no transaction yet) belongs to the transaction that began."""
+    c = charging_profiles.c
+    conn.execute(update(charging_profiles).where(
+        c.station_id == station_id, c.purpose == "TxProfile", c.transaction_id.is_(None),
+        c.connector_id.in_([0, connector_id])).values(transaction_id=str(transaction_id), connector_id=connector_id))
 
 
 def transaction_ended(conn: Connection, station_id: str, transaction_id: str) -> None:

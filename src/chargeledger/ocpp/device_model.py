@@ -15,6 +15,23 @@ from ..storage.upsert import upsert
 _KEYS = ["station_id", "component", "component_instance", "evse", "connector", "variable", "variable_instance",
          "attribute_type"]
 _SET = ("Accepted", "RebootRequired")  # SetVariables statuses after which the station holds the new value
+# Variables whose value is a secret: never kept in the device model or the audit trail (A01 BasicAuthPassword)
+SECRETS = frozenset({("SecurityCtrlr", "BasicAuthPassword")})
+HIDDEN = "(secret)"
+
+
+def is_secret(component: dict, variable: dict) -> bool:
+    return (component.get("name"), variable.get("name")) in SECRETS
+
+
+def redacted(payload: dict) -> dict:
+    """A SetVariables payload (camelCase, as the API takes it) with secret values hidden, for the audit trail."""
+    items = payload.get("setVariableData") if isinstance(payload, dict) else None
+    if not isinstance(items, list):
+        return payload
+    return {**payload, "setVariableData": [
+        {**item, "attributeValue": HIDDEN} if isinstance(item, dict) and is_secret(
+            item.get("component") or {}, item.get("variable") or {}) else item for item in items]}
 
 
 def _address(station_id: str, component: dict, variable: dict, attribute_type: str | None) -> dict:
@@ -26,6 +43,8 @@ def _address(station_id: str, component: dict, variable: dict, attribute_type: s
 
 
 def _row(station_id, component, variable, attribute_type, value, source, at, **more) -> dict:
+    if value is not None and is_secret(component, variable):
+        value = HIDDEN
     return {**_address(station_id, component, variable, attribute_type), "value": value, "source": source,
             "updated_at": at, "mutability": more.get("mutability"), "characteristics": more.get("characteristics")}
 

@@ -29,8 +29,11 @@ _CARDS = {PaymentMethod.CARD.value, PaymentMethod.WALLET.value}
 
 
 def adjust_payment(engine: Engine, session_id: int, old_total: Decimal, new_total: Decimal, *, key: str,
-                   gateway: PaymentGateway = DEFAULT_GATEWAY, now: datetime | None = None) -> dict[str, Any] | None:
-    """Move the difference between two settled totals to the session's payment, once per `key`."""
+                   gateway: PaymentGateway = DEFAULT_GATEWAY, now: datetime | None = None,
+                   old_team: Decimal = Decimal(0), new_team: Decimal = Decimal(0)) -> dict[str, Any] | None:
+    """Move the difference between two settled totals to the session's payment, once per `key`. With split
+    billing (`old_team`/`new_team`: the team's shares) the driver's card moves only the driver's difference;
+    the team's difference changes what the team owes."""
     now = now or datetime.now(timezone.utc)
     with engine.connect() as conn:
         payment = conn.execute(select(payments).where(payments.c.session_id == session_id)
@@ -40,14 +43,22 @@ def adjust_payment(engine: Engine, session_id: int, old_total: Decimal, new_tota
     if payment is None or done is not None:
         return None  # no payment yet (it will be taken at the new total), or this difference already moved
     currency = payment.currency
-    delta = round_money(Decimal(new_total) - Decimal(old_total), currency)
-    if delta == 0:
+    team = round_money(Decimal(new_team) - Decimal(old_team), currency)
+    delta = round_money(Decimal(new_total) - Decimal(new_team) - (Decimal(old_total) - Decimal(old_team)), currency)
+    if delta == 0 and team == 0:
         return None
     outcome: dict[str, Any] = {"from": str(old_total), "to": str(new_total), "difference": str(delta)}
+    if team:
+        outcome["team_difference"] = str(team)
+    owed_by_team = {"amount_due": Decimal(payment.amount_due) + team,
+                    "unsettled_amount": Decimal(payment.unsettled_amount) + team}
     if payment.method in _CARDS and payment.status not in ("failed", "pending") and delta < 0:
         outcome.update(_refund_excess(engine, session_id, -delta, currency, key))
-        return _record(engine, session_id, payment.id, None, outcome, key, now)
+        return _record(engine, session_id, payment.id, (owed_by_team, None) if team else None, outcome, key, now)
     values: dict[str, Any] = {"amount_due": Decimal(payment.amount_due) + delta}
+    if delta == 0:  # only the team's share changed
+        outcome.update(move="team share changed")
+        return _record(engine, session_id, payment.id, (owed_by_team, None), outcome, key, now)
     if payment.method in _CARDS and payment.status not in ("failed", "pending"):
         result = gateway.capture(payment.id, delta, currency, payment.card_last4, attempt=1000 + _version(key))
         outcome.update(move="extra capture", captured=result.ok,
@@ -67,6 +78,9 @@ def adjust_payment(engine: Engine, session_id: int, old_total: Decimal, new_tota
         outcome.update(move="amount due changed")
         values["unsettled_amount"] = Decimal(payment.unsettled_amount) + delta
         attempt = None
+    if team:
+        values["amount_due"] += team
+        values["unsettled_amount"] = values.get("unsettled_amount", Decimal(payment.unsettled_amount)) + team
     return _record(engine, session_id, payment.id, (values, attempt), outcome, key, now)
 
 

@@ -91,6 +91,20 @@ def charge_session(engine: Engine, session_id: int, amount: Decimal, currency: s
     return payments_of(engine, session_id)[0]
 
 
+def charge_settlement(engine: Engine, session_id: int, settlement: dict[str, Any], pay: dict[str, Any],
+                      now: datetime | None = None) -> dict[str, Any]:
+    """Charge a settlement row as the SETTLED event's `payment` says (method, card, pre-authorisation, plan);
+    with split billing the driver only the driver's share, the team's staying owed on the payment."""
+    preauth = pay.get("preauth_amount")
+    split = settlement.get("split_billing") or {}
+    return charge_session(engine, session_id, Decimal(settlement["payment_total"]), settlement["currency"],
+                          method=pay["method"], card_last4=pay.get("card_last4"),
+                          preauth_amount=Decimal(str(preauth)) if preauth is not None else None,
+                          prepaid_plan=pay.get("prepaid_plan"),
+                          team_share=Decimal(str(split["team_share"])) if split.get("team_share") else None,
+                          now=now)
+
+
 def _capture(engine, gateway, payment_id, amount, currency, card_last4, now) -> dict[str, Any]:
     """Up to MAX_ATTEMPTS captures while the gateway answers with a retryable error."""
     for attempt in range(1, MAX_ATTEMPTS + 1):

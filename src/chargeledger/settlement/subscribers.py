@@ -16,7 +16,7 @@ from ..ledger.store import Ledger
 from ..ledger.subscribers import subscribe
 from ..payments.reasons import PaymentMethod
 from ..payments.adjustments import adjust_payment
-from ..payments.store import charge_session
+from ..payments.store import charge_settlement
 from .store import current_settlement, freeze_tariff, settle_session, settlements_of
 
 
@@ -39,14 +39,7 @@ def on_settled(engine: Engine, session_id: int) -> None:
     if not any(e.kind == EventKind.SETTLED for e in Ledger(engine).events(session_id)):
         return  # the vehicle left, but the transaction has not ended yet (domain/readiness.py)
     settlement = settle_session(engine, session_id)
-    pay = _payment_of(engine, session_id)
-    preauth = pay.get("preauth_amount")
-    split = settlement.get("split_billing") or {}  # a team pays up to its cap: the driver only the rest
-    charge_session(engine, session_id, Decimal(settlement["payment_total"]), settlement["currency"],
-                   method=pay["method"], card_last4=pay.get("card_last4"),
-                   preauth_amount=Decimal(str(preauth)) if preauth is not None else None,
-                   prepaid_plan=pay.get("prepaid_plan"),
-                   team_share=Decimal(str(split["team_share"])) if split.get("team_share") else None)
+    charge_settlement(engine, session_id, settlement, _payment_of(engine, session_id))
 
 
 def on_late_facts(engine: Engine, session_id: int) -> None:
@@ -63,7 +56,14 @@ def on_priced(engine: Engine, session_id: int) -> None:
     versions = settlements_of(engine, session_id)
     for earlier, later in zip(versions, versions[1:]):
         adjust_payment(engine, session_id, Decimal(earlier["payment_total"]), Decimal(later["payment_total"]),
-                       key=f"{session_id}:v{later['version']}")
+                       key=f"{session_id}:v{later['version']}", old_team=_team_share(earlier),
+                       new_team=_team_share(later))
+
+
+def _team_share(settlement: dict) -> Decimal:
+    """What the driver's team pays of this version (split billing); the driver's card moves only the rest."""
+    split = settlement.get("split_billing") or {}
+    return Decimal(str(split["team_share"])) if split.get("team_share") else Decimal(0)
 
 
 subscribe(EventKind.TRANSACTION_STARTED, on_start)

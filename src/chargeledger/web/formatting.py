@@ -6,6 +6,8 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup, escape
+
 
 def parse_time(value) -> datetime | None:
     if value is None or isinstance(value, datetime):
@@ -18,6 +20,14 @@ def local_time(value, zone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     if moment is None:
         return "—"
     return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def time_tag(value, zone: str = "UTC") -> Markup:
+    """A 24-hour local time in `zone`, inside <time datetime=…> so the page can show it in another zone."""
+    moment = parse_time(value)
+    if moment is None:
+        return Markup("—")
+    return Markup('<time datetime="{}">{}</time>').format(escape(moment.isoformat()), local_time(moment, zone))
 
 
 def duration(seconds) -> str:
@@ -52,4 +62,4 @@ def money(value, currency: str = "") -> str:
 
 
 def install(env) -> None:
-    env.filters.update(local_time=local_time, duration=duration, kwh=kwh, money=money)
+    env.filters.update(local_time=local_time, time_tag=time_tag, duration=duration, kwh=kwh, money=money)

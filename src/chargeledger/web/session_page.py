@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,7 @@ ACTIVE = {"Pending", "Starting", "Charging", "Paused", "Stopping"}
 STATUS_TONE = {"Pending": "info", "Starting": "info", "Charging": "live", "Paused": "warning", "Stopping": "info",
                "Stopped": "success", "Completed": "success", "Cancelled": "muted", "Failed": "error"}
 FLAG_CATEGORY = {"session_silent": "Compliance", "orphan_stop": "Compliance", "force_closed": "Compliance",
-                 "closed_by_station": "Data quality"}
+                 "closed_by_station": "Data quality", "token_not_accepted": "Authorisation"}
 MILESTONE_TEXT = {
     "Created": "the session was registered", "Starting": "start request sent to the EVSE",
     "Charging": "energy flow began", "Stopping": "stop request sent", "Stopped": "energy delivery ended",
@@ -91,7 +92,8 @@ def _alerts(detail: dict, ctx: dict) -> list[dict]:
     alerts = []
     for flag in detail["flags"]:
         if not flag["resolved"]:
-            alerts.append({"title": "Data quality: " + flag["code"].replace("_", " "), "text": flag["detail"],
+            category = FLAG_CATEGORY.get(flag["code"], "Data quality")
+            alerts.append({"title": f"{category}: " + flag["code"].replace("_", " "), "text": flag["detail"],
                            "severity": flag["severity"]})
     for payment in (detail.get("money") or {}).get("payments") or []:
         if payment.get("status") in ("pending", "failed") and Decimal(str(payment.get("unsettled_amount") or 0)) > 0:
@@ -112,10 +114,13 @@ def _kpis(detail: dict, money: dict | None, finance: bool, payments: list[dict])
     energy_kwh = Decimal(str(detail["energy_wh"] or 0)) / 1000
     limit = _energy_limit_wh(detail["events"])
     start, stop = parse_time(detail["started_at"]), parse_time(detail["stopped_at"])
+    live_end = stop or (datetime.now(timezone.utc) if detail["status"] in ACTIVE else None)
+    elapsed = (live_end - start).total_seconds() if start and live_end else None
     out: dict[str, Any] = {"energy_kwh": energy_kwh, "limit_kwh": None, "limit_percent": None,
                            "duration_seconds": (stop - start).total_seconds() if start and stop else None,
-                           "average_power_kw": (detail["average_power_w"] or 0) / 1000
-                           if detail["average_power_w"] is not None else None}
+                           # the seed's definition: delivered kWh over the duration (charging intervals seen
+                           # so far overstated it on live and short sessions)
+                           "average_power_kw": float(energy_kwh) * 3600 / elapsed if elapsed else None}
     if limit:
         out["limit_kwh"] = Decimal(str(limit)) / 1000
         out["limit_percent"] = float(energy_kwh * 100 / out["limit_kwh"])
@@ -157,6 +162,9 @@ def session_page(app: FastAPI, engine: Engine, caller: Caller, session_id: int) 
     active = detail["status"] in ACTIVE
     ours = bool(detail["station_id"]) and ctx["station"] is not None and not detail.get("roaming")
     kpis = _kpis(detail, money, finance, payments)
+    if active and not money:
+        from .live_price import running_price_of
+        kpis["running_price"] = running_price_of(engine, session_id)
     refundable = decimal((detail.get("money") or {}).get("refundable"))
     return {
         "detail": detail, "ctx": ctx, "money": money, "kpis": kpis, "active": active, "ours": ours,

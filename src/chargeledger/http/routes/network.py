@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import Engine, select
 
 from ...access.rights import Caller
+from ...ocpp import connector_status
 from ...directory.presence import with_connection_state
 from ...storage.tables import connectors, evses, organisations, sites, stations
 from ..deps import current_caller, engine_of
@@ -57,4 +58,6 @@ def station_get(station_id: str, caller: Caller = Depends(current_caller),
     station["evses"] = _rows(engine, select(evses).where(evses.c.station_id == station_id))
     for evse in station["evses"]:
         evse["connectors"] = _rows(engine, select(connectors).where(connectors.c.evse_id == evse["evse_id"]))
+    # as the station last reported each connector (0: the station itself)
+    station["connector_status"] = connector_status.of_station(engine, station_id)
     return station

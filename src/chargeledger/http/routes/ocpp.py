@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 
 from ...access.rights import Caller, Right
 from ...ocpp import commands
+from ...ocpp.device_model import redacted
 from ...ocpp.message_log import session_log, station_log
 from ...storage.tables import stations
 from ..audit_trail import AuditTrail, audit_trail
@@ -97,7 +98,7 @@ async def station_command(station_id: str, name: str, request: Request, payload:
     source = "api" if trail.actor.via == "api" else "operator"  # a signed-in operator, or an API client
     answer = await _send(_gateway(request).command(station_id, name, payload, source, caller.email))
     await asyncio.to_thread(trail.record, "station.command", "station", station_id, organisation, command=name,
-                            payload=payload, answer=answer)
+                            payload=redacted(payload), answer=answer)
     return {"answer": answer}
 
 

@@ -147,5 +147,15 @@ async def token_block(uid: str, organisation_id: str | None = None, caller: Call
     return stored
 
 
+@router.delete("/api/tokens/{uid}")
+async def token_remove(uid: str, organisation_id: str | None = None, caller: Caller = Depends(require(Right.SUPPORT)),
+                       engine=Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
+    """Remove a token from the book; block it instead to keep telling chargers it is refused."""
+    organisation = await run_in_threadpool(_holder, engine, caller, uid, organisation_id)
+    removed = await run_in_threadpool(book.remove, engine, organisation, uid)
+    await run_in_threadpool(trail.record, "token.remove", "token", removed["uid"], organisation)
+    return removed
+
+
 def register(app: FastAPI) -> None:
     app.include_router(router)

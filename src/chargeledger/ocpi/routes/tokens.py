@@ -35,7 +35,8 @@ def token_get(country_code: str, party_id: str, token_uid: str, type: str = "RFI
 
 
 @router.put("/{country_code}/{party_id}/{token_uid}")
-async def token_put(request: Request, country_code: str, party_id: str, token_uid: str, type: str = "RFID",  # noqa: A002
+async def token_put(request: Request, country_code: str, party_id: str, token_uid: str,
+                    type: str = "RFID",  # noqa: A002 - OCPI's name
                     partner: store.Partner = Depends(registered), engine=Depends(engine_of)):
     _own(partner, country_code, party_id)
     token = await body_as(request, Token)
@@ -48,7 +49,8 @@ async def token_put(request: Request, country_code: str, party_id: str, token_ui
 
 
 @router.patch("/{country_code}/{party_id}/{token_uid}")
-async def token_patch(request: Request, country_code: str, party_id: str, token_uid: str, type: str = "RFID",  # noqa: A002
+async def token_patch(request: Request, country_code: str, party_id: str, token_uid: str,
+                      type: str = "RFID",  # noqa: A002 - OCPI's name
                       partner: store.Partner = Depends(registered), engine=Depends(engine_of)):
     _own(partner, country_code, party_id)
     try:

@@ -60,7 +60,8 @@ class SimCharger16(Security16, ChargePoint):
 
     async def send_meter(self) -> None:
         hw, m = self.hw, self.hw.meter
-        values = [{"value": f"{m.register_wh:.0f}", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+        values = [{"value": f"{m.reading(hw.clock.now()):.0f}", "measurand": "Energy.Active.Import.Register",
+                   "unit": "Wh"},
                   {"value": f"{m.power_w:.0f}", "measurand": "Power.Active.Import", "unit": "W"},
                   {"value": f"{m.current_a:.1f}", "measurand": "Current.Import", "unit": "A"},
                   {"value": f"{m.voltage_v:.0f}", "measurand": "Voltage", "unit": "V"}]

@@ -55,7 +55,7 @@ class SimCharger201(Device201, ChargePoint):
 
     def _values(self, with_power: bool = True) -> list[dict]:
         m = self.hw.meter
-        values = [{"value": round(m.register_wh, 1), "measurand": "Energy.Active.Import.Register",
+        values = [{"value": round(m.reading(self.hw.clock.now()), 1), "measurand": "Energy.Active.Import.Register",
                    "unit_of_measure": {"unit": "Wh"}}]
         if with_power:
             values += [{"value": round(value, 1), "measurand": measurand, "unit_of_measure": {"unit": unit}}

@@ -100,14 +100,15 @@ class SimulatedStation:
             await cp.authorize(tag)
         await cp.begin(tag, remote_start_id if self.version == "2.0.1" else None)
         for wh, power, soc in plan.curve():
-            hw.meter.power_w, since = power, clock.now()
+            hw.meter.power_w, hw.meter.since = power, clock.now()
             if await clock.wait(METER_EVERY, hw.end):
-                hw.meter.register_wh += power * (clock.now() - since).total_seconds() / 3600  # up to the stop
+                hw.meter.register_wh = hw.meter.reading(clock.now())  # up to the stop
+                hw.meter.since = None
                 return await self._finish()
-            hw.meter.register_wh += wh
+            hw.meter.register_wh, hw.meter.since = hw.meter.register_wh + wh, None
             hw.meter.soc = soc
             await cp.send_meter()
-        hw.meter.power_w = 0.0
+        hw.meter.power_w, hw.meter.since = 0.0, None
         await cp.suspended()
         if await clock.wait(plan.idle_tail, hw.end):
             return await self._finish()

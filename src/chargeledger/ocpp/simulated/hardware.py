@@ -40,6 +40,13 @@ class Meter:
     power_w: float = 0.0
     voltage_v: float = 230.0
     soc: float | None = None
+    since: datetime | None = None  # when power_w began to flow into the register (None: nothing flowing)
+
+    def reading(self, now: datetime) -> float:
+        """The register as a meter shows it right now, between two periodic readings."""
+        if self.since is None or not self.power_w:
+            return self.register_wh
+        return self.register_wh + self.power_w * max(0.0, (now - self.since).total_seconds()) / 3600
 
     @property
     def current_a(self) -> float:

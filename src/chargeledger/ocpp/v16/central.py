@@ -16,7 +16,8 @@ from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
 from .. import (
-    charging_profiles, configuration, local_list, reservations, security_log, site_limit, station_files, vendors,
+    charging_profiles, configuration, connector_status, local_list, reservations, security_log, site_limit,
+    station_files, vendors,
 )
 from ..tokens import check_token
 
@@ -69,6 +70,10 @@ class Central16(CentralSide, ChargePoint):
             profile = request.cs_charging_profiles
             await self.db(charging_profiles.accepted, engine, sid, request.connector_id,
                           profile if isinstance(profile, dict) else asdict(profile), utcnow())
+        elif name == "RemoteStartTransaction" and status == "Accepted" and request.charging_profile:
+            profile = request.charging_profile  # a TxProfile for the transaction about to start
+            await self.db(charging_profiles.accepted, engine, sid, request.connector_id or 0,
+                          profile if isinstance(profile, dict) else asdict(profile), utcnow())
         elif name == "ClearChargingProfile" and status == "Accepted":
             await self.db(charging_profiles.cleared, engine, sid, request.id, request.connector_id,
                           request.charging_profile_purpose, request.stack_level)
@@ -114,6 +119,8 @@ class Central16(CentralSide, ChargePoint):
     async def on_status(self, connector_id, error_code, status, call_unique_id, **kw):
         at = _time(kw["timestamp"]) if kw.get("timestamp") else utcnow()
         self.frame_session = await self.store(self._status(connector_id, status, error_code, at))
+        await self.db(connector_status.reported, self.gateway.engine, self.station.id, connector_id, status,
+                      error_code, at, {"info": kw.get("info"), "vendor_error_code": kw.get("vendor_error_code")})
         return call_result.StatusNotification()
 
     def _status(self, connector: int, status: str, error_code: str, at: datetime):
@@ -191,6 +198,7 @@ class Central16(CentralSide, ChargePoint):
             start_sample = MeterSample(at, Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, float(meter_start))
             rec.write(conn, sid, events, [start_sample])
             reservations.used(conn, st.id, reservation_id, connector, id_tag, sid, at)
+            charging_profiles.transaction_began(conn, st.id, connector, sid)
             return sid, {EventKind.AUTHORIZED, EventKind.TRANSACTION_STARTED}
 
         return work

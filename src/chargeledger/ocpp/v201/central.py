@@ -17,6 +17,7 @@ from ocpp.v201.enums import Action
 from ...directory import changes
 from ...domain.events import ChargingState, EventKind
 from .. import charging_profiles, device_model, remote_starts, reservations
+from .. import connector_status as connector_status_store
 from . import effects
 from .maintenance import Maintenance201
 from .reservation import Reservation201
@@ -47,6 +48,8 @@ def _token_info(token) -> dict:
     info = {"status": token.status}
     if token.expires_at is not None:
         info["cache_expiry_date_time"] = _iso(token.expires_at)
+    if getattr(token, "group_id", None):  # tokens of one group may stop each other's transactions (C09)
+        info["group_id_token"] = {"id_token": token.group_id, "type": "Central"}
     return info
 
 
@@ -112,6 +115,10 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         key = f"ocpp201:{self.station.id}:{evse_id}:status:{_iso(at)}:Available"
         rec, st = self.gateway.recorder, self.station
         published = st.evse_id(evse_id) if connector_status in changes.OCPP_TO_OCPI else None
+        # 2.0.1 reports errors apart (NotifyEvent Problem): a status keeps the error it had, until it is cleared
+        held = (await self.read(connector_status_store.of_station, self.gateway.engine, st.id)).get(str(evse_id), {})
+        await self.db(connector_status_store.reported, self.gateway.engine, st.id, evse_id, connector_status,
+                      held.get("error_code") or "NoError", at, {"connector_id": connector_id, "info": held.get("info")})
 
         def work(conn):
             if published:
@@ -216,7 +223,17 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         return call_result.MeterValues()
 
     @on(Action.notify_event)
-    def on_notify_event(self, generated_at, seq_no, event_data, **kw):
-        # Component/variable events (faults, availability) are kept in the message log for support staff.
+    async def on_notify_event(self, generated_at, seq_no, event_data, **kw):
+        # Events are kept in the message log for support staff; a connector's Problem is also its error code.
+        problems = [e for e in event_data if e["component"]["name"] == "Connector"
+                    and e["variable"]["name"] == "Problem" and (e["component"].get("evse") or {}).get("id")]
+        engine, st = self.gateway.engine, self.station
+        for e in problems:
+            evse = e["component"]["evse"]["id"]
+            held = (await self.read(connector_status_store.of_station, engine, st.id)).get(str(evse), {})
+            solved = e["actual_value"].lower() == "false" or bool(e.get("cleared"))
+            await self.db(connector_status_store.reported, engine, st.id, evse, held.get("status") or "Unknown",
+                          "NoError" if solved else e.get("tech_code") or "Problem", _time(e["timestamp"]),
+                          {"info": None if solved else e.get("tech_info")})
         return call_result.NotifyEvent()
 

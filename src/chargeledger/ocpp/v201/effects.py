@@ -10,7 +10,9 @@ from typing import Callable
 
 from sqlalchemy import Engine
 
-from .. import charging_profiles, device_model, local_list, remote_starts, reservations, station_files, station_state
+from ...directory import registry
+from .. import (charging_profiles, commands, device_model, local_list, remote_starts, reservations, station_files,
+               station_state)
 from ..times import read_time
 
 Effect = Callable[[Engine, object, dict, dict, dict], None]  # engine, station, request, answer, context
@@ -43,6 +45,24 @@ def _accepted(answer: dict) -> bool:
     return answer.get("status") == "Accepted"
 
 
+def _new_password(request: dict) -> str | None:
+    for item in request.get("set_variable_data") or []:
+        if device_model.is_secret(item["component"], item["variable"]):
+            return item["attribute_value"]
+    return None
+
+
+@effect("SetVariables", before=True)
+def _password_checked(engine, station, request, answer, ctx):
+    """A new BasicAuthPassword must be one we would accept (A01): refused before the station takes it."""
+    password = _new_password(request)
+    if password is not None:
+        try:
+            registry.check_station_password(password)
+        except registry.RegistryError as exc:
+            raise commands.BadCommand(str(exc)) from None
+
+
 @effect("GetVariables")
 def _got(engine, station, request, answer, ctx):
     device_model.store(engine, device_model.got(station.id, answer.get("get_variable_result"), ctx["at"]))
@@ -50,8 +70,14 @@ def _got(engine, station, request, answer, ctx):
 
 @effect("SetVariables")
 def _set(engine, station, request, answer, ctx):
-    device_model.store(engine, device_model.were_set(station.id, request["set_variable_data"],
-                                                     answer.get("set_variable_result"), ctx["at"]))
+    rows = device_model.were_set(station.id, request["set_variable_data"], answer.get("set_variable_result"),
+                                 ctx["at"])
+    device_model.store(engine, rows)
+    password = _new_password(request)
+    if password is not None and any(device_model.is_secret({"name": r["component"]}, {"name": r["variable"]})
+                                    for r in rows):
+        # the station took its new password (A01, TC_A_09): from its next connection only that one is valid
+        registry.set_station_password(engine, station.id, password)
 
 
 @effect("SendLocalList")

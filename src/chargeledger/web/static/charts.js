@@ -11,43 +11,59 @@
   ];
   const card = document.getElementById("telemetry-card");
   const width = () => Math.max(280, card.clientWidth - 40);
-  const zone = root.dataset.zone;
   let data;
   try { data = await api(`/api/sessions/${root.dataset.id}/chart`); } catch (e) { return; }
   // 24-hour labels and wider tick spacing: 12-hour labels ran into each other on hourly bars.
-  const fmt = new Intl.DateTimeFormat(undefined, {timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
-  const timeAxis = {space: 70, values: (u, ticks) => ticks.map(t => fmt.format(new Date(t * 1000)))};
-  document.getElementById("chart-zone").textContent = `Times in ${zone} (the location's time zone).`;
+  // The axis reads the page's zone each time it draws, so the zone switch applies to the charts too.
+  const hhmm = t => formatTime(t * 1000, viewZone()).slice(11, 16);
+  const timeAxis = {space: 70, values: (u, ticks) => ticks.map(hhmm)};
+  const zoneNote = () => { document.getElementById("chart-zone").textContent = `Times in ${viewZone()}.`; };
+  zoneNote();
   const charts = [];
+  document.addEventListener("zonechange", () => { zoneNote(); charts.forEach(c => c && c.redraw(false, true)); });
 
   // Every measurand has its own scale and its own axis; an axis shows only while its series does, so no line
   // is ever read against another unit's axis. Power and energy are on by default, the rest one click away.
   const DEFAULT_ON = new Set(["power_kw", "energy_kwh"]);
+
+  // A toggle draws the chart again with the chosen series: uPlot cannot show an axis that was built hidden
+  // (it threw "o.space is not a function" for Current, Voltage and SoC).
+  let telemetryPlot = null;
+  function drawTelemetry(el, shown, on) {
+    const visible = shown.filter((s, i) => on[i]);
+    const axes = visible.map((s, i) => ({scale: s.scale, label: s.label, stroke: s.color, side: i % 2 ? 1 : 3,
+                                         grid: {show: i === 0}}));
+    const plot = new uPlot({
+      width: width(), height: 300, legend: {show: true},
+      scales: {x: {time: true}},
+      axes: [{...timeAxis}, ...axes],
+      series: [{}, ...visible.map(s => ({label: s.label, stroke: s.color, width: 2, scale: s.scale, spanGaps: true}))],
+    }, [data.telemetry.time, ...visible.map(s => data.telemetry[s.key])], el);
+    if (telemetryPlot) { charts.splice(charts.indexOf(telemetryPlot), 1, plot); telemetryPlot.destroy(); }
+    telemetryPlot = plot;
+    el.setAttribute("aria-label", "Telemetry chart: " + (visible.map(s => s.label).join(", ") || "no series shown"));
+    return plot;
+  }
 
   function telemetry(el) {
     const shown = SERIES.filter(s => data.telemetry[s.key]);
     const on = shown.map(s => DEFAULT_ON.has(s.key) || shown.length <= 2);
     if (!on.some(Boolean)) on[0] = true;
     const toggles = document.getElementById("series-toggles");
-    const plot = new uPlot({
-      width: width(), height: 300, legend: {show: true},
-      scales: {x: {time: true}},
-      axes: [{...timeAxis}, ...shown.map((s, i) => ({
-        scale: s.scale, label: s.label, stroke: s.color, show: on[i], side: i % 2 ? 1 : 3,
-        grid: {show: i === 0},
-      }))],
-      series: [{}, ...shown.map((s, i) => ({label: s.label, stroke: s.color, width: 2, scale: s.scale,
-                                            spanGaps: true, show: on[i]}))],
-    }, [data.telemetry.time, ...shown.map(s => data.telemetry[s.key])], el);
+    const plot = drawTelemetry(el, shown, on);
+    // While the session runs, the live stream asks for the newest readings: same series, same toggles.
+    window.refreshTelemetry = async () => {
+      try { data = await api(`/api/sessions/${root.dataset.id}/chart`); } catch (e) { return; }
+      if (data.telemetry && !el.hidden) drawTelemetry(el, shown, on);
+    };
     shown.forEach((s, i) => {
       const label = document.createElement("label");
       label.innerHTML = `<input type="checkbox" ${on[i] ? "checked" : ""} data-series="${s.key}"> ` +
                         `<span class="swatch">■</span> ${s.label}`;
       label.querySelector(".swatch").style.color = s.color;  // set via the DOM: the CSP forbids style attributes
       label.querySelector("input").addEventListener("change", e => {
-        plot.axes[i + 1].show = e.target.checked;
-        plot.setSeries(i + 1, {show: e.target.checked});
-        plot.setSize({width: width(), height: 300});  // re-lay out the axes that appeared or went
+        on[i] = e.target.checked;
+        drawTelemetry(el, shown, on);
       });
       toggles.appendChild(label);
     });

@@ -24,3 +24,26 @@ document.getElementById("logout")?.addEventListener("click", async () => {
   await fetch("/api/logout", {method: "POST", credentials: "same-origin", headers: csrfHeaders()});
   window.location.href = "/login";
 });
+
+// Times: 24-hour, in one zone for the whole page (the site's, as the server rendered them); the zone switch shows
+// every <time datetime> and chart in the viewer's own zone instead, and back.
+function formatTime(iso, zone) {
+  const parts = new Intl.DateTimeFormat("en-CA", {timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"}).formatToParts(new Date(iso));
+  const p = Object.fromEntries(parts.map(x => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+function viewZone() {
+  return document.body.dataset.viewZone || document.getElementById("zone-switch")?.dataset.siteZone || "UTC";
+}
+document.getElementById("zone-switch")?.addEventListener("click", e => {
+  const button = e.currentTarget, site = button.dataset.siteZone;
+  const mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const toMine = viewZone() === site;
+  document.body.dataset.viewZone = toMine ? mine : site;
+  document.getElementById("zone-name").textContent = viewZone();
+  document.getElementById("zone-kind").textContent = toMine ? "your time zone" : "the site's time zone";
+  button.textContent = toMine ? "Show in the site's time zone" : "Show in my time zone";
+  document.querySelectorAll("time[datetime]").forEach(t => { t.textContent = formatTime(t.getAttribute("datetime"), viewZone()); });
+  document.dispatchEvent(new CustomEvent("zonechange"));
+});

@@ -38,15 +38,26 @@ if (root.dataset.active === "1" && root.dataset.started) {
     document.getElementById("kpi-duration").textContent = text;
   };
   tick(); setInterval(tick, 1000);
-  // Poll the API; the banner follows the status, and a session that ends reloads into its final page.
-  setInterval(async () => {
-    try {
-      const d = await api(`/api/sessions/${sessionId}`);
-      document.getElementById("status-name").textContent = d.status;
-      document.getElementById("kpi-energy").textContent = `${(d.energy_wh / 1000).toFixed(2)} kWh`;
-      if (!ACTIVE.includes(d.status)) window.location.reload();
-    } catch (e) { /* a missed poll is retried on the next tick */ }
-  }, 2000);
+  // Server-sent events: the banner, KPIs, running price, chart and open log follow the session as it runs,
+  // and a session that ends reloads into its final page. (EventSource reconnects by itself after a drop.)
+  const live = new EventSource(`/api/sessions/${sessionId}/live`);
+  const set = (id, text) => { const el = document.getElementById(id); if (el) el.textContent = text; };
+  live.addEventListener("figures", e => {
+    const f = JSON.parse(e.data);
+    set("status-name", f.status);
+    set("kpi-energy", `${(f.energy_wh / 1000).toFixed(2)} kWh`);
+    if (f.average_power_w !== null) set("kpi-power", `${(f.average_power_w / 1000).toFixed(1)} kW`);
+    if (f.running_price) set("kpi-running-value", `${f.running_price.currency} ${Number(f.running_price.amount).toFixed(2)}`);
+    root.dataset.liveUpdates = String(Number(root.dataset.liveUpdates || 0) + 1);
+    window.refreshTelemetry?.();
+    if (!document.getElementById("panel-logs")?.hidden) window.loadLogs?.();
+    if (!ACTIVE.includes(f.status)) { live.close(); window.location.reload(); }
+  });
+  live.addEventListener("ended", () => { live.close(); window.location.reload(); });
+  live.addEventListener("expired", () => {
+    live.close();
+    window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+  });
 }
 
 // Stop charge: confirm, then the OCPP remote stop; refused or offline shows the error and the session stays.
@@ -138,9 +149,11 @@ customForm.addEventListener("submit", async e => {
   for (const row of document.querySelectorAll("#custom-table tbody tr")) {
     const key = row.querySelector('[name="key"]').value.trim(), raw = row.querySelector('[name="value"]').value.trim();
     if (!key) { showError(error, "Every field needs a name."); return; }
-    let value;
-    try { value = JSON.parse(raw); } catch (err) { showError(error, `${key}: "${raw}" is not JSON (text needs quotes, e.g. "abc").`); return; }
-    if (value !== null && typeof value === "object") { showError(error, `${key}: objects and lists are not allowed; use text, a number, true/false or null.`); return; }
+    // Text as typed; a number, true/false or null as such; "quoted" keeps any of those as text.
+    let value = raw;
+    if (/^(true|false|null|-?\d+(\.\d+)?([eE][-+]?\d+)?)$/.test(raw) || /^".*"$/.test(raw)) {
+      try { value = JSON.parse(raw); } catch (err) { value = raw; }
+    }
     fields[key] = value;
   }
   const removed = [...original].filter(k => !(k in fields));
@@ -164,7 +177,7 @@ window.loadLogs = async () => {
     body.replaceChildren(...items.map(m => {
       const row = document.createElement("tr");
       const payload = typeof m.payload === "string" ? m.payload : JSON.stringify(m.payload);
-      [new Date(m.time).toLocaleString(), m.direction === "in" ? "charge point → server" : "server → charge point",
+      [formatTime(m.time, viewZone()), m.direction === "in" ? "charge point → server" : "server → charge point",
        m.action || {2: "Call", 3: "CallResult", 4: "CallError"}[m.message_type] || "", payload].forEach((text, i) => {
         const cell = document.createElement("td"); cell.textContent = text; if (i === 3) cell.className = "mono"; row.appendChild(cell);
       });
@@ -174,3 +187,4 @@ window.loadLogs = async () => {
   } catch (err) { status.textContent = err.message; }
 };
 logsForm?.addEventListener("submit", e => { e.preventDefault(); window.loadLogs(); });
+document.addEventListener("zonechange", () => { if (!document.getElementById("panel-logs")?.hidden) window.loadLogs(); });
