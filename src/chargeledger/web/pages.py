@@ -17,6 +17,7 @@ from ..http.csrf import csrf_token
 from ..http.deps import LOGIN_COOKIE, current_caller
 from ..http.routes.auth import checked_login, set_login_cookie
 from ..http.routes.network import station_get
+from .station_page import station_details
 from ..http.routes.sessions import session_get, visible_session
 from ..ledger.store import Ledger
 from ..settings import current
@@ -126,7 +127,8 @@ def register(app: FastAPI) -> None:
         station = station_get(station_id, caller, app.state.engine)
         actions = audit.entries(app.state.engine, caller.organisation_ids, target_kind="station",
                                 target_id=station_id, limit=20)
-        return _page(request, "station.html", caller, station=station, operator_actions=actions)
+        return _page(request, "station.html", caller, station=station, operator_actions=actions,
+                     **station_details(app.state.engine, station))
 
     @app.get("/sessions/{session_id}/receipt.pdf", include_in_schema=False)
     def receipt(session_id: int, caller: Caller = Depends(page_caller)):

@@ -149,9 +149,11 @@ customForm.addEventListener("submit", async e => {
   for (const row of document.querySelectorAll("#custom-table tbody tr")) {
     const key = row.querySelector('[name="key"]').value.trim(), raw = row.querySelector('[name="value"]').value.trim();
     if (!key) { showError(error, "Every field needs a name."); return; }
-    let value;
-    try { value = JSON.parse(raw); } catch (err) { showError(error, `${key}: "${raw}" is not JSON (text needs quotes, e.g. "abc").`); return; }
-    if (value !== null && typeof value === "object") { showError(error, `${key}: objects and lists are not allowed; use text, a number, true/false or null.`); return; }
+    // Text as typed; a number, true/false or null as such; "quoted" keeps any of those as text.
+    let value = raw;
+    if (/^(true|false|null|-?\d+(\.\d+)?([eE][-+]?\d+)?)$/.test(raw) || /^".*"$/.test(raw)) {
+      try { value = JSON.parse(raw); } catch (err) { value = raw; }
+    }
     fields[key] = value;
   }
   const removed = [...original].filter(k => !(k in fields));
