@@ -5,6 +5,7 @@ repeat): resent and offline-queued events, in any order, add nothing twice."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import datetime
 
 import orjson
@@ -141,6 +142,11 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         id_token = kw.get("id_token")
         token = await self.read(check_token, self.gateway.engine, id_token.get("id_token"), utcnow(),
                                 self.station.organisation_id) if id_token else None
+        evse = (kw.get("evse") or {}).get("id")
+        if token is not None and evse and event_type == "Started" and await self.read(
+                reservations.refuses, self.gateway.engine, self.station.id, evse, id_token.get("id_token"),
+                token.group_id, kw.get("reservation_id"), utcnow()):
+            token = replace(token, status="Invalid")  # the EVSE is reserved for another token
         asked = await self.read(remote_starts.asked, self.gateway.engine, self.station.id,
                                 transaction_info.get("remote_start_id")) if event_type == "Started" else None
         self.frame_session = await self.store(self._transaction_event(event_type, at, trigger_reason, seq_no,
