@@ -266,7 +266,7 @@ class Gateway:
 
     async def _call(self, cp, request, unique_id: str, station_id: str, name: str):
         try:
-            return await cp.call(request, suppress=False, unique_id=unique_id)
+            return await cp.send_command(request, unique_id)
         except asyncio.TimeoutError:
             raise commands.CommandTimeout(
                 f"station {station_id} did not answer {name} within {self.settings.command_timeout:g} s") from None
