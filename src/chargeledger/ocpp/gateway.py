@@ -29,7 +29,7 @@ from ..settings import current, process_name
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import command_sessions, commands, housekeeping, remote, reservations, stations
+from . import command_sessions, commands, housekeeping, remote, reservations, site_limit, stations
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow
@@ -62,6 +62,7 @@ class Gateway:
         self._seen: dict[str, datetime] = {}
         self._server = None
         self._tasks: set[asyncio.Task] = set()
+        self._stopping = False
         self._subscriptions: list = []
         self.admission = Admission(self.settings.handshakes_per_address, self.settings.connections_per_address)
         self.passwords = PasswordPool(self.settings.auth_workers, "station-password")
@@ -94,6 +95,7 @@ class Gateway:
         return self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        self._stopping = True
         for subscription in self._subscriptions:
             try:
                 await subscription.unsubscribe()
@@ -234,6 +236,8 @@ class Gateway:
                     await self._run(presence.station_disconnected, self.engine, station.id, self.name, utcnow())
                 except Exception:  # noqa: BLE001 - the database may be going down with us; the next boot corrects it
                     log.exception("could not mark station %s offline", station.id)
+                if not self._stopping:  # the stations still here share the site's limit without this one
+                    site_limit.reshare_soon(self, station.site_id, utcnow())
 
     # -- remote commands ----------------------------------------------------------------------------------------
     async def command(self, station_id: str, name: str, payload: dict, source: str = "api",
@@ -264,7 +268,7 @@ class Gateway:
 
     async def _call(self, cp, request, unique_id: str, station_id: str, name: str):
         try:
-            return await cp.call(request, suppress=False, unique_id=unique_id)
+            return await cp.send_command(request, unique_id)
         except asyncio.TimeoutError:
             raise commands.CommandTimeout(
                 f"station {station_id} did not answer {name} within {self.settings.command_timeout:g} s") from None
