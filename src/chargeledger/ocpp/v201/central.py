@@ -19,7 +19,7 @@ from ...directory import changes
 from ...domain.events import ChargingState, EventKind
 from .. import charging_profiles, device_model, remote_starts, reservations
 from .. import connector_status as connector_status_store
-from . import effects
+from . import batches, effects
 from .maintenance import Maintenance201
 from .reservation import Reservation201
 from .smart_charging import SmartCharging201
@@ -84,6 +84,14 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         self.frame_session = await self.store(booted)
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
                                             status=status)
+
+    async def send_command(self, request, unique_id: str):
+        ids = iter([unique_id])  # the first part carries the id the gateway logs the command under
+
+        def one(part):
+            return self.call(part, suppress=False, unique_id=next(ids, None))
+
+        return await batches.send(self, request, one, self.gateway.engine)
 
     async def asking(self, request, source: str = "api", by: str | None = None) -> None:
         await self.db(effects.prepare, self.gateway.engine, self.station, request, source, by, utcnow())
