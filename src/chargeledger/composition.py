@@ -66,10 +66,17 @@ async def serve(process: Process) -> None:
     upgrade(engine)
     remove_leftovers(engine)
     # Settlement, capture and roaming pushes run in the outbox worker, off the thread that answers chargers.
-    outbox_worker = Worker(engine).start() if "worker" in roles and process.worker_here else None
-    if outbox_worker is None:
-        hand_off(engine)
     client = await bus.connect(settings.bus_url, process_name(settings)) if settings.bus_url else None
+    outbox_worker = None
+    if "worker" in roles and process.worker_here:
+        outbox_worker = Worker(engine, settings.worker_poll_interval).start()
+        if client is not None:  # writers elsewhere say when they committed: no waiting for the poll
+            async def on_committed(_msg, worker=outbox_worker) -> None:
+                worker.wake()
+
+            await client.subscribe(bus.COMMITTED, cb=on_committed)
+    else:
+        hand_off(engine, bus.notice_committed(client) if client is not None else None)
     pusher = ocpi_pusher(engine) if outbox_worker is not None else None  # OCPI pushes, each partner on its own
     gateway = None
     if "gateway" in roles:

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     bus_url: str | None = None            # nats://host:4222 — connects gateway, API and worker processes
     process_name: str | None = None       # how this process appears as a station's `gateway`; default host:pid
     command_timeout: float = Field(30.0, gt=0)  # seconds a remote command may take, end to end across processes
+    worker_poll_interval: float = Field(1.0, gt=0)  # seconds between a worker's looks for work it was not told of
     report_dir: Path | None = None        # report job files; default: the system's temporary folder
     report_workers: int | None = Field(None, gt=0)
     report_writer: Literal["vector", "rows"] = "vector"

@@ -43,6 +43,10 @@ def test_an_emsp_registers_with_token_a_and_then_uses_token_c(engine):
             # token A is retired; token C works; a second POST is 405
             assert http.get(versions_url, headers=peer.headers(token_a)).status_code == 401
             assert http.get(versions_url, headers=peer.headers()).json()["status_code"] == 1000
+            plain = {**peer.headers(), "Authorization": f"Token {peer.token_c}"}  # 2.1.1 style, not base64
+            assert http.get(versions_url, headers=plain).json()["status_code"] == 1000
+            read = http.get(peer.their_endpoints["credentials:SENDER"], headers=peer.headers()).json()["data"]
+            assert read["token"] == peer.token_c and read["roles"][0]["party_id"] == "ACM"
             again = http.post(peer.their_endpoints["credentials:SENDER"], headers=peer.headers(),
                               json=peer.credentials())
             assert again.status_code == 405 and again.json()["status_code"] == 2000

@@ -46,6 +46,14 @@ def test_locations_are_pulled_page_by_page_and_by_date(engine):
         missing = peer.get("locations", "/NOPE")
         assert missing.status_code == 404 and missing.json()["status_code"] == 2003
         assert peer.get("locations", "/ACME-DC/NL*ACM*ECP2*1/9").status_code == 404
+        for bad in ({"limit": "many"}, {"offset": "-1"}, {"date_from": "yesterday"}):
+            refused = peer.get("locations", **bad)
+            assert refused.status_code == 400 and refused.json()["status_code"] == 2001, (bad, refused.text)
+        with httpx.Client(timeout=30) as http:
+            wrong_method = http.delete(peer.their_endpoints["locations:SENDER"], headers=peer.headers())
+            nowhere = http.get(f"{base}/ocpi/cpo/2.2.1/nowhere", headers=peer.headers())
+        assert wrong_method.status_code == 405 and wrong_method.json()["status_code"] == 2000
+        assert nowhere.status_code == 404 and nowhere.json()["status_code"] == 2000
 
 
 async def test_a_chargers_status_is_pushed_as_an_evse_patch(engine):

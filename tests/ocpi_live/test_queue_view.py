@@ -43,6 +43,8 @@ def test_the_queue_per_partner_on_the_page_the_api_and_the_cli(engine, monkeypat
         hidden_page = http.get("/roaming/ocpi", headers=other).text
         monkeypatch.setenv("CHARGELEDGER_DATABASE_URL", engine.url.render_as_string(hide_password=False))
         listed = json.loads(CliRunner().invoke(cli, ["ocpi", "partner", "list"]).stdout.splitlines()[0])
+        refused_cli = [json.loads(line) for line in
+                       CliRunner().invoke(cli, ["ocpi", "queue", "--state", "failed"]).stdout.splitlines()]
         assert queue.deliver(engine) == 1  # back: the waiting push goes
     (partner,) = api
     assert (partner["failed"], partner["pending"], partner["retrying"], partner["sent"]) == (1, 1, 1, 0)
@@ -53,3 +55,5 @@ def test_the_queue_per_partner_on_the_page_the_api_and_the_cli(engine, monkeypat
     assert "we do not like this one" in page.text
     assert hidden == [] and "Test eMSP" not in hidden_page
     assert (listed["pending"], listed["failed"], listed["retrying"]) == (1, 1, 1) and listed["status"] == "registered"
+    assert [(r["module"], r["object_id"]) for r in refused_cli] == [("tariffs", "TOU-1")]
+    assert "we do not like this one" in refused_cli[0]["last_error"]

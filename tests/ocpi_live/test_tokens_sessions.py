@@ -7,8 +7,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from ocpp.v16 import call
+from ocpp.v201 import call as call201
 from sqlalchemy import select
 
+from chargeledger.directory import registry
+from chargeledger.domain.network import Connector, ConnectorStandard, CurrentType, Evse, OcppVersion, Station
 from chargeledger.ocpi import queue
 from chargeledger.ocpi.objects import Cdr, Session
 from chargeledger.storage.tables import session_settlements
@@ -20,6 +23,7 @@ from tests.http.live import serving
 from tests.ocpi_live.network import EVSE_1, published_network, registered_peer
 from tests.ocpi_live.peer import running_peer
 from tests.ocpp.helpers import charger, gateway_on, iso, settled
+from tests.ocpp.test_session_v201 import events
 from tests.settlement.helpers import tariff_text
 
 
@@ -120,3 +124,28 @@ async def test_a_roaming_session_is_decided_by_the_token_and_ends_in_a_cdr_at_th
         assert new["total_cost"]["excl_vat"] > cdr["total_cost"]["excl_vat"]
         pulled = peer.get("cdrs").json()["data"]
         assert [c["id"] for c in pulled] == [cdr["id"], credit["id"], new["id"]]
+
+
+async def test_an_ocpp_201_transaction_with_a_partner_token_is_the_partners_session(engine):
+    published_network(engine)
+    registry.add_station(engine, Station("CP-9", "ACME", "ACME-SITE", "CP-9 name", ocpp_version=OcppVersion("2.0.1"),
+                                         evses=(Evse("NL*ACM*ECP9*1", 1, (Connector(
+                                             1, ConnectorStandard.TYPE_2, CurrentType.AC, Decimal("22"), 3),)),)),
+                         unsecured=True)
+    with serving(engine) as (base, _app), running_peer() as peer:
+        registered_peer(engine, base, peer)
+        peer.send("PUT", "tokens", "/DE/EMS/TAG-201", peer.token("TAG-201"))
+        async with gateway_on(engine) as gateway, charger(gateway, "CP-9", "2.0.1") as cp:
+            await cp.call(call201.StatusNotification(timestamp=iso(at(0)), connector_status="Occupied", evse_id=1,
+                                                     connector_id=1))
+            for event in events("tx-201"):
+                answer = await cp.call(event)
+                if event.id_token:
+                    assert answer.id_token_info["status"] == "Accepted"
+            await settled(gateway)
+        queue.deliver(engine)
+    (pushed,) = [p.body for p in peer.pushes("sessions")]
+    assert pushed["cdr_token"]["uid"] == "TAG-201" and pushed["evse_uid"] == "NL*ACM*ECP9*1"
+    assert pushed["status"] == "COMPLETED" and pushed["kwh"] == 10.0
+    evse_patches = [p.body["status"] for p in peer.pushes("locations")]
+    assert evse_patches == ["CHARGING"]  # Occupied, from the 2.0.1 StatusNotification

@@ -29,11 +29,22 @@ async def test_firmware_update_reports_each_step(engine):
         for status in ("Downloading", "Downloaded", "Installing", "Installed"):
             await cp.call(call.FirmwareStatusNotification(status=status))
         state = (await client.get("/api/stations/CP-1/firmware")).json()
+        failures = {}
+        for last in ("DownloadFailed", "InstallationFailed"):  # TC_044_2 and TC_044_3
+            await client.post("/api/stations/CP-1/firmware", json={
+                "location": "https://firmware.example/eve-6.3.bin", "retrieve_date": "2024-03-06T08:00:00Z"})
+            steps = ["Downloading"] if last == "DownloadFailed" else ["Downloading", "Downloaded", "Installing"]
+            for status in [*steps, last]:
+                await cp.call(call.FirmwareStatusNotification(status=status))
+            failures[last] = (await client.get("/api/stations/CP-1/firmware")).json()["firmware"]
         naive = await client.post("/api/stations/CP-1/firmware", json={
             "location": "https://x/f.bin", "retrieve_date": "2024-03-05T08:00:00"})
     assert state["firmware"]["status"] == "Installed"
     assert state["firmware"]["requested"]["location"] == "https://firmware.example/eve-6.2.bin"
     assert naive.status_code == 422
+    assert {k: (v["status"], v["requested"]["location"]) for k, v in failures.items()} == {
+        "DownloadFailed": ("DownloadFailed", "https://firmware.example/eve-6.3.bin"),
+        "InstallationFailed": ("InstallationFailed", "https://firmware.example/eve-6.3.bin")}
 
 
 async def test_diagnostics_land_on_our_upload_endpoint(engine):

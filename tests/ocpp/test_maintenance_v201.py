@@ -181,3 +181,45 @@ async def test_each_connector_shows_its_current_status_and_error(engine):
             shown16 = (await client.get("/api/stations/CP-16")).json()["connector_status"]["1"]
     assert (shown["status"], shown["error_code"], shown["info"]) == ("Occupied", "GroundFailure", "RCD tripped")
     assert (shown16["status"], shown16["error_code"]) == ("Faulted", "GroundFailure")
+
+
+async def test_the_station_page_shows_what_the_station_reported_and_holds(engine):
+    """The station page: registration, connector status and error, device model, firmware, local list,
+    reservations, charging profiles and security events, as the station reported them over a real websocket."""
+    from datetime import datetime, timedelta, timezone
+    from chargeledger.directory import tokens
+    add_network(engine, ocpp="2.0.1")
+    tokens.add(engine, "ACME", tokens.TokenEntry("AA-01"))
+    key = support_key(engine)
+    soon = iso(datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1))
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1", cls=Station201) as cp:
+        async with api(engine, gateway, key) as client:
+            async def send(action, payload):
+                assert (await client.post(f"/api/stations/CP-1/commands/{action}", json=payload)).status_code == 200
+            await cp.call(call.StatusNotification(timestamp=iso(at(1)), connector_status="Faulted", evse_id=1,
+                                                  connector_id=1))
+            await cp.call(call.NotifyEvent(generated_at=iso(at(2)), seq_no=0, event_data=[{
+                "eventId": 1, "timestamp": iso(at(2)), "trigger": "Alerting", "actualValue": "true",
+                "techCode": "OverCurrentFailure", "eventNotificationType": "HardWiredNotification",
+                "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+                "variable": {"name": "Problem"}}]))
+            await send("GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"})
+            await send("UpdateFirmware", {"requestId": 9, "firmware": {
+                "location": "https://fw.example/eve.bin", "retrieveDateTime": iso(at(0))}})
+            await _eventually(lambda: len(cp._later) == 2 and all(t.done() for t in cp._later))
+            await client.post("/api/stations/CP-1/local-list", json={"update_type": "Full"})
+            await send("ReserveNow", {"id": 4, "expiryDateTime": soon, "idToken": {"idToken": "AA-01",
+                                                                                  "type": "ISO14443"}})
+            await send("SetChargingProfile", {"evseId": 1, "chargingProfile": {
+                "id": 30, "stackLevel": 2, "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Absolute", "chargingSchedule": [{
+                    "id": 1, "chargingRateUnit": "A", "startSchedule": iso(at(0)),
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]}]}})
+            await cp.call(call.SecurityEventNotification(type="FirmwareUpdated", timestamp=iso(at(3))))
+            page = await client.get("/stations/CP-1")
+    assert page.status_code == 200
+    html = page.text
+    for shown in ("Accepted", "Faulted", "OverCurrentFailure", "OCPPCommCtrlr.HeartbeatInterval",
+                  "EVSE.Power (EVSE 1)", "Installed", "https://fw.example/eve.bin", "version 1, 1 tokens",
+                  "TxDefaultProfile", "AA-01", "FirmwareUpdated"):
+        assert shown in html, shown

@@ -64,3 +64,26 @@ def test_two_workers_settle_each_session_once_and_a_killed_one_is_taken_over(pg_
     assert _count(pg_engine, "payment_recorded") == len(session_ids)
     assert _count(pg_engine, "settled") == len(session_ids)
     assert outbox.failures(pg_engine) == []
+
+
+def test_workers_hear_of_new_work_over_the_bus_not_at_their_poll(pg_engine, postgres_url, nats_url, tmp_path):
+    """A worker that would look for work only every 60 s settles a session within seconds: the gateway process
+    that stored it says so on the bus."""
+    _network(pg_engine)
+    slow_poll = {"CHARGELEDGER_WORKER_POLL_INTERVAL": "60"}
+    worker = start(tmp_path, postgres_url, nats_url, "worker", name="worker-1", env=slow_poll)
+    gateway = start(tmp_path, postgres_url, nats_url, "gateway", name="gw-a").ready()
+    try:
+        deadline = time.monotonic() + 30
+        while "running worker" not in worker.output():
+            assert time.monotonic() < deadline, worker.output()[-2000:]
+            time.sleep(0.1)
+        time.sleep(1)  # its first round (at its start) is over: from now on only a notice wakes it before 60 s
+        session_ids = asyncio.run(_play(gateway.port))
+        answered = time.monotonic()
+        while not all(settlements_of(pg_engine, s) for s in session_ids):
+            assert time.monotonic() - answered < 20, worker.output()[-2000:]
+            time.sleep(0.1)
+    finally:
+        gateway.stop()
+        worker.stop()

@@ -61,6 +61,10 @@ async def test_tokens_are_kept_per_organisation_and_compared_without_case(engine
         bad = await acme.post("/api/tokens/import", content="uid,status\nCARD-B,Lost\n",
                               headers={"Content-Type": "text/csv"})
         assert bad.status_code == 422 and "line 2" in bad.json()["detail"]
+        foreign = await acme.post("/api/tokens/import", content="uid,driver_id\nCARD-D,DRV-1\nCARD-E,DRV-9\n",
+                                  headers={"Content-Type": "text/csv"})  # DRV-9 is BOLT's driver
+        assert foreign.status_code == 422 and "line 3: unknown driver DRV-9" in foreign.json()["detail"]
+        assert (await acme.get("/api/tokens/CARD-D")).status_code == 404  # all or nothing
         listed = (await acme.get("/api/tokens", params={"search": "card"})).json()["items"]
         assert [t["uid"] for t in listed] == ["CARD-A"]
         assert (await other.delete("/api/tokens/card-a")).status_code == 404  # ACME's, not BOLT's

@@ -209,25 +209,39 @@ def test_flag_resolved_with_reason_and_alert_gone(world):
     expect(page.locator(".alerts .alert", has_text="meter stop below start")).to_have_count(0)
 
 
-def test_custom_fields_edit_refuses_bad_json_and_saves(world):
+def test_custom_fields_take_text_as_typed_and_keep_numbers_typed(world):
     page = _open(world, "failed")
     page.click("#tab-custom")
     page.click("#custom-add")
     row = page.locator("#custom-table tbody tr").last
-    row.locator('[name="key"]').fill("fleet_ref")
-    row.locator('[name="value"]').fill("abc")  # text without quotes is not JSON
-    page.click('#custom-form button[type="submit"]')
-    expect(page.locator("#custom-error")).to_contain_text("is not JSON")
-    row.locator('[name="value"]').fill('{"nested": 1}')
-    page.click('#custom-form button[type="submit"]')
-    expect(page.locator("#custom-error")).to_contain_text("objects and lists are not allowed")
-    row.locator('[name="value"]').fill('"FL-42"')
+    row.locator('[name="key"]').fill("team")
+    row.locator('[name="value"]').fill("R&D")  # text as typed: no JSON quotes needed
+    page.click("#custom-add")
+    row = page.locator("#custom-table tbody tr").last
+    row.locator('[name="key"]').fill("odometer_km")
+    row.locator('[name="value"]').fill("12043")
+    page.click("#custom-add")
+    row = page.locator("#custom-table tbody tr").last
+    row.locator('[name="key"]').fill("ref")
+    row.locator('[name="value"]').fill('"42"')  # quoted: stays text
     page.click('#custom-form button[type="submit"]')
     expect(page.locator("#custom-ok")).to_be_visible()
+    from chargeledger.ledger import Ledger
+    fields = Ledger(world["engine"]).project(world["ids"]["failed"]).custom_fields
+    assert fields["team"] == "R&D" and fields["odometer_km"] == 12043 and fields["ref"] == "42"
     page.reload()
     page.click("#tab-custom")
-    expect(page.locator('#custom-table input[name="key"]')).to_have_value("fleet_ref")
-    expect(page.locator('#custom-table input[name="value"]')).to_have_value('"FL-42"')
+    expect(page.locator('#custom-table input[aria-label="value of team"]')).to_have_value("R&D")
+    expect(page.locator('#custom-table input[aria-label="value of odometer_km"]')).to_have_value("12043")
+    expect(page.locator('#custom-table input[aria-label="value of ref"]')).to_have_value('"42"')
+
+
+def test_read_only_roles_get_read_only_custom_fields(world):
+    page = _open(world, "failed", "finance@acme.example")
+    page.click("#tab-custom")
+    for field in page.locator("#custom-table input").all():
+        expect(field).to_have_attribute("readonly", "")
+    expect(page.locator("#custom-add")).to_have_count(0)
 
 
 def test_unknown_session_and_other_organisation_give_not_found(world):
@@ -268,6 +282,17 @@ def test_an_unsecured_station_says_so_on_its_page(world):
         expect(page.get_by_test_id("unsecured-warning")).to_have_count(0)
     finally:
         registry.set_station_password(world["engine"], "CP-1", None, unsecured=True)
+
+
+def test_the_station_page_shows_connectors_configuration_and_upkeep(world):
+    page, server = world["page"], world["server"]
+    login(page, server, "support@acme.example", target="/stations/CP-1")
+    expect(page.get_by_test_id("station-registration")).to_contain_text("Accepted")
+    expect(page.get_by_test_id("station-connectors")).to_be_visible()
+    expect(page.get_by_test_id("station-configuration")).to_contain_text("GetConfiguration")  # none reported yet
+    expect(page.get_by_test_id("local-list")).to_contain_text("version 0")
+    expect(page.get_by_test_id("station-holds")).to_contain_text("No reservation")
+    shot(page, "station.png")
 
 
 def test_current_voltage_and_soc_overlays_draw_without_errors(world):

@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
 from ..domain.people import TokenStatus, token_key
@@ -54,7 +54,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _check(conn: Connection, organisation_id: str, values: dict) -> None:
+def _check(conn: Connection, organisation_id: str, values: dict, owners: "_Owners | None" = None) -> None:
     status = values.get("status")
     if status is not None and status not in {s.value for s in TokenStatus}:
         raise TokenError(f"status {status!r}: choose from {', '.join(s.value for s in TokenStatus)}")
@@ -66,11 +66,25 @@ def _check(conn: Connection, organisation_id: str, values: dict) -> None:
     for name in ("group_id", "contract_id"):
         if values.get(name) is not None and not 0 < len(values[name]) <= 64:
             raise TokenError(f"{name} is 1 to 64 characters")
+    owners = owners or _Owners(conn, organisation_id)
     # a driver or team of another organisation reads exactly like one that does not exist
-    for name, table in (("driver_id", drivers), ("team_id", teams)):
-        if values.get(name) is not None and conn.execute(select(table.c.id).where(
-                table.c.id == values[name], table.c.organisation_id == organisation_id)).first() is None:
+    for name in ("driver_id", "team_id"):
+        if values.get(name) is not None and not owners.known(name, values[name]):
             raise TokenError(f"unknown {name.removesuffix('_id')} {values[name]}")
+
+
+class _Owners:
+    """The organisation's drivers and teams, each read once when first asked (an import asks thousands of times)."""
+
+    def __init__(self, conn: Connection, organisation_id: str):
+        self.conn, self.organisation_id, self._ids = conn, organisation_id, {}
+
+    def known(self, name: str, value: str) -> bool:
+        if name not in self._ids:
+            table = drivers if name == "driver_id" else teams
+            self._ids[name] = set(self.conn.execute(select(table.c.id).where(
+                table.c.organisation_id == self.organisation_id)).scalars())
+        return value in self._ids[name]
 
 
 def _check_uid(uid: str) -> str:
@@ -176,26 +190,33 @@ def import_csv(engine: Engine, organisation_id: str, text: str) -> dict:
             problems.append(f"line {line}: {exc}")
     if problems:
         raise TokenError("the file is refused:\n" + "\n".join(problems))
-    added = updated = 0
     with engine.begin() as conn:
         if conn.execute(select(organisations.c.id).where(organisations.c.id == organisation_id)).first() is None:
             raise TokenError(f"unknown organisation {organisation_id}", not_found=True)
+        held = dict(conn.execute(select(id_tokens.c.uid_key, id_tokens.c.id).where(
+            id_tokens.c.organisation_id == organisation_id)).all())
+        owners, now = _Owners(conn, organisation_id), _now()
+        new_rows, changes = [], {}  # changes: the same columns in one batch
         for line, entry in enumerate(entries, start=2):
             values = entry.values()
             try:
-                _check(conn, organisation_id, values)
+                _check(conn, organisation_id, values, owners)
             except TokenError as exc:
                 raise TokenError(f"line {line}: {exc}") from None
-            row = _row(conn, organisation_id, entry.uid)
-            if row is None:
-                conn.execute(id_tokens.insert().values(
-                    organisation_id=organisation_id, uid=entry.uid, uid_key=token_key(entry.uid), updated_at=_now(),
-                    **{"status": "Accepted", "token_type": "ISO14443", "roaming": False, **values}))
-                added += 1
+            known = held.get(token_key(entry.uid))
+            if known is None:
+                new_rows.append({"status": "Accepted", "token_type": "ISO14443", "roaming": False, "group_id": None,
+                                 "expires_at": None, "driver_id": None, "team_id": None, "contract_id": None,
+                                 **values, "organisation_id": organisation_id, "uid": entry.uid,
+                                 "uid_key": token_key(entry.uid), "updated_at": now})
             elif values:
-                conn.execute(update(id_tokens).where(id_tokens.c.id == row.id).values(updated_at=_now(), **values))
-                updated += 1
-    return {"added": added, "updated": updated}
+                changes.setdefault(tuple(sorted(values)), []).append({**values, "row_id": known})
+        if new_rows:
+            conn.execute(id_tokens.insert(), new_rows)
+        for columns, rows in changes.items():
+            conn.execute(update(id_tokens).where(id_tokens.c.id == bindparam("row_id")).values(
+                updated_at=now, **{c: bindparam(c) for c in columns}), rows)
+    return {"added": len(new_rows), "updated": sum(len(rows) for rows in changes.values())}
 
 
 def _entry(raw: dict) -> TokenEntry:

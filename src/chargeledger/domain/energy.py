@@ -19,6 +19,11 @@ DEFAULT_MAX_PLAUSIBLE_POWER_W = 1_000_000.0
 _RESET_CEILING_WH = 1_000.0
 
 
+def _plain(value: float) -> str:
+    """A reading as people write it in a flag: 25217000, 12.5 (never 2.5217e+07)."""
+    return f"{value:,.0f}" if abs(value) >= 1000 or value == int(value) else f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
 @dataclass(frozen=True)
 class EnergyResult:
     energy_wh: float
@@ -36,7 +41,7 @@ def _register_readings(samples: list[MeterSample]) -> tuple[list[tuple[datetime,
     negatives = [s for s in energy if s.value < 0]
     if negatives:
         flags.append(Flag(FlagCode.METER_NEGATIVE_VALUE,
-                          f"{len(negatives)} negative register value(s) ignored (e.g. {negatives[0].value:g})"))
+                          f"{len(negatives)} negative register value(s) ignored (e.g. {_plain(negatives[0].value)})"))
     energy = [s for s in energy if s.value >= 0]
     totals = [s for s in energy if s.phase == Phase.NONE]
     if totals:
@@ -66,12 +71,12 @@ def session_energy(
     if meter_start_wh is not None and meter_start_wh >= 0:
         series.append((started_at, float(meter_start_wh)))
     elif meter_start_wh is not None:
-        flags.append(Flag(FlagCode.METER_NEGATIVE_VALUE, f"meter start {meter_start_wh:g} Wh ignored"))
+        flags.append(Flag(FlagCode.METER_NEGATIVE_VALUE, f"meter start {_plain(meter_start_wh)} Wh ignored"))
     series.extend(readings)
     stop_value = None
     if meter_stop_wh is not None:
         if meter_stop_wh < 0:
-            flags.append(Flag(FlagCode.METER_NEGATIVE_VALUE, f"meter stop {meter_stop_wh:g} Wh ignored"))
+            flags.append(Flag(FlagCode.METER_NEGATIVE_VALUE, f"meter stop {_plain(meter_stop_wh)} Wh ignored"))
         else:
             stop_value = float(meter_stop_wh)
             series.append((stopped_at, stop_value))
@@ -82,7 +87,7 @@ def session_energy(
     start_value = series[0][1]
     if stop_value is not None and meter_start_wh is not None and 0 <= stop_value < meter_start_wh and not readings:
         flags.append(Flag(FlagCode.METER_STOP_BELOW_START,
-                          f"meter stop {stop_value:g} Wh is below meter start {meter_start_wh:g} Wh; energy set to 0"))
+                          f"meter stop {_plain(stop_value)} Wh is below meter start {_plain(meter_start_wh)} Wh; energy set to 0"))
         return EnergyResult(0.0, meter_start_wh, stop_value, tuple(flags), tuple((t, v) for t, v in series if t))
 
     total = 0.0
@@ -95,25 +100,25 @@ def session_energy(
             is_final_stop = stop_value is not None and index == len(series) - 1
             if is_final_stop and value < start_value:
                 flags.append(Flag(FlagCode.METER_STOP_BELOW_START,
-                                  f"meter stop {value:g} Wh is below meter start {start_value:g} Wh; "
+                                  f"meter stop {_plain(value)} Wh is below meter start {_plain(start_value)} Wh; "
                                   "energy taken from the register samples"))
                 break
             if value <= _RESET_CEILING_WH or value < prev / 2:
                 flags.append(Flag(FlagCode.METER_REGISTER_RESET,
-                                  f"register fell from {prev:g} to {value:g} Wh; counted on from the new value"))
+                                  f"register fell from {_plain(prev)} to {_plain(value)} Wh; counted on from the new value"))
                 total += value if value <= _RESET_CEILING_WH else 0.0
             else:
-                flags.append(Flag(FlagCode.METER_JUMP, f"register went back from {prev:g} to {value:g} Wh; ignored"))
+                flags.append(Flag(FlagCode.METER_JUMP, f"register went back from {_plain(prev)} to {_plain(value)} Wh; ignored"))
                 continue
         elif seconds is not None and seconds >= 0 and delta > max_power_w * max(seconds, 1.0) / 3600.0:
             if index == 1 and meter_start_wh is not None and meter_start_wh == series[0][1]:
                 flags.append(Flag(FlagCode.METER_START_LIFETIME_TOTAL,
-                                  f"first reading {value:g} Wh after a meter start of {prev:g} Wh is the charger's "
+                                  f"first reading {_plain(value)} Wh after a meter start of {_plain(prev)} Wh is the charger's "
                                   "lifetime total (offline start); the session starts from it"))
                 effective_start = value
             else:
                 flags.append(Flag(FlagCode.METER_JUMP,
-                                  f"register jumped by {delta:g} Wh in {seconds:g} s; increment not counted"))
+                                  f"register jumped by {_plain(delta)} Wh in {_plain(seconds)} s; increment not counted"))
         else:
             total += delta
         prev_time, prev = time, value

@@ -229,9 +229,15 @@ _workers: "weakref.WeakKeyDictionary[Engine, Worker]" = weakref.WeakKeyDictionar
 _elsewhere: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
 
-def hand_off(engine: Engine) -> None:
-    """Reactions to this engine's events run in another process (`chargeledger worker`): writers here only commit."""
+_notices: "weakref.WeakKeyDictionary[Engine, Callable[[], None]]" = weakref.WeakKeyDictionary()
+
+
+def hand_off(engine: Engine, notice: Callable[[], None] | None = None) -> None:
+    """Reactions to this engine's events run in another process (`chargeledger worker`): writers here only commit,
+    and call `notice` (thread-safe, cheap: e.g. a message on the bus that wakes the workers) if there is one."""
     _elsewhere.add(engine)
+    if notice is not None:
+        _notices[engine] = notice
 
 
 def committed(engine: Engine) -> None:
@@ -242,6 +248,8 @@ def committed(engine: Engine) -> None:
         worker.wake()
     elif engine not in _elsewhere:
         drain(engine)
+    elif engine in _notices:
+        _notices[engine]()
 
 
 class Worker:

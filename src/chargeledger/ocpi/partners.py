@@ -91,7 +91,8 @@ def our_party_default(conn: Connection, organisation_id: str) -> tuple[str, str]
         parts = evse.replace("-", "*").split("*")
         if len(parts) >= 2 and len(parts[0]) == 2 and len(parts[1]) == 3:
             return parts[0].upper(), parts[1].upper()
-    return org.country.upper(), organisation_id[:3].upper().ljust(3, "X")
+    letters = "".join(c for c in organisation_id.upper() if c.isalnum())
+    return org.country.upper(), letters[:3].ljust(3, "X")
 
 
 def _party(value: str, length: int, what: str) -> str:

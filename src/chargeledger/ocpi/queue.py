@@ -17,7 +17,7 @@ import weakref
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 from sqlalchemy import Engine, func, insert, select, update
@@ -125,20 +125,22 @@ def _target(partner: store.Partner, row) -> str | None:
 
 
 def deliver_partner(engine: Engine, partner: store.Partner, client: httpx.Client | None = None,
-                    lane: int | None = None) -> int:
-    """Every lane of the partner (or one), one after another."""
+                    lane: int | None = None, stopping: Callable[[], bool] | None = None) -> int:
+    """Every lane of the partner (or one), one after another; `stopping` ends it between two pushes."""
     lanes = range(LANES) if lane is None else (lane,)
-    return sum(_deliver_lane(engine, partner, client, n) for n in lanes)
+    return sum(_deliver_lane(engine, partner, client, n, stopping) for n in lanes)
 
 
-def _deliver_lane(engine: Engine, partner: store.Partner, client: httpx.Client | None, lane: int) -> int:
+def _deliver_lane(engine: Engine, partner: store.Partner, client: httpx.Client | None, lane: int,
+                  stopping: Callable[[], bool] | None = None) -> int:
     """Send this partner's due rows in order until one must wait; returns how many were sent. One process at a time
     delivers a partner (a lease): with several workers each push goes out once, in order."""
     with lease(engine, leases.OCPI_PUSHES, partner.id * LANES + lane, wait=False) as ours:
-        return _deliver_rows(engine, partner, client, lane) if ours else 0
+        return _deliver_rows(engine, partner, client, lane, stopping) if ours else 0
 
 
-def _deliver_rows(engine: Engine, partner: store.Partner, client: httpx.Client | None, lane: int) -> int:
+def _deliver_rows(engine: Engine, partner: store.Partner, client: httpx.Client | None, lane: int,
+                  stopping: Callable[[], bool] | None) -> int:
     """Rows the partner took are marked sent in one transaction per batch, not one each: a commit per push would
     be most of the cost. A crash before that commit sends them again, which the partner absorbs (by object id)."""
     q = ocpi_pushes.c
@@ -154,6 +156,8 @@ def _deliver_rows(engine: Engine, partner: store.Partner, client: httpx.Client |
         replaced = _replaced(rows)
         try:
             for row in rows:
+                if stopping is not None and stopping():
+                    return sent + len(taken)
                 if row.id in replaced:
                     continue
                 if row.next_attempt_at > _utcnow():
@@ -262,8 +266,6 @@ class Pusher:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        for thread in list(self._busy.values()):
-            thread.join(timeout)
         if _pushers.get(self.engine) is self:
             del _pushers[self.engine]
 
@@ -282,10 +284,12 @@ class Pusher:
                 except Exception:  # noqa: BLE001 - a lost database link: try again next round
                     log.exception("OCPI push round failed")
                 self._wake.wait(self.poll_interval)
+            for thread in list(self._busy.values()):  # the lanes finish their request before the client closes
+                thread.join(TIMEOUT.read or 10)
 
     def _one(self, partner_id: int, lane: int, client: httpx.Client) -> None:
         try:
-            deliver_partner(self.engine, store.get(self.engine, partner_id), client, lane)
+            deliver_partner(self.engine, store.get(self.engine, partner_id), client, lane, self._stop.is_set)
         except Exception:  # noqa: BLE001 - looked at again on the next poll
             log.exception("OCPI pushes to partner %s failed", partner_id)
             return

@@ -7,7 +7,10 @@ from enum import IntEnum
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class Status(IntEnum):
@@ -63,7 +66,27 @@ def envelope(data: Any = None, status: Status = Status.SUCCESS, message: str | N
     return body
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, prefix: str = "/ocpi/") -> None:
+    """OcpiError answers; and under `prefix`, the framework's own refusals (a bad query parameter, an unknown path,
+    a method a route does not take) in the OCPI envelope too, while the rest of the API keeps its own shapes."""
     @app.exception_handler(OcpiError)
     async def _refused(_request: Request, exc: OcpiError) -> JSONResponse:
         return JSONResponse(envelope(status=exc.status, message=exc.message), status_code=exc.http_status)
+
+    invalid = app.exception_handlers.get(RequestValidationError)
+    http_error = app.exception_handlers.get(StarletteHTTPException)
+
+    async def _invalid(request: Request, exc: RequestValidationError):
+        if request.url.path.startswith(prefix):
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+            return JSONResponse(envelope(status=Status.INVALID_PARAMETERS, message=problems), status_code=400)
+        return await invalid(request, exc) if invalid else await request_validation_exception_handler(request, exc)
+
+    async def _http(request: Request, exc: StarletteHTTPException):
+        if request.url.path.startswith(prefix):
+            return JSONResponse(envelope(status=Status.CLIENT_ERROR, message=str(exc.detail)),
+                                status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return await http_error(request, exc) if http_error else await http_exception_handler(request, exc)
+
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(StarletteHTTPException, _http)

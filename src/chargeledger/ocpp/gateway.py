@@ -22,13 +22,14 @@ from ocpp.exceptions import OCPPError
 from sqlalchemy import Engine
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 from ..directory import presence
 from ..settings import current, process_name
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import command_sessions, commands, housekeeping, remote, reservations, stations
+from . import command_sessions, commands, housekeeping, remote, reservations, site_limit, stations
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow
@@ -61,6 +62,7 @@ class Gateway:
         self._seen: dict[str, datetime] = {}
         self._server = None
         self._tasks: set[asyncio.Task] = set()
+        self._stopping = False
         self._subscriptions: list = []
         self.admission = Admission(self.settings.handshakes_per_address, self.settings.connections_per_address)
         self.passwords = PasswordPool(self.settings.auth_workers, "station-password")
@@ -72,7 +74,8 @@ class Gateway:
                                    process_request=self._handshake, ssl=self.settings.ssl_context,
                                    ping_interval=None, max_size=self.settings.max_frame_bytes,
                                    open_timeout=self.settings.handshake_timeout, close_timeout=5,
-                                   max_queue=64, backlog=self.settings.backlog)
+                                   max_queue=64, backlog=self.settings.backlog,
+                                   compression=None, extensions=_compression(self.settings.compression_window_bits))
         self.log.start()
         await self._run(presence.gateway_started, self.engine, self.name, utcnow())
         self.spawn(self._upkeep())
@@ -92,6 +95,7 @@ class Gateway:
         return self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        self._stopping = True
         for subscription in self._subscriptions:
             try:
                 await subscription.unsubscribe()
@@ -232,6 +236,8 @@ class Gateway:
                     await self._run(presence.station_disconnected, self.engine, station.id, self.name, utcnow())
                 except Exception:  # noqa: BLE001 - the database may be going down with us; the next boot corrects it
                     log.exception("could not mark station %s offline", station.id)
+                if not self._stopping:  # the stations still here share the site's limit without this one
+                    site_limit.reshare_soon(self, station.site_id, utcnow())
 
     # -- remote commands ----------------------------------------------------------------------------------------
     async def command(self, station_id: str, name: str, payload: dict, source: str = "api",
@@ -262,7 +268,7 @@ class Gateway:
 
     async def _call(self, cp, request, unique_id: str, station_id: str, name: str):
         try:
-            return await cp.call(request, suppress=False, unique_id=unique_id)
+            return await cp.send_command(request, unique_id)
         except asyncio.TimeoutError:
             raise commands.CommandTimeout(
                 f"station {station_id} did not answer {name} within {self.settings.command_timeout:g} s") from None
@@ -340,6 +346,14 @@ def _select_subprotocol(connection: ServerConnection, offered) -> str | None:
     """Our preferred version among those offered; none offered is let through: the handshake already refused it
     unless the station is registered as 1.6 (websockets itself would answer a bare 400)."""
     return next((p for p in SUBPROTOCOLS if p in offered), None)
+
+
+def _compression(window_bits: int) -> list:
+    """Deflate with a small window and the least zlib memory, or none; messages are small JSON either way."""
+    if not window_bits:
+        return []
+    return [ServerPerMessageDeflateFactory(server_max_window_bits=window_bits, client_max_window_bits=window_bits,
+                                           compress_settings={"memLevel": 1})]
 
 
 def _address(connection: ServerConnection) -> str:

@@ -44,6 +44,7 @@ def payload(version: str, share_kw: Decimal, now: datetime) -> tuple[str, dict]:
 def set_limit(engine: Engine, site_id: str, limit_kw: Decimal | None) -> None:
     with engine.begin() as conn:
         conn.execute(update(sites).where(sites.c.id == site_id).values(power_limit_kw=limit_kw))
+    _LIMITED.pop(str(engine.url), None)  # this process sees the change at the next boot
 
 
 def limit_and_stations(engine: Engine, site_id: str) -> tuple[Decimal | None, dict[str, str]]:
@@ -72,12 +73,28 @@ async def share(gateway, site_id: str, now: datetime) -> dict[str, dict]:
     return results
 
 
+_LIMITED: dict[str, tuple[frozenset[str], datetime]] = {}  # per database: the sites with a limit, read when
+_LIMITED_FOR = 30.0  # seconds a gateway trusts that list (a limit set by another process shows after this)
+
+
+def _limited_sites(engine: Engine, now: datetime) -> frozenset[str]:
+    """The sites with a limit, read at most every _LIMITED_FOR seconds: thousands of boots cost one query."""
+    held = _LIMITED.get(str(engine.url))
+    if held is None or (now - held[1]).total_seconds() > _LIMITED_FOR:
+        with engine.connect() as conn:
+            held = (frozenset(conn.execute(select(sites.c.id).where(sites.c.power_limit_kw.is_not(None)))
+                              .scalars()), now)
+        _LIMITED[str(engine.url)] = held
+    return held[0]
+
+
 def reshare_soon(gateway, site_id: str, now: datetime) -> None:
     """After a station of the site booted: share again once its boot is answered (a command sent from inside the
     handler would wait for an answer the connection cannot read until the handler returns)."""
     async def later():
         try:
-            await share(gateway, site_id, now)
+            if site_id in await asyncio.to_thread(_limited_sites, gateway.engine, now):
+                await share(gateway, site_id, now)
         except Exception:  # noqa: BLE001 - a failed re-share is logged; the next boot or limit change retries
             log.exception("could not share site %s's power limit", site_id)
     gateway.spawn(later())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
@@ -16,6 +17,7 @@ from ..http.csrf import csrf_token
 from ..http.deps import LOGIN_COOKIE, current_caller
 from ..http.routes.auth import checked_login, set_login_cookie
 from ..http.routes.network import station_get
+from .station_page import station_details
 from ..http.routes.sessions import session_get, visible_session
 from ..ledger.store import Ledger
 from ..settings import current
@@ -106,12 +108,29 @@ def register(app: FastAPI) -> None:
         page = session_page(app, app.state.engine, caller, int(session_id))
         return _page(request, "session.html", caller, charts=app.state.charts_available, **page)
 
+    @app.get("/stations", include_in_schema=False, response_class=HTMLResponse)
+    def stations_html(request: Request, caller: Caller = Depends(page_caller)):
+        from ..http.routes.network import station_list
+        return _page(request, "stations.html", caller, stations=station_list(caller, app.state.engine))
+
+    @app.get("/reports", include_in_schema=False, response_class=HTMLResponse)
+    def reports_html(request: Request, caller: Caller = Depends(page_caller)):
+        from ..reports.catalogue import REPORTS
+        from ..reports.exports import EXPORTS
+        today = datetime.now(timezone.utc).date().replace(day=1)
+        last_month = (today - timedelta(days=1)).replace(day=1)
+        return _page(request, "reports.html", caller, reports=sorted(REPORTS), exports=sorted(EXPORTS),
+                     start=last_month.isoformat(), end=today.isoformat())
+
     @app.get("/stations/{station_id}", include_in_schema=False, response_class=HTMLResponse)
     def station_html(request: Request, station_id: str, caller: Caller = Depends(page_caller)):
         station = station_get(station_id, caller, app.state.engine)
         actions = audit.entries(app.state.engine, caller.organisation_ids, target_kind="station",
                                 target_id=station_id, limit=20)
-        return _page(request, "station.html", caller, station=station, operator_actions=actions)
+        from .station_actions import station_actions
+        return _page(request, "station.html", caller, station=station, operator_actions=actions,
+                     **station_details(app.state.engine, station),
+                     **station_actions(app.state.engine, caller, station))
 
     @app.get("/sessions/{session_id}/receipt.pdf", include_in_schema=False)
     def receipt(session_id: int, caller: Caller = Depends(page_caller)):

@@ -16,6 +16,7 @@ from .context_strip import session_context
 from .formatting import decimal, parse_time
 from .geo import distance_text, haversine_km
 from .impact import impact
+from .session_schedule import session_schedule
 
 ACTIVE = {"Pending", "Starting", "Charging", "Paused", "Stopping"}
 STATUS_TONE = {"Pending": "info", "Starting": "info", "Charging": "live", "Paused": "warning", "Stopping": "info",
@@ -167,6 +168,7 @@ def session_page(app: FastAPI, engine: Engine, caller: Caller, session_id: int) 
         kpis["running_price"] = running_price_of(engine, session_id)
     refundable = decimal((detail.get("money") or {}).get("refundable"))
     return {
+        **session_schedule(engine, detail),
         "detail": detail, "ctx": ctx, "money": money, "kpis": kpis, "active": active, "ours": ours,
         "tone": STATUS_TONE.get(detail["status"], "info"), "alerts": _alerts(detail, ctx),
         "finance": finance, "support": support, "milestone_text": MILESTONE_TEXT,

@@ -14,7 +14,7 @@ from .. import partners as store
 from ..models import Credentials
 from ..registration import VERSION, accept, our_credentials
 from ..status import OcpiError, Status
-from .transport import PREFIX, answer, any_token, body_as, token_of
+from .transport import PREFIX, answer, any_token, body_as, tokens_of
 from .versions import versions_url
 
 router = APIRouter(prefix=f"{PREFIX}/{VERSION}", tags=["OCPI"])
@@ -26,7 +26,8 @@ def _refuse(message: str) -> OcpiError:
 
 @router.get("/credentials")
 def read(request: Request, partner: store.Partner = Depends(any_token), engine=Depends(engine_of)):
-    return answer(our_credentials(engine, partner, token_of(request) or "", versions_url(request)), partner)
+    token = next((t for t in tokens_of(request) if store.by_token(engine, t) is not None), "")  # the one it used
+    return answer(our_credentials(engine, partner, token, versions_url(request)), partner)
 
 
 @router.post("/credentials")

@@ -43,26 +43,28 @@ class EchoIds:
         await self.app(scope, receive, with_ids)
 
 
-def token_of(request: Request) -> str | None:
-    """`Authorization: Token <base64>` (2.2.1). A plain token (2.1.1 style) is accepted too, as many peers send it."""
+def tokens_of(request: Request) -> list[str]:
+    """`Authorization: Token <base64>` (2.2.1): the decoded token first, then the value as sent, since many peers
+    send the token plain (2.1.1 style) and a plain token may happen to be valid base64."""
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("token "):
-        return None
+        return []
     value = header[6:].strip()
+    found = []
     try:
         decoded = base64.b64decode(value, validate=True).decode()
         if decoded.isprintable() and decoded:
-            return decoded
+            found.append(decoded)
     except (binascii.Error, UnicodeDecodeError):
         pass
-    return value
+    return found + [value] if value else found
 
 
 def _caller(request: Request, engine, kinds: set[str]) -> store.Partner:
-    token = token_of(request)
-    if not token:
+    candidates = tokens_of(request)
+    if not candidates:
         raise unauthorized("send Authorization: Token <base64 token>")
-    partner = store.by_token(engine, token)
+    partner = next((p for p in (store.by_token(engine, t) for t in candidates) if p is not None), None)
     if partner is None or partner.token_kind not in kinds:
         raise unauthorized("unknown token")
     _check_routing(request, partner)

@@ -54,6 +54,8 @@ if (root.dataset.active === "1" && root.dataset.started) {
     if (!ACTIVE.includes(f.status)) { live.close(); window.location.reload(); }
   });
   live.addEventListener("ended", () => { live.close(); window.location.reload(); });
+  // A refused (re)connection says nothing about why: one API call finds out, and a 401 goes to the login page.
+  live.addEventListener("error", () => { api(`/api/sessions/${sessionId}`).catch(() => {}); });
   live.addEventListener("expired", () => {
     live.close();
     window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
@@ -149,9 +151,11 @@ customForm.addEventListener("submit", async e => {
   for (const row of document.querySelectorAll("#custom-table tbody tr")) {
     const key = row.querySelector('[name="key"]').value.trim(), raw = row.querySelector('[name="value"]').value.trim();
     if (!key) { showError(error, "Every field needs a name."); return; }
-    let value;
-    try { value = JSON.parse(raw); } catch (err) { showError(error, `${key}: "${raw}" is not JSON (text needs quotes, e.g. "abc").`); return; }
-    if (value !== null && typeof value === "object") { showError(error, `${key}: objects and lists are not allowed; use text, a number, true/false or null.`); return; }
+    // Text as typed; a number, true/false or null as such; "quoted" keeps any of those as text.
+    let value = raw;
+    if (/^(true|false|null|-?\d+(\.\d+)?([eE][-+]?\d+)?)$/.test(raw) || /^".*"$/.test(raw)) {
+      try { value = JSON.parse(raw); } catch (err) { value = raw; }
+    }
     fields[key] = value;
   }
   const removed = [...original].filter(k => !(k in fields));

@@ -1,0 +1,59 @@
+"""The hub beyond the session: the charge point list and the Reports page (a job, its progress, its file), each
+within the signed-in user's organisations and rights."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from playwright.sync_api import expect
+
+from tests.web.live import login, shot
+
+pytestmark = pytest.mark.browser
+
+
+def test_charge_points_list_only_the_users_organisations(world):
+    server, page = world["server"], world["page"]
+    login(page, server, "support@acme.example", target="/stations")
+    expect(page.locator("h1")).to_have_text("Charge points")
+    rows = page.locator("#stations-table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(page.locator('tr[data-station="CP-1"]')).to_contain_text("offline")
+    expect(page.locator('tr[data-station="CP-9"]')).to_have_count(0)  # another organisation's
+    page.click('tr[data-station="CP-1"] a')
+    expect(page.locator("h1")).to_contain_text("CP-1")
+    expect(page.locator(".crumbs a")).to_have_attribute("href", "/stations")
+
+
+def test_reports_page_runs_a_statement_job_and_downloads_an_xlsx_that_opens(world):
+    server, page = world["server"], world["page"]
+    login(page, server, "finance@acme.example", target="/reports")
+    page.select_option("#report-name", "statement")
+    page.select_option("#report-format", "xlsx")
+    page.fill('[name="start"]', "2024-03-01")
+    page.fill('[name="end"]', "2024-04-01")
+    page.fill('[name="time_zone"]', "Europe/Amsterdam")
+    page.click("#report-run")
+    link = page.locator("#report-download")
+    expect(link).to_be_visible(timeout=30_000)
+    expect(page.locator("#report-status")).to_contain_text("done")
+    shot(page, "reports-done.png")
+    with page.expect_download() as download:
+        link.click()
+    book = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()), read_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert len(rows) >= 2, rows  # a header and the scenario's March sessions
+    assert any("EUR" in str(cell) or isinstance(cell, (int, float)) for cell in rows[1])
+
+
+def test_reports_outside_the_users_rights_are_refused_on_the_page(world):
+    server, page = world["server"], world["page"]
+    login(page, server, "support@acme.example", target="/reports")
+    page.select_option("#report-name", "export:reimbursement")
+    page.fill('[name="start"]', "2024-03-01")
+    page.fill('[name="end"]', "2024-04-01")
+    page.click("#report-run")
+    expect(page.locator("#report-error")).to_contain_text("right")
+    expect(page.locator("#report-download")).to_be_hidden()
