@@ -160,3 +160,31 @@ async def test_the_session_page_shows_its_charge_profile_and_reservation(engine)
     assert "TxProfile" in schedule and "7400" in schedule and "Composite schedule" in schedule
     reservation = page[page.index('data-testid="reservation-card"'):]
     assert f"#{made['reservation_id']} for AA-01" in reservation and "Used" in reservation
+
+
+async def test_a_reserved_evse_refuses_other_tokens(engine):
+    """Another token starting on a reserved EVSE is answered Invalid (the session is flagged); the reserved one is
+    accepted and uses the reservation."""
+    from chargeledger.directory import tokens
+    from chargeledger.ledger import Ledger
+    add_network(engine, ocpp="2.0.1")
+    tokens.add(engine, "ACME", tokens.TokenEntry("AA-01"))
+    tokens.add(engine, "ACME", tokens.TokenEntry("ZZ-99"))
+    key = support_key(engine)
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1", cls=Station201) as cp:
+        async with api(engine, gateway, key) as client:
+            await client.post("/api/stations/CP-1/reservations", json={
+                "id_tag": "AA-01", "expires_at": _soon(), "connector_id": 1})
+
+            async def start(txid, uid, minute):
+                return await cp.call(call.TransactionEvent(
+                    event_type="Started", timestamp=iso(at(minute)), trigger_reason="Authorized", seq_no=0,
+                    transaction_info={"transactionId": txid, "chargingState": "Charging"},
+                    id_token={"idToken": uid, "type": "ISO14443"}, evse={"id": 1, "connectorId": 1}))
+            other = await start("other-1", "ZZ-99", 0)
+            owner = await start("owner-1", "aa-01", 5)
+            items = (await client.get("/api/stations/CP-1/reservations")).json()["items"]
+    assert other.id_token_info["status"] == "Invalid" and owner.id_token_info["status"] == "Accepted"
+    assert items[0]["status"] == "Used"
+    flagged = Ledger(engine).project(gateway.recorder.session_by_transaction("CP-1", "other-1"))
+    assert "token_not_accepted" in {f.code.value for f in flagged.flags}

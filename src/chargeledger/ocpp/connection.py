@@ -52,6 +52,10 @@ class CentralSide:
         settings = self.gateway.settings
         return registration.interval(status, settings.heartbeat_interval, settings.boot_retry_interval)
 
+    async def send_command(self, request, unique_id: str):
+        """Send one of our commands and wait for its answer (a version may send it in parts)."""
+        return await self.call(request, suppress=False, unique_id=unique_id)
+
     async def asking(self, request, source: str = "api", by: str | None = None) -> None:
         """Before a command goes out: what must be on record in case the station acts before it answers."""
 

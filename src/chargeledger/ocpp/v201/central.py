@@ -5,6 +5,7 @@ repeat): resent and offline-queued events, in any order, add nothing twice."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import datetime
 
 import orjson
@@ -18,7 +19,7 @@ from ...directory import changes
 from ...domain.events import ChargingState, EventKind
 from .. import charging_profiles, device_model, remote_starts, reservations
 from .. import connector_status as connector_status_store
-from . import effects
+from . import batches, effects
 from .maintenance import Maintenance201
 from .reservation import Reservation201
 from .smart_charging import SmartCharging201
@@ -84,6 +85,14 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
                                             status=status)
 
+    async def send_command(self, request, unique_id: str):
+        ids = iter([unique_id])  # the first part carries the id the gateway logs the command under
+
+        def one(part):
+            return self.call(part, suppress=False, unique_id=next(ids, None))
+
+        return await batches.send(self, request, one, self.gateway.engine)
+
     async def asking(self, request, source: str = "api", by: str | None = None) -> None:
         await self.db(effects.prepare, self.gateway.engine, self.station, request, source, by, utcnow())
 
@@ -141,6 +150,11 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         id_token = kw.get("id_token")
         token = await self.read(check_token, self.gateway.engine, id_token.get("id_token"), utcnow(),
                                 self.station.organisation_id) if id_token else None
+        evse = (kw.get("evse") or {}).get("id")
+        if token is not None and evse and event_type == "Started" and await self.read(
+                reservations.refuses, self.gateway.engine, self.station.id, evse, id_token.get("id_token"),
+                token.group_id, kw.get("reservation_id"), utcnow()):
+            token = replace(token, status="Invalid")  # the EVSE is reserved for another token
         asked = await self.read(remote_starts.asked, self.gateway.engine, self.station.id,
                                 transaction_info.get("remote_start_id")) if event_type == "Started" else None
         self.frame_session = await self.store(self._transaction_event(event_type, at, trigger_reason, seq_no,
