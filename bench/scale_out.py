@@ -36,7 +36,7 @@ BUS = os.environ.get("CHARGELEDGER_BUS_URL", "nats://127.0.0.1:4222")
 
 
 # -- a gateway process ----------------------------------------------------------------------------------------------
-def gateway_child(database_url: str, port: int, name: str, bus_url: str | None) -> None:
+def gateway_child(database_url: str, port: int, name: str, bus_url: str | None, window_bits: int | None) -> None:
     from chargeledger import bus
     from chargeledger.ocpp.gateway import Gateway
     from chargeledger.ocpp.settings import GatewaySettings
@@ -46,8 +46,10 @@ def gateway_child(database_url: str, port: int, name: str, bus_url: str | None) 
 
     async def run() -> None:
         client = await bus.connect(bus_url, name) if bus_url else None
-        gateway = Gateway(make_engine(database_url), GatewaySettings(sweep_interval=3600, **UNLIMITED), name,
-                          client)
+        settings = GatewaySettings(sweep_interval=3600, **UNLIMITED)
+        if window_bits is not None:
+            settings.compression_window_bits = window_bits
+        gateway = Gateway(make_engine(database_url), settings, name, client)
         await gateway.start("127.0.0.1", port)
         await asyncio.Event().wait()
 
@@ -60,9 +62,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gateway(database_url: str, name: str, bus_url: str | None) -> tuple[subprocess.Popen, int]:
+def start_gateway(database_url: str, name: str, bus_url: str | None,
+                  window_bits: int | None = None) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     args = [sys.executable, __file__, "--gateway-child", name, "--port", str(port), "--database", database_url]
+    if window_bits is not None:
+        args += ["--compression-window-bits", str(window_bits)]
     if bus_url:
         args += ["--bus", bus_url]
     child = subprocess.Popen(args)
@@ -144,9 +149,9 @@ async def throughput(label: str, engine, database_url: str, gateways: int, bus_u
     return result
 
 
-async def held_connections(database_url: str, count: int, hold: float) -> dict:
+async def held_connections(database_url: str, count: int, hold: float, window_bits: int | None = None) -> dict:
     """One gateway (with its bus) holds `count` connections that each sent a heartbeat: its RSS per connection."""
-    child, port = start_gateway(database_url, "bench-gw-conn", BUS)
+    child, port = start_gateway(database_url, "bench-gw-conn", BUS, window_bits)
     try:
         await asyncio.sleep(1.0)
         idle = _rss_kb(child.pid)
@@ -167,7 +172,8 @@ async def held_connections(database_url: str, count: int, hold: float) -> dict:
         child.kill()
         child.wait()
     held = sum(g[0] for g in got)
-    out = {"connections_wanted": count, "held_with_heartbeat": held,
+    out = {"compression_window_bits": "setting" if window_bits is None else window_bits,
+           "connections_wanted": count, "held_with_heartbeat": held,
            "seconds_to_connect": round(max(g[1] for g in got) - began, 1), "gateway_idle_rss_mb": round(idle / 1024),
            "gateway_rss_mb": round(loaded / 1024), "rss_kb_per_connection": round((loaded - idle) / max(held, 1), 1),
            "errors": [e for g in got for e in g[2]]}
@@ -196,7 +202,8 @@ async def main(args) -> None:
                 for label, gateways, bus_url in setups:  # the setups take turns: a noisy moment hits all of them
                     runs[label].append(await throughput(label, engine, database_url, gateways, bus_url,
                                                         args.stations, args.messages))
-        connections = await held_connections(database_url, args.connections, args.hold) if args.connections else None
+        connections = [await held_connections(database_url, args.connections, args.hold, bits)
+                       for bits in (None, 9)] if args.connections else []
     finally:
         drop()
     if args.messages:
@@ -212,9 +219,9 @@ async def main(args) -> None:
             / alone["gateway_cpu_us_per_msg"] - 1
         print(f"  bus cost: {bus_share:+.0%} CPU per message (gateway + nats-server, with the bus vs without)")
         print(f"  2 gateways vs 1: {two['msg_per_s'] / with_bus['msg_per_s']:.2f}x the MeterValues/s")
-    if connections:
-        print(f"  one gateway held {connections['held_with_heartbeat']} connections: "
-              f"{connections['rss_kb_per_connection']} KB RSS per connection")
+    for held in connections:
+        print(f"  one gateway held {held['held_with_heartbeat']} connections (permessage-deflate window bits "
+              f"{held['compression_window_bits']}; the setting: off): {held['rss_kb_per_connection']} KB RSS per connection")
 
 
 if __name__ == "__main__":
@@ -228,8 +235,9 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     parser.add_argument("--bus", help=argparse.SUPPRESS)
+    parser.add_argument("--compression-window-bits", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.gateway_child:
-        gateway_child(args.database, args.port, args.gateway_child, args.bus)
+        gateway_child(args.database, args.port, args.gateway_child, args.bus, args.compression_window_bits)
     else:
         sys.exit(asyncio.run(main(args)))

@@ -45,6 +45,8 @@ def test_filters_and_search(client_with_sessions):
     assert sorted(i["transaction_id"] for i in frame) == ["101", "102"]
     by_token = client.get("/api/sessions", params={"q": "TOKEN1"}, headers=auth).json()["items"]
     assert len(by_token) == 3
+    lower = client.get("/api/sessions", params={"q": "token1"}, headers=auth).json()["items"]
+    assert len(lower) == 3  # id tokens are compared without regard to case
     by_status = client.get("/api/sessions", params={"status": "Stopped"}, headers=auth).json()["items"]
     assert len(by_status) == 5
     ascending = client.get("/api/sessions", params={"sort": "energy_wh", "order": "asc", "limit": 2},

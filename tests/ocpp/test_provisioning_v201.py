@@ -178,7 +178,42 @@ async def test_a_new_basic_auth_password_the_station_took_is_the_only_one_then(e
         with pytest.raises(InvalidStatus):
             async with charger(gateway, "CP-1", "2.0.1", password=old):
                 pass
+        await gateway.log.flush()
     assert [v["value"] for v in model if v["variable"] == "BasicAuthPassword"] == ["(secret)"]
+    from chargeledger.storage.tables import ocpp_messages
+    with engine.connect() as conn:
+        frames = " ".join(conn.execute(select(ocpp_messages.c.payload)).scalars())
+    assert "BasicAuthPassword" in frames and new not in frames  # the message log hides it too
     with engine.connect() as conn:
         trail = " ".join(str(d) for d in conn.execute(select(audit_entries.c.details)).scalars())
     assert new not in trail and "(secret)" in trail
+
+
+async def test_get_variables_are_sent_within_the_stations_items_per_message(engine):
+    """TC_B_08: the station reported DeviceDataCtrlr.ItemsPerMessage[GetVariables] = 2: three asked go as 2 + 1."""
+    add_network(engine, ocpp="2.0.1")
+    key = support_key(engine)
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1", cls=Station201) as cp:
+        cp.device[("DeviceDataCtrlr", None, "ItemsPerMessage")] = ("2", "ReadOnly")
+        async with api(engine, gateway, key) as client:
+            await client.post("/api/stations/CP-1/commands/GetBaseReport",
+                              json={"requestId": 1, "reportBase": "FullInventory"})
+            await _eventually(lambda: cp._later and all(t.done() for t in cp._later))
+            from chargeledger.storage.tables import station_variables
+            from sqlalchemy import update
+            with engine.begin() as conn:  # the test station reports no instance: it is the GetVariables one
+                conn.execute(update(station_variables).where(station_variables.c.variable == "ItemsPerMessage")
+                             .values(variable_instance="GetVariables"))
+            asked = [{"component": {"name": c}, "variable": {"name": v}} for c, v in (
+                ("OCPPCommCtrlr", "HeartbeatInterval"), ("AuthCtrlr", "LocalPreAuthorize"),
+                ("SecurityCtrlr", "SecurityProfile"))]
+            got = await client.post("/api/stations/CP-1/commands/GetVariables", json={"getVariableData": asked})
+        await gateway.log.flush()
+    from chargeledger.ocpp.message_log import station_log
+    results = got.json()["answer"]["get_variable_result"]
+    assert [r["attribute_value"] for r in results] == ["300", "true", "1"]
+    messages = [r for r in cp.received if r[0] == "GetVariables"]
+    assert len(messages) == 3  # items, in two messages: the station saw all three
+    log = [f for f in station_log(engine, "CP-1", None, None, 100)
+           if f["action"] == "GetVariables" and f["direction"] == "out"]
+    assert len(log) == 2

@@ -218,3 +218,23 @@ async def test_2_0_1_reports_monitoring_certificates_and_messages(engine):
         finally:
             task.cancel()
             await station.close()
+
+
+async def test_with_the_operators_cards_a_refused_card_does_not_charge(engine):
+    from chargeledger.directory import registry
+    from chargeledger.domain.people import Driver, IdToken
+    add_network(engine, station_id="SIM-5", ocpp="1.6")
+    registry.add_driver(engine, Driver("DRV-9", "ACME", "Dana Driver", "dana@example.org", None, None),
+                        [IdToken("GOOD01", "DRV-9")])
+    async with gateway_on(engine, messages_per_second=1e6, message_burst=10**6) as gateway:
+        url = f"ws://127.0.0.1:{gateway.port}"
+        refused = SimulatedStation(url, "SIM-5", "1.6", 4000.0, random.Random(1), tags=["UNKNOWN9"])
+        assert await refused.run(1) == 1
+        with engine.connect() as conn:
+            rows = conn.execute(select(sessions.c.status, sessions.c.energy_wh)).all()
+        assert all(r.energy_wh == 0 and r.status != "Completed" for r in rows), rows
+        accepted = SimulatedStation(url, "SIM-5", "1.6", 4000.0, random.Random(1), tags=["GOOD01"])
+        assert await accepted.run(1) == 1
+    with engine.connect() as conn:
+        done = conn.execute(select(sessions.c.status, sessions.c.id_token).where(sessions.c.energy_wh > 0)).all()
+    assert [tuple(r) for r in done] == [("Completed", "GOOD01")]

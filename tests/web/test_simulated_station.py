@@ -133,3 +133,30 @@ def test_a_live_session_follows_the_charger_without_reloading(world, simulated):
     expect(page.locator("#kpi-running-value")).to_contain_text("EUR")
     expect(page.locator("#kpi-power")).to_contain_text("kW")
     shot(page, "session-live.png")
+
+
+def test_station_page_commands_reach_the_simulated_charger(world, simulated):
+    from tests.builders import add_user_key
+    server, page = world["server"], world["page"]
+    add_user_key(world["engine"], "network@acme.example", ["ACME"], ["stations"])
+    session_id = simulated("SIM-ST", "1.6")
+    login(page, server, "network@acme.example", target="/stations/SIM-ST")
+    expect(page.get_by_test_id("live-session")).to_contain_text(f"session #{session_id}")
+    page.get_by_role("button", name="Read configuration").click()
+    expect(page.locator("#command-answer")).to_contain_text("HeartbeatInterval")
+    page.get_by_role("button", name="Refresh status").click()
+    expect(page.locator("#command-answer")).to_contain_text('"status":"Accepted"')
+    shot(page, "station-page.png")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Restart (soft reset)").click()
+    expect(page.locator("#command-answer")).to_contain_text('"status":"Accepted"')
+    deadline = time.monotonic() + 15  # the charger ends the transaction (SoftReset) and boots again
+    while time.monotonic() < deadline:
+        page.reload()
+        if page.get_by_test_id("live-session").count() == 0:
+            break
+        time.sleep(1)
+    expect(page.get_by_test_id("live-session")).to_have_count(0)
+    expect(page.get_by_test_id("operator-actions")).to_contain_text("station.command")
+    login(page, server, "support@acme.example", target="/stations/SIM-ST")
+    expect(page.locator("#station-commands")).to_have_count(0)  # support has no stations right

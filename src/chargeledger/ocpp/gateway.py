@@ -22,6 +22,7 @@ from ocpp.exceptions import OCPPError
 from sqlalchemy import Engine
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 from ..directory import presence
 from ..settings import current, process_name
@@ -73,7 +74,8 @@ class Gateway:
                                    process_request=self._handshake, ssl=self.settings.ssl_context,
                                    ping_interval=None, max_size=self.settings.max_frame_bytes,
                                    open_timeout=self.settings.handshake_timeout, close_timeout=5,
-                                   max_queue=64, backlog=self.settings.backlog)
+                                   max_queue=64, backlog=self.settings.backlog,
+                                   compression=None, extensions=_compression(self.settings.compression_window_bits))
         self.log.start()
         await self._run(presence.gateway_started, self.engine, self.name, utcnow())
         self.spawn(self._upkeep())
@@ -266,7 +268,7 @@ class Gateway:
 
     async def _call(self, cp, request, unique_id: str, station_id: str, name: str):
         try:
-            return await cp.call(request, suppress=False, unique_id=unique_id)
+            return await cp.send_command(request, unique_id)
         except asyncio.TimeoutError:
             raise commands.CommandTimeout(
                 f"station {station_id} did not answer {name} within {self.settings.command_timeout:g} s") from None
@@ -344,6 +346,14 @@ def _select_subprotocol(connection: ServerConnection, offered) -> str | None:
     """Our preferred version among those offered; none offered is let through: the handshake already refused it
     unless the station is registered as 1.6 (websockets itself would answer a bare 400)."""
     return next((p for p in SUBPROTOCOLS if p in offered), None)
+
+
+def _compression(window_bits: int) -> list:
+    """Deflate with a small window and the least zlib memory, or none; messages are small JSON either way."""
+    if not window_bits:
+        return []
+    return [ServerPerMessageDeflateFactory(server_max_window_bits=window_bits, client_max_window_bits=window_bits,
+                                           compress_settings={"memLevel": 1})]
 
 
 def _address(connection: ServerConnection) -> str:

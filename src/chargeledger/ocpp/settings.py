@@ -30,6 +30,9 @@ class GatewaySettings:
     messages_per_second: float = 10.0             # per connection, sustained; beyond the burst a Call gets a CallError
     message_burst: int = 100
     auth_workers: int = 1                         # concurrent station password checks (Argon2), at low priority
+    # permessage-deflate, off: zlib's state was most of a connection's memory (69 KB with the library's defaults,
+    # 44 KB at 9 bits, 27 KB off; docs/deploy.md) and OCPP frames are small. 9-15: deflate with that window.
+    compression_window_bits: int = 0
 
     @staticmethod
     def tls(certfile: str, keyfile: str | None = None, client_ca: str | None = None) -> ssl.SSLContext:

@@ -16,9 +16,9 @@ log = logging.getLogger(__name__)
 
 
 async def drive_station(url: str, station_id: str, version: str, sessions: int, speed: float, rng: random.Random,
-                        password: str | None = None, forever: bool = False) -> int:
+                        password: str | None = None, forever: bool = False, tags: list[str] | None = None) -> int:
     """Boot, then run sessions one after the other on connector/EVSE 1; returns how many ran to an end."""
-    return await SimulatedStation(url, station_id, version, speed, rng, password).run(sessions, forever)
+    return await SimulatedStation(url, station_id, version, speed, rng, password, tags).run(sessions, forever)
 
 
 async def simulate(url: str, station_ids: list[str], sessions: int, speed: float, version: str,
@@ -37,7 +37,7 @@ async def run_demo_traffic(engine, host: str, port: int, stations_at_once: int =
     from sqlalchemy import select
 
     from ..demo.network import STATIONS as DEMO_STATIONS
-    from ..storage.tables import stations
+    from ..storage.tables import id_tokens, stations
     # Only the demo operator's own stations, and only those without a password (we cannot know one).
     with engine.connect() as conn:
         rows = conn.execute(select(stations.c.id, stations.c.ocpp_version).where(
@@ -46,9 +46,15 @@ async def run_demo_traffic(engine, host: str, port: int, stations_at_once: int =
     if not rows:
         log.info("the demo operator is not loaded (chargeledger demo load): no simulated traffic")
         return
+    with engine.connect() as conn:  # the demo drivers' own cards, so the back office accepts them
+        tags = list(conn.execute(select(id_tokens.c.uid).join(stations, stations.c.organisation_id
+                                                              == id_tokens.c.organisation_id)
+                                 .where(stations.c.id == rows[0].id, id_tokens.c.status == "Accepted")
+                                 .limit(50)).scalars())
     url, rng = f"ws://{host}:{port}", random.Random()
     while True:
-        results = await asyncio.gather(*(drive_station(url, r.id, r.ocpp_version, 0, 1.0, rng, forever=True)
+        results = await asyncio.gather(*(drive_station(url, r.id, r.ocpp_version, 0, 1.0, rng, forever=True,
+                                                       tags=tags)
                                          for r in rows), return_exceptions=True)
         log.warning("demo traffic stopped (%s); restarting in 10 s", results)
         await asyncio.sleep(10)

@@ -42,9 +42,11 @@ def _matching(term: str):
     Planners use one index per OR branch reliably only in this shape; an OR beside the organisation filter made
     SQLite scan the organisation's whole range (180 ms at 1M sessions).
     """
-    columns = (sessions.c.evse_id, sessions.c.id_token, sessions.c.transaction_id, sessions.c.external_key,
-               sessions.c.driver_id)
+    columns = (sessions.c.evse_id, sessions.c.transaction_id, sessions.c.external_key, sessions.c.driver_id)
     lookups = [select(sessions.c.id).where(column == term) for column in columns]
+    # id tokens are CiString: the term as typed, in capitals and in small letters (RFID UIDs come in one case),
+    # each through the token index
+    lookups.append(select(sessions.c.id).where(sessions.c.id_token.in_(sorted({term, term.upper(), term.lower()}))))
     if term.isdigit() and len(term) < 19:
         lookups.append(select(sessions.c.id).where(sessions.c.id == int(term)))
     return union(*lookups)

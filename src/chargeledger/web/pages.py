@@ -127,8 +127,10 @@ def register(app: FastAPI) -> None:
         station = station_get(station_id, caller, app.state.engine)
         actions = audit.entries(app.state.engine, caller.organisation_ids, target_kind="station",
                                 target_id=station_id, limit=20)
+        from .station_actions import station_actions
         return _page(request, "station.html", caller, station=station, operator_actions=actions,
-                     **station_details(app.state.engine, station))
+                     **station_details(app.state.engine, station),
+                     **station_actions(app.state.engine, caller, station))
 
     @app.get("/sessions/{session_id}/receipt.pdf", include_in_schema=False)
     def receipt(session_id: int, caller: Caller = Depends(page_caller)):

@@ -15,7 +15,7 @@ from .plan import iso
 from .security16 import Security16
 
 _REASONS = {Ending.EV_LEFT: "EVDisconnected", Ending.REMOTE: "Remote", Ending.SOFT_RESET: "SoftReset",
-            Ending.HARD_RESET: "HardReset", Ending.UNLOCK: "UnlockCommand"}
+            Ending.HARD_RESET: "HardReset", Ending.UNLOCK: "UnlockCommand", Ending.DEAUTHORIZED: "DeAuthorized"}
 _TRIGGERS = ("BootNotification", "Heartbeat", "StatusNotification", "MeterValues", "DiagnosticsStatusNotification",
              "FirmwareStatusNotification")
 

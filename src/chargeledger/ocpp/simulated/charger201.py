@@ -18,7 +18,8 @@ from .plan import iso
 # Ending -> (triggerReason, stoppedReason)
 _ENDINGS = {Ending.EV_LEFT: ("EVDeparted", "EVDisconnected"), Ending.REMOTE: ("RemoteStop", "Remote"),
             Ending.SOFT_RESET: ("ResetCommand", "ImmediateReset"),
-            Ending.HARD_RESET: ("ResetCommand", "ImmediateReset"), Ending.UNLOCK: ("UnlockCommand", "Other")}
+            Ending.HARD_RESET: ("ResetCommand", "ImmediateReset"), Ending.UNLOCK: ("UnlockCommand", "Other"),
+            Ending.DEAUTHORIZED: ("Deauthorized", "DeAuthorized")}
 _CONNECTOR = {"Available": "Available", "Unavailable": "Unavailable", "Reserved": "Reserved"}  # others: Occupied
 _TRIGGERS = ("BootNotification", "Heartbeat", "StatusNotification", "MeterValues", "TransactionEvent",
              "FirmwareStatusNotification", "LogStatusNotification")

@@ -24,8 +24,11 @@ _CLASSES = {"1.6": SimCharger16, "2.0.1": SimCharger201}
 
 class SimulatedStation:
     def __init__(self, url: str, station_id: str, version: str, speed: float, rng: random.Random,
-                 password: str | None = None):
+                 password: str | None = None, tags: list[str] | None = None):
         self.url, self.station_id, self.version, self.password, self.rng = url, station_id, version, password, rng
+        # The drivers' cards (the operator's tokens): a refused one does not charge. Without any, made-up cards and
+        # the charger in free-vend mode (it charges whatever the answer, as `chargeledger simulate` needs).
+        self.tags = tags or []
         self.hw = Hardware(station_id, Clock(speed), rng, Meter(rng.uniform(1e5, 5e6)))
         self.settings = Configuration16() if version == "1.6" else Variables201()  # survives reboots, as on flash
         self.cp = self.ws = self.task = None
@@ -70,7 +73,8 @@ class SimulatedStation:
             while forever or done < sessions:
                 if hw.reboot:
                     await self.reboot()
-                tag, remote_id = f"SIM{self.rng.randrange(10**6):06d}", None
+                tag = self.rng.choice(self.tags) if self.tags else f"SIM{self.rng.randrange(10**6):06d}"
+                remote_id = None
                 pause = timedelta(minutes=self.rng.uniform(1, 10)) if done else first_after
                 if pause:
                     await hw.clock.wait(pause, hw.wake)
@@ -97,7 +101,11 @@ class SimulatedStation:
         if not remote:
             if await clock.wait(plan.plug_delay, hw.end):
                 return await self._finish()
-            await cp.authorize(tag)
+            if not await cp.authorize(tag) and self.tags:  # a refused card: no charge; the driver leaves
+                if hw.transaction is not None:
+                    hw.ending = Ending.DEAUTHORIZED
+                    return await self._finish()
+                return await cp.departed()
         await cp.begin(tag, remote_start_id if self.version == "2.0.1" else None)
         for wh, power, soc in plan.curve():
             hw.meter.power_w, hw.meter.since = power, clock.now()

@@ -24,6 +24,7 @@ class Ending(StrEnum):
     SOFT_RESET = "soft_reset"
     HARD_RESET = "hard_reset"
     UNLOCK = "unlock"
+    DEAUTHORIZED = "deauthorized"  # the card was refused: the transaction opened at plug-in ends unused
 
 
 @dataclass

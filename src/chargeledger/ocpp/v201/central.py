@@ -19,7 +19,7 @@ from ...directory import changes
 from ...domain.events import ChargingState, EventKind
 from .. import charging_profiles, device_model, remote_starts, reservations
 from .. import connector_status as connector_status_store
-from . import effects
+from . import batches, effects
 from .maintenance import Maintenance201
 from .reservation import Reservation201
 from .smart_charging import SmartCharging201
@@ -84,6 +84,14 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         self.frame_session = await self.store(booted)
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
                                             status=status)
+
+    async def send_command(self, request, unique_id: str):
+        ids = iter([unique_id])  # the first part carries the id the gateway logs the command under
+
+        def one(part):
+            return self.call(part, suppress=False, unique_id=next(ids, None))
+
+        return await batches.send(self, request, one, self.gateway.engine)
 
     async def asking(self, request, source: str = "api", by: str | None = None) -> None:
         await self.db(effects.prepare, self.gateway.engine, self.station, request, source, by, utcnow())
@@ -165,7 +173,9 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         if event_type == "Started" or trigger in _PLUG_TRIGGERS:
             if trigger in _PLUG_TRIGGERS or state in _STATES:
                 events.append(ocpp_event(EventKind.PLUGGED_IN, at, f"{key}:plugged", **meta))
-        if id_token and token is not None:
+        # a token that stops the transaction (its own, one of its group, a master pass) is not who charged
+        stopper = event_type == "Ended" or trigger == "StopAuthorized"
+        if id_token and token is not None and not stopper:
             events.append(ocpp_event(EventKind.AUTHORIZED, at, f"{key}:auth", id_token=id_token.get("id_token"),
                                      token_type=id_token.get("type"), contract_id=token.contract_id,
                                      driver_id=token.driver_id, status=token.status, **meta))
@@ -187,7 +197,8 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         if event_type == "Ended":
             events.append(ocpp_event(EventKind.TRANSACTION_STOPPED, at, f"{key}:stopped",
                                      meter_stop_wh=register_wh(found), transaction_id=txid,
-                                     reason=info.get("stopped_reason") or "Local", **meta))
+                                     reason=info.get("stopped_reason") or "Local",
+                                     id_token=(id_token or {}).get("id_token") if stopper else None, **meta))
         if left:
             events.append(ocpp_event(EventKind.UNPLUGGED, at, f"{key}:unplugged", **meta))
 

@@ -54,6 +54,8 @@ if (root.dataset.active === "1" && root.dataset.started) {
     if (!ACTIVE.includes(f.status)) { live.close(); window.location.reload(); }
   });
   live.addEventListener("ended", () => { live.close(); window.location.reload(); });
+  // A refused (re)connection says nothing about why: one API call finds out, and a 401 goes to the login page.
+  live.addEventListener("error", () => { api(`/api/sessions/${sessionId}`).catch(() => {}); });
   live.addEventListener("expired", () => {
     live.close();
     window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
