@@ -52,7 +52,7 @@ def test_the_queue_per_partner_on_the_page_the_api_and_the_cli(engine, monkeypat
     refused = next(w for w in partner["waiting"] if w["state"] == "failed")
     assert "OCPI 2001" in refused["last_error"] and "we do not like this one" in refused["last_error"]
     assert page.status_code == 200 and "1 pending (1 being retried), 1 refused, 0 sent" in " ".join(page.text.split())
-    assert "we do not like this one" in page.text
+    assert "we do not like this one" in page.text and 'href="/roaming/ocpi"' in page.text  # in the main menu
     assert hidden == [] and "Test eMSP" not in hidden_page
     assert (listed["pending"], listed["failed"], listed["retrying"]) == (1, 1, 1) and listed["status"] == "registered"
     assert [(r["module"], r["object_id"]) for r in refused_cli] == [("tariffs", "TOU-1")]

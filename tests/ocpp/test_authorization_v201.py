@@ -137,3 +137,36 @@ async def test_authorize_answers_each_status_and_the_group(engine):
         assert (await status("OLD-04"))["status"] == "Expired"
         grouped = await status("BB-02")  # the book spells it bb-02
         assert grouped["status"] == "Accepted" and grouped["group_id_token"]["id_token"] == "FLEET-1"
+
+
+async def test_a_master_pass_stops_other_drivers_transactions(engine):
+    """TC_C_47–49: the operator sets AuthCtrlr.MasterPassGroupId on the station; a token of that group is told its
+    group, the station stops the running transaction with it, and the session says MasterPass."""
+    from tests.ocpp.station201 import Station201
+    add_network(engine, ocpp="2.0.1")
+    _book(engine)
+    tokens.add(engine, "ACME", tokens.TokenEntry("SERVICE-1", group_id="MASTERPASS"))
+    key = support_key(engine)
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1", cls=Station201) as cp:
+        cp.device[("AuthCtrlr", None, "MasterPassGroupId")] = ("", "ReadWrite")
+        async with api(engine, gateway, key) as client:
+            set_ = await client.post("/api/stations/CP-1/commands/SetVariables", json={"setVariableData": [{
+                "component": {"name": "AuthCtrlr"}, "variable": {"name": "MasterPassGroupId"},
+                "attributeValue": "MASTERPASS"}]})
+            assert set_.json()["answer"]["set_variable_result"][0]["attribute_status"] == "Accepted"
+            started = _event(0, 0, "Authorized", "Charging", "Started")
+            await cp.call(call.TransactionEvent(**{**vars(started), "id_token": {"idToken": "AA-01",
+                                                                                 "type": "ISO14443"}}))
+            master = (await cp.call(call.Authorize(id_token={"idToken": "service-1", "type": "ISO14443"})))
+            assert master.id_token_info["group_id_token"]["id_token"] == "MASTERPASS"
+            await cp.call(call.TransactionEvent(
+                event_type="Ended", timestamp=iso(at(9)), trigger_reason="StopAuthorized", seq_no=1,
+                transaction_info={"transactionId": "seq-1", "stoppedReason": "MasterPass"},
+                id_token={"idToken": "SERVICE-1", "type": "ISO14443"}, evse={"id": 1, "connectorId": 1}))
+            session_id = gateway.recorder.session_by_transaction("CP-1", "seq-1")
+            detail = (await client.get(f"/api/sessions/{session_id}")).json()
+            model = {v["variable"]: v["value"] for v in (await client.get("/api/stations/CP-1/variables")).json()[
+                "items"]}
+    assert detail["stop_reason"] == "MasterPass" and detail["stopped_at"]
+    assert detail["identity"]["id_token"] == "AA-01"  # the driver's session still, not the service card's
+    assert model["MasterPassGroupId"] == "MASTERPASS"

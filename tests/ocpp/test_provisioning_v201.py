@@ -178,7 +178,12 @@ async def test_a_new_basic_auth_password_the_station_took_is_the_only_one_then(e
         with pytest.raises(InvalidStatus):
             async with charger(gateway, "CP-1", "2.0.1", password=old):
                 pass
+        await gateway.log.flush()
     assert [v["value"] for v in model if v["variable"] == "BasicAuthPassword"] == ["(secret)"]
+    from chargeledger.storage.tables import ocpp_messages
+    with engine.connect() as conn:
+        frames = " ".join(conn.execute(select(ocpp_messages.c.payload)).scalars())
+    assert "BasicAuthPassword" in frames and new not in frames  # the message log hides it too
     with engine.connect() as conn:
         trail = " ".join(str(d) for d in conn.execute(select(audit_entries.c.details)).scalars())
     assert new not in trail and "(secret)" in trail

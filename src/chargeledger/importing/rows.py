@@ -136,16 +136,20 @@ def _reader(mapping: Mapping, header: list[str], cells: list[str]):
     """The text of a mapped column in one row: stripped, empty markers as None, through the value tables."""
     raw = dict(zip(header, cells))
 
-    def cell(column: str | tuple[str, ...] | None) -> str | None:
-        if column is None:
-            return None
-        if not isinstance(column, str):  # date and time in separate columns: read as one text
-            parts = [cell(c) for c in column]
-            return " ".join(p for p in parts if p is not None) if all(p is not None for p in parts) else None
+    def one(column: str) -> str | None:
         value = raw.get(column, "").strip()
         if value in mapping.null_values:
             return None
         return mapping.value_tables[column].get(value, value) if column in mapping.value_tables else value
+
+    def cell(column: str | tuple[str, ...] | None) -> str | None:
+        # not recursive: a closure calling itself is a reference cycle, left for the cyclic collector to free
+        if column is None:
+            return None
+        if isinstance(column, str):
+            return one(column)
+        parts = [one(c) for c in column]  # date and time in separate columns: read as one text
+        return " ".join(parts) if all(p is not None for p in parts) else None
 
     return raw, cell
 
@@ -182,19 +186,22 @@ def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str],
     quality: list[str] = []
     try:
         session_id = _required(cell, cols.session_id, "session id")
-        zone = zone_of(mapping, cell(cols.time_zone)) if cell(cols.time_zone) is not None else None
+        zone_text = cell(cols.time_zone)
+        zone = zone_of(mapping, zone_text) if zone_text is not None else None
         started_at, note = time_of(cols.start, _required(cell, cols.start, "start"), zone)
         quality += [note] if note else []
         stopped_at = None
-        if cols.stop and cell(cols.stop) is not None:
-            stopped_at, note = time_of(cols.stop, cell(cols.stop), zone)
+        stop_text, duration_text = cell(cols.stop), cell(cols.duration)
+        if stop_text is not None:
+            stopped_at, note = time_of(cols.stop, stop_text, zone)
             quality += [note] if note else []
-        elif cols.duration and cell(cols.duration) is not None:
-            stopped_at = started_at + duration(mapping, cols.duration, cell(cols.duration))
+        elif duration_text is not None:
+            stopped_at = started_at + duration(mapping, cols.duration, duration_text)
         elif mapping.missing_stop == "reject":
             raise BadValue(f"{_name(cols.stop) if cols.stop else cols.duration} is empty: the session has no end")
         energy_wh = energy(mapping, cols.energy, _required(cell, cols.energy, "energy"))
-        amount = number(mapping, cols.amount, cell(cols.amount)) if cell(cols.amount) is not None else None
+        amount_text = cell(cols.amount)
+        amount = number(mapping, cols.amount, amount_text) if amount_text is not None else None
         currency = (cell(cols.currency) or mapping.currency) if amount is not None else None
         if currency is not None and (len(currency) != 3 or not currency.isalpha()):
             raise BadValue(f"currency {currency!r} is not an ISO 4217 code")
@@ -206,7 +213,7 @@ def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str],
         energy_wh=energy_wh, station=cell(cols.station), site=cell(cols.site),
         driver=cell(cols.driver), token=cell(cols.token), amount=amount,
         currency=currency.upper() if currency else None, start_source=cell(cols.start_source),
-        custom={c: cell(c) for c in cols.custom if cell(c) is not None},
+        custom={c: value for c in cols.custom if (value := cell(c)) is not None},
         digest=hashlib.sha256("\x1f".join(cells).encode()).hexdigest()[:16],
     )
 

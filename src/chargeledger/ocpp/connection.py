@@ -15,6 +15,7 @@ from ocpp.messages import Call, CallError, CallResult
 from . import frames, registration
 from .admission import MessageRate
 from .answer import answer
+from .device_model import redacted
 from .message_log import Frame
 from .stations import StationInfo
 
@@ -156,12 +157,20 @@ class CentralSide:
         if kind == 2 and unique_id:
             self._sent_actions[unique_id] = action
             # our command is logged with the session it acts on, not the one the last message concerned
-            frame = Frame(self.station.id, utcnow(), "out", kind, action, unique_id, text,
+            frame = Frame(self.station.id, utcnow(), "out", kind, action, unique_id, _logged(action, text),
                           self.command_sessions.get(unique_id))
         else:
             frame = self._frame("out", kind, self._answering, unique_id, text)
         self.gateway.log.add(frame)
         await self._connection.send(text)
+
+
+def _logged(action: str | None, text: str) -> str:
+    """The frame as the message log keeps it: a secret we send (a station's new password) is hidden."""
+    if action != "SetVariables" or "BasicAuthPassword" not in text:
+        return text
+    data = orjson.loads(text)
+    return orjson.dumps([*data[:3], redacted(data[3])]).decode()
 
 
 def _peek(text: str) -> tuple[int, str | None, str | None]:

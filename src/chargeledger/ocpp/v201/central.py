@@ -173,7 +173,9 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         if event_type == "Started" or trigger in _PLUG_TRIGGERS:
             if trigger in _PLUG_TRIGGERS or state in _STATES:
                 events.append(ocpp_event(EventKind.PLUGGED_IN, at, f"{key}:plugged", **meta))
-        if id_token and token is not None:
+        # a token that stops the transaction (its own, one of its group, a master pass) is not who charged
+        stopper = event_type == "Ended" or trigger == "StopAuthorized"
+        if id_token and token is not None and not stopper:
             events.append(ocpp_event(EventKind.AUTHORIZED, at, f"{key}:auth", id_token=id_token.get("id_token"),
                                      token_type=id_token.get("type"), contract_id=token.contract_id,
                                      driver_id=token.driver_id, status=token.status, **meta))
@@ -195,7 +197,8 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         if event_type == "Ended":
             events.append(ocpp_event(EventKind.TRANSACTION_STOPPED, at, f"{key}:stopped",
                                      meter_stop_wh=register_wh(found), transaction_id=txid,
-                                     reason=info.get("stopped_reason") or "Local", **meta))
+                                     reason=info.get("stopped_reason") or "Local",
+                                     id_token=(id_token or {}).get("id_token") if stopper else None, **meta))
         if left:
             events.append(ocpp_event(EventKind.UNPLUGGED, at, f"{key}:unplugged", **meta))
 
