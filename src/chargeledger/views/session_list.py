@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, union
+from sqlalchemy import Engine, and_, func, or_, select, union
 
 from ..storage.tables import drivers, evses, id_tokens, sessions, stations
 
@@ -111,13 +111,7 @@ def _decode(cursor: str, sort: str) -> tuple[Any, int]:
     return last_value, last_id
 
 
-def list_sessions(engine: Engine, flt: SessionFilter, limit: int = 50, cursor: str | None = None,
-                  sort: str = "started_at", descending: bool = True) -> tuple[list[dict[str, Any]], str | None]:
-    if sort not in SORTABLE:
-        raise ListError(f"cannot sort by {sort!r}; choose from {', '.join(SORTABLE)}")
-    if not 1 <= limit <= 500:
-        raise ListError("limit must be between 1 and 500")
-    column = SORTABLE[sort]
+def _conditions(engine: Engine, flt: SessionFilter) -> list:
     conditions = [sessions.c.organisation_id.in_(flt.organisation_ids)]
     if flt.organisation_id:
         conditions.append(sessions.c.organisation_id == flt.organisation_id)
@@ -139,6 +133,38 @@ def list_sessions(engine: Engine, flt: SessionFilter, limit: int = 50, cursor: s
         with engine.connect() as conn:
             forgiving = _forgiving(conn, flt.search, flt.organisation_ids)
         conditions.append(sessions.c.id.in_(_matching(flt.search.strip(), forgiving)))
+    return conditions
+
+
+def count_sessions(engine: Engine, flt: SessionFilter, cap: int = 10_000) -> tuple[int, bool]:
+    """How many sessions match, counted up to `cap` (then "cap+"): a total that stays cheap at millions of rows."""
+    capped = select(sessions.c.id).where(and_(*_conditions(engine, flt))).limit(cap + 1).subquery()
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(capped)).scalar_one()
+    return min(total, cap), total > cap
+
+
+def prices_of(engine: Engine, session_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The current settlement's price (payment total, currency) of each listed session that has one."""
+    if not session_ids:
+        return {}
+    from ..storage.tables import session_settlements
+    with engine.connect() as conn:
+        rows = conn.execute(select(session_settlements.c.session_id, session_settlements.c.payment_total,
+                                   session_settlements.c.currency)
+                            .where(session_settlements.c.session_id.in_(session_ids),
+                                   session_settlements.c.current.is_(True))).all()
+    return {r.session_id: (r.payment_total, r.currency) for r in rows}
+
+
+def list_sessions(engine: Engine, flt: SessionFilter, limit: int = 50, cursor: str | None = None,
+                  sort: str = "started_at", descending: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+    if sort not in SORTABLE:
+        raise ListError(f"cannot sort by {sort!r}; choose from {', '.join(SORTABLE)}")
+    if not 1 <= limit <= 500:
+        raise ListError("limit must be between 1 and 500")
+    column = SORTABLE[sort]
+    conditions = _conditions(engine, flt)
     if cursor:
         last_value, last_id = _decode(cursor, sort)
         if descending:
