@@ -112,6 +112,7 @@ def test_exit_codes_tell_rejected_rows_from_unusable_input(sqlite_engine, tmp_pa
 
     dry = runner.invoke(app, ["import", "sessions", str(good), "--mapping", str(mapping), "--dry-run"])
     assert dry.exit_code == 0, dry.output
+    assert "skipped by a [rules] skip" in dry.output  # the summary's labels are text, never Rich markup
     assert _keys(sqlite_engine) == set()
     assert runner.invoke(app, ["import", "sessions", str(good), "--mapping", str(mapping)]).exit_code == 0
     rejected = runner.invoke(app, ["import", "sessions", str(bad), "--mapping", str(mapping)])

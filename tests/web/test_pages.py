@@ -145,7 +145,7 @@ def test_finance_sees_no_cost_data_rather_than_a_free_margin_and_no_contact_deta
     shot(page, "session-finance.png")
 
 
-def test_roaming_session_fallback_chart_and_no_logs(world):
+def test_roaming_session_on_our_charger_keeps_its_charger_and_log(world):
     page = _open(world, "roaming")
     page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
     expect(page.locator("#chart-tabs")).to_be_hidden()  # no samples: consumption view only
@@ -154,8 +154,11 @@ def test_roaming_session_fallback_chart_and_no_logs(world):
     expect(page.locator("#driver-name")).to_have_text("DE-XYZ-C12345678-X")
     expect(page.locator("#driver-name")).not_to_have_attribute("tabindex", "0")  # plain text, no popover
     expect(page.locator(".context")).to_contain_text("Hubject customer")
+    # a partner's driver on our own CP-1: View charge point and the OCPP log stay (issue 16)
+    expect(page.get_by_role("link", name="View charge point")).to_have_attribute("href", "/stations/CP-1")
     page.click("#tab-logs")
-    expect(page.locator("#logs-none")).to_contain_text("roaming session")
+    expect(page.locator("#logs-form")).to_be_visible()
+    expect(page.locator("#logs-none")).to_have_count(0)
     expect(page.locator("#receipt-link")).to_have_count(0)  # never settled: no receipt
     page.click("#tab-overview")
     shot(page, "session-roaming.png")

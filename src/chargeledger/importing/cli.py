@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
                            TimeRemainingColumn)
 from rich.table import Table
@@ -73,7 +74,7 @@ def _print(report: ImportReport) -> None:
                                                                   else ""), show_header=False)
     for label, value in (("rows read", report.rows_total), (verb, report.imported),
                          ("kWh " + verb, report.kwh_imported), ("skipped: already stored", report.skipped),
-                         ("skipped by a [rules] skip", report.skipped_by_rule),
+                         (escape("skipped by a [rules] skip"), report.skipped_by_rule),
                          ("flagged implausible (imported)", report.flagged), ("rejected", report.rejected)):
         summary.add_row(label, str(value))
     for reason, count in report.reasons().most_common(10):

@@ -142,7 +142,9 @@ def import_sessions(engine: Engine, path: str | Path, mapping: Mapping, org: str
         with _collector_paused():
             done += _import_batch(engine, mapping, placement, path.name, source, batch, first_line, report, notify)
         if progress:
-            progress(done, source.total)
+            progress(done, max(done, source.total or 0))
+    if progress:  # the total was an estimate (a quoted cell may span lines): the bar ends full
+        progress(done, done)
     report.errors = sorted((e if e.where else replace(e, where=source.place(e.line)) for e in report.errors),
                            key=lambda e: e.line)
     if not dry_run:

@@ -42,7 +42,8 @@ def open_source(path: Path, mapping: Mapping) -> Source:
     if kind == "csv":
         text, encoding = decode(data, mapping.encodings)
         header, rows = read_rows(text, mapping)
-        return Source(encoding, header, rows, _UNDECODED.search(text) is not None, total=text.count("\n"))
+        lines = text.count("\n") + (not text.endswith("\n"))
+        return Source(encoding, header, rows, _UNDECODED.search(text) is not None, total=max(0, lines - 1))
     if kind in ("json", "jsonl"):
         text, encoding = decode(data, mapping.encodings)
         header = mapping.columns.named()

@@ -46,15 +46,14 @@ async def run_demo_traffic(engine, host: str, port: int, stations_at_once: int =
     if not rows:
         log.info("the demo operator is not loaded (chargeledger demo load): no simulated traffic")
         return
-    with engine.connect() as conn:  # the demo drivers' own cards, so the back office accepts them
-        tags = list(conn.execute(select(id_tokens.c.uid).join(stations, stations.c.organisation_id
-                                                              == id_tokens.c.organisation_id)
-                                 .where(stations.c.id == rows[0].id, id_tokens.c.status == "Accepted")
-                                 .limit(50)).scalars())
+    with engine.connect() as conn:  # each station's own drivers' cards, so the back office accepts them
+        tags = {r.id: list(conn.execute(
+            select(id_tokens.c.uid).join(stations, stations.c.organisation_id == id_tokens.c.organisation_id)
+            .where(stations.c.id == r.id, id_tokens.c.status == "Accepted").limit(50)).scalars()) for r in rows}
     url, rng = f"ws://{host}:{port}", random.Random()
     while True:
         results = await asyncio.gather(*(drive_station(url, r.id, r.ocpp_version, 0, 1.0, rng, forever=True,
-                                                       tags=tags)
+                                                       tags=tags[r.id])
                                          for r in rows), return_exceptions=True)
         log.warning("demo traffic stopped (%s); restarting in 10 s", results)
         await asyncio.sleep(10)

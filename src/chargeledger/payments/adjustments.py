@@ -50,15 +50,22 @@ def adjust_payment(engine: Engine, session_id: int, old_total: Decimal, new_tota
     outcome: dict[str, Any] = {"from": str(old_total), "to": str(new_total), "difference": str(delta)}
     if team:
         outcome["team_difference"] = str(team)
-    owed_by_team = {"amount_due": Decimal(payment.amount_due) + team,
+    moved = {"amount_due": Decimal(payment.amount_due) + team,
                     "unsettled_amount": Decimal(payment.unsettled_amount) + team}
     if payment.method in _CARDS and payment.status not in ("failed", "pending") and delta < 0:
         outcome.update(_refund_excess(engine, session_id, -delta, currency, key))
-        return _record(engine, session_id, payment.id, (owed_by_team, None) if team else None, outcome, key, now)
+        # what could not be refunded (refused, or given back already) is kept above the new price: it stays
+        # unsettled, negative, so the payment's taken amount (price − unsettled) is what it really took
+        kept = -delta - Decimal(outcome.get("refunded") or 0)
+        if kept:
+            outcome["not_refunded"] = str(kept)
+            moved["unsettled_amount"] -= kept
+        return _record(engine, session_id, payment.id, (moved, None) if team or kept else None, outcome,
+                       key, now)
     values: dict[str, Any] = {"amount_due": Decimal(payment.amount_due) + delta}
     if delta == 0:  # only the team's share changed
         outcome.update(move="team share changed")
-        return _record(engine, session_id, payment.id, (owed_by_team, None), outcome, key, now)
+        return _record(engine, session_id, payment.id, (moved, None), outcome, key, now)
     if payment.method in _CARDS and payment.status not in ("failed", "pending"):
         result = gateway.capture(payment.id, delta, currency, payment.card_last4, attempt=1000 + _version(key))
         outcome.update(move="extra capture", captured=result.ok,

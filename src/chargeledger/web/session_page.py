@@ -161,7 +161,8 @@ def session_page(app: FastAPI, engine: Engine, caller: Caller, session_id: int) 
                 for p in (detail.get("money") or {}).get("payments") or []]
     finance, support = caller.has(Right.FINANCE), caller.has(Right.SUPPORT)
     active = detail["status"] in ACTIVE
-    ours = bool(detail["station_id"]) and ctx["station"] is not None and not detail.get("roaming")
+    # our own charge point, whoever's driver charged on it (a roaming driver's session keeps its charger and log)
+    ours = bool(detail["station_id"]) and ctx["station"] is not None
     kpis = _kpis(detail, money, finance, payments)
     if active and not money:
         from .live_price import running_price_of
