@@ -341,3 +341,16 @@ def test_one_time_zone_rule_the_sites_labelled_with_a_switch_to_the_viewers(worl
         expect(page.locator(".skip-link")).to_be_focused()
     finally:
         context.close()
+
+
+def test_split_billing_figures_match_their_explanations(world):
+    page = _open(world, "completed")
+    card = page.locator("#split-billing")
+    tip = card.get_by_test_id("team-share-formula").get_attribute("data-tip")
+    # "covered rate × kWh = EUR 0.30 × 27.500 kWh = EUR 8.25 excl. VAT, that share of the total incl. VAT"
+    rate, kwh, net = re.search(r"EUR ([\d.]+) × ([\d.]+) kWh = EUR ([\d.]+) excl", tip).groups()
+    assert abs(float(rate) * float(kwh) - float(net)) < 0.01
+    shares = [float(v.split()[1]) for v in card.locator("dd").all_inner_texts()[2:4]]
+    total = float(page.locator("#kpi-price .value").inner_text().split()[1])
+    assert abs(sum(shares) - total) < 0.005  # team share + driver contribution = what was billed
+    shot(page, "session-split-billing.png")
