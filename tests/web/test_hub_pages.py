@@ -75,3 +75,17 @@ def test_driver_and_team_pages_show_sessions_tokens_spend_and_shares(world):
     shot(page, "team-page.png")
     assert page.goto(f"{server.url}/drivers/NOPE").status == 404
     assert page.goto(f"{server.url}/teams/NOPE").status == 404
+
+
+def test_map_of_sites_draws_the_users_sites_without_tiles(world):
+    from sqlalchemy import update
+
+    from chargeledger.storage.tables import sites
+    with world["engine"].begin() as conn:
+        conn.execute(update(sites).where(sites.c.id == "ACME-SITE").values(latitude=52.37, longitude=4.9))
+    server, page = world["server"], world["page"]
+    login(page, server, "support@acme.example", target="/map")
+    expect(page.locator('#site-map [data-site="ACME-SITE"] circle')).to_have_count(1)
+    expect(page.locator('#site-map [data-site="OTHER-SITE"]')).to_have_count(0)  # another organisation's
+    expect(page.locator("#site-list")).to_contain_text("52.3700, 4.9000")
+    shot(page, "map.png")

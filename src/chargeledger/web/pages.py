@@ -123,6 +123,12 @@ def register(app: FastAPI) -> None:
         from .people_pages import team_page
         return _page(request, "team.html", caller, **team_page(app.state.engine, caller, team_id))
 
+    @app.get("/map", include_in_schema=False, response_class=HTMLResponse)
+    def map_html(request: Request, caller: Caller = Depends(page_caller)):
+        from ..http.routes.network import site_list
+        from .site_map import project
+        return _page(request, "map.html", caller, map=project(site_list(caller, app.state.engine)))
+
     @app.get("/reports", include_in_schema=False, response_class=HTMLResponse)
     def reports_html(request: Request, caller: Caller = Depends(page_caller)):
         from ..reports.catalogue import REPORTS
