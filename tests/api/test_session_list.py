@@ -95,3 +95,31 @@ def test_custom_fields_refuse_nested_values(client_with_sessions):
     good = client.put(f"/api/sessions/{first['id']}/custom-fields", json={"fields": {"po": "PO-7781"}},
                       headers=auth)
     assert good.json()["custom_fields"] == {"po": "PO-7781"}
+
+
+def test_search_forgives_case_and_partial_ids_and_finds_drivers_by_name_and_emaids(engine):
+    from chargeledger.directory import registry
+    from chargeledger.domain.people import Driver, IdToken
+    add_network(engine, "ACME", "CP-1")
+    add_network(engine, "OTHER", "CP-9")
+    registry.add_driver(engine, Driver("DRV-1", "ACME", "Dana de Vries", None, None, None), [IdToken("AA11", "DRV-1")])
+    ledger = Ledger(engine)
+    ref = lambda key, org="ACME", station="CP-1", evse="NL*ACM*ECP1*1": SessionRef(  # noqa: E731
+        key, org, f"{org}-SITE", station, evse, 1)
+    mine, _ = ledger.record(ref("a"), [NewEvent(EventKind.TRANSACTION_STARTED, at(0), EventSource.OCPP, {
+        "transaction_id": "1", "meter_start_wh": 0, "id_token": "AA11", "driver_id": "DRV-1"})])
+    roaming, _ = ledger.record(ref("b"), [NewEvent(EventKind.TRANSACTION_STARTED, at(5), EventSource.OCPP, {
+        "transaction_id": "2", "meter_start_wh": 0, "id_token": "DEXYZC12345678X"})])
+    ledger.record(ref("c", "OTHER", "CP-9", "NL*OTH*ECP9*1"), [NewEvent(
+        EventKind.TRANSACTION_STARTED, at(0), EventSource.OCPP, {"transaction_id": "3", "meter_start_wh": 0})])
+    key = add_user_key(engine, "ops@acme.example", ["ACME"], ["support"])
+    client, auth = TestClient(create_app(engine)), {"Authorization": f"Bearer {key}"}
+
+    def found(q):
+        return {item["id"] for item in client.get("/api/sessions", params={"q": q}, headers=auth).json()["items"]}
+    assert found("nl*acm*ecp1*1") == {mine, roaming}  # any case
+    assert found("ACMECP1") == {mine, roaming}  # partial, without the separators
+    assert found("ecp9") == set()  # another organisation's EVSE finds nothing
+    assert found("de vries") == {mine}  # a driver by name
+    assert found("DE-XYZ-C12345678-X") == {roaming}  # an eMAID with its dashes
+    assert found("ab") == set()  # too short to mean anything

@@ -14,6 +14,7 @@ from chargeledger.directory import registry
 from chargeledger.domain.network import Connector, ConnectorStandard, CurrentType, Evse, OcppVersion, Station
 from chargeledger.ocpi import queue
 from chargeledger.ocpi.objects import Cdr, Session
+from chargeledger.ocpi.subscribers import push_energy
 from chargeledger.storage.tables import session_settlements
 from chargeledger.storage.tables import sessions as session_table
 from chargeledger.settlement.store import reprice
@@ -149,3 +150,26 @@ async def test_an_ocpp_201_transaction_with_a_partner_token_is_the_partners_sess
     assert pushed["status"] == "COMPLETED" and pushed["kwh"] == 10.0
     evse_patches = [p.body["status"] for p in peer.pushes("locations")]
     assert evse_patches == ["CHARGING"]  # Occupied, from the 2.0.1 StatusNotification
+
+
+async def test_the_energy_of_a_session_under_way_is_pushed_when_it_grows(engine):
+    published_network(engine)
+    with serving(engine) as (base, _app), running_peer() as peer:
+        registered_peer(engine, base, peer)
+        peer.send("PUT", "tokens", "/DE/EMS/TAG-1", peer.token("TAG-1"))
+        async with gateway_on(engine) as gateway, charger(gateway, "CP-1") as cp:
+            started = await cp.call(call.StartTransaction(connector_id=1, id_tag="TAG-1", meter_start=1000,
+                                                          timestamp=iso(at(1))))
+            await settled(gateway)
+            assert push_energy(engine) == 1
+            queue.deliver(engine)
+            for minute, wh in ((16, 3500), (31, 6000)):
+                await cp.call(call.MeterValues(connector_id=1, transaction_id=started.transaction_id, meter_value=[
+                    {"timestamp": iso(at(minute)), "sampledValue": [
+                        {"value": str(wh), "unit": "Wh", "measurand": "Energy.Active.Import.Register"}]}]))
+                await settled(gateway)
+                push_energy(engine)
+                push_energy(engine)  # nothing new since: nothing queued
+                queue.deliver(engine)
+    pushed = [(p.body["status"], p.body["kwh"], p.body["last_updated"]) for p in peer.pushes("sessions")]
+    assert pushed == [("ACTIVE", 0, iso(at(1))), ("ACTIVE", 2.5, iso(at(16))), ("ACTIVE", 5, iso(at(31)))]

@@ -221,5 +221,5 @@ async def test_the_station_page_shows_what_the_station_reported_and_holds(engine
     html = page.text
     for shown in ("Accepted", "Faulted", "OverCurrentFailure", "OCPPCommCtrlr.HeartbeatInterval",
                   "EVSE.Power (EVSE 1)", "Installed", "https://fw.example/eve.bin", "version 1, 1 tokens",
-                  "TxDefaultProfile", "AA-01", "FirmwareUpdated"):
+                  "TxDefaultProfile", "AA-01", "FirmwareUpdated", "UpdateFirmware <span class=\"muted\">→ Accepted"):
         assert shown in html, shown

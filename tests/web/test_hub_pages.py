@@ -57,3 +57,35 @@ def test_reports_outside_the_users_rights_are_refused_on_the_page(world):
     page.click("#report-run")
     expect(page.locator("#report-error")).to_contain_text("right")
     expect(page.locator("#report-download")).to_be_hidden()
+
+
+def test_driver_and_team_pages_show_sessions_tokens_spend_and_shares(world):
+    server, page, ids = world["server"], world["page"], world["ids"]
+    login(page, server, "support@acme.example", target=f"/sessions/{ids['completed']}")
+    page.hover("#driver-name")
+    page.click("#driver-link")
+    expect(page.locator("h1")).to_contain_text("Dana Driver")
+    expect(page.locator("#driver-tokens")).to_contain_text("AA11")
+    expect(page.locator("#driver-spend")).to_contain_text("EUR")
+    expect(page.locator("#people-sessions")).to_contain_text(f"#{ids['completed']}")
+    page.click("text=Fleet team")
+    expect(page.locator("h1")).to_contain_text("Fleet team")
+    expect(page.locator("#team-members")).to_contain_text("Dana Driver")
+    expect(page.locator("#team-shares")).to_contain_text("team EUR")
+    shot(page, "team-page.png")
+    assert page.goto(f"{server.url}/drivers/NOPE").status == 404
+    assert page.goto(f"{server.url}/teams/NOPE").status == 404
+
+
+def test_map_of_sites_draws_the_users_sites_without_tiles(world):
+    from sqlalchemy import update
+
+    from chargeledger.storage.tables import sites
+    with world["engine"].begin() as conn:
+        conn.execute(update(sites).where(sites.c.id == "ACME-SITE").values(latitude=52.37, longitude=4.9))
+    server, page = world["server"], world["page"]
+    login(page, server, "support@acme.example", target="/map")
+    expect(page.locator('#site-map [data-site="ACME-SITE"] circle')).to_have_count(1)
+    expect(page.locator('#site-map [data-site="OTHER-SITE"]')).to_have_count(0)  # another organisation's
+    expect(page.locator("#site-list")).to_contain_text("52.3700, 4.9000")
+    shot(page, "map.png")

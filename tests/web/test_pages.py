@@ -145,7 +145,7 @@ def test_finance_sees_no_cost_data_rather_than_a_free_margin_and_no_contact_deta
     shot(page, "session-finance.png")
 
 
-def test_roaming_session_fallback_chart_and_no_logs(world):
+def test_roaming_session_on_our_charger_keeps_its_charger_and_log(world):
     page = _open(world, "roaming")
     page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
     expect(page.locator("#chart-tabs")).to_be_hidden()  # no samples: consumption view only
@@ -154,8 +154,11 @@ def test_roaming_session_fallback_chart_and_no_logs(world):
     expect(page.locator("#driver-name")).to_have_text("DE-XYZ-C12345678-X")
     expect(page.locator("#driver-name")).not_to_have_attribute("tabindex", "0")  # plain text, no popover
     expect(page.locator(".context")).to_contain_text("Hubject customer")
+    # a partner's driver on our own CP-1: View charge point and the OCPP log stay (issue 16)
+    expect(page.get_by_role("link", name="View charge point")).to_have_attribute("href", "/stations/CP-1")
     page.click("#tab-logs")
-    expect(page.locator("#logs-none")).to_contain_text("roaming session")
+    expect(page.locator("#logs-form")).to_be_visible()
+    expect(page.locator("#logs-none")).to_have_count(0)
     expect(page.locator("#receipt-link")).to_have_count(0)  # never settled: no receipt
     page.click("#tab-overview")
     shot(page, "session-roaming.png")
@@ -338,3 +341,16 @@ def test_one_time_zone_rule_the_sites_labelled_with_a_switch_to_the_viewers(worl
         expect(page.locator(".skip-link")).to_be_focused()
     finally:
         context.close()
+
+
+def test_split_billing_figures_match_their_explanations(world):
+    page = _open(world, "completed")
+    card = page.locator("#split-billing")
+    tip = card.get_by_test_id("team-share-formula").get_attribute("data-tip")
+    # "covered rate × kWh = EUR 0.30 × 27.500 kWh = EUR 8.25 excl. VAT, that share of the total incl. VAT"
+    rate, kwh, net = re.search(r"EUR ([\d.]+) × ([\d.]+) kWh = EUR ([\d.]+) excl", tip).groups()
+    assert abs(float(rate) * float(kwh) - float(net)) < 0.01
+    shares = [float(v.split()[1]) for v in card.locator("dd").all_inner_texts()[2:4]]
+    total = float(page.locator("#kpi-price .value").inner_text().split()[1])
+    assert abs(sum(shares) - total) < 0.005  # team share + driver contribution = what was billed
+    shot(page, "session-split-billing.png")

@@ -20,8 +20,8 @@ from chargeledger.storage.tables import sessions
 from tests.web.live import login, shot
 
 pytestmark = pytest.mark.browser
-START = {"1.6": ("RemoteStartTransaction", {"idTag": "DRIVER1", "connectorId": 1}),
-         "2.0.1": ("RequestStartTransaction", {"idToken": {"idToken": "DRIVER1", "type": "Central"},
+START = {"1.6": ("RemoteStartTransaction", {"idTag": "AA11", "connectorId": 1}),
+         "2.0.1": ("RequestStartTransaction", {"idToken": {"idToken": "AA11", "type": "Central"},
                                                "remoteStartId": 3, "evseId": 1})}
 
 

@@ -52,6 +52,7 @@ def _include_optional(app: FastAPI) -> None:
     for module in installed(("chargeledger.http.routes.ocpp", "chargeledger.http.routes.provisioning",
                              "chargeledger.http.routes.local_list", "chargeledger.http.routes.money",
                              "chargeledger.http.routes.reports", "chargeledger.http.routes.live",
+                             "chargeledger.http.routes.signed_meter",
                              "chargeledger.http.routes.tokens", "chargeledger.http.routes.station_setup",
                              "chargeledger.http.routes.reservations", "chargeledger.http.routes.smart_charging",
                              "chargeledger.http.routes.maintenance",

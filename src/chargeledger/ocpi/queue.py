@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 import zlib
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from .client import TIMEOUT, PartnerRefused, Route, call
 log = logging.getLogger(__name__)
 PENDING, SENT, FAILED, REPLACED = "pending", "sent", "failed", "replaced"
 BATCH = 200
+ENERGY_INTERVAL = 60.0  # seconds between pushes of a session's energy while it charges (when it changed)
 LANES = 8  # per partner; a partner that answers in 50 ms takes 8 pushes at a time, each lane in order
 
 
@@ -244,9 +246,10 @@ class Pusher:
     """Delivers the queue in a thread of its own: one worker per partner lane with due pushes, so a partner that
     hangs until its timeout holds back only its own queue, and a slow partner still takes LANES pushes at a time."""
 
-    def __init__(self, engine: Engine, poll_interval: float = 0.5):
+    def __init__(self, engine: Engine, poll_interval: float = 0.5, energy_interval: float = ENERGY_INTERVAL):
         self.engine = engine
         self.poll_interval = poll_interval
+        self.energy_interval = energy_interval
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -271,8 +274,16 @@ class Pusher:
 
     def _loop(self) -> None:
         with httpx.Client(timeout=TIMEOUT) as client:
+            energy_due = time.monotonic() + self.energy_interval
             while not self._stop.is_set():
                 self._wake.clear()
+                if time.monotonic() >= energy_due:
+                    energy_due = time.monotonic() + self.energy_interval
+                    try:
+                        from .subscribers import push_energy  # the reactions import this module
+                        push_energy(self.engine)
+                    except Exception:  # noqa: BLE001 - tried again at the next interval
+                        log.exception("OCPI energy round failed")
                 try:
                     for pid, lane in lanes_waiting(self.engine):
                         running = self._busy.get((pid, lane))

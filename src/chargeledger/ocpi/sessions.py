@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
 from ..domain.people import token_key
+from ..ledger.store import Ledger
 from ..reports.source import joined_rows
 from ..roaming.cdr_model import CdrRefused, cdr_id
 from ..roaming.ocpi.cdr import ocpi_cdr
@@ -67,19 +68,36 @@ def session_object(conn: Connection, owner: Owner, session_id: int) -> dict[str,
     summary = row.summary or {}
     partner = owner.partner
     done = row.status in _DONE or row.stopped_at is not None
+    energy_wh, last_updated = row.energy_wh, row.last_event_at or row.started_at
+    if not done:  # meter readings are stored without refreshing the summary: the energy so far, from them
+        energy = Ledger(conn.engine).project(row.id, connection=conn).energy
+        energy_wh = energy.energy_wh
+        if energy.register:
+            last_updated = max(last_updated, energy.register[-1][0])
     session = {
         "country_code": partner.our_country_code, "party_id": partner.our_party_id, "id": str(row.id),
         "start_date_time": row.started_at, "end_date_time": row.stopped_at if done else None,
-        "kwh": (Decimal(str(row.energy_wh or 0)) / 1000), "cdr_token": cdr_token(owner.token),
+        "kwh": (Decimal(str(energy_wh or 0)) / 1000), "cdr_token": cdr_token(owner.token),
         "auth_method": _auth_method(summary), "location_id": row.site_id, "evse_uid": row.evse_id,
         "connector_id": str(row.connector_id or 1), "currency": row.paid_in or row.org_currency,
-        "status": "COMPLETED" if done else "ACTIVE", "last_updated": row.last_event_at or row.started_at,
+        "status": "COMPLETED" if done else "ACTIVE", "last_updated": last_updated,
     }
     if row.total_cost_excl_vat is not None:
         session["total_cost"] = {"excl_vat": row.total_cost_excl_vat, "incl_vat": row.total_cost_incl_vat}
     session = wire(session)
     Session.model_validate(session)
     return session
+
+
+def active_sessions(conn: Connection) -> list[int]:
+    """Sessions under way that a registered partner's token started: their energy is pushed as it grows."""
+    t = ocpi_tokens.c
+    return list(conn.execute(
+        select(s.c.id).join(ocpi_tokens, t.uid_key == func.lower(s.c.id_token))
+        .join(ocpi_partners, and_(ocpi_partners.c.id == t.partner_id,
+                                  ocpi_partners.c.organisation_id == s.c.organisation_id))
+        .where(ocpi_partners.c.status == store.REGISTERED, s.c.stopped_at.is_(None), s.c.started_at.is_not(None),
+               s.c.status.not_in(tuple(_DONE))).distinct()).scalars())
 
 
 def partner_sessions(conn: Connection, partner: store.Partner) -> list[int]:

@@ -19,7 +19,7 @@ from ..ledger.store import Ledger, NewEvent
 from ..ledger.subscribers import subscribe
 from . import queue
 from .numbers import dumps
-from .sessions import cdrs_of, owner_of, session_object
+from .sessions import active_sessions, cdrs_of, owner_of, session_object
 
 
 def attribute(engine: Engine, session_id: int) -> None:
@@ -68,6 +68,16 @@ def push_cdrs(engine: Engine, session_id: int) -> None:
 
 
 subscribe(EventKind.TRANSACTION_STARTED, attribute)
+def push_energy(engine: Engine) -> int:
+    """Sessions under way: each one's energy so far, pushed when it changed since its last push (the content key
+    queues nothing when it did not). The pusher calls this every ENERGY_INTERVAL."""
+    with engine.connect() as conn:
+        active = active_sessions(conn)
+    for session_id in active:
+        push_session(engine, session_id)
+    return len(active)
+
+
 for kind in (EventKind.TRANSACTION_STARTED, EventKind.CHARGING_STATE_CHANGED, EventKind.TRANSACTION_STOPPED):
     subscribe(kind, push_session)
 subscribe(EventKind.PRICED, push_cdrs)

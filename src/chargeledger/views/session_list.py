@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, union
+from sqlalchemy import Engine, and_, func, or_, select, union
 
-from ..storage.tables import sessions, stations
+from ..storage.tables import drivers, evses, id_tokens, sessions, stations
 
 SORTABLE = {"started_at": sessions.c.started_at, "energy_wh": sessions.c.energy_wh, "status": sessions.c.status,
             "station_id": sessions.c.station_id, "id": sessions.c.id}
@@ -36,7 +36,30 @@ class SessionFilter:
     live_only: bool = False
 
 
-def _matching(term: str):
+def _squeezed(text: str) -> str:
+    """An identifier as people type it: no case, no separators (nl*acm*e0001, NLACME0001 and NL-ACM-E0001 agree)."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _forgiving(conn, term: str, organisation_ids: frozenset[str]) -> dict[str, list[str]]:
+    """What a partial or differently-cased term names in the (small) directory tables of the caller's
+    organisations: EVSE-IDs that contain it, drivers whose name contains it, tokens whose eMAID is it."""
+    wanted = _squeezed(term)
+    if len(wanted) < 3:  # two characters would match half the network
+        return {"evse_ids": [], "driver_ids": [], "tokens": []}
+    evse_rows = conn.execute(select(evses.c.evse_id).join(stations, stations.c.id == evses.c.station_id)
+                             .where(stations.c.organisation_id.in_(organisation_ids))).scalars()
+    driver_rows = conn.execute(select(drivers.c.id, drivers.c.name)
+                               .where(drivers.c.organisation_id.in_(organisation_ids))).all()
+    token_rows = conn.execute(select(id_tokens.c.uid, id_tokens.c.contract_id)
+                              .where(id_tokens.c.organisation_id.in_(organisation_ids),
+                                     id_tokens.c.contract_id.is_not(None))).all()
+    return {"evse_ids": [e for e in evse_rows if wanted in _squeezed(e)][:200],
+            "driver_ids": [d.id for d in driver_rows if term.strip().lower() in d.name.lower()][:200],
+            "tokens": [t.uid for t in token_rows if _squeezed(t.contract_id) == wanted][:50]}
+
+
+def _matching(term: str, forgiving: dict[str, list[str]] | None = None):
     """Sessions whose ID, EVSE-ID, token, transaction, key or driver is `term`: a union of indexed lookups.
 
     Planners use one index per OR branch reliably only in this shape; an OR beside the organisation filter made
@@ -49,6 +72,17 @@ def _matching(term: str):
     lookups.append(select(sessions.c.id).where(sessions.c.id_token.in_(sorted({term, term.upper(), term.lower()}))))
     if term.isdigit() and len(term) < 19:
         lookups.append(select(sessions.c.id).where(sessions.c.id == int(term)))
+    # an eMAID as the roaming partner writes it, with or without its dashes, in either case
+    emaid = term.replace("-", "").upper()
+    if emaid != term:
+        lookups.append(select(sessions.c.id).where(sessions.c.id_token.in_(sorted({emaid, emaid.lower()}))))
+    found = forgiving or {}
+    if found.get("evse_ids"):
+        lookups.append(select(sessions.c.id).where(sessions.c.evse_id.in_(found["evse_ids"])))
+    if found.get("driver_ids"):
+        lookups.append(select(sessions.c.id).where(sessions.c.driver_id.in_(found["driver_ids"])))
+    if found.get("tokens"):
+        lookups.append(select(sessions.c.id).where(sessions.c.id_token.in_(found["tokens"])))
     return union(*lookups)
 
 
@@ -77,13 +111,7 @@ def _decode(cursor: str, sort: str) -> tuple[Any, int]:
     return last_value, last_id
 
 
-def list_sessions(engine: Engine, flt: SessionFilter, limit: int = 50, cursor: str | None = None,
-                  sort: str = "started_at", descending: bool = True) -> tuple[list[dict[str, Any]], str | None]:
-    if sort not in SORTABLE:
-        raise ListError(f"cannot sort by {sort!r}; choose from {', '.join(SORTABLE)}")
-    if not 1 <= limit <= 500:
-        raise ListError("limit must be between 1 and 500")
-    column = SORTABLE[sort]
+def _conditions(engine: Engine, flt: SessionFilter) -> list:
     conditions = [sessions.c.organisation_id.in_(flt.organisation_ids)]
     if flt.organisation_id:
         conditions.append(sessions.c.organisation_id == flt.organisation_id)
@@ -102,7 +130,41 @@ def list_sessions(engine: Engine, flt: SessionFilter, limit: int = 50, cursor: s
     if flt.started_to:
         conditions.append(sessions.c.started_at < flt.started_to)
     if flt.search:
-        conditions.append(sessions.c.id.in_(_matching(flt.search.strip())))
+        with engine.connect() as conn:
+            forgiving = _forgiving(conn, flt.search, flt.organisation_ids)
+        conditions.append(sessions.c.id.in_(_matching(flt.search.strip(), forgiving)))
+    return conditions
+
+
+def count_sessions(engine: Engine, flt: SessionFilter, cap: int = 10_000) -> tuple[int, bool]:
+    """How many sessions match, counted up to `cap` (then "cap+"): a total that stays cheap at millions of rows."""
+    capped = select(sessions.c.id).where(and_(*_conditions(engine, flt))).limit(cap + 1).subquery()
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(capped)).scalar_one()
+    return min(total, cap), total > cap
+
+
+def prices_of(engine: Engine, session_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The current settlement's price (payment total, currency) of each listed session that has one."""
+    if not session_ids:
+        return {}
+    from ..storage.tables import session_settlements
+    with engine.connect() as conn:
+        rows = conn.execute(select(session_settlements.c.session_id, session_settlements.c.payment_total,
+                                   session_settlements.c.currency)
+                            .where(session_settlements.c.session_id.in_(session_ids),
+                                   session_settlements.c.current.is_(True))).all()
+    return {r.session_id: (r.payment_total, r.currency) for r in rows}
+
+
+def list_sessions(engine: Engine, flt: SessionFilter, limit: int = 50, cursor: str | None = None,
+                  sort: str = "started_at", descending: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+    if sort not in SORTABLE:
+        raise ListError(f"cannot sort by {sort!r}; choose from {', '.join(SORTABLE)}")
+    if not 1 <= limit <= 500:
+        raise ListError("limit must be between 1 and 500")
+    column = SORTABLE[sort]
+    conditions = _conditions(engine, flt)
     if cursor:
         last_value, last_id = _decode(cursor, sort)
         if descending:

@@ -11,12 +11,13 @@ from sqlalchemy import Engine, select
 
 from ..access.rights import Caller
 from ..storage.tables import organisations, sites, stations
-from ..views.session_list import SORTABLE, ListError, SessionFilter, list_sessions
+from ..views.session_list import SORTABLE, ListError, SessionFilter, count_sessions, list_sessions, prices_of
 
 STATUSES = ["Pending", "Starting", "Charging", "Paused", "Stopping", "Stopped", "Completed", "Cancelled", "Failed"]
 NETWORKS = ["OCPI", "Hubject", "Girève"]
 FILTER_KEYS = ("organisation", "site", "station", "status", "network", "from", "to", "q", "live")
 PAGE_SIZE = 50
+TRAIL_PAGES = 20  # Previous walks back this many pages through the URL; further back, First page
 
 
 def _day(value: str | None, zone: ZoneInfo, name: str, end: bool = False) -> datetime | None:
@@ -71,8 +72,24 @@ def list_context(engine: Engine, caller: Caller, params) -> tuple[dict[str, Any]
         rows, cursor = list_sessions(engine, flt, PAGE_SIZE, params.get("cursor") or None, sort, order == "desc")
     except ListError as exc:
         return values, str(exc)
+    prices = prices_of(engine, [r["id"] for r in rows])
+    for r in rows:
+        r["price"], r["currency"] = prices.get(r["id"], (None, None))
+        end = r["stopped_at"] or (datetime.now(r["started_at"].tzinfo) if r["started_at"] and
+                                  r["status"] in ("Pending", "Starting", "Charging", "Paused", "Stopping") else None)
+        r["duration_seconds"] = (end - r["started_at"]).total_seconds() if r["started_at"] and end else None
     values["rows"] = rows
-    values["paged"] = bool(params.get("cursor"))
+    here = params.get("cursor") or ""
+    values["paged"] = bool(here)
+    # Keyset pages have no numbers: the way back is the trail of cursors that led here, kept in the URL.
+    trail = [c for c in (params.get("trail") or "").split(",") if c][-TRAIL_PAGES:]
+    if here:
+        back = {**base, "sort": sort, "order": order}
+        if trail and trail[-1] != "-":  # "-" stands for the first page, which has no cursor
+            back.update(cursor=trail[-1], trail=",".join(trail[:-1]))
+        values["prev_url"] = "/sessions?" + urlencode({k: v for k, v in back.items() if v})
     if cursor:
-        values["next_url"] = "/sessions?" + urlencode({**base, "sort": sort, "order": order, "cursor": cursor})
+        values["next_url"] = "/sessions?" + urlencode({**base, "sort": sort, "order": order, "cursor": cursor,
+                                                       "trail": ",".join([*trail, here or "-"])})
+    values["total"], values["total_capped"] = count_sessions(engine, flt)
     return values, None

@@ -113,6 +113,22 @@ def register(app: FastAPI) -> None:
         from ..http.routes.network import station_list
         return _page(request, "stations.html", caller, stations=station_list(caller, app.state.engine))
 
+    @app.get("/drivers/{driver_id}", include_in_schema=False, response_class=HTMLResponse)
+    def driver_html(request: Request, driver_id: str, caller: Caller = Depends(page_caller)):
+        from .people_pages import driver_page
+        return _page(request, "driver.html", caller, **driver_page(app.state.engine, caller, driver_id))
+
+    @app.get("/teams/{team_id}", include_in_schema=False, response_class=HTMLResponse)
+    def team_html(request: Request, team_id: str, caller: Caller = Depends(page_caller)):
+        from .people_pages import team_page
+        return _page(request, "team.html", caller, **team_page(app.state.engine, caller, team_id))
+
+    @app.get("/map", include_in_schema=False, response_class=HTMLResponse)
+    def map_html(request: Request, caller: Caller = Depends(page_caller)):
+        from ..http.routes.network import site_list
+        from .site_map import project
+        return _page(request, "map.html", caller, map=project(site_list(caller, app.state.engine)))
+
     @app.get("/reports", include_in_schema=False, response_class=HTMLResponse)
     def reports_html(request: Request, caller: Caller = Depends(page_caller)):
         from ..reports.catalogue import REPORTS

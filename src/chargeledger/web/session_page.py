@@ -111,6 +111,14 @@ def _alerts(detail: dict, ctx: dict) -> list[dict]:
     return alerts
 
 
+def _signed_meter(engine: Engine, caller: Caller, session_id: int) -> list[dict] | None:
+    try:
+        from ..http.routes.signed_meter import signed_meter_values
+    except ImportError:  # pyocmf not installed: no verification here
+        return None
+    return signed_meter_values(session_id, caller, engine)["items"] or None
+
+
 def _kpis(detail: dict, money: dict | None, finance: bool, payments: list[dict]) -> dict:
     energy_kwh = Decimal(str(detail["energy_wh"] or 0)) / 1000
     limit = _energy_limit_wh(detail["events"])
@@ -161,7 +169,8 @@ def session_page(app: FastAPI, engine: Engine, caller: Caller, session_id: int) 
                 for p in (detail.get("money") or {}).get("payments") or []]
     finance, support = caller.has(Right.FINANCE), caller.has(Right.SUPPORT)
     active = detail["status"] in ACTIVE
-    ours = bool(detail["station_id"]) and ctx["station"] is not None and not detail.get("roaming")
+    # our own charge point, whoever's driver charged on it (a roaming driver's session keeps its charger and log)
+    ours = bool(detail["station_id"]) and ctx["station"] is not None
     kpis = _kpis(detail, money, finance, payments)
     if active and not money:
         from .live_price import running_price_of
@@ -185,6 +194,7 @@ def session_page(app: FastAPI, engine: Engine, caller: Caller, session_id: int) 
                     and has_route(app, "GET", "/api/sessions/{session_id}/ocpp-log"),
         "rating": _last(detail["events"], "driver_rated"),
         "odometer": _odometer(detail["events"]),
+        "signed_meter": _signed_meter(engine, caller, session_id) if ours else None,
         "snapshots": _snapshots(detail["events"], ctx["country"]),
         "flag_category": FLAG_CATEGORY,
         "impact": impact(detail["energy_wh"], ctx["country"], ctx["currency"], kpis.get("price_per_kwh")),
