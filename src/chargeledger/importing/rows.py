@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .mapping import Mapping, MappingError
 from .values import BadValue, duration, energy, number, read_times, timed, zone_of
@@ -54,8 +54,8 @@ class _Lines:
     Lines are cut from the text as they are read and kept only back to the start of the row being read
     (`forget_before`), so a file of a million rows is never a million line objects at once."""
 
-    def __init__(self, text: str):
-        self._next = (m.group() for m in _LINE.finditer(text))
+    def __init__(self, text: str | Iterable[str]):
+        self._next = (m.group() for m in _LINE.finditer(text)) if isinstance(text, str) else iter(text)
         self.kept: list[str] = []  # lines base, base + 1, …
         self.base = 0
         self.pos = 0
@@ -81,7 +81,7 @@ class _Lines:
 Read = tuple[int, "list[str] | RowError"]
 
 
-def read_rows(text: str, mapping: Mapping) -> tuple[list[str], Iterator[Read]]:
+def read_rows(text: str | Iterable[str], mapping: Mapping) -> tuple[list[str], Iterator[Read]]:
     """The header and (line number, cells or the reason the row cannot be read) per data row.
 
     A quoted cell may span lines; but when such a row does not fit the header, or a line inside it is itself a

@@ -7,23 +7,23 @@ for XLSX; `RowError.where` names the place in the format's own words ($.sessions
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
-import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterator
 
 from .mapping import Mapping, MappingError
 from .rows import Read, RowError, read_rows
-from .values import decode
+from .values import decode, fallback_encoding
 
 FORMATS = ("csv", "json", "jsonl", "xlsx")
-_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes the file's encoding could not read (surrogateescape)
 
 
 @dataclass
@@ -37,13 +37,10 @@ class Source:
 
 
 def open_source(path: Path, mapping: Mapping) -> Source:
+    if (mapping.file_format or format_of(_inner_name(path))) == "csv":
+        return _csv(path, mapping)
     data, name = _uncompressed(path.read_bytes(), path.name)
     kind = mapping.file_format or format_of(name)
-    if kind == "csv":
-        text, encoding = decode(data, mapping.encodings)
-        header, rows = read_rows(text, mapping)
-        lines = text.count("\n") + (not text.endswith("\n"))
-        return Source(encoding, header, rows, _UNDECODED.search(text) is not None, total=max(0, lines - 1))
     if kind in ("json", "jsonl"):
         text, encoding = decode(data, mapping.encodings)
         header = mapping.columns.named()
@@ -53,6 +50,87 @@ def open_source(path: Path, mapping: Mapping) -> Source:
         return Source(encoding, header, _json_array(text, mapping.json_records, header),
                       place=lambda line: f"{base}[{line - 1}]")
     return _xlsx(data, mapping)
+
+
+def _inner_name(path: Path) -> str:
+    """The name of the file inside a .gz or a one-file .zip (which says its format), else the file's own."""
+    lowered = path.name.lower()
+    if lowered.endswith(".gz"):
+        return path.name[:-3]
+    if lowered.endswith(".zip"):
+        return _zip_member(path).filename
+    return path.name
+
+
+def _zip_member(path: Path) -> zipfile.ZipInfo:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise MappingError(f"{path.name} cannot be uncompressed: {exc}") from None
+    if len(members) != 1:
+        raise MappingError(f"{path.name} holds {len(members)} files; an import reads a zip of exactly one "
+                           f"({', '.join(m.filename for m in members[:5])})")
+    return members[0]
+
+
+def _binary(path: Path) -> IO[bytes]:
+    """The file's bytes as a stream, uncompressed on the way."""
+    lowered = path.name.lower()
+    if lowered.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if lowered.endswith(".zip"):
+        return zipfile.ZipFile(path).open(_zip_member(path))
+    return path.open("rb")
+
+
+_CHUNK = 1 << 20
+
+
+def _csv(path: Path, mapping: Mapping) -> Source:
+    """A CSV read as a stream: one pass decides the encoding by the per-file rule (valid UTF-8 is UTF-8) and counts
+    the lines; the second hands the lines to the row reader, so the file is never in memory as a whole."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8, newlines, last = True, 0, b""
+    try:
+        with _binary(path) as stream:
+            while chunk := stream.read(_CHUNK):
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
+                if utf8:
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError:
+                        utf8 = False
+        if utf8:
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        utf8 = False
+    except (OSError, EOFError, zlib.error) as exc:
+        raise MappingError(f"{path.name} cannot be uncompressed: {exc}") from None
+    encoding = "utf-8" if utf8 else fallback_encoding(mapping.encodings)
+    text = io.TextIOWrapper(_binary(path), encoding="utf-8-sig" if utf8 else encoding, errors="surrogateescape",
+                            newline="")
+    try:
+        header, rows = read_rows(_without_bom(text), mapping)
+    except BaseException:
+        text.close()
+        raise
+    lines = newlines + (last not in (b"", b"\n"))
+    # a byte the encoding cannot read can only be there when the file is not UTF-8: only then is each row checked
+    return Source(encoding, header, _closing(rows, text), lossy=not utf8, total=max(0, lines - 1))
+
+
+def _without_bom(lines: Iterator[str]) -> Iterator[str]:
+    for number, line in enumerate(lines):
+        yield line[1:] if number == 0 and line.startswith("\ufeff") else line
+
+
+def _closing(rows: Iterator[Read], stream: IO) -> Iterator[Read]:
+    try:
+        yield from rows
+    finally:
+        stream.close()
 
 
 def format_of(name: str) -> str:

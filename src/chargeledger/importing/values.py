@@ -183,6 +183,11 @@ def duration(mapping: Mapping, column: str, raw: str) -> timedelta:
 _UTF8 = ("utf-8", "utf-8-sig", "utf8")
 
 
+def fallback_encoding(encodings: tuple[str, ...]) -> str:
+    """The encoding a file that is not valid UTF-8 is read in: the first declared one that is not UTF-8."""
+    return next((e for e in encodings if e.lower().replace("_", "-") not in _UTF8), "utf-8")
+
+
 def decode(data: bytes, encodings: tuple[str, ...]) -> tuple[str, str]:
     """The file's text, by one rule for the whole file: valid UTF-8 is read as UTF-8, whatever else is declared
     (so "ZÜRICH" never becomes "ZÃœRICH"); otherwise the first declared non-UTF-8 encoding. A byte that encoding
@@ -191,7 +196,7 @@ def decode(data: bytes, encodings: tuple[str, ...]) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
-    fallback = next((e for e in encodings if e.lower().replace("_", "-") not in _UTF8), "utf-8")
+    fallback = fallback_encoding(encodings)
     text = data.decode(fallback, errors="surrogateescape")
     return (text[1:] if text.startswith("\ufeff") else text), fallback
 
