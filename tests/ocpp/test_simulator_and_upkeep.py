@@ -43,9 +43,9 @@ async def test_settle_timeout_silence_flag_and_log_purge(engine):
         silent = (await cp.call(call.StartTransaction(connector_id=1, id_tag="T", meter_start=900,
                                                       timestamp=iso(at(40))))).transaction_id
     settings = GatewaySettings(settle_after=timedelta(hours=1), silence_after=timedelta(hours=1))
-    assert sweep(engine, settings, at(60)) == {"settled": 0, "flagged": 0}  # not yet
-    assert sweep(engine, settings, at(200)) == {"settled": 1, "flagged": 1}
-    assert sweep(engine, settings, at(300)) == {"settled": 0, "flagged": 0}  # once only
+    assert sweep(engine, settings, at(60)) == {"settled": 0, "flagged": 0, "closed": 0}  # not yet
+    assert sweep(engine, settings, at(200)) == {"settled": 1, "flagged": 1, "closed": 0}
+    assert sweep(engine, settings, at(300)) == {"settled": 0, "flagged": 0, "closed": 0}  # once only
     ledger = Ledger(engine)
     assert ledger.project(stopped).status.value == "Completed"
     assert "session_silent" in {f.code.value for f in ledger.project(silent).flags}

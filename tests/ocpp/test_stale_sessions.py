@@ -103,3 +103,26 @@ async def test_an_operator_ends_a_stale_session_with_a_reason_in_the_ledger_and_
     with engine.connect() as conn:
         audit = conn.execute(select(audit_entries.c.action, audit_entries.c.actor)).all()
     assert ("session.force_close", "support@acme.example") in [tuple(r) for r in audit]
+
+
+async def test_vehicle_gone_without_a_stop_is_closed_after_the_grace_period(engine):
+    from chargeledger.ocpp.housekeeping import sweep
+    from chargeledger.ocpp.settings import GatewaySettings
+    add_network(engine)
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1") as cp:
+        tx = (await cp.call(c16.StartTransaction(connector_id=1, id_tag="T1", meter_start=0,
+                                                 timestamp=iso(at(0))))).transaction_id
+        await cp.call(c16.MeterValues(connector_id=1, transaction_id=tx, meter_value=[{
+            "timestamp": iso(at(20)), "sampledValue": [
+                {"value": "2000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]))
+        await cp.call(c16.StatusNotification(connector_id=1, error_code="NoError", status="Available",
+                                             timestamp=iso(at(21))))
+    settings = GatewaySettings(stop_grace=timedelta(minutes=15))
+    assert sweep(engine, settings, at(30))["closed"] == 0  # its StopTransaction may still be on its way
+    assert _view(engine, tx).status.value == "Charging"
+    assert sweep(engine, settings, at(40))["closed"] == 1
+    view = _view(engine, tx)
+    assert view.status.value == "Completed" and view.energy_wh == 2000
+    assert view.stop_reason.startswith("Closed automatically: the vehicle was reported gone")
+    assert "closed_by_station" in _flags(view)
+    assert sweep(engine, settings, at(50))["closed"] == 0  # once only

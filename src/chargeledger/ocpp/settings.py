@@ -13,6 +13,7 @@ class GatewaySettings:
     command_timeout: float = 30.0                 # seconds to wait for a charger's answer to a remote command
     settle_after: timedelta = timedelta(hours=2)  # a stopped session still plugged in settles after this
     silence_after: timedelta = timedelta(hours=1)  # an active session without any message is flagged after this
+    stop_grace: timedelta = timedelta(minutes=15)  # the vehicle left but no stop came: closed after this
     sweep_interval: float = 60.0                  # seconds between settlement/silence sweeps
     auto_register_site: str | None = None         # unknown stations join this site instead of being refused
     auto_register_status: str = "Pending"         # … and wait for the operator's approval (or: Accepted at once)
