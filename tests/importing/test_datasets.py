@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from chargeledger.directory import registry
@@ -123,3 +125,46 @@ def test_workplace_years_written_0014(engine):
     assert (again.imported, again.skipped) == (0, 3395)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(payments)).scalar() == len(dollars)
+
+
+def _workplace_as(kind: str, folder: Path) -> Path:
+    """The Workplace file, every row and column as published, written as an XLSX sheet or a JSON array."""
+    with WORKPLACE.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    if kind == "json":
+        path = folder / "station_data_dataverse.json"
+        path.write_text(json.dumps([dict(zip(rows[0], row)) for row in rows[1:]]))
+        return path
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("sessions")
+    for row in rows:
+        sheet.append(row)
+    path = folder / "station_data_dataverse.xlsx"
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "json"])
+def test_workplace_as_a_sheet_or_json_imports_the_same_history(sqlite_engine, tmp_path, kind):
+    """The same real history through the XLSX and JSON readers with the shipped mapping unchanged; count, kWh and
+    dollars checked against the written file read back by openpyxl / json, apart from the importer."""
+    registry.add_organisation(sqlite_engine, Organisation("WORKPLACE", "Workplace", "US", "USD", public=False))
+    path = _workplace_as(kind, tmp_path)
+    if kind == "json":
+        records = json.loads(path.read_text())
+    else:
+        from openpyxl import load_workbook
+
+        values = list(load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
+        records = [dict(zip(values[0], row)) for row in values[1:]]
+    report = import_sessions(sqlite_engine, path, load_mapping("workplace_dataverse"))
+    assert (report.rows_total, report.imported, report.rejected) == (len(records), 3395, 0)
+    kwh = sum(Decimal(str(r["kwhTotal"])) for r in records).quantize(Decimal("0.01"))
+    assert _totals(sqlite_engine, "WORKPLACE") == (len(records), kwh) == (3395, Decimal("19723.69"))
+    with sqlite_engine.connect() as conn:
+        captured = conn.execute(select(func.sum(payments.c.amount_captured))).scalar()
+    assert Decimal(str(captured)) == sum(Decimal(str(r["dollars"])) for r in records) == Decimal("401.52")
+    first = _row(sqlite_engine, "import:workplace:1366563")
+    assert first["started_at"] == datetime(2014, 11, 18, 23, 40, 26, tzinfo=timezone.utc)
