@@ -25,6 +25,7 @@ def test_charge_points_list_only_the_users_organisations(world):
     page.click('tr[data-station="CP-1"] a')
     expect(page.locator("h1")).to_contain_text("CP-1")
     expect(page.locator(".crumbs a")).to_have_attribute("href", "/stations")
+    expect(page.locator("#station-zone")).to_contain_text("Europe/Amsterdam (the site's time zone)")
 
 
 def test_reports_page_runs_a_statement_job_and_downloads_an_xlsx_that_opens(world):

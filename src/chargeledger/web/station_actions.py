@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from ..access.rights import Caller, Right
-from ..storage.tables import sessions
+from ..storage.tables import sessions, sites
 from .session_page import ACTIVE
 
 # (label, command, payload) per version: what an operator does most on a charge point, one click each.
@@ -34,6 +34,7 @@ def station_actions(engine: Engine, caller: Caller, station: dict[str, Any]) -> 
             select(sessions.c.id, sessions.c.status, sessions.c.connector_id, sessions.c.started_at,
                    sessions.c.energy_wh)
             .where(sessions.c.station_id == station["id"]).order_by(sessions.c.id.desc()).limit(10))]
-    return {"recent_sessions": recent, "live_sessions": [r for r in recent if r["status"] in ACTIVE],
+        zone = conn.execute(select(sites.c.time_zone).where(sites.c.id == station.get("site_id"))).scalar()
+    return {"site_time_zone": zone, "recent_sessions": recent, "live_sessions": [r for r in recent if r["status"] in ACTIVE],
             "commands": COMMANDS.get(station.get("ocpp_version") or "1.6", []) if caller.has(Right.STATIONS)
             else []}
