@@ -156,18 +156,8 @@ class SimCharger16(Security16, ChargePoint):
 
     @on("SendLocalList")
     def on_send_local_list(self, list_version, update_type, local_authorization_list=None, **kw):
-        hw = self.hw
-        if update_type == "Differential" and list_version <= hw.local_list_version:
-            return call_result.SendLocalList(status="VersionMismatch")
-        if update_type == "Full":
-            hw.local_list.clear()
-        for entry in local_authorization_list or []:
-            if entry.get("id_tag_info"):
-                hw.local_list[entry["id_tag"]] = entry["id_tag_info"]
-            else:
-                hw.local_list.pop(entry["id_tag"], None)
-        hw.local_list_version = list_version
-        return call_result.SendLocalList(status="Accepted")
+        entries = [(e["id_tag"], e.get("id_tag_info")) for e in local_authorization_list or []]
+        return call_result.SendLocalList(status=self.hw.take_local_list(list_version, update_type, entries))
 
     @on("ReserveNow")
     def on_reserve(self, connector_id, expiry_date, id_tag, reservation_id, **kw):

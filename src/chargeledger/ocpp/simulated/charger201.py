@@ -215,19 +215,8 @@ class SimCharger201(Device201, ChargePoint):
 
     @on("SendLocalList")
     def on_send_local_list(self, version_number, update_type, local_authorization_list=None, **kw):
-        hw = self.hw
-        if update_type == "Differential" and version_number <= hw.local_list_version:
-            return call_result.SendLocalList(status="VersionMismatch")
-        if update_type == "Full":
-            hw.local_list.clear()
-        for entry in local_authorization_list or []:
-            tag = entry["id_token"]["id_token"]
-            if entry.get("id_token_info"):
-                hw.local_list[tag] = entry["id_token_info"]
-            else:
-                hw.local_list.pop(tag, None)
-        hw.local_list_version = version_number
-        return call_result.SendLocalList(status="Accepted")
+        entries = [(e["id_token"]["id_token"], e.get("id_token_info")) for e in local_authorization_list or []]
+        return call_result.SendLocalList(status=self.hw.take_local_list(version_number, update_type, entries))
 
     @on("ReserveNow")
     def on_reserve(self, id, expiry_date_time, id_token, evse_id=None, **kw):

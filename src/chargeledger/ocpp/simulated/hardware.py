@@ -75,6 +75,21 @@ class Hardware:
     local_list_version: int = 0
     _followups: set[asyncio.Task] = field(default_factory=set)
 
+    def take_local_list(self, version: int, update_type: str, entries: list[tuple[str, dict | None]]) -> str:
+        """Apply a SendLocalList as a charger does (either version): a differential update must be newer; an entry
+        without its info removes the tag. Answers the status word."""
+        if update_type == "Differential" and version <= self.local_list_version:
+            return "VersionMismatch"
+        if update_type == "Full":
+            self.local_list.clear()
+        for tag, info in entries:
+            if info:
+                self.local_list[tag] = info
+            else:
+                self.local_list.pop(tag, None)
+        self.local_list_version = version
+        return "Accepted"
+
     def ask_stop(self, ending: Ending) -> bool:
         if self.transaction is None:
             return False
