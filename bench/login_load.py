@@ -7,7 +7,8 @@ Starts `chargeledger serve` (SQLite, the demo data, one station connected over a
 password), then measures the station's Heartbeat round trip (p50/p99) and the server's RSS in three phases:
 idle, during `rounds` bursts of `parallel` wrong logins (half for a known email, half for unknown ones), after.
 Run once with the default login throttle and once with the throttle opened wide (`--no-throttle`), which shows
-the bounded password pool alone. Everything is on loopback, bounded in count and time.
+the bounded password pool alone; `--split` runs the gateway and the API in processes of their own (PostgreSQL and
+NATS, as docs/deploy.md deploys them), so the logins reach a process that holds no charger. Everything is on loopback, bounded in count and time.
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def prepare(folder: Path, sessions: int) -> dict[str, str]:
-    env = {**os.environ, "CHARGELEDGER_DATABASE_URL": f"sqlite:///{folder / 'ledger.sqlite3'}"}
+def prepare(folder: Path, sessions: int, database_url: str | None = None) -> dict[str, str]:
+    url = database_url or f"sqlite:///{folder / 'ledger.sqlite3'}"
+    env = {**os.environ, "CHARGELEDGER_DATABASE_URL": url}
+    if database_url:
+        subprocess.run([CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run([CLI, "demo", "load", "--sessions", str(sessions)], env=env, check=True, capture_output=True)
     engine = create_engine(env["CHARGELEDGER_DATABASE_URL"])
     with engine.connect() as conn:
@@ -61,28 +65,46 @@ def prepare(folder: Path, sessions: int) -> dict[str, str]:
 
 
 class Server:
-    def __init__(self, env: dict[str, str]):
+    """`chargeledger serve` as one process (every role), or split: an OCPP gateway process and an API + worker
+    process on PostgreSQL and NATS (docs/deploy.md). `process` is the one the logins reach (its RSS is reported)."""
+
+    def __init__(self, env: dict[str, str], split: bool = False):
         self.http_port, self.ocpp_port = _free_port(), _free_port()
-        self.process = subprocess.Popen([CLI, "serve", "--http-port", str(self.http_port),
-                                         "--ocpp-port", str(self.ocpp_port)], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ports = ["--http-port", str(self.http_port), "--ocpp-port", str(self.ocpp_port)]
+        if split:
+            self.gateway = subprocess.Popen([CLI, "serve", "--role", "gateway", *ports], env=env,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.process = subprocess.Popen([CLI, "serve", "--role", "api", "--role", "worker", *ports], env=env,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        else:
+            self.gateway = None
+            self.process = subprocess.Popen([CLI, "serve", *ports], env=env,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f"http://127.0.0.1:{self.http_port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(self.url + "/api/health", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/api/health", timeout=1).status_code == 200 and self._ocpp_listening():
                     return
             except httpx.HTTPError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         self.stop()
         raise RuntimeError("chargeledger serve did not start within 60 s")
 
+    def _ocpp_listening(self) -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", self.ocpp_port)) == 0
+
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        for process in (self.process, self.gateway):
+            if process is None:
+                continue
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 async def heartbeats(port: int, stop: asyncio.Event, every: float, phase: list[str],
@@ -162,17 +184,27 @@ async def measure(server: Server, parallel: int, rounds: int, idle_s: float, eve
 
 
 def run(parallel: int = 40, rounds: int = 5, throttle: bool = True, sessions: int = 200, idle_s: float = 5.0,
-        every: float = 0.02) -> dict:
+        every: float = 0.02, split: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="login-load-") as folder:
-        env = prepare(Path(folder), sessions)
+        drop = None
+        if split:  # roles in processes of their own need the shared store and the bus
+            from databases import fresh_engine
+
+            engine, drop = fresh_engine("postgres", folder, "login_load")
+            env = prepare(Path(folder), sessions, engine.url.render_as_string(hide_password=False))
+            env["CHARGELEDGER_BUS_URL"] = os.environ.get("CHARGELEDGER_BUS_URL", "nats://127.0.0.1:4222")
+        else:
+            env = prepare(Path(folder), sessions)
         if not throttle:  # the bounded pool alone: every guess reaches the password check
             env = {**env, "CHARGELEDGER_HTTP_LOGIN_FAILURES_PER_ACCOUNT": "100000",
                    "CHARGELEDGER_HTTP_LOGIN_FAILURES_PER_ADDRESS": "100000"}
-        server = Server(env)
+        server = Server(env, split)
         try:
             return asyncio.run(measure(server, parallel, rounds, idle_s, every))
         finally:
             server.stop()
+            if drop is not None:
+                drop()
 
 
 def main() -> None:
@@ -182,10 +214,12 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=200, help="demo sessions to load")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle before and after")
     parser.add_argument("--no-throttle", action="store_true", help="open the login throttle wide")
+    parser.add_argument("--split", action="store_true",
+                        help="gateway and API in processes of their own (PostgreSQL + NATS), as docs/deploy.md runs")
     args = parser.parse_args()
-    result = run(args.parallel, args.rounds, not args.no_throttle, args.sessions, args.idle)
-    print(json.dumps({"throttle": not args.no_throttle, "parallel": args.parallel, "rounds": args.rounds, **result},
-                     indent=2))
+    result = run(args.parallel, args.rounds, not args.no_throttle, args.sessions, args.idle, split=args.split)
+    print(json.dumps({"topology": "split" if args.split else "one process", "throttle": not args.no_throttle,
+                      "parallel": args.parallel, "rounds": args.rounds, **result}, indent=2))
 
 
 if __name__ == "__main__":
