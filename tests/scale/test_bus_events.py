@@ -12,6 +12,7 @@ import pytest
 
 from chargeledger import bus
 from chargeledger.bus import events
+from chargeledger.ledger import outbox
 from chargeledger.domain.typed_events import Settled, TransactionStopped
 from tests.ocpp.test_outbox_restart import _play
 from tests.ocpp.test_settlement_orderings import _network
@@ -33,6 +34,7 @@ async def test_a_worker_relays_typed_events_and_readers_skip_what_they_do_not_kn
     subscription = await events.subscribe(client, on_event)
     worker = start(tmp_path, postgres_url, nats_url, "worker", name="worker-1")
     gateway = start(tmp_path, postgres_url, nats_url, "gateway", name="gw-a").ready()
+    await _relay_started(pg_engine, worker)
     try:
         with caplog.at_level(logging.WARNING, logger="chargeledger.bus.events"):
             # a newer process's messages: a kind this code lacks, and a version beyond this code's
@@ -61,3 +63,13 @@ async def test_a_worker_relays_typed_events_and_readers_skip_what_they_do_not_kn
     for r in got:
         by_session.setdefault(r.session_id, []).append(r.event_id)
     assert all(seq == sorted(seq) for seq in by_session.values())  # each session's events in commit order
+
+
+async def _relay_started(engine, worker, seconds: float = 40) -> None:
+    """The worker's relay has taken its starting place (its checkpoint row): from then on nothing is skipped."""
+    for _ in range(int(seconds * 10)):
+        with engine.connect() as conn:
+            if outbox.has_position(conn, events.RELAY):
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the worker's event relay never started: {worker.output()[-2000:]}")

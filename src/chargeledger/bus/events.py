@@ -90,9 +90,10 @@ def relay_once(engine: Engine, publish: Callable[[str, bytes, dict], None], limi
         if not ours:
             return 0
         with engine.connect() as conn:
-            at = outbox.position(conn, RELAY)
-            if at == (0, 0):  # first run: from where the reactions stand, not the whole history
-                at = outbox.position(conn)
+            started = outbox.has_position(conn, RELAY)
+            # first run: from where the reactions stand, not the whole history, and pinned there at once (below):
+            # the reactions, woken at once by a writer's notice, may later pass events the relay has not sent yet
+            at = outbox.position(conn, RELAY if started else outbox.CONSUMER)
             batch = outbox.pending(conn, at, limit)
             rows = {r.id: r for r in conn.execute(
                 select(session_events.c.id, session_events.c.occurred_at, session_events.c.payload)
@@ -100,8 +101,8 @@ def relay_once(engine: Engine, publish: Callable[[str, bytes, dict], None], limi
         for event in batch:
             row = rows[event.id]
             publish(*encode(event.id, event.session_id, event.kind, row.occurred_at.isoformat(), row.payload))
-        if batch:
-            outbox.save_position(engine, (batch[-1].txid, batch[-1].id), RELAY)
+        if batch or not started:
+            outbox.save_position(engine, (batch[-1].txid, batch[-1].id) if batch else at, RELAY)
         return len(batch)
 
 

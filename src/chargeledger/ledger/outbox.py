@@ -96,6 +96,12 @@ def pending(conn: Connection, after: tuple[int, int], limit: int = BATCH) -> lis
     return [Pending(r.id, r.txid or 0, r.session_id, r.kind, bool(r.reactions)) for r in rows]
 
 
+def has_position(conn: Connection, consumer: str) -> bool:
+    """Whether the consumer has stood anywhere yet (a first run starts from a place of its choosing)."""
+    return conn.execute(select(outbox_checkpoints.c.consumer)
+                        .where(outbox_checkpoints.c.consumer == consumer)).first() is not None
+
+
 def save_position(engine: Engine, at: tuple[int, int], consumer: str = CONSUMER) -> None:
     values = {"last_txid": at[0], "last_event_id": at[1], "updated_at": _utcnow()}
     with engine.begin() as conn:
