@@ -29,9 +29,8 @@ def unavailable(reason: str):
     pytest.skip(f"{reason} (set up PostgreSQL/Chromium to run this test)")
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A database of this test run's own, created from scratch and dropped at the end."""
+def fresh_postgres_database(prefix: str = "chargeledger_test"):
+    """(url, drop): a database of its own on the test server, created empty; drop() removes it."""
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -39,18 +38,27 @@ def postgres_url():
     except Exception as exc:  # noqa: BLE001 - any failure to connect means "not available"
         admin.dispose()
         unavailable(f"PostgreSQL is not reachable at {POSTGRES_URL} ({type(exc).__name__})")
-    name = f"chargeledger_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name, drop
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of this test run's own, created from scratch and dropped at the end."""
+    url, drop = fresh_postgres_database()
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
     yield url
-    with admin.connect() as conn:
-        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    drop()
 
 
 def _sqlite_engine(tmp_path: Path):

@@ -7,12 +7,10 @@ invariant is its own test so a report names what broke. The large version is ben
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.conftest import POSTGRES_URL, unavailable
+from tests.conftest import fresh_postgres_database
 
 from .run import run, seed_from_env
 
@@ -24,32 +22,13 @@ INVARIANTS = {"a": "every acknowledged OCPP call is in the ledger exactly once",
               "e": "every import that succeeded stored all its rows"}
 
 
-def _postgres_database():
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "not available"
-        admin.dispose()
-        unavailable(f"PostgreSQL is not reachable at {POSTGRES_URL} ({type(exc).__name__})")
-    name = f"chargeledger_faults_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name, drop
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def outcome(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(f"faults-{request.param}")
     if request.param == "sqlite":
         url, drop = f"sqlite:///{folder / 'ledger.sqlite3'}", (lambda: None)
     else:
-        url, drop = _postgres_database()
+        url, drop = fresh_postgres_database("chargeledger_faults")
     try:
         result = asyncio.run(run(url, folder, request.param, SEED, chargers=4, sessions=3, kills=3,
                                  refund_targets=3, parallel=6, span=10.0))
