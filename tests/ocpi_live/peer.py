@@ -163,11 +163,11 @@ async def _json(body: bytes) -> Any:
 
 
 @contextmanager
-def running_peer(peer: Peer | None = None):
+def running_peer(peer: Peer | None = None, port: int = 0):
     peer = peer or Peer()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     peer.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     server = uvicorn.Server(uvicorn.Config(peer.app(), log_level="warning", lifespan="off"))
     loop = asyncio.new_event_loop()
