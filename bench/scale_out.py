@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -36,7 +37,8 @@ BUS = os.environ.get("CHARGELEDGER_BUS_URL", "nats://127.0.0.1:4222")
 
 
 # -- a gateway process ----------------------------------------------------------------------------------------------
-def gateway_child(database_url: str, port: int, name: str, bus_url: str | None, window_bits: int | None) -> None:
+def gateway_child(database_url: str, port: int, name: str, bus_url: str | None, window_bits: int | None,
+                  profile: str | None = None) -> None:
     from chargeledger import bus
     from chargeledger.ocpp.gateway import Gateway
     from chargeledger.ocpp.settings import GatewaySettings
@@ -51,9 +53,22 @@ def gateway_child(database_url: str, port: int, name: str, bus_url: str | None, 
             settings.compression_window_bits = window_bits
         gateway = Gateway(make_engine(database_url), settings, name, client)
         await gateway.start("127.0.0.1", port)
-        await asyncio.Event().wait()
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
 
-    asyncio.run(run())
+    if not profile:
+        asyncio.run(run())
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()  # where a gateway's CPU per message goes: `--profile-gateway FILE`
+    profiler.enable()
+    try:
+        asyncio.run(run())
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile)
 
 
 def _free_port() -> int:
@@ -62,10 +77,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gateway(database_url: str, name: str, bus_url: str | None,
-                  window_bits: int | None = None) -> tuple[subprocess.Popen, int]:
+def start_gateway(database_url: str, name: str, bus_url: str | None, window_bits: int | None = None,
+                  profile: str | None = None) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     args = [sys.executable, __file__, "--gateway-child", name, "--port", str(port), "--database", database_url]
+    if profile:
+        args += ["--profile-gateway", profile]
     if window_bits is not None:
         args += ["--compression-window-bits", str(window_bits)]
     if bus_url:
@@ -103,8 +120,8 @@ def _rss_kb(pid: int) -> int:
 
 # -- one throughput run -----------------------------------------------------------------------------------------------
 async def throughput(label: str, engine, database_url: str, gateways: int, bus_url: str | None, stations: int,
-                     messages: int) -> dict:
-    children = [start_gateway(database_url, f"bench-gw-{n}", bus_url) for n in range(gateways)]
+                     messages: int, profile: str | None = None) -> dict:
+    children = [start_gateway(database_url, f"bench-gw-{n}", bus_url, profile=profile) for n in range(gateways)]
     ready, results, go = SPAWN.Queue(), SPAWN.Queue(), SPAWN.Event()
     groups = [[f"B-{i}" for i in range(stations) if i % gateways == n] for n in range(gateways)]
     clients = [SPAWN.Process(target=_meter_client, args=(f"ws://127.0.0.1:{port}", ids, messages, ready, go,
@@ -129,7 +146,7 @@ async def throughput(label: str, engine, database_url: str, gateways: int, bus_u
         for client in clients:
             client.join(REPLY_TIMEOUT)
         for child, _ in children:
-            child.kill()
+            child.terminate() if profile else child.kill()  # a profiled gateway writes its profile on SIGTERM
             child.wait()
     latencies = sorted(x for lat, _, _ in got for x in lat)
     count = len(latencies)
@@ -197,7 +214,10 @@ async def main(args) -> None:
     setups = [("1 gateway, no bus", 1, None), ("1 gateway + NATS", 1, BUS), ("2 gateways + NATS", 2, BUS)]
     runs: dict[str, list[dict]] = {label: [] for label, _, _ in setups}
     try:
-        if args.messages:
+        if args.profile_gateway:
+            await throughput("1 gateway + NATS, profiled", engine, database_url, 1, BUS, args.stations,
+                             args.messages, args.profile_gateway)
+        elif args.messages:
             for _ in range(args.runs):
                 for label, gateways, bus_url in setups:  # the setups take turns: a noisy moment hits all of them
                     runs[label].append(await throughput(label, engine, database_url, gateways, bus_url,
@@ -206,7 +226,7 @@ async def main(args) -> None:
                        for bits in (None, 9)] if args.connections else []
     finally:
         drop()
-    if args.messages:
+    if args.messages and not args.profile_gateway:
         print(f"median of {args.runs} runs, {args.stations} stations x {args.messages} MeterValues, "
               f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}:")
         for label, _, _ in setups:
@@ -231,6 +251,8 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=5000, help="connections one gateway holds (0: none)")
     parser.add_argument("--hold", type=float, default=5.0)
+    parser.add_argument("--profile-gateway", metavar="FILE",
+                        help="one run, 1 gateway + NATS, under cProfile: its stats go to FILE (pstats)")
     parser.add_argument("--gateway-child", metavar="NAME", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
@@ -238,6 +260,7 @@ if __name__ == "__main__":
     parser.add_argument("--compression-window-bits", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.gateway_child:
-        gateway_child(args.database, args.port, args.gateway_child, args.bus, args.compression_window_bits)
+        gateway_child(args.database, args.port, args.gateway_child, args.bus, args.compression_window_bits,
+                      args.profile_gateway)
     else:
         sys.exit(asyncio.run(main(args)))

@@ -10,7 +10,8 @@ from typing import Any
 
 from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.messages import Call
-from ocpp.messages import _validate_payload as validate  # the check the library runs in its thread pool
+
+from .schema_check import validate  # the library's check, compiled (it runs it in its thread pool)
 
 _WANTS_UNIQUE_ID: dict[Any, bool] = {}
 
