@@ -96,6 +96,9 @@ class Lab16(ChargePoint):
                             local_authorization_list=local_authorization_list)
         if status != "Accepted":
             return result.SendLocalList(status=status)
+        entries = local_authorization_list or []
+        if len(entries) > int(self.config.get("SendLocalListMaxLength", ("1000", True))[0]):
+            return result.SendLocalList(status="Failed")  # more than one message may carry
         if update_type == "Differential" and list_version <= self.local_version:
             return result.SendLocalList(status="VersionMismatch")
         if update_type == "Full":
@@ -105,6 +108,8 @@ class Lab16(ChargePoint):
                 self.local_list[entry["id_tag"]] = entry["id_tag_info"]
             else:
                 self.local_list.pop(entry["id_tag"], None)
+        if len(self.local_list) > int(self.config.get("LocalAuthListMaxLength", ("1000", True))[0]):
+            return result.SendLocalList(status="Failed")  # a real charger checks before it applies; enough here
         self.local_version = list_version
         return result.SendLocalList(status="Accepted")
 
