@@ -82,6 +82,8 @@ def _record(mapping: Mapping, placement: Placement, file_name: str, row: Session
         payload["unplugged_at"] = payload["stopped_at"]
     if row.token:
         payload["id_token"] = row.token
+    if row.token_type:
+        payload["token_type"] = row.token_type
     driver = driver_of(placement, mapping, row.driver)
     if driver:
         payload["driver_id"] = driver
@@ -93,6 +95,10 @@ def _record(mapping: Mapping, placement: Placement, file_name: str, row: Session
     if row.implausible:
         payload["implausible"] = list(row.implausible)
     events = [NewEvent(EventKind.SESSION_RECORDED, row.started_at, EventSource.IMPORT, payload, f"{key}:recorded")]
+    if row.network:  # at the start, so the session's last event is still its start (as `recorded_summary` writes)
+        events.append(NewEvent(EventKind.ROAMING_ATTRIBUTED, row.started_at, EventSource.IMPORT, {
+            "network": row.network, "operator_id": row.operator, "provider_id": row.provider,
+            "roaming_cdr_id": None, "partner_transaction_id": None}, f"{key}:roaming"))
     if row.stopped_at is None:  # mapping says close_at_start: flagged, never a silently open session
         events.append(NewEvent(EventKind.FORCE_CLOSED, row.started_at, EventSource.IMPORT,
                                {"by": "import", "why": "the source file has no stop time"}, f"{key}:closed"))

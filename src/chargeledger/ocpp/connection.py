@@ -46,6 +46,7 @@ class CentralSide:
         self.command_sessions: dict[str, int | None] = {}  # unique id of our commands -> the session they act on
         self.registration = station.registration  # until it boots: what the operator decided last
         self.triggered: set[str] = set()  # actions we asked for with TriggerMessage: allowed once while Pending
+        self._after: list = []  # coroutines to run once the answer being built is sent
 
     def registered(self, status: str) -> int:
         """After a BootNotification: remember the answer; returns the interval to tell the station."""
@@ -64,6 +65,11 @@ class CentralSide:
         """What a charger's answer to our command teaches us (each version adds its own)."""
         if type(request).__name__ == "TriggerMessage" and answer.get("status") == "Accepted":
             self.triggered.add(registration.triggered_action(request.requested_message))
+
+    def after_answer(self, coroutine) -> None:
+        """Run `coroutine` once our answer to the Call being handled is sent (a CertificateSigned must follow the
+        SignCertificate answer, not race it)."""
+        self._after.append(coroutine)
 
     async def db(self, fn: Callable, *args: Any) -> Any:
         """A write of its own on the writer thread; awaited, so nothing is acknowledged before it is stored."""
@@ -137,11 +143,23 @@ class CentralSide:
         try:
             await self._send(await answer(self, msg), 3, msg.unique_id)
         except OCPPError as exc:
+            self._drop_after()
             await self._send(frames.from_exception(msg, exc, self.version))
         except Exception as exc:  # noqa: BLE001 - a bug or a database outage answers InternalError; the loop lives
+            self._drop_after()
             log.exception("%s: %s failed", self.station.id, msg.action)
             await self._send(frames.error_frame(msg.unique_id, "InternalError", "could not process the message",
                                                 type(exc).__name__))
+        else:
+            after, self._after = self._after, []
+            for coroutine in after:
+                self.gateway.spawn(coroutine)
+
+    def _drop_after(self) -> None:
+        """No answer went out: what was to follow it does not happen."""
+        after, self._after = self._after, []
+        for coroutine in after:
+            coroutine.close()
 
     def _flush_in(self) -> None:
         if self._pending_in is not None:

@@ -16,8 +16,8 @@ from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
 from .. import (
-    charging_profiles, commands, configuration, connector_status, local_list, reservations, security_log,
-    site_limit, station_files, station_secrets, vendors,
+    certificate_signing, charging_profiles, commands, configuration, connector_status, installed_certificates,
+    local_list, reservations, security_log, site_limit, station_files, station_secrets, vendors,
 )
 from ..tokens import check_token
 
@@ -102,6 +102,17 @@ class Central16(CentralSide, ChargePoint):
         elif name == "ReserveNow":
             await self.db(reservations.answered, engine, sid, request.reservation_id, request.connector_id,
                           request.id_tag, request.parent_id_tag, _time(request.expiry_date), status, utcnow())
+        elif name == "InstallCertificate":
+            await self.db(installed_certificates.installed, engine, sid, request.certificate_type,
+                          request.certificate, status, utcnow(), by)
+        elif name == "GetInstalledCertificateIds" and status in ("Accepted", "NotFound"):
+            items = [{"certificate_type": request.certificate_type, "certificate_hash_data": data}
+                     for data in answer.get("certificate_hash_data") or []]
+            await self.db(installed_certificates.listed, engine, sid, [request.certificate_type], items, utcnow())
+        elif name == "DeleteCertificate" and status == "Accepted":
+            await self.db(installed_certificates.deleted, engine, sid, request.certificate_hash_data, utcnow())
+        elif name == "CertificateSigned":
+            await self.db(certificate_signing.answered, engine, sid, request.certificate_chain, status, utcnow())
         elif name == "CancelReservation" and status == "Accepted":
             await self.db(reservations.cancelled, engine, sid, request.reservation_id, utcnow())
 
@@ -316,11 +327,8 @@ class Central16(CentralSide, ChargePoint):
 
     @on(Action.sign_certificate)
     async def on_sign_certificate(self, csr, **kw):
-        # kept for the operator, whose CA signs it; the signed chain goes back with CertificateSigned
-        now = utcnow()
-        await self.db(station_files.remember, self.gateway.engine, self.station.id, "certificate_signing",
-                      {"csr": csr, "received_at": now.isoformat(), "status": "Received"}, now)
-        return call_result.SignCertificate(status="Accepted")
+        status, _ = await certificate_signing.requested(self, csr, None)
+        return call_result.SignCertificate(status=status)
 
 
 def _tag_info(token) -> dict:
