@@ -15,7 +15,7 @@ from ocpp.messages import Call, CallError, CallResult
 from . import frames, registration
 from .admission import MessageRate
 from .answer import answer
-from .device_model import redacted
+from .station_secrets import mentions_secret, redacted
 from .message_log import Frame
 from .stations import StationInfo
 
@@ -112,7 +112,7 @@ class CentralSide:
             # the answer to our command is logged with the session the command acts on
             acts_on = self.command_sessions.pop(msg.unique_id, None)
             self.gateway.log.add(Frame(self.station.id, utcnow(), "in", msg.message_type_id, action, msg.unique_id,
-                                       text, acts_on))
+                                       _logged(action, text, msg.message_type_id), acts_on))
             self._response_queue.put_nowait(msg)
             return
         self._pending_in = self._frame("in", 2, msg.action, msg.unique_id, text)
@@ -183,12 +183,16 @@ class CentralSide:
         await self._connection.send(text)
 
 
-def _logged(action: str | None, text: str) -> str:
-    """The frame as the message log keeps it: a secret we send (a station's new password) is hidden."""
-    if action != "SetVariables" or "BasicAuthPassword" not in text:
+def _logged(action: str | None, text: str, kind: int = 2) -> str:
+    """The frame as the message log keeps it: a secret we send (a station's new password), or one a station
+    reports in its configuration, is hidden."""
+    if action not in ("SetVariables", "ChangeConfiguration", "GetConfiguration") or not mentions_secret(text):
         return text
     data = orjson.loads(text)
-    return orjson.dumps([*data[:3], redacted(data[3])]).decode()
+    at = 3 if kind == 2 else 2  # a Call's payload, or a CallResult's
+    if len(data) <= at:
+        return text
+    return orjson.dumps([*data[:at], redacted(action, data[at]), *data[at + 1:]]).decode()
 
 
 def _peek(text: str) -> tuple[int, str | None, str | None]:

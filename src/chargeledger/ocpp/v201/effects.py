@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from ...directory import registry
 from .. import (certificate_signing, charging_profiles, commands, device_model, installed_certificates, local_list,
-               remote_starts, reservations, station_files)
+               remote_starts, reservations, station_files, station_secrets)
 from ..times import read_time
 
 Effect = Callable[[Engine, object, dict, dict, dict], None]  # engine, station, request, answer, context
@@ -46,7 +46,7 @@ def _accepted(answer: dict) -> bool:
 
 def _new_password(request: dict) -> str | None:
     for item in request.get("set_variable_data") or []:
-        if device_model.is_secret(item["component"], item["variable"]):
+        if station_secrets.is_secret(item["component"], item["variable"]):
             return item["attribute_value"]
     return None
 
@@ -73,7 +73,7 @@ def _set(engine, station, request, answer, ctx):
                                  ctx["at"])
     device_model.store(engine, rows)
     password = _new_password(request)
-    if password is not None and any(device_model.is_secret({"name": r["component"]}, {"name": r["variable"]})
+    if password is not None and any(station_secrets.is_secret({"name": r["component"]}, {"name": r["variable"]})
                                     for r in rows):
         # the station took its new password (A01, TC_A_09): from its next connection only that one is valid
         registry.set_station_password(engine, station.id, password)
