@@ -132,10 +132,14 @@ def register(app: FastAPI) -> None:
     @app.get("/reports", include_in_schema=False, response_class=HTMLResponse)
     def reports_html(request: Request, caller: Caller = Depends(page_caller)):
         from ..reports.catalogue import REPORTS
-        from ..reports.exports import EXPORTS
+        from ..reports.exports import EXPORTS, export_rights
+        from ..reports.request import missing_rights
         today = datetime.now(timezone.utc).date().replace(day=1)
         last_month = (today - timedelta(days=1)).replace(day=1)
-        return _page(request, "reports.html", caller, reports=sorted(REPORTS), exports=sorted(EXPORTS),
+        # Only what the user may run is offered; the API refuses the rest by the same rights (missing_rights)
+        reports = [REPORTS[n] for n in sorted(REPORTS) if not missing_rights(REPORTS[n].rights, caller)]
+        exports = [n for n in sorted(EXPORTS) if not missing_rights(export_rights(n), caller)]
+        return _page(request, "reports.html", caller, reports=reports, exports=exports,
                      start=last_month.isoformat(), end=today.isoformat())
 
     @app.get("/stations/{station_id}", include_in_schema=False, response_class=HTMLResponse)
