@@ -74,7 +74,7 @@ def caller_for_email(engine: Engine, email: str) -> Caller:
             raise ReportError(f"no user {email}")
         orgs = frozenset(conn.execute(select(user_organisations.c.organisation_id)
                                       .where(user_organisations.c.user_id == row.id)).scalars())
-    return Caller(row.id, row.email, parse_rights(row.rights), orgs, row.time_zone)
+    return Caller(row.id, row.email, parse_rights(row.rights), orgs, row.time_zone, row.locale)
 
 
 def operator_caller(engine: Engine) -> Caller:
