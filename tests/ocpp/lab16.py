@@ -6,6 +6,7 @@ charging profiles, firmware and diagnostics requests) so a test can check what t
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 
 import websockets
@@ -175,9 +176,12 @@ class Lab16(ChargePoint):
 
 
 @contextlib.asynccontextmanager
-async def lab_charger(gateway, station_id: str, subprotocols=("ocpp1.6",)):
+async def lab_charger(gateway, station_id: str, subprotocols=("ocpp1.6",), password: str | None = None):
+    headers = {}
+    if password is not None:  # security profile 1: HTTP Basic with the station id
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{station_id}:{password}".encode()).decode()
     ws = await websockets.connect(f"ws://127.0.0.1:{gateway.port}/ocpp/{station_id}",
-                                  subprotocols=list(subprotocols) or None)
+                                  subprotocols=list(subprotocols) or None, additional_headers=headers)
     cp = Lab16(station_id, ws, response_timeout=5)
     task = asyncio.create_task(cp.start())
     try:
