@@ -2,13 +2,13 @@
 Accept-Language decides
 
 Revision ID: h16a
-Revises: oc1c
+Revises: pk1a
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "h16a"
-down_revision = "oc1c"
+down_revision = "pk1a"
 branch_labels = None
 depends_on = None
 
