@@ -44,7 +44,7 @@ async def answer(charge_point, msg: Call) -> str:
     checked = not handlers.get("_skip_schema_validation", False)
     if checked:
         validate(msg, charge_point._ocpp_version)
-    handler = handlers["_on_action"]
+    handler = handlers["_on_action"].__get__(charge_point)  # the class's map holds plain functions
     kwargs = snake(msg.payload)
     if _wants_unique_id(handler):
         kwargs["call_unique_id"] = msg.unique_id
