@@ -136,6 +136,37 @@ def start_gateway(database_url: str, name: str, bus_url: str | None, window_bits
             time.sleep(0.1)
 
 
+def _sampler(pid: int, path: str) -> subprocess.Popen:
+    """py-spy sampling the gateway, all its threads (the group-commit writer too, which cProfile does not see),
+    as collapsed stacks (`--sample-gateway FILE`; summarise with `--summarise FILE`)."""
+    spy = Path(sys.executable).parent / "py-spy"
+    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--format", "raw", "--output", path,
+                             "--rate", "200", "--threads"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def summarise(path: str, top: int = 40) -> None:
+    """Self and total samples per function from py-spy's collapsed stacks."""
+    from collections import Counter
+
+    own, total, samples = Counter(), Counter(), 0
+    for line in Path(path).read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [f.split(" (")[0] + " " + f.rsplit("/", 1)[-1].rstrip(")") for f in stack.split(";")[1:]]
+        n = int(count)
+        samples += n
+        if frames:
+            own[frames[-1]] += n
+        for frame in set(frames):
+            total[frame] += n
+    print(f"{samples} samples (threads summed)")
+    print("self:")
+    for frame, n in own.most_common(top):
+        print(f"  {n / samples:6.1%}  {frame}")
+    print("total:")
+    for frame, n in total.most_common(top):
+        print(f"  {n / samples:6.1%}  {frame}")
+
+
 def _nats_pids() -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -157,7 +188,7 @@ def _rss_kb(pid: int) -> int:
 
 # -- one throughput run -----------------------------------------------------------------------------------------------
 async def throughput(label: str, engine, database_url: str, gateways: int, bus_url: str | None, stations: int,
-                     messages: int, profile: str | None = None) -> dict:
+                     messages: int, profile: str | None = None, sample: str | None = None) -> dict:
     children = [start_gateway(database_url, f"bench-gw-{n}", bus_url, profile=profile) for n in range(gateways)]
     ready, results, go = SPAWN.Queue(), SPAWN.Queue(), SPAWN.Event()
     groups = [[f"B-{i}" for i in range(stations) if i % gateways == n] for n in range(gateways)]
@@ -168,14 +199,20 @@ async def throughput(label: str, engine, database_url: str, gateways: int, bus_u
     try:
         await _wait_for(ready, len(clients), REPLY_TIMEOUT * 2)
         pids = [child.pid for child, _ in children]
-        before = sum(_cpu_of(p) for p in pids)
+        each_before = [_cpu_of(p) for p in pids]
+        before = sum(each_before)
         clients_before = sum(_cpu_of(c.pid) for c in clients)
         nats_before = sum(_cpu_of(p) for p in _nats_pids())
         pg_before = _pg_cpu(engine)
+        spy = _sampler(pids[0], sample) if sample else None
         began = time.monotonic()
         go.set()
         got = await _wait_for(results, len(clients), REPLY_TIMEOUT * 10)
-        gateway_cpu = sum(_cpu_of(p) for p in pids) - before
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its samples when interrupted
+            spy.wait(60)
+        each_cpu = [_cpu_of(p) - b for p, b in zip(pids, each_before)]
+        gateway_cpu = sum(each_cpu)
         client_cpu = sum(_cpu_of(c.pid) for c in clients) - clients_before
         nats_cpu = sum(_cpu_of(p) for p in _nats_pids()) - nats_before
         pg_after = _pg_cpu(engine)
@@ -195,7 +232,12 @@ async def throughput(label: str, engine, database_url: str, gateways: int, bus_u
               "gateway_cpu_us_per_msg": round(gateway_cpu / count * 1e6),
               "postgres_cpu_us_per_msg": round(pg_cpu / count * 1e6),
               "nats_cpu_us_per_msg": round(nats_cpu / count * 1e6, 1),
-              "client_cpu_us_per_msg": round(client_cpu / count * 1e6)}
+              "client_cpu_us_per_msg": round(client_cpu / count * 1e6),
+              # capacity: MeterValues per CPU second, whatever else the cores were doing meanwhile
+              "msg_per_gateway_cpu_s": [round(len(ids) * messages / max(cpu, 1e-9)) for ids, cpu in zip(groups, each_cpu)],
+              "capacity_per_gateway_cpu_s": round(count / gateway_cpu),
+              "capacity_per_server_cpu_s": round(count / (gateway_cpu + pg_cpu + nats_cpu)),
+              "gateway_cores_busy": round(gateway_cpu / elapsed, 2)}
     errors = [e for _, _, errs in got for e in errs]
     if errors:
         result["errors"] = errors
@@ -325,9 +367,9 @@ async def main(args) -> None:
     setups = [("1 gateway, no bus", 1, None), ("1 gateway + NATS", 1, BUS), ("2 gateways + NATS", 2, BUS)]
     runs: dict[str, list[dict]] = {label: [] for label, _, _ in setups}
     try:
-        if args.profile_gateway:
+        if args.profile_gateway or args.sample_gateway:
             await throughput("1 gateway + NATS, profiled", engine, database_url, 1, BUS, args.stations,
-                             args.messages, args.profile_gateway)
+                             args.messages, args.profile_gateway, args.sample_gateway)
         elif args.messages:
             for _ in range(args.runs):
                 for label, gateways, bus_url in setups:  # the setups take turns: a noisy moment hits all of them
@@ -338,7 +380,7 @@ async def main(args) -> None:
                        for bits in ((None, 9) if args.compare_deflate else (None,))] if args.connections else []
     finally:
         drop()
-    if args.messages and not args.profile_gateway:
+    if args.messages and not (args.profile_gateway or args.sample_gateway):
         print(f"median of {args.runs} runs, {args.stations} stations x {args.messages} MeterValues, "
               f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}:")
         for label, _, _ in setups:
@@ -350,7 +392,15 @@ async def main(args) -> None:
         bus_share = (with_bus["gateway_cpu_us_per_msg"] + with_bus["nats_cpu_us_per_msg"]) \
             / alone["gateway_cpu_us_per_msg"] - 1
         print(f"  bus cost: {bus_share:+.0%} CPU per message (gateway + nats-server, with the bus vs without)")
-        print(f"  2 gateways vs 1: {two['msg_per_s'] / with_bus['msg_per_s']:.2f}x the MeterValues/s")
+        print(f"  2 gateways vs 1: {two['msg_per_s'] / with_bus['msg_per_s']:.2f}x the MeterValues/s (raw, sharing "
+              f"{os.cpu_count()} cores with PostgreSQL, nats-server, the load client and whatever else runs)")
+        per_core = two["capacity_per_gateway_cpu_s"] / with_bus["capacity_per_gateway_cpu_s"]
+        per_server = two["capacity_per_server_cpu_s"] / with_bus["capacity_per_server_cpu_s"]
+        print(f"  capacity, MeterValues per gateway CPU second: 1 gateway {with_bus['capacity_per_gateway_cpu_s']}, "
+              f"2 gateways {two['capacity_per_gateway_cpu_s']} (each: {two['msg_per_gateway_cpu_s']}): "
+              f"{per_core:.2f}x per core, so 2 gateways with a core each give {2 * per_core:.2f}x one")
+        print(f"  counting PostgreSQL and nats-server too: {with_bus['capacity_per_server_cpu_s']} vs "
+              f"{two['capacity_per_server_cpu_s']} per server CPU second ({per_server:.2f}x per core)")
     for held in connections:
         print(f"  one gateway held {held['held_with_heartbeat']} of {held['connections_wanted']} connections "
               f"(permessage-deflate window bits {held['compression_window_bits']}; the setting: off), connected in "
@@ -376,13 +426,18 @@ if __name__ == "__main__":
                         help="the held gateway under tracemalloc: what it holds, by line, goes to FILE")
     parser.add_argument("--profile-gateway", metavar="FILE",
                         help="one run, 1 gateway + NATS, under cProfile: its stats go to FILE (pstats)")
+    parser.add_argument("--sample-gateway", metavar="FILE",
+                        help="one run, 1 gateway + NATS, sampled by py-spy (all threads): collapsed stacks to FILE")
+    parser.add_argument("--summarise", metavar="FILE", help="print the functions of a --sample-gateway FILE, exit")
     parser.add_argument("--gateway-child", metavar="NAME", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     parser.add_argument("--bus", help=argparse.SUPPRESS)
     parser.add_argument("--compression-window-bits", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.gateway_child:
+    if args.summarise:
+        summarise(args.summarise)
+    elif args.gateway_child:
         gateway_child(args.database, args.port, args.gateway_child, args.bus, args.compression_window_bits,
                       args.profile_gateway, args.trace_memory)
     else:
