@@ -87,8 +87,8 @@ def answered(engine: Engine, station_id: str, chain: str, status: str, at: datet
     except ValueError:
         pass  # not a certificate we can read: only the signing state records the answer
     found = issued.find(engine, serial) if serial else None
-    if found is not None and found["station_id"] == station_id:
-        issued.answered(engine, serial, status, at)
     station_files.remember(engine, station_id, TOPIC, {
         "status": "Installed" if status == "Accepted" else f"Refused ({status})", "signed_at": at.isoformat(),
         **({"serial_number": serial} if found else {})}, at)
+    if found is not None and found["station_id"] == station_id:  # last: the row's answer says all is recorded
+        issued.answered(engine, serial, status, at)
