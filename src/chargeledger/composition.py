@@ -24,6 +24,7 @@ from .bus import events as bus_events
 from .http.app import create_app
 from .http.serving import server_config
 from .ledger.outbox import Worker, hand_off
+from .pki import authority as pki_authority
 from .reports.sqlite_snapshot import remove_leftovers
 from .settings import ROLES, Settings, process_name, refuse_roles, use
 from .storage.database import make_engine, upgrade
@@ -87,14 +88,17 @@ async def serve(process: Process) -> None:
 
             gateway = GatewayThread(gateway)
     stopping: list[asyncio.Task] = []
+    ftp = None
     if client is not None and outbox_worker is not None:
         # committed ledger events onto the bus, typed and versioned, for other processes and systems
         stopping.append(asyncio.create_task(bus_events.run_relay(engine, client)))
     try:
         if gateway is not None:
             await gateway.start(process.host, process.ocpp_port)
-            scheme = "wss" if gateway.settings.ssl_context else "ws"
+            scheme = "wss" if gateway.settings.ssl_context and gateway.tls_port is None else "ws"
             typer.echo(f"OCPP gateway on {scheme}://{process.host}:{process.ocpp_port}/ocpp/{{station_id}}")
+            if gateway.tls_port is not None:
+                typer.echo(f"OCPP gateway on wss://{process.host}:{gateway.tls_port}/ocpp/{{station_id}}")
             if process.simulate:
                 simulator = importlib.import_module("chargeledger.ocpp.simulator")
                 stopping.append(asyncio.create_task(simulator.run_demo_traffic(engine, process.host,
@@ -105,7 +109,10 @@ async def serve(process: Process) -> None:
                 from .ocpp.remote import RemoteCommands
 
                 commands = RemoteCommands(engine, client, settings.command_timeout, local=gateway)
-            app = create_app(engine, commands, settings.http)
+            if settings.ftp_port is not None:
+                ftp = _ftp_uploads(engine, process)
+                typer.echo(f"FTP uploads on ftp://{process.host}:{ftp.port}/")
+            app = create_app(engine, commands, settings.http, ftp)
             server = uvicorn.Server(server_config(app, settings.http, process.host, process.http_port,
                                                   log_level="info", lifespan="on"))
             typer.echo(f"ChargeLedger on http://{process.host}:{process.http_port}  (API docs at /docs)")
@@ -116,6 +123,8 @@ async def serve(process: Process) -> None:
     finally:
         for task in stopping:
             task.cancel()
+        if ftp is not None:
+            await asyncio.to_thread(ftp.stop)
         if gateway is not None:
             await gateway.stop()
         if outbox_worker is not None:
@@ -124,6 +133,14 @@ async def serve(process: Process) -> None:
             await client.close()
         if pusher is not None:
             await asyncio.to_thread(pusher.stop)
+
+
+def _ftp_uploads(engine, process: Process):
+    from .ocpp.ftp_uploads import FtpSettings, FtpUploads
+
+    settings = process.settings
+    return FtpUploads(engine, FtpSettings(settings.ftp_port, process.host, settings.ftp_public_host,
+                                          settings.ftp_passive_range, settings.http.max_upload_bytes)).start()
 
 
 def ocpi_pusher(engine):
@@ -140,7 +157,16 @@ def _gateway(engine, process: Process, client):
         gateway_class = importlib.import_module("chargeledger.ocpp.gateway").Gateway
     except ModuleNotFoundError:
         raise RolesRefused("the gateway role needs the OCPP adapter (chargeledger.ocpp), which is not installed")
-    return gateway_class(engine, process.gateway_settings, process_name(process.settings), client)
+    gateway_settings = process.gateway_settings or importlib.import_module("chargeledger.ocpp.settings").GatewaySettings()
+    try:
+        authority = pki_authority.from_settings(process.settings)
+    except pki_authority.AuthorityError as exc:
+        raise RolesRefused(str(exc)) from None
+    if authority is not None:  # it signs station certificates, which then admit their stations at profile 3
+        gateway_settings.authority = authority
+        gateway_settings.station_certificate_days = process.settings.station_certificate_days
+        gateway_settings.trust_station_ca(authority.pem)
+    return gateway_class(engine, gateway_settings, process_name(process.settings), client)
 
 
 async def _until_signalled() -> None:
