@@ -23,7 +23,7 @@ from .catalogue.statement import payout_by_organisation
 from .cell_sql import Scope, cells_sql, connect, literal, sql_of
 from .columns import Column, ReportContext
 from .reader import ArrowRows, fields_of
-from .request import ReportError, ReportRequest
+from .request import ReportError, ReportRequest, missing_rights
 from .source import LOOKUPS, count, joined_rows, only, report_query
 
 Progress = Callable[[int, int], None]
@@ -36,7 +36,7 @@ def check_access(request: ReportRequest) -> None:
     report = REPORTS.get(request.report)
     if report is None:
         raise ReportError(f"unknown report {request.report!r}; choose from {', '.join(sorted(REPORTS))}")
-    missing = [r.value for r in report.rights if not request.caller.has(r)]
+    missing = missing_rights(report.rights, request.caller)
     if missing:
         raise ReportError(f"the {report.name} report needs the {' and '.join(missing)} right")
 
