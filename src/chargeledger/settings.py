@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     ca_certificate: Path | None = None
     ca_key: Path | None = None
     station_certificate_days: int = Field(365, gt=0)  # validity of a station certificate the CA issues
+    # an FTP location for diagnostics and log uploads, served with the API (ocpp/ftp_uploads.py): its port, how
+    # stations reach it if not the serve host, and the range of its passive data ports (a firewall's "60000-60099")
+    ftp_port: int | None = Field(None, ge=0, le=65535)
+    ftp_public_host: str | None = None
+    ftp_passive_ports: str | None = Field(None, pattern=r"^\d{1,5}-\d{1,5}$")
     http: HttpSettings = Field(default_factory=HttpSettings)
 
     @field_validator("http", mode="before")
@@ -73,6 +78,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"{CONFIG_ENV}={path}: no such file")
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
+
+    @property
+    def ftp_passive_range(self) -> range | None:
+        if not self.ftp_passive_ports:
+            return None
+        low, high = (int(part) for part in self.ftp_passive_ports.split("-"))
+        return range(low, high + 1)
 
     @property
     def on_sqlite(self) -> bool:

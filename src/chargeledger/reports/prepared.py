@@ -13,7 +13,7 @@ from .columns import Column, ReportContext
 from .compiled_raw import raw_row_line
 from .fields import fields_read
 from .raw_rows import RawRows
-from .request import ReportError, ReportRequest
+from .request import ReportError, ReportRequest, missing_rights
 from .source import LOOKUPS, only, report_query
 
 Progress = Callable[[int, int], None]
@@ -24,7 +24,7 @@ def check_access(request: ReportRequest) -> None:
     report = REPORTS.get(request.report)
     if report is None:
         raise ReportError(f"unknown report {request.report!r}; choose from {', '.join(sorted(REPORTS))}")
-    missing = [r.value for r in report.rights if not request.caller.has(r)]
+    missing = missing_rights(report.rights, request.caller)
     if missing:
         raise ReportError(f"the {report.name} report needs the {' and '.join(missing)} right")
 
