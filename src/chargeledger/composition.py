@@ -82,6 +82,11 @@ async def serve(process: Process) -> None:
     gateway = None
     if "gateway" in roles:
         gateway = _gateway(engine, process, client)
+        if "api" in roles and client is None:
+            # one process serving chargers and people: the chargers get a loop of their own (ocpp/own_loop.py)
+            from .ocpp.own_loop import GatewayThread
+
+            gateway = GatewayThread(gateway)
     stopping: list[asyncio.Task] = []
     ftp = None
     if client is not None and outbox_worker is not None:

@@ -35,8 +35,6 @@ class Settings(BaseSettings):
     command_timeout: float = Field(30.0, gt=0)  # seconds a remote command may take, end to end across processes
     worker_poll_interval: float = Field(1.0, gt=0)  # seconds between a worker's looks for work it was not told of
     report_dir: Path | None = None        # report job files; default: the system's temporary folder
-    report_workers: int | None = Field(None, gt=0)
-    report_writer: Literal["vector", "rows"] = "vector"
     node_modules: Path = _NODE_MODULES    # the chart library for the web pages
     simulated_gateway_delay: float = Field(0.0, ge=0)  # seconds per capture/refund of the simulated payment gateway
     # the operator's certificate authority (PEM files; `chargeledger ca create` makes one for a test lab): it signs

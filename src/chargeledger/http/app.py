@@ -57,6 +57,6 @@ def _include_optional(app: FastAPI) -> None:
                              "chargeledger.http.routes.signed_meter",
                              "chargeledger.http.routes.tokens", "chargeledger.http.routes.station_setup",
                              "chargeledger.http.routes.reservations", "chargeledger.http.routes.smart_charging",
-                             "chargeledger.http.routes.maintenance",
+                             "chargeledger.http.routes.maintenance", "chargeledger.http.routes.certificates",
                              "chargeledger.web.pages", "chargeledger.ocpi.routes")):
         module.register(app)
