@@ -2,6 +2,9 @@
 
 It records every request it receives (method, path, body, headers) in arrival order. `down` makes it answer 503
 (a partner in maintenance); `refuse` makes it answer OCPI 2001 to pushes of that module.
+
+It keeps its copy of each session and tariff as a Receiver does: a PUT stores the object, a PATCH of one it does not
+have is 404/2003 and a PATCH without last_updated 2001 (2.2.1 sessions module), a DELETE removes it.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class Peer:
     refuse: set[str] = field(default_factory=set)
     issued_a: str | None = None  # a token A we hand out when ChargeLedger registers with us
     allowed_uids: set[str] = field(default_factory=set)  # what real-time authorization allows
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # "sessions/NL/ACM/12" -> its copy
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- as a client of ChargeLedger ------------------------------------------------------------------------------
@@ -146,12 +150,35 @@ class Peer:
             return ok({"allowed": allowed, "authorization_reference": f"auth-{uid}", "token": self.token(uid)})
 
         @app.api_route("/emsp/{module}/{rest:path}", methods=["PUT", "PATCH", "POST", "DELETE"])
-        async def receive(module: str, rest: str):
+        async def receive(module: str, rest: str, request: Request):
             if module in self.refuse:
                 return JSONResponse(ok(None, 2001) | {"status_message": "we do not like this one"}, status_code=400)
+            if module in ("sessions", "tariffs"):
+                return self._keep(f"{module}/{rest.strip('/')}", request.method, await _json(await request.body())
+                                  if request.method in ("PUT", "PATCH") else None)
             return ok()
 
         return app
+
+    def _keep(self, key: str, method: str, body: Any):
+        """A Receiver's copy: PUT stores, PATCH updates one it has (charging periods added), DELETE removes."""
+        with self.lock:
+            known = self.objects.get(key)
+            if method != "PUT" and known is None:
+                return JSONResponse(ok(None, 2003) | {"status_message": f"unknown {key}"}, status_code=404)
+            if method == "PATCH" and "last_updated" not in body:
+                return JSONResponse(ok(None, 2001) | {"status_message": "PATCH without last_updated"},
+                                    status_code=400)
+            if method == "PUT":
+                self.objects[key] = body
+            elif method == "PATCH":
+                merged = dict(known)
+                for name, value in body.items():
+                    merged[name] = merged.get(name, []) + value if name == "charging_periods" else value
+                self.objects[key] = merged
+            else:
+                del self.objects[key]
+        return ok()
 
 
 async def _json(body: bytes) -> Any:
