@@ -58,6 +58,8 @@ class Peer:
     issued_a: str | None = None  # a token A we hand out when ChargeLedger registers with us
     allowed_uids: set[str] = field(default_factory=set)  # what real-time authorization allows
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # "sessions/NL/ACM/12" -> its copy
+    versions_at: str | None = None  # the versions URL it registers with (default: its own)
+    endpoints_at: str | None = None  # where its version details say its modules are (default: its own base)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- as a client of ChargeLedger ------------------------------------------------------------------------------
@@ -67,7 +69,7 @@ class Peer:
                 "OCPI-from-party-id": PARTY}
 
     def credentials(self) -> dict[str, Any]:
-        return {"token": self.token_b, "url": f"{self.base}/ocpi/versions",
+        return {"token": self.token_b, "url": self.versions_at or f"{self.base}/ocpi/versions",
                 "roles": [{"role": "EMSP", "party_id": PARTY, "country_code": COUNTRY,
                            "business_details": {"name": "Test eMSP"}}]}
 
@@ -131,7 +133,8 @@ class Peer:
 
         @app.get("/ocpi/2.2.1")
         def details():
-            endpoints = [{"identifier": m, "role": "RECEIVER", "url": f"{self.base}/emsp/{m}"} for m in MODULES]
+            at = self.endpoints_at or self.base
+            endpoints = [{"identifier": m, "role": "RECEIVER", "url": f"{at}/emsp/{m}"} for m in MODULES]
             endpoints.append({"identifier": "credentials", "role": "RECEIVER",
                               "url": f"{self.base}/ocpi/2.2.1/credentials"})
             endpoints.append({"identifier": "tokens", "role": "SENDER", "url": f"{self.base}/emsp/tokens"})

@@ -8,7 +8,7 @@ import asyncio
 from fastapi import APIRouter, Depends, Request
 
 from ...http.deps import engine_of
-from .. import commands
+from .. import allowed, commands
 from .. import partners as store
 from ..objects import COMMAND_BODIES, CancelReservation, StopSession
 from ..registration import VERSION
@@ -37,6 +37,10 @@ async def command(command: str, request: Request, partner: store.Partner = Depen
         raise OcpiError(Status.INVALID_PARAMETERS, f"unknown command {command}: choose from "
                                                    f"{', '.join(COMMAND_BODIES)}", 404)
     body = await body_as(request, model)
+    try:  # the result goes there later: a URL the operator does not allow is refused now, not silently dropped
+        await asyncio.to_thread(allowed.check, body.response_url)
+    except allowed.UrlRefused as exc:
+        raise OcpiError(Status.INVALID_PARAMETERS, f"response_url: {exc}") from None
     stop, sends = None, []
     try:
         if isinstance(body, StopSession):
