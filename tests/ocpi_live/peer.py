@@ -58,30 +58,37 @@ class Peer:
     issued_a: str | None = None  # a token A we hand out when ChargeLedger registers with us
     allowed_uids: set[str] = field(default_factory=set)  # what real-time authorization allows
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # "sessions/NL/ACM/12" -> its copy
+    country: str = COUNTRY  # its party, and its role in the credentials it sends (a hub: HUB)
+    party: str = PARTY
+    role: str = "EMSP"
+    unreachable: set[str] = field(default_factory=set)  # as a hub: party ids behind it that are not connected (4003)
     versions_at: str | None = None  # the versions URL it registers with (default: its own)
     endpoints_at: str | None = None  # where its version details say its modules are (default: its own base)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- as a client of ChargeLedger ------------------------------------------------------------------------------
-    def headers(self, token: str | None = None) -> dict[str, str]:
+    def headers(self, token: str | None = None, party: tuple[str, str] | None = None) -> dict[str, str]:
+        """`party`: as a hub, the party behind it a request comes from (default: its own)."""
+        country, party_id = party or (self.country, self.party)
         return {**token_header(token or self.token_c or ""), "X-Request-ID": str(uuid.uuid4()),
-                "X-Correlation-ID": str(uuid.uuid4()), "OCPI-from-country-code": COUNTRY,
-                "OCPI-from-party-id": PARTY}
+                "X-Correlation-ID": str(uuid.uuid4()), "OCPI-from-country-code": country,
+                "OCPI-from-party-id": party_id}
 
     def credentials(self) -> dict[str, Any]:
         return {"token": self.token_b, "url": self.versions_at or f"{self.base}/ocpi/versions",
-                "roles": [{"role": "EMSP", "party_id": PARTY, "country_code": COUNTRY,
-                           "business_details": {"name": "Test eMSP"}}]}
+                "roles": [{"role": self.role, "party_id": self.party, "country_code": self.country,
+                           "business_details": {"name": f"Test {self.role}"}}]}
 
     def token(self, uid: str, whitelist: str = "ALLOWED", valid: bool = True) -> dict[str, Any]:
         return {"country_code": COUNTRY, "party_id": PARTY, "uid": uid, "type": "RFID",
                 "contract_id": f"DE-EMS-C{uid}"[:36], "issuer": "Test eMSP", "valid": valid, "whitelist": whitelist,
                 "last_updated": "2024-01-01T00:00:00Z"}
 
-    def send(self, method: str, module: str, path: str, body: Any = None) -> httpx.Response:
+    def send(self, method: str, module: str, path: str, body: Any = None,
+             party: tuple[str, str] | None = None) -> httpx.Response:
         with httpx.Client(timeout=30) as http:
             return http.request(method, self.their_endpoints[f"{module}:RECEIVER"] + path, json=body,
-                                headers=self.headers())
+                                headers=self.headers(party=party))
 
     def register(self, versions_url: str, token_a: str) -> httpx.Response:
         """What an eMSP does with the token A it was given: versions, details, POST credentials."""
@@ -156,6 +163,8 @@ class Peer:
         async def receive(module: str, rest: str, request: Request):
             if module in self.refuse:
                 return JSONResponse(ok(None, 2001) | {"status_message": "we do not like this one"}, status_code=400)
+            if request.headers.get("ocpi-to-party-id") in self.unreachable:
+                return JSONResponse(ok(None, 4003) | {"status_message": "that party is not connected"})
             if module in ("sessions", "tariffs"):
                 return self._keep(f"{module}/{rest.strip('/')}", request.method, await _json(await request.body())
                                   if request.method in ("PUT", "PATCH") else None)

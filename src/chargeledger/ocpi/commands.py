@@ -141,18 +141,20 @@ def result_of(answer: dict) -> str:
 
 
 def send_result(engine: Engine, partner: store.Partner, command: str, response_url: str, result: str,
-                message: str | None = None) -> None:
+                message: str | None = None, to_party: tuple[str, str] | None = None) -> None:
     body: dict[str, Any] = {"result": result}
     if message:
         body["message"] = [{"language": "en", "text": message[:512]}]
     with engine.begin() as conn:
-        queue.enqueue(conn, partner.id, "commands", command, "POST", "", body, url=response_url)
+        queue.enqueue(conn, partner.id, "commands", command, "POST", "", body, url=response_url, to_party=to_party)
     queue.wake(engine)
 
 
 async def run(engine: Engine, gateway, partner: store.Partner, command: str, response_url: str,
-              sends: list[tuple[Target | None, str, dict]], stop: dict | None = None) -> None:
-    """Send to the charger(s); the first accepted answer wins. Any failure becomes the CommandResult it means."""
+              sends: list[tuple[Target | None, str, dict]], stop: dict | None = None,
+              to_party: tuple[str, str] | None = None) -> None:
+    """Send to the charger(s); the first accepted answer wins. Any failure becomes the CommandResult it means,
+    sent to the party that asked (through its hub: `to_party`)."""
     result, message, answered = "FAILED", None, False
     try:
         if stop is not None:
@@ -177,4 +179,4 @@ async def run(engine: Engine, gateway, partner: store.Partner, command: str, res
     except Exception as exc:  # noqa: BLE001 - the partner must hear back whatever happened
         log.exception("OCPI %s for partner %s", command, partner.id)
         result, message = "FAILED", type(exc).__name__
-    await asyncio.to_thread(send_result, engine, partner, command, response_url, result, message)
+    await asyncio.to_thread(send_result, engine, partner, command, response_url, result, message, to_party)

@@ -13,7 +13,7 @@ from .. import partners as store
 from ..objects import COMMAND_BODIES, CancelReservation, StopSession
 from ..registration import VERSION
 from ..status import OcpiError, Status
-from .transport import PREFIX, answer, body_as, registered
+from .transport import PREFIX, answer, body_as, registered, sender
 from .versions import served
 
 PATH = f"/cpo/{VERSION}/commands"
@@ -54,7 +54,8 @@ async def command(command: str, request: Request, partner: store.Partner = Depen
     gateway = request.app.state.gateway
     if gateway is None:
         return _response("REJECTED", "this server reaches no chargers", partner)
-    task = asyncio.create_task(commands.run(engine, gateway, partner, command, body.response_url, sends, stop))
+    task = asyncio.create_task(commands.run(engine, gateway, partner, command, body.response_url, sends, stop,
+                                            sender(request, partner)))
     _running.add(task)
     task.add_done_callback(_running.discard)
     return _response("ACCEPTED", None, partner)
