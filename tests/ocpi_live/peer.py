@@ -107,6 +107,16 @@ class Peer:
         with httpx.Client(timeout=30) as http:
             return http.get(self.their_endpoints[f"{module}:SENDER"] + path, params=params, headers=self.headers())
 
+    def get_as(self, module: str, party: tuple[str, str], path: str = "") -> httpx.Response:
+        """As a hub: a GET on the Sender interface for a party behind it."""
+        with httpx.Client(timeout=30) as http:
+            return http.get(self.their_endpoints[f"{module}:SENDER"] + path, headers=self.headers(party=party))
+
+    def put_as(self, module: str, path: str, body: Any, party: tuple[str, str]) -> httpx.Response:
+        with httpx.Client(timeout=30) as http:
+            return http.put(self.their_endpoints[f"{module}:SENDER"] + path, json=body,
+                            headers=self.headers(party=party))
+
     def pushes(self, module: str | None = None) -> list[Received]:
         with self.lock:
             return [r for r in self.received if r.path.startswith("/emsp/") and

@@ -73,6 +73,18 @@ async def test_a_hub_routes_pushes_to_the_party_behind_it_and_reports_who_is_con
         queue.deliver(engine)
         _refused, session = hub.pushes("sessions")
         assert session.method == "PUT" and _to(session) == EMSP and session.body["cdr_token"]["party_id"] == "EMA"
+        # pulls through the hub: each party behind it sees only its own drivers' sessions
+        assert [x["id"] for x in hub.get_as("sessions", EMSP).json()["data"]] == [session.body["id"]]
+        assert hub.get_as("sessions", ("DE", "EMB")).json()["data"] == []
+        assert len(hub.get_as("sessions", ("DE", "HUB")).json()["data"]) == 1  # the hub itself: all of them
+        # charging preferences: validated, then refused as the sessions module says (the EVSE is not capable)
+        url = f"/{session.body['id']}/charging_preferences"
+        prefs = hub.put_as("sessions", url, {"profile_type": "GREEN"}, EMSP)
+        assert prefs.status_code == 404 and prefs.json()["status_code"] == 2001 and prefs.json()["data"] == \
+            "NOT_POSSIBLE"
+        assert hub.put_as("sessions", url, {"profile_type": "SOMETIMES"}, EMSP).json()["status_code"] == 2001
+        other = hub.put_as("sessions", url, {"profile_type": "GREEN"}, ("DE", "EMB"))
+        assert other.status_code == 404 and other.json()["status_code"] == 2003
         # what the operator sees: the hub, and EMA behind it, connected
         (_hub, shown), = summaries(engine)
         assert shown["hub"] is True and shown["parties"] == [

@@ -104,8 +104,10 @@ def _remote_id(body: StartSession) -> int:
     return zlib.crc32(f"{body.token.uid}:{body.response_url}".encode()) & 0x7FFFFFFF
 
 
-def stop_target(engine: Engine, partner: store.Partner, body: StopSession) -> dict:
-    """The session to stop: one of the partner's organisation, started with one of its tokens."""
+def stop_target(engine: Engine, partner: store.Partner, body: StopSession,
+                party: tuple[str, str] | None = None) -> dict:
+    """The session to stop: one of the partner's organisation, started with one of its tokens (through a hub:
+    with a token of the `party` that asks)."""
     from .sessions import owner_of
     if not body.session_id.isdigit():
         raise Refused("UNKNOWN_SESSION", "unknown session")
@@ -114,7 +116,7 @@ def stop_target(engine: Engine, partner: store.Partner, body: StopSession) -> di
                            .where(sessions.c.id == int(body.session_id),
                                   sessions.c.organisation_id == partner.organisation_id)).first()
         owner = owner_of(conn, row.id) if row else None
-    if row is None or owner is None or owner.partner.id != partner.id:
+    if row is None or owner is None or owner.partner.id != partner.id or party is not None and owner.party != party:
         raise Refused("UNKNOWN_SESSION", "unknown session")
     return {"id": row.id, "station_id": row.station_id, "transaction_id": row.transaction_id}
 

@@ -44,7 +44,7 @@ async def command(command: str, request: Request, partner: store.Partner = Depen
     stop, sends = None, []
     try:
         if isinstance(body, StopSession):
-            stop = await asyncio.to_thread(commands.stop_target, engine, partner, body)
+            stop = await asyncio.to_thread(commands.stop_target, engine, partner, body, sender(request, partner))
         elif isinstance(body, CancelReservation):
             sends = await asyncio.to_thread(commands.cancel_sends, engine, partner, body)
         else:

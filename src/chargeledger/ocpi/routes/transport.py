@@ -108,12 +108,12 @@ def registered(request: Request, engine=Depends(engine_of)) -> store.Partner:
 
 
 def answer(data: Any, partner: store.Partner | None = None, headers: dict[str, str] | None = None,
-           status_code: int = 200) -> OcpiJsonResponse:
+           status_code: int = 200, status: Status = Status.SUCCESS, message: str | None = None) -> OcpiJsonResponse:
     out = dict(headers or {})
     if partner is not None:
         out.update({"OCPI-from-country-code": partner.our_country_code, "OCPI-from-party-id": partner.our_party_id,
                     "OCPI-to-country-code": partner.country_code, "OCPI-to-party-id": partner.party_id})
-    return OcpiJsonResponse(envelope(data), status_code=status_code, headers=out)
+    return OcpiJsonResponse(envelope(data, status, message), status_code=status_code, headers=out)
 
 
 class Page:
