@@ -24,6 +24,7 @@ from .bus import events as bus_events
 from .http.app import create_app
 from .http.serving import server_config
 from .ledger.outbox import Worker, hand_off
+from .pki import authority as pki_authority
 from .reports.sqlite_snapshot import remove_leftovers
 from .settings import ROLES, Settings, process_name, refuse_roles, use
 from .storage.database import make_engine, upgrade
@@ -88,8 +89,10 @@ async def serve(process: Process) -> None:
     try:
         if gateway is not None:
             await gateway.start(process.host, process.ocpp_port)
-            scheme = "wss" if gateway.settings.ssl_context else "ws"
+            scheme = "wss" if gateway.settings.ssl_context and gateway.tls_port is None else "ws"
             typer.echo(f"OCPP gateway on {scheme}://{process.host}:{process.ocpp_port}/ocpp/{{station_id}}")
+            if gateway.tls_port is not None:
+                typer.echo(f"OCPP gateway on wss://{process.host}:{gateway.tls_port}/ocpp/{{station_id}}")
             if process.simulate:
                 simulator = importlib.import_module("chargeledger.ocpp.simulator")
                 stopping.append(asyncio.create_task(simulator.run_demo_traffic(engine, process.host,
@@ -135,7 +138,16 @@ def _gateway(engine, process: Process, client):
         gateway_class = importlib.import_module("chargeledger.ocpp.gateway").Gateway
     except ModuleNotFoundError:
         raise RolesRefused("the gateway role needs the OCPP adapter (chargeledger.ocpp), which is not installed")
-    return gateway_class(engine, process.gateway_settings, process_name(process.settings), client)
+    gateway_settings = process.gateway_settings or importlib.import_module("chargeledger.ocpp.settings").GatewaySettings()
+    try:
+        authority = pki_authority.from_settings(process.settings)
+    except pki_authority.AuthorityError as exc:
+        raise RolesRefused(str(exc)) from None
+    if authority is not None:  # it signs station certificates, which then admit their stations at profile 3
+        gateway_settings.authority = authority
+        gateway_settings.station_certificate_days = process.settings.station_certificate_days
+        gateway_settings.trust_station_ca(authority.pem)
+    return gateway_class(engine, gateway_settings, process_name(process.settings), client)
 
 
 async def _until_signalled() -> None:

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     report_writer: Literal["vector", "rows"] = "vector"
     node_modules: Path = _NODE_MODULES    # the chart library for the web pages
     simulated_gateway_delay: float = Field(0.0, ge=0)  # seconds per capture/refund of the simulated payment gateway
+    # the operator's certificate authority (PEM files; `chargeledger ca create` makes one for a test lab): it signs
+    # the stations' certificate signing requests and answers OCSP for what it issued (docs/security.md, PKI)
+    ca_certificate: Path | None = None
+    ca_key: Path | None = None
+    station_certificate_days: int = Field(365, gt=0)  # validity of a station certificate the CA issues
     http: HttpSettings = Field(default_factory=HttpSettings)
     ocpi: OcpiSettings = Field(default_factory=OcpiSettings)  # CHARGELEDGER_OCPI_ALLOWED_HOSTS / _NETWORKS
 

@@ -198,7 +198,7 @@ def _optional() -> None:
     for module in installed(("chargeledger.cli.serve", "chargeledger.cli.worker", "chargeledger.cli.config", "chargeledger.importing.cli",
                              "chargeledger.demo.cli", "chargeledger.pricing.cli_price", "chargeledger.tariffs.cli",
                              "chargeledger.ocpp.cli", "chargeledger.reports.cli", "chargeledger.ocpi.cli",
-                             "chargeledger.directory.token_cli")):
+                             "chargeledger.directory.token_cli", "chargeledger.pki.cli")):
         module.register(app)
 
 

@@ -69,33 +69,46 @@ def add_station(engine: Engine, station: Station, password: str | None = None,
     or with a client certificate (security profile 3)."""
     if password is not None:
         check_station_password(password)
+    with engine.begin() as conn:
+        _register_station(conn, station, password, billing_profile, unsecured, datetime.now(timezone.utc))
+
+
+def add_stations(engine: Engine, new: list[Station]) -> None:
+    """Register several stations (no password: as an import creates them) in one transaction, all or none: one
+    commit instead of one a station (an import creating hundreds waited on a disk flush for each)."""
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
-        _require(conn, organisations.c.id, station.organisation_id, "organisation")
-        site_org = conn.execute(select(sites.c.organisation_id).where(sites.c.id == station.site_id)).scalar()
-        if site_org is None:
-            raise RegistryError(f"unknown site {station.site_id}")
-        if site_org != station.organisation_id:
-            raise RegistryError(f"site {station.site_id} belongs to organisation {site_org}")
-        if _exists(conn, stations, stations.c.id, station.id):
-            raise RegistryError(f"station {station.id} exists already")
-        values = {k: v for k, v in asdict(station).items() if k != "evses"}
-        values["ocpp_version"] = station.ocpp_version.value
-        conn.execute(stations.insert().values(
-            **values, password_hash=hash_password(password) if password else None, billing_profile=billing_profile,
-            unsecured=unsecured))
-        for evse in station.evses:
-            if _exists(conn, evses, evses.c.evse_id, evse.evse_id):
-                raise RegistryError(f"EVSE-ID {evse.evse_id} is already in use")
-            conn.execute(evses.insert().values(evse_id=evse.evse_id, station_id=station.id,
-                                               ocpp_evse_id=evse.ocpp_evse_id))
-            for c in evse.connectors:
-                conn.execute(connectors.insert().values(
-                    evse_id=evse.evse_id, connector_id=c.connector_id, standard=c.standard.value,
-                    current_type=c.current_type.value, rated_kw=c.rated_kw, phases=c.phases))
-            # not reported yet: published as UNKNOWN until the charger's first status notification
-            conn.execute(evse_states.insert().values(evse_id=evse.evse_id, status="UNKNOWN", updated_at=now))
-        changes.changed(conn, changes.Change(changes.LOCATION, station.organisation_id, station.site_id, now))
+        for station in new:
+            _register_station(conn, station, None, None, False, now)
+
+
+def _register_station(conn, station: Station, password: str | None, billing_profile: dict | None, unsecured: bool,
+                      now: datetime) -> None:
+    _require(conn, organisations.c.id, station.organisation_id, "organisation")
+    site_org = conn.execute(select(sites.c.organisation_id).where(sites.c.id == station.site_id)).scalar()
+    if site_org is None:
+        raise RegistryError(f"unknown site {station.site_id}")
+    if site_org != station.organisation_id:
+        raise RegistryError(f"site {station.site_id} belongs to organisation {site_org}")
+    if _exists(conn, stations, stations.c.id, station.id):
+        raise RegistryError(f"station {station.id} exists already")
+    values = {k: v for k, v in asdict(station).items() if k != "evses"}
+    values["ocpp_version"] = station.ocpp_version.value
+    conn.execute(stations.insert().values(
+        **values, password_hash=hash_password(password) if password else None, billing_profile=billing_profile,
+        unsecured=unsecured))
+    for evse in station.evses:
+        if _exists(conn, evses, evses.c.evse_id, evse.evse_id):
+            raise RegistryError(f"EVSE-ID {evse.evse_id} is already in use")
+        conn.execute(evses.insert().values(evse_id=evse.evse_id, station_id=station.id,
+                                           ocpp_evse_id=evse.ocpp_evse_id))
+        for c in evse.connectors:
+            conn.execute(connectors.insert().values(
+                evse_id=evse.evse_id, connector_id=c.connector_id, standard=c.standard.value,
+                current_type=c.current_type.value, rated_kw=c.rated_kw, phases=c.phases))
+        # not reported yet: published as UNKNOWN until the charger's first status notification
+        conn.execute(evse_states.insert().values(evse_id=evse.evse_id, status="UNKNOWN", updated_at=now))
+    changes.changed(conn, changes.Change(changes.LOCATION, station.organisation_id, station.site_id, now))
 
 
 def set_station_password(engine: Engine, station_id: str, password: str | None, unsecured: bool = False) -> None:

@@ -34,6 +34,10 @@ class Columns:
     site: str | None = None
     driver: str | None = None
     token: str | None = None
+    token_type: str | None = None          # RFID, APP_USER, AD_HOC_USER or OTHER (OCPI's token types)
+    network: str | None = None             # the roaming network the session came through (OCPI, Hubject, Girève)
+    operator: str | None = None            # with network: the operator's ID (e.g. NL*ABC)
+    provider: str | None = None            # with network: the eMSP's ID
     amount: str | None = None
     currency: str | None = None
     start_source: str | None = None
@@ -42,7 +46,8 @@ class Columns:
 
     def named(self) -> list[str]:
         single = [self.session_id, self.energy, self.duration, self.station, self.site, self.time_zone,
-                  self.driver, self.token, self.amount, self.currency, self.start_source]
+                  self.driver, self.token, self.token_type, self.network, self.operator, self.provider,
+                  self.amount, self.currency, self.start_source]
         joined = [*_several(self.start), *_several(self.stop)]
         return list(dict.fromkeys(c for c in (*single, *joined, *self.custom) if c))
 
@@ -77,6 +82,7 @@ class Mapping:
     stop_is_unplug: bool = False         # the stop time is when the vehicle left (plug-out)
     missing_stop: str = "reject"
     value_tables: dict = field(default_factory=dict)  # column -> {value in the file: value imported}
+    defaults: dict = field(default_factory=dict)      # column -> the value an empty cell or a missing column reads as
     skip: tuple = ()                     # (column, values): rows left out on purpose (e.g. still open at export)
     max_power_kw: float = 350.0          # more energy than this × plug time is flagged implausible
     max_session_hours: float = 168.0     # a longer session is flagged implausible
@@ -95,6 +101,11 @@ class Mapping:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    def missing(self, header: list[str]) -> list[str]:
+        """Columns the mapping needs that the file's header lacks (listed in `optional` or with a default: may lack)."""
+        return [c for c in self.columns.named()
+                if c not in header and c not in self.columns.optional and c not in self.defaults]
 
 
 def _get(table: dict, key: str, kind: type, where: str, default: Any = None, required: bool = False) -> Any:
@@ -122,7 +133,7 @@ def _check_known(table: dict, allowed: set[str], where: str) -> None:
 
 
 def parse_mapping(data: dict[str, Any]) -> Mapping:
-    sections = {"source", "file", "time", "columns", "units", "rules", "network", "values"}
+    sections = {"source", "file", "time", "columns", "units", "rules", "network", "values", "defaults"}
     _check_known(data, sections, "mapping")
     source, file, time = data.get("source", {}), data.get("file", {}), data.get("time", {})
     cols, units, rules, net = (data.get("columns", {}), data.get("units", {}), data.get("rules", {}),
@@ -170,6 +181,7 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         stop_is_unplug=_get(rules, "stop_is_unplug", bool, "rules", False),
         missing_stop=_get(rules, "missing_stop", str, "rules", "reject"),
         value_tables=_value_tables(data.get("values", {})),
+        defaults=_defaults(data.get("defaults", {}), columns),
         skip=_skips(rules.get("skip", [])),
         max_power_kw=float(_get(rules, "max_power_kw", (int, float), "rules", 350.0)),
         max_session_hours=float(_get(rules, "max_session_hours", (int, float), "rules", 168.0)),
@@ -194,6 +206,20 @@ def _value_tables(tables: dict) -> dict:
         if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
             raise MappingError(f"[values.{column}] maps each value of the file to a text")
     return dict(tables)
+
+
+def _defaults(table: Any, columns: Columns) -> dict[str, str]:
+    """[defaults] COLUMN = "value": what an empty cell of that column, or the column missing from a file, reads as
+    (as if written in the file, so [values] tables apply to it). A default makes its column optional."""
+    if not isinstance(table, dict):
+        raise MappingError("[defaults] maps a column to the value its empty cells read as")
+    named = set(columns.named())
+    for column, value in table.items():
+        if column not in named:
+            raise MappingError(f"[defaults] {column}: no [columns] entry names that column")
+        if not isinstance(value, str):
+            raise MappingError(f"[defaults] {column} is a text as it would be written in the file, not {value!r}")
+    return dict(table)
 
 
 def _skips(rules: Any) -> tuple:
@@ -264,6 +290,8 @@ def _validate(m: Mapping) -> None:
         raise MappingError("[rules] max_power_kw and max_session_hours are positive")
     if m.columns.amount and not (m.columns.currency or m.currency):
         raise MappingError("an amount needs a currency: [units] currency or [columns] currency")
+    if (m.columns.operator or m.columns.provider) and not m.columns.network:
+        raise MappingError("[columns] operator and provider need [columns] network (the roaming network)")
     if m.auto_create_sites and not m.columns.site:
         raise MappingError("[network] auto_create_sites needs [columns] site")
     if not m.site and not m.columns.site:

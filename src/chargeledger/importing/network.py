@@ -102,8 +102,9 @@ def create_missing(engine: Engine, mapping: Mapping, placement: Placement) -> No
                                        mapping.site_time_zone or mapping.time_zone))
         placement.known_sites[site] = org
     placement.new_sites.clear()
-    for station, site in sorted(placement.new_stations.items()):
-        registry.add_station(engine, Station(station, org, site, station, note=f"created by import {mapping.name}"))
+    if placement.new_stations:
+        registry.add_stations(engine, [Station(station, org, site, station, note=f"created by import {mapping.name}")
+                                       for station, site in sorted(placement.new_stations.items())])
     placement.new_stations.clear()
     if placement.new_drivers:
         with engine.begin() as conn:

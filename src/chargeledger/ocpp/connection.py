@@ -15,7 +15,7 @@ from ocpp.messages import Call, CallError, CallResult
 from . import frames, registration
 from .admission import MessageRate
 from .answer import answer
-from .device_model import redacted
+from .station_secrets import mentions_secret, redacted
 from .message_log import Frame
 from .stations import StationInfo
 
@@ -46,6 +46,7 @@ class CentralSide:
         self.command_sessions: dict[str, int | None] = {}  # unique id of our commands -> the session they act on
         self.registration = station.registration  # until it boots: what the operator decided last
         self.triggered: set[str] = set()  # actions we asked for with TriggerMessage: allowed once while Pending
+        self._after: list = []  # coroutines to run once the answer being built is sent
 
     def registered(self, status: str) -> int:
         """After a BootNotification: remember the answer; returns the interval to tell the station."""
@@ -64,6 +65,11 @@ class CentralSide:
         """What a charger's answer to our command teaches us (each version adds its own)."""
         if type(request).__name__ == "TriggerMessage" and answer.get("status") == "Accepted":
             self.triggered.add(registration.triggered_action(request.requested_message))
+
+    def after_answer(self, coroutine) -> None:
+        """Run `coroutine` once our answer to the Call being handled is sent (a CertificateSigned must follow the
+        SignCertificate answer, not race it)."""
+        self._after.append(coroutine)
 
     async def db(self, fn: Callable, *args: Any) -> Any:
         """A write of its own on the writer thread; awaited, so nothing is acknowledged before it is stored."""
@@ -106,7 +112,7 @@ class CentralSide:
             # the answer to our command is logged with the session the command acts on
             acts_on = self.command_sessions.pop(msg.unique_id, None)
             self.gateway.log.add(Frame(self.station.id, utcnow(), "in", msg.message_type_id, action, msg.unique_id,
-                                       text, acts_on))
+                                       _logged(action, text, msg.message_type_id), acts_on))
             self._response_queue.put_nowait(msg)
             return
         self._pending_in = self._frame("in", 2, msg.action, msg.unique_id, text)
@@ -137,11 +143,23 @@ class CentralSide:
         try:
             await self._send(await answer(self, msg), 3, msg.unique_id)
         except OCPPError as exc:
+            self._drop_after()
             await self._send(frames.from_exception(msg, exc, self.version))
         except Exception as exc:  # noqa: BLE001 - a bug or a database outage answers InternalError; the loop lives
+            self._drop_after()
             log.exception("%s: %s failed", self.station.id, msg.action)
             await self._send(frames.error_frame(msg.unique_id, "InternalError", "could not process the message",
                                                 type(exc).__name__))
+        else:
+            after, self._after = self._after, []
+            for coroutine in after:
+                self.gateway.spawn(coroutine)
+
+    def _drop_after(self) -> None:
+        """No answer went out: what was to follow it does not happen."""
+        after, self._after = self._after, []
+        for coroutine in after:
+            coroutine.close()
 
     def _flush_in(self) -> None:
         if self._pending_in is not None:
@@ -165,12 +183,16 @@ class CentralSide:
         await self._connection.send(text)
 
 
-def _logged(action: str | None, text: str) -> str:
-    """The frame as the message log keeps it: a secret we send (a station's new password) is hidden."""
-    if action != "SetVariables" or "BasicAuthPassword" not in text:
+def _logged(action: str | None, text: str, kind: int = 2) -> str:
+    """The frame as the message log keeps it: a secret we send (a station's new password), or one a station
+    reports in its configuration, is hidden."""
+    if action not in ("SetVariables", "ChangeConfiguration", "GetConfiguration") or not mentions_secret(text):
         return text
     data = orjson.loads(text)
-    return orjson.dumps([*data[:3], redacted(data[3])]).decode()
+    at = 3 if kind == 2 else 2  # a Call's payload, or a CallResult's
+    if len(data) <= at:
+        return text
+    return orjson.dumps([*data[:at], redacted(action, data[at]), *data[at + 1:]]).decode()
 
 
 def _peek(text: str) -> tuple[int, str | None, str | None]:

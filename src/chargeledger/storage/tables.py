@@ -78,6 +78,8 @@ stations = Table(
     Column("last_message_at", UtcTime),
     # the operator's answer to its BootNotification: Accepted, Pending (waits for approval) or Rejected
     Column("registration", String(16), nullable=False, default="Accepted", server_default="Accepted"),
+    # the lowest OCPP security profile it may connect with, raised once it reconnected at a higher one (TC_A_19)
+    Column("security_profile", SmallInteger),
 )
 
 # Gateway processes alive: each renews its lease while it runs; a station held by a gateway whose lease expired
@@ -171,6 +173,24 @@ charging_profiles = Table(
     Column("transaction_id", String(64)),  # a TxProfile's transaction
     Column("profile", Json, nullable=False),  # as sent, snake_case
     Column("set_at", UtcTime, nullable=False),
+)
+
+# Certificates the operator's CA issued to stations from their signing requests (SignCertificate), with their
+# expiry, the station's answer to CertificateSigned, and revocation (answered to OCSP queries, refused at TLS).
+station_certificates = Table(
+    "station_certificates", metadata,
+    Column("serial_number", String(40), primary_key=True),  # hex, lower case, as OCSP and TLS name it
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False, index=True),
+    Column("certificate_type", String(32), nullable=False),  # ChargePointCertificate / ChargingStationCertificate
+    Column("subject", String(255), nullable=False),
+    Column("pem", Text, nullable=False),
+    Column("not_before", UtcTime, nullable=False),
+    Column("not_after", UtcTime, nullable=False),
+    Column("issued_at", UtcTime, nullable=False),
+    Column("status", String(16), nullable=False),  # Issued, then the station's answer: Accepted / Rejected
+    Column("answered_at", UtcTime),
+    Column("revoked_at", UtcTime),
+    Column("revocation_reason", String(32)),  # an RFC 5280 reason name (keyCompromise, superseded, ...)
 )
 
 # Files stations uploaded to us (diagnostics, logs): the location we gave them carries a one-time token.

@@ -11,11 +11,10 @@ from ocpp.routing import on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
-from .. import security_log, station_files, station_state, vendors
+from .. import certificate_signing, security_log, station_files, station_state, vendors
 from ..connection import utcnow
 from ..times import read_time
 
-SIGNING = "certificate_signing"  # the topic 1.6's security extension uses too
 
 
 class Maintenance201:
@@ -75,12 +74,9 @@ class Maintenance201:
 
     @on(Action.sign_certificate)
     async def on_sign_certificate(self, csr, **kw):
-        # kept for the operator, whose CA signs it; the signed chain goes back with CertificateSigned
-        now = utcnow()
-        await self.db(station_files.remember, self.gateway.engine, self.station.id, SIGNING,
-                      {"csr": csr, "certificate_type": kw.get("certificate_type"), "received_at": now.isoformat(),
-                       "status": "Received"}, now)
-        return call_result.SignCertificate(status="Accepted")
+        status, reason = await certificate_signing.requested(self, csr, kw.get("certificate_type"))
+        info = {"reason_code": "InvalidCSR", "additional_info": reason[:512]} if reason else None
+        return call_result.SignCertificate(status=status, status_info=info)
 
     @on(Action.get_15118_ev_certificate)
     def on_15118_ev_certificate(self, iso15118_schema_version, action, exi_request, **kw):
