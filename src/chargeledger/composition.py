@@ -82,7 +82,13 @@ async def serve(process: Process) -> None:
     gateway = None
     if "gateway" in roles:
         gateway = _gateway(engine, process, client)
+        if "api" in roles and client is None:
+            # one process serving chargers and people: the chargers get a loop of their own (ocpp/own_loop.py)
+            from .ocpp.own_loop import GatewayThread
+
+            gateway = GatewayThread(gateway)
     stopping: list[asyncio.Task] = []
+    ftp = None
     if client is not None and outbox_worker is not None:
         # committed ledger events onto the bus, typed and versioned, for other processes and systems
         stopping.append(asyncio.create_task(bus_events.run_relay(engine, client)))
@@ -103,7 +109,10 @@ async def serve(process: Process) -> None:
                 from .ocpp.remote import RemoteCommands
 
                 commands = RemoteCommands(engine, client, settings.command_timeout, local=gateway)
-            app = create_app(engine, commands, settings.http)
+            if settings.ftp_port is not None:
+                ftp = _ftp_uploads(engine, process)
+                typer.echo(f"FTP uploads on ftp://{process.host}:{ftp.port}/")
+            app = create_app(engine, commands, settings.http, ftp)
             server = uvicorn.Server(server_config(app, settings.http, process.host, process.http_port,
                                                   log_level="info", lifespan="on"))
             typer.echo(f"ChargeLedger on http://{process.host}:{process.http_port}  (API docs at /docs)")
@@ -114,6 +123,8 @@ async def serve(process: Process) -> None:
     finally:
         for task in stopping:
             task.cancel()
+        if ftp is not None:
+            await asyncio.to_thread(ftp.stop)
         if gateway is not None:
             await gateway.stop()
         if outbox_worker is not None:
@@ -122,6 +133,14 @@ async def serve(process: Process) -> None:
             await client.close()
         if pusher is not None:
             await asyncio.to_thread(pusher.stop)
+
+
+def _ftp_uploads(engine, process: Process):
+    from .ocpp.ftp_uploads import FtpSettings, FtpUploads
+
+    settings = process.settings
+    return FtpUploads(engine, FtpSettings(settings.ftp_port, process.host, settings.ftp_public_host,
+                                          settings.ftp_passive_range, settings.http.max_upload_bytes)).start()
 
 
 def ocpi_pusher(engine):

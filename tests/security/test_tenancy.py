@@ -63,6 +63,7 @@ BODIES = {  # valid bodies, so a route gets past validation to its scoping
     ("POST", "/api/stations/{station_id}/firmware"): {"json": {"location": "https://x/fw.bin",
                                                                "retrieve_date": "2030-01-01T00:00:00Z"}},
     ("POST", "/api/stations/{station_id}/diagnostics"): {"json": {}},
+    ("POST", "/api/stations/{station_id}/certificates/{serial}/revoke"): {"json": {"reason": "keyCompromise"}},
     ("PATCH", "/api/tokens/{uid}"): {"json": {"status": "Blocked"}},
     ("POST", "/api/tokens/{uid}/block"): {},
 }
@@ -103,7 +104,8 @@ def test_every_route_naming_an_object_hides_other_organisations(engine, monkeypa
               "code": "meter_jump", "name": "Reset", "evse_id": "NL*ACM*ECP1*1",
               "uid": "acme-card", "reservation_id": "1", "country_code": "NL", "party_id": "ACM",
               "token_uid": "acme-card", "command": "START_SESSION", "site_id": "ACME-SITE", "file_id": "1",
-              "location_id": "ACME-SITE", "evse_uid": "NL*ACM*ECP1*1", "connector_id": "1"}
+              "location_id": "ACME-SITE", "evse_uid": "NL*ACM*ECP1*1", "connector_id": "1",
+              "serial": "1"}
     # OCPI routes: BOLT's registered roaming partner, with its own token C, asks for ACME's objects
     ocpi_intruder = {"Authorization": "Token " + base64.b64encode(_bolt_partner(engine).encode()).decode()}
     with engine.begin() as conn:  # ACME's site is published (it has coordinates), so only scoping can hide it

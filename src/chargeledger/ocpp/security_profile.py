@@ -60,10 +60,9 @@ def asked(engine: Engine, station_id: str, to: int, answer: dict, by: str | None
                                                             "by": by}, at)
 
 
-def admitted(engine: Engine, station_id: str, profile: int, at: datetime) -> str | None:
-    """Why a connection at `profile` is refused, or None; a connection at a profile we asked for completes the
-    upgrade: from then on nothing lower gets in."""
-    held = minimum(engine, station_id)
+def admitted(engine: Engine, station_id: str, held: int | None, profile: int, at: datetime) -> str | None:
+    """Why a connection at `profile` is refused (`held`: the station's lowest allowed), or None; a connection at a
+    profile we asked for completes the upgrade: from then on nothing lower gets in."""
     if held and profile < held:
         return f"station {station_id} must connect with security profile {held} (this connection: {profile})"
     pending = station_state.recall(engine, station_id, UPGRADE)

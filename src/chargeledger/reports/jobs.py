@@ -17,7 +17,7 @@ from .run import check_access, write_report
 
 JOB_FOLDER = (current().report_dir or Path(tempfile.gettempdir())) / "chargeledger-reports"
 SUFFIX = {"csv": "csv", "xlsx": "xlsx", "eviolin": "zip", "eviolin-full": "zip", "ocpi": "jsonl", "oicp": "jsonl",
-          "reimbursement": "csv", "tariff-distribution": "csv"}
+          "reimbursement": "csv", "tariff-distribution": "csv", "json": "jsonl"}
 
 
 def queue(engine: Engine, request: ReportRequest, fmt: str, export: bool = False) -> str:

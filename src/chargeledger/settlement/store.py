@@ -5,6 +5,7 @@ A settlement row is never changed except for `current`: re-pricing adds version 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -15,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.events import EventKind, EventSource
 from ..domain.projection import SessionStatus
 from ..ledger.store import Ledger, NewEvent
-from ..pricing import Tariff, price_usage
+from ..pricing import PricedSession, Tariff, price_usage
 from ..storage.tables import drivers, organisations, session_settlements, sessions, sites, stations, teams
 from ..tariffs.store import _from_store, decimals_as_text, tariff_in_force
 from .breakdown import stored_breakdown
-from .compute import SettlementContext, settle
+from .compute import Settlement, SettlementContext, settle
 from .electricity import electricity_cost
 from .profile import parse_profile
 from .rates import exchange_rate_at, hourly_prices
@@ -111,14 +112,18 @@ def _context(engine: Engine, row, view, profile, currency: str, priced, zone) ->
         exchange_rate=rate, electricity_cost=cost.amount), cost.missing_hours
 
 
-def settle_session(engine: Engine, session_id: int, reason: str = "settled", now: datetime | None = None,
-                   only_once: bool = True, keep_if_same: bool = False) -> dict[str, Any]:
-    """Price and settle a session; returns the settlement row. With only_once an existing settlement is kept;
-    with keep_if_same a new version is written only if its amounts differ from the current one's."""
-    now = now or _now()
-    existing = current_settlement(engine, session_id)
-    if existing and only_once:
-        return existing
+@dataclass(frozen=True)
+class Computed:
+    """A session priced and settled as of a moment, not stored: what settle_session writes, and what a live
+    session's running price shows (one way to price both)."""
+    result: Settlement
+    priced: PricedSession
+    frozen: dict[str, Any] | None
+    missing_hours: list
+
+
+def compute_settlement(engine: Engine, session_id: int, now: datetime) -> Computed | None:
+    """The session's settlement as if it ended at `now` (a live one) or as it ended; None while it has no usage."""
     ledger = Ledger(engine)
     with engine.connect() as conn:
         row = conn.execute(select(sessions).where(sessions.c.id == session_id)).first()
@@ -137,14 +142,29 @@ def settle_session(engine: Engine, session_id: int, reason: str = "settled", now
     view = ledger.project(session_id, now=now)
     usage = usage_of(view)
     if usage is None:
-        raise SettlementError(f"session {session_id} has no start and end yet: it cannot be priced")
+        return None
     from ..pricing.engine import zone_of
 
     zone = zone_of(place.time_zone if place else "UTC")
     profile = parse_profile(place.billing_profile if place else None)
     priced = price_usage(tariff, usage, zone)
     ctx, missing = _context(engine, row, view, profile, priced.currency, priced, zone)
-    result = settle(priced, facts_of(view, priced), profile, ctx)
+    return Computed(settle(priced, facts_of(view, priced), profile, ctx), priced, frozen, missing)
+
+
+def settle_session(engine: Engine, session_id: int, reason: str = "settled", now: datetime | None = None,
+                   only_once: bool = True, keep_if_same: bool = False) -> dict[str, Any]:
+    """Price and settle a session; returns the settlement row. With only_once an existing settlement is kept;
+    with keep_if_same a new version is written only if its amounts differ from the current one's."""
+    now = now or _now()
+    existing = current_settlement(engine, session_id)
+    if existing and only_once:
+        return existing
+    computed = compute_settlement(engine, session_id, now)
+    if computed is None:
+        raise SettlementError(f"session {session_id} has no start and end yet: it cannot be priced")
+    result, priced, frozen, missing = computed.result, computed.priced, computed.frozen, computed.missing_hours
+    ledger = Ledger(engine)
     breakdown = stored_breakdown(result, priced.totals.to_ocpi())
     if missing:
         breakdown["cost_note"] = f"no energy price stored for {len(missing)} hour(s); counted as 0"

@@ -369,6 +369,7 @@ users = Table(
     Column("password_hash", String(200)),
     Column("rights", String(200), nullable=False, default=""),  # comma-separated Right values
     Column("time_zone", String(64), nullable=False, default="UTC"),
+    Column("locale", String(16)),  # how amounts are shown to them (de_DE, en_US); empty: their browser's language
     Column("created_at", UtcTime, nullable=False),
 )
 

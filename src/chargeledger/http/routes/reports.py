@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select
 from ...access.rights import Caller
 from ...reports import jobs
 from ...reports.catalogue import REPORTS
-from ...reports.exports import EXPORTS
-from ...reports.request import ReportError, build_request
+from ...reports.exports import EXPORTS, export_rights
+from ...reports.request import ReportError, build_request, missing_rights
 from ...reports.run import check_access, csv_chunks
 from ...storage.tables import report_jobs
 from ..audit_trail import AuditTrail, audit_trail
@@ -41,6 +41,8 @@ def _request(engine, caller, ask: ReportAsk, export: bool):
             check_access(request)
         elif ask.format not in EXPORTS:
             raise ReportError(f"unknown export format {ask.format!r}; choose from {', '.join(EXPORTS)}")
+        elif missing := missing_rights(export_rights(ask.format), caller):  # refused now, not by a failed job
+            raise ReportError(f"the {ask.format} export needs the {' and '.join(missing)} right")
     except ReportError as error:
         status = 403 if "right" in str(error) or "outside your" in str(error) else 400
         raise HTTPException(status, str(error)) from error

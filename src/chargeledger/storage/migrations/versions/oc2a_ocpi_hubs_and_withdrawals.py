@@ -1,7 +1,7 @@
 """OCPI hubs and tariff withdrawals: pushes routed to a party behind a hub, hub client info, tariffs withdrawn
 
 Revision ID: oc2a
-Revises: pk1a
+Revises: h16a
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from chargeledger.storage.schema_types import UtcDateTime
 
 revision = "oc2a"
-down_revision = "pk1a"
+down_revision = "h16a"
 branch_labels = None
 depends_on = None
 
