@@ -43,6 +43,20 @@ class Holder201(Charger201):
         await self.chains.put((certificate_chain, kw.get("certificate_type")))
         return call_result.CertificateSigned(status=self.signed_answer)
 
+    @on("TriggerMessage")
+    def on_trigger(self, requested_message, **kw):
+        if requested_message != "SignChargingStationCertificate":
+            return call_result.TriggerMessage(status="NotImplemented")
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        csr, _ = signing_request(self.id, ORG, self.key)
+
+        async def ask():  # after our answer, as a station does
+            await asyncio.sleep(0.05)
+            self.renewal = await self.call(call.SignCertificate(csr=csr,
+                                                                certificate_type="ChargingStationCertificate"))
+        self.asking = asyncio.ensure_future(ask())
+        return call_result.TriggerMessage(status="Accepted")
+
 
 class Holder16(Charger16):
     def __init__(self, *args, **kw):
@@ -110,6 +124,21 @@ async def test_a_2_0_1_station_gets_its_certificate_and_connects_with_it_at_prof
             assert (await cp.call(call.Heartbeat())).current_time
         async with charger(tls, "CP-1", "2.0.1", password=PASSWORD, ssl=lab.client()) as cp:  # profile 2 still
             assert (await cp.call(call.Heartbeat())).current_time
+
+
+async def test_the_operator_asks_a_station_to_renew_its_certificate(sqlite_engine, tmp_path):
+    """TC_A_11: the CSMS triggers SignChargingStationCertificate; the station's request is signed and installed."""
+    lab = Lab(tmp_path)
+    add_network(sqlite_engine, ocpp="2.0.1")
+    async with gateway_on(sqlite_engine, **lab.gateway_settings()) as gateway, \
+            charger(gateway, "CP-1", "2.0.1", cls=Holder201) as cp:
+        asked = await gateway.command("CP-1", "TriggerMessage", {"requestedMessage": "SignChargingStationCertificate"})
+        assert asked["status"] == "Accepted"
+        chain, kind = await asyncio.wait_for(cp.chains.get(), 5)
+        assert cp.renewal.status == "Accepted" and kind == "ChargingStationCertificate"
+        leaf = x509.load_pem_x509_certificate(chain.encode())
+        assert leaf.public_key().public_numbers() == cp.key.public_key().public_numbers()
+        await answered(sqlite_engine, format(leaf.serial_number, "x"), "Accepted")
 
 
 @pytest.mark.parametrize(("common_name", "organisation", "key", "why"), [
