@@ -14,6 +14,7 @@ import asyncio
 import importlib
 import logging
 import signal
+from datetime import timedelta
 from dataclasses import dataclass, field
 
 import typer
@@ -167,6 +168,7 @@ def _gateway(engine, process: Process, client):
     if authority is not None:  # it signs station certificates, which then admit their stations at profile 3
         gateway_settings.authority = authority
         gateway_settings.station_certificate_days = process.settings.station_certificate_days
+        gateway_settings.certificate_renew_before = timedelta(days=process.settings.certificate_renew_days)
         gateway_settings.trust_station_ca(authority.pem)
     return gateway_class(engine, gateway_settings, process_name(process.settings), client)
 
