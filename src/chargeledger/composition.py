@@ -14,6 +14,7 @@ import asyncio
 import importlib
 import logging
 import signal
+from datetime import timedelta
 from dataclasses import dataclass, field
 
 import typer
@@ -90,7 +91,13 @@ async def serve(process: Process) -> None:
     gateway = None
     if "gateway" in roles:
         gateway = _gateway(engine, process, client)
+        if "api" in roles and client is None:
+            # one process serving chargers and people: the chargers get a loop of their own (ocpp/own_loop.py)
+            from .ocpp.own_loop import GatewayThread
+
+            gateway = GatewayThread(gateway)
     stopping: list[asyncio.Task] = []
+    ftp = None
     if client is not None and outbox_worker is not None:
         # committed ledger events onto the bus, typed and versioned, for other processes and systems
         stopping.append(asyncio.create_task(bus_events.run_relay(engine, client)))
@@ -111,7 +118,10 @@ async def serve(process: Process) -> None:
                 from .ocpp.remote import RemoteCommands
 
                 commands = RemoteCommands(engine, client, settings.command_timeout, local=gateway)
-            app = create_app(engine, commands, settings.http)
+            if settings.ftp_port is not None:
+                ftp = _ftp_uploads(engine, process)
+                typer.echo(f"FTP uploads on ftp://{process.host}:{ftp.port}/")
+            app = create_app(engine, commands, settings.http, ftp)
             server = uvicorn.Server(server_config(app, settings.http, process.host, process.http_port,
                                                   log_level="info", lifespan="on"))
             typer.echo(f"ChargeLedger on http://{process.host}:{process.http_port}  (API docs at /docs)")
@@ -122,6 +132,10 @@ async def serve(process: Process) -> None:
     finally:
         for task in stopping:
             task.cancel()
+        if ftp is not None:
+            # not awaited: after Ctrl-C the task is being cancelled, and an await here would leave the thread
+            # running; stopping takes at most one 0.2 s poll of its loop
+            ftp.stop()
         if gateway is not None:
             await gateway.stop()
         if outbox_worker is not None:
@@ -132,6 +146,14 @@ async def serve(process: Process) -> None:
             await client.close()
         if pusher is not None:
             await asyncio.to_thread(pusher.stop)
+
+
+def _ftp_uploads(engine, process: Process):
+    from .ocpp.ftp_uploads import FtpSettings, FtpUploads
+
+    settings = process.settings
+    return FtpUploads(engine, FtpSettings(settings.ftp_port, process.host, settings.ftp_public_host,
+                                          settings.ftp_passive_range, settings.http.max_upload_bytes)).start()
 
 
 def ocpi_pusher(engine):
@@ -156,6 +178,7 @@ def _gateway(engine, process: Process, client):
     if authority is not None:  # it signs station certificates, which then admit their stations at profile 3
         gateway_settings.authority = authority
         gateway_settings.station_certificate_days = process.settings.station_certificate_days
+        gateway_settings.certificate_renew_before = timedelta(days=process.settings.certificate_renew_days)
         gateway_settings.trust_station_ca(authority.pem)
     return gateway_class(engine, gateway_settings, process_name(process.settings), client)
 

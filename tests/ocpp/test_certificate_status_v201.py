@@ -5,7 +5,6 @@ Operator PKI. The station reads the response as a station would, with `cryptogra
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 from cryptography import x509
@@ -15,11 +14,10 @@ from cryptography.x509 import ocsp as x509_ocsp
 from ocpp.v201 import call
 
 from chargeledger.ocpp.station_state import recall
-from chargeledger.pki import issued
 from chargeledger.pki.ocsp import read
 from tests.builders import add_network
 from tests.ocpp.certificates import Authority, Lab
-from tests.ocpp.helpers import charger, gateway_on
+from tests.ocpp.helpers import api, charger, gateway_on, support_key
 from tests.ocpp.test_certificate_signing import Holder201, sign
 
 
@@ -56,7 +54,17 @@ async def test_ocsp_answers_good_revoked_and_unknown_for_our_certificates(engine
         assert good.certificate_status == x509_ocsp.OCSPCertStatus.GOOD
         assert good.next_update_utc > good.this_update_utc
 
-        issued.revoke(engine, format(mine.serial_number, "x"), "keyCompromise", datetime.now(timezone.utc))
+        serial = format(mine.serial_number, "x")
+        async with api(engine, gateway, support_key(engine)) as client:  # the operator revokes it
+            listed = (await client.get("/api/stations/CP-1/certificates")).json()
+            assert [(c["serial_number"], c["status"], c["revoked_at"]) for c in listed["issued"]] == [
+                (serial, "Accepted", None)]
+            assert listed["signing"]["status"] == "Installed"
+            wrong = await client.post(f"/api/stations/CP-1/certificates/{serial}0/revoke", json={})
+            assert wrong.status_code == 404
+            done = await client.post(f"/api/stations/CP-1/certificates/{serial}/revoke",
+                                     json={"reason": "keyCompromise"})
+            assert done.status_code == 200 and done.json()["revocation_reason"] == "keyCompromise", done.text
         revoked = await status_of(cp, lab, data)
         assert revoked.certificate_status == x509_ocsp.OCSPCertStatus.REVOKED
         assert revoked.revocation_reason == x509.ReasonFlags.key_compromise

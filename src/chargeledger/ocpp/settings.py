@@ -19,6 +19,8 @@ class GatewaySettings:
     auto_register_status: str = "Pending"         # … and wait for the operator's approval (or: Accepted at once)
     boot_retry_interval: int = 60                 # seconds a Pending or Rejected station waits before booting again
     meter_refresh_every: float = 10.0             # seconds between projection refreshes caused by MeterValues alone
+    # a token may be in several transactions at once (a fleet card); else a second one is answered ConcurrentTx
+    concurrent_transactions: bool = False
     log_flush_every: float = 0.2                  # seconds between batched message-log writes
     ssl_context: ssl.SSLContext | None = None     # security profile 2: TLS with the operator's certificate
     tls_port: int | None = None                   # TLS on this port, plain ws (profile 1) on the main one; None: one port
@@ -39,6 +41,7 @@ class GatewaySettings:
     # OCSP for them; None: requests are kept for the operator
     authority: object | None = None
     station_certificate_days: int = 365
+    certificate_renew_before: timedelta = timedelta(days=30)  # a connected station is asked for a new request then
 
     @staticmethod
     def tls(certfile: str, keyfile: str | None = None, client_ca: str | None = None) -> ssl.SSLContext:

@@ -23,7 +23,7 @@ from .run import check_access, write_report
 # this folder (`report_dir`) must be storage they share (docs/deploy.md).
 JOB_FOLDER = (current().report_dir or Path(tempfile.gettempdir())) / "chargeledger-reports"
 SUFFIX = {"csv": "csv", "xlsx": "xlsx", "eviolin": "zip", "eviolin-full": "zip", "ocpi": "jsonl", "oicp": "jsonl",
-          "reimbursement": "csv", "tariff-distribution": "csv"}
+          "reimbursement": "csv", "tariff-distribution": "csv", "json": "jsonl"}
 EXPORT = "export:"  # an export's report name is `export:<format>` (routes/reports.py)
 
 

@@ -19,7 +19,7 @@ from .. import (
     certificate_signing, charging_profiles, commands, configuration, connector_status, installed_certificates,
     local_list, reservations, security_log, site_limit, station_files, station_secrets, vendors,
 )
-from ..tokens import check_token
+from ..tokens import check_token, in_transaction_elsewhere
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
            "SuspendedEVSE": ChargingState.SUSPENDED_EVSE}
@@ -186,6 +186,9 @@ class Central16(CentralSide, ChargePoint):
         if await self.read(reservations.refuses, self.gateway.engine, self.station.id, connector_id, id_tag,
                            token.group_id, kw.get("reservation_id"), utcnow()):
             token = replace(token, status="Invalid")  # the connector is reserved for another token
+        if token.accepted and not self.gateway.settings.concurrent_transactions and await self.read(
+                in_transaction_elsewhere, self.gateway.engine, id_tag, self.station.id, connector_id):
+            token = replace(token, status="ConcurrentTx")  # the card is charging another vehicle
         remote = self.gateway.take_remote_start(self.station.id, connector_id, at)
         sid = await self.store(self._start(connector_id, id_tag, meter_start, at, token, remote,
                                            kw.get("reservation_id")))

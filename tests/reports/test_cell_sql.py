@@ -1,9 +1,11 @@
-"""The DuckDB twins of the cell formatting (reports/duck_cells.py) give Python's text for any value: quoting,
+"""The cells' SQL (reports/cell_sql.py) gives the oracle's text (tests/reports/oracle.py) for any value: quoting,
 formula neutralisation, money and fixed decimals with signed zeros and half-even rounding, kWh, durations and local
-times. The statement identity test covers the assembled line; these cover the values it may not meet."""
+times. The oracle report tests cover the assembled line; these cover the values they may not meet."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -12,24 +14,30 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from chargeledger.domain.impact import co2_saved_kg
-from chargeledger.reports.cells import hh_mm_ss, money_text, neutralise
-from chargeledger.reports.columns import between, kilowatt_hours, minutes
-from chargeledger.reports.compiled_raw import csv_field
-from chargeledger.reports.duck_cells import co2_saved_sql, fixed_of_text, local_time, money_of_text
-from chargeledger.reports.vector_csv import _duck
+from chargeledger.reports.cell_sql import co2_saved_sql, connect, fixed_of_text, literal, local_time, money_of_text
+from chargeledger.reports.cells import hh_mm_ss, neutralise
+
+from tests.reports.oracle import between, kilowatt_hours, minutes, money_text
 
 duckdb = pytest.importorskip("duckdb")
 
 
 @pytest.fixture(scope="module")
 def duck():
-    connection = _duck()
+    connection = connect()
     yield connection
     connection.close()
 
 
 def one(duck, sql: str, *values):
     return duck.execute(f"SELECT {sql}", list(values)).fetchone()[0]
+
+
+def csv_field(text: str) -> str:
+    """`text` as csv.writer writes a field among others (excel dialect, minimal quoting)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow([text, ""])
+    return out.getvalue()[:-3]
 
 
 texts = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=30)
@@ -81,7 +89,7 @@ def test_local_times_match_python(duck, micros, zone):
     for time_format in ("%Y-%m-%d-%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%d-%H:%M%z",
                         "%Y-%m-%dT%H:%M:%S%z"):
         expected = moment.astimezone(ZoneInfo(zone)).strftime(time_format)
-        assert one(duck, local_time("$1::BIGINT", zone, time_format), micros) == expected
+        assert one(duck, local_time("$1::BIGINT", literal(zone), time_format), micros) == expected
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,10 +1,9 @@
-"""A report query's rows as Arrow record batches, read by the database's ADBC driver: no Python object per field.
+"""The one reader of report rows: a query's rows as Arrow record batches, read by the database's ADBC driver, so
+no Python object is made per field. Every writer (reports/pipeline.py) formats these batches with DuckDB. Fields
+come in one form per kind, the same on every database, so a cell's SQL (reports/cell_sql.py) has one form to read:
 
-A vectorised writer (reports/vector_csv.py) formats these batches with DuckDB. Fields come in one form per kind,
-the same on every database, so a cell's SQL twin (reports/duck_cells.py) has one form to read:
-
-- times: integer epoch µs (UTC): SQLite's computed by SQLite (raw_rows.epoch_micros), PostgreSQL's from its
-  timestamps by the formatter;
+- times: integer epoch µs (UTC): SQLite's computed by SQLite (epoch_micros), PostgreSQL's from its timestamps by
+  the cell SQL;
 - fixed-point numerics: their text with the column's scale, as SQLAlchemy would build their Decimal: PostgreSQL's
   own numeric text; SQLite's float printed "%.<scale>f" (SQLAlchemy's reading) by the formatter, as SQLite keeps
   numerics as floats;
@@ -21,11 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, Numeric, String, Text, cast, select
+from sqlalchemy import (
+    BigInteger, Boolean, DateTime, Float, Integer, Numeric, String, Table, Text, cast, extract, func, select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
+from sqlalchemy.types import TypeDecorator
 
-from .raw_rows import _STREAMING as STREAMING, _base, epoch_micros, split_by_lookup
 from .sqlite_snapshot import Snapshot
 
 _EMPTIES = "empties_"  # SQLite: the bit masks of which fields were empty
@@ -62,27 +63,54 @@ def form_of(type_) -> tuple[str, int]:
 
 
 class Unsupported(Exception):
-    """The report cannot be read this way (the caller falls back to the row-by-row writer)."""
+    """A field no report can read (a programming error: a column type without an Arrow form)."""
 
 
-def available(engine: Engine) -> bool:
-    """Whether this database has an ADBC driver installed here."""
-    try:
-        if engine.dialect.name == "postgresql":
-            import adbc_driver_postgresql.dbapi  # noqa: F401
-        elif engine.dialect.name == "sqlite":
-            import adbc_driver_sqlite.dbapi  # noqa: F401
+def _base(type_):
+    return type_.impl if isinstance(type_, TypeDecorator) else type_
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A table joined many-to-one to the report's rows: the row whose `match` columns equal the row's `keys`."""
+    table: Table
+    match: tuple
+    keys: tuple
+
+
+def split_by_lookup(query: Select, lookups: Sequence[Lookup]) -> tuple[list, dict[Lookup, list]]:
+    """The query's columns fetched with every row, and those of each lookup table (read once instead)."""
+    tables = {lookup.table: lookup for lookup in lookups}
+    fetched: list = []
+    looked_up: dict[Lookup, list] = {}
+    for column in query.selected_columns:
+        lookup = tables.get(getattr(getattr(column, "element", column), "table", None))
+        if lookup is None:
+            fetched.append(column)
         else:
-            return False
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return False
-    return _database_file(engine) is not None if engine.dialect.name == "sqlite" else True
+            looked_up.setdefault(lookup, []).append(column)
+    return fetched, looked_up
+
+
+def epoch_micros(column, dialect):
+    """The UTC time `column` as integer epoch µs, computed by the database."""
+    if dialect.name == "postgresql":  # EXTRACT gives an exact numeric (PostgreSQL 14 and later)
+        return cast(extract("epoch", column) * 1_000_000, BigInteger)
+    # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; a shorter fraction is padded; unixepoch (SQLite 3.38)
+    # reads a time in a quarter of strftime's time
+    import sqlite3
+
+    text = cast(column, String)
+    seconds = func.substr(text, 1, 19)
+    fraction = func.substr(text.concat("000000"), 21, 6)
+    whole = func.unixepoch(seconds) if sqlite3.sqlite_version_info >= (3, 38) else \
+        cast(func.strftime("%s", seconds), Integer)
+    return whole * 1_000_000 + cast(fraction, Integer)
 
 
 def _database_file(engine: Engine) -> str | None:
     database = engine.url.database or ""
-    # an in-memory database belongs to its connection: another connection would see an empty one
+    # an in-memory database belongs to its connection: it is copied like a file's (next to nothing, into /tmp)
     return None if database in ("", ":memory:") or database.startswith("file::memory:") else database
 
 
@@ -103,8 +131,12 @@ def _connect(engine: Engine):
         raise
 
 
-# the row reader's planner settings (raw_rows._STREAMING), for the ADBC connection's session
-_STREAMING = tuple(f"SET {name} = {value}" for name, value in STREAMING)
+# A report streams the sessions of a time range in start order and visits each one's settlement, payment, station
+# and site by index: a streaming nested loop whose rows need no sort. Costing random index probes high, PostgreSQL
+# instead hashed the whole payments table and sorted the result (spilling to disk), and JIT-compiled the query.
+# Parallel plans are off as our own processes share the cores. For the ADBC connection's session only.
+_STREAMING = ("SET jit = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off",
+              "SET max_parallel_workers_per_gather = 0")
 
 
 def fields_of(query: Select, dialect) -> list[Field]:
@@ -162,7 +194,7 @@ def quoted(name: str) -> str:
 
 
 class _LookedUp:
-    """A lookup table's rows (raw_rows.Lookup), read once: its fields for a batch's keys, outer-join style."""
+    """A lookup table's rows (Lookup), read once: its fields for a batch's keys, outer-join style."""
 
     def __init__(self, table, match_width: int, names: list[str]):
         self.width, self.names = match_width, names
@@ -194,7 +226,7 @@ class ArrowRows:
     """The query's rows as record batches of `fields`; close() ends the read (and the connection).
 
     Fields of a `lookups` table (one joined many-to-one to sessions: a station, a site) are not fetched with every
-    row, as in raw_rows.RawRows: the table is read once and each batch takes its fields by the rows' keys. The
+    row: the table is read once and each batch takes its fields by the rows' keys. The
     database then drops the unused joins: a fifth fewer fields to send and convert."""
 
     def __init__(self, engine: Engine, query: Select, batch_rows: int | None = None, lookups: Sequence = ()):
