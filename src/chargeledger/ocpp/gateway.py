@@ -29,7 +29,7 @@ from ..settings import current, process_name
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import (command_sessions, commands, housekeeping, remote, reservations, security_profile, site_limit,
+from . import (certificate_renewal, command_sessions, commands, housekeeping, remote, reservations, security_profile, site_limit,
                stations)
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
@@ -133,6 +133,7 @@ class Gateway:
                 await self._run(presence.messages_seen, self.engine, self._take_seen())
                 await self._run(housekeeping.sweep, self.engine, self.settings, utcnow())
                 await self._run(reservations.expire, self.engine, utcnow())
+                await certificate_renewal.renew(self, utcnow())
             except Exception:  # noqa: BLE001 - upkeep retries next round; chargers must not notice
                 log.exception("OCPP upkeep failed")
 

@@ -432,7 +432,7 @@ from .money_tables import (  # noqa: E402, F401 - re-exported, after the tables 
     exchange_rates,
     energy_prices,
 )
-from .ocpi_tables import evse_states, ocpi_partners, ocpi_pushes, ocpi_tokens  # noqa: E402, F401 - re-exported
+from .ocpi_tables import evse_states, ocpi_client_info, ocpi_partners, ocpi_pushes, ocpi_tokens  # noqa: E402, F401 - re-exported
 
 # Every operator action (stop, refund, force-close, command, tariff, user and key changes): who, when, from where.
 audit_entries = Table(
