@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -51,6 +52,10 @@ from tests.ocpi_live import serve as serve_module  # noqa: E402
 from tests.ocpi_live.peer import COUNTRY, PARTY, running_peer, token_header  # noqa: E402
 from tests.ocpi_live.serve import chargeledger_serve  # noqa: E402
 from tests.settlement.helpers import tariff_text  # noqa: E402
+from tests.ocpi_live.conftest import LOOPBACK_ALLOWED  # noqa: E402
+
+# the peer listens on 127.0.0.1, which partner URLs may name only when allowed (ocpi/allowed.py)
+os.environ.setdefault("CHARGELEDGER_OCPI_ALLOWED_NETWORKS", LOOPBACK_ALLOWED)
 
 
 def peer_headers(peer) -> dict[str, str]:

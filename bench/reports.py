@@ -169,7 +169,7 @@ def child(url: str, n: int) -> None:
     target = Path(tempfile.mkdtemp()) / "statement.csv"
     # the vectorised writer's libraries loaded first (0.2 s), as DuckDB's own import is outside its timing: a
     # server has them loaded already
-    from chargeledger.reports import arrow_rows, vector_csv  # noqa: F401
+    from chargeledger.reports import pipeline, reader  # noqa: F401
     import duckdb, pyarrow.compute  # noqa: F401, E401
     began, cpu = time.perf_counter(), time.process_time()
     rows = write_report(engine, request, "csv", target)

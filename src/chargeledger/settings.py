@@ -18,6 +18,7 @@ from pydantic_settings import (BaseSettings, PydanticBaseSettingsSource, Setting
                                TomlConfigSettingsSource)
 
 from .http.settings import HttpSettings
+from .ocpi.settings import OcpiSettings
 
 ROLES = ("gateway", "api", "worker")
 Role = Literal["gateway", "api", "worker"]
@@ -35,11 +36,21 @@ class Settings(BaseSettings):
     command_timeout: float = Field(30.0, gt=0)  # seconds a remote command may take, end to end across processes
     worker_poll_interval: float = Field(1.0, gt=0)  # seconds between a worker's looks for work it was not told of
     report_dir: Path | None = None        # report job files; default: the system's temporary folder
-    report_workers: int | None = Field(None, gt=0)
-    report_writer: Literal["vector", "rows"] = "vector"
     node_modules: Path = _NODE_MODULES    # the chart library for the web pages
     simulated_gateway_delay: float = Field(0.0, ge=0)  # seconds per capture/refund of the simulated payment gateway
+    # the operator's certificate authority (PEM files; `chargeledger ca create` makes one for a test lab): it signs
+    # the stations' certificate signing requests and answers OCSP for what it issued (docs/security.md, PKI)
+    ca_certificate: Path | None = None
+    ca_key: Path | None = None
+    station_certificate_days: int = Field(365, gt=0)  # validity of a station certificate the CA issues
+    certificate_renew_days: int = Field(30, ge=0)  # a connected station is asked to renew this long before expiry
+    # an FTP location for diagnostics and log uploads, served with the API (ocpp/ftp_uploads.py): its port, how
+    # stations reach it if not the serve host, and the range of its passive data ports (a firewall's "60000-60099")
+    ftp_port: int | None = Field(None, ge=0, le=65535)
+    ftp_public_host: str | None = None
+    ftp_passive_ports: str | None = Field(None, pattern=r"^\d{1,5}-\d{1,5}$")
     http: HttpSettings = Field(default_factory=HttpSettings)
+    ocpi: OcpiSettings = Field(default_factory=OcpiSettings)  # CHARGELEDGER_OCPI_ALLOWED_HOSTS / _NETWORKS
 
     @field_validator("http", mode="before")
     @classmethod
@@ -70,15 +81,23 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @property
+    def ftp_passive_range(self) -> range | None:
+        if not self.ftp_passive_ports:
+            return None
+        low, high = (int(part) for part in self.ftp_passive_ports.split("-"))
+        return range(low, high + 1)
+
+    @property
     def on_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
     def shown(self) -> dict[str, object]:
         """Every effective setting, flattened, with passwords and tokens masked (for `chargeledger config show`)."""
         values = self.model_dump()
-        http = values.pop("http")
+        sections = {name: values.pop(name) for name in ("http", "ocpi")}
         shown = {name: _masked(name, value) for name, value in values.items()}
-        shown.update({f"http.{name}": value for name, value in http.items()})
+        for section, items in sections.items():
+            shown.update({f"{section}.{name}": value for name, value in items.items()})
         return shown
 
 

@@ -134,3 +134,21 @@ def test_encodings_are_tried_in_order(sqlite_engine, tmp_path):
     assert report.encoding == "cp1252" and report.imported == 1
     with sqlite_engine.connect() as conn:
         assert conn.execute(select(sessions.c.external_key)).scalar() == "import:legacy:Å1"
+
+
+def test_a_repeat_in_a_later_batch_is_found_by_the_database(engine, tmp_path, monkeypatch):
+    """Batches of two rows: line 8 repeats a session id stored by an earlier batch of this run. The importer keeps
+    no set of the ids it has read (memory stays flat); the stored row says which run and line it came from."""
+    from chargeledger.importing import sessions as importer
+
+    monkeypatch.setattr(importer, "BATCH", 2)
+    add_network(engine)
+    file = tmp_path / "legacy.csv"
+    file.write_text(BAD_FILE, encoding="utf-8")
+    dry = import_sessions(engine, file, parse_mapping(MAPPING), dry_run=True)
+    _check(dry)
+    report = import_sessions(engine, file, parse_mapping(MAPPING))
+    _check(report)
+    assert (report.rows_total, report.imported, report.skipped, report.flagged) == (10, 4, 0, 2)
+    assert (dry.imported, dry.flagged, dry.kwh_valid) == (4, 2, report.kwh_valid)
+    assert report.kwh_imported == report.kwh_valid

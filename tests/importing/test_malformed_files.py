@@ -117,9 +117,28 @@ def test_exit_codes_tell_rejected_rows_from_unusable_input(sqlite_engine, tmp_pa
     assert runner.invoke(app, ["import", "sessions", str(good), "--mapping", str(mapping)]).exit_code == 0
     rejected = runner.invoke(app, ["import", "sessions", str(bad), "--mapping", str(mapping)])
     assert rejected.exit_code == 1 and "kwh 'lots' is not a number" in rejected.output
+    assert "│ kWh imported " in rejected.output and "│ 2.0 " in rejected.output  # the summary's total
     assert _keys(sqlite_engine) == {"import:legacy:1", "import:legacy:2"}
     unusable = runner.invoke(app, ["import", "sessions", str(good), "--mapping", str(tmp_path / "none.toml")])
     assert unusable.exit_code == 2 and "Traceback" not in unusable.output
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     assert runner.invoke(app, ["import", "sessions", str(empty), "--mapping", str(mapping)]).exit_code == 2
+    # a store without the schema: an unexpected failure is exit 3 and one sentence, never a traceback
+    monkeypatch.setenv("CHARGELEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'no_schema.sqlite3'}")
+    crashed = runner.invoke(app, ["import", "sessions", str(good), "--mapping", str(mapping)])
+    assert crashed.exit_code == 3 and "import failed:" in crashed.output and "Traceback" not in crashed.output
+
+
+def test_progress_rises_batch_by_batch_to_the_rows_read(sqlite_engine, tmp_path, monkeypatch):
+    """The progress bar's callback: rows done of the file's total, batch by batch, ending full."""
+    from chargeledger.importing import sessions as importer
+
+    add_network(sqlite_engine)
+    file = tmp_path / "many.csv"
+    file.write_text(HEADER + "".join(_row(n) for n in range(1, 12)), encoding="utf-8")
+    monkeypatch.setattr(importer, "BATCH", 4)
+    seen: list[tuple[int, int]] = []
+    report = importer.import_sessions(sqlite_engine, file, parse_mapping(MAPPING),
+                                      progress=lambda done, total: seen.append((done, total)))
+    assert report.imported == 11 and seen == [(4, 11), (8, 11), (11, 11), (11, 11)]

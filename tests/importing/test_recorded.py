@@ -25,24 +25,33 @@ def recorded_payloads(draw):
                "source_row": {"file": "f.csv", "line": 2, "session_id": "1", "digest": "ab"}}
     if draw(st.booleans()):
         payload["unplugged_at"] = payload["stopped_at"]
-    for key in ("id_token", "driver_id", "start_source_raw"):
+    for key in ("id_token", "token_type", "driver_id", "start_source_raw"):
         if draw(st.booleans()):
             payload[key] = draw(st.sampled_from(["Remote", "card", "App", "", "x1"]))
     if draw(st.booleans()):
         payload["implausible"] = draw(st.lists(st.text(max_size=20), min_size=1, max_size=3))
-    return start, payload
+    roaming = draw(st.one_of(st.none(), st.fixed_dictionaries({
+        "network": st.sampled_from(["OCPI", "Hubject", "Girève"]),
+        "operator_id": st.one_of(st.none(), st.just("NL*ABC")), "provider_id": st.one_of(st.none(), st.just("DE*EMP")),
+        "roaming_cdr_id": st.none(), "partner_transaction_id": st.none()})))
+    return start, payload, roaming
 
 
 @settings(max_examples=300, deadline=None)
 @given(recorded_payloads())
 def test_recorded_summary_is_the_projection(case):
-    start, payload = case
+    start, payload, roaming = case
     event = NewEvent(EventKind.SESSION_RECORDED, start, EventSource.IMPORT, payload, "k:recorded")
     stored = stored_payload(event)
-    stopped_at = recorded_alone([event.kind], stored, start, False)
+    events = [SessionEvent(event.kind, start, event.source, stored, start, 1)]
+    stored_roaming = None
+    if roaming is not None:  # the import's roaming attribution, at the start
+        attributed = NewEvent(EventKind.ROAMING_ATTRIBUTED, start, EventSource.IMPORT, roaming, "k:roaming")
+        stored_roaming = stored_payload(attributed)
+        events.append(SessionEvent(attributed.kind, start, attributed.source, stored_roaming, start, 2))
+    stopped_at = recorded_alone([e.kind for e in events], stored, start, False)
     assert stopped_at is not None
-    view = project([SessionEvent(event.kind, start, event.source, stored, start, 1)], [])
-    assert recorded_summary(stored, start, stopped_at) == summarise(view)
+    assert recorded_summary(stored, start, stopped_at, stored_roaming) == summarise(project(events, []))
 
 
 def test_other_shapes_take_the_general_way():
@@ -50,6 +59,8 @@ def test_other_shapes_take_the_general_way():
     done = {"started_at": start.isoformat(), "stopped_at": (start + timedelta(hours=1)).isoformat(), "energy_wh": 5}
     assert recorded_alone([EventKind.SESSION_RECORDED], done, start, False) is not None
     assert recorded_alone([EventKind.SESSION_RECORDED, EventKind.FORCE_CLOSED], done, start, False) is None
+    assert recorded_alone([EventKind.SESSION_RECORDED, EventKind.ROAMING_ATTRIBUTED], done, start, False) is not None
+    assert recorded_alone([EventKind.ROAMING_ATTRIBUTED, EventKind.SESSION_RECORDED], done, start, False) is None
     assert recorded_alone([EventKind.SESSION_RECORDED], done, start, True) is None  # meter samples
     assert recorded_alone([EventKind.SESSION_RECORDED], {**done, "stopped_at": None}, start, False) is None
     assert recorded_alone([EventKind.SESSION_RECORDED], {**done, "meter_stop_wh": 9}, start, False) is None

@@ -51,3 +51,50 @@ class Authority:
             builder = builder.add_extension(x509.SubjectAlternativeName(
                 [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         return _write(self.folder, common_name, builder.sign(self.key, hashes.SHA256()), key)
+
+
+def signing_request(common_name: str, organisation: str | None, key=None) -> tuple[str, object]:
+    """A station's certificate signing request (PEM) and its key; EC P-256 unless a key is given."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if organisation:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
+    csr = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attributes)).sign(key, hashes.SHA256())
+    return csr.public_bytes(serialization.Encoding.PEM).decode(), key
+
+
+def client_context(folder: Path, ca_path: str, chain: str | None = None, key=None) -> "ssl.SSLContext":
+    """A station's TLS context: it trusts `ca_path` (the CSMS root it installed) and, given its certificate chain
+    and key, presents them (profile 3)."""
+    import ssl
+    context = ssl.create_default_context(cafile=ca_path)
+    if chain is not None:
+        stem = folder / f"station-{x509.load_pem_x509_certificates(chain.encode())[0].serial_number:x}"
+        Path(f"{stem}.pem").write_text(chain)
+        Path(f"{stem}.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                          serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+        context.load_cert_chain(f"{stem}.pem", f"{stem}.key")
+    return context
+
+
+class Lab:
+    """An operator's test lab as `chargeledger ca create` makes it: a CA (ChargeLedger's own code) and the
+    gateway's TLS certificate from it, in `folder`."""
+
+    def __init__(self, folder: Path, organisation: str = "ACME Charging"):
+        from chargeledger.pki import authority
+        self.folder = folder
+        cert, key = authority.create(folder, "Lab CA", organisation)
+        self.ca = authority.load(cert, key)
+        self.ca_path = str(cert)
+        self.server = tuple(str(p) for p in authority.issue_server(self.ca, folder, ["localhost", "127.0.0.1"]))
+
+    def gateway_settings(self, **more) -> dict:
+        """Plain ws (profile 1) on the gateway's port, wss (profiles 2 and 3) on its TLS port, our CA signing."""
+        from chargeledger.ocpp.settings import GatewaySettings
+        return {"ssl_context": GatewaySettings.tls(*self.server, client_ca=self.ca_path), "tls_port": 0,
+                "authority": self.ca, **more}
+
+    def client(self, chain: str | None = None, key=None):
+        return client_context(self.folder, self.ca_path, chain, key)

@@ -6,6 +6,7 @@ charging profiles, firmware and diagnostics requests) so a test can check what t
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 
 import websockets
@@ -96,6 +97,9 @@ class Lab16(ChargePoint):
                             local_authorization_list=local_authorization_list)
         if status != "Accepted":
             return result.SendLocalList(status=status)
+        entries = local_authorization_list or []
+        if len(entries) > int(self.config.get("SendLocalListMaxLength", ("1000", True))[0]):
+            return result.SendLocalList(status="Failed")  # more than one message may carry
         if update_type == "Differential" and list_version <= self.local_version:
             return result.SendLocalList(status="VersionMismatch")
         if update_type == "Full":
@@ -105,6 +109,8 @@ class Lab16(ChargePoint):
                 self.local_list[entry["id_tag"]] = entry["id_tag_info"]
             else:
                 self.local_list.pop(entry["id_tag"], None)
+        if len(self.local_list) > int(self.config.get("LocalAuthListMaxLength", ("1000", True))[0]):
+            return result.SendLocalList(status="Failed")  # a real charger checks before it applies; enough here
         self.local_version = list_version
         return result.SendLocalList(status="Accepted")
 
@@ -170,9 +176,12 @@ class Lab16(ChargePoint):
 
 
 @contextlib.asynccontextmanager
-async def lab_charger(gateway, station_id: str, subprotocols=("ocpp1.6",)):
+async def lab_charger(gateway, station_id: str, subprotocols=("ocpp1.6",), password: str | None = None):
+    headers = {}
+    if password is not None:  # security profile 1: HTTP Basic with the station id
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{station_id}:{password}".encode()).decode()
     ws = await websockets.connect(f"ws://127.0.0.1:{gateway.port}/ocpp/{station_id}",
-                                  subprotocols=list(subprotocols) or None)
+                                  subprotocols=list(subprotocols) or None, additional_headers=headers)
     cp = Lab16(station_id, ws, response_timeout=5)
     task = asyncio.create_task(cp.start())
     try:

@@ -111,6 +111,9 @@ class Station201(Charger201):
         status = self._answer("SendLocalList", {"version_number": version_number, "update_type": update_type, **kw})
         if status == "Accepted" and update_type == "Differential" and self.local_version == 0:
             status = "VersionMismatch"  # it lost its list: it needs a full one
+        most = self.device.get(("LocalAuthListCtrlr", None, "ItemsPerMessage"))
+        if status == "Accepted" and most and len(kw.get("local_authorization_list") or []) > int(most[0]):
+            status = "Failed"  # more than one message may carry
         if status == "Accepted":
             if update_type == "Full":
                 self.local_list = {}

@@ -31,6 +31,33 @@ def _book(engine):
     tokens.add(engine, "ACME", tokens.TokenEntry("OLD-04", expires_at=datetime(2020, 1, 1, tzinfo=timezone.utc)))
 
 
+async def test_a_long_list_goes_within_the_stations_items_per_message_and_entries(engine):
+    """LocalAuthListCtrlr.ItemsPerMessage = 3 (asked, since the station never said) and Entries maxLimit 5 (from its
+    report): 4 tokens go as Full v1 (3) + Differential v2 (1); a book of 6 is refused and nothing is sent."""
+    add_network(engine, ocpp="2.0.1")
+    _book(engine)
+    key = support_key(engine)
+    async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1", cls=Station201) as cp, \
+            api(engine, gateway, key) as client:
+        cp.device[("LocalAuthListCtrlr", None, "ItemsPerMessage")] = ("3", "ReadOnly")
+        sent = (await client.post("/api/stations/CP-1/local-list", json={"update_type": "Full"})).json()
+        assert (sent["version"], sent["entries"], sent["messages"]) == (2, 4, 2), sent
+        lists = [(kw["update_type"], kw["version_number"], len(kw["local_authorization_list"]))
+                 for action, kw in cp.received if action == "SendLocalList"]
+        assert lists == [("Full", 1, 3), ("Differential", 2, 1)]
+        assert cp.local_version == 2 and len(cp.local_list) == 4
+        await cp.call(call.NotifyReport(request_id=1, generated_at="2024-03-01T10:00:00Z", seq_no=0, report_data=[
+            {"component": {"name": "LocalAuthListCtrlr"}, "variable": {"name": "Entries"},
+             "variable_attribute": [{"type": "Actual", "value": "4", "mutability": "ReadOnly"}],
+             "variable_characteristics": {"data_type": "integer", "max_limit": 5, "supports_monitoring": False}}]))
+        tokens.add(engine, "ACME", tokens.TokenEntry("EE-05"))
+        tokens.add(engine, "ACME", tokens.TokenEntry("FF-06"))
+        refused = await client.post("/api/stations/CP-1/local-list", json={})
+        assert refused.status_code == 409 and "6 tokens" in refused.json()["detail"]
+        assert len([a for a, _ in cp.received if a == "SendLocalList"]) == 2
+        assert (await client.get("/api/stations/CP-1/local-list")).json()["too_large"]["capacity"] == 5
+
+
 async def test_local_list_from_the_token_book(engine):
     add_network(engine, ocpp="2.0.1")
     add_network(engine, "BOLT", "CP-9", country="DE")

@@ -175,3 +175,88 @@ async def test_each_connectors_status_and_error_code_are_shown(engine):
         "0": ("Available", "NoError"), "1": ("Faulted", "GroundFailure")}
     assert (station["connector_status"]["1"]["info"], station["connector_status"]["1"]["vendor_error_code"]) == (
         "RCD tripped", "E42")
+
+
+async def test_a_new_authorization_key_the_station_took_is_the_only_one_then(engine, caplog):
+    """Security profile 1/2 on 1.6: ChangeConfiguration AuthorizationKey. Refused by the station: the old password
+    still works; taken: only the new one does. The key is kept only as the station password's hash, and hidden in
+    the configuration view, the command's answer, the message log, the audit trail and the logs."""
+    from sqlalchemy import select
+
+    from chargeledger.access.accounts import verify_password
+    from chargeledger.storage.tables import audit_entries, ocpp_messages, stations
+
+    old, new = "old-password-0123456789", "NEW-password-0123456789"
+    add_network(engine, password=old)
+    key = _operator(engine)
+
+    async def set_key(client, value):
+        return await client.post("/api/stations/CP-1/commands/ChangeConfiguration",
+                                 json={"key": "AuthorizationKey", "value": value})
+
+    async with gateway_on(engine) as gateway:
+        async with lab_charger(gateway, "CP-1", password=old) as cp, api(engine, gateway, key) as client:
+            cp.config["AuthorizationKey"] = ("", False)
+            assert (await set_key(client, "short")).status_code == 400  # we would refuse it ourselves
+            assert [a for a, _ in cp.requests] == []
+            cp.answers["ChangeConfiguration"] = "Rejected"
+            assert (await set_key(client, new)).json()["answer"] == {"status": "Rejected"}
+        async with lab_charger(gateway, "CP-1", password=old) as cp, api(engine, gateway, key) as client:
+            assert (await cp.call(call.Heartbeat())).current_time  # the old one still works
+            cp.config["AuthorizationKey"] = ("", False)
+            assert (await set_key(client, new)).json()["answer"] == {"status": "Accepted"}
+            assert cp.config["AuthorizationKey"] == (new, False)  # the station got it in the clear
+            # a station that (against the spec) reads its key back: hidden in the answer and the view
+            read = (await client.post("/api/stations/CP-1/commands/GetConfiguration",
+                                      json={"key": ["AuthorizationKey"]})).json()["answer"]
+            assert read["configuration_key"] == [{"key": "AuthorizationKey", "readonly": False, "value": "(secret)"}]
+            view = (await client.get("/api/stations/CP-1/configuration")).json()["items"]
+            assert [(k["key"], k["value"]) for k in view] == [("AuthorizationKey", "(secret)")]
+        async with lab_charger(gateway, "CP-1", password=new) as cp:
+            assert (await cp.call(call.Heartbeat())).current_time
+        with pytest.raises(InvalidStatus) as refused:
+            async with lab_charger(gateway, "CP-1", password=old):
+                pass
+        assert refused.value.response.status_code == 401
+        await gateway.log.flush()
+    with engine.connect() as conn:
+        stored = conn.execute(select(stations.c.password_hash).where(stations.c.id == "CP-1")).scalar()
+        frames = " ".join(conn.execute(select(ocpp_messages.c.payload)).scalars())
+        trail = " ".join(str(d) for d in conn.execute(select(audit_entries.c.details)).scalars())
+    assert stored.startswith("$argon2id$") and verify_password(stored, new)  # the one way station passwords are kept
+    assert "AuthorizationKey" in frames and "(secret)" in frames
+    for kept in (frames, trail, caplog.text, str(view)):
+        assert new not in kept
+
+
+async def test_refusals_are_answered_and_change_nothing(engine):
+    """The charger refuses: RemoteStartTransaction Rejected (the start that follows is the driver's own, not the
+    API's), UnlockConnector UnlockFailed, TriggerMessage Rejected, SendLocalList NotSupported (no list held),
+    GetLocalListVersion -1 (no list support) kept as reported, and a diagnostics upload that failed."""
+    add_network(engine)
+    key = add_user_key(engine, "ops@acme.example", ["ACME"], ["stations", "support"])
+    async with gateway_on(engine) as gateway, lab_charger(gateway, "CP-1") as cp, \
+            api(engine, gateway, key) as client:
+        cp.answers.update({"RemoteStartTransaction": "Rejected", "UnlockConnector": "UnlockFailed",
+                           "TriggerMessage": "Rejected", "SendLocalList": "NotSupported"})
+        answers = {}
+        for name, payload in (("RemoteStartTransaction", {"connectorId": 1, "idTag": "T"}),
+                              ("UnlockConnector", {"connectorId": 1}),
+                              ("TriggerMessage", {"requestedMessage": "MeterValues", "connectorId": 1})):
+            sent = await client.post(f"/api/stations/CP-1/commands/{name}", json=payload)
+            answers[name] = (sent.status_code, sent.json()["answer"]["status"])
+        started = await cp.call(call.StartTransaction(connector_id=1, id_tag="T", meter_start=0,
+                                                      timestamp=iso(datetime.now(timezone.utc))))
+        listed = (await client.post("/api/stations/CP-1/local-list", json={"update_type": "Full"})).json()
+        cp.local_version = -1
+        await client.post("/api/stations/CP-1/commands/GetLocalListVersion", json={})
+        held = (await client.get("/api/stations/CP-1/local-list")).json()
+        await cp.call(call.DiagnosticsStatusNotification(status="UploadFailed"))
+        diagnostics = (await client.get("/api/stations/CP-1/firmware")).json()["diagnostics"]
+        detail = (await client.get(f"/api/sessions/{started.transaction_id}")).json()
+    assert answers == {"RemoteStartTransaction": (200, "Rejected"), "UnlockConnector": (200, "UnlockFailed"),
+                       "TriggerMessage": (200, "Rejected")}
+    assert detail["start_source_raw"] == "Authorize"  # the refused remote start is not its source
+    assert listed["answer"]["status"] == "NotSupported" and cp.local_list == {}
+    assert (held["version"], held["reported_version"], held["tokens"]) == (0, -1, [])
+    assert diagnostics["status"] == "UploadFailed"

@@ -95,3 +95,67 @@ async def test_security_extension_messages(engine):
     assert [e["type"] for e in state["security_events"]] == ["InvalidCentralSystemCertificate", "FirmwareUpdated"]
     assert state["security_events"][1]["tech_info"] == "6.2.0"
     assert (state["firmware"]["status"], state["firmware"]["request_id"]) == ("InvalidSignature", 7)
+
+
+async def test_diagnostics_over_ftp_land_in_the_same_store(engine):
+    """Most 1.6 chargers upload only over FTP: the location names our FTP server with the station id as user and a
+    one-time token as password. A real ftplib client stores the file; it reads back through the API like an HTTP
+    upload; the spent token, a wrong one and a file beyond the limit are refused."""
+    import asyncio
+    import ftplib
+    import io
+    from urllib.parse import unquote, urlsplit
+
+    from chargeledger.http.app import create_app
+    from chargeledger.ocpp.ftp_uploads import FtpSettings, FtpUploads
+
+    add_network(engine)
+    key = add_user_key(engine, "ops@acme.example", ["ACME"], ["stations"])
+    content = b"PK\x03\x04 diagnostics of CP-1 over FTP " * 2000
+    ftp = FtpUploads(engine, FtpSettings(0, max_upload_bytes=len(content), failed_login_delay=0.05)).start()
+
+    def upload(location: str, data: bytes, name: str = "diagnostics-lab.zip") -> str:
+        parts = urlsplit(location)
+        with ftplib.FTP() as session:  # the charger's side: a real FTP client, passive mode
+            session.connect(parts.hostname, parts.port, timeout=5)
+            session.login(unquote(parts.username), unquote(parts.password))
+            session.cwd(parts.path or "/")
+            return session.storbinary(f"STOR {name}", io.BytesIO(data))
+
+    try:
+        async with gateway_on(engine) as gateway, lab_charger(gateway, "CP-1") as cp, httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=create_app(engine, gateway, ftp_uploads=ftp)),
+                base_url="http://test", headers={"Authorization": f"Bearer {key}"}) as client:
+            asked = await client.post("/api/stations/CP-1/diagnostics", json={"transport": "ftp"})
+            assert asked.json()["answer"] == {"file_name": "diagnostics-lab.zip"}
+            location = cp.requests[-1][1]["location"]
+            assert location.startswith(f"ftp://CP-1:") and location.endswith(f"@127.0.0.1:{ftp.port}/")
+            forged = location.replace("ftp://CP-1:", "ftp://CP-1:not-the-token-")
+            try:
+                await asyncio.to_thread(upload, forged, b"x")
+                raise AssertionError("a made-up token logged in")
+            except ftplib.error_perm as refused:
+                assert str(refused).startswith("530")
+            assert (await asyncio.to_thread(upload, location, content)).startswith("226")
+            try:
+                await asyncio.to_thread(upload, location, b"replay")
+                raise AssertionError("a spent token logged in again")
+            except ftplib.error_perm as refused:
+                assert str(refused).startswith("530")
+            await cp.call(call.DiagnosticsStatusNotification(status="Uploaded"))
+            state = (await client.get("/api/stations/CP-1/firmware")).json()
+            downloaded = await client.get(f"/api/stations/CP-1/files/{state['files'][0]['id']}")
+            # a file beyond the upload limit is cut off and not stored (the token stays for a retry)
+            await client.post("/api/stations/CP-1/diagnostics", json={"transport": "ftp"})
+            try:
+                await asyncio.to_thread(upload, cp.requests[-1][1]["location"], content + b"more")
+                raise AssertionError("a file beyond the limit was taken")
+            except ftplib.error_perm as cut:
+                assert str(cut).startswith("552")
+            after = (await client.get("/api/stations/CP-1/firmware")).json()["files"]
+    finally:
+        await asyncio.to_thread(ftp.stop)
+    assert [(f["file_name"], f["size"]) for f in state["files"]] == [("diagnostics-lab.zip", len(content))]
+    assert state["diagnostics"]["uploaded_file_id"] == state["files"][0]["id"]
+    assert downloaded.content == content
+    assert len(after) == 1

@@ -65,3 +65,26 @@ def test_the_heartbeat_interval_reaches_the_settings(monkeypatch):
     assert settings.heartbeat_interval == 120
     refused, _ = _settings_from_cli(monkeypatch, "--heartbeat-interval", "0")
     assert refused.exit_code != 0
+
+
+def test_one_transaction_per_token_unless_the_operator_allows_more(monkeypatch):
+    _, settings = _settings_from_cli(monkeypatch)
+    assert settings.concurrent_transactions is False
+    result, settings = _settings_from_cli(monkeypatch, "--concurrent-transactions")
+    assert result.exit_code == 0, result.output
+    assert settings.concurrent_transactions is True
+
+
+def test_the_ftp_upload_location_is_configured_by_environment(monkeypatch):
+    import pytest
+    from pydantic import ValidationError
+
+    from chargeledger.settings import Settings
+
+    monkeypatch.setenv("CHARGELEDGER_FTP_PORT", "18221")
+    monkeypatch.setenv("CHARGELEDGER_FTP_PASSIVE_PORTS", "18230-18239")
+    settings = Settings()
+    assert (settings.ftp_port, settings.ftp_passive_range) == (18221, range(18230, 18240))
+    monkeypatch.setenv("CHARGELEDGER_FTP_PASSIVE_PORTS", "all of them")
+    with pytest.raises(ValidationError):
+        Settings()

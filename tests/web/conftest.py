@@ -18,7 +18,7 @@ def world(tmp_path_factory, chromium_path):
     server = LiveServer(engine)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")  # amounts as €1,234.50
         page.set_default_timeout(10_000)
         yield {"engine": engine, "ids": ids, "server": server, "page": page, "browser": browser}
         browser.close()

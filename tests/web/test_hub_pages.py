@@ -49,15 +49,26 @@ def test_reports_page_runs_a_statement_job_and_downloads_an_xlsx_that_opens(worl
     assert any("EUR" in str(cell) or isinstance(cell, (int, float)) for cell in rows[1])
 
 
-def test_reports_outside_the_users_rights_are_refused_on_the_page(world):
+def test_reports_page_offers_only_what_the_users_rights_allow_and_the_api_refuses_the_rest(world):
+    from tests.builders import add_user_key
     server, page = world["server"], world["page"]
-    login(page, server, "support@acme.example", target="/reports")
-    page.select_option("#report-name", "export:reimbursement")
-    page.fill('[name="start"]', "2024-03-01")
-    page.fill('[name="end"]', "2024-04-01")
-    page.click("#report-run")
-    expect(page.locator("#report-error")).to_contain_text("right")
-    expect(page.locator("#report-download")).to_be_hidden()
+    add_user_key(world["engine"], "analyst@acme.example", ["ACME"], ["reports"])
+    login(page, server, "finance@acme.example", target="/reports")  # finance + reports: finance exports too
+    offered = page.locator("#report-name option").evaluate_all("options => options.map(o => o.value)")
+    assert {"statement", "sessions", "export:reimbursement", "export:tariff-distribution"} <= set(offered)
+    assert "roaming-sessions" not in offered  # it needs the stations right as well
+    login(page, server, "analyst@acme.example", target="/reports")  # reports, no finance
+    offered = page.locator("#report-name option").evaluate_all("options => options.map(o => o.value)")
+    assert {"statement", "sessions", "export:ocpi"} <= set(offered)
+    assert not {"export:reimbursement", "export:tariff-distribution", "roaming-sessions"} & set(offered)
+    # what is not offered is still refused when asked for directly, with the reason
+    refused = page.evaluate("""() => api("/api/reports/jobs?export=true", {method: "POST", body: JSON.stringify(
+        {report: "reimbursement", format: "reimbursement", start: "2024-03-01", end: "2024-04-01"})})
+        .then(() => "accepted", e => e.message)""")
+    assert "finance right" in refused
+    login(page, server, "support@acme.example", target="/reports")  # no reports right at all
+    expect(page.locator("#reports-none")).to_contain_text("no right to run reports")
+    expect(page.locator("#report-form")).to_have_count(0)
 
 
 def test_driver_and_team_pages_show_sessions_tokens_spend_and_shares(world):
@@ -67,12 +78,12 @@ def test_driver_and_team_pages_show_sessions_tokens_spend_and_shares(world):
     page.click("#driver-link")
     expect(page.locator("h1")).to_contain_text("Dana Driver")
     expect(page.locator("#driver-tokens")).to_contain_text("AA11")
-    expect(page.locator("#driver-spend")).to_contain_text("EUR")
+    expect(page.locator("#driver-spend")).to_contain_text("€")
     expect(page.locator("#people-sessions")).to_contain_text(f"#{ids['completed']}")
     page.click("text=Fleet team")
     expect(page.locator("h1")).to_contain_text("Fleet team")
     expect(page.locator("#team-members")).to_contain_text("Dana Driver")
-    expect(page.locator("#team-shares")).to_contain_text("team EUR")
+    expect(page.locator("#team-shares")).to_contain_text("team €")
     shot(page, "team-page.png")
     assert page.goto(f"{server.url}/drivers/NOPE").status == 404
     assert page.goto(f"{server.url}/teams/NOPE").status == 404

@@ -78,7 +78,7 @@ def test_completed_session_cards_charts_and_vat_toggle(world):
     expect(page.locator("#banner")).to_have_class(re.compile("tone-success"))
     expect(page.locator("#kpi-energy")).to_have_text("27.50 kWh")
     expect(page.locator(".kpi").first).to_contain_text("69% of 40.00 kWh limit")
-    expect(page.locator("#kpi-price")).to_contain_text("EUR 11.19")
+    expect(page.locator("#kpi-price")).to_contain_text("€11.19")
     expect(page.locator("#kpi-cost")).to_have_count(0)  # support has no finance right
     expect(page.locator(".context .chain")).to_contain_text("ACME depot")
     expect(page.locator(".context .chain")).to_contain_text("Fleet team")
@@ -104,16 +104,16 @@ def test_completed_session_cards_charts_and_vat_toggle(world):
     expect(page.locator("#chart-note")).to_be_hidden()
 
     gross = page.locator("#breakdown-incl tfoot td.num").first.inner_text()
-    assert gross == "EUR 11.19"
+    assert gross == "€11.19"
     page.click('[data-vat-toggle="excl"]')
     expect(page.locator("#breakdown-incl")).to_be_hidden()
     net_total = page.locator('#breakdown-excl td[data-total="Total"]')
-    expect(net_total).to_have_text("EUR 11.19")
-    expect(page.locator('#breakdown-excl td[data-total="Subtotal"]')).to_have_text("EUR 9.25")
+    expect(net_total).to_have_text("€11.19")
+    expect(page.locator('#breakdown-excl td[data-total="Subtotal"]')).to_have_text("€9.25")
     lines_net = page.locator("#breakdown-excl td.amount").all_inner_texts()
-    assert lines_net == ["EUR 1.00", "EUR 8.25"]
+    assert lines_net == ["€1.00", "€8.25"]
     page.click('[data-vat-toggle="incl"]')
-    assert page.locator("#breakdown-incl td.amount").all_inner_texts() == ["EUR 1.21", "EUR 9.98"]
+    assert page.locator("#breakdown-incl td.amount").all_inner_texts() == ["€1.21", "€9.98"]
 
     expect(page.locator(".stars")).to_have_attribute("aria-label", "4 out of 5 stars")
     expect(page.locator("#impact-saved")).to_contain_text("kg")
@@ -131,7 +131,7 @@ def test_completed_session_cards_charts_and_vat_toggle(world):
     pdf = page.request.get(f"{world['server'].url}/sessions/{world['ids']['completed']}/receipt.pdf")
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.body())).pages)
-    assert "EUR 11.19" in text and "Start fee" in text and "4242" in text
+    assert "€11.19" in text and "Start fee" in text and "4242" in text
 
 
 def test_finance_sees_no_cost_data_rather_than_a_free_margin_and_no_contact_details(world):
@@ -347,10 +347,10 @@ def test_split_billing_figures_match_their_explanations(world):
     page = _open(world, "completed")
     card = page.locator("#split-billing")
     tip = card.get_by_test_id("team-share-formula").get_attribute("data-tip")
-    # "covered rate × kWh = EUR 0.30 × 27.500 kWh = EUR 8.25 excl. VAT, that share of the total incl. VAT"
-    rate, kwh, net = re.search(r"EUR ([\d.]+) × ([\d.]+) kWh = EUR ([\d.]+) excl", tip).groups()
+    # "covered rate × kWh = €0.30 × 27.500 kWh = €8.25 excl. VAT, that share of the total incl. VAT"
+    rate, kwh, net = re.search(r"€([\d.]+) × ([\d.]+) kWh = €([\d.]+) excl", tip).groups()
     assert abs(float(rate) * float(kwh) - float(net)) < 0.01
-    shares = [float(v.split()[1]) for v in card.locator("dd").all_inner_texts()[2:4]]
-    total = float(page.locator("#kpi-price .value").inner_text().split()[1])
+    shares = [float(v.split()[0].lstrip("€")) for v in card.locator("dd").all_inner_texts()[2:4]]
+    total = float(page.locator("#kpi-price .value").inner_text().lstrip("€"))
     assert abs(sum(shares) - total) < 0.005  # team share + driver contribution = what was billed
     shot(page, "session-split-billing.png")

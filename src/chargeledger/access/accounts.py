@@ -49,8 +49,10 @@ def _key_hash(key: str) -> str:
 
 
 def add_user(engine: Engine, email: str, organisation_ids: list[str], rights: list[str] | str,
-             password: str | None = None, time_zone: str = "UTC") -> int:
+             password: str | None = None, time_zone: str = "UTC", locale: str | None = None) -> int:
     parsed = parse_rights(rights)
+    if locale:
+        locale = checked_locale(locale)
     with engine.begin() as conn:
         known = set(conn.execute(select(organisations.c.id).where(organisations.c.id.in_(organisation_ids))).scalars())
         missing = [o for o in organisation_ids if o not in known]
@@ -60,7 +62,7 @@ def add_user(engine: Engine, email: str, organisation_ids: list[str], rights: li
             raise AccountError(f"a user {email} exists already")
         user_id = conn.execute(users.insert().values(
             email=email.lower(), password_hash=hash_password(password) if password else None,
-            rights=",".join(sorted(r.value for r in parsed)), time_zone=time_zone,
+            rights=",".join(sorted(r.value for r in parsed)), time_zone=time_zone, locale=locale or None,
             created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
         conn.execute(user_organisations.insert(), [{"user_id": user_id, "organisation_id": o}
                                                    for o in organisation_ids])
@@ -101,7 +103,7 @@ def caller_for_key(engine: Engine, key: str) -> Caller | None:
     now = datetime.now(timezone.utc)
     with engine.connect() as conn:
         row = conn.execute(
-            select(users.c.id, users.c.email, users.c.rights, users.c.time_zone, api_keys.c.expires_at,
+            select(users.c.id, users.c.email, users.c.rights, users.c.time_zone, users.c.locale, api_keys.c.expires_at,
                    api_keys.c.revoked)
             .join(api_keys, api_keys.c.user_id == users.c.id)
             .where(api_keys.c.key_hash == _key_hash(key))).first()
@@ -109,7 +111,16 @@ def caller_for_key(engine: Engine, key: str) -> Caller | None:
             return None
         orgs = frozenset(conn.execute(select(user_organisations.c.organisation_id)
                                       .where(user_organisations.c.user_id == row.id)).scalars())
-    return Caller(row.id, row.email, parse_rights(row.rights), orgs, row.time_zone)
+    return Caller(row.id, row.email, parse_rights(row.rights), orgs, row.time_zone, row.locale)
+
+
+def checked_locale(name: str) -> str:
+    """A locale Babel knows (de_DE, de-DE, nl, en_US), in Babel's spelling; anything else is refused."""
+    from babel import Locale, UnknownLocaleError
+    try:
+        return str(Locale.parse(name.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        raise AccountError(f"unknown locale {name!r}; use a language tag such as de_DE or en_US") from None
 
 
 __all__ = ["AccountError", "Right", "add_user", "caller_for_key", "create_key", "login", "logout"]

@@ -31,6 +31,7 @@ class Caller:
     rights: frozenset[Right]
     organisation_ids: frozenset[str]
     time_zone: str = "UTC"
+    locale: str | None = None  # the user's own setting; None: their browser's Accept-Language
 
     def has(self, right: Right) -> bool:
         return Right.ADMIN in self.rights or right in self.rights

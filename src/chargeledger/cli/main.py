@@ -152,9 +152,11 @@ def _say_credentials(station_id: str, generated: str | None, unsecured: bool) ->
 @user_app.command("add")
 def user_add(email: str, org: list[str] = typer.Option(..., help="organisation ID, repeatable"),
              right: list[str] = typer.Option([], help="admin, stations, reports, finance, support; repeatable"),
-             password: str = typer.Option(None), time_zone: str = typer.Option("UTC", "--timezone")) -> None:
+             password: str = typer.Option(None), time_zone: str = typer.Option("UTC", "--timezone"),
+             locale: str = typer.Option(None, help="how amounts are shown to them, e.g. de_DE; default: their "
+                                                   "browser's language")) -> None:
     try:
-        accounts.add_user(engine(), email, org, right, password, time_zone)
+        accounts.add_user(engine(), email, org, right, password, time_zone, locale)
     except (ValueError, accounts.AccountError) as exc:
         fail(str(exc))
     for organisation in org:
@@ -198,7 +200,7 @@ def _optional() -> None:
     for module in installed(("chargeledger.cli.serve", "chargeledger.cli.worker", "chargeledger.cli.config", "chargeledger.importing.cli",
                              "chargeledger.demo.cli", "chargeledger.pricing.cli_price", "chargeledger.tariffs.cli",
                              "chargeledger.ocpp.cli", "chargeledger.reports.cli", "chargeledger.ocpi.cli",
-                             "chargeledger.directory.token_cli")):
+                             "chargeledger.directory.token_cli", "chargeledger.pki.cli")):
         module.register(app)
 
 

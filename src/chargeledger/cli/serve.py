@@ -16,7 +16,8 @@ from ..settings import ROLES, Settings
 def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_site: str | None,
                      tls_client_ca: str | None = None, ping_interval: float | None = None,
                      settle_after_minutes: float | None = None, command_timeout: float | None = None,
-                     auto_register_status: str | None = None, heartbeat_interval: int | None = None):
+                     auto_register_status: str | None = None, heartbeat_interval: int | None = None,
+                     tls_port: int | None = None, concurrent_transactions: bool = False):
     """The gateway's operator options from the command line; a certificate that cannot be loaded stops the start."""
     from datetime import timedelta
 
@@ -24,9 +25,12 @@ def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_si
 
     if tls_key and not tls_cert:
         raise typer.BadParameter("--tls-key needs --tls-cert", param_hint="--tls-key")
+    if tls_port is not None and not tls_cert:
+        raise typer.BadParameter("--ocpp-tls-port needs --tls-cert", param_hint="--ocpp-tls-port")
     if tls_client_ca and not tls_cert:
         raise typer.BadParameter("--tls-client-ca needs --tls-cert (profile 3 is TLS)", param_hint="--tls-client-ca")
-    settings = GatewaySettings(auto_register_site=auto_register_site or None)
+    settings = GatewaySettings(auto_register_site=auto_register_site or None, tls_port=tls_port,
+                               concurrent_transactions=concurrent_transactions)
     if auto_register_status:
         if auto_register_status not in ("Pending", "Accepted"):
             raise typer.BadParameter("Pending (wait for approval) or Accepted", param_hint="--auto-register-status")
@@ -63,6 +67,9 @@ def register(app: typer.Typer) -> None:
               simulate: bool = typer.Option(False, "--simulate", help="drive demo chargers for live sessions"),
               tls_cert: str = typer.Option(None, "--tls-cert", help="PEM certificate (chain): OCPP over wss://"),
               tls_key: str = typer.Option(None, "--tls-key", help="PEM private key, if not in the certificate file"),
+              ocpp_tls_port: int = typer.Option(None, "--ocpp-tls-port",
+                                                help="with --tls-cert: wss:// (profiles 2, 3) on this port and ws:// "
+                                                     "(profile 1) on --ocpp-port, so stations can move up"),
               auto_register_site: str = typer.Option(None, "--auto-register-site", metavar="SITE_ID",
                                                      help="unknown stations join this site instead of being refused"),
               auto_register_status: str = typer.Option("Pending", "--auto-register-status",
@@ -78,6 +85,10 @@ def register(app: typer.Typer) -> None:
                                                       "settles after this"),
               heartbeat_interval: int = typer.Option(300, "--heartbeat-interval", metavar="SECONDS", min=1,
                                                      max=86400, help="told to accepted stations at each boot"),
+              concurrent_transactions: bool = typer.Option(
+                  False, "--concurrent-transactions/--one-transaction-per-token",
+                  help="whether a token may charge several vehicles at once; by default a second start is "
+                       "answered ConcurrentTx and its session flagged"),
               trusted_proxy: str = typer.Option(None, "--trusted-proxy", metavar="ADDRESSES",
                                                 help="reverse proxy address(es), comma-separated, whose X-Forwarded-"
                                                      "For/-Proto are believed (HTTP limits: docs/security.md)"),
@@ -96,7 +107,8 @@ def register(app: typer.Typer) -> None:
         except (ValidationError, ValueError) as exc:
             raise typer.BadParameter(str(exc)) from None
         ocpp = gateway_settings(tls_cert, tls_key, auto_register_site, tls_client_ca, ping_interval, settle_after,
-                                settings.command_timeout, auto_register_status, heartbeat_interval)
+                                settings.command_timeout, auto_register_status, heartbeat_interval, ocpp_tls_port,
+                                concurrent_transactions)
         process = Process(settings, frozenset(role or ROLES), host, http_port, ocpp_port, ocpp, simulate, worker)
         try:
             process.check()

@@ -20,7 +20,7 @@ class FlagCode(StrEnum):
     FORCE_CLOSED = "force_closed"
     CLOSED_BY_STATION = "closed_by_station"  # the station showed the session over (reboot, new transaction, status)
     METER_CLOCK_SUSPECT = "meter_clock_suspect"
-    TOKEN_NOT_ACCEPTED = "token_not_accepted"  # started with an Invalid, Blocked or Expired token
+    TOKEN_NOT_ACCEPTED = "token_not_accepted"  # started with an Invalid, Blocked, Expired or ConcurrentTx token
     DATA_QUALITY = "data_quality"  # an imported session no real charger produces, or a local time DST makes unsure
 
 

@@ -110,7 +110,7 @@ class SessionView:
 
 
 _IDENTITY_KEYS = ("id_token", "token_type", "contract_id", "shared_id", "driver_id")
-_REFUSED_TOKEN = ("Invalid", "Blocked", "Expired")
+_REFUSED_TOKEN = ("Invalid", "Blocked", "Expired", "ConcurrentTx")
 
 
 def _ordered(events: list[SessionEvent]) -> list[SessionEvent]:

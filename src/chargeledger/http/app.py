@@ -20,11 +20,13 @@ from .routes import audit, auth, health, network, sessions
 from .settings import HttpSettings
 
 
-def create_app(engine: Engine | None = None, gateway=None, settings: HttpSettings | None = None) -> FastAPI:
+def create_app(engine: Engine | None = None, gateway=None, settings: HttpSettings | None = None,
+               ftp_uploads=None) -> FastAPI:
     app = FastAPI(title="ChargeLedger", version=__version__,
                   description="Back office for EV charge point operators: sessions, pricing, CDRs, reports.")
     app.state.engine = engine or make_engine()
     app.state.gateway = gateway  # the OCPP gateway, when this process runs one (remote commands go through it)
+    app.state.ftp_uploads = ftp_uploads  # ocpp.ftp_uploads.FtpUploads, when this process offers FTP uploads
     app.state.http_settings = settings = settings or HttpSettings.from_env()
     app.state.login_guard = LoginGuard(settings)
     # Last added runs first: headers go on every answer, including the 413/403/503 of the guards inside them.
@@ -55,6 +57,6 @@ def _include_optional(app: FastAPI) -> None:
                              "chargeledger.http.routes.signed_meter",
                              "chargeledger.http.routes.tokens", "chargeledger.http.routes.station_setup",
                              "chargeledger.http.routes.reservations", "chargeledger.http.routes.smart_charging",
-                             "chargeledger.http.routes.maintenance",
+                             "chargeledger.http.routes.maintenance", "chargeledger.http.routes.certificates",
                              "chargeledger.web.pages", "chargeledger.ocpi.routes")):
         module.register(app)

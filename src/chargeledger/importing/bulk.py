@@ -103,8 +103,9 @@ def write_batch(conn: Connection, records: Sequence[SessionRecord], now: datetim
         stored.add(key)
         events = [e for e in record.events if not (e.idempotency_key and e.idempotency_key in known_events)]
         known_events.update(e.idempotency_key for e in events if e.idempotency_key)
+        at_start = bool(events) and all(e.occurred_at == events[0].occurred_at for e in events[1:])
         stop = (recorded_alone([e.kind for e in events], events[0].payload, events[0].occurred_at,
-                               bool(record.samples)) if len(events) == 1 and not record.paid else None)
+                               bool(record.samples)) if at_start and not record.paid else None)
         fresh.append((replace(record, events=events) if len(events) != len(record.events) else record, stop))
     if not fresh:
         return result
@@ -165,7 +166,8 @@ def _recorded_rows(record: SessionRecord, stopped_at: datetime, recorded_at: dat
     """An imported session's rows at import speed: the summary from `recorded_summary`, no projection."""
     event = record.events[0]
     payload = _recorded_payload(event)
-    summary = recorded_summary(payload, event.occurred_at, stopped_at)
+    roaming = stored_payload(record.events[1]) if len(record.events) > 1 else None
+    summary = recorded_summary(payload, event.occurred_at, stopped_at, roaming)
     identity = summary["identity"]
     ref = record.ref
     values = {
@@ -174,10 +176,14 @@ def _recorded_rows(record: SessionRecord, stopped_at: datetime, recorded_at: dat
         "status": summary["status"], "started_at": event.occurred_at, "stopped_at": stopped_at,
         "energy_wh": summary["energy_wh"], "transaction_id": None,
         "id_token": identity.get("id_token") or identity.get("contract_id") or identity.get("shared_id"),
-        "network": None, "simulated": False, "driver_id": identity.get("driver_id"), "summary": summary,
+        "network": roaming["network"] if roaming else None, "simulated": False,
+        "driver_id": identity.get("driver_id"), "summary": summary,
         "last_event_at": event.occurred_at, "created_at": event.occurred_at,
     }
-    return values, [_stored_event(event, payload, 1, recorded_at, reactions)], []
+    events = [_stored_event(event, payload, 1, recorded_at, reactions)]
+    if roaming is not None:
+        events.append(_stored_event(record.events[1], roaming, 2, recorded_at, reactions))
+    return values, events, []
 
 
 def _agrees(record: SessionRecord, stopped_at: datetime, now: datetime | None, recorded_at: datetime) -> bool:

@@ -12,10 +12,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..domain.network import ConnectorStandard
+
 SHIPPED = Path(__file__).parent / "mappings"
 ENERGY_UNITS = {"kWh": 1000, "Wh": 1}
 DURATION_UNITS = {"hours": 3600, "minutes": 60, "seconds": 1}
 MISSING_STOP = ("reject", "close_at_start")
+
+
+_STANDARDS = {s.value.casefold().replace(" ", ""): s for s in ConnectorStandard}
+
+
+def connector_standard(text: str) -> ConnectorStandard | None:
+    """A connector type by its name, without regard to case or spaces (`type2`, `Type 2`, `ccs`)."""
+    return _STANDARDS.get(text.casefold().replace(" ", ""))
 
 
 class MappingError(ValueError):
@@ -32,8 +42,15 @@ class Columns:
     duration: str | None = None
     station: str | None = None
     site: str | None = None
+    evse: str | None = None                # an EVSE ID (eMI3: NL*ABC*E1234*1), created on first sight
+    connector: str | None = None           # the connector's number on its EVSE
+    connector_type: str | None = None      # Type 2, CCS…: for connectors the import creates
     driver: str | None = None
     token: str | None = None
+    token_type: str | None = None          # RFID, APP_USER, AD_HOC_USER or OTHER (OCPI's token types)
+    network: str | None = None             # the roaming network the session came through (OCPI, Hubject, Girève)
+    operator: str | None = None            # with network: the operator's ID (e.g. NL*ABC)
+    provider: str | None = None            # with network: the eMSP's ID
     amount: str | None = None
     currency: str | None = None
     start_source: str | None = None
@@ -41,8 +58,10 @@ class Columns:
     optional: tuple[str, ...] = ()  # columns some files of the source lack: read as empty there
 
     def named(self) -> list[str]:
-        single = [self.session_id, self.energy, self.duration, self.station, self.site, self.time_zone,
-                  self.driver, self.token, self.amount, self.currency, self.start_source]
+        single = [self.session_id, self.energy, self.duration, self.station, self.site, self.evse, self.connector,
+                  self.connector_type, self.time_zone,
+                  self.driver, self.token, self.token_type, self.network, self.operator, self.provider,
+                  self.amount, self.currency, self.start_source]
         joined = [*_several(self.start), *_several(self.stop)]
         return list(dict.fromkeys(c for c in (*single, *joined, *self.custom) if c))
 
@@ -77,6 +96,7 @@ class Mapping:
     stop_is_unplug: bool = False         # the stop time is when the vehicle left (plug-out)
     missing_stop: str = "reject"
     value_tables: dict = field(default_factory=dict)  # column -> {value in the file: value imported}
+    defaults: dict = field(default_factory=dict)      # column -> the value an empty cell or a missing column reads as
     skip: tuple = ()                     # (column, values): rows left out on purpose (e.g. still open at export)
     max_power_kw: float = 350.0          # more energy than this × plug time is flagged implausible
     max_session_hours: float = 168.0     # a longer session is flagged implausible
@@ -87,6 +107,9 @@ class Mapping:
     auto_create_stations: bool = False
     station_prefix: str = ""
     auto_create_sites: bool = False      # one site per value of the site column
+    auto_create_evses: bool = False      # EVSEs and connectors a row names are created on its station
+    connector_type: str | None = None    # of connectors created, when no connector_type column says
+    connector_kw: float | None = None    # rated power of connectors created
     site_prefix: str = ""
     create_drivers: bool = False
     driver_prefix: str = ""
@@ -95,6 +118,11 @@ class Mapping:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    def missing(self, header: list[str]) -> list[str]:
+        """Columns the mapping needs that the file's header lacks (listed in `optional` or with a default: may lack)."""
+        return [c for c in self.columns.named()
+                if c not in header and c not in self.columns.optional and c not in self.defaults]
 
 
 def _get(table: dict, key: str, kind: type, where: str, default: Any = None, required: bool = False) -> Any:
@@ -122,7 +150,7 @@ def _check_known(table: dict, allowed: set[str], where: str) -> None:
 
 
 def parse_mapping(data: dict[str, Any]) -> Mapping:
-    sections = {"source", "file", "time", "columns", "units", "rules", "network", "values"}
+    sections = {"source", "file", "time", "columns", "units", "rules", "network", "values", "defaults"}
     _check_known(data, sections, "mapping")
     source, file, time = data.get("source", {}), data.get("file", {}), data.get("time", {})
     cols, units, rules, net = (data.get("columns", {}), data.get("units", {}), data.get("rules", {}),
@@ -136,7 +164,8 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
     _check_known(units, {"energy", "duration", "currency"}, "units")
     _check_known(rules, {"skip", "stop_is_unplug", "missing_stop", "max_power_kw", "max_session_hours"}, "rules")
     _check_known(net, {"site_time_zone", "organisation", "site", "site_name", "site_country", "auto_create_stations",
-                       "station_prefix", "auto_create_sites", "site_prefix", "create_drivers", "driver_prefix"},
+                       "station_prefix", "auto_create_sites", "site_prefix", "create_drivers", "driver_prefix",
+                       "auto_create_evses", "connector_type", "connector_kw"},
                  "network")
     lists = {"custom", "optional"} | {k for k in ("start", "stop") if isinstance(cols.get(k), list)}
     columns = Columns(**{k: _get(cols, k, tuple if k in lists else str, "columns") for k in cols})
@@ -170,6 +199,7 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         stop_is_unplug=_get(rules, "stop_is_unplug", bool, "rules", False),
         missing_stop=_get(rules, "missing_stop", str, "rules", "reject"),
         value_tables=_value_tables(data.get("values", {})),
+        defaults=_defaults(data.get("defaults", {}), columns),
         skip=_skips(rules.get("skip", [])),
         max_power_kw=float(_get(rules, "max_power_kw", (int, float), "rules", 350.0)),
         max_session_hours=float(_get(rules, "max_session_hours", (int, float), "rules", 168.0)),
@@ -180,6 +210,9 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         auto_create_stations=_get(net, "auto_create_stations", bool, "network", False),
         station_prefix=_get(net, "station_prefix", str, "network", ""),
         auto_create_sites=_get(net, "auto_create_sites", bool, "network", False),
+        auto_create_evses=_get(net, "auto_create_evses", bool, "network", False),
+        connector_type=_get(net, "connector_type", str, "network"),
+        connector_kw=_get(net, "connector_kw", (int, float), "network"),
         site_prefix=_get(net, "site_prefix", str, "network", ""),
         create_drivers=_get(net, "create_drivers", bool, "network", False),
         driver_prefix=_get(net, "driver_prefix", str, "network", ""),
@@ -194,6 +227,20 @@ def _value_tables(tables: dict) -> dict:
         if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
             raise MappingError(f"[values.{column}] maps each value of the file to a text")
     return dict(tables)
+
+
+def _defaults(table: Any, columns: Columns) -> dict[str, str]:
+    """[defaults] COLUMN = "value": what an empty cell of that column, or the column missing from a file, reads as
+    (as if written in the file, so [values] tables apply to it). A default makes its column optional."""
+    if not isinstance(table, dict):
+        raise MappingError("[defaults] maps a column to the value its empty cells read as")
+    named = set(columns.named())
+    for column, value in table.items():
+        if column not in named:
+            raise MappingError(f"[defaults] {column}: no [columns] entry names that column")
+        if not isinstance(value, str):
+            raise MappingError(f"[defaults] {column} is a text as it would be written in the file, not {value!r}")
+    return dict(table)
 
 
 def _skips(rules: Any) -> tuple:
@@ -264,6 +311,16 @@ def _validate(m: Mapping) -> None:
         raise MappingError("[rules] max_power_kw and max_session_hours are positive")
     if m.columns.amount and not (m.columns.currency or m.currency):
         raise MappingError("an amount needs a currency: [units] currency or [columns] currency")
+    if (m.columns.operator or m.columns.provider) and not m.columns.network:
+        raise MappingError("[columns] operator and provider need [columns] network (the roaming network)")
+    if (m.columns.connector or m.columns.connector_type) and not m.columns.evse:
+        raise MappingError("[columns] connector and connector_type need [columns] evse (the EVSE ID)")
+    if m.auto_create_evses and (not m.columns.evse or not m.connector_kw or m.connector_kw <= 0):
+        raise MappingError("[network] auto_create_evses needs [columns] evse and [network] connector_kw (the rated "
+                           "power of the connectors it creates)")
+    if m.connector_type is not None and connector_standard(m.connector_type) is None:
+        raise MappingError(f"[network] connector_type is one of {', '.join(ConnectorStandard)}, not "
+                           f"{m.connector_type!r}")
     if m.auto_create_sites and not m.columns.site:
         raise MappingError("[network] auto_create_sites needs [columns] site")
     if not m.site and not m.columns.site:

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 
 from ..domain.events import EventKind
 from ..domain.flags import Flag, FlagCode
-from ..domain.projection import _IDENTITY_KEYS, Milestone, SessionStatus
+from ..domain.projection import _IDENTITY_KEYS, Milestone, RoamingAttribution, SessionStatus
 from ..domain.start_source import classify_start_source
 
 # Payload keys this shape understands; any other key the projection reads sends the session the general way.
@@ -25,6 +25,7 @@ _DATA_QUALITY = {"code": FlagCode.DATA_QUALITY.value, "severity": Flag(FlagCode.
 # enum members' .value read once: an enum attribute costs more than the rest of a timeline entry
 _CREATED, _STARTING, _CHARGING, _STOPPED, _RELEASED = (m.value for m in (
     Milestone.CREATED, Milestone.STARTING, Milestone.CHARGING, Milestone.STOPPED, Milestone.RELEASED))
+_ROAMING_KEYS = tuple(RoamingAttribution.__dataclass_fields__)
 _STATUS_STOPPED, _STATUS_CANCELLED = SessionStatus.STOPPED.value, SessionStatus.CANCELLED.value
 
 
@@ -34,8 +35,11 @@ def _time(value: datetime) -> str:
 
 def recorded_alone(kinds: Sequence[EventKind], payload: Mapping[str, Any], started_at: datetime,
                    has_samples: bool) -> datetime | None:
-    """The stop time when a session is one finished recorded event this module can summarise, else None."""
-    if has_samples or len(kinds) != 1 or kinds[0] != EventKind.SESSION_RECORDED:
+    """The stop time when a session is one finished recorded event this module can summarise, else None.
+
+    A second event may be its roaming attribution (`ROAMING_ATTRIBUTED`, at the start: the caller checks the time)."""
+    if has_samples or list(kinds) not in ([EventKind.SESSION_RECORDED],
+                                           [EventKind.SESSION_RECORDED, EventKind.ROAMING_ATTRIBUTED]):
         return None
     if not isinstance(payload.get("energy_wh"), (int, float)) or _READ_BY_PROJECTION.intersection(payload):
         return None
@@ -46,8 +50,10 @@ def recorded_alone(kinds: Sequence[EventKind], payload: Mapping[str, Any], start
     return stopped_at if stopped_at >= started_at else None
 
 
-def recorded_summary(payload: Mapping[str, Any], started_at: datetime, stopped_at: datetime) -> dict[str, Any]:
-    """What `summarise(project([that event]))` returns, for a session `recorded_alone` accepted."""
+def recorded_summary(payload: Mapping[str, Any], started_at: datetime, stopped_at: datetime,
+                     roaming: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What `summarise(project([that event, its roaming attribution]))` returns, for a session `recorded_alone`
+    accepted; `roaming` is the stored payload of the attribution."""
     energy = float(payload["energy_wh"])
     unplugged = payload.get("unplugged_at") is not None
     seconds = round((stopped_at - started_at).total_seconds(), 3)
@@ -70,7 +76,8 @@ def recorded_summary(payload: Mapping[str, Any], started_at: datetime, stopped_a
         "average_power_w": round(energy * 3600.0 / seconds, 1) if seconds > 0 else None,
         "start_source": source.value if source else None, "start_source_raw": raw_source or None,
         "identity": {k: payload[k] for k in _IDENTITY_KEYS if payload.get(k) is not None},
-        "roaming": None, "custom_fields": {}, "simulated": False,
+        "roaming": {k: roaming.get(k) for k in _ROAMING_KEYS} if roaming is not None else None,
+        "custom_fields": {}, "simulated": False,
         "flags": [{**_DATA_QUALITY, "detail": why} for why in payload.get("implausible") or ()],
         "timeline": timeline, "last_event_at": start,
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import re
+import uuid
 from contextlib import contextmanager
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,7 @@ from ..ledger.store import NewEvent, SessionRef, utcnow
 from ..storage.tables import import_runs, session_events, sessions
 from .bulk import SessionRecord, existing_keys, record_many
 from .mapping import Mapping, MappingError
-from .network import Placement, create_missing, driver_of, place, station_of
+from .network import Placement, create_missing, driver_of, evse_of, place, station_of
 from .rows import RowError, SessionRow, parse_rows
 from .sources import open_source
 from .values import BadValue, undecodable
@@ -69,19 +70,22 @@ def external_key(mapping: Mapping, session_id: str) -> str:
     return f"import:{mapping.name}:{session_id}"
 
 
-def _record(mapping: Mapping, placement: Placement, file_name: str, row: SessionRow, station: str | None,
-            site: str | None) -> SessionRecord:
+def _record(mapping: Mapping, placement: Placement, file_name: str, run: str, row: SessionRow,
+            where: tuple[str | None, str | None, str | None, int | None]) -> SessionRecord:
     key = external_key(mapping, row.session_id)
     payload = {
         VERSION_KEY: SessionRecorded.version,  # written in its stored form: nothing for the ledger to convert
         "started_at": row.started_at.isoformat(), "stopped_at": row.stopped_at.isoformat() if row.stopped_at else None,
         "energy_wh": int(row.energy_wh) if row.energy_wh == row.energy_wh.to_integral() else float(row.energy_wh),
-        "source_row": {"file": file_name, "line": row.line, "session_id": row.session_id, "digest": row.digest},
+        "source_row": {"file": file_name, "line": row.line, "session_id": row.session_id, "digest": row.digest,
+                       "run": run},
     }
     if mapping.stop_is_unplug and row.stopped_at:
         payload["unplugged_at"] = payload["stopped_at"]
     if row.token:
         payload["id_token"] = row.token
+    if row.token_type:
+        payload["token_type"] = row.token_type
     driver = driver_of(placement, mapping, row.driver)
     if driver:
         payload["driver_id"] = driver
@@ -93,6 +97,10 @@ def _record(mapping: Mapping, placement: Placement, file_name: str, row: Session
     if row.implausible:
         payload["implausible"] = list(row.implausible)
     events = [NewEvent(EventKind.SESSION_RECORDED, row.started_at, EventSource.IMPORT, payload, f"{key}:recorded")]
+    if row.network:  # at the start, so the session's last event is still its start (as `recorded_summary` writes)
+        events.append(NewEvent(EventKind.ROAMING_ATTRIBUTED, row.started_at, EventSource.IMPORT, {
+            "network": row.network, "operator_id": row.operator, "provider_id": row.provider,
+            "roaming_cdr_id": None, "partner_transaction_id": None}, f"{key}:roaming"))
     if row.stopped_at is None:  # mapping says close_at_start: flagged, never a silently open session
         events.append(NewEvent(EventKind.FORCE_CLOSED, row.started_at, EventSource.IMPORT,
                                {"by": "import", "why": "the source file has no stop time"}, f"{key}:closed"))
@@ -100,12 +108,15 @@ def _record(mapping: Mapping, placement: Placement, file_name: str, row: Session
         events.append(NewEvent(EventKind.CUSTOM_FIELDS_SET, row.started_at, EventSource.IMPORT,
                                {"fields": row.custom}, f"{key}:custom"))
     paid = (row.amount, row.currency, f"import:{mapping.name}") if row.amount else None
-    return SessionRecord(SessionRef(key, placement.organisation, site, station), events, paid=paid)
+    station, site, evse, connector = where
+    return SessionRecord(SessionRef(key, placement.organisation, site, station, evse, connector), events, paid=paid)
 
 
-def _changed(engine: Engine, keys: list[str], digests: dict[str, SessionRow]) -> list[RowError]:
-    """Rows already imported whose cells differ now: reported, and the stored session is kept as it was."""
-    errors = []
+def _changed(engine: Engine, keys: list[str], digests: dict[str, SessionRow], run: str
+             ) -> tuple[list[RowError], list[SessionRow]]:
+    """Rows already stored that are not simply re-sent: a session id this very import stored from another line (the
+    file repeats it), or one imported before with other cells. Reported; the stored session is kept as it was."""
+    errors, repeats = [], []
     with engine.connect() as conn:
         for i in range(0, len(keys), 500):
             wanted = [f"{k}:recorded" for k in keys[i:i + 500]]
@@ -113,10 +124,13 @@ def _changed(engine: Engine, keys: list[str], digests: dict[str, SessionRow]) ->
                                               .where(session_events.c.idempotency_key.in_(wanted))):
                 row = digests[ikey.removesuffix(":recorded")]
                 stored = (payload or {}).get("source_row", {})
-                if stored.get("digest") not in (None, row.digest):
+                if stored.get("run") == run:
+                    errors.append(RowError(row.line, f"session id {row.session_id} repeats line {stored.get('line')}"))
+                    repeats.append(row)
+                elif stored.get("digest") not in (None, row.digest):
                     errors.append(RowError(row.line, f"session {row.session_id} was imported before (line "
                                                      f"{stored.get('line')}) with other values; the stored one is kept"))
-    return errors
+    return errors, repeats
 
 
 def import_sessions(engine: Engine, path: str | Path, mapping: Mapping, org: str | None = None,
@@ -136,11 +150,15 @@ def import_sessions(engine: Engine, path: str | Path, mapping: Mapping, org: str
         raise MappingError(str(exc)) from None
     report.encoding = source.encoding
     placement = place(engine, mapping, org)
-    first_line: dict[str, int] = {}
+    # Repeats of a session id are found by the database (a key this run stored, see `_changed`), so memory stays flat
+    # however long the file; a dry run stores nothing, so it remembers the ids itself.
+    first_line: dict[str, int] | None = {} if dry_run else None
+    run = uuid.uuid4().hex[:12]
     done = 0
     for batch in _batches(source.rows, BATCH):
         with _collector_paused():
-            done += _import_batch(engine, mapping, placement, path.name, source, batch, first_line, report, notify)
+            done += _import_batch(engine, mapping, placement, path.name, run, source, batch, first_line, report,
+                                  notify)
         if progress:
             progress(done, max(done, source.total or 0))
     if progress:  # the total was an estimate (a quoted cell may span lines): the bar ends full
@@ -166,8 +184,8 @@ def _collector_paused():
             gc.enable()
 
 
-def _import_batch(engine: Engine, mapping: Mapping, placement: Placement, file_name: str, source, batch: list,
-                  first_line: dict[str, int], report: ImportReport, notify: bool) -> int:
+def _import_batch(engine: Engine, mapping: Mapping, placement: Placement, file_name: str, run: str, source,
+                  batch: list, first_line: dict[str, int] | None, report: ImportReport, notify: bool) -> int:
     """Check, place and store one batch of read rows; the number of rows it held."""
     readable = []
     for line, cells in batch:
@@ -181,22 +199,25 @@ def _import_batch(engine: Engine, mapping: Mapping, placement: Placement, file_n
         else:
             readable.append((line, cells))
     valid = []
+    seen = first_line if first_line is not None else {}  # this batch's ids: not in the database yet
     for parsed in parse_rows(mapping, source.header, readable):
         if isinstance(parsed, RowError):
             report.errors.append(parsed)
             continue
-        if parsed.session_id in first_line:
+        if parsed.session_id in seen:
             report.errors.append(RowError(parsed.line, f"session id {parsed.session_id} repeats line "
-                                                       f"{first_line[parsed.session_id]}"))
+                                                       f"{seen[parsed.session_id]}"))
             continue
-        first_line[parsed.session_id] = parsed.line
+        seen[parsed.session_id] = parsed.line
         report.flagged += bool(parsed.implausible)
         where = station_of(placement, mapping, parsed.station, parsed.site)
+        if not isinstance(where, str):
+            where = evse_of(placement, mapping, *where, parsed)
         if isinstance(where, str):
             report.errors.append(RowError(parsed.line, where))
             continue
-        valid.append((parsed, *where))
-    _store(engine, mapping, placement, file_name, valid, report, notify)
+        valid.append((parsed, where))
+    _store(engine, mapping, placement, file_name, run, valid, report, notify)
     return len(batch)
 
 
@@ -216,13 +237,13 @@ def _bad_bytes(source, cells: list[str], encoding: str) -> str | None:
                  if (why := undecodable(cell, encoding))), None)
 
 
-def _store(engine: Engine, mapping: Mapping, placement: Placement, file_name: str,
-           valid: list[tuple[SessionRow, str | None, str | None]], report: ImportReport, notify: bool) -> None:
+def _store(engine: Engine, mapping: Mapping, placement: Placement, file_name: str, run: str,
+           valid: list[tuple[SessionRow, tuple]], report: ImportReport, notify: bool) -> None:
     """One batch of checked rows: the network they need first, then their sessions in one transaction."""
     if not valid:
         return
-    records = [_record(mapping, placement, file_name, row, station, site) for row, station, site in valid]
-    by_key = {r.ref.external_key: row for r, (row, _, _) in zip(records, valid)}
+    records = [_record(mapping, placement, file_name, run, row, where) for row, where in valid]
+    by_key = {r.ref.external_key: row for r, (row, _) in zip(records, valid)}
     if report.dry_run:
         with engine.connect() as conn:
             stored = existing_keys(conn, sessions.c.external_key, list(by_key))
@@ -234,10 +255,13 @@ def _store(engine: Engine, mapping: Mapping, placement: Placement, file_name: st
         added, skipped = list(result.added), result.skipped
     report.imported += len(added)
     report.kwh_imported += sum((by_key[k].energy_wh for k in added), Decimal(0)) / 1000
-    report.kwh_valid += sum((row.energy_wh for row, _, _ in valid), Decimal(0)) / 1000
-    changed = _changed(engine, skipped, by_key) if skipped else []
+    report.kwh_valid += sum((row.energy_wh for row, _ in valid), Decimal(0)) / 1000
+    changed, repeats = _changed(engine, skipped, by_key, run) if skipped else ([], [])
     report.skipped += len(skipped) - len(changed)
     report.errors.extend(changed)
+    for row in repeats:  # a repeat within the file is a rejected row, not a valid one
+        report.kwh_valid -= row.energy_wh / 1000
+        report.flagged -= bool(row.implausible)
 
 
 def _log_run(engine: Engine, report: ImportReport, started: datetime) -> int:

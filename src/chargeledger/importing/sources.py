@@ -227,7 +227,7 @@ def _xlsx(data: bytes, mapping: Mapping) -> Source:
     sheet = book[mapping.sheet] if mapping.sheet else book.worksheets[0]
     rows = sheet.iter_rows(min_row=mapping.header_row, values_only=True)
     header = [_cell(v).strip() for v in next(rows, ())]
-    missing = [c for c in mapping.columns.named() if c not in header and c not in mapping.columns.optional]
+    missing = mapping.missing(header)
     if missing:
         raise MappingError(f"{sheet.title}!row {mapping.header_row}: column(s) {', '.join(map(repr, missing))} named "
                            f"in the mapping are not in the header ({', '.join(h for h in header if h)})")

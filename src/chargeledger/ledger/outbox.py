@@ -264,6 +264,7 @@ def _run_many(engine: Engine, reaction: Reaction, todo: list[Pending]) -> None:
         for event in todo:
             _run(engine, reaction, event)
         return
+    todo = sorted(todo, key=lambda e: e.session_id)  # every batch locks sessions in one order (PostgreSQL)
     for start in range(0, len(todo), MANY):
         chunk = todo[start:start + MANY]
         try:

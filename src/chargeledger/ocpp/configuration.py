@@ -1,5 +1,6 @@
 """A station's configuration as the back office knows it: the keys it reported (GetConfiguration) and the changes
-it accepted (ChangeConfiguration). Never guessed: a key appears only once the station has told us about it."""
+it accepted (ChangeConfiguration). Never guessed: a key appears only once the station has told us about it.
+A secret key (the 1.6 AuthorizationKey) is listed with its value hidden (station_secrets)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.engine import Connection
 
 from ..storage.tables import station_configuration
+from .station_secrets import HIDDEN, is_secret_key
 
 
 def reported(engine: Engine, station_id: str, keys: list[dict], at: datetime) -> None:
@@ -20,10 +22,13 @@ def reported(engine: Engine, station_id: str, keys: list[dict], at: datetime) ->
 def _replace(conn: Connection, station_id: str, keys: list[dict], at: datetime) -> None:
     for item in keys:
         key = str(item.get("key"))[:64]
+        value = item.get("value")
+        if value is not None and is_secret_key(key):
+            value = HIDDEN
         conn.execute(delete(station_configuration).where(station_configuration.c.station_id == station_id,
                                                          station_configuration.c.key == key))
         conn.execute(station_configuration.insert().values(
-            station_id=station_id, key=key, value=item.get("value"), readonly=bool(item.get("readonly")),
+            station_id=station_id, key=key, value=value, readonly=bool(item.get("readonly")),
             reported_at=at))
 
 

@@ -4,6 +4,7 @@ and running ledger writes off the event loop (through the gateway's group-commit
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
@@ -11,11 +12,12 @@ from typing import TYPE_CHECKING, Any, Callable
 import orjson
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult
+from ocpp.routing import create_route_map
 
 from . import frames, registration
 from .admission import MessageRate
 from .answer import answer
-from .device_model import redacted
+from .station_secrets import mentions_secret, redacted
 from .message_log import Frame
 from .stations import StationInfo
 
@@ -23,6 +25,16 @@ if TYPE_CHECKING:
     from .gateway import Gateway
 
 log = logging.getLogger(__name__)
+
+
+_LAZY: dict[str, Callable[[], Any]] = {"_response_queue": asyncio.Queue, "_call_lock": asyncio.Lock}
+
+
+@functools.cache
+def class_routes(cls) -> dict:
+    """The library's route map of a ChargePoint class, with its handlers as plain functions (shared by all
+    instances; bind one with `handler.__get__(instance)`)."""
+    return create_route_map(cls)
 
 
 def utcnow() -> datetime:
@@ -35,6 +47,23 @@ class CentralSide:
     version = "1.6"
     known_actions: frozenset[str] = frozenset()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A gateway holds tens of thousands of these: what the library builds for each connection and most never
+        # use goes. Its route map (a dict of bound handlers per action, ~3 KB) is the class's, built once with
+        # plain functions (answer.py binds the one it calls); the queue of answers to our commands and the lock
+        # that sends one command at a time (~3 KB) are made at the first command (__getattr__ below).
+        self.route_map = class_routes(type(self))
+        del self._response_queue, self._call_lock
+
+    def __getattr__(self, name: str):
+        factory = _LAZY.get(name)
+        if factory is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = factory()
+        setattr(self, name, value)
+        return value
+
     def setup(self, gateway: "Gateway", station: StationInfo, rate: MessageRate | None = None) -> None:
         self.gateway = gateway
         self.station = station
@@ -46,6 +75,7 @@ class CentralSide:
         self.command_sessions: dict[str, int | None] = {}  # unique id of our commands -> the session they act on
         self.registration = station.registration  # until it boots: what the operator decided last
         self.triggered: set[str] = set()  # actions we asked for with TriggerMessage: allowed once while Pending
+        self._after: list = []  # coroutines to run once the answer being built is sent
 
     def registered(self, status: str) -> int:
         """After a BootNotification: remember the answer; returns the interval to tell the station."""
@@ -64,6 +94,11 @@ class CentralSide:
         """What a charger's answer to our command teaches us (each version adds its own)."""
         if type(request).__name__ == "TriggerMessage" and answer.get("status") == "Accepted":
             self.triggered.add(registration.triggered_action(request.requested_message))
+
+    def after_answer(self, coroutine) -> None:
+        """Run `coroutine` once our answer to the Call being handled is sent (a CertificateSigned must follow the
+        SignCertificate answer, not race it)."""
+        self._after.append(coroutine)
 
     async def db(self, fn: Callable, *args: Any) -> Any:
         """A write of its own on the writer thread; awaited, so nothing is acknowledged before it is stored."""
@@ -106,7 +141,7 @@ class CentralSide:
             # the answer to our command is logged with the session the command acts on
             acts_on = self.command_sessions.pop(msg.unique_id, None)
             self.gateway.log.add(Frame(self.station.id, utcnow(), "in", msg.message_type_id, action, msg.unique_id,
-                                       text, acts_on))
+                                       _logged(action, text, msg.message_type_id), acts_on))
             self._response_queue.put_nowait(msg)
             return
         self._pending_in = self._frame("in", 2, msg.action, msg.unique_id, text)
@@ -137,11 +172,23 @@ class CentralSide:
         try:
             await self._send(await answer(self, msg), 3, msg.unique_id)
         except OCPPError as exc:
+            self._drop_after()
             await self._send(frames.from_exception(msg, exc, self.version))
         except Exception as exc:  # noqa: BLE001 - a bug or a database outage answers InternalError; the loop lives
+            self._drop_after()
             log.exception("%s: %s failed", self.station.id, msg.action)
             await self._send(frames.error_frame(msg.unique_id, "InternalError", "could not process the message",
                                                 type(exc).__name__))
+        else:
+            after, self._after = self._after, []
+            for coroutine in after:
+                self.gateway.spawn(coroutine)
+
+    def _drop_after(self) -> None:
+        """No answer went out: what was to follow it does not happen."""
+        after, self._after = self._after, []
+        for coroutine in after:
+            coroutine.close()
 
     def _flush_in(self) -> None:
         if self._pending_in is not None:
@@ -165,12 +212,16 @@ class CentralSide:
         await self._connection.send(text)
 
 
-def _logged(action: str | None, text: str) -> str:
-    """The frame as the message log keeps it: a secret we send (a station's new password) is hidden."""
-    if action != "SetVariables" or "BasicAuthPassword" not in text:
+def _logged(action: str | None, text: str, kind: int = 2) -> str:
+    """The frame as the message log keeps it: a secret we send (a station's new password), or one a station
+    reports in its configuration, is hidden."""
+    if action not in ("SetVariables", "ChangeConfiguration", "GetConfiguration") or not mentions_secret(text):
         return text
     data = orjson.loads(text)
-    return orjson.dumps([*data[:3], redacted(data[3])]).decode()
+    at = 3 if kind == 2 else 2  # a Call's payload, or a CallResult's
+    if len(data) <= at:
+        return text
+    return orjson.dumps([*data[:at], redacted(action, data[at]), *data[at + 1:]]).decode()
 
 
 def _peek(text: str) -> tuple[int, str | None, str | None]:

@@ -11,29 +11,11 @@ from sqlalchemy import Engine, select
 
 from ..storage.tables import station_variables
 from ..storage.upsert import upsert
+from .station_secrets import HIDDEN, is_secret
 
 _KEYS = ["station_id", "component", "component_instance", "evse", "connector", "variable", "variable_instance",
          "attribute_type"]
 _SET = ("Accepted", "RebootRequired")  # SetVariables statuses after which the station holds the new value
-# Variables whose value is a secret: never kept in the device model or the audit trail (A01 BasicAuthPassword)
-SECRETS = frozenset({("SecurityCtrlr", "BasicAuthPassword")})
-HIDDEN = "(secret)"
-
-
-def is_secret(component: dict, variable: dict) -> bool:
-    return (component.get("name"), variable.get("name")) in SECRETS
-
-
-def redacted(payload: dict) -> dict:
-    """A SetVariables payload (camelCase, as the API takes it) with secret values hidden, for the audit trail."""
-    items = payload.get("setVariableData") if isinstance(payload, dict) else None
-    if not isinstance(items, list):
-        return payload
-    return {**payload, "setVariableData": [
-        {**item, "attributeValue": HIDDEN} if isinstance(item, dict) and is_secret(
-            item.get("component") or {}, item.get("variable") or {}) else item for item in items]}
-
-
 def _address(station_id: str, component: dict, variable: dict, attribute_type: str | None) -> dict:
     evse = component.get("evse") or {}
     return {"station_id": station_id, "component": component["name"],

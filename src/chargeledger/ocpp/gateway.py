@@ -12,6 +12,7 @@ name; the stations table says which one holds each station (directory/presence.p
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from datetime import datetime
@@ -21,6 +22,7 @@ from urllib.parse import unquote
 from ocpp.exceptions import OCPPError
 from sqlalchemy import Engine
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
@@ -29,7 +31,8 @@ from ..settings import current, process_name
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import command_sessions, commands, housekeeping, remote, reservations, site_limit, stations
+from . import (certificate_renewal, command_sessions, commands, housekeeping, remote, reservations, security_profile, site_limit,
+               stations)
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow
@@ -60,7 +63,7 @@ class Gateway:
         self.connected: dict[str, Central16 | Central201] = {}
         self._remote_starts: dict[tuple[str, int], tuple[datetime, str]] = {}  # 1.6: when, and who asked
         self._seen: dict[str, datetime] = {}
-        self._server = None
+        self._server = self._tls_server = None
         self._tasks: set[asyncio.Task] = set()
         self._stopping = False
         self._subscriptions: list = []
@@ -70,18 +73,23 @@ class Gateway:
     # -- lifecycle ----------------------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 9000) -> None:
         self.group.start()
-        self._server = await serve(self._serve_station, host, port, select_subprotocol=_select_subprotocol,
-                                   process_request=self._handshake, ssl=self.settings.ssl_context,
-                                   ping_interval=None, max_size=self.settings.max_frame_bytes,
-                                   open_timeout=self.settings.handshake_timeout, close_timeout=5,
-                                   max_queue=64, backlog=self.settings.backlog,
-                                   compression=None, extensions=_compression(self.settings.compression_window_bits))
+        tls, both = self.settings.ssl_context, self.settings.tls_port is not None
+        self._server = await self._listen(host, port, None if both else tls)
+        if both and tls is not None:  # profile 1 on `port`, profiles 2 and 3 on the TLS port: stations move up
+            self._tls_server = await self._listen(host, self.settings.tls_port, tls)
         self.log.start()
         await self._run(presence.gateway_started, self.engine, self.name, utcnow())
         self.spawn(self._upkeep())
         self.spawn(self._renew_lease())
         if self.bus is not None:
             self._subscriptions = await remote.attach(self, self.bus)
+
+    async def _listen(self, host: str, port: int, tls):
+        return await serve(self._serve_station, host, port, select_subprotocol=_select_subprotocol,
+                           process_request=self._handshake, ssl=tls, ping_interval=None,
+                           max_size=self.settings.max_frame_bytes, open_timeout=self.settings.handshake_timeout,
+                           close_timeout=5, max_queue=64, backlog=self.settings.backlog, compression=None,
+                           extensions=_compression(self.settings.compression_window_bits))
 
     def spawn(self, coroutine) -> asyncio.Task:
         """A task the gateway keeps (and cancels when it stops)."""
@@ -94,6 +102,10 @@ class Gateway:
     def port(self) -> int:
         return self._server.sockets[0].getsockname()[1]
 
+    @property
+    def tls_port(self) -> int | None:
+        return self._tls_server.sockets[0].getsockname()[1] if self._tls_server is not None else None
+
     async def stop(self) -> None:
         self._stopping = True
         for subscription in self._subscriptions:
@@ -103,9 +115,10 @@ class Gateway:
                 pass
         for task in list(self._tasks):
             task.cancel()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+        for server in (self._server, self._tls_server):
+            if server is not None:
+                server.close()
+                await server.wait_closed()
         await self.log.stop()
         await self._run(presence.messages_seen, self.engine, self._take_seen())
         await self._run(presence.gateway_stopped, self.engine, self.name, utcnow())
@@ -122,6 +135,7 @@ class Gateway:
                 await self._run(presence.messages_seen, self.engine, self._take_seen())
                 await self._run(housekeeping.sweep, self.engine, self.settings, utcnow())
                 await self._run(reservations.expire, self.engine, utcnow())
+                await certificate_renewal.renew(self, utcnow())
             except Exception:  # noqa: BLE001 - upkeep retries next round; chargers must not notice
                 log.exception("OCPP upkeep failed")
 
@@ -172,12 +186,16 @@ class Gateway:
         if station is None:
             log.warning("refused unknown station %s from %s", station_id, address)
             return connection.respond(HTTPStatus.NOT_FOUND, f"station {station_id} is not registered\n")
-        certified = _certificate_names(connection)
-        if certified and station.id not in certified:
-            log.warning("refused station %s from %s: its client certificate is for %s", station.id, address,
-                        ", ".join(certified))
-            return _unauthorized(connection, "the client certificate was issued for another station\n")
-        if not certified:
+        peer = _peer_certificate(connection)
+        certified = bool(peer)
+        if certified:
+            names = {value for rdn in peer.get("subject", ()) for key, value in rdn if key == "commonName"}
+            refused = await asyncio.to_thread(security_profile.client_certificate_refused, self.engine, station.id,
+                                              names, peer.get("serialNumber"))
+            if refused:
+                log.warning("refused station %s from %s: %s (%s)", station.id, address, refused, ", ".join(names))
+                return _unauthorized(connection, refused + "\n")
+        else:
             password = stations.basic_password(request.headers.get("Authorization"), station.id)
             if station.password_hash or not station.unsecured:
                 if not await self.passwords.check(stations.password_ok, station, password):
@@ -195,6 +213,12 @@ class Gateway:
                 return connection.respond(HTTPStatus.BAD_REQUEST, f"offer the websocket subprotocol ocpp"
                                           f"{station.ocpp_version} (Sec-WebSocket-Protocol)\n")
             log.warning("station %s offered no subprotocol: spoken to in OCPP 1.6, as registered", station.id)
+        profile = security_profile.of_connection(_over_tls(connection), certified)
+        below = await asyncio.to_thread(security_profile.admitted, self.engine, station.id,
+                                          station.security_profile, profile, utcnow())
+        if below:
+            log.warning("refused station %s from %s: %s", station.id, address, below)
+            return connection.respond(HTTPStatus.FORBIDDEN, below + "\n")
         connection.station = station
         return None
 
@@ -205,6 +229,10 @@ class Gateway:
         if cls is None:
             await connection.close(1002, "subprotocol ocpp1.6 or ocpp2.0.1 required")
             return
+        # the handshake's request and response (headers, ~4 KB) are kept by websockets for the connection's life;
+        # everything was read from them at the handshake (websockets needs a request there: its path stays)
+        connection.request = dataclasses.replace(connection.request, headers=_NO_HEADERS)
+        connection.response = None
         cp = cls(station.id, connection, response_timeout=self.settings.command_timeout)
         cp.setup(self, station, MessageRate(self.settings.messages_per_second, self.settings.message_burst))
         self.admission.opened(address)
@@ -247,6 +275,10 @@ class Gateway:
         if cp is None:
             raise commands.StationOffline(f"station {station_id} is not connected")
         request = commands.build(cp.version, name, payload)
+        raise_to = security_profile.asked_for(cp.version, name, payload)
+        if raise_to is not None:  # checked before it is sent: a station cut off cannot be reached to fix it
+            await asyncio.to_thread(security_profile.check_raise, self.engine, station_id, raise_to,
+                                    self.settings.authority is not None, utcnow())
         # noted before it is sent: the station may act on it (start, use a reservation) before its answer is in
         await cp.asking(request, source, by)
         if name in ("RemoteStartTransaction", "RequestStartTransaction"):
@@ -262,6 +294,8 @@ class Gateway:
             cp.command_sessions.pop(unique_id, None)  # no answer (timeout, disconnect): forget it
         answer = {k: v for k, v in vars(result).items() if v is not None}
         await cp.answered(request, answer, source, by)
+        if raise_to is not None:
+            await self._run(security_profile.asked, self.engine, station_id, raise_to, answer, by, utcnow())
         if name in ("RemoteStartTransaction", "RequestStartTransaction") and answer.get("status") != "Accepted":
             self._remote_starts.pop((station_id, connector), None)
         return answer
@@ -342,6 +376,9 @@ class Gateway:
         return await self._run(record)
 
 
+_NO_HEADERS = Headers()  # shared by every connection's request once it is open; nothing writes to it
+
+
 def _select_subprotocol(connection: ServerConnection, offered) -> str | None:
     """Our preferred version among those offered; none offered is let through: the handshake already refused it
     unless the station is registered as 1.6 (websockets itself would answer a bare 400)."""
@@ -367,10 +404,12 @@ def _unauthorized(connection: ServerConnection, reason: str):
     return response
 
 
-def _certificate_names(connection: ServerConnection) -> set[str]:
-    """The common names of a client certificate the TLS layer verified against the client CA (profile 3)."""
+def _peer_certificate(connection: ServerConnection) -> dict:
+    """A client certificate the TLS layer verified against a CA we trust (profile 3), as `ssl` decodes it."""
     transport = getattr(connection, "transport", None)
-    certificate = transport.get_extra_info("peercert") if transport is not None else None
-    if not certificate:
-        return set()
-    return {value for rdn in certificate.get("subject", ()) for key, value in rdn if key == "commonName"}
+    return (transport.get_extra_info("peercert") if transport is not None else None) or {}
+
+
+def _over_tls(connection: ServerConnection) -> bool:
+    transport = getattr(connection, "transport", None)
+    return transport is not None and transport.get_extra_info("ssl_object") is not None

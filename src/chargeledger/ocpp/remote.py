@@ -55,6 +55,7 @@ async def announce(client: Client, station_id: str, gateway_name: str) -> None:
 
 
 async def _answer(gateway, msg) -> None:
+    request: dict = {}
     try:
         request = orjson.loads(msg.data)
         if request.get("stop"):
@@ -65,7 +66,9 @@ async def _answer(gateway, msg) -> None:
     except commands.CommandFailed as exc:
         reply = {"error": type(exc).__name__, "message": str(exc)}
     except Exception as exc:  # noqa: BLE001 - the caller gets an answer, never silence
-        log.exception("remote command failed: %r", msg.data[:200])
+        # named, not quoted: a payload may carry a station's new password (station_secrets)
+        named = request if isinstance(request, dict) else {}
+        log.exception("remote command %s for station %s failed", named.get("name"), named.get("station"))
         reply = {"error": "ChargerError", "message": f"the gateway could not run the command ({type(exc).__name__})"}
     try:
         await msg.respond(orjson.dumps(reply))

@@ -19,8 +19,11 @@ class GatewaySettings:
     auto_register_status: str = "Pending"         # … and wait for the operator's approval (or: Accepted at once)
     boot_retry_interval: int = 60                 # seconds a Pending or Rejected station waits before booting again
     meter_refresh_every: float = 10.0             # seconds between projection refreshes caused by MeterValues alone
+    # a token may be in several transactions at once (a fleet card); else a second one is answered ConcurrentTx
+    concurrent_transactions: bool = False
     log_flush_every: float = 0.2                  # seconds between batched message-log writes
     ssl_context: ssl.SSLContext | None = None     # security profile 2: TLS with the operator's certificate
+    tls_port: int | None = None                   # TLS on this port, plain ws (profile 1) on the main one; None: one port
     backlog: int = 4096                           # pending TCP connections: thousands of chargers reconnect at once
     # Limits against faulty or hostile peers (docs/security.md, "OCPP"):
     ping_interval: float = 30.0                   # seconds between websocket pings; no pong within one more: dead
@@ -34,6 +37,11 @@ class GatewaySettings:
     # permessage-deflate, off: zlib's state was most of a connection's memory (69 KB with the library's defaults,
     # 44 KB at 9 bits, 27 KB off; docs/deploy.md) and OCPP frames are small. 9-15: deflate with that window.
     compression_window_bits: int = 0
+    # the operator's CA (pki/authority.py), from the settings: signs the stations' certificate requests, answers
+    # OCSP for them; None: requests are kept for the operator
+    authority: object | None = None
+    station_certificate_days: int = 365
+    certificate_renew_before: timedelta = timedelta(days=30)  # a connected station is asked for a new request then
 
     @staticmethod
     def tls(certfile: str, keyfile: str | None = None, client_ca: str | None = None) -> ssl.SSLContext:
@@ -46,3 +54,9 @@ class GatewaySettings:
             context.load_verify_locations(client_ca)
             context.verify_mode = ssl.CERT_OPTIONAL  # profile 2 stations (password over TLS) share the port
         return context
+
+    def trust_station_ca(self, pem: str) -> None:
+        """Certificates our own CA issues to stations are client certificates for profile 3 on the TLS port."""
+        if self.ssl_context is not None:
+            self.ssl_context.load_verify_locations(cadata=pem)
+            self.ssl_context.verify_mode = ssl.CERT_OPTIONAL  # profile 2 stations share the port

@@ -1,8 +1,8 @@
 """Diagnostics and logs a station uploads to us, and firmware it installs: what we asked, what it reports.
 
-A GetDiagnostics (1.6) or GetLog names a location on our upload endpoint with a one-time token; only its SHA-256 is
-kept, so the token in a station's configuration or a log line is the only copy. The first file that arrives with it
-is stored and the token is spent. Status notifications (firmware, diagnostics, signed firmware, log) are the
+A GetDiagnostics (1.6) or GetLog names a location on our upload endpoint (HTTP, or FTP: ftp_uploads.py) with a
+one-time token; only its SHA-256 is kept, so the token in a station's configuration or a log line is the only copy.
+The first file that arrives with it is stored and the token is spent. Status notifications (firmware, diagnostics, signed firmware, log) are the
 station's current state per topic."""
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ def new_upload(engine: Engine, station_id: str, kind: str, at: datetime) -> str:
     slots[_digest(token)] = {"kind": kind, "until": (at + TOKEN_LIFETIME).isoformat()}
     station_state.remember(engine, station_id, UPLOADS, slots, at)
     return token
+
+
+def expects(engine: Engine, station_id: str, token: str, at: datetime) -> bool:
+    """Whether an upload with this token is awaited from this station (checked at an FTP login; not spent)."""
+    slot = (station_state.recall(engine, station_id, UPLOADS) or {}).get(_digest(token))
+    return slot is not None and datetime.fromisoformat(slot["until"]) > at
 
 
 def receive(engine: Engine, station_id: str, token: str, file_name: str, content: bytes, at: datetime) -> dict | None:

@@ -4,6 +4,10 @@ A token belongs to an organisation (its driver's): it is known only at that orga
 station when it is a roaming token (a partner network's driver, billed through roaming). Elsewhere it is Invalid,
 exactly like an unknown one, so a station cannot tell another organisation's tokens from made-up ones. Tokens are
 compared case-insensitively (OCPP CiString); the station's own organisation's token wins over a roaming one.
+
+A token already in a running transaction elsewhere is answered ConcurrentTx when it starts another (1.6
+StartTransaction, 2.0.1 TransactionEvent): one card, one vehicle at a time, unless the operator allows more
+(GatewaySettings.concurrent_transactions). The charger may stop at once or charge anyway; the session is flagged.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, case, select
+from sqlalchemy import Engine, and_, case, func, not_, select
 
 from ..adapters import installed
 from ..domain.people import token_key
-from ..storage.tables import id_tokens
+from ..domain.projection import SessionStatus
+from ..storage.tables import id_tokens, sessions
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,23 @@ def status_at(status: str, expires_at: datetime | None, now: datetime) -> str:
     if status == "Accepted" and expires_at is not None and expires_at <= now:
         return "Expired"
     return status
+
+
+# started and not stopped: the token is in a transaction (PENDING/STARTING sessions have none yet)
+_IN_TRANSACTION = (SessionStatus.CHARGING.value, SessionStatus.PAUSED.value, SessionStatus.STOPPING.value)
+
+
+def in_transaction_elsewhere(engine: Engine, uid: str, station_id: str, connector: int | None,
+                             own_key: str | None = None) -> int | None:
+    """The session of a running transaction this token is in, other than on this station's connector (a new
+    transaction there ends the old one) and other than the transaction being reported (`own_key`)."""
+    query = select(sessions.c.id).where(
+        sessions.c.status.in_(_IN_TRANSACTION), func.lower(sessions.c.id_token) == token_key(uid),
+        not_(and_(sessions.c.station_id == station_id, sessions.c.connector_id == connector)))
+    if own_key is not None:
+        query = query.where(sessions.c.external_key != own_key)
+    with engine.connect() as conn:
+        return conn.execute(query.order_by(sessions.c.id).limit(1)).scalar()
 
 
 # Adapters that decide tokens the operator's book does not know (live OCPI: tokens its roaming partners pushed, or

@@ -47,7 +47,7 @@ def report_command(
     network: str = typer.Option(None, "--network", help="OCPI, Hubject or Girève"),
     time_zone: str = typer.Option(None, "--timezone", help="IANA zone for times; default the user's"),
     as_user: str = typer.Option(None, "--as", help="run with this user's rights and organisations"),
-    fmt: str = typer.Option("csv", "--format", help="csv or xlsx"),
+    fmt: str = typer.Option("csv", "--format", help="csv, xlsx or json (JSON lines)"),
     output: Path = typer.Option(..., "-o", "--output"),
 ) -> None:
     """Write a report (columns as the seed documents name them) to a CSV or XLSX file."""

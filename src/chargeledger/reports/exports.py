@@ -22,7 +22,7 @@ from ..roaming.oicp.cdr import oicp_cdr
 from ..roaming.ocpi.cdr import ocpi_cdr
 from ..roaming.cdr_model import CdrRefused, cdr_id
 from .cdr_source import cdr_query, cdr_rows, previous_version
-from .request import ReportError, ReportRequest
+from .request import ReportError, ReportRequest, missing_rights
 from .source import count
 from .splits import reimbursement_export, tariff_distribution_export
 
@@ -101,9 +101,10 @@ def write_export(engine: Engine, request: ReportRequest, fmt: str, target: Path,
     log = log or logging.getLogger("chargeledger.exports").error
     if fmt not in EXPORTS:
         raise ReportError(f"unknown export format {fmt!r}; choose from {', '.join(EXPORTS)}")
-    if not request.caller.has(Right.REPORTS):
+    missing = missing_rights(export_rights(fmt), request.caller)
+    if Right.REPORTS.value in missing:
         raise ReportError("CDR exports need the reports right")
-    if fmt in FINANCE_EXPORTS and not request.caller.has(Right.FINANCE):
+    if missing:
         raise ReportError(f"the {fmt} export shows revenue and amounts owed: it needs the finance right")
     target = Path(target)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent or "."))
@@ -125,6 +126,10 @@ def _files(work: Path) -> Path:
 
 # exports whose columns are revenue, shares of it, or money owed to a payee
 FINANCE_EXPORTS = ("reimbursement", "tariff-distribution")
+
+def export_rights(fmt: str) -> tuple[Right, ...]:
+    return (Right.REPORTS, Right.FINANCE) if fmt in FINANCE_EXPORTS else (Right.REPORTS,)
+
 
 EXPORTS = {
     "eviolin": lambda c, r, w, t, p, _log: _zip_per_provider(c, r, _files(w), t, COLUMNS, eviolin_row, True, p),

@@ -34,6 +34,11 @@ class ReportRequest:
         return ZoneInfo(self.time_zone)
 
 
+def missing_rights(rights, caller: Caller) -> list[str]:
+    """The rights in `rights` the caller lacks: what refuses a report or export, and what hides it on the page."""
+    return [r.value for r in rights if not caller.has(r)]
+
+
 def parse_moment(value: str | date | datetime, name: str, zone: str = "UTC") -> datetime:
     """A date means its midnight in `zone` (the report's zone: a day is the reader's day); a datetime without
     offset is refused (we never guess a zone)."""
@@ -69,7 +74,15 @@ def caller_for_email(engine: Engine, email: str) -> Caller:
             raise ReportError(f"no user {email}")
         orgs = frozenset(conn.execute(select(user_organisations.c.organisation_id)
                                       .where(user_organisations.c.user_id == row.id)).scalars())
-    return Caller(row.id, row.email, parse_rights(row.rights), orgs, row.time_zone)
+    return Caller(row.id, row.email, parse_rights(row.rights), orgs, row.time_zone, row.locale)
+
+
+def caller_for_user(engine: Engine, user_id: int) -> Caller:
+    with engine.connect() as conn:
+        email = conn.execute(select(users.c.email).where(users.c.id == user_id)).scalar()
+    if email is None:
+        raise ReportError(f"no user {user_id}")
+    return caller_for_email(engine, email)
 
 
 def operator_caller(engine: Engine) -> Caller:

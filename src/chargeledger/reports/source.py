@@ -5,19 +5,16 @@ Rows stream from a server-side cursor, so memory does not grow with the number o
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import JSON, and_, func, select, true
+from sqlalchemy import JSON, Text, and_, cast, func, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.util import find_tables
 
 from ..storage.tables import (
     connectors, organisations, payments, session_settlements as ss, sessions as s, sites, stations,
 )
-from .json_text import as_text_json
-from .raw_rows import Lookup
+from .reader import Lookup
 
 BATCH = 2000
 
@@ -85,7 +82,7 @@ def joined_rows(settlement_join=None) -> Select:
 
 
 # The tables joined many-to-one to sessions in joined_rows, by the same conditions: a CSV report reads their
-# fields from a dict of their rows (reports/raw_rows.py) instead of with every session.
+# fields from a table of their rows (reports/reader.py) instead of with every session.
 LOOKUPS = (
     Lookup(organisations, (organisations.c.id,), (s.c.organisation_id,)),
     Lookup(stations, (stations.c.id,), (s.c.station_id,)),
@@ -95,64 +92,22 @@ LOOKUPS = (
 )
 
 
-# The reports' order, unique per session. Parts of a report are cut by start alone (in_range), so sessions
-# sharing a start stay in one part, in id order.
-ORDER_KEY = (s.c.started_at, s.c.id)
-
-
 def report_query(request, extra_where: list) -> Select:
     """Sessions started in the time frame on the requested organisations' stations, oldest first."""
     return (joined_rows()
             .where(s.c.organisation_id.in_(request.organisation_ids), s.c.started_at >= request.start,
                    s.c.started_at < request.end, *extra_where)
-            .order_by(*ORDER_KEY))
+            .order_by(s.c.started_at, s.c.id))
 
 
-def order_keys(query: Select) -> Select:
-    """The query's order keys, from sessions alone when its conditions read only sessions (an index scan: the
-    joins add no session); used to size and cut parts, which need not be exact to be correct."""
-    where = query.whereclause
-    if where is not None and set(find_tables(where)) <= {s}:
-        return select(*ORDER_KEY).where(where).order_by(*ORDER_KEY)
-    return query.with_only_columns(*ORDER_KEY)
-
-
-def extent(conn: Connection, keys: Select) -> tuple[int, datetime | None, datetime | None]:
-    """The rows of order_keys(query), with the first and last start among them: one index scan."""
-    keys = keys.order_by(None).subquery()
-    total, first, last = conn.execute(select(func.count(), func.min(keys.c.started_at),
-                                             func.max(keys.c.started_at))).one()
-    return total, first, last
-
-
-def time_cuts(first: datetime | None, last: datetime | None, parts: int) -> list[datetime]:
-    """Starts cutting [first, last] into `parts` equal stretches of time, where a report's rows are cut into parts.
-    Sessions are not spread evenly in time, so the parts differ in size; handed out as processes come free
-    (reports/csv_parts.py), many parts even that out, and finding them costs no scan (numbering the rows to cut
-    at exact counts took over a second at a million sessions)."""
-    if first is None or last is None or last <= first:
-        return []
-    return list(dict.fromkeys(first + (last - first) * k / parts for k in range(1, parts)))
-
-
-def in_range(query: Select, after: datetime | None, upto: datetime | None) -> Select:
-    """The query's rows started after `after` and at or before `upto` (None: unbounded): consecutive ranges of
-    the report's order, as a start is its first key."""
-    if after is not None:
-        query = query.where(s.c.started_at > after)
-    if upto is not None:
-        query = query.where(s.c.started_at <= upto)
-    return query
-
-
-def only(query: Select, fields: set[str] | None) -> Select:
-    """The query selecting only `fields` (None: all), JSON decoded by json_text: less to fetch and convert."""
+def only(query: Select, fields: set[str]) -> Select:
+    """The query selecting only `fields`, JSON as its text (the cells read it with DuckDB's JSON functions)."""
     chosen = []
     for column in query.selected_columns:
-        if fields is not None and column.key not in fields:
+        if column.key not in fields:
             continue
         if isinstance(column.type, JSON):
-            column = as_text_json(getattr(column, "element", column), column.key)
+            column = cast(getattr(column, "element", column), Text).label(column.key)
         chosen.append(column)
     return query.with_only_columns(*chosen, maintain_column_froms=False)
 

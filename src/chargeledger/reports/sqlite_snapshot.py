@@ -23,9 +23,11 @@ PREFIX = ".report-snapshot-"
 class Snapshot:
     """A copy of the engine's SQLite database; `path` is the file to open, close() removes it."""
 
-    def __init__(self, engine: Engine, database: str):
-        # beside the database: the same file system has room for it, where /tmp may be a small RAM disk
-        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=Path(database).resolve().parent))
+    def __init__(self, engine: Engine, database: str | None):
+        # beside the database: the same file system has room for it, where /tmp may be a small RAM disk (an
+        # in-memory database, None, is small: /tmp it is)
+        folder = Path(database).resolve().parent if database else None
+        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=folder))
         self.path = str(self.folder / "snapshot.sqlite3")
         try:
             copy = sqlite3.connect(self.path)

@@ -18,14 +18,14 @@ from ..domain.events import EventKind, EventSource
 from ..domain.projection import SessionStatus, project
 from ..ledger.outbox import committed
 from ..ledger.store import Ledger, NewEvent
+from ..pricing import PricedSession, Tariff, price_usage
 from ..storage.locks import write_lock
-from ..pricing import Tariff, price_usage
 from ..storage.tables import (
     drivers, organisations, session_events, session_settlements, sessions, sites, stations, teams,
 )
 from ..tariffs.store import _from_store, decimals_as_text, tariff_in_force
 from .breakdown import stored_breakdown
-from .compute import SettlementContext, settle
+from .compute import Settlement, SettlementContext, settle
 from .electricity import electricity_cost
 from .profile import parse_profile
 from .rates import exchange_rate_at, hourly_prices
@@ -139,23 +139,19 @@ def _context(engine: Engine, row, view, profile, currency: str, priced, zone) ->
 
 
 @dataclass(frozen=True)
-class Version:
-    """A settlement version priced from the session's facts, not stored yet."""
-    session_id: int
-    reason: str
-    now: datetime
+class Computed:
+    """A session priced and settled as of a moment, not stored: what settle_session writes, and what a live
+    session's running price shows (one way to price both)."""
+    result: Settlement
+    priced: PricedSession
     frozen: dict[str, Any] | None
-    result: Any  # compute.Settlement
-    ocpi_totals: dict[str, Any]
-    breakdown: dict[str, Any]
-    amounts: dict[str, Any]
+    missing_hours: list
 
 
-def price_session(engine: Engine, session_id: int, reason: str = "settled", now: datetime | None = None,
-                  events: list | None = None) -> Version:
-    """Price a session from its stored facts (reads only; the tariff is frozen first if it is not yet).
-    `events`: the session's ledger events when the caller has read them already."""
-    now = now or _now()
+def compute_settlement(engine: Engine, session_id: int, now: datetime, events: list | None = None
+                       ) -> Computed | None:
+    """The session's settlement as if it ended at `now` (a live one) or as it ended; None while it has no usage.
+    `events`: the session's ledger events when the caller has read them already (each is read once)."""
     ledger = Ledger(engine)
     with engine.connect() as conn:
         row = conn.execute(select(sessions).where(sessions.c.id == session_id)).first()
@@ -178,19 +174,43 @@ def price_session(engine: Engine, session_id: int, reason: str = "settled", now:
         tariff = _partner_tariff(partner_cost, tariff.currency, _from_store(frozen["ocpi"]) if frozen else None)
     usage = usage_of(view)
     if usage is None:
-        raise SettlementError(f"session {session_id} has no start and end yet: it cannot be priced")
+        return None
     from ..pricing.engine import zone_of
 
     zone = zone_of(place.time_zone if place else "UTC")
     profile = parse_profile(place.billing_profile if place else None)
     priced = price_usage(tariff, usage, zone)
     ctx, missing = _context(engine, row, view, profile, priced.currency, priced, zone)
-    result = settle(priced, facts_of(view, priced), profile, ctx)
-    breakdown = stored_breakdown(result, priced.totals.to_ocpi())
-    if missing:
-        breakdown["cost_note"] = f"no energy price stored for {len(missing)} hour(s); counted as 0"
+    return Computed(settle(priced, facts_of(view, priced), profile, ctx), priced, frozen, missing)
+
+
+@dataclass(frozen=True)
+class Version:
+    """A settlement version priced from the session's facts, not stored yet."""
+    session_id: int
+    reason: str
+    now: datetime
+    frozen: dict[str, Any] | None
+    result: Settlement
+    ocpi_totals: dict[str, Any]
+    breakdown: dict[str, Any]
+    amounts: dict[str, Any]
+
+
+def price_session(engine: Engine, session_id: int, reason: str = "settled", now: datetime | None = None,
+                  events: list | None = None) -> Version:
+    """A settlement version of the session as it ended, ready to store (reads only; the tariff is frozen first if
+    it is not yet)."""
+    now = now or _now()
+    computed = compute_settlement(engine, session_id, now, events)
+    if computed is None:
+        raise SettlementError(f"session {session_id} has no start and end yet: it cannot be priced")
+    result, totals = computed.result, computed.priced.totals.to_ocpi()
+    breakdown = stored_breakdown(result, totals)
+    if computed.missing_hours:
+        breakdown["cost_note"] = f"no energy price stored for {len(computed.missing_hours)} hour(s); counted as 0"
     amounts = {k: v for k, v in result.amounts.items() if k in session_settlements.c}
-    return Version(session_id, reason, now, frozen, result, priced.totals.to_ocpi(), breakdown, amounts)
+    return Version(session_id, reason, now, computed.frozen, result, totals, breakdown, amounts)
 
 
 def store_version(conn: Connection, v: Version, only_once: bool = True) -> int | None:

@@ -78,6 +78,8 @@ stations = Table(
     Column("last_message_at", UtcTime),
     # the operator's answer to its BootNotification: Accepted, Pending (waits for approval) or Rejected
     Column("registration", String(16), nullable=False, default="Accepted", server_default="Accepted"),
+    # the lowest OCPP security profile it may connect with, raised once it reconnected at a higher one (TC_A_19)
+    Column("security_profile", SmallInteger),
 )
 
 # Gateway processes alive: each renews its lease while it runs; a station held by a gateway whose lease expired
@@ -171,6 +173,24 @@ charging_profiles = Table(
     Column("transaction_id", String(64)),  # a TxProfile's transaction
     Column("profile", Json, nullable=False),  # as sent, snake_case
     Column("set_at", UtcTime, nullable=False),
+)
+
+# Certificates the operator's CA issued to stations from their signing requests (SignCertificate), with their
+# expiry, the station's answer to CertificateSigned, and revocation (answered to OCSP queries, refused at TLS).
+station_certificates = Table(
+    "station_certificates", metadata,
+    Column("serial_number", String(40), primary_key=True),  # hex, lower case, as OCSP and TLS name it
+    Column("station_id", String(64), ForeignKey("stations.id"), nullable=False, index=True),
+    Column("certificate_type", String(32), nullable=False),  # ChargePointCertificate / ChargingStationCertificate
+    Column("subject", String(255), nullable=False),
+    Column("pem", Text, nullable=False),
+    Column("not_before", UtcTime, nullable=False),
+    Column("not_after", UtcTime, nullable=False),
+    Column("issued_at", UtcTime, nullable=False),
+    Column("status", String(16), nullable=False),  # Issued, then the station's answer: Accepted / Rejected
+    Column("answered_at", UtcTime),
+    Column("revoked_at", UtcTime),
+    Column("revocation_reason", String(32)),  # an RFC 5280 reason name (keyCompromise, superseded, ...)
 )
 
 # Files stations uploaded to us (diagnostics, logs): the location we gave them carries a one-time token.
@@ -349,6 +369,7 @@ users = Table(
     Column("password_hash", String(200)),
     Column("rights", String(200), nullable=False, default=""),  # comma-separated Right values
     Column("time_zone", String(64), nullable=False, default="UTC"),
+    Column("locale", String(16)),  # how amounts are shown to them (de_DE, en_US); empty: their browser's language
     Column("created_at", UtcTime, nullable=False),
 )
 
@@ -411,7 +432,7 @@ from .money_tables import (  # noqa: E402, F401 - re-exported, after the tables 
     exchange_rates,
     energy_prices,
 )
-from .ocpi_tables import evse_states, ocpi_partners, ocpi_pushes, ocpi_tokens  # noqa: E402, F401 - re-exported
+from .ocpi_tables import evse_states, ocpi_client_info, ocpi_partners, ocpi_pushes, ocpi_tokens  # noqa: E402, F401 - re-exported
 
 # Every operator action (stop, refund, force-close, command, tariff, user and key changes): who, when, from where.
 audit_entries = Table(

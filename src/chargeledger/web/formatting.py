@@ -6,7 +6,12 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_currency, format_decimal
+from jinja2 import pass_context
 from markupsafe import Markup, escape
+
+from ..settlement.currency import minor_unit, round_money
+from .viewer_locale import DEFAULT
 
 
 def parse_time(value) -> datetime | None:
@@ -53,13 +58,34 @@ def decimal(value) -> Decimal | None:
         return None
 
 
-def money(value, currency: str = "") -> str:
+def money(value, currency: str = "", locale: str = DEFAULT) -> str:
+    """An amount in the viewer's conventions with its currency ("1.234,50 €" for de_DE, "€1,234.50" for en_US),
+    rounded half-up to the currency's minor unit first (the invoice rule: settlement/currency.py)."""
     amount = decimal(value)
     if amount is None:
         return "—"
-    shown = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return f"{currency} {shown:,.2f}".strip()
+    if not currency:  # an amount whose currency the page does not know: the number alone
+        return format_decimal(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "#,##0.00", locale=locale)
+    return format_currency(round_money(amount, currency), currency, locale=locale)
+
+
+@pass_context
+def _money_filter(context, value, currency: str = "") -> str:
+    # The page passes `locale` (viewer_locale.request_locale); a template rendered without one uses the default.
+    return money(value, currency, context.get("locale") or DEFAULT)
+
+
+@pass_context
+def _money_input_filter(context, value, currency: str) -> str:
+    """An amount to edit, as the viewer types numbers ("1,21" in de_DE): no currency sign, no grouping."""
+    amount = decimal(value)
+    if amount is None:
+        return ""
+    digits = minor_unit(currency)
+    return format_decimal(round_money(amount, currency), "0" + ("." + "0" * digits if digits else ""),
+                          locale=context.get("locale") or DEFAULT)
 
 
 def install(env) -> None:
-    env.filters.update(local_time=local_time, time_tag=time_tag, duration=duration, kwh=kwh, money=money)
+    env.filters.update(local_time=local_time, time_tag=time_tag, duration=duration, kwh=kwh, money=_money_filter,
+                       money_input=_money_input_filter)

@@ -26,6 +26,7 @@ from .context_strip import session_context
 from .list_page import list_context
 from .login import LoginRequired, page_caller, to_login
 from .session_page import session_page
+from .viewer_locale import request_locale
 from .telemetry import chart_data
 
 HERE = Path(__file__).parent
@@ -42,7 +43,9 @@ def _page(request: Request, name: str, caller: Caller | None, status: int = 200,
     # The page's scripts send this token with every change they ask for (http/csrf.py).
     cookie = request.cookies.get(LOGIN_COOKIE)
     csrf = csrf_token(cookie) if cookie and caller else None
-    return templates.TemplateResponse(request, name, {"caller": caller, "csrf": csrf, **values}, status_code=status)
+    return templates.TemplateResponse(request, name, {"caller": caller, "csrf": csrf,
+                                                      "locale": request_locale(request, caller), **values},
+                                      status_code=status)
 
 
 def register(app: FastAPI) -> None:
@@ -132,10 +135,14 @@ def register(app: FastAPI) -> None:
     @app.get("/reports", include_in_schema=False, response_class=HTMLResponse)
     def reports_html(request: Request, caller: Caller = Depends(page_caller)):
         from ..reports.catalogue import REPORTS
-        from ..reports.exports import EXPORTS
+        from ..reports.exports import EXPORTS, export_rights
+        from ..reports.request import missing_rights
         today = datetime.now(timezone.utc).date().replace(day=1)
         last_month = (today - timedelta(days=1)).replace(day=1)
-        return _page(request, "reports.html", caller, reports=sorted(REPORTS), exports=sorted(EXPORTS),
+        # Only what the user may run is offered; the API refuses the rest by the same rights (missing_rights)
+        reports = [REPORTS[n] for n in sorted(REPORTS) if not missing_rights(REPORTS[n].rights, caller)]
+        exports = [n for n in sorted(EXPORTS) if not missing_rights(export_rights(n), caller)]
+        return _page(request, "reports.html", caller, reports=reports, exports=exports,
                      start=last_month.isoformat(), end=today.isoformat())
 
     @app.get("/stations/{station_id}", include_in_schema=False, response_class=HTMLResponse)
@@ -149,13 +156,13 @@ def register(app: FastAPI) -> None:
                      **station_actions(app.state.engine, caller, station))
 
     @app.get("/sessions/{session_id}/receipt.pdf", include_in_schema=False)
-    def receipt(session_id: int, caller: Caller = Depends(page_caller)):
+    def receipt(request: Request, session_id: int, caller: Caller = Depends(page_caller)):
         from ..receipts.pdf import receipt_pdf  # WeasyPrint loads slowly; only when a receipt is asked for
 
         page = session_page(app, app.state.engine, caller, session_id)
         if not page["has_receipt"]:
             raise HTTPException(404, f"session {session_id} has no receipt yet: it is not priced and settled")
-        pdf = receipt_pdf(page)
+        pdf = receipt_pdf({**page, "locale": request_locale(request, caller)})
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="receipt-{session_id}.pdf"'})
 

@@ -10,7 +10,7 @@ from fastapi import HTTPException
 from sqlalchemy import Engine, func, select
 
 from ..access.rights import Caller, Right
-from ..storage.tables import drivers, id_tokens, session_settlements, sessions, teams
+from ..storage.tables import drivers, id_tokens, organisations, session_settlements, sessions, teams
 
 
 def _spend(conn, where) -> list[dict[str, Any]]:
@@ -62,5 +62,7 @@ def team_page(engine: Engine, caller: Caller, team_id: str) -> dict[str, Any]:
             share = shares.setdefault(currency, {"team": Decimal(0), "drivers": Decimal(0)})
             share["team"] += Decimal(str(sb.get("team_share") or 0))
             share["drivers"] += Decimal(str(sb.get("driver_contribution") or 0))
+        currency = conn.execute(select(organisations.c.currency)
+                                .where(organisations.c.id == team.organisation_id)).scalar()
         return {"team": dict(team._mapping), "members": members, "recent": _recent(conn, where),
-                "spend": _spend(conn, where), "shares": shares}
+                "spend": _spend(conn, where), "shares": shares, "currency": currency}

@@ -15,6 +15,8 @@ from ...access.rights import Caller
 from ...ledger.store import Ledger
 from ...access.accounts import caller_for_key
 from ..deps import bearer_key, current_caller, engine_of
+from ...web.formatting import money
+from ...web.viewer_locale import DEFAULT, request_locale
 from .sessions import visible_session
 
 router = APIRouter(tags=["sessions"])
@@ -22,7 +24,8 @@ EVERY_SECONDS = 2.0
 KEEPALIVE_SECONDS = 15.0
 
 
-def live_figures(engine: Engine, session_id: int) -> dict:
+def live_figures(engine: Engine, session_id: int, locale: str = DEFAULT) -> dict:
+    """`locale`: the viewer's, for the running price as the page shows it (`shown`)."""
     from ...settlement.running import running_price
 
     now = datetime.now(timezone.utc)
@@ -37,7 +40,8 @@ def live_figures(engine: Engine, session_id: int) -> dict:
                "running_price": None}
     if view.status.is_active:
         try:
-            figures["running_price"] = running_price(engine, session_id, now)
+            price = running_price(engine, session_id, now)
+            figures["running_price"] = price and {**price, "shown": money(price["amount"], price["currency"], locale)}
         except Exception:  # noqa: BLE001 - a tariff that cannot price the partial session leaves the price out
             figures["running_price"] = None
     return figures
@@ -48,6 +52,7 @@ async def session_live(session_id: int, request: Request, caller: Caller = Depen
                        engine: Engine = Depends(engine_of)) -> StreamingResponse:
     await asyncio.to_thread(visible_session, engine, caller, session_id)
     key = bearer_key(request)
+    locale = request_locale(request, caller)
 
     async def stream():
         last, quiet = None, 0.0
@@ -55,7 +60,7 @@ async def session_live(session_id: int, request: Request, caller: Caller = Depen
             if await asyncio.to_thread(caller_for_key, engine, key) is None:
                 yield "event: expired\ndata: {}\n\n"  # the login ended: the page goes to the login page
                 return
-            figures = await asyncio.to_thread(live_figures, engine, session_id)
+            figures = await asyncio.to_thread(live_figures, engine, session_id, locale)
             changed = {k: v for k, v in figures.items() if k not in ("duration_seconds", "average_power_w")}
             if changed != last:
                 last, quiet = changed, 0.0

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
 from typing import Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel
 from sqlalchemy import Engine, select
 
 from ...access.rights import Caller, Right
-from ...ocpp import local_list
+from ...ocpp import local_list, local_list_updates
 from ...storage.tables import stations
 from ..audit_trail import AuditTrail, audit_trail
 from ..deps import current_caller, engine_of, require
@@ -44,24 +43,23 @@ async def send_local_list(station_id: str, body: ListUpdate, request: Request,
                           caller: Caller = Depends(require(Right.STATIONS)), engine: Engine = Depends(engine_of),
                           trail: AuditTrail = Depends(audit_trail)) -> dict:
     """Send the station its organisation's tokens: the difference from what it holds (a station that lost track
-    answers VersionMismatch and then gets the full list), or the full list."""
+    answers VersionMismatch and then gets the full list), or the full list; in several messages when the station
+    takes fewer entries per message (the first of the asked type, then Differential ones, each a version higher).
+    409 when the book holds more tokens than the station can (flagged on its list state)."""
     organisation = await asyncio.to_thread(_station_org, engine, caller, station_id)
     gateway = _gateway(request)
     version = await asyncio.to_thread(_version, engine, station_id)
-    update_type = body.update_type
-    while True:
-        payload = await asyncio.to_thread(local_list.plan, engine, station_id, organisation, version, update_type,
-                                          datetime.now(timezone.utc))
-        answer = await _send(gateway.command(station_id, "SendLocalList", payload, "operator", caller.email))
-        if answer.get("status") != "VersionMismatch" or update_type == local_list.FULL:
-            break
-        update_type = local_list.FULL
-    list_version = payload.get("versionNumber", payload.get("listVersion"))  # 2.0.1 and 1.6 name it apart
+    try:
+        sent = await _send(local_list_updates.send(gateway, engine, station_id, organisation, version,
+                                                   body.update_type, caller.email))
+    except local_list.TooLarge as refused:
+        await asyncio.to_thread(trail.record, "station.local_list", "station", station_id, organisation,
+                                update_type=body.update_type, refused=str(refused))
+        raise HTTPException(409, str(refused)) from None
     await asyncio.to_thread(trail.record, "station.local_list", "station", station_id, organisation,
-                            update_type=update_type, version=list_version, answer=answer.get("status"),
-                            entries=len(payload["localAuthorizationList"]))
-    return {"update_type": update_type, "version": list_version, "answer": answer,
-            "entries": len(payload["localAuthorizationList"])}
+                            update_type=sent["update_type"], version=sent["version"],
+                            answer=sent["answer"].get("status"), entries=sent["entries"], messages=sent["messages"])
+    return sent
 
 
 def register(app: FastAPI) -> None:

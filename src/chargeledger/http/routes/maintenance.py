@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from datetime import datetime, timezone
+from typing import Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response
@@ -38,6 +39,9 @@ class DiagnosticsRequest(BaseModel):
     retry_interval: int | None = Field(None, ge=0, le=86400)
     upload_base_url: str | None = Field(None, max_length=300, description="how stations reach this server, if not "
                                                                            "the address this request used")
+    transport: Literal["http", "ftp"] = Field("http", description="ftp: the station uploads to our FTP location "
+                                                                  "(most 1.6 chargers support only FTP); it needs "
+                                                                  "the server's FTP port (CHARGELEDGER_FTP_PORT)")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -80,13 +84,19 @@ async def firmware_update(station_id: str, body: FirmwareUpdate, request: Reques
 async def diagnostics(station_id: str, body: DiagnosticsRequest, request: Request,
                       caller: Caller = Depends(require(Right.STATIONS)), engine=Depends(engine_of),
                       trail: AuditTrail = Depends(audit_trail)) -> dict:
-    """GetDiagnostics (1.6) or GetLog (2.0.1): the station uploads its file to our upload endpoint, with a
-    one-time token in the location."""
+    """GetDiagnostics (1.6) or GetLog (2.0.1): the station uploads its file to our upload endpoint (HTTP, or our
+    FTP location), with a one-time token in the location."""
     organisation = await asyncio.to_thread(_station_org, engine, caller, station_id)
+    ftp = request.app.state.ftp_uploads
+    if body.transport == "ftp" and ftp is None:
+        raise HTTPException(409, "this server offers no FTP upload location: start it with CHARGELEDGER_FTP_PORT")
     token = await asyncio.to_thread(station_files.new_upload, engine, station_id, station_files.DIAGNOSTICS,
                                     datetime.now(timezone.utc))
-    base = (body.upload_base_url or str(request.base_url)).rstrip("/")
-    location = f"{base}/uploads/{station_id}/{token}"
+    if body.transport == "ftp":
+        location = ftp.location(station_id, token)
+    else:
+        base = (body.upload_base_url or str(request.base_url)).rstrip("/")
+        location = f"{base}/uploads/{station_id}/{token}"
     if await asyncio.to_thread(_version, engine, station_id) == "1.6":
         name, payload = "GetDiagnostics", _clean({
             "location": location, "startTime": _iso(body.start_time), "stopTime": _iso(body.stop_time),

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 
 from ...access.rights import Caller, Right
 from ...ocpp import commands
-from ...ocpp.device_model import redacted
+from ...ocpp.station_secrets import redacted
 from ...ocpp.message_log import session_log, station_log
 from ...storage.tables import stations
 from ..audit_trail import AuditTrail, audit_trail
@@ -96,9 +96,9 @@ async def station_command(station_id: str, name: str, request: Request, payload:
                           engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
     organisation = await asyncio.to_thread(_station_org, engine, caller, station_id)
     source = "api" if trail.actor.via == "api" else "operator"  # a signed-in operator, or an API client
-    answer = await _send(_gateway(request).command(station_id, name, payload, source, caller.email))
+    answer = redacted(name, await _send(_gateway(request).command(station_id, name, payload, source, caller.email)))
     await asyncio.to_thread(trail.record, "station.command", "station", station_id, organisation, command=name,
-                            payload=redacted(payload), answer=answer)
+                            payload=redacted(name, payload), answer=answer)
     return {"answer": answer}
 
 

@@ -10,16 +10,16 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
-from ...directory import changes
+from ...directory import changes, registry
 from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
 from ..recorder import ocpp_event
 from .. import (
-    charging_profiles, configuration, connector_status, local_list, reservations, security_log, site_limit,
-    station_files, vendors,
+    certificate_signing, charging_profiles, commands, configuration, connector_status, installed_certificates,
+    local_list, reservations, security_log, site_limit, station_files, station_secrets, vendors,
 )
-from ..tokens import check_token
+from ..tokens import check_token, in_transaction_elsewhere
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
            "SuspendedEVSE": ChargingState.SUSPENDED_EVSE}
@@ -54,6 +54,13 @@ class Central16(CentralSide, ChargePoint):
         return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
                                             status=status)
 
+    async def asking(self, request, source: str = "api", by: str | None = None) -> None:
+        if type(request).__name__ == "ChangeConfiguration" and station_secrets.is_secret_key(request.key):
+            try:  # a new password must be one we would accept, refused before the station takes it
+                registry.check_station_password(request.value)
+            except registry.RegistryError as exc:
+                raise commands.BadCommand(str(exc)) from None
+
     async def answered(self, request, answer: dict, source: str = "api", by: str | None = None) -> None:
         """What the back office keeps of a command once the charger answered it."""
         await super().answered(request, answer, source, by)
@@ -62,6 +69,10 @@ class Central16(CentralSide, ChargePoint):
             await self.db(configuration.reported, engine, sid, answer.get("configuration_key") or [], utcnow())
         elif name == "ChangeConfiguration" and status in ("Accepted", "RebootRequired"):
             await self.db(configuration.changed, engine, sid, request.key, request.value, utcnow())
+            if station_secrets.is_secret_key(request.key):
+                # the station took its new AuthorizationKey: from its next connection only that one is valid,
+                # and we keep it only as the station password's hash
+                await self.db(registry.set_station_password, engine, sid, request.value)
         elif name == "SendLocalList" and status == "Accepted":
             await self.db(local_list.accepted, engine, sid, self.version, asdict(request), utcnow())
         elif name == "GetLocalListVersion":
@@ -91,6 +102,17 @@ class Central16(CentralSide, ChargePoint):
         elif name == "ReserveNow":
             await self.db(reservations.answered, engine, sid, request.reservation_id, request.connector_id,
                           request.id_tag, request.parent_id_tag, _time(request.expiry_date), status, utcnow())
+        elif name == "InstallCertificate":
+            await self.db(installed_certificates.installed, engine, sid, request.certificate_type,
+                          request.certificate, status, utcnow(), by)
+        elif name == "GetInstalledCertificateIds" and status in ("Accepted", "NotFound"):
+            items = [{"certificate_type": request.certificate_type, "certificate_hash_data": data}
+                     for data in answer.get("certificate_hash_data") or []]
+            await self.db(installed_certificates.listed, engine, sid, [request.certificate_type], items, utcnow())
+        elif name == "DeleteCertificate" and status == "Accepted":
+            await self.db(installed_certificates.deleted, engine, sid, request.certificate_hash_data, utcnow())
+        elif name == "CertificateSigned":
+            await self.db(certificate_signing.answered, engine, sid, request.certificate_chain, status, utcnow())
         elif name == "CancelReservation" and status == "Accepted":
             await self.db(reservations.cancelled, engine, sid, request.reservation_id, utcnow())
 
@@ -164,6 +186,9 @@ class Central16(CentralSide, ChargePoint):
         if await self.read(reservations.refuses, self.gateway.engine, self.station.id, connector_id, id_tag,
                            token.group_id, kw.get("reservation_id"), utcnow()):
             token = replace(token, status="Invalid")  # the connector is reserved for another token
+        if token.accepted and not self.gateway.settings.concurrent_transactions and await self.read(
+                in_transaction_elsewhere, self.gateway.engine, id_tag, self.station.id, connector_id):
+            token = replace(token, status="ConcurrentTx")  # the card is charging another vehicle
         remote = self.gateway.take_remote_start(self.station.id, connector_id, at)
         sid = await self.store(self._start(connector_id, id_tag, meter_start, at, token, remote,
                                            kw.get("reservation_id")))
@@ -305,11 +330,8 @@ class Central16(CentralSide, ChargePoint):
 
     @on(Action.sign_certificate)
     async def on_sign_certificate(self, csr, **kw):
-        # kept for the operator, whose CA signs it; the signed chain goes back with CertificateSigned
-        now = utcnow()
-        await self.db(station_files.remember, self.gateway.engine, self.station.id, "certificate_signing",
-                      {"csr": csr, "received_at": now.isoformat(), "status": "Received"}, now)
-        return call_result.SignCertificate(status="Accepted")
+        status, _ = await certificate_signing.requested(self, csr, None)
+        return call_result.SignCertificate(status=status)
 
 
 def _tag_info(token) -> dict:

@@ -26,7 +26,7 @@ from .smart_charging import SmartCharging201
 from ..connection import CentralSide, utcnow
 from ..meter_values import BadTimestamp, parse_time, register_wh, samples
 from ..recorder import ocpp_event
-from ..tokens import check_token
+from ..tokens import check_token, in_transaction_elsewhere
 
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
            "SuspendedEVSE": ChargingState.SUSPENDED_EVSE, "EVConnected": ChargingState.IDLE}
@@ -155,6 +155,11 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
                 reservations.refuses, self.gateway.engine, self.station.id, evse, id_token.get("id_token"),
                 token.group_id, kw.get("reservation_id"), utcnow()):
             token = replace(token, status="Invalid")  # the EVSE is reserved for another token
+        stopper = event_type == "Ended" or trigger_reason == "StopAuthorized"
+        if token is not None and token.accepted and not stopper and not self.gateway.settings.concurrent_transactions \
+                and await self.read(in_transaction_elsewhere, self.gateway.engine, id_token.get("id_token"),
+                                    self.station.id, evse, _session_key(self.station.id, transaction_info)):
+            token = replace(token, status="ConcurrentTx")  # the token is charging another vehicle
         asked = await self.read(remote_starts.asked, self.gateway.engine, self.station.id,
                                 transaction_info.get("remote_start_id")) if event_type == "Started" else None
         self.frame_session = await self.store(self._transaction_event(event_type, at, trigger_reason, seq_no,
@@ -203,7 +208,7 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
             events.append(ocpp_event(EventKind.UNPLUGGED, at, f"{key}:unplugged", **meta))
 
         def work(conn):
-            sid = rec.open(conn, st, f"ocpp:{st.id}:tx:{txid}", evse, at)
+            sid = rec.open(conn, st, _session_key(st.id, info), evse, at)
             rec.fill_location(conn, st, sid, evse)
             if event_type == "Started" and evse is not None:  # one transaction per EVSE: any other is over
                 rec.close_stale(conn, st, at, f"a new transaction ({txid}) started on EVSE {evse}",
@@ -254,3 +259,7 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
                           {"info": None if solved else e.get("tech_info")})
         return call_result.NotifyEvent()
 
+
+def _session_key(station_id: str, transaction_info: dict) -> str:
+    """The external key of the session of a 2.0.1 transaction."""
+    return f"ocpp:{station_id}:tx:{transaction_info['transaction_id']}"

@@ -11,15 +11,14 @@ from typing import Callable
 from sqlalchemy import Engine
 
 from ...directory import registry
-from .. import (charging_profiles, commands, device_model, local_list, remote_starts, reservations, station_files,
-               station_state)
+from .. import (certificate_signing, charging_profiles, commands, device_model, installed_certificates, local_list,
+               remote_starts, reservations, station_files, station_secrets)
 from ..times import read_time
 
 Effect = Callable[[Engine, object, dict, dict, dict], None]  # engine, station, request, answer, context
 _EFFECTS: dict[str, Effect] = {}
 _BEFORE: dict[str, Effect] = {}  # noted before sending: the station may act on a command before it answers
 VERSION = "2.0.1"
-CERTIFICATES = "installed_certificates"
 
 
 def effect(name: str, before: bool = False):
@@ -47,7 +46,7 @@ def _accepted(answer: dict) -> bool:
 
 def _new_password(request: dict) -> str | None:
     for item in request.get("set_variable_data") or []:
-        if device_model.is_secret(item["component"], item["variable"]):
+        if station_secrets.is_secret(item["component"], item["variable"]):
             return item["attribute_value"]
     return None
 
@@ -74,7 +73,7 @@ def _set(engine, station, request, answer, ctx):
                                  ctx["at"])
     device_model.store(engine, rows)
     password = _new_password(request)
-    if password is not None and any(device_model.is_secret({"name": r["component"]}, {"name": r["variable"]})
+    if password is not None and any(station_secrets.is_secret({"name": r["component"]}, {"name": r["variable"]})
                                     for r in rows):
         # the station took its new password (A01, TC_A_09): from its next connection only that one is valid
         registry.set_station_password(engine, station.id, password)
@@ -145,29 +144,22 @@ def _log_asked(engine, station, request, answer, ctx):
 @effect("GetInstalledCertificateIds")
 def _certificates(engine, station, request, answer, ctx):
     if answer.get("status") in ("Accepted", "NotFound"):
-        station_state.remember(engine, station.id, CERTIFICATES, {
-            "certificates": answer.get("certificate_hash_data_chain") or [], "read_at": ctx["at"].isoformat()},
-            ctx["at"])
+        installed_certificates.listed(engine, station.id, request.get("certificate_type"),
+                                      answer.get("certificate_hash_data_chain") or [], ctx["at"])
 
 
 @effect("DeleteCertificate")
 def _certificate_deleted(engine, station, request, answer, ctx):
-    held = station_state.recall(engine, station.id, CERTIFICATES)
-    if _accepted(answer) and held:
-        gone = request["certificate_hash_data"]
-        kept = [c for c in held["certificates"] if c.get("certificate_hash_data") != gone]
-        station_state.remember(engine, station.id, CERTIFICATES, {**held, "certificates": kept}, ctx["at"])
+    if _accepted(answer):
+        installed_certificates.deleted(engine, station.id, request["certificate_hash_data"], ctx["at"])
 
 
 @effect("InstallCertificate")
 def _certificate_installed(engine, station, request, answer, ctx):
-    station_state.remember(engine, station.id, "certificate_install", {
-        "certificate_type": request["certificate_type"], "status": answer["status"],
-        "at": ctx["at"].isoformat(), "by": ctx["by"]}, ctx["at"])
+    installed_certificates.installed(engine, station.id, request["certificate_type"], request["certificate"],
+                                     answer["status"], ctx["at"], ctx["by"])
 
 
 @effect("CertificateSigned")
 def _certificate_signed(engine, station, request, answer, ctx):
-    station_files.remember(engine, station.id, "certificate_signing", {
-        "status": "Installed" if _accepted(answer) else f"Refused ({answer.get('status')})",
-        "signed_at": ctx["at"].isoformat()}, ctx["at"])
+    certificate_signing.answered(engine, station.id, request["certificate_chain"], answer.get("status"), ctx["at"])

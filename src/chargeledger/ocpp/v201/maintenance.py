@@ -2,8 +2,9 @@
 statuses (the station's current state per topic, shared with 1.6), security events, certificate signing requests,
 vendor data, and the reports it sends after our requests (customer information, display messages, monitoring).
 
-We run no ISO 15118 certificate service and no OCSP responder: those requests are answered Failed, honestly, so the
-station falls back (Get15118EVCertificate, GetCertificateStatus)."""
+OCSP (GetCertificateStatus) is answered for certificates of our own CA with a response it signs; for other issuers,
+and for ISO 15118 contract certificates (Get15118EVCertificate: no Mobility Operator PKI is reachable), the answer is
+Failed, honestly, so the station falls back."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from ocpp.routing import on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
-from .. import security_log, station_files, station_state, vendors
+from ...pki import ocsp
+from .. import certificate_signing, security_log, station_files, station_state, vendors
 from ..connection import utcnow
 from ..times import read_time
 
-SIGNING = "certificate_signing"  # the topic 1.6's security extension uses too
 
 
 class Maintenance201:
@@ -75,21 +76,34 @@ class Maintenance201:
 
     @on(Action.sign_certificate)
     async def on_sign_certificate(self, csr, **kw):
-        # kept for the operator, whose CA signs it; the signed chain goes back with CertificateSigned
-        now = utcnow()
-        await self.db(station_files.remember, self.gateway.engine, self.station.id, SIGNING,
-                      {"csr": csr, "certificate_type": kw.get("certificate_type"), "received_at": now.isoformat(),
-                       "status": "Received"}, now)
-        return call_result.SignCertificate(status="Accepted")
+        status, reason = await certificate_signing.requested(self, csr, kw.get("certificate_type"))
+        info = {"reason_code": "InvalidCSR", "additional_info": reason[:512]} if reason else None
+        return call_result.SignCertificate(status=status, status_info=info)
 
     @on(Action.get_15118_ev_certificate)
-    def on_15118_ev_certificate(self, iso15118_schema_version, action, exi_request, **kw):
-        return call_result.Get15118EVCertificate(status="Failed", exi_response="",
-                                                 status_info={"reason_code": "NoCertificateService"})
+    async def on_15118_ev_certificate(self, iso15118_schema_version, action, exi_request, **kw):
+        # the contract certificate comes from the eMSP's Mobility Operator PKI through a contract certificate pool;
+        # we reach none, so the EV falls back to other identification (the request is kept: the operator sees the
+        # demand)
+        await self._keep("ev_certificate_request", {"schema": iso15118_schema_version, "action": action,
+                                                    "at": utcnow().isoformat(), "answer": "Failed"})
+        return call_result.Get15118EVCertificate(status="Failed", exi_response="", status_info={
+            "reason_code": "NoCertificateService",
+            "additional_info": "no contract certificate pool is reachable from this CSMS"})
 
     @on(Action.get_certificate_status)
-    def on_certificate_status(self, ocsp_request_data, **kw):
-        return call_result.GetCertificateStatus(status="Failed", status_info={"reason_code": "NoOCSPResponder"})
+    async def on_certificate_status(self, ocsp_request_data, **kw):
+        authority, serial = self.gateway.settings.authority, ocsp_request_data.get("serial_number")
+        try:
+            if authority is None:
+                raise ocsp.NotOurs("no CA of ours is configured")
+            result = await self.read(ocsp.respond, self.gateway.engine, authority, ocsp_request_data, utcnow())
+        except ocsp.NotOurs as exc:  # another issuer's responder is not reachable from here
+            await self._keep("certificate_status", {"serial_number": serial, "answer": "Failed", "reason": str(exc)})
+            return call_result.GetCertificateStatus(status="Failed", status_info={
+                "reason_code": "NoOCSPResponder", "additional_info": str(exc)[:512]})
+        await self._keep("certificate_status", {"serial_number": serial, "answer": "Accepted"})
+        return call_result.GetCertificateStatus(status="Accepted", ocsp_result=result)
 
     # -- data transfer (P01) ------------------------------------------------------------------------------------
     @on(Action.data_transfer)

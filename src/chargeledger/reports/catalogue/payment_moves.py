@@ -9,46 +9,25 @@ by the session's start), with the session's descriptive cells so a reader can ma
 - a re-pricing (payments/adjustments.py): `Completion Status` "Re-priced", `Note` from/to and the move (extra
   capture, refund, amount due changed). Its money is already in the session's row, which shows the current
   price and what is still owed, so this row adds no amount: a re-pricing refund is therefore not a refund row.
+
+The moves are a small table joined to their sessions' rows in the pipeline; every other amount cell is empty.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Iterator
 
 from sqlalchemy import select
 
 from ...domain.events import EventKind
 from ...storage.tables import refunds, session_events, sessions
-from ..columns import Column, Kind, ReportContext, in_zone
-from ..source import joined_rows
+from ..cell_sql import local_time, literal
 
 CENT = Decimal("0.01")
 ADJUSTMENT_KEY = "adjust:"  # refunds a re-pricing made carry this key prefix (payments/adjustments.py)
-_AMOUNTS = (Kind.MONEY, Kind.DECIMAL, Kind.PERCENT, Kind.INTEGER, Kind.DURATION, Kind.JSON)
-
-
-@dataclass(frozen=True)
-class Move:
-    session_id: int
-    at: datetime
-    status: str                  # the Completion Status cell
-    note: str
-    refunded: Decimal | None     # a refund's amount; None for a re-pricing
-
-
-class _MovedRow:
-    """The session's joined row with the move's own fields laid over it."""
-
-    def __init__(self, base, overrides: dict[str, Any]):
-        self._base, self._overrides = base, overrides
-
-    def __getattr__(self, name: str) -> Any:
-        if name in self._overrides:
-            return self._overrides[name]
-        return getattr(self._base, name)
+_AMOUNTS = ("money", "decimal", "percent", "integer", "duration", "json")  # the session's row has them
+_DEC = "CAST(move_refunded AS DECIMAL(38, 10))"
 
 
 def _frame(request, column) -> list:
@@ -57,27 +36,24 @@ def _frame(request, column) -> list:
             *([sessions.c.network == request.network] if request.network else [])]
 
 
-def _money(value) -> Decimal:
-    return Decimal(str(value)).quantize(CENT)
-
-
 def _payload(value) -> dict:
     payload = dict(value or {})
     return {**(payload.get("extra") or {}), **payload}  # keys a typed event does not name are kept in "extra"
 
 
-def moves(conn, request) -> list[Move]:
-    """Refunds made and re-pricings carried in the time frame, oldest first."""
-    found: list[Move] = []
+def moves(conn, request) -> list[tuple]:
+    """(session id, when, status, note, refunded amount or None) of the refunds made and re-pricings carried in
+    the time frame, oldest first."""
+    found: list[tuple] = []
     for row in conn.execute(select(refunds.c.session_id, refunds.c.amount, refunds.c.currency, refunds.c.reason,
                                    refunds.c.created_at)
                             .join(sessions, sessions.c.id == refunds.c.session_id)
                             .where(refunds.c.status == "succeeded",
                                    refunds.c.idempotency_key.not_like(f"{ADJUSTMENT_KEY}%"),
                                    *_frame(request, refunds.c.created_at))):
-        amount = _money(row.amount)
-        found.append(Move(row.session_id, row.created_at, "Refund",
-                          f"refund {amount} {row.currency}" + (f": {row.reason}" if row.reason else ""), amount))
+        amount = Decimal(str(row.amount)).quantize(CENT)
+        found.append((row.session_id, row.created_at, "Refund",
+                      f"refund {amount} {row.currency}" + (f": {row.reason}" if row.reason else ""), amount))
     for row in conn.execute(select(session_events.c.session_id, session_events.c.occurred_at,
                                    session_events.c.payload)
                             .join(sessions, sessions.c.id == session_events.c.session_id)
@@ -87,37 +63,54 @@ def moves(conn, request) -> list[Move]:
         move = given.get("move", "payment adjusted")
         amount = given.get("refunded") if move == "refund" else given.get("difference")
         outcome = " (failed: still owed)" if given.get("captured") is False else ""
-        found.append(Move(row.session_id, row.occurred_at, "Re-priced",
-                          f"re-priced from {given.get('from')} to {given.get('to')}: {move} {amount}{outcome}",
-                          None))
-    return sorted(found, key=lambda m: (m.at, m.session_id))
+        found.append((row.session_id, row.occurred_at, "Re-priced",
+                      f"re-priced from {given.get('from')} to {given.get('to')}: {move} {amount}{outcome}", None))
+    return sorted(found, key=lambda m: (m[1], m[0]))
 
 
-def move_rows(conn, request, columns: list[Column], context: ReportContext) -> Iterator[tuple[list, Any]]:
-    """(values, row) per move, for the statement's columns as the file shows them."""
-    found = moves(conn, request)
-    if not found:
-        return
-    ids = sorted({m.session_id for m in found})
-    base = {row.session_id: row for row in conn.execute(joined_rows().where(sessions.c.id.in_(ids)))}
-    payout = context.extras.get("payout", {})
-    for move in found:
-        session = base[move.session_id]
-        rate = session.exchange_rate
-        received = None
-        if move.refunded is not None and payout.get(session.organisation_id) and rate is not None:
-            received = -(move.refunded * rate).quantize(CENT)
-        row = _MovedRow(session, {"status": move.status, "settled_at": move.at})
-        own = {"Session Date": in_zone(move.at, context), "Completion Status": move.status, "Note": move.note,
-               "Payment Total": -move.refunded if move.refunded is not None else None,
-               "Net Revenue Received (Incl. Tax)": received, "Failed Payment Reason": None,
-               "Data Verification Date": in_zone(move.at, context)}
-        values = []
-        for column in columns:
-            if column.name in own:
-                values.append(own[column.name])
-            elif column.kind in _AMOUNTS:  # the session's amounts are in its own row: never counted twice
-                values.append(None)
-            else:
-                values.append(column.value(row, context))
-        yield values, row
+class _Moves:
+    """Report.trailing of the statement, for the pipeline."""
+
+    def table(self, conn, request):
+        """The moves as an Arrow table, in order; times as epoch µs, as the reader gives times."""
+        import pyarrow as pa
+
+        found = moves(conn, request)
+        return pa.table({
+            "move_order": pa.array(range(len(found)), pa.int64()),
+            "move_session_id": pa.array([m[0] for m in found], pa.int64()),
+            "move_at": pa.array([_micros(m[1]) for m in found], pa.int64()),
+            "move_status": pa.array([m[2] for m in found], pa.string()),
+            "move_note": pa.array([m[3] for m in found], pa.string()),
+            "move_refunded": pa.array([None if m[4] is None else str(m[4]) for m in found], pa.string())})
+
+    def rows(self, sessions: str) -> str:
+        """The moved sessions' rows with the move's status and time laid over, in the moves' order."""
+        return (f"(SELECT s.* REPLACE (m.move_status AS status, m.move_at AS settled_at), m.move_at, m.move_note, "
+                f"m.move_refunded FROM {sessions} AS s JOIN moves AS m ON s.session_id = m.move_session_id "
+                f"ORDER BY m.move_order)")
+
+    def overrides(self, columns, scope) -> dict[str, str]:
+        paid_out = [literal(org) for org, account in scope.context.extras.get("payout", {}).items() if account]
+        own = {
+            "Session Date": local_time("move_at", literal(scope.context.time_zone.key), "%Y-%m-%d"),
+            "Note": "cl_text(move_note)",
+            "Payment Total": f"CASE WHEN move_refunded IS NOT NULL THEN cl_money_value(-{_DEC}, true) END",
+            "Net Revenue Received (Incl. Tax)":
+                f"CASE WHEN move_refunded IS NOT NULL AND organisation_id IN ({', '.join(paid_out) or 'NULL'}) "
+                f"AND exchange_rate IS NOT NULL THEN "
+                f"cl_money_value(-round_even({_DEC} * CAST(exchange_rate AS DECIMAL(38, 10)), 2), true) END",
+            "Failed Payment Reason": "NULL"}
+        return {c.name: own.get(c.name, "NULL") for c in columns if c.name in own or c.kind in _AMOUNTS}
+
+    def said(self, scope) -> tuple[str, ...]:
+        """The fields the overrides read beyond the columns' own."""
+        return ("organisation_id exchange_rate status settled_at",)  # the rows() replace these two
+
+
+def _micros(moment: datetime) -> int:
+    return (moment.astimezone(timezone.utc) - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MOVES = _Moves()

@@ -3,64 +3,52 @@
 from __future__ import annotations
 
 from ...access.rights import Right
-from ..columns import Column, Kind, Report, duration, identity, kilowatt_hours, roaming, summary
+from ...storage.tables import sessions
+from ..cell_sql import literal, local_time
+from ..columns import Column, Kind, Report, as_is, json_field
+
+# The session was taken free: a fact of the session (its payment), never the station's setting today.
+FREE_VEND = "coalesce(payment_method = 'free', false)"
+# a roaming partner's session: its summary names the partner (a non-empty "roaming" object)
+_ROAMED = "coalesce(json_extract(summary, '$.roaming') NOT IN ('{}', 'null') AND json_type(summary, '$.roaming') = 'OBJECT', false)"
 
 
-def free_vend(row) -> bool:
-    """The session was taken free: a fact of the session (its payment), never the station's setting today."""
-    return row.payment_method == "free"
-
-
-def _initiator(row, _ctx):
-    # Blank for a free-vend session, as the seed says; roaming partners by their eMSP ID, our own by our name.
-    if free_vend(row):
-        return None
-    partner = roaming(row)
-    if partner:
-        return partner.get("provider_id") or row.network
-    return row.organisation_name
-
-
-def _identity(row, _ctx):
-    who = identity(row)
-    return who.get("id_token") or who.get("contract_id") or who.get("shared_id") or row.id_token
-
-
-def _start(row, ctx):
-    moment = row.created_at if row.created_at and row.started_at and row.created_at < row.started_at \
-        else row.started_at
-    return moment.astimezone(ctx.time_zone) if moment else None
-
-
-def _bill(row, _ctx):
-    # Only a station with a billing profile gets a bill object (seed 001); a simple price yields none.
-    return row.bill_details if row.billing_profile and row.bill_details else None
+def _whole_seconds(key: str) -> str:
+    return f"cl_hms(CAST(round_even(CAST(json_extract_string(summary, '$.{key}') AS DOUBLE), 0) AS BIGINT))"
 
 
 COLUMNS = [
-    Column("Name", Kind.TEXT, lambda r, c: r.station_name),
-    Column("Sticker", Kind.TEXT, lambda r, c: r.sticker_id),
-    Column("Serial", Kind.TEXT, lambda r, c: r.serial_number),
-    Column("Initiator", Kind.TEXT, _initiator),
-    Column("Identity", Kind.TEXT, _identity),
-    Column("Start", Kind.DATETIME, _start, time_format="%Y-%m-%d %H:%M:%S%z"),  # with its offset: the zone shown
-    Column("Plug Duration", Kind.DURATION, lambda r, c: duration(summary(r).get("plug_seconds"))),
-    Column("Charge Duration", Kind.DURATION, lambda r, c: duration(summary(r).get("charging_seconds"))),
-    Column("Energy", Kind.DECIMAL, lambda r, c: kilowatt_hours(r.energy_wh), places=3),
-    Column("Cost", Kind.MONEY, lambda r, c: r.payment_total, currency=lambda r: r.price_currency),
+    as_is("Name", Kind.TEXT, "station_name"),
+    as_is("Sticker", Kind.TEXT, "sticker_id"),
+    as_is("Serial", Kind.TEXT, "serial_number"),
+    # Blank for a free-vend session, as the seed says; roaming partners by their eMSP ID, our own by our name.
+    Column("Initiator", Kind.TEXT, f"cl_text(CASE WHEN {FREE_VEND} THEN NULL WHEN {_ROAMED} THEN "
+                                   f"coalesce({json_field('roaming.provider_id')}, network) ELSE organisation_name END)"),
+    Column("Identity", Kind.TEXT, f"cl_text(coalesce({json_field('identity.id_token')}, "
+                                  f"{json_field('identity.contract_id')}, {json_field('identity.shared_id')}, "
+                                  "id_token))"),
+    # with its offset: the zone shown; a session created before it started (a reservation) starts at creation
+    Column("Start", Kind.DATETIME, lambda scope: local_time(
+        "CASE WHEN created_at < started_at THEN created_at ELSE started_at END",
+        literal(scope.context.time_zone.key), "%Y-%m-%d %H:%M:%S%z"), time_format="%Y-%m-%d %H:%M:%S%z"),
+    Column("Plug Duration", Kind.DURATION, _whole_seconds("plug_seconds")),
+    Column("Charge Duration", Kind.DURATION, _whole_seconds("charging_seconds")),
+    Column("Energy", Kind.DECIMAL, "cl_kwh(energy_wh)", places=3),
+    as_is("Cost", Kind.MONEY, "payment_total", currency="price_currency"),
     # the bill object holds cost, margin and revenue: only for the finance right, left out otherwise (as the
-    # statement's revenue columns are)
-    Column("Bill Details", Kind.JSON, _bill, right=Right.FINANCE),
+    # statement's revenue columns are); only a station with a billing profile gets one (seed 001)
+    Column("Bill Details", Kind.JSON, "CASE WHEN cl_json(billing_profile) IS NOT NULL THEN cl_json(bill_details) END",
+           right=Right.FINANCE),
 ]
-
-REPORT = Report(
-    name="sessions", title="Charging sessions", rights=(Right.REPORTS,),
-    columns=lambda conn, request: COLUMNS, where=lambda request: _network(request),
-    note="Times in the viewer's time zone. Energy in kWh; Cost is what the driver pays (payment total). "
-         "Bill Details only for the finance right.",
-)
 
 
 def _network(request) -> list:
-    from ...storage.tables import sessions
     return [sessions.c.network == request.network] if request.network else []
+
+
+REPORT = Report(
+    name="sessions", title="Charging sessions", rights=(Right.REPORTS,),
+    columns=lambda conn, request: COLUMNS, where=_network,
+    note="Times in the viewer's time zone. Energy in kWh; Cost is what the driver pays (payment total). "
+         "Bill Details only for the finance right.",
+)

@@ -2,56 +2,32 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import json
 
 from sqlalchemy import Text, cast, select, true
 
 from ...access.rights import Right
-from ...domain.impact import co2_saved_kg
 from ...storage.tables import payout_accounts, session_settlements, sessions
+from ..cell_sql import co2_saved_sql, literal
 from ..cells import neutralise
-from ..columns import (
-    Column, Kind, Report, as_is, duration, kilowatt_hours, local_time, minutes, span,
-)
-from ..duck_cells import co2_saved_sql, literal
-from ..json_text import decode
-from ..raw_rows import RawRows
-from .payment_moves import move_rows
+from ..columns import Column, Kind, Report, as_is, local_time
+from .payment_moves import MOVES
 
-CENT = Decimal("0.01")
 # the seed's yyyy-mm-dd-hh:mm with the offset from UTC, so each time says which zone it is in (+0100)
 _STAMP = dict(time_format="%Y-%m-%d-%H:%M%z", excel_format="yyyy-mm-dd-hh:mm")
 _DAY = dict(time_format="%Y-%m-%d", excel_format="yyyy-mm-dd")
+_PRICE = "coalesce(nullif(price_currency, ''), organisation_currency)"  # the amounts' currency
+_SETTLED = "settlement_currency"
 
 
-def _price(row):
-    return row.price_currency or row.organisation_currency
-
-
-def _settled(row):
-    return row.settlement_currency
-
-
-def _money(name, attr, currency=_price, right=None):
+def _money(name, attr, currency=_PRICE, right=None):
     return as_is(name, Kind.MONEY, attr, currency=currency, right=right)
 
 
-def _charging_type(row, _ctx):
-    if not row.current_type:
-        return None
-    return f"{row.current_type}{Decimal(row.rated_kw).normalize():f}kW"
-
-
-# The DuckDB twins of the computed columns (reports/duck_cells.py): the same text, a batch at a time.
-_PRICE_SQL = "coalesce(nullif(price_currency, ''), organisation_currency)"
-_CHARGING_SECONDS_SQL = "CAST(round_even(summary_charging_seconds, 0) AS BIGINT)"
-_CHARGING_TYPE_SQL = ("cl_text(CASE WHEN current_type <> '' THEN current_type || cl_normal(rated_kw) || 'kW' END)")
+_CHARGING_SECONDS = "CAST(round_even(summary_charging_seconds, 0) AS BIGINT)"
 # Decimal keeps a zero's sign: a product's is the operands' signs together, a sum's negative only when both are
-_OWED_SQL = "round_even(CAST(total_tax AS DECIMAL(38, 10)) * CAST(exchange_rate AS DECIMAL(38, 10)), 2)"
-_OWED_NEGATIVE_SQL = "(starts_with(total_tax, '-') <> starts_with(exchange_rate, '-'))"
-_PAYMENT_INFO_SQL = (
-    "cl_text(CASE WHEN prepaid_plan <> '' THEN prepaid_plan WHEN preauth_amount IS NOT NULL THEN "
-    f"'pre-authorisation ' || cl_normal(preauth_amount) || ' ' || coalesce({_PRICE_SQL}, 'None') END)")
+_OWED = "round_even(CAST(total_tax AS DECIMAL(38, 10)) * CAST(exchange_rate AS DECIMAL(38, 10)), 2)"
+_OWED_NEGATIVE = "(starts_with(total_tax, '-') <> starts_with(exchange_rate, '-'))"
 
 
 def _paid_out(ctx) -> list[str]:
@@ -59,8 +35,9 @@ def _paid_out(ctx) -> list[str]:
     return [literal(org) for org, account in ctx.extras.get("payout", {}).items() if account] or ["NULL"]
 
 
-def _recipient_sql(ctx) -> str:
-    accounts = ctx.extras.get("payout", {})
+def _recipient(scope) -> str:
+    """The payout account's last five characters, "-" without one."""
+    accounts = scope.context.extras.get("payout", {})
     cases = " ".join(f"WHEN {literal(org)} THEN {literal(neutralise(f'…{account[-5:]}'))}"
                      for org, account in accounts.items() if account)
     return f"CASE organisation_id {cases} ELSE '-' END" if cases else "'-'"
@@ -70,74 +47,33 @@ def _dec(field: str) -> str:
     return f"CAST({field} AS DECIMAL(38, 10))"
 
 
-def _received_sql(ctx) -> str:
+def _received(scope) -> str:
+    """What the payout account received for the session: its revenue incl. tax, less what is still owed (not
+    captured: failed, invoiced, an extra capture that failed), converted; nothing when nothing was taken.
+    Refunds are rows of their own (payment_moves.py), dated when they were made."""
     unsettled = _dec("coalesce(unsettled_amount, '0')")
     nothing_taken = f"payment_method IS NULL OR payment_total IS NULL OR {_dec('payment_total')} = {unsettled}"
     still_owed = f"round_even({unsettled} * {_dec('exchange_rate')}, 2)"
-    return (f"CASE WHEN organisation_id IN ({', '.join(_paid_out(ctx))}) THEN CASE "
+    return (f"CASE WHEN organisation_id IN ({', '.join(_paid_out(scope.context))}) THEN CASE "
             f"WHEN revenue_settlement IS NULL OR total_tax IS NULL OR exchange_rate IS NULL THEN NULL "
             f"WHEN {nothing_taken} THEN '0.00' "
-            f"ELSE cl_money_value({_dec('revenue_settlement')} + {_OWED_SQL} - {still_owed}, "
-            f"starts_with(revenue_settlement, '-') AND {_OWED_NEGATIVE_SQL} AND {still_owed} = 0) END END")
+            f"ELSE cl_money_value({_dec('revenue_settlement')} + {_OWED} - {still_owed}, "
+            f"starts_with(revenue_settlement, '-') AND {_OWED_NEGATIVE} AND {still_owed} = 0) END END")
 
 
-_TAXES_SQL = ("from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"name\": \"VARCHAR\", "
-              "\"amount\": \"VARCHAR\"}]')")
-_TAX_KEY_SQL = "coalesce(nullif(tax.name, ''), tax.jurisdiction)"  # tax_key(): the name, else the level
+_TAXES = "from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"name\": \"VARCHAR\", \"amount\": \"VARCHAR\"}]')"
+_TAX_KEY = "coalesce(nullif(tax.name, ''), tax.jurisdiction)"  # tax_key(): the name, else the level
 
 
-def _tax_sql(jurisdiction: str) -> str:
-    return f"cl_money(list_filter({_TAXES_SQL}, lambda tax: {_TAX_KEY_SQL} = {literal(jurisdiction)})[1].amount)"
+def _tax(jurisdiction: str) -> str:
+    return f"cl_money(list_filter({_TAXES}, lambda tax: {_TAX_KEY} = {literal(jurisdiction)})[1].amount)"
 
 
-def _uncovered_sql(columns: list[Column]) -> str:
+def _uncovered(columns: list[Column]) -> str:
     """A row listing a jurisdiction without a column (jurisdictions() names a missing one "None")."""
     shown = [c.name[len(_TAX_PREFIX):] for c in columns if c.name.startswith(_TAX_PREFIX)]
-    known = " OR ".join(f"coalesce({_TAX_KEY_SQL}, 'None') = {literal(name)}" for name in shown) or "false"
-    return f"coalesce(len(list_filter({_TAXES_SQL}, lambda tax: NOT ({known}))), 0) > 0"
-
-
-def _charging_time(row):
-    return duration(row.summary_charging_seconds)
-
-
-def _additional_payment_info(row, _ctx):
-    if row.prepaid_plan:
-        return row.prepaid_plan
-    if row.preauth_amount is not None:
-        return f"pre-authorisation {row.preauth_amount.normalize():f} {_price(row)}"
-    return None
-
-
-def _payout(row, ctx):
-    return ctx.extras.get("payout", {}).get(row.organisation_id)
-
-
-def _recipient(row, ctx):
-    account = _payout(row, ctx)
-    return f"…{account[-5:]}" if account else "-"
-
-
-def _tax_owed(row, _ctx):
-    if row.total_tax is None or row.exchange_rate is None:
-        return None
-    return (row.total_tax * row.exchange_rate).quantize(CENT)
-
-
-NOTHING = Decimal("0.00")
-
-
-def _received(row, ctx):
-    """What the payout account received for the session: its revenue incl. tax, less what is still owed (not
-    captured: failed, invoiced, an extra capture that failed), converted; nothing when nothing was taken.
-    Refunds are rows of their own (refund_rows), dated when they were made."""
-    owed = _tax_owed(row, ctx)
-    if not _payout(row, ctx) or row.revenue_settlement is None or owed is None:
-        return None
-    unsettled = row.unsettled_amount if row.unsettled_amount is not None else NOTHING
-    if row.payment_method is None or row.payment_total is None or row.payment_total == unsettled:
-        return NOTHING
-    return row.revenue_settlement + owed - (unsettled * row.exchange_rate).quantize(CENT)
+    known = " OR ".join(f"coalesce({_TAX_KEY}, 'None') = {literal(name)}" for name in shown) or "false"
+    return f"coalesce(len(list_filter({_TAXES}, lambda tax: NOT ({known}))), 0) > 0"
 
 
 def tax_key(tax: dict) -> str | None:
@@ -146,21 +82,12 @@ def tax_key(tax: dict) -> str | None:
     return tax.get("name") or tax.get("jurisdiction")
 
 
-def _tax(jurisdiction):
-    def value(row, _ctx):
-        for tax in row.taxes or []:
-            if tax_key(tax) == jurisdiction:
-                return Decimal(str(tax.get("amount")))
-        return None
-    return value
-
-
-def _head(conn, request):
+def _head():
     F = Right.FINANCE
     return [
         # I. Basics
         local_time("Session Date", "started_at", **_DAY),
-        as_is("Session ID", Kind.TEXT, "session_id"),  # text of the number: the driver's int, no row built
+        as_is("Session ID", Kind.TEXT, "session_id"),
         # II. Site and station
         as_is("Site", Kind.TEXT, "site_name"),
         as_is("Site ID", Kind.TEXT, "site_id"),
@@ -168,34 +95,35 @@ def _head(conn, request):
         as_is("State", Kind.TEXT, "site_state"),
         as_is("Station ID", Kind.TEXT, "station_id"),
         as_is("Port ID", Kind.TEXT, "evse_id"),
-        Column("Charging Type", Kind.TEXT, _charging_type, duck=_CHARGING_TYPE_SQL),
+        Column("Charging Type", Kind.TEXT,
+               "cl_text(CASE WHEN current_type <> '' THEN current_type || cl_normal(rated_kw) || 'kW' END)"),
         as_is("Connector Type", Kind.TEXT, "connector_standard"),
         as_is("Serial Number", Kind.TEXT, "serial_number"),
         # III. EV charging
         local_time("Session Start Time", "started_at", **_STAMP),
         local_time("Session End Time", "stopped_at", **_STAMP),
-        span("Session Duration (hh:mm:ss)", Kind.DURATION, "started_at", "stopped_at"),
-        span("Session Duration (Min)", Kind.DECIMAL, "started_at", "stopped_at", minutes),
-        Column("Charging Duration (hh:mm:ss)", Kind.DURATION, lambda r, c: _charging_time(r),
-               duck=f"cl_hms({_CHARGING_SECONDS_SQL})"),
-        Column("Charging Duration (Min)", Kind.DECIMAL, lambda r, c: minutes(_charging_time(r)),
-               duck=f"cl_minutes({_CHARGING_SECONDS_SQL})"),
-        Column("Energy Delivered (kWh)", Kind.DECIMAL, lambda r, c: kilowatt_hours(r.energy_wh), places=3,
-               duck="cl_kwh(energy_wh)"),
+        Column("Session Duration (hh:mm:ss)", Kind.DURATION,
+               lambda scope: f"cl_hms({scope.seconds('started_at', 'stopped_at')})"),
+        Column("Session Duration (Min)", Kind.DECIMAL,
+               lambda scope: f"cl_minutes({scope.seconds('started_at', 'stopped_at')})"),
+        Column("Charging Duration (hh:mm:ss)", Kind.DURATION, f"cl_hms({_CHARGING_SECONDS})"),
+        Column("Charging Duration (Min)", Kind.DECIMAL, f"cl_minutes({_CHARGING_SECONDS})"),
+        Column("Energy Delivered (kWh)", Kind.DECIMAL, "cl_kwh(energy_wh)", places=3),
         as_is("Activation Method", Kind.TEXT, "summary_start_source"),
         as_is("Completion Status", Kind.TEXT, "status"),
-        Column("Roaming – Party", Kind.TEXT, lambda r, c: r.roaming_provider_id or r.network,
-               duck="cl_text(coalesce(nullif(roaming_provider_id, ''), network))"),
+        Column("Roaming – Party", Kind.TEXT, "cl_text(coalesce(nullif(roaming_provider_id, ''), network))"),
         as_is("Roaming – CDR ID", Kind.TEXT, "roaming_cdr_id"),
         # IV. Payment
         as_is("Payment Method", Kind.TEXT, "payment_method"),
         as_is("Payment Gateway", Kind.TEXT, "payment_gateway"),
         as_is("Credit Card", Kind.TEXT, "card_last4"),
-        Column("Additional Payment Info", Kind.TEXT, _additional_payment_info, duck=_PAYMENT_INFO_SQL),
+        Column("Additional Payment Info", Kind.TEXT,
+               "cl_text(CASE WHEN prepaid_plan <> '' THEN prepaid_plan WHEN preauth_amount IS NOT NULL THEN "
+               f"'pre-authorisation ' || cl_normal(preauth_amount) || ' ' || coalesce({_PRICE}, 'None') END)"),
         as_is("Discount Plan", Kind.TEXT, "discount_plan"),
         as_is("Discount Plan Name", Kind.TEXT, "discount_plan_name"),
         # V. Fees
-        Column("Display Currency", Kind.TEXT, lambda r, c: _price(r), duck=f"cl_text({_PRICE_SQL})"),
+        Column("Display Currency", Kind.TEXT, f"cl_text({_PRICE})"),
         _money("Connection Fee", "connection_fee"),
         _money("Session Fee", "session_fee"),
         _money("Occupancy Fee", "occupancy_fee"),
@@ -212,18 +140,16 @@ def _head(conn, request):
         _money("EV OS Fee", "platform_fee", right=F),
         as_is("Settlement Currency", Kind.TEXT, "settlement_currency", right=F),
         as_is("Exchange Rate", Kind.DECIMAL, "exchange_rate", places=6, right=F),
-        _money("Payment Gateway Fee (Settlement Currency)", "gateway_fee_settlement", _settled, F),
-        _money("My Revenue (Settlement Currency)", "revenue_settlement", _settled, F),
-        _money("EV OS Fee (Settlement Currency)", "platform_fee_settlement", _settled, F),
-        Column("Net Revenue Recipient (Incl. Tax)", Kind.TEXT, _recipient, right=F, duck=_recipient_sql),
-        Column("Net Revenue Received (Incl. Tax)", Kind.MONEY, _received, currency=_settled, right=F,
-               duck=_received_sql),
-        Column("Total Tax Owed", Kind.MONEY, _tax_owed, currency=_settled, right=F,
-               duck=f"cl_money_value({_OWED_SQL}, {_OWED_NEGATIVE_SQL})"),
+        _money("Payment Gateway Fee (Settlement Currency)", "gateway_fee_settlement", _SETTLED, F),
+        _money("My Revenue (Settlement Currency)", "revenue_settlement", _SETTLED, F),
+        _money("EV OS Fee (Settlement Currency)", "platform_fee_settlement", _SETTLED, F),
+        Column("Net Revenue Recipient (Incl. Tax)", Kind.TEXT, _recipient, right=F),
+        Column("Net Revenue Received (Incl. Tax)", Kind.MONEY, _received, currency=_SETTLED, right=F),
+        Column("Total Tax Owed", Kind.MONEY, f"cl_money_value({_OWED}, {_OWED_NEGATIVE})", currency=_SETTLED,
+               right=F),
         # VII. Taxes
-        Column("Taxes Type", Kind.TEXT, lambda r, c: None if r.taxes_inclusive is None
-               else ("Inclusive" if r.taxes_inclusive else "Exclusive"),
-               duck="CASE WHEN taxes_inclusive THEN 'Inclusive' WHEN NOT taxes_inclusive THEN 'Exclusive' END"),
+        Column("Taxes Type", Kind.TEXT,
+               "CASE WHEN taxes_inclusive THEN 'Inclusive' WHEN NOT taxes_inclusive THEN 'Exclusive' END"),
     ]
 
 
@@ -235,18 +161,15 @@ def _tail():
         as_is("Site City", Kind.TEXT, "site_city"),
         as_is("Site Address", Kind.TEXT, "site_address"),
         # the zone this file's times are in (the viewer's), not the site's: a reader converts by it
-        Column("Time Zone", Kind.TEXT, lambda r, c: c.time_zone.key, duck=lambda c: literal(c.time_zone.key)),
+        Column("Time Zone", Kind.TEXT, lambda scope: literal(scope.context.time_zone.key)),
         local_time("Data Verification Date", "settled_at", **_DAY),
         as_is("Reporting Entity", Kind.TEXT, "organisation_name"),
         as_is("Station Status", Kind.TEXT, "station_status"),
         as_is("Station Vendor", Kind.TEXT, "station_vendor"),
         as_is("Station Note", Kind.TEXT, "station_note"),
         # the session page's estimate (domain/impact.py), from the energy shown and the site's country
-        Column("Estimated CO2 Emission Reduction (kgCO₂e)", Kind.DECIMAL,
-               lambda r, c: co2_saved_kg(r.energy_wh, r.site_country),
-               duck=co2_saved_sql("energy_wh", "site_country")),
-        Column("Note", Kind.TEXT, lambda r, c: r.summary_failure_reason or r.summary_stop_reason,
-               duck="cl_text(coalesce(nullif(summary_failure_reason, ''), summary_stop_reason))"),
+        Column("Estimated CO2 Emission Reduction (kgCO₂e)", Kind.DECIMAL, co2_saved_sql("energy_wh", "site_country")),
+        Column("Note", Kind.TEXT, "cl_text(coalesce(nullif(summary_failure_reason, ''), summary_stop_reason))"),
         as_is("Driver Information", Kind.TEXT, "driver_id"),
     ]
 
@@ -266,16 +189,11 @@ def jurisdictions(conn, request) -> list[str]:
              .distinct())
     names: set[str] = set()
     before: dict[str, set[str]] = {}  # jurisdiction -> those some list puts right after it
-    rows = RawRows(conn, query, 2000, streaming=False)  # a scan of every settlement: PostgreSQL's own plan
-    try:
-        for batch in rows.batches():
-            for (text,) in batch:
-                listed = [str(tax_key(tax)) for tax in (decode(text) if text is not None else None) or []]
-                names.update(listed)
-                for first, second in zip(listed, listed[1:]):
-                    before.setdefault(first, set()).add(second)
-    finally:
-        rows.close()
+    for (text,) in conn.execute(query):
+        listed = [str(tax_key(tax)) for tax in (json.loads(text) if text is not None else None) or []]
+        names.update(listed)
+        for first, second in zip(listed, listed[1:]):
+            before.setdefault(first, set()).add(second)
     return _merged_order(names, before)
 
 
@@ -300,19 +218,10 @@ def _merged_order(names: set[str], before: dict[str, set[str]]) -> list[str]:
 _TAX_PREFIX = "Tax – "  # no fixed column starts so: tax columns are found by it in a list of names
 
 
-def _with_taxes(conn, request, names: list[str]) -> list[Column]:
-    taxes = [Column(f"{_TAX_PREFIX}{name}", Kind.MONEY, _tax(name), currency=_price, duck=_tax_sql(name))
-             for name in names]
-    return [*_head(conn, request), *taxes, *_tail()]
-
-
 def columns(conn, request) -> list[Column]:
-    return _with_taxes(conn, request, jurisdictions(conn, request))
-
-
-def columns_named(names: list[str]) -> list[Column]:
-    """The columns of an earlier columns() from their names: the jurisdictions query (seconds at 1M rows) not rerun."""
-    return _with_taxes(None, None, [n[len(_TAX_PREFIX):] for n in names if n.startswith(_TAX_PREFIX)])
+    taxes = [Column(f"{_TAX_PREFIX}{name}", Kind.MONEY, _tax(name), currency=_PRICE)
+             for name in jurisdictions(conn, request)]
+    return [*_head(), *taxes, *_tail()]
 
 
 def payout_by_organisation(conn, request) -> dict[str, str]:
@@ -328,10 +237,7 @@ def _network(request) -> list:
 
 REPORT = Report(
     name="statement", title="Session statement", rights=(Right.REPORTS,), columns=columns, where=_network,
-    columns_named=columns_named,
-    provisional_columns=lambda: _with_taxes(None, None, ["(any)"]),  # any jurisdiction reads the taxes field
-    uncovered=_uncovered_sql,
-    trailing=move_rows,
+    uncovered=_uncovered, trailing=MOVES,
     note="Times in the viewer's time zone (yyyy-mm-dd-hh:mm+hhmm). Revenue columns only for the finance right. "
          "Refunds and re-pricings follow the sessions, a row each, dated when they happened.",
 )

@@ -1,8 +1,9 @@
-"""File writers; each reads only the report's column declaration and the typed values."""
+"""One writer per format; each reads the report's column declaration and the pipeline's cells (pipeline.py)."""
 
 from __future__ import annotations
 
-from .csv_file import CsvWriter
-from .xlsx_file import XlsxWriter
+from .csv_file import write_csv
+from .json_lines import write_json
+from .xlsx_file import write_xlsx
 
-WRITERS = {"csv": CsvWriter, "xlsx": XlsxWriter}
+WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "json": write_json}

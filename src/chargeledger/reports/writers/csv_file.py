@@ -1,36 +1,54 @@
-"""CSV: UTF-8 with a byte order mark, RFC 4180 (CRLF, quotes where needed), one header row of the seed's names."""
+"""CSV: UTF-8 with a byte order mark, RFC 4180 (CRLF, quotes where needed), one header row of the seed's names;
+DuckDB writes the lines (cell_sql.lines_sql), the batch's text is written as it lies in Arrow's buffer."""
 
 from __future__ import annotations
 
 import csv
-from typing import IO, Any
+import io
+from typing import Iterator
 
-from ..cells import as_text
-from ..columns import Column
-
+from ..cell_sql import lines_sql
+from ..pipeline import Plan, Progress, output
 
 # Excel on Windows reads a CSV as UTF-8 only after this mark (José, Girève and the "–" of the statement's
 # headers were garbled without it); csv readers skip it with encoding="utf-8-sig"
 BOM = "\ufeff"
 
 
-class CsvWriter:
-    binary = False
+def header(plan: Plan) -> bytes:
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\r\n").writerow([c.name for c in plan.columns])
+    return (BOM + head.getvalue()).encode()
 
-    def __init__(self, out: IO[str], columns: list[Column], title: str = "", header: bool = True):
-        self.columns = columns
-        self.out = out
-        self.writer = csv.writer(out, lineterminator="\r\n")
-        if header:  # a later part of a report written in parts (reports/csv_parts.py) has none
-            out.write(BOM)
-            self.writer.writerow([c.name for c in columns])
 
-    def write(self, values: list[Any], row: Any) -> None:
-        self.writer.writerow([as_text(c, v) for c, v in zip(self.columns, values)])
+def _lines(engine, plan: Plan, progress: Progress | None):
+    return output(engine, plan, lambda cells: lines_sql(plan.columns, cells, plan.flag is not None), progress)
 
-    def write_lines(self, lines: list[str]) -> None:
-        """CSV lines (CRLF included) already written by the report's compiled function (reports/compiled_raw.py)."""
-        self.out.write("".join(lines))
 
-    def close(self) -> None:
-        pass
+def chunks(engine, plan: Plan, progress: Progress | None = None) -> Iterator[bytes]:
+    """The file's bytes: the header, then each batch's lines (a streamed download)."""
+    yield header(plan)
+    for batch in _lines(engine, plan, progress):
+        yield bytes(_text(batch.column(0)))
+
+
+def write_csv(engine, plan: Plan, path: str, progress: Progress | None = None) -> int:
+    rows = 0
+    with open(path, "wb", buffering=1 << 20) as out:
+        out.write(header(plan))
+        for batch in _lines(engine, plan, progress):
+            out.write(_text(batch.column(0)))
+            rows += batch.num_rows
+    return rows
+
+
+def _text(lines) -> memoryview:
+    """A string array's values as one run of bytes: they lie back to back in its data buffer."""
+    if not len(lines):
+        return memoryview(b"")
+    import pyarrow as pa
+
+    _validity, offsets, data = lines.buffers()
+    # int32 offsets for a string array, int64 for a large one; a slice starts `lines.offset` values in
+    offsets = memoryview(offsets).cast("q" if pa.types.is_large_string(lines.type) else "i")
+    return memoryview(data)[offsets[lines.offset]:offsets[lines.offset + len(lines)]]

@@ -1,68 +1,78 @@
-"""XLSX with typed cells: numbers as numbers, times as dates, money in its currency's format (constant memory)."""
+"""XLSX with typed cells: numbers as numbers, times as dates, money in its currency's format (constant memory).
+Each cell is read back from the pipeline's text by its column's kind, so XLSX shows what CSV shows."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import xlsxwriter
 
-from ..cells import as_text, neutralise
-from ..columns import Column, Kind
+from ..catalogue import REPORTS
+from ..columns import Kind
+from ..pipeline import Plan, Progress, output, zone_stated
+
+_NUMBERS = (Kind.MONEY, Kind.DECIMAL, Kind.PERCENT)
 
 
-class XlsxWriter:
-    binary = True
+def _seconds(text: str) -> int:
+    sign = -1 if text.startswith("-") else 1
+    hours, minutes, seconds = (int(part) for part in text.lstrip("-").split(":"))
+    return sign * (hours * 3600 + minutes * 60 + seconds)
 
-    def __init__(self, out, columns: list[Column], title: str = "Report", time_zone: str = "UTC"):
-        # constant_memory writes each row to disk as it goes: memory does not grow with rows.
-        self.book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
-                                              "strings_to_urls": False, "strings_to_numbers": False})
-        # Excel times have no zone and the header row must stay the seed's: the file says its zone in its
-        # properties (File > Info) and in the printed page header
-        self.book.set_custom_property("Time zone", time_zone)
-        self.book.set_properties({"title": title, "comments": f"Times in {time_zone}"})
-        self.sheet = self.book.add_worksheet((title or "Report")[:31])
-        self.sheet.set_header(f"&LTimes in {time_zone.replace('&', '&&')}")
-        self.columns = columns
-        self.row_number = 0
-        self.formats: dict[str, Any] = {}
-        bold = self.book.add_format({"bold": True})
-        for index, column in enumerate(columns):
-            self.sheet.write_string(0, index, column.name, bold)
-            self.sheet.set_column(index, index, max(10, min(40, len(column.name) + 2)))
 
-    def _format(self, pattern: str):
-        if pattern not in self.formats:
-            self.formats[pattern] = self.book.add_format({"num_format": pattern})
-        return self.formats[pattern]
+def write_xlsx(engine, plan: Plan, path: str, progress: Progress | None = None) -> int:
+    zone = zone_stated(plan.request)
+    title = REPORTS[plan.request.report].title or "Report"
+    # constant_memory writes each row to disk as it goes: memory does not grow with rows
+    book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
+                                      "strings_to_urls": False, "strings_to_numbers": False})
+    # Excel times have no zone and the header row must stay the seed's: the file says its zone in its properties
+    # (File > Info) and in the printed page header
+    book.set_custom_property("Time zone", zone)
+    book.set_properties({"title": title, "comments": f"Times in {zone}"})
+    sheet = book.add_worksheet(title[:31])
+    sheet.set_header(f"&LTimes in {zone.replace('&', '&&')}")
+    formats: dict[str, Any] = {}
 
-    def write(self, values: list[Any], row: Any) -> None:
-        self.row_number += 1
-        r, sheet = self.row_number, self.sheet
-        for index, (column, value) in enumerate(zip(self.columns, values)):
-            if value is None:
-                continue
-            kind = column.kind
-            if kind is Kind.MONEY:
-                currency = (column.currency(row) if column.currency else None) or ""
-                pattern = f'#,##0.00## "{currency}"' if currency else "#,##0.00##"
-                sheet.write_number(r, index, float(Decimal(value)), self._format(pattern))
-            elif kind in (Kind.DECIMAL, Kind.PERCENT):
-                pattern = "0." + "0" * column.places if column.places else "0"
-                sheet.write_number(r, index, float(Decimal(value)), self._format(pattern))
-            elif kind is Kind.INTEGER:
-                sheet.write_number(r, index, int(value))
-            elif kind is Kind.DATETIME and isinstance(value, datetime):
-                # Excel has no zones: the cell holds the local wall time the report states its zone for.
-                sheet.write_datetime(r, index, value.replace(tzinfo=None), self._format(column.excel_format))
-            elif kind is Kind.DURATION:
-                sheet.write_number(r, index, value.total_seconds() / 86400, self._format("[hh]:mm:ss"))
-            elif kind is Kind.TEXT:
-                sheet.write_string(r, index, neutralise(str(value)))
-            else:
-                sheet.write_string(r, index, as_text(column, value))
+    def shaped(pattern: str):
+        if pattern not in formats:
+            formats[pattern] = book.add_format({"num_format": pattern})
+        return formats[pattern]
 
-    def close(self) -> None:
-        self.book.close()
+    bold = book.add_format({"bold": True})
+    columns = plan.columns
+    for index, column in enumerate(columns):
+        sheet.write_string(0, index, column.name, bold)
+        sheet.set_column(index, index, max(10, min(40, len(column.name) + 2)))
+    row = 0
+    width = len(columns)
+    for batch in output(engine, plan, lambda cells: cells, progress):
+        texts = [batch.column(i).to_pylist() for i in range(width)]
+        currencies = [batch.column(width + i).to_pylist() for i in range(width)]
+        for at in range(batch.num_rows):
+            row += 1
+            for index, column in enumerate(columns):
+                text = texts[index][at]
+                if text is None:
+                    continue
+                kind = column.kind
+                if kind is Kind.MONEY:
+                    currency = currencies[index][at] or ""
+                    pattern = f'#,##0.00## "{currency}"' if currency else "#,##0.00##"
+                    sheet.write_number(row, index, float(text), shaped(pattern))
+                elif kind in _NUMBERS:
+                    pattern = "0." + "0" * column.places if column.places else "0"
+                    sheet.write_number(row, index, float(text), shaped(pattern))
+                elif kind is Kind.INTEGER:
+                    sheet.write_number(row, index, int(text))
+                elif kind is Kind.DATETIME:
+                    # Excel has no zones: the cell holds the local wall time the report states its zone for
+                    moment = datetime.strptime(text, column.time_format).replace(tzinfo=None)
+                    sheet.write_datetime(row, index, moment, shaped(column.excel_format))
+                elif kind is Kind.DURATION:
+                    sheet.write_number(row, index, _seconds(text) / 86400, shaped("[hh]:mm:ss"))
+                else:  # text, already neutralised; JSON
+                    sheet.write_string(row, index, text)
+    book.close()
+    return row

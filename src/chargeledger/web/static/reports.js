@@ -1,9 +1,9 @@
-// Reports page: start a job through the reports API, show its progress, then offer its file.
+// Reports page (no form when the user may run nothing): start a job through the reports API, show its progress, then offer its file.
 const form = document.getElementById("report-form");
 const reportName = document.getElementById("report-name"), formatSelect = document.getElementById("report-format");
 // An export has its own file format (its name); a report is CSV or XLSX.
-reportName.addEventListener("change", () => { formatSelect.disabled = reportName.value.startsWith("export:"); });
-form.addEventListener("submit", async e => {
+reportName?.addEventListener("change", () => { formatSelect.disabled = reportName.value.startsWith("export:"); });
+form?.addEventListener("submit", async e => {
   e.preventDefault();
   const error = document.getElementById("report-error"), job = document.getElementById("report-job");
   const download = document.getElementById("report-download"), status = document.getElementById("report-status");

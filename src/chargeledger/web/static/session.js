@@ -47,7 +47,7 @@ if (root.dataset.active === "1" && root.dataset.started) {
     set("status-name", f.status);
     set("kpi-energy", `${(f.energy_wh / 1000).toFixed(2)} kWh`);
     if (f.average_power_w !== null) set("kpi-power", `${(f.average_power_w / 1000).toFixed(1)} kW`);
-    if (f.running_price) set("kpi-running-value", `${f.running_price.currency} ${Number(f.running_price.amount).toFixed(2)}`);
+    if (f.running_price) set("kpi-running-value", f.running_price.shown);  // formatted by the server, as on the page
     root.dataset.liveUpdates = String(Number(root.dataset.liveUpdates || 0) + 1);
     window.refreshTelemetry?.();
     if (!document.getElementById("panel-logs")?.hidden) window.loadLogs?.();

@@ -1,0 +1,335 @@
+"""The one reader of report rows: a query's rows as Arrow record batches, read by the database's ADBC driver, so
+no Python object is made per field. Every writer (reports/pipeline.py) formats these batches with DuckDB. Fields
+come in one form per kind, the same on every database, so a cell's SQL (reports/cell_sql.py) has one form to read:
+
+- times: integer epoch µs (UTC): SQLite's computed by SQLite (epoch_micros), PostgreSQL's from its timestamps by
+  the cell SQL;
+- fixed-point numerics: their text with the column's scale, as SQLAlchemy would build their Decimal: PostgreSQL's
+  own numeric text; SQLite's float printed "%.<scale>f" (SQLAlchemy's reading) by the formatter, as SQLite keeps
+  numerics as floats;
+- everything else as the driver gives it (text, integer, float, boolean).
+
+SQLite keeps no column types, so the ADBC SQLite driver guesses each field's type from the first rows and fails
+when a later row disagrees (a field empty in January's sessions and text in March's). Each SQLite field is
+therefore fetched cast to its type with empties replaced by a typed zero, and a bit mask per row says which were
+empty; the empties are put back here, in the batch. (A flag column per field cost a third of the reading time.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+from sqlalchemy import (
+    BigInteger, Boolean, DateTime, Float, Integer, Numeric, String, Table, Text, cast, extract, func, select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql import Select
+from sqlalchemy.types import TypeDecorator
+
+from .sqlite_snapshot import Snapshot
+
+_EMPTIES = "empties_"  # SQLite: the bit masks of which fields were empty
+BATCH_ROWS = 8_192  # rows a batch holds (about, on PostgreSQL, whose driver sizes batches by bytes); more cost memory
+
+
+@dataclass(frozen=True)
+class Field:
+    """One fetched field: its name (the row attribute), its form, and for a numeric its scale."""
+    name: str
+    form: str          # "time", "numeric", "float", "integer", "boolean", "text"
+    scale: int = 0
+    float_stored: bool = False  # a numeric SQLite keeps (and the batch holds) as a float
+    timestamp: bool = False     # a time the batch holds as an Arrow timestamp (PostgreSQL), not epoch µs
+
+
+def form_of(type_) -> tuple[str, int]:
+    base = _base(type_)
+    if isinstance(base, DateTime):
+        return "time", 0
+    if isinstance(base, Float) or (isinstance(base, Numeric) and not base.asdecimal):
+        return "float", 0
+    if isinstance(base, Numeric):
+        if base.scale is None:
+            raise Unsupported(f"a numeric without a scale ({type_})")
+        return "numeric", base.scale
+    if isinstance(base, Boolean):
+        return "boolean", 0
+    if isinstance(base, Integer):
+        return "integer", 0
+    if isinstance(base, String):  # Text and the JSON fields, already cast to text (source.only)
+        return "text", 0
+    raise Unsupported(f"no Arrow form for {type_}")
+
+
+class Unsupported(Exception):
+    """A field no report can read (a programming error: a column type without an Arrow form)."""
+
+
+def _base(type_):
+    return type_.impl if isinstance(type_, TypeDecorator) else type_
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A table joined many-to-one to the report's rows: the row whose `match` columns equal the row's `keys`."""
+    table: Table
+    match: tuple
+    keys: tuple
+
+
+def split_by_lookup(query: Select, lookups: Sequence[Lookup]) -> tuple[list, dict[Lookup, list]]:
+    """The query's columns fetched with every row, and those of each lookup table (read once instead)."""
+    tables = {lookup.table: lookup for lookup in lookups}
+    fetched: list = []
+    looked_up: dict[Lookup, list] = {}
+    for column in query.selected_columns:
+        lookup = tables.get(getattr(getattr(column, "element", column), "table", None))
+        if lookup is None:
+            fetched.append(column)
+        else:
+            looked_up.setdefault(lookup, []).append(column)
+    return fetched, looked_up
+
+
+def epoch_micros(column, dialect):
+    """The UTC time `column` as integer epoch µs, computed by the database."""
+    if dialect.name == "postgresql":  # EXTRACT gives an exact numeric (PostgreSQL 14 and later)
+        return cast(extract("epoch", column) * 1_000_000, BigInteger)
+    # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; a shorter fraction is padded; unixepoch (SQLite 3.38)
+    # reads a time in a quarter of strftime's time
+    import sqlite3
+
+    text = cast(column, String)
+    seconds = func.substr(text, 1, 19)
+    fraction = func.substr(text.concat("000000"), 21, 6)
+    whole = func.unixepoch(seconds) if sqlite3.sqlite_version_info >= (3, 38) else \
+        cast(func.strftime("%s", seconds), Integer)
+    return whole * 1_000_000 + cast(fraction, Integer)
+
+
+def _database_file(engine: Engine) -> str | None:
+    database = engine.url.database or ""
+    # an in-memory database belongs to its connection: it is copied like a file's (next to nothing, into /tmp)
+    return None if database in ("", ":memory:") or database.startswith("file::memory:") else database
+
+
+def _connect(engine: Engine):
+    """An ADBC connection, and the SQLite snapshot it reads (None on PostgreSQL) to remove after it."""
+    if engine.dialect.name == "postgresql":
+        import adbc_driver_postgresql.dbapi as adbc
+
+        return adbc.connect(engine.url.set(drivername="postgresql").render_as_string(hide_password=False)), None
+    import adbc_driver_sqlite.dbapi as adbc
+
+    # never the live file: ADBC's own SQLite library closing it would delete the WAL under our engine
+    snapshot = Snapshot(engine, _database_file(engine))
+    try:
+        return adbc.connect(snapshot.path), snapshot
+    except BaseException:
+        snapshot.close()
+        raise
+
+
+# A report streams the sessions of a time range in start order and visits each one's settlement, payment, station
+# and site by index: a streaming nested loop whose rows need no sort. Costing random index probes high, PostgreSQL
+# instead hashed the whole payments table and sorted the result (spilling to disk), and JIT-compiled the query.
+# Parallel plans are off as our own processes share the cores. For the ADBC connection's session only.
+_STREAMING = ("SET jit = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off",
+              "SET max_parallel_workers_per_gather = 0")
+
+
+def fields_of(query: Select, dialect) -> list[Field]:
+    """The fields of the query's rows as ArrowRows reads them."""
+    fields = []
+    sqlite = dialect.name == "sqlite"
+    for column in query.selected_columns:
+        form, scale = form_of(column.type)
+        fields.append(Field(column.key, form, scale, sqlite and form == "numeric", not sqlite and form == "time"))
+    return fields
+
+
+def _statement(query: Select, dialect) -> tuple[str, list[Field]]:
+    """The query's SQL selecting each field in its fetched form (see the module), and the fields."""
+    fields = fields_of(query, dialect)
+    selected = []
+    sqlite = dialect.name == "sqlite"
+    for column, field in zip(query.selected_columns, fields):
+        form = field.form
+        # PostgreSQL's own timestamps (binary µs) cost it less than computing epoch µs (numeric arithmetic)
+        value = epoch_micros(column, dialect) if form == "time" and sqlite else column
+        if form == "numeric" and not sqlite:
+            value = cast(column, Text)
+        selected.append(value.label(column.key))
+    statement = query.with_only_columns(*selected, maintain_column_froms=False)
+    # literal values: ADBC binds parameters by Arrow type, which a JSON path or an IN list do not have; the
+    # values are the request's own (dates, organisation ids), rendered and escaped by SQLAlchemy
+    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+    return (_typed(sql, fields) if sqlite else sql), fields
+
+
+# SQLite: each form's storage class, and its zero standing in for an empty value
+_STORED = {"text": ("TEXT", "''"), "float": ("REAL", "0.0"), "numeric": ("REAL", "0.0")}
+_MASK_BITS = 62  # fields per "empties" bit mask (a signed 64-bit integer)
+
+
+def _typed(sql: str, fields: list[Field]) -> str:
+    """SQLite: every field cast to its storage class with an empty one as that class's zero, and bit masks of
+    which were empty (see the module). The query runs as a subquery (a co-routine: `LIMIT -1` keeps SQLite from
+    merging it into this one, which would compute each field twice), so a field is computed once."""
+    typed = []
+    for field in fields:
+        storage, zero = _STORED.get(field.form, ("INTEGER", "0"))
+        typed.append(f"coalesce(CAST({quoted(field.name)} AS {storage}), {zero}) AS {quoted(field.name)}")
+    for first in range(0, len(fields), _MASK_BITS):
+        bits = " + ".join(f"({quoted(field.name)} IS NULL) * {1 << bit}"
+                          for bit, field in enumerate(fields[first:first + _MASK_BITS]))
+        typed.append(f"{bits} AS {quoted(f'{_EMPTIES}{first // _MASK_BITS}')}")
+    return f"SELECT {', '.join(typed)} FROM ({sql} LIMIT -1)"
+
+
+def quoted(name: str) -> str:
+    """A name as an SQL identifier (SQLite's and DuckDB's quoting)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _LookedUp:
+    """A lookup table's rows (Lookup), read once: its fields for a batch's keys, outer-join style."""
+
+    def __init__(self, table, match_width: int, names: list[str]):
+        self.width, self.names = match_width, names
+        # one array each (a batch takes from them)
+        self.columns = [table.column(i).combine_chunks() for i in range(match_width, table.num_columns)]
+        self.index = _key([table.column(i).combine_chunks() for i in range(match_width)])
+
+    def fields(self, keys: list) -> list:
+        import pyarrow.compute as pc
+
+        positions = pc.index_in(_key(keys, self.index.type), value_set=self.index)  # no match: empty
+        return [column.take(positions) for column in self.columns]
+
+
+_KEY_SEPARATOR = "\x1f"  # between the parts of a two-column key, as text (no id holds a unit separator)
+
+
+def _key(parts: list, as_type=None):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(parts) == 1:
+        key = parts[0]
+        return key.cast(as_type) if as_type is not None and key.type != as_type else key
+    return pc.binary_join_element_wise(*[pc.cast(part, pa.string()) for part in parts], _KEY_SEPARATOR)
+
+
+class ArrowRows:
+    """The query's rows as record batches of `fields`; close() ends the read (and the connection).
+
+    Fields of a `lookups` table (one joined many-to-one to sessions: a station, a site) are not fetched with every
+    row: the table is read once and each batch takes its fields by the rows' keys. The
+    database then drops the unused joins: a fifth fewer fields to send and convert."""
+
+    def __init__(self, engine: Engine, query: Select, batch_rows: int | None = None, lookups: Sequence = ()):
+        self.dialect = dialect = engine.dialect
+        batch_rows = batch_rows or BATCH_ROWS
+        self.fields = fields_of(query, dialect)
+        fetched, looked_up = split_by_lookup(query, lookups)
+        keys = [key.label(f"lookup_key_{i}") for i, key in enumerate(k for lookup in looked_up for k in lookup.keys)]
+        self.sql, self._fetched = _statement(query.with_only_columns(*fetched, *keys, maintain_column_froms=False),
+                                             dialect)
+        self._width = len(fetched)
+        self.cursor = self.snapshot = None
+        self.connection, self.snapshot = _connect(engine)
+        try:
+            self._looked_up = [self._read(lookup, columns) for lookup, columns in looked_up.items()]
+            self.cursor = self.connection.cursor()
+            if dialect.name == "sqlite":
+                self.cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
+            else:
+                # batches of about 250 bytes a row: small, so memory stays flat and reading overlaps formatting
+                self.cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes":
+                                                          str(batch_rows * 250)})
+                for setting in _STREAMING:
+                    self.cursor.execute(setting)
+            self.cursor.execute(self.sql)
+            self.reader = self.cursor.fetch_record_batch()
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self, lookup, columns: list) -> _LookedUp:
+        match = [column.label(f"match_{i}") for i, column in enumerate(lookup.match)]
+        sql, fields = _statement(select(*match, *columns), self.dialect)
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql)
+            table = cursor.fetch_arrow_table()
+        finally:
+            cursor.close()
+        if self.dialect.name == "sqlite":
+            table = _with_empties(table, fields)
+        return _LookedUp(table, len(match), [column.key for column in columns])
+
+    def batches(self) -> Iterator[Any]:
+        """pyarrow RecordBatches with one column per field, in the query's order."""
+        import pyarrow as pa
+
+        restore = self.dialect.name == "sqlite"
+        width = self._width
+        for batch in self.reader:
+            if not batch.num_rows:
+                continue
+            if restore:
+                batch = _with_empties(batch, self._fetched)
+            if not self._looked_up:
+                yield batch
+                continue
+            columns = [batch.column(i) for i in range(width)]
+            names = [field.name for field in self._fetched[:width]]
+            at = width
+            for looked in self._looked_up:
+                columns += looked.fields([batch.column(i) for i in range(at, at + looked.width)])
+                names += looked.names
+                at += looked.width
+            yield pa.RecordBatch.from_arrays(columns, names=names)
+
+    def close(self) -> None:
+        for part in ("cursor", "connection", "snapshot"):
+            handle = getattr(self, part, None)
+            if handle is not None:
+                try:
+                    handle.close()
+                finally:
+                    setattr(self, part, None)
+
+
+def _sqlite_arrow_type(form: str):
+    """The Arrow type of a field of this form as fetched from SQLite."""
+    import pyarrow as pa
+
+    return {"text": pa.string, "integer": pa.int64, "time": pa.int64, "boolean": pa.bool_, "float": pa.float64,
+            "numeric": pa.float64}[form]()
+
+
+def _with_empties(batch, fields: list[Field]):
+    """A SQLite batch with each field's empties put back (the bit masks dropped)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns, names = [], []
+    for index, field in enumerate(fields):
+        values = batch.column(field.name)
+        mask = batch.column(f"{_EMPTIES}{index // _MASK_BITS}")
+        if field.form == "boolean":
+            values = pc.not_equal(values, 0)
+        wanted = _sqlite_arrow_type(field.form)
+        if values.type != wanted:  # an empty table's fields have no rows to guess a type from
+            values = values.cast(wanted)
+        empty = pc.not_equal(pc.bit_wise_and(mask, pa.scalar(1 << index % _MASK_BITS, mask.type)), 0)
+        if pc.any(empty).as_py():
+            values = pc.if_else(empty, pa.scalar(None, values.type), values)
+        columns.append(values)
+        names.append(field.name)
+    if isinstance(batch, pa.Table):
+        return pa.Table.from_arrays(columns, names=names)
+    return pa.RecordBatch.from_arrays(columns, names=names)
