@@ -212,8 +212,8 @@ class Gateway:
                                           f"{station.ocpp_version} (Sec-WebSocket-Protocol)\n")
             log.warning("station %s offered no subprotocol: spoken to in OCPP 1.6, as registered", station.id)
         profile = security_profile.of_connection(_over_tls(connection), certified)
-        below = await asyncio.to_thread(security_profile.admitted, self.engine, station.id,
-                                          station.security_profile, profile, utcnow())
+        below = await asyncio.to_thread(security_profile.admitted, self.engine, station, profile,
+                                          utcnow())
         if below:
             log.warning("refused station %s from %s: %s", station.id, address, below)
             return connection.respond(HTTPStatus.FORBIDDEN, below + "\n")
