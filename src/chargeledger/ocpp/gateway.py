@@ -12,6 +12,7 @@ name; the stations table says which one holds each station (directory/presence.p
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from datetime import datetime
@@ -21,6 +22,7 @@ from urllib.parse import unquote
 from ocpp.exceptions import OCPPError
 from sqlalchemy import Engine
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
@@ -227,6 +229,10 @@ class Gateway:
         if cls is None:
             await connection.close(1002, "subprotocol ocpp1.6 or ocpp2.0.1 required")
             return
+        # the handshake's request and response (headers, ~4 KB) are kept by websockets for the connection's life;
+        # everything was read from them at the handshake (websockets needs a request there: its path stays)
+        connection.request = dataclasses.replace(connection.request, headers=_NO_HEADERS)
+        connection.response = None
         cp = cls(station.id, connection, response_timeout=self.settings.command_timeout)
         cp.setup(self, station, MessageRate(self.settings.messages_per_second, self.settings.message_burst))
         self.admission.opened(address)
@@ -368,6 +374,9 @@ class Gateway:
             return ledger.refresh(session["id"]).status.value
 
         return await self._run(record)
+
+
+_NO_HEADERS = Headers()  # shared by every connection's request once it is open; nothing writes to it
 
 
 def _select_subprotocol(connection: ServerConnection, offered) -> str | None:

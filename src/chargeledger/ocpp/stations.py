@@ -16,7 +16,7 @@ from ..storage.tables import evses, sites, stations
 from .registration import ACCEPTED, PENDING, REJECTED, checked
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per held connection
 class StationInfo:
     id: str
     organisation_id: str
