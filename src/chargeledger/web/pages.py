@@ -126,6 +126,11 @@ def register(app: FastAPI) -> None:
         from .people_pages import team_page
         return _page(request, "team.html", caller, **team_page(app.state.engine, caller, team_id))
 
+    @app.get("/tokens", include_in_schema=False, response_class=HTMLResponse)
+    def tokens_html(request: Request, caller: Caller = Depends(page_caller)):
+        from .tokens_page import tokens_page
+        return _page(request, "tokens.html", caller, **tokens_page(app.state.engine, caller, request.query_params))
+
     @app.get("/map", include_in_schema=False, response_class=HTMLResponse)
     def map_html(request: Request, caller: Caller = Depends(page_caller)):
         from ..http.routes.network import site_list
