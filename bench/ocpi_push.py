@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -45,6 +46,10 @@ from tests.ocpi_live.peer import COUNTRY, PARTY, running_peer, token_header  # n
 from tests.ocpi_live.serve import chargeledger_serve  # noqa: E402
 from tests.ocpp.helpers import charger, iso  # noqa: E402
 from tests.settlement.helpers import tariff_text  # noqa: E402
+from tests.ocpi_live.conftest import LOOPBACK_ALLOWED  # noqa: E402
+
+# the peer listens on 127.0.0.1, which partner URLs may name only when allowed (ocpi/allowed.py)
+os.environ.setdefault("CHARGELEDGER_OCPI_ALLOWED_NETWORKS", LOOPBACK_ALLOWED)
 
 
 def peer_headers(peer) -> dict[str, str]:

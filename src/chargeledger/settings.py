@@ -18,6 +18,7 @@ from pydantic_settings import (BaseSettings, PydanticBaseSettingsSource, Setting
                                TomlConfigSettingsSource)
 
 from .http.settings import HttpSettings
+from .ocpi.settings import OcpiSettings
 
 ROLES = ("gateway", "api", "worker")
 Role = Literal["gateway", "api", "worker"]
@@ -42,12 +43,14 @@ class Settings(BaseSettings):
     ca_certificate: Path | None = None
     ca_key: Path | None = None
     station_certificate_days: int = Field(365, gt=0)  # validity of a station certificate the CA issues
+    certificate_renew_days: int = Field(30, ge=0)  # a connected station is asked to renew this long before expiry
     # an FTP location for diagnostics and log uploads, served with the API (ocpp/ftp_uploads.py): its port, how
     # stations reach it if not the serve host, and the range of its passive data ports (a firewall's "60000-60099")
     ftp_port: int | None = Field(None, ge=0, le=65535)
     ftp_public_host: str | None = None
     ftp_passive_ports: str | None = Field(None, pattern=r"^\d{1,5}-\d{1,5}$")
     http: HttpSettings = Field(default_factory=HttpSettings)
+    ocpi: OcpiSettings = Field(default_factory=OcpiSettings)  # CHARGELEDGER_OCPI_ALLOWED_HOSTS / _NETWORKS
 
     @field_validator("http", mode="before")
     @classmethod
@@ -91,9 +94,10 @@ class Settings(BaseSettings):
     def shown(self) -> dict[str, object]:
         """Every effective setting, flattened, with passwords and tokens masked (for `chargeledger config show`)."""
         values = self.model_dump()
-        http = values.pop("http")
+        sections = {name: values.pop(name) for name in ("http", "ocpi")}
         shown = {name: _masked(name, value) for name, value in values.items()}
-        shown.update({f"http.{name}": value for name, value in http.items()})
+        for section, items in sections.items():
+            shown.update({f"{section}.{name}": value for name, value in items.items()})
         return shown
 
 

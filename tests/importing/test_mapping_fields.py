@@ -93,3 +93,65 @@ def test_a_column_with_a_default_may_be_missing_but_other_columns_may_not(sqlite
     path.write_text("id,start,stop,kwh\nX,2023-05-01 08:00,2023-05-01 09:00,1\n")  # no cp: not optional
     with pytest.raises(MappingError, match=r"column\(s\) 'cp' named in the mapping are not in the header"):
         import_sessions(sqlite_engine, path, parse_mapping(MAPPING))
+
+
+EVSES = {
+    "source": {"name": "plugs"},
+    "time": {"formats": ["%Y-%m-%d %H:%M"], "time_zone": "UTC"},
+    "columns": {"session_id": "id", "start": "start", "stop": "stop", "energy": "kwh", "station": "cp",
+                "evse": "evse", "connector": "plug", "connector_type": "kind", "optional": ["cp"]},
+    "values": {"kind": {"T2": "Type 2", "CCS2": "CCS"}},
+    "network": {"organisation": "ACME", "site": "ACME-SITE", "auto_create_stations": True,
+                "auto_create_evses": True, "connector_kw": 22},
+}
+PLUGS = ("id,start,stop,kwh,cp,evse,plug,kind\n"
+         "E1,2023-05-01 08:00,2023-05-01 09:00,10,CP-9,NL*ACM*E9*1,1,T2\n"
+         "E2,2023-05-01 10:00,2023-05-01 11:00,10,CP-9,NL*ACM*E9*1,2,CCS2\n"
+         "E3,2023-05-01 12:00,2023-05-01 13:00,10,,NL*ACM*E9*1,1,\n"       # no station: the EVSE's
+         "E4,2023-05-01 14:00,2023-05-01 15:00,10,CP-1,NL*ACM*E9*1,1,T2\n"  # the EVSE is on CP-9
+         "E5,2023-05-01 16:00,2023-05-01 17:00,10,CP-9,Left plug,1,T2\n"
+         "E6,2023-05-02 08:00,2023-05-02 09:00,10,CP-9,nl*acm*e9*2,,T2\n"   # normalised; connector 1 created
+         "E7,2023-05-02 10:00,2023-05-02 11:00,10,CP-1,NL*ACM*ECP1*1,1,\n"  # registered before, with connector 1
+         "E8,2023-05-02 12:00,2023-05-02 13:00,10,CP-1,NL*ACM*ECP1*1,3,\n"  # a new connector without a type
+         "E9,2023-05-02 14:00,2023-05-02 15:00,10,CP-9,NL*ACM*E9*1,x,T2\n")
+
+
+def test_evses_and_connectors_are_created_on_first_sight(engine, tmp_path):
+    from chargeledger.storage.tables import connectors, evses
+
+    add_network(engine)  # CP-1 with EVSE NL*ACM*ECP1*1, connector 1
+    path = tmp_path / "plugs.csv"
+    path.write_text(PLUGS)
+    report = import_sessions(engine, path, parse_mapping(EVSES))
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (5, "EVSE NL*ACM*E9*1 is on station CP-9, not CP-1"),
+        (6, "evse: EVSE-ID 'Left plug' is not in the eMI3 form CC*OOO*E<id> (for example NL*ABC*E12345*1)"),
+        (9, "kind is empty: connector 3 of EVSE NL*ACM*ECP1*1 is created and needs its type ([network] "
+            "connector_type names one for every row)"),
+        (10, "plug 'x' is not a connector number (1, 2, …)")]
+    with engine.connect() as conn:
+        placed = {k.removeprefix("import:plugs:"): (station, evse, connector) for k, station, evse, connector in
+                  conn.execute(select(sessions.c.external_key, sessions.c.station_id, sessions.c.evse_id,
+                                      sessions.c.connector_id))}
+        created = set(conn.execute(select(evses.c.evse_id, evses.c.station_id, evses.c.ocpp_evse_id)).all())
+        plugs = set(conn.execute(select(connectors.c.evse_id, connectors.c.connector_id, connectors.c.standard,
+                                        connectors.c.current_type, connectors.c.rated_kw)).all())
+    assert placed == {"E1": ("CP-9", "NL*ACM*E9*1", 1), "E2": ("CP-9", "NL*ACM*E9*1", 2),
+                      "E3": ("CP-9", "NL*ACM*E9*1", 1), "E6": ("CP-9", "NL*ACM*E9*2", None),
+                      "E7": ("CP-1", "NL*ACM*ECP1*1", 1)}
+    assert created == {("NL*ACM*ECP1*1", "CP-1", 1), ("NL*ACM*E9*1", "CP-9", 1), ("NL*ACM*E9*2", "CP-9", 2)}
+    assert {(e, n, s, c, int(kw)) for e, n, s, c, kw in plugs} == {
+        ("NL*ACM*ECP1*1", 1, "Type 2", "AC", 22), ("NL*ACM*E9*1", 1, "Type 2", "AC", 22),
+        ("NL*ACM*E9*1", 2, "CCS", "DC", 22), ("NL*ACM*E9*2", 1, "Type 2", "AC", 22)}
+    again = import_sessions(engine, path, parse_mapping(EVSES))  # nothing created twice
+    assert again.imported == 0 and again.skipped == 5
+
+
+def test_evses_are_created_only_when_the_mapping_says_so():
+    with pytest.raises(MappingError, match="auto_create_evses needs"):
+        parse_mapping({**EVSES, "network": {**EVSES["network"], "connector_kw": 0}})
+    with pytest.raises(MappingError, match="connector_type is one of"):
+        parse_mapping({**EVSES, "network": {**EVSES["network"], "connector_type": "Schuko"}})
+    columns = {k: v for k, v in EVSES["columns"].items() if k != "evse"}
+    with pytest.raises(MappingError, match="connector and connector_type need"):
+        parse_mapping({**EVSES, "columns": columns, "network": {"organisation": "ACME", "site": "ACME-SITE"}})

@@ -2,6 +2,9 @@
 
 It records every request it receives (method, path, body, headers) in arrival order. `down` makes it answer 503
 (a partner in maintenance); `refuse` makes it answer OCPI 2001 to pushes of that module.
+
+It keeps its copy of each session and tariff as a Receiver does: a PUT stores the object, a PATCH of one it does not
+have is 404/2003 and a PATCH without last_updated 2001 (2.2.1 sessions module), a DELETE removes it.
 """
 
 from __future__ import annotations
@@ -54,28 +57,38 @@ class Peer:
     refuse: set[str] = field(default_factory=set)
     issued_a: str | None = None  # a token A we hand out when ChargeLedger registers with us
     allowed_uids: set[str] = field(default_factory=set)  # what real-time authorization allows
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # "sessions/NL/ACM/12" -> its copy
+    country: str = COUNTRY  # its party, and its role in the credentials it sends (a hub: HUB)
+    party: str = PARTY
+    role: str = "EMSP"
+    unreachable: set[str] = field(default_factory=set)  # as a hub: party ids behind it that are not connected (4003)
+    versions_at: str | None = None  # the versions URL it registers with (default: its own)
+    endpoints_at: str | None = None  # where its version details say its modules are (default: its own base)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- as a client of ChargeLedger ------------------------------------------------------------------------------
-    def headers(self, token: str | None = None) -> dict[str, str]:
+    def headers(self, token: str | None = None, party: tuple[str, str] | None = None) -> dict[str, str]:
+        """`party`: as a hub, the party behind it a request comes from (default: its own)."""
+        country, party_id = party or (self.country, self.party)
         return {**token_header(token or self.token_c or ""), "X-Request-ID": str(uuid.uuid4()),
-                "X-Correlation-ID": str(uuid.uuid4()), "OCPI-from-country-code": COUNTRY,
-                "OCPI-from-party-id": PARTY}
+                "X-Correlation-ID": str(uuid.uuid4()), "OCPI-from-country-code": country,
+                "OCPI-from-party-id": party_id}
 
     def credentials(self) -> dict[str, Any]:
-        return {"token": self.token_b, "url": f"{self.base}/ocpi/versions",
-                "roles": [{"role": "EMSP", "party_id": PARTY, "country_code": COUNTRY,
-                           "business_details": {"name": "Test eMSP"}}]}
+        return {"token": self.token_b, "url": self.versions_at or f"{self.base}/ocpi/versions",
+                "roles": [{"role": self.role, "party_id": self.party, "country_code": self.country,
+                           "business_details": {"name": f"Test {self.role}"}}]}
 
     def token(self, uid: str, whitelist: str = "ALLOWED", valid: bool = True) -> dict[str, Any]:
         return {"country_code": COUNTRY, "party_id": PARTY, "uid": uid, "type": "RFID",
                 "contract_id": f"DE-EMS-C{uid}"[:36], "issuer": "Test eMSP", "valid": valid, "whitelist": whitelist,
                 "last_updated": "2024-01-01T00:00:00Z"}
 
-    def send(self, method: str, module: str, path: str, body: Any = None) -> httpx.Response:
+    def send(self, method: str, module: str, path: str, body: Any = None,
+             party: tuple[str, str] | None = None) -> httpx.Response:
         with httpx.Client(timeout=30) as http:
             return http.request(method, self.their_endpoints[f"{module}:RECEIVER"] + path, json=body,
-                                headers=self.headers())
+                                headers=self.headers(party=party))
 
     def register(self, versions_url: str, token_a: str) -> httpx.Response:
         """What an eMSP does with the token A it was given: versions, details, POST credentials."""
@@ -93,6 +106,16 @@ class Peer:
     def get(self, module: str, path: str = "", **params) -> httpx.Response:
         with httpx.Client(timeout=30) as http:
             return http.get(self.their_endpoints[f"{module}:SENDER"] + path, params=params, headers=self.headers())
+
+    def get_as(self, module: str, party: tuple[str, str], path: str = "") -> httpx.Response:
+        """As a hub: a GET on the Sender interface for a party behind it."""
+        with httpx.Client(timeout=30) as http:
+            return http.get(self.their_endpoints[f"{module}:SENDER"] + path, headers=self.headers(party=party))
+
+    def put_as(self, module: str, path: str, body: Any, party: tuple[str, str]) -> httpx.Response:
+        with httpx.Client(timeout=30) as http:
+            return http.put(self.their_endpoints[f"{module}:SENDER"] + path, json=body,
+                            headers=self.headers(party=party))
 
     def pushes(self, module: str | None = None) -> list[Received]:
         with self.lock:
@@ -127,7 +150,8 @@ class Peer:
 
         @app.get("/ocpi/2.2.1")
         def details():
-            endpoints = [{"identifier": m, "role": "RECEIVER", "url": f"{self.base}/emsp/{m}"} for m in MODULES]
+            at = self.endpoints_at or self.base
+            endpoints = [{"identifier": m, "role": "RECEIVER", "url": f"{at}/emsp/{m}"} for m in MODULES]
             endpoints.append({"identifier": "credentials", "role": "RECEIVER",
                               "url": f"{self.base}/ocpi/2.2.1/credentials"})
             endpoints.append({"identifier": "tokens", "role": "SENDER", "url": f"{self.base}/emsp/tokens"})
@@ -146,12 +170,37 @@ class Peer:
             return ok({"allowed": allowed, "authorization_reference": f"auth-{uid}", "token": self.token(uid)})
 
         @app.api_route("/emsp/{module}/{rest:path}", methods=["PUT", "PATCH", "POST", "DELETE"])
-        async def receive(module: str, rest: str):
+        async def receive(module: str, rest: str, request: Request):
             if module in self.refuse:
                 return JSONResponse(ok(None, 2001) | {"status_message": "we do not like this one"}, status_code=400)
+            if request.headers.get("ocpi-to-party-id") in self.unreachable:
+                return JSONResponse(ok(None, 4003) | {"status_message": "that party is not connected"})
+            if module in ("sessions", "tariffs"):
+                return self._keep(f"{module}/{rest.strip('/')}", request.method, await _json(await request.body())
+                                  if request.method in ("PUT", "PATCH") else None)
             return ok()
 
         return app
+
+    def _keep(self, key: str, method: str, body: Any):
+        """A Receiver's copy: PUT stores, PATCH updates one it has (charging periods added), DELETE removes."""
+        with self.lock:
+            known = self.objects.get(key)
+            if method != "PUT" and known is None:
+                return JSONResponse(ok(None, 2003) | {"status_message": f"unknown {key}"}, status_code=404)
+            if method == "PATCH" and "last_updated" not in body:
+                return JSONResponse(ok(None, 2001) | {"status_message": "PATCH without last_updated"},
+                                    status_code=400)
+            if method == "PUT":
+                self.objects[key] = body
+            elif method == "PATCH":
+                merged = dict(known)
+                for name, value in body.items():
+                    merged[name] = merged.get(name, []) + value if name == "charging_periods" else value
+                self.objects[key] = merged
+            else:
+                del self.objects[key]
+        return ok()
 
 
 async def _json(body: bytes) -> Any:

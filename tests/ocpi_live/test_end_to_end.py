@@ -123,9 +123,12 @@ async def test_start_session_ends_in_a_cdr_at_the_emsp_with_the_session_pages_to
     assert Decimal(str(cdr["total_energy"])) == Decimal(shown["total_energy_kwh"]).quantize(four) == Decimal("1.25")
     assert cdr["session_id"] == str(session_id) and cdr["auth_method"] == "COMMAND"
     assert cdr["cdr_token"]["uid"] == "APP-1" and cdr["cdr_location"]["evse_uid"] == EVSE_1
-    session_pushes = [p.body for p in peer.pushes("sessions")]
-    assert session_pushes[0]["status"] == "ACTIVE" and session_pushes[-1]["status"] == "COMPLETED"
-    assert session_pushes[-1]["total_cost"] == cdr["total_cost"]
+    # the session: a PUT on start, then PATCHes of what changed; the eMSP's copy ends with the CDR's totals
+    session_pushes = peer.pushes("sessions")
+    assert session_pushes[0].method == "PUT" and session_pushes[0].body["status"] == "ACTIVE"
+    assert {p.method for p in session_pushes[1:]} == {"PATCH"}
+    (copy,) = peer.objects.values()
+    assert copy["status"] == "COMPLETED" and copy["total_cost"] == cdr["total_cost"]
 
 
 async def test_a_partner_down_for_a_while_gets_everything_once_in_order(engine, tmp_path):

@@ -13,7 +13,7 @@ from tests.ocpi_live.network import EVSE_1, published_network, registered_peer
 from tests.ocpi_live.peer import running_peer
 from tests.ocpp.helpers import charger, gateway_on, iso
 from tests.settlement.helpers import tariff_text
-from tests.builders import at
+from tests.builders import add_user_key, at
 
 
 def test_locations_are_pulled_page_by_page_and_by_date(engine):
@@ -95,3 +95,28 @@ def test_a_stored_tariff_is_pushed_and_pullable_with_exact_numbers(engine):
         # numbers leave as JSON numbers with the tariff's own digits (no float rounding, no quoted strings)
         assert '"price": 0.20' in pulled.text and '"price": 2.00' in pulled.text and '"vat": 21.0' in pulled.text
         assert tariff["elements"][0]["price_components"][0]["price"] == 0.2
+
+
+def test_a_withdrawn_tariff_is_deleted_at_the_partner_and_no_longer_pulled(engine):
+    published_network(engine)
+    operator = {"Authorization": "Bearer " + add_user_key(engine, "net@acme.example", ["ACME"], ["stations"])}
+    with serving(engine) as (base, _app), running_peer() as peer, httpx.Client(base_url=base, timeout=30) as http:
+        registered_peer(engine, base, peer)
+        tariffs.save_tariff(engine, "ACME", tariff_text())
+        tariffs.save_tariff(engine, "ACME", tariff_text().replace("TOU-1", "TOU-2"))
+        tariffs.assign(engine, "TOU-1", "site", "ACME-SITE")
+        assert queue.deliver(engine) == 2 and set(peer.objects) == {"tariffs/NL/ACM/TOU-1", "tariffs/NL/ACM/TOU-2"}
+        # the operator withdraws TOU-1 (the API's DELETE): the partner is told to delete it, and pulls no longer list it
+        assert http.delete("/api/tariffs/TOU-1", headers=operator).json()["assignments_removed"] == 1
+        assert http.delete("/api/tariffs/TOU-1", headers=operator).status_code == 200  # again: nothing more to send
+        assert queue.deliver(engine) == 1
+        deleted = peer.pushes("tariffs")[-1]
+        assert (deleted.method, deleted.path, deleted.body) == ("DELETE", "/emsp/tariffs/NL/ACM/TOU-1", None)
+        assert set(peer.objects) == {"tariffs/NL/ACM/TOU-2"}
+        pulled = peer.get("tariffs")
+        assert [t["id"] for t in pulled.json()["data"]] == ["TOU-2"] and pulled.headers["x-total-count"] == "1"
+        assert http.get("/api/tariffs/TOU-1", headers=operator).json()["withdrawn_at"] is not None
+        # a new version publishes it again
+        tariffs.save_tariff(engine, "ACME", tariff_text())
+        assert queue.deliver(engine) == 1 and peer.pushes("tariffs")[-1].method == "PUT"
+        assert [t["id"] for t in peer.get("tariffs").json()["data"]] == ["TOU-1", "TOU-2"]

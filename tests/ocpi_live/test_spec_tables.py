@@ -13,10 +13,12 @@ import pytest
 from chargeledger.ocpi import objects
 from chargeledger.ocpi.models import OcpiModel
 
-SPEC = Path(os.environ.get("CHARGELEDGER_OCPI_SPEC", "/work/shared/data/ocpi/spec"))
+# not CHARGELEDGER_OCPI_…: that prefix is the settings object's `ocpi` section, which refuses names it does not know
+SPEC = Path(os.environ.get("OCPI_SPEC_DIR", "/work/shared/data/ocpi/spec"))
 # anchor in the spec -> our model
 MODELS = {
     ("sessions", "mod_sessions_session_object"): objects.Session,
+    ("sessions", "mod_sessions_charging_preferences_object"): objects.ChargingPreferences,
     ("cdrs", "mod_cdrs_cdr_object"): objects.Cdr,
     ("cdrs", "mod_cdrs_cdr_token_object"): objects.CdrToken,
     ("cdrs", "mod_cdrs_cdr_location_class"): objects.CdrLocation,

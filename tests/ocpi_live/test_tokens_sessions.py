@@ -152,7 +152,7 @@ async def test_an_ocpp_201_transaction_with_a_partner_token_is_the_partners_sess
     assert evse_patches == ["CHARGING"]  # Occupied, from the 2.0.1 StatusNotification
 
 
-async def test_the_energy_of_a_session_under_way_is_pushed_when_it_grows(engine):
+async def test_a_session_is_put_on_start_then_patched_with_what_changed(engine):
     published_network(engine)
     with serving(engine) as (base, _app), running_peer() as peer:
         registered_peer(engine, base, peer)
@@ -171,5 +171,22 @@ async def test_the_energy_of_a_session_under_way_is_pushed_when_it_grows(engine)
                 push_energy(engine)
                 push_energy(engine)  # nothing new since: nothing queued
                 queue.deliver(engine)
-    pushed = [(p.body["status"], p.body["kwh"], p.body["last_updated"]) for p in peer.pushes("sessions")]
-    assert pushed == [("ACTIVE", 0, iso(at(1))), ("ACTIVE", 2.5, iso(at(16))), ("ACTIVE", 5, iso(at(31)))]
+            await cp.call(call.StopTransaction(meter_stop=7000, timestamp=iso(at(40)),
+                                               transaction_id=started.transaction_id, reason="EVDisconnected"))
+            await settled(gateway)
+            queue.deliver(engine)
+        pulled = peer.get("sessions").json()["data"]
+    pushed = [(p.method, p.body) for p in peer.pushes("sessions")]
+    first, *changes = pushed
+    assert first[0] == "PUT" and (first[1]["status"], first[1]["kwh"], first[1]["last_updated"]) == (
+        "ACTIVE", 0, iso(at(1)))
+    Session.model_validate(first[1])
+    # the energy as it grows: only kwh and last_updated; the end: what the stop changed
+    assert changes[:2] == [("PATCH", {"kwh": 2.5, "last_updated": iso(at(16))}),
+                           ("PATCH", {"kwh": 5, "last_updated": iso(at(31))})]
+    assert [c[0] for c in changes[2:]] == ["PATCH"] and changes[2][1]["status"] == "COMPLETED"
+    assert set(changes[2][1]) <= {"status", "end_date_time", "kwh", "last_updated", "total_cost"}
+    assert changes[2][1]["end_date_time"] == iso(at(40)) and changes[2][1]["kwh"] == 6
+    # the peer's copy, built from the PUT and the PATCHes, is the session it pulls
+    (copy,) = peer.objects.values()
+    assert [copy] == pulled

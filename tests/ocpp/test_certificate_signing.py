@@ -43,6 +43,20 @@ class Holder201(Charger201):
         await self.chains.put((certificate_chain, kw.get("certificate_type")))
         return call_result.CertificateSigned(status=self.signed_answer)
 
+    @on("TriggerMessage")
+    def on_trigger(self, requested_message, **kw):
+        if requested_message != "SignChargingStationCertificate":
+            return call_result.TriggerMessage(status="NotImplemented")
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        csr, _ = signing_request(self.id, ORG, self.key)
+
+        async def ask():  # after our answer, as a station does
+            await asyncio.sleep(0.05)
+            self.renewal = await self.call(call.SignCertificate(csr=csr,
+                                                                certificate_type="ChargingStationCertificate"))
+        self.asking = asyncio.ensure_future(ask())
+        return call_result.TriggerMessage(status="Accepted")
+
 
 class Holder16(Charger16):
     def __init__(self, *args, **kw):
@@ -112,6 +126,22 @@ async def test_a_2_0_1_station_gets_its_certificate_and_connects_with_it_at_prof
             assert (await cp.call(call.Heartbeat())).current_time
 
 
+async def test_the_operator_asks_a_station_to_renew_its_certificate(sqlite_engine, tmp_path):
+    """TC_A_11: the CSMS triggers SignChargingStationCertificate; the station's request is signed and installed."""
+    lab = Lab(tmp_path)
+    add_network(sqlite_engine, ocpp="2.0.1")
+    async with gateway_on(sqlite_engine, **lab.gateway_settings()) as gateway, \
+            charger(gateway, "CP-1", "2.0.1", cls=Holder201) as cp:
+        asked = await gateway.command("CP-1", "TriggerMessage", {"requestedMessage": "SignChargingStationCertificate"})
+        assert asked["status"] == "Accepted"
+        chain, kind = await asyncio.wait_for(cp.chains.get(), 5)
+        await asyncio.wait_for(cp.asking, 5)
+        assert cp.renewal.status == "Accepted" and kind == "ChargingStationCertificate"
+        leaf = x509.load_pem_x509_certificate(chain.encode())
+        assert leaf.public_key().public_numbers() == cp.key.public_key().public_numbers()
+        await answered(sqlite_engine, format(leaf.serial_number, "x"), "Accepted")
+
+
 @pytest.mark.parametrize(("common_name", "organisation", "key", "why"), [
     ("CP-2", ORG, None, "common name 'CP-2'"),  # another station
     ("CP-1", "Rogue Charging", None, "organisation 'Rogue Charging'"),
@@ -170,3 +200,24 @@ async def test_a_1_6_charge_point_gets_its_certificate_and_loses_profile_3_when_
                 pass
         assert refused.value.response.status_code == 401
         assert b"revoked (keyCompromise)" in refused.value.response.body
+
+
+async def test_a_certificate_about_to_expire_is_renewed_once(sqlite_engine, tmp_path):
+    """The upkeep asks a connected station whose certificate ends within certificate_renew_before for a new request
+    (and not again the same day); the new certificate is signed and installed."""
+    from datetime import timedelta
+    lab = Lab(tmp_path)
+    add_network(sqlite_engine, ocpp="2.0.1")
+    async with gateway_on(sqlite_engine, **lab.gateway_settings(sweep_interval=0.1, station_certificate_days=10,
+                                                                certificate_renew_before=timedelta(days=20))) \
+            as gateway, charger(gateway, "CP-1", "2.0.1", cls=Holder201) as cp:
+        _, first, _ = await sign(cp, "2.0.1")
+        await answered(sqlite_engine, format(x509.load_pem_x509_certificate(first.encode()).serial_number, "x"),
+                       "Accepted")
+        renewed, _ = await asyncio.wait_for(cp.chains.get(), 5)  # asked by the upkeep, signed, installed
+        await asyncio.wait_for(cp.asking, 5)
+        assert cp.renewal.status == "Accepted" and renewed != first
+        await asyncio.sleep(0.5)  # five more sweeps: the new one ends within the window too, but asked today
+        assert cp.chains.empty()
+    assert [c["status"] for c in issued.of_station(sqlite_engine, "CP-1")] == ["Accepted", "Accepted"]
+    assert recall(sqlite_engine, "CP-1", "certificate_renewal")["answer"] == "Accepted"

@@ -227,3 +227,36 @@ async def test_a_new_authorization_key_the_station_took_is_the_only_one_then(eng
     assert "AuthorizationKey" in frames and "(secret)" in frames
     for kept in (frames, trail, caplog.text, str(view)):
         assert new not in kept
+
+
+async def test_refusals_are_answered_and_change_nothing(engine):
+    """The charger refuses: RemoteStartTransaction Rejected (the start that follows is the driver's own, not the
+    API's), UnlockConnector UnlockFailed, TriggerMessage Rejected, SendLocalList NotSupported (no list held),
+    GetLocalListVersion -1 (no list support) kept as reported, and a diagnostics upload that failed."""
+    add_network(engine)
+    key = add_user_key(engine, "ops@acme.example", ["ACME"], ["stations", "support"])
+    async with gateway_on(engine) as gateway, lab_charger(gateway, "CP-1") as cp, \
+            api(engine, gateway, key) as client:
+        cp.answers.update({"RemoteStartTransaction": "Rejected", "UnlockConnector": "UnlockFailed",
+                           "TriggerMessage": "Rejected", "SendLocalList": "NotSupported"})
+        answers = {}
+        for name, payload in (("RemoteStartTransaction", {"connectorId": 1, "idTag": "T"}),
+                              ("UnlockConnector", {"connectorId": 1}),
+                              ("TriggerMessage", {"requestedMessage": "MeterValues", "connectorId": 1})):
+            sent = await client.post(f"/api/stations/CP-1/commands/{name}", json=payload)
+            answers[name] = (sent.status_code, sent.json()["answer"]["status"])
+        started = await cp.call(call.StartTransaction(connector_id=1, id_tag="T", meter_start=0,
+                                                      timestamp=iso(datetime.now(timezone.utc))))
+        listed = (await client.post("/api/stations/CP-1/local-list", json={"update_type": "Full"})).json()
+        cp.local_version = -1
+        await client.post("/api/stations/CP-1/commands/GetLocalListVersion", json={})
+        held = (await client.get("/api/stations/CP-1/local-list")).json()
+        await cp.call(call.DiagnosticsStatusNotification(status="UploadFailed"))
+        diagnostics = (await client.get("/api/stations/CP-1/firmware")).json()["diagnostics"]
+        detail = (await client.get(f"/api/sessions/{started.transaction_id}")).json()
+    assert answers == {"RemoteStartTransaction": (200, "Rejected"), "UnlockConnector": (200, "UnlockFailed"),
+                       "TriggerMessage": (200, "Rejected")}
+    assert detail["start_source_raw"] == "Authorize"  # the refused remote start is not its source
+    assert listed["answer"]["status"] == "NotSupported" and cp.local_list == {}
+    assert (held["version"], held["reported_version"], held["tokens"]) == (0, -1, [])
+    assert diagnostics["status"] == "UploadFailed"

@@ -65,6 +65,11 @@ async def refused(url, station_id, version, **kw) -> tuple[int, bytes]:
     return caught.value.response.status_code, caught.value.response.body
 
 
+def leaf_serial(chain: str) -> str:
+    from cryptography import x509
+    return format(x509.load_pem_x509_certificate(chain.encode()).serial_number, "x")
+
+
 def network_profile(profile: int, url: str) -> dict:
     return {"configurationSlot": 2, "connectionData": {
         "ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": url, "messageTimeout": 30,
@@ -104,6 +109,9 @@ async def test_a_2_0_1_station_is_raised_from_profile_1_to_2_to_3_and_never_back
                     break
                 await asyncio.sleep(0.02)
             assert (await send("SetNetworkProfile", network_profile(3, tls)))["answer"]["status"] == "Accepted"
+            page = (await client.get("/stations/CP-1")).text  # the operator sees where the station stands
+            assert "Lowest security profile accepted: 2" in page and "raising to 3: waiting" in page
+            assert leaf_serial(chain) in page and "CSMSRootCertificate" in page
         status, body = await refused(plain, "CP-1", "2.0.1", password=PASSWORD)
         assert status == 403 and b"security profile 2" in body  # TC_A_19: the lower profile is refused
 

@@ -238,3 +238,29 @@ async def test_with_the_operators_cards_a_refused_card_does_not_charge(engine):
     with engine.connect() as conn:
         done = conn.execute(select(sessions.c.status, sessions.c.id_token).where(sessions.c.energy_wh > 0)).all()
     assert [tuple(r) for r in done] == [("Completed", "GOOD01")]
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_simulated_chargers_take_a_long_local_list_in_parts(sqlite_engine, version):
+    """The simulators take 20 entries per SendLocalList (and refuse more, as real chargers do): the operator's 25
+    tokens reach them as two messages, and they hold all 25."""
+    from chargeledger.directory import tokens
+    from chargeledger.ocpp import local_list_updates
+
+    add_network(sqlite_engine, station_id="SIM-1", ocpp=version)
+    for n in range(25):
+        tokens.add(sqlite_engine, "ACME", tokens.TokenEntry(f"CARD-{n:02d}"))
+    async with gateway_on(sqlite_engine, command_timeout=5.0) as gateway:
+        station, task = await _run_station(gateway, "SIM-1", version)
+        try:
+            sent = await local_list_updates.send(gateway, sqlite_engine, "SIM-1", "ACME", version, "Full", None)
+            whole = await gateway.command("SIM-1", "SendLocalList", {
+                **({"listVersion": 9} if version == "1.6" else {"versionNumber": 9}), "updateType": "Full",
+                "localAuthorizationList": [{"idTag": f"X{n}"} if version == "1.6" else
+                                           {"idToken": {"idToken": f"X{n}", "type": "ISO14443"}}
+                                           for n in range(21)]})
+        finally:
+            task.cancel()
+    assert (sent["messages"], sent["version"], sent["answer"]["status"]) == (2, 2, "Accepted")
+    assert len(station.hw.local_list) == 25 and station.hw.local_list_version == 2
+    assert whole["status"] == "Failed"  # 21 in one message: more than it takes

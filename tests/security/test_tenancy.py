@@ -36,6 +36,10 @@ BODIES = {  # valid bodies, so a route gets past validation to its scoping
         "issuer": "x", "valid": True, "whitelist": "ALWAYS", "last_updated": "2024-01-01T00:00:00Z"}},
     ("PATCH", "/ocpi/cpo/2.2.1/tokens/{country_code}/{party_id}/{token_uid}"): {"json": {
         "valid": True, "last_updated": "2024-01-01T00:00:00Z"}},
+    ("PUT", "/ocpi/cpo/2.2.1/sessions/{session_id}/charging_preferences"): {"json": {"profile_type": "GREEN"}},
+    ("PUT", "/ocpi/cpo/2.2.1/hubclientinfo/{country_code}/{party_id}"): {"json": {
+        "country_code": "NL", "party_id": "ACM", "role": "CPO", "status": "CONNECTED",
+        "last_updated": "2024-01-01T00:00:00Z"}},
     ("PUT", "/api/sessions/{session_id}/custom-fields"): {"json": {"fields": {"a": 1}}},
     ("POST", "/api/sessions/{session_id}/flags/{code}/resolve"): {"json": {"reason": "x"}},
     ("POST", "/api/sessions/{session_id}/force-close"): {"json": {"why": "x"}},
@@ -86,7 +90,8 @@ def _state(engine) -> tuple:
             sorted(conn.execute(select(stations.c.id, stations.c.registration)).all()))
 
 
-def test_every_route_naming_an_object_hides_other_organisations(engine):
+def test_every_route_naming_an_object_hides_other_organisations(engine, monkeypatch):
+    monkeypatch.setenv("CHARGELEDGER_OCPI_ALLOWED_NETWORKS", '["127.0.0.1/32"]')  # the commands' response_url
     sid, _client, _auth = _setup(engine)  # ACME's settled, paid session on CP-1
     add_network(engine, "BOLT", "CP-9", country="DE")
     tariffs.save_tariff(engine, "ACME", tariff_text().replace("TOU-1", "TARIFF-A"))

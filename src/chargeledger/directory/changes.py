@@ -15,13 +15,13 @@ from sqlalchemy.engine import Connection
 from ..adapters import installed
 from ..storage.tables import evse_states
 
-EVSE_STATUS, LOCATION, TARIFF = "evse_status", "location", "tariff"
+EVSE_STATUS, LOCATION, TARIFF, TARIFF_WITHDRAWN = "evse_status", "location", "tariff", "tariff_withdrawn"
 _OPTIONAL = ("chargeledger.ocpi.publish",)
 
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # evse_status | location | tariff
+    kind: str  # evse_status | location | tariff | tariff_withdrawn
     organisation_id: str
     object_id: str  # EVSE-ID, site id, tariff id
     at: datetime

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
 
 from ..access.accounts import hash_password
-from ..domain.network import Organisation, Site, Station, Team
+from ..domain.network import Connector, Evse, Organisation, Site, Station, Team
 from ..domain.people import Driver, IdToken, Vehicle, token_key
 from ..domain.roaming import RoamingPartner
 from ..storage.tables import (
@@ -98,17 +98,39 @@ def _register_station(conn, station: Station, password: str | None, billing_prof
         **values, password_hash=hash_password(password) if password else None, billing_profile=billing_profile,
         unsecured=unsecured))
     for evse in station.evses:
-        if _exists(conn, evses, evses.c.evse_id, evse.evse_id):
-            raise RegistryError(f"EVSE-ID {evse.evse_id} is already in use")
-        conn.execute(evses.insert().values(evse_id=evse.evse_id, station_id=station.id,
-                                           ocpp_evse_id=evse.ocpp_evse_id))
-        for c in evse.connectors:
-            conn.execute(connectors.insert().values(
-                evse_id=evse.evse_id, connector_id=c.connector_id, standard=c.standard.value,
-                current_type=c.current_type.value, rated_kw=c.rated_kw, phases=c.phases))
-        # not reported yet: published as UNKNOWN until the charger's first status notification
-        conn.execute(evse_states.insert().values(evse_id=evse.evse_id, status="UNKNOWN", updated_at=now))
+        _register_evse(conn, station.id, evse, now)
     changes.changed(conn, changes.Change(changes.LOCATION, station.organisation_id, station.site_id, now))
+
+
+def _register_evse(conn, station_id: str, evse: Evse, now: datetime) -> None:
+    if _exists(conn, evses, evses.c.evse_id, evse.evse_id):
+        raise RegistryError(f"EVSE-ID {evse.evse_id} is already in use")
+    conn.execute(evses.insert().values(evse_id=evse.evse_id, station_id=station_id, ocpp_evse_id=evse.ocpp_evse_id))
+    for c in evse.connectors:
+        _register_connector(conn, evse.evse_id, c)
+    # not reported yet: published as UNKNOWN until the charger's first status notification
+    conn.execute(evse_states.insert().values(evse_id=evse.evse_id, status="UNKNOWN", updated_at=now))
+
+
+def _register_connector(conn, evse_id: str, c: Connector) -> None:
+    conn.execute(connectors.insert().values(evse_id=evse_id, connector_id=c.connector_id, standard=c.standard.value,
+                                            current_type=c.current_type.value, rated_kw=c.rated_kw, phases=c.phases))
+
+
+def add_evses(engine: Engine, new: list[tuple[str, Evse]], new_connectors: list[tuple[str, Connector]] = ()) -> None:
+    """EVSEs (with their connectors) on registered stations, and connectors on registered EVSEs, in one
+    transaction (as an import meets them in a history file)."""
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        for station_id, evse in new:
+            _register_evse(conn, station_id, evse, now)
+        for evse_id, connector in new_connectors:
+            _register_connector(conn, evse_id, connector)
+        station_ids = {station_id for station_id, _ in new} | set(conn.execute(
+            select(evses.c.station_id).where(evses.c.evse_id.in_([e for e, _ in new_connectors]))).scalars())
+        for org, site in conn.execute(select(stations.c.organisation_id, stations.c.site_id).distinct()
+                                      .where(stations.c.id.in_(sorted(station_ids)))).all():
+            changes.changed(conn, changes.Change(changes.LOCATION, org, site, now))
 
 
 def set_station_password(engine: Engine, station_id: str, password: str | None, unsecured: bool = False) -> None:

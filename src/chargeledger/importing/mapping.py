@@ -12,10 +12,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..domain.network import ConnectorStandard
+
 SHIPPED = Path(__file__).parent / "mappings"
 ENERGY_UNITS = {"kWh": 1000, "Wh": 1}
 DURATION_UNITS = {"hours": 3600, "minutes": 60, "seconds": 1}
 MISSING_STOP = ("reject", "close_at_start")
+
+
+_STANDARDS = {s.value.casefold().replace(" ", ""): s for s in ConnectorStandard}
+
+
+def connector_standard(text: str) -> ConnectorStandard | None:
+    """A connector type by its name, without regard to case or spaces (`type2`, `Type 2`, `ccs`)."""
+    return _STANDARDS.get(text.casefold().replace(" ", ""))
 
 
 class MappingError(ValueError):
@@ -32,6 +42,9 @@ class Columns:
     duration: str | None = None
     station: str | None = None
     site: str | None = None
+    evse: str | None = None                # an EVSE ID (eMI3: NL*ABC*E1234*1), created on first sight
+    connector: str | None = None           # the connector's number on its EVSE
+    connector_type: str | None = None      # Type 2, CCS…: for connectors the import creates
     driver: str | None = None
     token: str | None = None
     token_type: str | None = None          # RFID, APP_USER, AD_HOC_USER or OTHER (OCPI's token types)
@@ -45,7 +58,8 @@ class Columns:
     optional: tuple[str, ...] = ()  # columns some files of the source lack: read as empty there
 
     def named(self) -> list[str]:
-        single = [self.session_id, self.energy, self.duration, self.station, self.site, self.time_zone,
+        single = [self.session_id, self.energy, self.duration, self.station, self.site, self.evse, self.connector,
+                  self.connector_type, self.time_zone,
                   self.driver, self.token, self.token_type, self.network, self.operator, self.provider,
                   self.amount, self.currency, self.start_source]
         joined = [*_several(self.start), *_several(self.stop)]
@@ -93,6 +107,9 @@ class Mapping:
     auto_create_stations: bool = False
     station_prefix: str = ""
     auto_create_sites: bool = False      # one site per value of the site column
+    auto_create_evses: bool = False      # EVSEs and connectors a row names are created on its station
+    connector_type: str | None = None    # of connectors created, when no connector_type column says
+    connector_kw: float | None = None    # rated power of connectors created
     site_prefix: str = ""
     create_drivers: bool = False
     driver_prefix: str = ""
@@ -147,7 +164,8 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
     _check_known(units, {"energy", "duration", "currency"}, "units")
     _check_known(rules, {"skip", "stop_is_unplug", "missing_stop", "max_power_kw", "max_session_hours"}, "rules")
     _check_known(net, {"site_time_zone", "organisation", "site", "site_name", "site_country", "auto_create_stations",
-                       "station_prefix", "auto_create_sites", "site_prefix", "create_drivers", "driver_prefix"},
+                       "station_prefix", "auto_create_sites", "site_prefix", "create_drivers", "driver_prefix",
+                       "auto_create_evses", "connector_type", "connector_kw"},
                  "network")
     lists = {"custom", "optional"} | {k for k in ("start", "stop") if isinstance(cols.get(k), list)}
     columns = Columns(**{k: _get(cols, k, tuple if k in lists else str, "columns") for k in cols})
@@ -192,6 +210,9 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         auto_create_stations=_get(net, "auto_create_stations", bool, "network", False),
         station_prefix=_get(net, "station_prefix", str, "network", ""),
         auto_create_sites=_get(net, "auto_create_sites", bool, "network", False),
+        auto_create_evses=_get(net, "auto_create_evses", bool, "network", False),
+        connector_type=_get(net, "connector_type", str, "network"),
+        connector_kw=_get(net, "connector_kw", (int, float), "network"),
         site_prefix=_get(net, "site_prefix", str, "network", ""),
         create_drivers=_get(net, "create_drivers", bool, "network", False),
         driver_prefix=_get(net, "driver_prefix", str, "network", ""),
@@ -292,6 +313,14 @@ def _validate(m: Mapping) -> None:
         raise MappingError("an amount needs a currency: [units] currency or [columns] currency")
     if (m.columns.operator or m.columns.provider) and not m.columns.network:
         raise MappingError("[columns] operator and provider need [columns] network (the roaming network)")
+    if (m.columns.connector or m.columns.connector_type) and not m.columns.evse:
+        raise MappingError("[columns] connector and connector_type need [columns] evse (the EVSE ID)")
+    if m.auto_create_evses and (not m.columns.evse or not m.connector_kw or m.connector_kw <= 0):
+        raise MappingError("[network] auto_create_evses needs [columns] evse and [network] connector_kw (the rated "
+                           "power of the connectors it creates)")
+    if m.connector_type is not None and connector_standard(m.connector_type) is None:
+        raise MappingError(f"[network] connector_type is one of {', '.join(ConnectorStandard)}, not "
+                           f"{m.connector_type!r}")
     if m.auto_create_sites and not m.columns.site:
         raise MappingError("[network] auto_create_sites needs [columns] site")
     if not m.site and not m.columns.site:

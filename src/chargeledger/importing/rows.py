@@ -10,9 +10,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Iterable, Iterator
 
+from ..domain.evse_id import InvalidEvseId, normalise_evse_id
+from ..domain.network import ConnectorStandard
 from ..domain.roaming import Network
 from ..ocpi.objects import TokenType
-from .mapping import Mapping, MappingError
+from .mapping import Mapping, MappingError, connector_standard
 from .values import BadValue, duration, energy, number, read_times, timed, zone_of
 
 
@@ -32,6 +34,9 @@ class SessionRow:
     energy_wh: Decimal
     station: str | None = None
     site: str | None = None
+    evse: str | None = None  # normalised EVSE ID
+    connector: int | None = None
+    connector_type: str | None = None  # a ConnectorStandard value
     driver: str | None = None
     token: str | None = None
     token_type: str | None = None
@@ -216,13 +221,15 @@ def parse_row(mapping: Mapping, header: list[str], line: int, cells: list[str],
         if currency is not None and (len(currency) != 3 or not currency.isalpha()):
             raise BadValue(f"currency {currency!r} is not an ISO 4217 code")
         token_type = _token_type(cols.token_type, cell(cols.token_type))
+        evse, connector, connector_type = _evse(cols, cell)
         network, operator, provider = _roaming(cols, cell)
     except BadValue as exc:
         return RowError(line, str(exc))
     return SessionRow(
         implausible=(*quality, *implausible(mapping, started_at, stopped_at, energy_wh)),
         line=line, session_id=session_id, started_at=started_at, stopped_at=stopped_at,
-        energy_wh=energy_wh, station=cell(cols.station), site=cell(cols.site),
+        energy_wh=energy_wh, station=cell(cols.station), site=cell(cols.site), evse=evse, connector=connector,
+        connector_type=connector_type,
         driver=cell(cols.driver), token=cell(cols.token), token_type=token_type, network=network, operator=operator,
         provider=provider, amount=amount,
         currency=currency.upper() if currency else None, start_source=cell(cols.start_source),
@@ -245,6 +252,31 @@ def _token_type(column: str | None, text: str | None) -> str | None:
         raise BadValue(f"{column} {text!r} is not a token type ({', '.join(TOKEN_TYPES)}; a [values.{column}] "
                        f"table maps the file's own names)")
     return kind
+
+
+def _evse(cols, cell) -> tuple[str | None, int | None, str | None]:
+    """The EVSE ID (normalised), the connector's number and the connector's type a row names."""
+    text, number_text, kind = cell(cols.evse), cell(cols.connector), cell(cols.connector_type)
+    if text is None:
+        if number_text is not None:
+            raise BadValue(f"{cols.evse} is empty: a connector number needs its EVSE")
+        return None, None, None
+    try:
+        evse = normalise_evse_id(text)
+    except InvalidEvseId as exc:
+        raise BadValue(f"{cols.evse}: {exc}") from None
+    connector = None
+    if number_text is not None:
+        if not number_text.isdigit() or int(number_text) < 1:
+            raise BadValue(f"{cols.connector} {number_text!r} is not a connector number (1, 2, …)")
+        connector = int(number_text)
+    standard = None
+    if kind is not None:
+        standard = connector_standard(kind)
+        if standard is None:
+            raise BadValue(f"{cols.connector_type} {kind!r} is not a connector type ({', '.join(ConnectorStandard)}; "
+                           f"a [values.{cols.connector_type}] table maps the file's own names)")
+    return evse, connector, standard.value if standard else None
 
 
 def _roaming(cols, cell) -> tuple[str | None, str | None, str | None]:

@@ -24,7 +24,7 @@ from ..ledger.store import NewEvent, SessionRef, utcnow
 from ..storage.tables import import_runs, session_events, sessions
 from .bulk import SessionRecord, existing_keys, record_many
 from .mapping import Mapping, MappingError
-from .network import Placement, create_missing, driver_of, place, station_of
+from .network import Placement, create_missing, driver_of, evse_of, place, station_of
 from .rows import RowError, SessionRow, parse_rows
 from .sources import open_source
 from .values import BadValue, undecodable
@@ -70,8 +70,8 @@ def external_key(mapping: Mapping, session_id: str) -> str:
     return f"import:{mapping.name}:{session_id}"
 
 
-def _record(mapping: Mapping, placement: Placement, file_name: str, run: str, row: SessionRow, station: str | None,
-            site: str | None) -> SessionRecord:
+def _record(mapping: Mapping, placement: Placement, file_name: str, run: str, row: SessionRow,
+            where: tuple[str | None, str | None, str | None, int | None]) -> SessionRecord:
     key = external_key(mapping, row.session_id)
     payload = {
         VERSION_KEY: SessionRecorded.version,  # written in its stored form: nothing for the ledger to convert
@@ -108,7 +108,8 @@ def _record(mapping: Mapping, placement: Placement, file_name: str, run: str, ro
         events.append(NewEvent(EventKind.CUSTOM_FIELDS_SET, row.started_at, EventSource.IMPORT,
                                {"fields": row.custom}, f"{key}:custom"))
     paid = (row.amount, row.currency, f"import:{mapping.name}") if row.amount else None
-    return SessionRecord(SessionRef(key, placement.organisation, site, station), events, paid=paid)
+    station, site, evse, connector = where
+    return SessionRecord(SessionRef(key, placement.organisation, site, station, evse, connector), events, paid=paid)
 
 
 def _changed(engine: Engine, keys: list[str], digests: dict[str, SessionRow], run: str
@@ -210,10 +211,12 @@ def _import_batch(engine: Engine, mapping: Mapping, placement: Placement, file_n
         seen[parsed.session_id] = parsed.line
         report.flagged += bool(parsed.implausible)
         where = station_of(placement, mapping, parsed.station, parsed.site)
+        if not isinstance(where, str):
+            where = evse_of(placement, mapping, *where, parsed)
         if isinstance(where, str):
             report.errors.append(RowError(parsed.line, where))
             continue
-        valid.append((parsed, *where))
+        valid.append((parsed, where))
     _store(engine, mapping, placement, file_name, run, valid, report, notify)
     return len(batch)
 
@@ -235,12 +238,12 @@ def _bad_bytes(source, cells: list[str], encoding: str) -> str | None:
 
 
 def _store(engine: Engine, mapping: Mapping, placement: Placement, file_name: str, run: str,
-           valid: list[tuple[SessionRow, str | None, str | None]], report: ImportReport, notify: bool) -> None:
+           valid: list[tuple[SessionRow, tuple]], report: ImportReport, notify: bool) -> None:
     """One batch of checked rows: the network they need first, then their sessions in one transaction."""
     if not valid:
         return
-    records = [_record(mapping, placement, file_name, run, row, station, site) for row, station, site in valid]
-    by_key = {r.ref.external_key: row for r, (row, _, _) in zip(records, valid)}
+    records = [_record(mapping, placement, file_name, run, row, where) for row, where in valid]
+    by_key = {r.ref.external_key: row for r, (row, _) in zip(records, valid)}
     if report.dry_run:
         with engine.connect() as conn:
             stored = existing_keys(conn, sessions.c.external_key, list(by_key))
@@ -252,7 +255,7 @@ def _store(engine: Engine, mapping: Mapping, placement: Placement, file_name: st
         added, skipped = list(result.added), result.skipped
     report.imported += len(added)
     report.kwh_imported += sum((by_key[k].energy_wh for k in added), Decimal(0)) / 1000
-    report.kwh_valid += sum((row.energy_wh for row, _, _ in valid), Decimal(0)) / 1000
+    report.kwh_valid += sum((row.energy_wh for row, _ in valid), Decimal(0)) / 1000
     changed, repeats = _changed(engine, skipped, by_key, run) if skipped else ([], [])
     report.skipped += len(skipped) - len(changed)
     report.errors.extend(changed)

@@ -12,6 +12,7 @@ from ..access import audit
 from ..storage.database import make_engine
 from . import partners as store
 from . import queue
+from .overview import summaries
 from .status import OcpiError
 
 ocpi_app = typer.Typer(help="Live OCPI 2.2.1 (we are the CPO): partners, their registration and push queue.")
@@ -74,17 +75,10 @@ def partner_connect(partner_id: int, versions_url: str = typer.Option(..., help=
 
 @partner_app.command("list")
 def partner_list(org: str = typer.Option(None)) -> None:
-    """Each partner, one JSON line: status, endpoints, its queue (pending, failed, sent) and last push."""
-    engine = make_engine()
-    counts = queue.counts(engine)
-    for p in store.listing(engine, org):
-        c = counts.get(p.id, queue.Counts())
-        typer.echo(json.dumps({
-            "id": p.id, "name": p.name, "organisation": p.organisation_id, "party": f"{p.country_code}*{p.party_id}",
-            "status": p.status, "version": p.version, "modules": sorted({e["identifier"] for e in p.endpoints}),
-            "pending": c.pending, "failed": c.failed, "sent": c.sent, "retrying": c.retrying,
-            "last_push_at": c.last_sent_at.isoformat() if c.last_sent_at else None,
-            "last_error": c.last_error}))
+    """Each partner, one JSON line: status, endpoints, its queue (pending, failed, sent), last push; a hub's
+    parties with their connection status."""
+    for _partner, summary in summaries(make_engine(), org):
+        typer.echo(json.dumps(summary, default=lambda v: v.isoformat()))
 
 
 @ocpi_app.command("queue")

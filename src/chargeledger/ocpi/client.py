@@ -10,7 +10,10 @@ from typing import Any
 
 import httpx
 
+from . import allowed
+
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+HUB_RETRY = (4002, 4003)
 
 
 class PartnerRefused(Exception):
@@ -40,7 +43,12 @@ class Route:
 
 def call(method: str, url: str, token: str, route: Route | None, body: Any = None,
          correlation_id: str | None = None, client: httpx.Client | None = None) -> Any:
-    """One request; returns the envelope's `data`. Raises PartnerRefused with the partner's answer otherwise."""
+    """One request; returns the envelope's `data`. Raises PartnerRefused with the partner's answer otherwise, and
+    without sending anything when the URL is not one the operator allows (ocpi/allowed.py)."""
+    try:
+        allowed.check(url)
+    except allowed.UrlRefused as exc:
+        raise PartnerRefused(f"{method} {url}: not called: {exc}", retry=exc.retry) from None
     headers = {"Authorization": token_header(token), "X-Request-ID": str(uuid.uuid4()),
                "X-Correlation-ID": correlation_id or str(uuid.uuid4())}
     if route is not None:
@@ -72,8 +80,10 @@ def _read(method: str, url: str, answer: httpx.Response) -> Any:
                              retry=answer.status_code >= 500)
     status = body.get("status_code")
     if answer.status_code >= 400 or not isinstance(status, int) or not 1000 <= status < 2000:
-        # 3xxx: the partner's own trouble, try again later; 2xxx: it refuses this request as it is.
-        retry = answer.status_code in (401, 408, 429) or isinstance(status, int) and status >= 3000
+        # 3xxx: the partner's own trouble, try again later; 2xxx: it refuses this request as it is. From a hub,
+        # 4002/4003 (the party behind it timed out or is not connected) pass; 4000/4001 (unknown party) do not.
+        retry = answer.status_code in (401, 408, 429) or isinstance(status, int) and (
+            3000 <= status < 4000 or status in HUB_RETRY)
         raise PartnerRefused(f"{method} {url}: HTTP {answer.status_code}, OCPI {status}: "
                              f"{body.get('status_message', '')}", retry=retry)
     return body.get("data")

@@ -104,8 +104,10 @@ def _remote_id(body: StartSession) -> int:
     return zlib.crc32(f"{body.token.uid}:{body.response_url}".encode()) & 0x7FFFFFFF
 
 
-def stop_target(engine: Engine, partner: store.Partner, body: StopSession) -> dict:
-    """The session to stop: one of the partner's organisation, started with one of its tokens."""
+def stop_target(engine: Engine, partner: store.Partner, body: StopSession,
+                party: tuple[str, str] | None = None) -> dict:
+    """The session to stop: one of the partner's organisation, started with one of its tokens (through a hub:
+    with a token of the `party` that asks)."""
     from .sessions import owner_of
     if not body.session_id.isdigit():
         raise Refused("UNKNOWN_SESSION", "unknown session")
@@ -114,7 +116,7 @@ def stop_target(engine: Engine, partner: store.Partner, body: StopSession) -> di
                            .where(sessions.c.id == int(body.session_id),
                                   sessions.c.organisation_id == partner.organisation_id)).first()
         owner = owner_of(conn, row.id) if row else None
-    if row is None or owner is None or owner.partner.id != partner.id:
+    if row is None or owner is None or owner.partner.id != partner.id or party is not None and owner.party != party:
         raise Refused("UNKNOWN_SESSION", "unknown session")
     return {"id": row.id, "station_id": row.station_id, "transaction_id": row.transaction_id}
 
@@ -141,18 +143,20 @@ def result_of(answer: dict) -> str:
 
 
 def send_result(engine: Engine, partner: store.Partner, command: str, response_url: str, result: str,
-                message: str | None = None) -> None:
+                message: str | None = None, to_party: tuple[str, str] | None = None) -> None:
     body: dict[str, Any] = {"result": result}
     if message:
         body["message"] = [{"language": "en", "text": message[:512]}]
     with engine.begin() as conn:
-        queue.enqueue(conn, partner.id, "commands", command, "POST", "", body, url=response_url)
+        queue.enqueue(conn, partner.id, "commands", command, "POST", "", body, url=response_url, to_party=to_party)
     queue.wake(engine)
 
 
 async def run(engine: Engine, gateway, partner: store.Partner, command: str, response_url: str,
-              sends: list[tuple[Target | None, str, dict]], stop: dict | None = None) -> None:
-    """Send to the charger(s); the first accepted answer wins. Any failure becomes the CommandResult it means."""
+              sends: list[tuple[Target | None, str, dict]], stop: dict | None = None,
+              to_party: tuple[str, str] | None = None) -> None:
+    """Send to the charger(s); the first accepted answer wins. Any failure becomes the CommandResult it means,
+    sent to the party that asked (through its hub: `to_party`)."""
     result, message, answered = "FAILED", None, False
     try:
         if stop is not None:
@@ -177,4 +181,4 @@ async def run(engine: Engine, gateway, partner: store.Partner, command: str, res
     except Exception as exc:  # noqa: BLE001 - the partner must hear back whatever happened
         log.exception("OCPI %s for partner %s", command, partner.id)
         result, message = "FAILED", type(exc).__name__
-    await asyncio.to_thread(send_result, engine, partner, command, response_url, result, message)
+    await asyncio.to_thread(send_result, engine, partner, command, response_url, result, message, to_party)

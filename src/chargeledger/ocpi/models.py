@@ -7,6 +7,7 @@ never written on the way out.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import Annotated
 
@@ -105,3 +106,19 @@ class Endpoint(OcpiModel):
 class VersionDetails(OcpiModel):
     version: str
     endpoints: list[Endpoint] = Field(min_length=1)
+
+
+# -- hubclientinfo (a hub tells us who is behind it) ----------------------------------------------------------------
+class ConnectionStatus(str, Enum):
+    CONNECTED = "CONNECTED"
+    OFFLINE = "OFFLINE"
+    PLANNED = "PLANNED"
+    SUSPENDED = "SUSPENDED"
+
+
+class ClientInfo(OcpiModel):
+    party_id: ci_string(3)
+    country_code: ci_string(2)
+    role: Role
+    status: ConnectionStatus
+    last_updated: datetime

@@ -293,6 +293,13 @@ class SessionStatus(str, Enum):
     RESERVATION = "RESERVATION"
 
 
+class ChargingPreferences(OcpiModel):
+    profile_type: ProfileType
+    departure_time: datetime | None = None
+    energy_need: Number | None = None
+    discharge_allowed: bool | None = None
+
+
 class CdrToken(OcpiModel):
     country_code: ci_string(2)
     party_id: ci_string(3)

@@ -3,7 +3,8 @@ the change (directory/changes.py), delivered by the push queue.
 
 - an EVSE's status: PATCH of that EVSE (status, last_updated) on the partner's locations endpoint;
 - a station added to a site: PUT of the whole Location;
-- a tariff stored (a new version): PUT of the Tariff.
+- a tariff stored (a new version): PUT of the Tariff;
+- a tariff withdrawn: DELETE of the Tariff (2.2.1 tariffs module: no longer used, and will not be).
 """
 
 from __future__ import annotations
@@ -46,7 +47,12 @@ def on_change(conn: Connection, change: changes.Change) -> None:
         for partner in receivers(conn, change.organisation_id, "tariffs") if stored else ():
             enqueue(conn, partner.id, "tariffs", stored.tariff_id, "PUT",
                     f"/{partner.our_country_code}/{partner.our_party_id}/{stored.tariff_id}",
-                    tariff_object(partner, stored))
+                    tariff_object(partner, stored), group=f"tariff:{stored.tariff_id}")
+    elif change.kind == changes.TARIFF_WITHDRAWN:
+        for partner in receivers(conn, change.organisation_id, "tariffs"):
+            enqueue(conn, partner.id, "tariffs", change.object_id, "DELETE",
+                    f"/{partner.our_country_code}/{partner.our_party_id}/{change.object_id}", None,
+                    group=f"tariff:{change.object_id}")
 
 
 changes.listen(on_change)

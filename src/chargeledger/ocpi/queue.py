@@ -28,9 +28,11 @@ from sqlalchemy.exc import IntegrityError
 from ..storage import leases
 from ..storage.leases import lease
 from ..storage.tables import ocpi_partners, ocpi_pushes
+from ..pricing import ocpi_json
 from . import partners as store
 from .numbers import dumps
 from .client import TIMEOUT, PartnerRefused, Route, call
+from .patches import apply
 
 log = logging.getLogger(__name__)
 PENDING, SENT, FAILED, REPLACED = "pending", "sent", "failed", "replaced"
@@ -53,14 +55,18 @@ def lane_of(group: str) -> int:
 
 
 def enqueue(conn: Connection, partner_id: int, module: str, object_id: str, method: str, path: str,
-            body: Any, key: str | None = None, url: str | None = None, group: str | None = None) -> bool:
+            body: Any, key: str | None = None, url: str | None = None, group: str | None = None,
+            to_party: tuple[str, str] | None = None) -> bool:
     """Queue one push in the caller's transaction. With a key already queued, nothing is added (False). `group`
-    (default: the object) names what must stay in order with it: a session and its CDRs, a location and its EVSEs."""
+    (default: the object) names what must stay in order with it: a session and its CDRs, a location and its EVSEs.
+    `to_party` (country code, party id): the party it is for, when that is not the partner itself but a party
+    behind it (the partner is a hub)."""
     # the body is kept as its OCPI JSON text (a JSON string in the column), so its numbers stay exact
     values = dict(partner_id=partner_id, lane=lane_of(f"{group or object_id}"), module=module, object_id=object_id,
                   method=method, path=path,
                   body=None if body is None else dumps(body),
-                  key=key, url=url, state=PENDING, attempts=0, next_attempt_at=_utcnow(), created_at=_utcnow())
+                  key=key, url=url, state=PENDING, attempts=0, next_attempt_at=_utcnow(), created_at=_utcnow(),
+                  to_country_code=to_party[0] if to_party else None, to_party_id=to_party[1] if to_party else None)
     if key is not None and conn.execute(select(ocpi_pushes.c.id).where(ocpi_pushes.c.key == key)).first():
         return False
     if key is None:
@@ -72,6 +78,23 @@ def enqueue(conn: Connection, partner_id: int, module: str, object_id: str, meth
     except IntegrityError:
         return False
     return True
+
+
+def partner_copy(conn: Connection, partner_id: int, module: str, object_id: str) -> dict[str, Any] | None:
+    """The object as the partner has it once every push queued so far arrived: the last PUT with the PATCHes after
+    it (a refused push changed nothing there; a replaced one is inside the push that replaced it)."""
+    q = ocpi_pushes.c
+    rows = conn.execute(select(q.method, q.body).where(q.partner_id == partner_id, q.module == module,
+                                                       q.object_id == object_id, q.state.in_((PENDING, SENT)),
+                                                       q.method.in_(("PUT", "PATCH"))).order_by(q.id))
+    copy = None
+    for method, body in rows:
+        copy = apply(copy, method, _object(body))
+    return copy
+
+
+def _object(body: Any) -> Any:
+    return ocpi_json.loads(body) if isinstance(body, str) else body
 
 
 # -- what the operator sees -----------------------------------------------------------------------------------------
@@ -154,21 +177,20 @@ def _deliver_rows(engine: Engine, partner: store.Partner, client: httpx.Client |
                                                           q.lane == lane).order_by(q.id).limit(BATCH)).all()
         if not rows:
             return sent
+        if _coalesce(engine, rows):
+            continue  # read the lane again, with the merged pushes
         taken: list[Any] = []
-        replaced = _replaced(rows)
         try:
             for row in rows:
                 if stopping is not None and stopping():
                     return sent + len(taken)
-                if row.id in replaced:
-                    continue
                 if row.next_attempt_at > _utcnow():
                     return sent + len(taken)  # the oldest waits for its retry; the rest wait behind it, in order
                 url = _target(partner, row)
                 try:
                     if url is None:
                         raise PartnerRefused(f"the partner has no {row.module} receiver endpoint", retry=False)
-                    call(row.method, url, partner.their_token or "", route, row.body, client=client)
+                    call(row.method, url, partner.their_token or "", route_of(route, row), row.body, client=client)
                 except PartnerRefused as exc:
                     _failed(engine, row, str(exc), exc.retry)
                     if exc.retry:
@@ -176,29 +198,47 @@ def _deliver_rows(engine: Engine, partner: store.Partner, client: httpx.Client |
                     continue
                 taken.append(row)
         finally:
-            _mark_sent(engine, taken, [r for r in rows if r.id in replaced])
+            _mark_sent(engine, taken)
         sent += len(taken)
 
 
-def _replaced(rows: list) -> set[int]:
-    """Session PUTs followed in the batch by a newer PUT of the same session: the partner needs only the newest
-    (each carries the whole session), so a partner that fell behind catches up with one request per session."""
-    newest: dict[tuple, int] = {}
+def route_of(route: Route, row) -> Route:
+    """To a hub, a push for one party behind it says so in its OCPI-to-* headers (the hub routes it); a push for
+    every party (a location, a tariff) is addressed to the hub itself."""
+    if row.to_country_code and row.to_party_id:
+        return Route(route.our_country_code, route.our_party_id, row.to_country_code, row.to_party_id)
+    return route
+
+
+def _coalesce(engine: Engine, rows: list) -> bool:
+    """A session's PUT/PATCHes waiting together (never tried yet) become one push, the newest, carrying the effect of
+    all of them (a PUT if one was), so a partner that fell behind catches up with one request per session. The merged
+    body is written before anything is sent, so a retry of it still carries everything."""
+    waiting: dict[str, list] = {}
     for row in rows:
-        if row.module == "sessions" and row.method == "PUT" and row.attempts == 0:
-            newest[(row.module, row.object_id)] = row.id
-    return {r.id for r in rows if r.module == "sessions" and r.method == "PUT" and r.attempts == 0
-            and newest[(r.module, r.object_id)] != r.id}
+        if row.module == "sessions" and row.method in ("PUT", "PATCH") and row.attempts == 0:
+            waiting.setdefault(row.object_id, []).append(row)
+    merges = [same for same in waiting.values() if len(same) > 1]
+    if not merges:
+        return False
+    with engine.begin() as conn:
+        for same in merges:
+            merged, method = None, "PATCH"
+            for row in same:
+                merged = apply(merged, row.method, _object(row.body))
+                method = "PUT" if row.method == "PUT" else method
+            conn.execute(update(ocpi_pushes).where(ocpi_pushes.c.id.in_([r.id for r in same[:-1]]))
+                         .values(state=REPLACED))
+            conn.execute(update(ocpi_pushes).where(ocpi_pushes.c.id == same[-1].id)
+                         .values(method=method, body=dumps(merged)))
+    return True
 
 
-def _mark_sent(engine: Engine, rows: list, replaced: list) -> None:
-    if not rows and not replaced:
+def _mark_sent(engine: Engine, rows: list) -> None:
+    if not rows:
         return
     now = _utcnow()
     with engine.begin() as conn:
-        if replaced:
-            conn.execute(update(ocpi_pushes).where(ocpi_pushes.c.id.in_([r.id for r in replaced]))
-                         .values(state=REPLACED))
         for attempts in {r.attempts for r in rows}:
             ids = [r.id for r in rows if r.attempts == attempts]
             conn.execute(update(ocpi_pushes).where(ocpi_pushes.c.id.in_(ids))

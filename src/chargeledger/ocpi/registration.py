@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
 from ..storage.tables import organisations
+from . import allowed
 from . import partners as store
 from .client import PartnerRefused, Route, call
 from .models import Credentials, CredentialsRole, Version, VersionDetails
@@ -43,7 +44,9 @@ def fetch_endpoints(partner: store.Partner, versions_url: str, token: str) -> tu
             raise OcpiError(Status.UNSUPPORTED_VERSION,
                             f"{versions_url} offers {[v.version for v in listed]}, not {VERSION}")
         details = VersionDetails.model_validate(call("GET", chosen.url, token, _route(partner)))
-    except (PartnerRefused, ValidationError, TypeError) as exc:
+        for endpoint in details.endpoints:  # every URL we would call later, refused now rather than at each push
+            allowed.check(endpoint.url)
+    except (PartnerRefused, ValidationError, TypeError, allowed.UrlRefused) as exc:
         raise OcpiError(Status.CLIENT_API_UNUSABLE, f"cannot use your versions at {versions_url}: {exc}") from None
     return VERSION, [e.model_dump() for e in details.endpoints]
 

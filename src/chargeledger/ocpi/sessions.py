@@ -33,6 +33,11 @@ class Owner:
     partner: store.Partner
     token: dict[str, Any]
 
+    @property
+    def party(self) -> tuple[str, str]:
+        """The eMSP whose driver this is: the partner itself, or a party behind it when the partner is a hub."""
+        return self.token["country_code"].upper(), self.token["party_id"].upper()
+
 
 def owner_of(conn: Connection, session_id: int) -> Owner | None:
     """The registered partner whose token started the session, if any."""

@@ -2,7 +2,7 @@
 
 The ledger event is the durable fact; the reaction turns it into rows of the push queue, keyed so that a replay of
 the event (a kill between the reaction and the checkpoint) queues nothing twice: a session push by its content, a
-CDR by its id. Each push carries the whole current object (PUT for sessions, POST per CDR), so a partner that
+CDR by its id. A session goes as a PUT of the whole object first, then as PATCHes of what changed; a partner that
 receives one again (a lost answer) keeps the same state.
 """
 
@@ -11,14 +11,17 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from ..domain.events import EventKind, EventSource
 from ..domain.typed_events import RoamingAttributed
 from ..ledger.store import Ledger, NewEvent
 from ..ledger.subscribers import subscribe
 from . import queue
+from ..pricing import ocpi_json
+from ..storage.tables import sessions
 from .numbers import dumps
+from .patches import difference
 from .sessions import active_sessions, cdrs_of, owner_of, session_object
 
 
@@ -37,7 +40,12 @@ def attribute(engine: Engine, session_id: int) -> None:
 
 
 def push_session(engine: Engine, session_id: int) -> None:
+    """The session to its partner: the whole object the first time (PUT), then only what changed (PATCH), measured
+    against the partner's copy as the queue will leave it."""
     with engine.begin() as conn:
+        # one writer of a session's pushes at a time (the reactions and the energy round), so each PATCH is
+        # measured against the copy the one before it leaves (PostgreSQL; SQLite has a single writer anyway)
+        conn.execute(select(sessions.c.id).where(sessions.c.id == session_id).with_for_update()).first()
         owner = owner_of(conn, session_id)
         if owner is None or not owner.partner.endpoint("sessions"):
             return
@@ -45,10 +53,15 @@ def push_session(engine: Engine, session_id: int) -> None:
         if session is None:
             return
         p = owner.partner
+        session = ocpi_json.loads(dumps(session))  # as the partner reads it, to compare with its copy
+        push = difference(queue.partner_copy(conn, p.id, "sessions", str(session_id)), session)
+        if push is None:
+            return
         digest = hashlib.sha256(dumps(session).encode()).hexdigest()[:32]
-        queued = queue.enqueue(conn, p.id, "sessions", str(session_id), "PUT",
-                               f"/{p.our_country_code}/{p.our_party_id}/{session_id}", session,
-                               key=f"session:{session_id}:{p.id}:{digest}", group=f"session:{session_id}")
+        queued = queue.enqueue(conn, p.id, "sessions", str(session_id), push[0],
+                               f"/{p.our_country_code}/{p.our_party_id}/{session_id}", push[1],
+                               key=f"session:{session_id}:{p.id}:{digest}", group=f"session:{session_id}",
+                               to_party=owner.party)
     if queued:
         queue.wake(engine)
 
@@ -61,7 +74,8 @@ def push_cdrs(engine: Engine, session_id: int) -> None:
         if owner is None or not owner.partner.endpoint("cdrs"):
             return
         queued = [queue.enqueue(conn, owner.partner.id, "cdrs", cdr["id"], "POST", "", cdr,
-                                key=f"cdr:{cdr['id']}:{owner.partner.id}", group=f"session:{session_id}")
+                                key=f"cdr:{cdr['id']}:{owner.partner.id}", group=f"session:{session_id}",
+                                to_party=owner.party)
                   for cdr in cdrs_of(conn, owner, session_id)]
     if any(queued):
         queue.wake(engine)

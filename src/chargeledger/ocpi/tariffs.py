@@ -21,4 +21,6 @@ def tariff_object(partner: Partner, stored: store.StoredTariff) -> dict[str, Any
 
 
 def tariffs(engine: Engine, partner: Partner) -> list[dict[str, Any]]:
-    return [tariff_object(partner, t) for t in store.list_tariffs(engine, {partner.organisation_id})]
+    """What the partner may pull: every tariff of the operator but those withdrawn (it was sent their DELETE)."""
+    return [tariff_object(partner, t) for t in store.list_tariffs(engine, {partner.organisation_id})
+            if t.withdrawn_at is None]

@@ -1,5 +1,6 @@
 """Periodic ledger upkeep for OCPP sessions: settle stopped sessions after a timeout, flag silent ones, and close
-the ones whose vehicle the station reported gone while no stop followed (a status that contradicts them)."""
+the ones the station shows are over while no stop followed: their vehicle reported gone, or their connector's
+status contradicting them (contradicting_status.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..domain.projection import ACTIVE_STATUSES
 from ..domain.typed_events import ForceClosed, Settled, SilenceFlagged
 from ..ledger.store import Ledger, NewEvent
 from ..storage.tables import session_events, sessions
+from .contradicting_status import contradicted
 from .settings import GatewaySettings
 
 
@@ -41,10 +43,10 @@ def sweep(engine: Engine, settings: GatewaySettings, now: datetime) -> dict[str,
                                                           now, EventSource.SYSTEM, f"settle:{session_id}")])
         ledger.refresh(session_id)
     closed = 0
+    minutes = int(settings.stop_grace.total_seconds() // 60)
     gone = {session_id for session_id, _ in abandoned}
     for session_id, station_id in abandoned:
         last = ledger.project(session_id, now=now).last_event_at or now
-        minutes = int(settings.stop_grace.total_seconds() // 60)
         close = ForceClosed(by=f"station {station_id}", evidence="StatusNotification Available",
                             why=f"the vehicle was reported gone and no stop followed within {minutes} min")
         if ledger.append(session_id, [
@@ -53,6 +55,17 @@ def sweep(engine: Engine, settings: GatewaySettings, now: datetime) -> dict[str,
                 NewEvent.of(Settled(why="vehicle left"), now, EventSource.SYSTEM, f"abandoned-settle:{session_id}")]):
             closed += 1
             ledger.refresh(session_id)
+    for found in contradicted(engine, settings.stop_grace, now, skip=gone):
+        close = ForceClosed(by=f"station {found.station_id}", evidence=found.evidence,
+                            why=f"{found.why} ({found.status}) and no stop or reading followed within {minutes} min")
+        if ledger.append(found.session_id, [
+                NewEvent.of(close, min(found.last_fact_at + timedelta(milliseconds=1), now), EventSource.SYSTEM,
+                            f"contradicted:{found.session_id}"),
+                NewEvent.of(Settled(why=f"connector {found.status}"), now, EventSource.SYSTEM,
+                            f"contradicted-settle:{found.session_id}")]):
+            closed += 1
+            gone.add(found.session_id)
+            ledger.refresh(found.session_id)
     for session_id, last in silent:
         if session_id in gone:
             continue  # closed above: its silence is explained

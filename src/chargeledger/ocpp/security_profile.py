@@ -56,20 +56,24 @@ def check_raise(engine: Engine, station_id: str, to: int, signing: bool, at: dat
 def asked(engine: Engine, station_id: str, to: int, answer: dict, by: str | None, at: datetime) -> None:
     """The station took the new profile (it applies it when it reconnects)."""
     if answer.get("status") in ("Accepted", "RebootRequired"):
+        with engine.begin() as conn:
+            conn.execute(update(stations).where(stations.c.id == station_id).values(security_profile_asked=to))
         station_state.remember(engine, station_id, UPGRADE, {"to": to, "status": "Asked", "asked_at": at.isoformat(),
                                                             "by": by}, at)
 
 
-def admitted(engine: Engine, station_id: str, held: int | None, profile: int, at: datetime) -> str | None:
-    """Why a connection at `profile` is refused (`held`: the station's lowest allowed), or None; a connection at a
-    profile we asked for completes the upgrade: from then on nothing lower gets in."""
+def admitted(engine: Engine, station, profile: int, at: datetime) -> str | None:
+    """Why a connection at `profile` is refused, or None (`station`: its StationInfo, read at this handshake); a
+    connection at the profile it accepted completes the upgrade: from then on nothing lower gets in."""
+    held, asked_for = station.security_profile, station.security_profile_asked
     if held and profile < held:
-        return f"station {station_id} must connect with security profile {held} (this connection: {profile})"
-    pending = station_state.recall(engine, station_id, UPGRADE)
-    if pending and pending.get("status") == "Asked" and profile >= pending["to"] > (held or 0):
+        return f"station {station.id} must connect with security profile {held} (this connection: {profile})"
+    if asked_for and profile >= asked_for:
         with engine.begin() as conn:
-            conn.execute(update(stations).where(stations.c.id == station_id).values(security_profile=pending["to"]))
-        station_state.remember(engine, station_id, UPGRADE, {**pending, "status": "Done", "done_at": at.isoformat()},
+            conn.execute(update(stations).where(stations.c.id == station.id).values(
+                security_profile=max(asked_for, held or 0), security_profile_asked=None))
+        pending = station_state.recall(engine, station.id, UPGRADE) or {"to": asked_for}
+        station_state.remember(engine, station.id, UPGRADE, {**pending, "status": "Done", "done_at": at.isoformat()},
                                at)
     return None
 

@@ -23,6 +23,9 @@ tariffs = Table(
     Column("currency", String(3), nullable=False),
     Column("ocpi", Json, nullable=False),  # the exact OCPI 2.2.1 Tariff object, money as strings
     Column("created_at", UtcTime, nullable=False),
+    # set on the newest version when the operator withdraws the tariff: partners are sent a DELETE and no longer
+    # see it; a later version publishes it again
+    Column("withdrawn_at", UtcTime),
     UniqueConstraint("tariff_id", "version", name="uq_tariffs_version"),
 )
 

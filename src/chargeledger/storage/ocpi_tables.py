@@ -54,7 +54,10 @@ ocpi_pushes = Table(
     Column("path", String(200), nullable=False, default=""),
     Column("body", Json),
     Column("key", String(200), unique=True),  # idempotency of the writer: the same fact queues one push
-    Column("state", String(8), nullable=False),  # pending | sent | failed (refused) | replaced (a newer PUT)
+    Column("state", String(8), nullable=False),  # pending | sent | failed (refused) | replaced (merged into a newer)
+    # the party the push is for when the partner is a hub routing it onwards (OCPI-to-* headers); else the partner
+    Column("to_country_code", String(2)),
+    Column("to_party_id", String(3)),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),  # the partner's answer or the transport error
     Column("next_attempt_at", UtcTime, nullable=False),
@@ -89,4 +92,18 @@ ocpi_tokens = Table(
     Column("token", Json, nullable=False),  # the whole Token object as the partner sent it
     Column("last_updated", UtcTime, nullable=False),
     UniqueConstraint("partner_id", "country_code", "party_id", "uid_key", "type", name="uq_ocpi_tokens_key"),
+)
+
+# What a hub tells us about the parties behind it (hubclientinfo module, we are the Receiver): who is there and whether
+# it is connected, so the operator sees it and pushes for a party that comes back are sent at once.
+ocpi_client_info = Table(
+    "ocpi_client_info", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", Integer, ForeignKey("ocpi_partners.id"), nullable=False),  # the hub
+    Column("country_code", String(2), nullable=False),
+    Column("party_id", String(3), nullable=False),
+    Column("role", String(8), nullable=False),  # CPO | EMSP | HUB | NAP | NSP | OTHER | SCSP
+    Column("status", String(12), nullable=False),  # CONNECTED | OFFLINE | PLANNED | SUSPENDED
+    Column("last_updated", UtcTime, nullable=False),
+    UniqueConstraint("partner_id", "country_code", "party_id", "role", name="uq_ocpi_client_info_party"),
 )

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy import Engine, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ..directory import changes
@@ -42,6 +42,7 @@ class StoredTariff:
     currency: str
     ocpi: dict[str, Any]  # exact OCPI object, Decimals restored
     created_at: datetime
+    withdrawn_at: datetime | None = None  # the operator withdrew it (newest version only): no longer published
 
     @property
     def tariff(self) -> Tariff:
@@ -107,7 +108,7 @@ def save_tariff(engine: Engine, organisation_id: str, source: str | bytes | dict
 
 def _stored(row) -> StoredTariff:
     return StoredTariff(row.id, row.tariff_id, row.version, row.organisation_id, row.currency,
-                        _from_store(row.ocpi), row.created_at)
+                        _from_store(row.ocpi), row.created_at, row.withdrawn_at)
 
 
 def newest(conn: Connection, tariff_id: str) -> StoredTariff | None:
@@ -177,10 +178,19 @@ def assign(engine: Engine, tariff_id: str, scope: str, scope_id: str, valid_from
         )).inserted_primary_key[0]
 
 
-def unassign_all(engine: Engine, tariff_id: str) -> int:
-    """Stop a tariff applying anywhere (its versions stay: sessions froze them)."""
+def withdraw(engine: Engine, tariff_id: str, now: datetime | None = None) -> int:
+    """Stop a tariff applying anywhere and stop publishing it (roaming partners are told to delete it, in this
+    transaction); its versions stay, since sessions froze them. Returns how many assignments were removed."""
+    now = now or datetime.now(timezone.utc)
     with engine.begin() as conn:
-        return conn.execute(delete(tariff_assignments).where(tariff_assignments.c.tariff_id == tariff_id)).rowcount
+        stored = newest(conn, tariff_id)
+        if stored is None:
+            raise TariffStoreError("tariff_id", f"no tariff {tariff_id}")
+        removed = conn.execute(delete(tariff_assignments).where(tariff_assignments.c.tariff_id == tariff_id)).rowcount
+        if stored.withdrawn_at is None:
+            conn.execute(update(tariffs).where(tariffs.c.id == stored.row_id).values(withdrawn_at=now))
+            changes.changed(conn, changes.Change(changes.TARIFF_WITHDRAWN, stored.organisation_id, tariff_id, now))
+        return removed
 
 
 def assignments_of(engine: Engine, tariff_id: str) -> list[dict[str, Any]]:

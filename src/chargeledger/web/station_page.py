@@ -26,8 +26,9 @@ def _setting_name(v: dict) -> str:
 def station_details(engine: Engine, station: dict) -> dict:
     if not installed(("chargeledger.ocpp.station_state",)):
         return {}
-    from ..ocpp import (charging_profiles, configuration, device_model, local_list, reservations, security_log,
-                        station_files, station_state)
+    from ..ocpp import (charging_profiles, configuration, device_model, installed_certificates, local_list,
+                        reservations, security_log, security_profile, station_files, station_state)
+    from ..pki import issued
     station_id, now = station["id"], datetime.now(timezone.utc)
     if station.get("ocpp_version") == "2.0.1":
         settings = [{"name": _setting_name(v), "value": v["value"], "type": v["attribute_type"],
@@ -48,4 +49,10 @@ def station_details(engine: Engine, station: dict) -> dict:
         "reservations": reservations.of_station(engine, station_id, now, limit=10),
         "charging_profiles": profiles["profiles"], "composite_schedule": profiles["composite_schedule"],
         "security_events": security_log.of_station(engine, station_id, limit=10),
+        "certificates": {
+            "issued": issued.of_station(engine, station_id)[:10],
+            "held": (station_state.recall(engine, station_id, installed_certificates.TOPIC)
+                     or {"certificates": []})["certificates"],
+            "profile": security_profile.minimum(engine, station_id),
+            "upgrade": station_state.recall(engine, station_id, security_profile.UPGRADE)},
     }

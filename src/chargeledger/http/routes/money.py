@@ -42,6 +42,7 @@ def _visible_tariff(engine: Engine, caller: Caller, tariff_id: str, version: int
 def _tariff_json(engine: Engine, stored) -> dict[str, Any]:
     return {"tariff_id": stored.tariff_id, "version": stored.version, "organisation_id": stored.organisation_id,
             "currency": stored.currency, "created_at": stored.created_at.isoformat(),
+            "withdrawn_at": stored.withdrawn_at.isoformat() if stored.withdrawn_at else None,
             "ocpi": tariff_store.decimals_as_text(stored.ocpi),
             "assignments": [{**a, "valid_from": a["valid_from"].isoformat() if a["valid_from"] else None,
                              "valid_to": a["valid_to"].isoformat() if a["valid_to"] else None}
@@ -109,9 +110,9 @@ async def tariff_update(request: Request, tariff_id: str, caller: Caller = Depen
 @router.delete("/api/tariffs/{tariff_id}")
 def tariff_delete(tariff_id: str, caller: Caller = Depends(require(Right.STATIONS)),
                   engine: Engine = Depends(engine_of), trail: AuditTrail = Depends(audit_trail)) -> dict:
-    """Stop applying the tariff anywhere; its versions stay, since settled sessions refer to them."""
+    """Stop applying and publishing the tariff; its versions stay, since settled sessions refer to them."""
     stored = _visible_tariff(engine, caller, tariff_id)
-    removed = tariff_store.unassign_all(engine, tariff_id)
+    removed = tariff_store.withdraw(engine, tariff_id)
     trail.record("tariff.withdraw", "tariff", tariff_id, stored.organisation_id, assignments_removed=removed)
     return {"tariff_id": tariff_id, "assignments_removed": removed}
 

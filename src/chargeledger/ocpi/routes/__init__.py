@@ -15,7 +15,7 @@ def register(app: FastAPI) -> None:
     for module in (versions, credentials, operator):
         app.include_router(module.router)
     operator.register_page(app)
-    for name in ("locations", "tariffs", "sessions", "tokens", "commands"):
+    for name in ("locations", "tariffs", "sessions", "tokens", "commands", "hubclientinfo"):
         try:
             module = __import__(f"{__name__}.{name}", fromlist=["router"])
         except ModuleNotFoundError as exc:

@@ -8,12 +8,12 @@ import asyncio
 from fastapi import APIRouter, Depends, Request
 
 from ...http.deps import engine_of
-from .. import commands
+from .. import allowed, commands
 from .. import partners as store
 from ..objects import COMMAND_BODIES, CancelReservation, StopSession
 from ..registration import VERSION
 from ..status import OcpiError, Status
-from .transport import PREFIX, answer, body_as, registered
+from .transport import PREFIX, answer, body_as, registered, sender
 from .versions import served
 
 PATH = f"/cpo/{VERSION}/commands"
@@ -37,10 +37,14 @@ async def command(command: str, request: Request, partner: store.Partner = Depen
         raise OcpiError(Status.INVALID_PARAMETERS, f"unknown command {command}: choose from "
                                                    f"{', '.join(COMMAND_BODIES)}", 404)
     body = await body_as(request, model)
+    try:  # the result goes there later: a URL the operator does not allow is refused now, not silently dropped
+        await asyncio.to_thread(allowed.check, body.response_url)
+    except allowed.UrlRefused as exc:
+        raise OcpiError(Status.INVALID_PARAMETERS, f"response_url: {exc}") from None
     stop, sends = None, []
     try:
         if isinstance(body, StopSession):
-            stop = await asyncio.to_thread(commands.stop_target, engine, partner, body)
+            stop = await asyncio.to_thread(commands.stop_target, engine, partner, body, sender(request, partner))
         elif isinstance(body, CancelReservation):
             sends = await asyncio.to_thread(commands.cancel_sends, engine, partner, body)
         else:
@@ -50,7 +54,8 @@ async def command(command: str, request: Request, partner: store.Partner = Depen
     gateway = request.app.state.gateway
     if gateway is None:
         return _response("REJECTED", "this server reaches no chargers", partner)
-    task = asyncio.create_task(commands.run(engine, gateway, partner, command, body.response_url, sends, stop))
+    task = asyncio.create_task(commands.run(engine, gateway, partner, command, body.response_url, sends, stop,
+                                            sender(request, partner)))
     _running.add(task)
     task.add_done_callback(_running.discard)
     return _response("ACCEPTED", None, partner)

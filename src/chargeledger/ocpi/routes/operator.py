@@ -11,25 +11,19 @@ from sqlalchemy import Engine
 
 from ...access.rights import Caller, Right
 from ...http.deps import engine_of, require
-from .. import partners as store
 from .. import queue
+from ..overview import summaries
 
 router = APIRouter(tags=["OCPI"])
 
 
 def overview(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
-    counts = queue.counts(engine)
     out = []
-    for p in store.listing(engine):
+    for p, summary in summaries(engine):
         if not caller.sees(p.organisation_id):
             continue
-        c = counts.get(p.id, queue.Counts())
         waiting = queue.listing(engine, p.id, queue.PENDING, 20) + queue.listing(engine, p.id, queue.FAILED, 20)
-        out.append({"id": p.id, "name": p.name, "organisation": p.organisation_id,
-                    "party": f"{p.country_code}*{p.party_id}", "status": p.status, "version": p.version,
-                    "modules": sorted({e["identifier"] for e in p.endpoints}), "pending": c.pending,
-                    "failed": c.failed, "retrying": c.retrying, "sent": c.sent, "last_push_at": c.last_sent_at,
-                    "last_error": c.last_error, "waiting": sorted(waiting, key=lambda r: r["id"])})
+        out.append({**summary, "waiting": sorted(waiting, key=lambda r: r["id"])})
     return out
 
 

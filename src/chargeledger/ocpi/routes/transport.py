@@ -22,6 +22,9 @@ PREFIX = "/ocpi"
 MAX_LIMIT = 100
 
 
+_FROM_TO = ((b"ocpi-from-country-code", b"ocpi-to-country-code"), (b"ocpi-from-party-id", b"ocpi-to-party-id"))
+
+
 class EchoIds:
     """Every OCPI answer carries the request's X-Request-ID and X-Correlation-ID (made up when missing)."""
 
@@ -34,10 +37,15 @@ class EchoIds:
             return
         sent = {k.lower(): v for k, v in scope["headers"]}
         ids = [(name, sent.get(name) or str(uuid.uuid4()).encode()) for name in (b"x-request-id", b"x-correlation-id")]
+        # an answer goes back to whoever asked: through a hub, the party behind it (checked by _check_routing)
+        asker = [(to, sent[frm]) for frm, to in _FROM_TO if sent.get(frm)]
 
         async def with_ids(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + ids
+                headers = list(message.get("headers", []))
+                if len(asker) == 2 and any(k.lower() == _FROM_TO[0][1] for k, _v in headers):
+                    headers = [(k, v) for k, v in headers if k.lower() not in {to for _f, to in _FROM_TO}] + asker
+                message["headers"] = headers + ids
             await send(message)
 
         await self.app(scope, receive, with_ids)
@@ -81,6 +89,14 @@ def _check_routing(request: Request, partner: store.Partner) -> None:
         raise OcpiError(Status.INVALID_PARAMETERS, f"OCPI-to {to[0]}/{to[1]} is not served with this token")
 
 
+def sender(request: Request, partner: store.Partner) -> tuple[str, str] | None:
+    """The party that sent the request when it is not the partner itself (a party behind a hub), else None."""
+    frm = (request.headers.get("ocpi-from-country-code"), request.headers.get("ocpi-from-party-id"))
+    if not all(frm) or (frm[0].upper(), frm[1].upper()) == (partner.country_code, partner.party_id):
+        return None
+    return frm[0].upper(), frm[1].upper()
+
+
 def any_token(request: Request, engine=Depends(engine_of)) -> store.Partner:
     """Versions and credentials: token A (registering) or token C."""
     return _caller(request, engine, {"A", "C"})
@@ -92,12 +108,12 @@ def registered(request: Request, engine=Depends(engine_of)) -> store.Partner:
 
 
 def answer(data: Any, partner: store.Partner | None = None, headers: dict[str, str] | None = None,
-           status_code: int = 200) -> OcpiJsonResponse:
+           status_code: int = 200, status: Status = Status.SUCCESS, message: str | None = None) -> OcpiJsonResponse:
     out = dict(headers or {})
     if partner is not None:
         out.update({"OCPI-from-country-code": partner.our_country_code, "OCPI-from-party-id": partner.our_party_id,
                     "OCPI-to-country-code": partner.country_code, "OCPI-to-party-id": partner.party_id})
-    return OcpiJsonResponse(envelope(data), status_code=status_code, headers=out)
+    return OcpiJsonResponse(envelope(data, status, message), status_code=status_code, headers=out)
 
 
 class Page:

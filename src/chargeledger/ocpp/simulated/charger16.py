@@ -157,7 +157,10 @@ class SimCharger16(Security16, ChargePoint):
     @on("SendLocalList")
     def on_send_local_list(self, list_version, update_type, local_authorization_list=None, **kw):
         entries = [(e["id_tag"], e.get("id_tag_info")) for e in local_authorization_list or []]
-        return call_result.SendLocalList(status=self.hw.take_local_list(list_version, update_type, entries))
+        keys = self.config.keys
+        return call_result.SendLocalList(status=self.hw.take_local_list(
+            list_version, update_type, entries, int(keys["SendLocalListMaxLength"].value),
+            int(keys["LocalAuthListMaxLength"].value)))
 
     @on("ReserveNow")
     def on_reserve(self, connector_id, expiry_date, id_tag, reservation_id, **kw):

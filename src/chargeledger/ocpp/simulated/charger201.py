@@ -216,7 +216,9 @@ class SimCharger201(Device201, ChargePoint):
     @on("SendLocalList")
     def on_send_local_list(self, version_number, update_type, local_authorization_list=None, **kw):
         entries = [(e["id_token"]["id_token"], e.get("id_token_info")) for e in local_authorization_list or []]
-        return call_result.SendLocalList(status=self.hw.take_local_list(version_number, update_type, entries))
+        per_message = self.variables.values[("LocalAuthListCtrlr", "ItemsPerMessage")].value
+        return call_result.SendLocalList(status=self.hw.take_local_list(version_number, update_type, entries,
+                                                                        int(per_message)))
 
     @on("ReserveNow")
     def on_reserve(self, id, expiry_date_time, id_token, evse_id=None, **kw):

@@ -75,18 +75,24 @@ class Hardware:
     local_list_version: int = 0
     _followups: set[asyncio.Task] = field(default_factory=set)
 
-    def take_local_list(self, version: int, update_type: str, entries: list[tuple[str, dict | None]]) -> str:
+    def take_local_list(self, version: int, update_type: str, entries: list[tuple[str, dict | None]],
+                        per_message: int | None = None, capacity: int | None = None) -> str:
         """Apply a SendLocalList as a charger does (either version): a differential update must be newer; an entry
-        without its info removes the tag. Answers the status word."""
+        without its info removes the tag; a message longer than it takes at once, or a list longer than it holds,
+        fails and changes nothing. Answers the status word."""
         if update_type == "Differential" and version <= self.local_list_version:
             return "VersionMismatch"
-        if update_type == "Full":
-            self.local_list.clear()
+        if per_message is not None and len(entries) > per_message:
+            return "Failed"
+        held = {} if update_type == "Full" else dict(self.local_list)
         for tag, info in entries:
             if info:
-                self.local_list[tag] = info
+                held[tag] = info
             else:
-                self.local_list.pop(tag, None)
+                held.pop(tag, None)
+        if capacity is not None and len(held) > capacity:
+            return "Failed"
+        self.local_list = held
         self.local_list_version = version
         return "Accepted"
 
