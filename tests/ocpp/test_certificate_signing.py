@@ -221,3 +221,22 @@ async def test_a_certificate_about_to_expire_is_renewed_once(sqlite_engine, tmp_
         assert cp.chains.empty()
     assert [c["status"] for c in issued.of_station(sqlite_engine, "CP-1")] == ["Accepted", "Accepted"]
     assert recall(sqlite_engine, "CP-1", "certificate_renewal")["answer"] == "Accepted"
+
+
+async def test_a_connection_whose_certificate_is_revoked_is_closed(sqlite_engine, tmp_path):
+    """Revoked while connected at profile 3 (in any process: the database says so): the next upkeep closes it."""
+    lab = Lab(tmp_path)
+    add_network(sqlite_engine, ocpp="2.0.1", password=PASSWORD)
+    async with gateway_on(sqlite_engine, **lab.gateway_settings(sweep_interval=0.1)) as gateway:
+        async with charger(gateway, "CP-1", "2.0.1", password=PASSWORD, cls=Holder201) as cp:
+            _, chain, key = await sign(cp, "2.0.1")
+        serial = format(x509.load_pem_x509_certificate(chain.encode()).serial_number, "x")
+        await answered(sqlite_engine, serial, "Accepted")
+        tls = f"wss://localhost:{gateway.tls_port}"
+        async with charger(tls, "CP-1", "2.0.1", ssl=lab.client(chain, key)) as cp:
+            await asyncio.sleep(0.3)  # several sweeps: a good certificate keeps its connection
+            assert (await cp.call(call.Heartbeat())).current_time
+            issued.revoke(sqlite_engine, serial, "keyCompromise", dt.datetime.now(dt.timezone.utc))
+            await asyncio.wait_for(cp._connection.wait_closed(), 3)
+            assert cp._connection.close_code == 1008  # noqa: PLR2004 - policy violation
+            assert cp._connection.close_reason == "client certificate revoked"
