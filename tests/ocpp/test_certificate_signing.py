@@ -230,8 +230,8 @@ async def test_a_connection_whose_certificate_is_revoked_is_closed(sqlite_engine
     async with gateway_on(sqlite_engine, **lab.gateway_settings(sweep_interval=0.1)) as gateway:
         async with charger(gateway, "CP-1", "2.0.1", password=PASSWORD, cls=Holder201) as cp:
             _, chain, key = await sign(cp, "2.0.1")
-        serial = format(x509.load_pem_x509_certificate(chain.encode()).serial_number, "x")
-        await answered(sqlite_engine, serial, "Accepted")
+            serial = format(x509.load_pem_x509_certificate(chain.encode()).serial_number, "x")
+            await answered(sqlite_engine, serial, "Accepted")  # connected until its answer is in
         tls = f"wss://localhost:{gateway.tls_port}"
         async with charger(tls, "CP-1", "2.0.1", ssl=lab.client(chain, key)) as cp:
             await asyncio.sleep(0.3)  # several sweeps: a good certificate keeps its connection
