@@ -253,7 +253,8 @@ def main() -> None:
                 load = os.getloadavg()[0]
                 f = in_child("--child", url, str(n))
                 print(f"{kind:8} {n:>9,} sessions: statement CSV {f['seconds']:6.1f} s wall {f['cpu']:6.1f} s CPU "
-                      f"({f['rows'] / f['seconds']:,.0f} rows/s, {f['csv_mb']:.0f} MB), peak RSS {f['peak_mb']:.0f} MB; "
+                      f"({f['rows'] / f['seconds']:,.0f} rows/s, {f['csv_mb']:.0f} MB), "
+                      f"peak RSS {f['peak_mb']:.0f} MB; "
                       f"DuckDB same rows {f['duck_seconds']:5.2f} s wall {f['duck_cpu']:5.2f} s CPU -> "
                       f"{f['seconds'] / f['duck_seconds']:4.1f}x wall {f['cpu'] / f['duck_cpu']:4.1f}x CPU "
                       f"(load {load:.1f}, {filled})")

@@ -1,5 +1,5 @@
-"""For every report, random sessions rendered both ways (the pipeline's CSV and the test oracle, tests/reports/oracle.py)
-agree cell by cell: texts a spreadsheet would run or a CSV must quote, signed zeros and sub-cent money, JSON
+"""For every report, random sessions rendered both ways (the pipeline's CSV and the test oracle,
+tests/reports/oracle.py) agree cell by cell: texts a spreadsheet would run or a CSV must quote, signed zeros and sub-cent money, JSON
 summaries with and without roaming and identity, open sessions, free and failed payments, refunds, and callers
 with and without the finance right, in several zones."""
 
@@ -41,14 +41,16 @@ summaries = st.one_of(st.none(), st.fixed_dictionaries({}, optional={
     "meter_start_wh": st.integers(0, 10**7), "meter_stop_wh": st.floats(0, 1e7, allow_nan=False)}))
 taxes = st.one_of(st.none(), st.lists(st.fixed_dictionaries({
     "jurisdiction": st.sampled_from(["State", "City"]), "name": st.sampled_from(["", "California", "Boston"]),
-    "amount": st.decimals(-10, 10, places=2).map(str)}), max_size=2, unique_by=lambda t: t["name"] or t["jurisdiction"]))
+    "amount": st.decimals(-10, 10, places=2).map(str)}), max_size=2,
+    unique_by=lambda t: t["name"] or t["jurisdiction"]))
 settlements = st.one_of(st.none(), st.fixed_dictionaries({
     "currency": st.sampled_from(["EUR", "USD", ""]), "connection_fee": amounts, "session_fee": amounts,
     "subtotal": amounts, "total_tax": amounts, "payment_total": amounts, "revenue": amounts, "excise_tax": amounts,
     "vat_rate": amounts, "exchange_rate": rates, "revenue_settlement": amounts,
     "settlement_currency": st.sampled_from([None, "USD"]), "taxes_inclusive": st.sampled_from([None, True, False]),
-    "taxes": taxes, "discount_plan_name": texts, "bill_details": st.one_of(st.none(), st.just({}), st.fixed_dictionaries(
-        {"cost": st.decimals(0, 100, places=2).map(str), "note": texts.map(str)}))}))
+    "taxes": taxes, "discount_plan_name": texts, "bill_details": st.one_of(
+        st.none(), st.just({}),
+        st.fixed_dictionaries({"cost": st.decimals(0, 100, places=2).map(str), "note": texts.map(str)}))}))
 paid = st.one_of(st.none(), st.fixed_dictionaries({
     "method": st.sampled_from(["card", "free", "app"]), "gateway": texts.map(str),
     "preauth_amount": amounts, "prepaid_plan": texts, "unsettled_amount": st.decimals(-1, 50, places=6),
