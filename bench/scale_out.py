@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -29,20 +30,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from databases import fresh_engine  # noqa: E402
-from ocpp_load import (REPLY_TIMEOUT, SPAWN, UNLIMITED, _cpu_of, _hold_clients, _meter_client, _pg_cpu,  # noqa: E402
+from ocpp_load import (REPLY_TIMEOUT, SPAWN, UNLIMITED, _ask, _cpu_of, _fast_loop, _meter_client, _pg_cpu,  # noqa: E402
                        _wait_for, register_stations)
 
 BUS = os.environ.get("CHARGELEDGER_BUS_URL", "nats://127.0.0.1:4222")
+OPEN_FILES = 200_000  # descriptors a gateway or client process may hold (50,000 connections and more)
 
 
 # -- a gateway process ----------------------------------------------------------------------------------------------
-def gateway_child(database_url: str, port: int, name: str, bus_url: str | None, window_bits: int | None) -> None:
+def gateway_child(database_url: str, port: int, name: str, bus_url: str | None, window_bits: int | None,
+                  profile: str | None = None, trace_memory: str | None = None) -> None:
     from chargeledger import bus
     from chargeledger.ocpp.gateway import Gateway
     from chargeledger.ocpp.settings import GatewaySettings
     from chargeledger.storage.database import make_engine
 
     logging.getLogger("chargeledger.ocpp.gateway").setLevel(logging.ERROR)  # a warning per unsecured bench station
+    _raise_open_files()
+    if trace_memory:
+        import tracemalloc
+
+        tracemalloc.start(1)  # one frame: more would slow the gateway down too much to connect many
 
     async def run() -> None:
         client = await bus.connect(bus_url, name) if bus_url else None
@@ -51,9 +59,51 @@ def gateway_child(database_url: str, port: int, name: str, bus_url: str | None, 
             settings.compression_window_bits = window_bits
         gateway = Gateway(make_engine(database_url), settings, name, client)
         await gateway.start("127.0.0.1", port)
-        await asyncio.Event().wait()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        if trace_memory:  # SIGUSR1 while the connections are held: what they hold
+            loop.add_signal_handler(signal.SIGUSR1, lambda: _write_memory_trace(trace_memory, len(gateway.connected)))
+        await stop.wait()
 
-    asyncio.run(run())
+    if not profile:
+        asyncio.run(run())
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()  # where a gateway's CPU per message goes: `--profile-gateway FILE`
+    profiler.enable()
+    try:
+        asyncio.run(run())
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile)
+
+
+def _raise_open_files(wanted: int = OPEN_FILES) -> None:
+    """One descriptor per connection: lift the soft and hard limits (root may raise the hard one)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for limit in (wanted, hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, limit), max(hard, limit)))
+            return
+        except (ValueError, OSError):
+            continue
+
+
+def _write_memory_trace(path: str, connections: int) -> None:
+    """What the gateway holds, by the line that allocated it (`--trace-memory FILE`), per held connection."""
+    import tracemalloc
+
+    snapshot = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+    total = sum(stat.size for stat in snapshot.statistics("filename"))
+    with open(path, "w") as out:
+        out.write(f"{connections} connections; traced {total / 1024:.0f} KB, "
+                  f"{total / max(connections, 1) / 1024:.1f} KB per connection\n")
+        for stat in snapshot.statistics("lineno")[:40]:
+            out.write(f"{stat.size / max(connections, 1):8.0f} B/conn {stat.count:8} blocks  {stat.traceback[0]}\n")
 
 
 def _free_port() -> int:
@@ -62,10 +112,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gateway(database_url: str, name: str, bus_url: str | None,
-                  window_bits: int | None = None) -> tuple[subprocess.Popen, int]:
+def start_gateway(database_url: str, name: str, bus_url: str | None, window_bits: int | None = None,
+                  profile: str | None = None, trace_memory: str | None = None) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     args = [sys.executable, __file__, "--gateway-child", name, "--port", str(port), "--database", database_url]
+    if profile:
+        args += ["--profile-gateway", profile]
+    if trace_memory:
+        args += ["--trace-memory", trace_memory]
     if window_bits is not None:
         args += ["--compression-window-bits", str(window_bits)]
     if bus_url:
@@ -80,6 +134,37 @@ def start_gateway(database_url: str, name: str, bus_url: str | None,
             if child.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gateway {name} did not start")
             time.sleep(0.1)
+
+
+def _sampler(pid: int, path: str) -> subprocess.Popen:
+    """py-spy sampling the gateway, all its threads (the group-commit writer too, which cProfile does not see),
+    as collapsed stacks (`--sample-gateway FILE`; summarise with `--summarise FILE`)."""
+    spy = Path(sys.executable).parent / "py-spy"
+    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--format", "raw", "--output", path,
+                             "--rate", "200", "--threads"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def summarise(path: str, top: int = 40) -> None:
+    """Self and total samples per function from py-spy's collapsed stacks."""
+    from collections import Counter
+
+    own, total, samples = Counter(), Counter(), 0
+    for line in Path(path).read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [f.split(" (")[0] + " " + f.rsplit("/", 1)[-1].rstrip(")") for f in stack.split(";")[1:]]
+        n = int(count)
+        samples += n
+        if frames:
+            own[frames[-1]] += n
+        for frame in set(frames):
+            total[frame] += n
+    print(f"{samples} samples (threads summed)")
+    print("self:")
+    for frame, n in own.most_common(top):
+        print(f"  {n / samples:6.1%}  {frame}")
+    print("total:")
+    for frame, n in total.most_common(top):
+        print(f"  {n / samples:6.1%}  {frame}")
 
 
 def _nats_pids() -> list[int]:
@@ -103,8 +188,8 @@ def _rss_kb(pid: int) -> int:
 
 # -- one throughput run -----------------------------------------------------------------------------------------------
 async def throughput(label: str, engine, database_url: str, gateways: int, bus_url: str | None, stations: int,
-                     messages: int) -> dict:
-    children = [start_gateway(database_url, f"bench-gw-{n}", bus_url) for n in range(gateways)]
+                     messages: int, profile: str | None = None, sample: str | None = None) -> dict:
+    children = [start_gateway(database_url, f"bench-gw-{n}", bus_url, profile=profile) for n in range(gateways)]
     ready, results, go = SPAWN.Queue(), SPAWN.Queue(), SPAWN.Event()
     groups = [[f"B-{i}" for i in range(stations) if i % gateways == n] for n in range(gateways)]
     clients = [SPAWN.Process(target=_meter_client, args=(f"ws://127.0.0.1:{port}", ids, messages, ready, go,
@@ -114,14 +199,20 @@ async def throughput(label: str, engine, database_url: str, gateways: int, bus_u
     try:
         await _wait_for(ready, len(clients), REPLY_TIMEOUT * 2)
         pids = [child.pid for child, _ in children]
-        before = sum(_cpu_of(p) for p in pids)
+        each_before = [_cpu_of(p) for p in pids]
+        before = sum(each_before)
         clients_before = sum(_cpu_of(c.pid) for c in clients)
         nats_before = sum(_cpu_of(p) for p in _nats_pids())
         pg_before = _pg_cpu(engine)
+        spy = _sampler(pids[0], sample) if sample else None
         began = time.monotonic()
         go.set()
         got = await _wait_for(results, len(clients), REPLY_TIMEOUT * 10)
-        gateway_cpu = sum(_cpu_of(p) for p in pids) - before
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its samples when interrupted
+            spy.wait(60)
+        each_cpu = [_cpu_of(p) - b for p, b in zip(pids, each_before)]
+        gateway_cpu = sum(each_cpu)
         client_cpu = sum(_cpu_of(c.pid) for c in clients) - clients_before
         nats_cpu = sum(_cpu_of(p) for p in _nats_pids()) - nats_before
         pg_after = _pg_cpu(engine)
@@ -129,7 +220,7 @@ async def throughput(label: str, engine, database_url: str, gateways: int, bus_u
         for client in clients:
             client.join(REPLY_TIMEOUT)
         for child, _ in children:
-            child.kill()
+            child.terminate() if profile else child.kill()  # a profiled gateway writes its profile on SIGTERM
             child.wait()
     latencies = sorted(x for lat, _, _ in got for x in lat)
     count = len(latencies)
@@ -141,7 +232,12 @@ async def throughput(label: str, engine, database_url: str, gateways: int, bus_u
               "gateway_cpu_us_per_msg": round(gateway_cpu / count * 1e6),
               "postgres_cpu_us_per_msg": round(pg_cpu / count * 1e6),
               "nats_cpu_us_per_msg": round(nats_cpu / count * 1e6, 1),
-              "client_cpu_us_per_msg": round(client_cpu / count * 1e6)}
+              "client_cpu_us_per_msg": round(client_cpu / count * 1e6),
+              # capacity: MeterValues per CPU second, whatever else the cores were doing meanwhile
+              "msg_per_gateway_cpu_s": [round(len(ids) * messages / max(cpu, 1e-9)) for ids, cpu in zip(groups, each_cpu)],
+              "capacity_per_gateway_cpu_s": round(count / gateway_cpu),
+              "capacity_per_server_cpu_s": round(count / (gateway_cpu + pg_cpu + nats_cpu)),
+              "gateway_cores_busy": round(gateway_cpu / elapsed, 2)}
     errors = [e for _, _, errs in got for e in errs]
     if errors:
         result["errors"] = errors
@@ -149,34 +245,111 @@ async def throughput(label: str, engine, database_url: str, gateways: int, bus_u
     return result
 
 
-async def held_connections(database_url: str, count: int, hold: float, window_bits: int | None = None) -> dict:
-    """One gateway (with its bus) holds `count` connections that each sent a heartbeat: its RSS per connection."""
-    child, port = start_gateway(database_url, "bench-gw-conn", BUS, window_bits)
+# -- connections one gateway holds ------------------------------------------------------------------------------------
+SOURCES = [f"127.0.0.{n}" for n in range(2, 21)]  # client source addresses: ~28,000 ephemeral ports each
+PER_CLIENT = 12_500  # connections per client process
+
+
+def _heartbeat_client(port: int, first: int, count: int, every: float, hold: float, connected, go, results) -> None:
+    """A client process: `count` stations connect (each from one of SOURCES) and send a Heartbeat; on `go`, each
+    sends a Heartbeat every `every` seconds (at its own phase) for `hold` seconds, timed."""
+    import random
+
+    import websockets
+
+    _raise_open_files()
+
+    async def one(i: int):
+        ws = await websockets.connect(f"ws://127.0.0.1:{port}/ocpp/B-{first + i}", subprotocols=["ocpp1.6"],
+                                      ping_interval=None, open_timeout=REPLY_TIMEOUT, max_queue=4, compression=None,
+                                      local_addr=(SOURCES[(first + i) % len(SOURCES)], 0))
+        await _ask(ws, "Heartbeat", {})
+        return ws
+
+    async def beat(ws, until: float, latencies: list[float], errors: list[str]) -> None:
+        await asyncio.sleep(random.uniform(0, every))
+        while time.monotonic() < until:
+            began = time.perf_counter()
+            try:
+                await _ask(ws, "Heartbeat", {})
+            except Exception as exc:  # noqa: BLE001 - counted, the others go on
+                errors.append(repr(exc))
+                return
+            latencies.append(time.perf_counter() - began)
+            await asyncio.sleep(every)
+
+    async def main():
+        sem = asyncio.Semaphore(400)
+
+        async def guarded(i):
+            async with sem:
+                try:
+                    return await one(i)
+                except Exception as exc:  # noqa: BLE001 - count failures, do not stop the run
+                    return exc
+        conns = await asyncio.gather(*(guarded(i) for i in range(count)))
+        ok = [c for c in conns if not isinstance(c, Exception)]
+        connected.put((len(ok), time.monotonic(), [repr(c) for c in conns if isinstance(c, Exception)][:3]))
+        await asyncio.get_running_loop().run_in_executor(None, go.wait, REPLY_TIMEOUT * 20)
+        latencies: list[float] = []
+        errors: list[str] = []
+        until = time.monotonic() + hold
+        await asyncio.gather(*(beat(ws, until, latencies, errors) for ws in ok))
+        results.put((latencies, errors[:3], len(errors)))
+        await asyncio.gather(*(c.close() for c in ok), return_exceptions=True)
+
+    _fast_loop()
+    asyncio.run(main())
+
+
+async def held_connections(database_url: str, count: int, hold: float, every: float,
+                           window_bits: int | None = None, trace_memory: str | None = None) -> dict:
+    """One gateway (with its bus) holds `count` connections that each sent a Heartbeat, then go on sending one
+    every `every` seconds for `hold` seconds: its RSS per connection, the heartbeats' latency, its CPU."""
+    child, port = start_gateway(database_url, "bench-gw-conn", BUS, window_bits, trace_memory=trace_memory)
     try:
         await asyncio.sleep(1.0)
         idle = _rss_kb(child.pid)
-        results = SPAWN.Queue()
-        procs = 2
-        per = -(-count // procs)
-        clients = [SPAWN.Process(target=_hold_clients, args=(port, n * per, min(per, count - n * per), 8, hold,
-                                                             results)) for n in range(procs) if n * per < count]
+        connected, results, go = SPAWN.Queue(), SPAWN.Queue(), SPAWN.Event()
+        clients = [SPAWN.Process(target=_heartbeat_client, args=(port, first, min(PER_CLIENT, count - first), every,
+                                                                 hold, connected, go, results))
+                   for first in range(0, count, PER_CLIENT)]
         began = time.monotonic()
         for client in clients:
             client.start()
-        got = await _wait_for(results, len(clients), REPLY_TIMEOUT * 10)
-        await asyncio.sleep(min(1.0, hold / 2))
+        got = await _wait_for(connected, len(clients), REPLY_TIMEOUT * 20)
+        seconds_to_connect = max(g[1] for g in got) - began
+        await asyncio.sleep(3.0)  # the last handshakes' writes and buffers settle
         loaded = _rss_kb(child.pid)
+        if trace_memory:
+            child.send_signal(signal.SIGUSR1)
+            await asyncio.sleep(10)  # the snapshot takes a while; heartbeats start after it
+        cpu_before = _cpu_of(child.pid)
+        go.set()
+        beats = await _wait_for(results, len(clients), hold + REPLY_TIMEOUT * 2)
+        hold_cpu = _cpu_of(child.pid) - cpu_before
+        after = _rss_kb(child.pid)
         for client in clients:
-            client.join(REPLY_TIMEOUT + hold)
+            client.join(REPLY_TIMEOUT)
     finally:
         child.kill()
         child.wait()
     held = sum(g[0] for g in got)
+    latencies = sorted(x for lat, _, _ in beats for x in lat)
     out = {"compression_window_bits": "setting" if window_bits is None else window_bits,
-           "connections_wanted": count, "held_with_heartbeat": held,
-           "seconds_to_connect": round(max(g[1] for g in got) - began, 1), "gateway_idle_rss_mb": round(idle / 1024),
-           "gateway_rss_mb": round(loaded / 1024), "rss_kb_per_connection": round((loaded - idle) / max(held, 1), 1),
-           "errors": [e for g in got for e in g[2]]}
+           "connections_wanted": count, "held_with_heartbeat": held, "seconds_to_connect": round(seconds_to_connect, 1),
+           "gateway_idle_rss_mb": round(idle / 1024), "gateway_rss_mb": round(loaded / 1024),
+           "rss_kb_per_connection": round((loaded - idle) / max(held, 1), 1),
+           "rss_kb_per_connection_after_heartbeats": round((after - idle) / max(held, 1), 1),
+           "heartbeats": len(latencies), "heartbeat_every_s": every,
+           "heartbeats_per_s": round(len(latencies) / hold, 1),
+           "heartbeat_p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
+           "heartbeat_p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000, 2)
+           if latencies else None,
+           "gateway_cpu_share_while_holding": round(hold_cpu / hold, 3),
+           "gateway_cpu_us_per_heartbeat": round(hold_cpu / max(len(latencies), 1) * 1e6),
+           "errors": [e for g in got for e in g[2]] + [e for _, errs, _ in beats for e in errs],
+           "heartbeat_errors": sum(n for _, _, n in beats)}
     print(json.dumps(out), flush=True)
     return out
 
@@ -186,10 +359,7 @@ def _median(runs: list[dict]) -> dict:
 
 
 async def main(args) -> None:
-    import resource
-
-    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    _raise_open_files()
     stations = max(args.stations, args.connections)
     engine, drop = fresh_engine("postgres", tempfile.mkdtemp(), "scale_out")
     database_url = engine.url.render_as_string(hide_password=False)
@@ -197,16 +367,20 @@ async def main(args) -> None:
     setups = [("1 gateway, no bus", 1, None), ("1 gateway + NATS", 1, BUS), ("2 gateways + NATS", 2, BUS)]
     runs: dict[str, list[dict]] = {label: [] for label, _, _ in setups}
     try:
-        if args.messages:
+        if args.profile_gateway or args.sample_gateway:
+            await throughput("1 gateway + NATS, profiled", engine, database_url, 1, BUS, args.stations,
+                             args.messages, args.profile_gateway, args.sample_gateway)
+        elif args.messages:
             for _ in range(args.runs):
                 for label, gateways, bus_url in setups:  # the setups take turns: a noisy moment hits all of them
                     runs[label].append(await throughput(label, engine, database_url, gateways, bus_url,
                                                         args.stations, args.messages))
-        connections = [await held_connections(database_url, args.connections, args.hold, bits)
-                       for bits in (None, 9)] if args.connections else []
+        connections = [await held_connections(database_url, args.connections, args.hold, args.heartbeat_every,
+                                              bits, args.trace_memory)
+                       for bits in ((None, 9) if args.compare_deflate else (None,))] if args.connections else []
     finally:
         drop()
-    if args.messages:
+    if args.messages and not (args.profile_gateway or args.sample_gateway):
         print(f"median of {args.runs} runs, {args.stations} stations x {args.messages} MeterValues, "
               f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}:")
         for label, _, _ in setups:
@@ -218,10 +392,23 @@ async def main(args) -> None:
         bus_share = (with_bus["gateway_cpu_us_per_msg"] + with_bus["nats_cpu_us_per_msg"]) \
             / alone["gateway_cpu_us_per_msg"] - 1
         print(f"  bus cost: {bus_share:+.0%} CPU per message (gateway + nats-server, with the bus vs without)")
-        print(f"  2 gateways vs 1: {two['msg_per_s'] / with_bus['msg_per_s']:.2f}x the MeterValues/s")
+        print(f"  2 gateways vs 1: {two['msg_per_s'] / with_bus['msg_per_s']:.2f}x the MeterValues/s (raw, sharing "
+              f"{os.cpu_count()} cores with PostgreSQL, nats-server, the load client and whatever else runs)")
+        per_core = two["capacity_per_gateway_cpu_s"] / with_bus["capacity_per_gateway_cpu_s"]
+        per_server = two["capacity_per_server_cpu_s"] / with_bus["capacity_per_server_cpu_s"]
+        print(f"  capacity, MeterValues per gateway CPU second: 1 gateway {with_bus['capacity_per_gateway_cpu_s']}, "
+              f"2 gateways {two['capacity_per_gateway_cpu_s']} (each: {two['msg_per_gateway_cpu_s']}): "
+              f"{per_core:.2f}x per core, so 2 gateways with a core each give {2 * per_core:.2f}x one")
+        print(f"  counting PostgreSQL and nats-server too: {with_bus['capacity_per_server_cpu_s']} vs "
+              f"{two['capacity_per_server_cpu_s']} per server CPU second ({per_server:.2f}x per core)")
     for held in connections:
-        print(f"  one gateway held {held['held_with_heartbeat']} connections (permessage-deflate window bits "
-              f"{held['compression_window_bits']}; the setting: off): {held['rss_kb_per_connection']} KB RSS per connection")
+        print(f"  one gateway held {held['held_with_heartbeat']} of {held['connections_wanted']} connections "
+              f"(permessage-deflate window bits {held['compression_window_bits']}; the setting: off), connected in "
+              f"{held['seconds_to_connect']} s: {held['rss_kb_per_connection']} KB RSS per connection "
+              f"({held['gateway_rss_mb']} MB); {held['heartbeats']} heartbeats in {args.hold:g} s "
+              f"({held['heartbeats_per_s']}/s): p50 {held['heartbeat_p50_ms']} ms, p99 {held['heartbeat_p99_ms']} ms; "
+              f"gateway CPU {held['gateway_cpu_us_per_heartbeat']} us per heartbeat; "
+              f"{held['heartbeat_errors']} heartbeat errors")
 
 
 if __name__ == "__main__":
@@ -230,14 +417,28 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=200, help="MeterValues per station and run (0: none)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=5000, help="connections one gateway holds (0: none)")
-    parser.add_argument("--hold", type=float, default=5.0)
+    parser.add_argument("--hold", type=float, default=20.0, help="seconds the connections are held, beating")
+    parser.add_argument("--heartbeat-every", type=float, default=10.0, metavar="SECONDS",
+                        help="each held connection sends a Heartbeat this often (at its own phase)")
+    parser.add_argument("--compare-deflate", action="store_true",
+                        help="hold the connections again with permessage-deflate at 9 window bits")
+    parser.add_argument("--trace-memory", metavar="FILE",
+                        help="the held gateway under tracemalloc: what it holds, by line, goes to FILE")
+    parser.add_argument("--profile-gateway", metavar="FILE",
+                        help="one run, 1 gateway + NATS, under cProfile: its stats go to FILE (pstats)")
+    parser.add_argument("--sample-gateway", metavar="FILE",
+                        help="one run, 1 gateway + NATS, sampled by py-spy (all threads): collapsed stacks to FILE")
+    parser.add_argument("--summarise", metavar="FILE", help="print the functions of a --sample-gateway FILE, exit")
     parser.add_argument("--gateway-child", metavar="NAME", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     parser.add_argument("--bus", help=argparse.SUPPRESS)
     parser.add_argument("--compression-window-bits", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.gateway_child:
-        gateway_child(args.database, args.port, args.gateway_child, args.bus, args.compression_window_bits)
+    if args.summarise:
+        summarise(args.summarise)
+    elif args.gateway_child:
+        gateway_child(args.database, args.port, args.gateway_child, args.bus, args.compression_window_bits,
+                      args.profile_gateway, args.trace_memory)
     else:
         sys.exit(asyncio.run(main(args)))

@@ -5,7 +5,7 @@ several processes or machines around one PostgreSQL database and one NATS bus (d
 - gateway: the OCPP websockets; answers remote commands for the stations it holds over the bus;
 - api: the HTTP API and web pages; sends remote commands to whichever gateway holds the station;
 - worker: the outbox reactions (settlement, pricing, payments, receipts, roaming pushes), the OCPI push queue,
-  and (with a bus) the relay of committed ledger events onto it.
+  report jobs, and (with a bus) the relay of committed ledger events onto it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import asyncio
 import importlib
 import logging
 import signal
+from datetime import timedelta
 from dataclasses import dataclass, field
 
 import typer
@@ -25,6 +26,7 @@ from .http.app import create_app
 from .http.serving import server_config
 from .ledger.outbox import Worker, hand_off
 from .pki import authority as pki_authority
+from .reports import job_runner
 from .reports.sqlite_snapshot import remove_leftovers
 from .settings import ROLES, Settings, process_name, refuse_roles, use
 from .storage.database import make_engine, upgrade
@@ -48,13 +50,14 @@ class Process:
     gateway_settings: object | None = None  # ocpp.settings.GatewaySettings
     simulate: bool = False
     worker_here: bool = True  # all roles but `--no-worker`: reactions left to a `chargeledger worker`
+    beside_serve: bool = False  # `chargeledger worker`: may run without a bus, polling, beside `serve --no-worker`
     _tasks: list = field(default_factory=list)
 
     def check(self) -> None:
         unknown = set(self.roles) - set(ROLES)
         if unknown:
             raise RolesRefused(f"unknown role {', '.join(sorted(unknown))}: choose from {', '.join(ROLES)}")
-        refused = refuse_roles(self.settings, set(self.roles))
+        refused = None if self.beside_serve else refuse_roles(self.settings, set(self.roles))
         if refused:
             raise RolesRefused(refused)
 
@@ -68,16 +71,22 @@ async def serve(process: Process) -> None:
     remove_leftovers(engine)
     # Settlement, capture and roaming pushes run in the outbox worker, off the thread that answers chargers.
     client = await bus.connect(settings.bus_url, process_name(settings)) if settings.bus_url else None
-    outbox_worker = None
+    outbox_worker = reports = None
     if "worker" in roles and process.worker_here:
         outbox_worker = Worker(engine, settings.worker_poll_interval).start()
-        if client is not None:  # writers elsewhere say when they committed: no waiting for the poll
+        reports = job_runner.Runner(engine, settings.worker_poll_interval).start()
+        if client is not None:  # writers and APIs elsewhere say when there is work: no waiting for the poll
             async def on_committed(_msg, worker=outbox_worker) -> None:
                 worker.wake()
 
+            async def on_report_queued(_msg, runner=reports) -> None:
+                runner.wake()
+
             await client.subscribe(bus.COMMITTED, cb=on_committed)
+            await client.subscribe(bus.REPORTS_QUEUED, cb=on_report_queued)
     else:
-        hand_off(engine, bus.notice_committed(client) if client is not None else None)
+        hand_off(engine, bus.notice(client, bus.COMMITTED) if client is not None else None)
+        job_runner.hand_off(engine, bus.notice(client, bus.REPORTS_QUEUED) if client is not None else None)
     pusher = ocpi_pusher(engine) if outbox_worker is not None else None  # OCPI pushes, each partner on its own
     gateway = None
     if "gateway" in roles:
@@ -124,11 +133,15 @@ async def serve(process: Process) -> None:
         for task in stopping:
             task.cancel()
         if ftp is not None:
-            await asyncio.to_thread(ftp.stop)
+            # not awaited: after Ctrl-C the task is being cancelled, and an await here would leave the thread
+            # running; stopping takes at most one 0.2 s poll of its loop
+            ftp.stop()
         if gateway is not None:
             await gateway.stop()
         if outbox_worker is not None:
             await asyncio.to_thread(outbox_worker.stop)
+        if reports is not None:
+            await asyncio.to_thread(reports.stop)
         if client is not None:
             await client.close()
         if pusher is not None:
@@ -165,6 +178,7 @@ def _gateway(engine, process: Process, client):
     if authority is not None:  # it signs station certificates, which then admit their stations at profile 3
         gateway_settings.authority = authority
         gateway_settings.station_certificate_days = process.settings.station_certificate_days
+        gateway_settings.certificate_renew_before = timedelta(days=process.settings.certificate_renew_days)
         gateway_settings.trust_station_ca(authority.pem)
     return gateway_class(engine, gateway_settings, process_name(process.settings), client)
 

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     ca_certificate: Path | None = None
     ca_key: Path | None = None
     station_certificate_days: int = Field(365, gt=0)  # validity of a station certificate the CA issues
+    certificate_renew_days: int = Field(30, ge=0)  # a connected station is asked to renew this long before expiry
     # an FTP location for diagnostics and log uploads, served with the API (ocpp/ftp_uploads.py): its port, how
     # stations reach it if not the serve host, and the range of its passive data ports (a firewall's "60000-60099")
     ftp_port: int | None = Field(None, ge=0, le=65535)

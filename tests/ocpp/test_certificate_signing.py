@@ -135,6 +135,7 @@ async def test_the_operator_asks_a_station_to_renew_its_certificate(sqlite_engin
         asked = await gateway.command("CP-1", "TriggerMessage", {"requestedMessage": "SignChargingStationCertificate"})
         assert asked["status"] == "Accepted"
         chain, kind = await asyncio.wait_for(cp.chains.get(), 5)
+        await asyncio.wait_for(cp.asking, 5)
         assert cp.renewal.status == "Accepted" and kind == "ChargingStationCertificate"
         leaf = x509.load_pem_x509_certificate(chain.encode())
         assert leaf.public_key().public_numbers() == cp.key.public_key().public_numbers()
@@ -199,3 +200,43 @@ async def test_a_1_6_charge_point_gets_its_certificate_and_loses_profile_3_when_
                 pass
         assert refused.value.response.status_code == 401
         assert b"revoked (keyCompromise)" in refused.value.response.body
+
+
+async def test_a_certificate_about_to_expire_is_renewed_once(sqlite_engine, tmp_path):
+    """The upkeep asks a connected station whose certificate ends within certificate_renew_before for a new request
+    (and not again the same day); the new certificate is signed and installed."""
+    from datetime import timedelta
+    lab = Lab(tmp_path)
+    add_network(sqlite_engine, ocpp="2.0.1")
+    async with gateway_on(sqlite_engine, **lab.gateway_settings(sweep_interval=0.1, station_certificate_days=10,
+                                                                certificate_renew_before=timedelta(days=20))) \
+            as gateway, charger(gateway, "CP-1", "2.0.1", cls=Holder201) as cp:
+        _, first, _ = await sign(cp, "2.0.1")
+        await answered(sqlite_engine, format(x509.load_pem_x509_certificate(first.encode()).serial_number, "x"),
+                       "Accepted")
+        renewed, _ = await asyncio.wait_for(cp.chains.get(), 5)  # asked by the upkeep, signed, installed
+        await asyncio.wait_for(cp.asking, 5)
+        assert cp.renewal.status == "Accepted" and renewed != first
+        await asyncio.sleep(0.5)  # five more sweeps: the new one ends within the window too, but asked today
+        assert cp.chains.empty()
+    assert [c["status"] for c in issued.of_station(sqlite_engine, "CP-1")] == ["Accepted", "Accepted"]
+    assert recall(sqlite_engine, "CP-1", "certificate_renewal")["answer"] == "Accepted"
+
+
+async def test_a_connection_whose_certificate_is_revoked_is_closed(sqlite_engine, tmp_path):
+    """Revoked while connected at profile 3 (in any process: the database says so): the next upkeep closes it."""
+    lab = Lab(tmp_path)
+    add_network(sqlite_engine, ocpp="2.0.1", password=PASSWORD)
+    async with gateway_on(sqlite_engine, **lab.gateway_settings(sweep_interval=0.1)) as gateway:
+        async with charger(gateway, "CP-1", "2.0.1", password=PASSWORD, cls=Holder201) as cp:
+            _, chain, key = await sign(cp, "2.0.1")
+            serial = format(x509.load_pem_x509_certificate(chain.encode()).serial_number, "x")
+            await answered(sqlite_engine, serial, "Accepted")  # connected until its answer is in
+        tls = f"wss://localhost:{gateway.tls_port}"
+        async with charger(tls, "CP-1", "2.0.1", ssl=lab.client(chain, key)) as cp:
+            await asyncio.sleep(0.3)  # several sweeps: a good certificate keeps its connection
+            assert (await cp.call(call.Heartbeat())).current_time
+            issued.revoke(sqlite_engine, serial, "keyCompromise", dt.datetime.now(dt.timezone.utc))
+            await asyncio.wait_for(cp._connection.wait_closed(), 3)
+            assert cp._connection.close_code == 1008  # noqa: PLR2004 - policy violation
+            assert cp._connection.close_reason == "client certificate revoked"

@@ -44,6 +44,7 @@ async def test_a_lab_ca_from_the_command_line_signs_and_admits_at_profile_3(sqli
     gateway = _gateway(sqlite_engine, process, None)
     authority = gateway.settings.authority
     assert authority is not None and gateway.settings.station_certificate_days == 30  # noqa: PLR2004
+    assert gateway.settings.certificate_renew_before.days == 30  # noqa: PLR2004 - the default
     csr, key = signing_request("CP-1", "ACME Charging")
     certificate = authority.issue(checked(csr, Expected("CP-1", None, frozenset({"ACME Charging"}))), 30,
                                   datetime.now(timezone.utc))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import datetime
 
 import openpyxl
@@ -18,6 +19,16 @@ from tests.reports.world import UTC, operator_world, record_session, settle
 ASK = {"start": "2024-03-01", "end": "2024-04-01"}
 
 
+def finished(client, url: str, auth: dict, seconds: float = 30) -> dict:
+    """A job runs in a worker thread (reports/job_runner.py), not in the request: follow its progress to the end."""
+    deadline = time.monotonic() + seconds
+    while True:
+        progress = client.get(url, headers=auth).json()
+        if progress["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return progress
+        time.sleep(0.05)
+
+
 def test_job_progress_download_and_streaming(engine, tmp_path, monkeypatch):
     monkeypatch.setattr("chargeledger.reports.jobs.JOB_FOLDER", tmp_path / "jobs")
     operator_world(engine)
@@ -29,7 +40,7 @@ def test_job_progress_download_and_streaming(engine, tmp_path, monkeypatch):
     started = client.post("/api/reports/jobs", json={**ASK, "report": "roaming-sessions", "format": "xlsx"},
                           headers=auth)
     assert started.status_code == 202
-    progress = client.get(started.json()["progress_url"], headers=auth).json()
+    progress = finished(client, started.json()["progress_url"], auth)
     assert progress["status"] == "done" and progress["rows_done"] == 1
     download = client.get(progress["download_url"], headers=auth)
     sheet = openpyxl.load_workbook(io.BytesIO(download.content)).active
@@ -41,7 +52,7 @@ def test_job_progress_download_and_streaming(engine, tmp_path, monkeypatch):
     assert table[0] == seed_headers.statement([], finance=False)
     export = client.post("/api/reports/jobs?export=true", json={**ASK, "report": "cdrs", "format": "ocpi"},
                          headers=auth)
-    assert client.get(export.json()["progress_url"], headers=auth).json()["rows_done"] == 1
+    assert finished(client, export.json()["progress_url"], auth)["rows_done"] == 1
 
 
 def test_rights_and_bad_asks(engine):

@@ -62,10 +62,11 @@ def serve(tmp_path: Path, database_url: str, bus_url: str | None, *roles: str, n
 
 
 def start(tmp_path: Path, database_url: str, bus_url: str | None, *roles: str, name: str,
-          env: dict[str, str] | None = None, options: tuple[str, ...] = ()) -> "Served":
-    """Started, not yet listening: start several, then wait for each with `ready()` (they start side by side)."""
+          env: dict[str, str] | None = None, options: tuple[str, ...] = (), command: str = "serve") -> "Served":
+    """Started, not yet listening: start several, then wait for each with `ready()` (they start side by side).
+    `command="worker"` starts the older `chargeledger worker` instead (no roles)."""
     port = free_port()
-    args = [str(Path(sys.executable).parent / "chargeledger"), "serve"]
+    args = [str(Path(sys.executable).parent / "chargeledger"), command]
     for role in roles:
         args += ["--role", role]
     if "gateway" in roles:

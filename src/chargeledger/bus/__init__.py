@@ -3,7 +3,8 @@
 - `chargeledger.gateway.<gateway>.commands`: request/reply, a remote command for a station that gateway holds;
 - `chargeledger.stations.takeover`: a gateway that accepted a station tells the others to drop a stale socket;
 - `chargeledger.events.<kind>`: committed ledger events as typed, versioned messages (bus/events.py);
-- `chargeledger.outbox.committed`: a writer process committed events; workers drain now instead of at their poll.
+- `chargeledger.outbox.committed`: a writer process committed events; workers drain now instead of at their poll;
+- `chargeledger.reports.queued`: an API process queued a report job; workers look now instead of at their poll.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 TAKEOVER = "chargeledger.stations.takeover"
 EVENTS = "chargeledger.events"
 COMMITTED = "chargeledger.outbox.committed"  # a writer stored events: workers, look now
+REPORTS_QUEUED = "chargeledger.reports.queued"  # a report job waits: workers, look now
 FIRST_CONNECT = 10.0  # seconds
 
 
@@ -38,12 +40,12 @@ def commands_subject(gateway: str) -> str:
     return f"chargeledger.gateway.{token(gateway)}.commands"
 
 
-def notice_committed(client: Client) -> Callable[[], None]:
-    """For writers in any thread: publish the outbox notice on the client's loop (no payload, best effort)."""
+def notice(client: Client, subject: str) -> Callable[[], None]:
+    """For callers in any thread: publish a wake-up on `subject` on the client's loop (no payload, best effort)."""
     loop = asyncio.get_running_loop()
 
     def notice() -> None:
-        loop.call_soon_threadsafe(lambda: loop.create_task(_publish(client, COMMITTED)))
+        loop.call_soon_threadsafe(lambda: loop.create_task(_publish(client, subject)))
 
     return notice
 
@@ -52,7 +54,7 @@ async def _publish(client: Client, subject: str) -> None:
     try:
         await client.publish(subject, b"")
     except Exception:  # noqa: BLE001 - a missed notice costs one poll interval, nothing more
-        log.debug("outbox notice not sent", exc_info=True)
+        log.debug("%s notice not sent", subject, exc_info=True)
 
 
 async def connect(url: str, name: str) -> Client:

@@ -1,25 +1,39 @@
-"""`chargeledger worker`: the outbox worker on its own (settlement, payment capture, re-pricing differences)."""
+"""`chargeledger worker`: the worker role on its own, as `serve --role worker` runs it (outbox reactions, OCPI
+pushes, report jobs, the bus relay and wake-ups), for the other half of a `serve --no-worker`; and two one-shot
+looks at the outbox (`--drain`, `--failures`)."""
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import typer
+from pydantic import ValidationError
 
-from ..composition import ocpi_pusher
+from ..composition import Process
 from ..ledger import outbox
+from ..settings import Settings
 from ..storage.database import make_engine, upgrade
+from .serve import start
 
 
 def register(app: typer.Typer) -> None:
     @app.command("worker")
     def worker(drain: bool = typer.Option(False, "--drain", help="handle what is committed now, then exit"),
-               poll_interval: float = typer.Option(1.0, "--poll-interval", metavar="SECONDS", min=0.01,
-                                                   help="look for events written by other processes this often"),
+               poll_interval: float = typer.Option(None, "--poll-interval", metavar="SECONDS", min=0.01,
+                                                   help="look for work from other processes this often (default: "
+                                                        "the worker_poll_interval setting, 1)"),
                failures: bool = typer.Option(False, "--failures", help="list failed and parked reactions, exit"),
                ) -> None:
-        """Run ledger reactions from the outbox: resumes at its checkpoint after a restart."""
+        """Run the worker role (ledger reactions, OCPI pushes, report jobs): resumes at its checkpoint after a
+        restart. The same as `serve --role worker`, but also allowed without a bus beside a `serve --no-worker` on
+        one machine, where it finds new work at its poll."""
+        if not (failures or drain):
+            try:
+                settings = Settings()
+            except (ValidationError, ValueError) as exc:
+                raise typer.BadParameter(str(exc)) from None
+            if poll_interval is not None:
+                settings.worker_poll_interval = poll_interval
+            start(Process(settings, frozenset({"worker"}), beside_serve=True))
+            return
         engine = make_engine()
         upgrade(engine)
         if failures:
@@ -32,13 +46,3 @@ def register(app: typer.Typer) -> None:
             handled = outbox.drain(engine)
             typer.echo(f"handled {handled} events; {len(outbox.failures(engine, parked=True))} parked")
             return
-        stopped = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stopped.set())
-        running = outbox.Worker(engine, poll_interval).start()
-        pusher = ocpi_pusher(engine)
-        typer.echo(f"outbox worker running (poll every {poll_interval:g} s); Ctrl-C stops it")
-        stopped.wait()
-        running.stop()
-        if pusher is not None:
-            pusher.stop()

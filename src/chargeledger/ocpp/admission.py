@@ -44,6 +44,8 @@ def _decrement(counter: Counter, key: str) -> None:
 class MessageRate:
     """A token bucket per connection: `rate` messages a second sustained, `burst` at once."""
 
+    __slots__ = ("rate", "burst", "clock", "tokens", "at")  # one per held connection
+
     def __init__(self, rate: float, burst: int, clock=time.monotonic):
         self.rate, self.burst, self.clock = rate, float(burst), clock
         self.tokens, self.at = float(burst), clock()

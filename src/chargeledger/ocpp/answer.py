@@ -10,7 +10,8 @@ from typing import Any
 
 from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.messages import Call
-from ocpp.messages import _validate_payload as validate  # the check the library runs in its thread pool
+
+from .schema_check import validate  # the library's check, compiled (it runs it in its thread pool)
 
 _WANTS_UNIQUE_ID: dict[Any, bool] = {}
 
@@ -43,7 +44,7 @@ async def answer(charge_point, msg: Call) -> str:
     checked = not handlers.get("_skip_schema_validation", False)
     if checked:
         validate(msg, charge_point._ocpp_version)
-    handler = handlers["_on_action"]
+    handler = handlers["_on_action"].__get__(charge_point)  # the class's map holds plain functions
     kwargs = snake(msg.payload)
     if _wants_unique_id(handler):
         kwargs["call_unique_id"] = msg.unique_id

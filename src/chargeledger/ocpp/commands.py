@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.exceptions import OCPPError
-from ocpp.messages import Call, _validate_payload
+from ocpp.messages import Call
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
+
+from .schema_check import validate
 
 ALLOWED = {
     "1.6": ("RemoteStartTransaction", "RemoteStopTransaction", "TriggerMessage", "ChangeAvailability", "Reset",
@@ -71,7 +73,7 @@ def build(version: str, name: str, payload: dict):
     except TypeError as exc:
         raise BadCommand(f"{name} payload: {exc}") from None
     try:  # checked here, so a bad payload is the caller's 400, not the charger's fault
-        _validate_payload(Call("check", name, remove_nones(snake_to_camel_case(serialize_as_dict(request)))),
+        validate(Call("check", name, remove_nones(snake_to_camel_case(serialize_as_dict(request)))),
                           version)
     except OCPPError as exc:
         raise BadCommand(f"{name} payload: {exc.description}: {exc.details or ''}".rstrip(": ")) from None

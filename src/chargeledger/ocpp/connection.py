@@ -4,6 +4,7 @@ and running ledger writes off the event loop (through the gateway's group-commit
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import orjson
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult
+from ocpp.routing import create_route_map
 
 from . import frames, registration
 from .admission import MessageRate
@@ -25,6 +27,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+_LAZY: dict[str, Callable[[], Any]] = {"_response_queue": asyncio.Queue, "_call_lock": asyncio.Lock}
+
+
+@functools.cache
+def class_routes(cls) -> dict:
+    """The library's route map of a ChargePoint class, with its handlers as plain functions (shared by all
+    instances; bind one with `handler.__get__(instance)`)."""
+    return create_route_map(cls)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -34,6 +46,23 @@ class CentralSide:
 
     version = "1.6"
     known_actions: frozenset[str] = frozenset()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A gateway holds tens of thousands of these: what the library builds for each connection and most never
+        # use goes. Its route map (a dict of bound handlers per action, ~3 KB) is the class's, built once with
+        # plain functions (answer.py binds the one it calls); the queue of answers to our commands and the lock
+        # that sends one command at a time (~3 KB) are made at the first command (__getattr__ below).
+        self.route_map = class_routes(type(self))
+        del self._response_queue, self._call_lock
+
+    def __getattr__(self, name: str):
+        factory = _LAZY.get(name)
+        if factory is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = factory()
+        setattr(self, name, value)
+        return value
 
     def setup(self, gateway: "Gateway", station: StationInfo, rate: MessageRate | None = None) -> None:
         self.gateway = gateway
@@ -47,6 +76,7 @@ class CentralSide:
         self.registration = station.registration  # until it boots: what the operator decided last
         self.triggered: set[str] = set()  # actions we asked for with TriggerMessage: allowed once while Pending
         self._after: list = []  # coroutines to run once the answer being built is sent
+        self.certificate_serial: str | None = None  # the client certificate it connected with (profile 3)
 
     def registered(self, status: str) -> int:
         """After a BootNotification: remember the answer; returns the interval to tell the station."""

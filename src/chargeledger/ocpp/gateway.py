@@ -12,6 +12,7 @@ name; the stations table says which one holds each station (directory/presence.p
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from datetime import datetime
@@ -21,6 +22,7 @@ from urllib.parse import unquote
 from ocpp.exceptions import OCPPError
 from sqlalchemy import Engine
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
@@ -29,7 +31,7 @@ from ..settings import current, process_name
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import (command_sessions, commands, housekeeping, remote, reservations, security_profile, site_limit,
+from . import (certificate_renewal, command_sessions, commands, housekeeping, remote, reservations, security_profile, site_limit,
                stations)
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
@@ -133,8 +135,24 @@ class Gateway:
                 await self._run(presence.messages_seen, self.engine, self._take_seen())
                 await self._run(housekeeping.sweep, self.engine, self.settings, utcnow())
                 await self._run(reservations.expire, self.engine, utcnow())
+                await certificate_renewal.renew(self, utcnow())
+                await self._close_revoked()
             except Exception:  # noqa: BLE001 - upkeep retries next round; chargers must not notice
                 log.exception("OCPP upkeep failed")
+
+    async def _close_revoked(self) -> None:
+        """A station whose client certificate was revoked since it connected loses its connection (the operator
+        revoked it in this or another process: the database says so)."""
+        serials = {cp.certificate_serial: station_id for station_id, cp in self.connected.items()
+                   if cp.certificate_serial}
+        if not serials:
+            return
+        for serial in await self._run(security_profile.revoked_among, self.engine, set(serials)):
+            cp = self.connected.get(serials[serial])
+            if cp is not None:
+                log.warning("station %s: its client certificate %s was revoked: closing its connection",
+                            serials[serial], serial)
+                self.spawn(cp._connection.close(1008, "client certificate revoked"))
 
     async def _renew_lease(self) -> None:
         while True:
@@ -211,12 +229,13 @@ class Gateway:
                                           f"{station.ocpp_version} (Sec-WebSocket-Protocol)\n")
             log.warning("station %s offered no subprotocol: spoken to in OCPP 1.6, as registered", station.id)
         profile = security_profile.of_connection(_over_tls(connection), certified)
-        below = await asyncio.to_thread(security_profile.admitted, self.engine, station.id,
-                                          station.security_profile, profile, utcnow())
+        below = await asyncio.to_thread(security_profile.admitted, self.engine, station, profile,
+                                          utcnow())
         if below:
             log.warning("refused station %s from %s: %s", station.id, address, below)
             return connection.respond(HTTPStatus.FORBIDDEN, below + "\n")
         connection.station = station
+        connection.certificate_serial = peer.get("serialNumber")  # profile 3: closed if it is revoked later
         return None
 
     async def _serve_station(self, connection: ServerConnection) -> None:
@@ -226,8 +245,13 @@ class Gateway:
         if cls is None:
             await connection.close(1002, "subprotocol ocpp1.6 or ocpp2.0.1 required")
             return
+        # the handshake's request and response (headers, ~4 KB) are kept by websockets for the connection's life;
+        # everything was read from them at the handshake (websockets needs a request there: its path stays)
+        connection.request = dataclasses.replace(connection.request, headers=_NO_HEADERS)
+        connection.response = None
         cp = cls(station.id, connection, response_timeout=self.settings.command_timeout)
         cp.setup(self, station, MessageRate(self.settings.messages_per_second, self.settings.message_burst))
+        cp.certificate_serial = getattr(connection, "certificate_serial", None)
         self.admission.opened(address)
         old = self.connected.get(station.id)
         self.connected[station.id] = cp
@@ -367,6 +391,9 @@ class Gateway:
             return ledger.refresh(session["id"]).status.value
 
         return await self._run(record)
+
+
+_NO_HEADERS = Headers()  # shared by every connection's request once it is open; nothing writes to it
 
 
 def _select_subprotocol(connection: ServerConnection, offered) -> str | None:

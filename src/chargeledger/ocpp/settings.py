@@ -41,6 +41,7 @@ class GatewaySettings:
     # OCSP for them; None: requests are kept for the operator
     authority: object | None = None
     station_certificate_days: int = 365
+    certificate_renew_before: timedelta = timedelta(days=30)  # a connected station is asked for a new request then
 
     @staticmethod
     def tls(certfile: str, keyfile: str | None = None, client_ca: str | None = None) -> ssl.SSLContext:

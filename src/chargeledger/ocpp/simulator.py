@@ -47,9 +47,13 @@ async def run_demo_traffic(engine, host: str, port: int, stations_at_once: int =
         log.info("the demo operator is not loaded (chargeledger demo load): no simulated traffic")
         return
     with engine.connect() as conn:  # each station's own drivers' cards, so the back office accepts them
-        tags = {r.id: list(conn.execute(
+        cards = {r.id: list(conn.execute(
             select(id_tokens.c.uid).join(stations, stations.c.organisation_id == id_tokens.c.organisation_id)
-            .where(stations.c.id == r.id, id_tokens.c.status == "Accepted").limit(50)).scalars()) for r in rows}
+            .where(stations.c.id == r.id, id_tokens.c.status == "Accepted").order_by(id_tokens.c.uid)
+            .limit(50 * len(rows))).scalars()) for r in rows}
+    # Stations of one organisation share its cards: each gets a slice of its own, or two stations would
+    # sometimes start with the same card at once and be answered ConcurrentTx, as a real network would.
+    tags = {r.id: cards[r.id][i::len(rows)] or cards[r.id] for i, r in enumerate(rows)}
     url, rng = f"ws://{host}:{port}", random.Random()
     while True:
         results = await asyncio.gather(*(drive_station(url, r.id, r.ocpp_version, 0, 1.0, rng, forever=True,

@@ -69,7 +69,8 @@ MACROS = (
     # strftime's %z of an offset in seconds, +HHMM and SS only when not zero
     # a JSON cell: the value's JSON text (compact), empty where the value is (null, {}, [], "", 0, false)
     r"""CREATE OR REPLACE MACRO cl_json(x) AS
-        CASE WHEN CAST(json(x) AS VARCHAR) NOT IN ('null', '{}', '[]', '""', '0', 'false') THEN CAST(json(x) AS VARCHAR) END""",
+        CASE WHEN CAST(json(x) AS VARCHAR) NOT IN ('null', '{}', '[]', '""', '0', 'false')
+             THEN CAST(json(x) AS VARCHAR) END""",
     r"""CREATE OR REPLACE MACRO cl_offset(s) AS
         CASE WHEN s < 0 THEN '-' ELSE '+' END || lpad(CAST(abs(s) // 3600 AS VARCHAR), 2, '0') ||
         lpad(CAST(abs(s) % 3600 // 60 AS VARCHAR), 2, '0') ||
@@ -119,7 +120,8 @@ def fixed_of_text(text: str, scale: int, places: int) -> str:
     if scale < places:
         return f"{text} || '{'.' if scale == 0 else ''}{'0' * (places - scale)}'"
     cut = scale - places + (1 if places == 0 else 0)  # no places: the point goes too
-    return f"CASE WHEN suffix({text}, '{'0' * (scale - places)}') THEN {_cut(text, cut)} ELSE cl_fixed({text}, {places}) END"
+    return (f"CASE WHEN suffix({text}, '{'0' * (scale - places)}') THEN {_cut(text, cut)} "
+            f"ELSE cl_fixed({text}, {places}) END")
 
 
 def co2_saved_sql(energy_wh: str, country: str) -> str:
@@ -179,7 +181,9 @@ class Scope:
         if kind == "money":
             return money_of_text(name, field.scale) if field.form == "numeric" else f"cl_money({number})"
         if kind in ("decimal", "percent"):
-            return fixed_of_text(name, field.scale, places) if field.form == "numeric" else f"cl_fixed({number}, {places})"
+            if field.form == "numeric":
+                return fixed_of_text(name, field.scale, places)
+            return f"cl_fixed({number}, {places})"
         if kind == "integer" and field.form == "integer":
             return number
         raise ValueError(f"{name}: a {field.form} field shown as {kind}")

@@ -1,4 +1,8 @@
-"""Long reports as jobs: a report_jobs row records progress; the file is kept until downloaded."""
+"""Long reports as jobs: a report_jobs row records the ask and its progress; the file is kept until downloaded.
+
+The API only queues a job (`queue`); a worker runs it (`run_queued`, driven by reports/job_runner.py), rebuilding
+the request from the row, so the job survives in the database until some worker process has written its file.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,20 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from ..settings import current
 from ..storage.tables import report_jobs
 from .exports import write_export
-from .request import ReportError, ReportRequest
+from .request import ReportError, ReportRequest, caller_for_user, operator_caller
 from .run import check_access, write_report
 
+# Where workers write job files and the API reads them back: with API and worker processes on several machines
+# this folder (`report_dir`) must be storage they share (docs/deploy.md).
 JOB_FOLDER = (current().report_dir or Path(tempfile.gettempdir())) / "chargeledger-reports"
 SUFFIX = {"csv": "csv", "xlsx": "xlsx", "eviolin": "zip", "eviolin-full": "zip", "ocpi": "jsonl", "oicp": "jsonl",
           "reimbursement": "csv", "tariff-distribution": "csv", "json": "jsonl"}
+EXPORT = "export:"  # an export's report name is `export:<format>` (routes/reports.py)
 
 
 def queue(engine: Engine, request: ReportRequest, fmt: str, export: bool = False) -> str:
@@ -32,6 +39,37 @@ def queue(engine: Engine, request: ReportRequest, fmt: str, export: bool = False
                         "time_zone": request.time_zone},
             requested_by=request.caller.user_id or None, created_at=datetime.now(timezone.utc)))
     return job_id
+
+
+def open_jobs(engine: Engine) -> list[str]:
+    """Jobs not finished, oldest first: queued ones, and running ones (whose worker may have died)."""
+    with engine.connect() as conn:
+        return list(conn.execute(select(report_jobs.c.id).where(report_jobs.c.status.in_(("queued", "running")))
+                                 .order_by(report_jobs.c.created_at, report_jobs.c.id)).scalars())
+
+
+def run_queued(engine: Engine, job_id: str) -> bool:
+    """Run a job the caller has claimed, from its row; False when it is no longer open (another worker ran it)."""
+    with engine.begin() as conn:
+        row = conn.execute(select(report_jobs).where(report_jobs.c.id == job_id)).first()
+        if row is None or row.status not in ("queued", "running"):
+            return False
+        conn.execute(update(report_jobs).where(report_jobs.c.id == job_id).values(status="running"))
+    try:
+        request = _request_of(engine, row)
+    except ReportError as error:  # the requester or an organisation is gone since it was asked
+        _finish(engine, job_id, dict(status="failed", error=str(error)))
+        return True
+    run(engine, job_id, request, row.format, row.report.startswith(EXPORT))
+    return True
+
+
+def _request_of(engine: Engine, row) -> ReportRequest:
+    """The ask as it was queued, on behalf of its requester with the rights they hold now."""
+    caller = caller_for_user(engine, row.requested_by) if row.requested_by else operator_caller(engine)
+    ask = row.parameters
+    return ReportRequest(row.report, datetime.fromisoformat(ask["from"]), datetime.fromisoformat(ask["to"]),
+                         tuple(ask["organisations"]), caller, ask.get("network"), ask.get("time_zone") or "UTC")
 
 
 def run(engine: Engine, job_id: str, request: ReportRequest, fmt: str, export: bool = False) -> None:
@@ -51,6 +89,10 @@ def run(engine: Engine, job_id: str, request: ReportRequest, fmt: str, export: b
         values = dict(status="failed", error=str(error))
     except Exception as error:  # noqa: BLE001 - a failed job records why; the service keeps running
         values = dict(status="failed", error=f"{type(error).__name__}: {error}")
+    _finish(engine, job_id, values)
+
+
+def _finish(engine: Engine, job_id: str, values: dict) -> None:
     with engine.begin() as conn:
         conn.execute(update(report_jobs).where(report_jobs.c.id == job_id)
                      .values(finished_at=datetime.now(timezone.utc), **values))

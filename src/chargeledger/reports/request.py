@@ -77,6 +77,14 @@ def caller_for_email(engine: Engine, email: str) -> Caller:
     return Caller(row.id, row.email, parse_rights(row.rights), orgs, row.time_zone, row.locale)
 
 
+def caller_for_user(engine: Engine, user_id: int) -> Caller:
+    with engine.connect() as conn:
+        email = conn.execute(select(users.c.email).where(users.c.id == user_id)).scalar()
+    if email is None:
+        raise ReportError(f"no user {user_id}")
+    return caller_for_email(engine, email)
+
+
 def operator_caller(engine: Engine) -> Caller:
     """Whoever runs the command line on the server holds the database: every organisation, every right."""
     with engine.connect() as conn:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 OUTBOX = 0x0C4A
 OCPI_PUSHES = 0x0C4B
 BUS_RELAY = 0x0C4C
+REPORT_JOBS = 0x0C4D  # one per job (key: a hash of its id): who runs it
 
 
 @contextmanager

@@ -26,6 +26,7 @@ def _money(name, attr, currency=_PRICE, right=None):
 
 _CHARGING_SECONDS = "CAST(round_even(summary_charging_seconds, 0) AS BIGINT)"
 # Decimal keeps a zero's sign: a product's is the operands' signs together, a sum's negative only when both are
+# (and a difference's when the first is negative and the second a positive zero)
 _OWED = "round_even(CAST(total_tax AS DECIMAL(38, 10)) * CAST(exchange_rate AS DECIMAL(38, 10)), 2)"
 _OWED_NEGATIVE = "(starts_with(total_tax, '-') <> starts_with(exchange_rate, '-'))"
 
@@ -58,7 +59,8 @@ def _received(scope) -> str:
             f"WHEN revenue_settlement IS NULL OR total_tax IS NULL OR exchange_rate IS NULL THEN NULL "
             f"WHEN {nothing_taken} THEN '0.00' "
             f"ELSE cl_money_value({_dec('revenue_settlement')} + {_OWED} - {still_owed}, "
-            f"starts_with(revenue_settlement, '-') AND {_OWED_NEGATIVE} AND {still_owed} = 0) END END")
+            f"starts_with(revenue_settlement, '-') AND {_OWED_NEGATIVE} AND {still_owed} = 0 "
+            f"AND starts_with(coalesce(unsettled_amount, '0'), '-') = starts_with(exchange_rate, '-')) END END")
 
 
 _TAXES = "from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"name\": \"VARCHAR\", \"amount\": \"VARCHAR\"}]')"
