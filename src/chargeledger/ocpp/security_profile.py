@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select, update
 
 from ..pki import issued
-from ..storage.tables import stations
+from ..storage.tables import station_certificates, stations
 from . import commands, installed_certificates, station_state
 
 UPGRADE = "security_profile_upgrade"
@@ -76,6 +76,15 @@ def admitted(engine: Engine, station, profile: int, at: datetime) -> str | None:
         station_state.remember(engine, station.id, UPGRADE, {**pending, "status": "Done", "done_at": at.isoformat()},
                                at)
     return None
+
+
+def revoked_among(engine: Engine, serials: set[str]) -> set[str]:
+    """Which of these client certificate serial numbers (as TLS spells them) our CA has revoked."""
+    spelled = {issued.serial_hex(s): s for s in serials}
+    with engine.connect() as conn:
+        rows = conn.execute(select(station_certificates.c.serial_number).where(
+            station_certificates.c.serial_number.in_(list(spelled)), station_certificates.c.revoked_at.is_not(None)))
+        return {spelled[r] for r in rows.scalars()}
 
 
 def client_certificate_refused(engine: Engine, station_id: str, names: set[str], serial: str | None) -> str | None:
