@@ -49,7 +49,7 @@ from sqlalchemy import event, func, select  # noqa: E402
 from databases import fresh_engine  # noqa: E402
 from stop_fleet import run_fleet  # noqa: E402
 from tests.ocpi_live import serve as serve_module  # noqa: E402
-from tests.ocpi_live.peer import COUNTRY, PARTY, running_peer, token_header  # noqa: E402
+from tests.ocpi_live.peer import COUNTRY, PARTY, Peer, running_peer, token_header  # noqa: E402
 from tests.ocpi_live.serve import chargeledger_serve  # noqa: E402
 from tests.settlement.helpers import tariff_text  # noqa: E402
 from tests.ocpi_live.conftest import LOOPBACK_ALLOWED  # noqa: E402
@@ -113,7 +113,8 @@ def pushes_per_second(kind: str, folder: str, count: int, ports: Ports, label: s
     engine, drop = fresh_engine(kind, folder, label)
     try:
         _network(engine, 1)
-        with running_peer(port=ports.take()) as peer, ports.serving(), \
+        # the peer runs in this process: it keeps no copies, so its work is what it was before they existed
+        with running_peer(Peer(keeps=False), port=ports.take()) as peer, ports.serving(), \
                 chargeledger_serve(engine, Path(folder), "--no-worker") as (base, _ocpp):
             _register(engine, base, peer)
             partner = partners.listing(engine)[0]
@@ -204,7 +205,7 @@ def stop_to_cdr(kind: str, folder: str, sessions: int, rate: float, stations: in
     engine, drop = fresh_engine(kind, folder, label)
     try:
         _network(engine, stations)
-        with running_peer(port=ports.take()) as peer, ports.serving(), \
+        with running_peer(Peer(keeps=False), port=ports.take()) as peer, ports.serving(), \
                 chargeledger_serve(engine, Path(folder)) as (base, ocpp_url):
             _register(engine, base, peer)
             _tokens(peer, sessions)
@@ -243,7 +244,7 @@ def settlement_throughput(kind: str, folder: str, sessions: int, stations: int, 
     engine, drop = fresh_engine(kind, folder, label)
     try:
         _network(engine, stations)
-        with running_peer(port=ports.take()) as peer, ports.serving(), \
+        with running_peer(Peer(keeps=False), port=ports.take()) as peer, ports.serving(), \
                 chargeledger_serve(engine, Path(folder), "--no-worker") as (base, ocpp_url):
             _register(engine, base, peer)
             _tokens(peer, sessions)
