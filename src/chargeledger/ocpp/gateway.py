@@ -31,8 +31,8 @@ from ..settings import current, process_name
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import (certificate_renewal, command_sessions, commands, housekeeping, remote, reservations, security_profile, site_limit,
-               stations)
+from . import (certificate_renewal, command_sessions, commands, housekeeping, remote, reservations, security_profile,
+               site_limit, stations)
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow

@@ -204,21 +204,25 @@ SQL = str | Callable[[Scope], str]
 def field_value(field: Field) -> str:
     """The field in the form a cell reads: a numeric as its Decimal's text (SQLite gives a float: see reader)."""
     name = quoted(field.name)
-    if field.form == "numeric" and field.float_stored:
-        return f"printf('%.{field.scale}f', {name})"
+    if field.form == "numeric" and field.float_stored:  # "%.<scale>f" of the float, as SQLAlchemy reads it
+        return f"CAST(CAST({name} AS DECIMAL(38, {field.scale})) AS VARCHAR)"
     if field.form == "time" and field.timestamp:
         return f"epoch_us({name})"
     return name
 
 
 def cells_sql(columns: list, scope: Scope, source: str, flag: str | None = None, extra: tuple[str, ...] = (),
-              overrides: dict[str, str] | None = None, wrap: Callable[[str], str] | None = None) -> str:
+              overrides: dict[str, str] | None = None, wrap: Callable[[str], str] | None = None,
+              derived: dict[str, str] | None = None) -> str:
     """A query of each row's cells c0, c1, … (and `extra` SQL, named x0, x1, …) over `source`, in its order.
     `flag`: a condition over the fields, beside the cells; `overrides`: a column's SQL by name, instead of its
-    own; `wrap`: the rows' query (the fields in the forms cells read) -> the query the cells read instead."""
+    own; `wrap`: the rows' query (the fields in the forms cells read) -> the query the cells read instead;
+    `derived`: values computed once per row for several cells (a parsed JSON list), by name."""
     overrides = overrides or {}
     view = ", ".join(f"{field_value(field)} AS {quoted(field.name)}" for field in scope.fields.values())
     rows = f"(SELECT {view} FROM {source})"
+    if derived:
+        rows = f"(SELECT *, {', '.join(f'{sql} AS {name}' for name, sql in derived.items())} FROM {rows})"
     cells = [f"{overrides.get(c.name) or sql_of(c, scope)} AS c{i}" for i, c in enumerate(columns)]
     cells += [f"{sql} AS x{i}" for i, sql in enumerate(extra)]
     if flag is not None:

@@ -63,7 +63,9 @@ def _received(scope) -> str:
             f"AND starts_with(coalesce(unsettled_amount, '0'), '-') = starts_with(exchange_rate, '-')) END END")
 
 
-_TAXES = "from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"name\": \"VARCHAR\", \"amount\": \"VARCHAR\"}]')"
+# the taxes list, parsed once per row for every tax column and the coverage check (Report.derived)
+_TAXES = "tax_list"
+_TAX_LIST = "from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"name\": \"VARCHAR\", \"amount\": \"VARCHAR\"}]')"
 _TAX_KEY = "coalesce(nullif(tax.name, ''), tax.jurisdiction)"  # tax_key(): the name, else the level
 
 
@@ -239,7 +241,7 @@ def _network(request) -> list:
 
 REPORT = Report(
     name="statement", title="Session statement", rights=(Right.REPORTS,), columns=columns, where=_network,
-    uncovered=_uncovered, trailing=MOVES,
+    uncovered=_uncovered, trailing=MOVES, derived={_TAXES: _TAX_LIST},
     note="Times in the viewer's time zone (yyyy-mm-dd-hh:mm+hhmm). Revenue columns only for the finance right. "
          "Refunds and re-pricings follow the sessions, a row each, dated when they happened.",
 )
