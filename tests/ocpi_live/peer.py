@@ -174,7 +174,7 @@ class Peer:
         async def receive(module: str, rest: str, request: Request):
             if module in self.refuse:
                 return JSONResponse(ok(None, 2001) | {"status_message": "we do not like this one"}, status_code=400)
-            if request.headers.get("ocpi-to-party-id") in self.unreachable:
+            if self.unreachable and request.headers.get("ocpi-to-party-id") in self.unreachable:
                 return JSONResponse(ok(None, 4003) | {"status_message": "that party is not connected"})
             if self.keeps and module in ("sessions", "tariffs"):
                 return self._keep(f"{module}/{rest.strip('/')}", request.method, await _json(await request.body())
