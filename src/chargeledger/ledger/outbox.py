@@ -39,7 +39,7 @@ MAX_ATTEMPTS = 5
 BATCH = 500
 # Sessions one reaction handles in one transaction: enough that commits stop counting, few enough that the
 # transaction's write lock (SQLite has one for the whole database) holds the chargers' writes back briefly.
-MANY = 50
+MANY = 10
 Reaction = Callable[[Engine, int], None]
 
 
