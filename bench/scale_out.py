@@ -167,6 +167,16 @@ def summarise(path: str, top: int = 40) -> None:
         print(f"  {n / samples:6.1%}  {frame}")
 
 
+def _thread_cpu(pid: int, tid: int) -> float:
+    """User + system seconds of one thread of a process (the main thread's id is the process's)."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _nats_pids() -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -200,6 +210,7 @@ async def throughput(label: str, engine, database_url: str, gateways: int, bus_u
         await _wait_for(ready, len(clients), REPLY_TIMEOUT * 2)
         pids = [child.pid for child, _ in children]
         each_before = [_cpu_of(p) for p in pids]
+        loop_before = [_thread_cpu(p, p) for p in pids]
         before = sum(each_before)
         clients_before = sum(_cpu_of(c.pid) for c in clients)
         nats_before = sum(_cpu_of(p) for p in _nats_pids())
@@ -212,6 +223,7 @@ async def throughput(label: str, engine, database_url: str, gateways: int, bus_u
             spy.send_signal(signal.SIGINT)  # py-spy writes its samples when interrupted
             spy.wait(60)
         each_cpu = [_cpu_of(p) - b for p, b in zip(pids, each_before)]
+        loop_cpu = sum(_thread_cpu(p, p) for p in pids) - sum(loop_before)
         gateway_cpu = sum(each_cpu)
         client_cpu = sum(_cpu_of(c.pid) for c in clients) - clients_before
         nats_cpu = sum(_cpu_of(p) for p in _nats_pids()) - nats_before
@@ -237,7 +249,11 @@ async def throughput(label: str, engine, database_url: str, gateways: int, bus_u
               "msg_per_gateway_cpu_s": [round(len(ids) * messages / max(cpu, 1e-9)) for ids, cpu in zip(groups, each_cpu)],
               "capacity_per_gateway_cpu_s": round(count / gateway_cpu),
               "capacity_per_server_cpu_s": round(count / (gateway_cpu + pg_cpu + nats_cpu)),
-              "gateway_cores_busy": round(gateway_cpu / elapsed, 2)}
+              "gateway_cores_busy": round(gateway_cpu / elapsed, 2),
+              # the event loop (websockets, OCPP, schema checks) against the other threads (the group-commit
+              # writer's SQL, lookups, the message log)
+              "gateway_loop_cpu_us_per_msg": round(loop_cpu / count * 1e6),
+              "gateway_threads_cpu_us_per_msg": round((gateway_cpu - loop_cpu) / count * 1e6)}
     errors = [e for _, _, errs in got for e in errs]
     if errors:
         result["errors"] = errors
@@ -386,7 +402,8 @@ async def main(args) -> None:
         for label, _, _ in setups:
             r = _median(runs[label])
             print(f"  {label:18} {r['msg_per_s']:6} msg/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
-                  f"gateways {r['gateway_cpu_us_per_msg']} us/msg  postgres {r['postgres_cpu_us_per_msg']} us/msg  "
+                  f"gateways {r['gateway_cpu_us_per_msg']} us/msg (event loop {r['gateway_loop_cpu_us_per_msg']}, "
+                  f"other threads {r['gateway_threads_cpu_us_per_msg']})  postgres {r['postgres_cpu_us_per_msg']} us/msg  "
                   f"nats {r['nats_cpu_us_per_msg']} us/msg  load client {r['client_cpu_us_per_msg']} us/msg")
         alone, with_bus, two = (_median(runs[label]) for label, _, _ in setups)
         bus_share = (with_bus["gateway_cpu_us_per_msg"] + with_bus["nats_cpu_us_per_msg"]) \
