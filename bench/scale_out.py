@@ -66,15 +66,22 @@ def gateway_child(database_url: str, port: int, name: str, bus_url: str | None, 
             loop.add_signal_handler(signal.SIGUSR1, lambda: _write_memory_trace(trace_memory, len(gateway.connected)))
         await stop.wait()
 
+    try:
+        from chargeledger.composition import run as run_process  # the loop `serve` runs on (uvloop)
+    except ImportError:  # an older tree, for a before/after comparison: it ran on asyncio's loop
+        def run_process(main, fast_loop):
+            return asyncio.run(main)
+
+    fast_loop = not os.environ.get("SCALE_OUT_ASYNCIO_LOOP")
     if not profile:
-        asyncio.run(run())
+        run_process(run(), fast_loop)
         return
     import cProfile
 
     profiler = cProfile.Profile()  # where a gateway's CPU per message goes: `--profile-gateway FILE`
     profiler.enable()
     try:
-        asyncio.run(run())
+        run_process(run(), fast_loop)
     finally:
         profiler.disable()
         profiler.dump_stats(profile)
@@ -441,6 +448,8 @@ if __name__ == "__main__":
                         help="hold the connections again with permessage-deflate at 9 window bits")
     parser.add_argument("--trace-memory", metavar="FILE",
                         help="the held gateway under tracemalloc: what it holds, by line, goes to FILE")
+    parser.add_argument("--asyncio-loop", action="store_true",
+                        help="gateways on asyncio's own event loop instead of uvloop (what `serve` runs on)")
     parser.add_argument("--profile-gateway", metavar="FILE",
                         help="one run, 1 gateway + NATS, under cProfile: its stats go to FILE (pstats)")
     parser.add_argument("--sample-gateway", metavar="FILE",
@@ -452,6 +461,8 @@ if __name__ == "__main__":
     parser.add_argument("--bus", help=argparse.SUPPRESS)
     parser.add_argument("--compression-window-bits", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.asyncio_loop:
+        os.environ["SCALE_OUT_ASYNCIO_LOOP"] = "1"  # the gateway children read it
     if args.summarise:
         summarise(args.summarise)
     elif args.gateway_child:
