@@ -386,7 +386,41 @@ async def held_connections(database_url: str, count: int, hold: float, every: fl
 
 
 def _median(runs: list[dict]) -> dict:
-    return sorted(runs, key=lambda r: r["msg_per_s"])[len(runs) // 2]
+    """Each figure's own median over the runs (on a shared machine one run's figures swing together)."""
+    keys = [k for k, v in runs[0].items() if isinstance(v, (int, float))]
+    return {k: statistics.median(r[k] for r in runs) for k in keys}
+
+
+def report(runs: dict[str, list[dict]], args) -> None:
+    """The medians, and the ratios the issue asks for, each also per round (the setups of one round ran side by
+    side in time, so a round's ratio is the least disturbed by what else the machine did)."""
+    labels = list(runs)
+    print(f"median of {args.runs} runs, {args.stations} stations x {args.messages} MeterValues, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}:")
+    for label in labels:
+        r = _median(runs[label])
+        print(f"  {label:18} {r['msg_per_s']:6.0f} msg/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
+              f"gateways {r['gateway_cpu_us_per_msg']:.0f} us/msg (event loop {r['gateway_loop_cpu_us_per_msg']:.0f}, "
+              f"other threads {r['gateway_threads_cpu_us_per_msg']:.0f})  postgres "
+              f"{r['postgres_cpu_us_per_msg']:.0f} us/msg  nats {r['nats_cpu_us_per_msg']} us/msg  "
+              f"load client {r['client_cpu_us_per_msg']:.0f} us/msg  capacity {r['capacity_per_gateway_cpu_s']:.0f} "
+              f"msg per gateway CPU s, {r['capacity_per_server_cpu_s']:.0f} per server CPU s")
+    alone, with_bus, two = (runs[label] for label in labels)
+
+    def ratios(top, bottom, key, plus=None):
+        got = [(t[key] + (t[plus] if plus else 0)) / b[key] for t, b in zip(top, bottom)]
+        return statistics.median(got), " ".join(f"{x:.2f}" for x in got)
+
+    bus, bus_each = ratios(with_bus, alone, "gateway_cpu_us_per_msg", "nats_cpu_us_per_msg")
+    print(f"  bus cost: {bus - 1:+.0%} CPU per message (gateway + nats-server with the bus / gateway without; "
+          f"per round {bus_each})")
+    raw, raw_each = ratios(two, with_bus, "msg_per_s")
+    print(f"  2 gateways vs 1: {raw:.2f}x the MeterValues/s (raw, on {os.cpu_count()} shared cores; per round "
+          f"{raw_each})")
+    core, core_each = ratios(two, with_bus, "capacity_per_gateway_cpu_s")
+    server, _ = ratios(two, with_bus, "capacity_per_server_cpu_s")
+    print(f"  capacity per gateway CPU second, 2 gateways / 1: {core:.2f}x per core (per round {core_each}), so 2 "
+          f"gateways with a core each give {2 * core:.2f}x one; counting PostgreSQL and nats-server: {server:.2f}x")
 
 
 async def main(args) -> None:
@@ -412,27 +446,7 @@ async def main(args) -> None:
     finally:
         drop()
     if args.messages and not (args.profile_gateway or args.sample_gateway):
-        print(f"median of {args.runs} runs, {args.stations} stations x {args.messages} MeterValues, "
-              f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}:")
-        for label, _, _ in setups:
-            r = _median(runs[label])
-            print(f"  {label:18} {r['msg_per_s']:6} msg/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
-                  f"gateways {r['gateway_cpu_us_per_msg']} us/msg (event loop {r['gateway_loop_cpu_us_per_msg']}, "
-                  f"other threads {r['gateway_threads_cpu_us_per_msg']})  postgres {r['postgres_cpu_us_per_msg']} us/msg  "
-                  f"nats {r['nats_cpu_us_per_msg']} us/msg  load client {r['client_cpu_us_per_msg']} us/msg")
-        alone, with_bus, two = (_median(runs[label]) for label, _, _ in setups)
-        bus_share = (with_bus["gateway_cpu_us_per_msg"] + with_bus["nats_cpu_us_per_msg"]) \
-            / alone["gateway_cpu_us_per_msg"] - 1
-        print(f"  bus cost: {bus_share:+.0%} CPU per message (gateway + nats-server, with the bus vs without)")
-        print(f"  2 gateways vs 1: {two['msg_per_s'] / with_bus['msg_per_s']:.2f}x the MeterValues/s (raw, sharing "
-              f"{os.cpu_count()} cores with PostgreSQL, nats-server, the load client and whatever else runs)")
-        per_core = two["capacity_per_gateway_cpu_s"] / with_bus["capacity_per_gateway_cpu_s"]
-        per_server = two["capacity_per_server_cpu_s"] / with_bus["capacity_per_server_cpu_s"]
-        print(f"  capacity, MeterValues per gateway CPU second: 1 gateway {with_bus['capacity_per_gateway_cpu_s']}, "
-              f"2 gateways {two['capacity_per_gateway_cpu_s']} (each: {two['msg_per_gateway_cpu_s']}): "
-              f"{per_core:.2f}x per core, so 2 gateways with a core each give {2 * per_core:.2f}x one")
-        print(f"  counting PostgreSQL and nats-server too: {with_bus['capacity_per_server_cpu_s']} vs "
-              f"{two['capacity_per_server_cpu_s']} per server CPU second ({per_server:.2f}x per core)")
+        report(runs, args)
     for held in connections:
         print(f"  one gateway held {held['held_with_heartbeat']} of {held['connections_wanted']} connections "
               f"(permessage-deflate window bits {held['compression_window_bits']}; the setting: off), connected in "
