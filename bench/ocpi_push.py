@@ -42,7 +42,7 @@ from chargeledger.storage.tables import sessions as session_table  # noqa: E402
 from chargeledger.tariffs import store as tariffs  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from databases import fresh_engine  # noqa: E402
-from tests.ocpi_live.peer import COUNTRY, PARTY, running_peer, token_header  # noqa: E402
+from tests.ocpi_live.peer import COUNTRY, PARTY, Peer, running_peer, token_header  # noqa: E402
 from tests.ocpi_live.serve import chargeledger_serve  # noqa: E402
 from tests.ocpp.helpers import charger, iso  # noqa: E402
 from tests.settlement.helpers import tariff_text  # noqa: E402
@@ -88,7 +88,9 @@ def pushes_per_second(kind: str, folder: str, count: int) -> None:
     engine, drop = fresh_engine(kind, folder, "bench_ocpi")
     try:
         _network(engine, 1)
-        with running_peer() as peer, chargeledger_serve(engine, Path(folder), "--no-worker") as (base, _ocpp):
+        # the peer runs in this process: it keeps no copies, so its work is what it was before they existed
+        with running_peer(Peer(keeps=False)) as peer, chargeledger_serve(engine, Path(folder), "--no-worker") as (
+                base, _ocpp):
             _register(engine, base, peer)
             partner = partners.listing(engine)[0]
             body = {"country_code": "NL", "party_id": "ACM", "id": "0", "start_date_time": "2024-01-01T00:00:00Z",

@@ -1,18 +1,15 @@
-"""Benchmark: the statement report to CSV for N synthetic sessions on SQLite and PostgreSQL, against DuckDB
-writing the same number of rows (already in memory) to CSV.
+"""Benchmark: the statement report to CSV for N synthetic sessions on SQLite and PostgreSQL, against DuckDB writing
+the same rows to CSV, measured in the same process.
 
-Filling, DuckDB and the report each run in their own subprocess, so the report's peak memory (ru_maxrss, which
-Linux carries over from the parent at fork) is the report's alone and not the data generation's. Times are wall
-and CPU summed over the report's processes (it may use several, reports/csv_parts.py; CHARGELEDGER_REPORT_WORKERS
-sets how many); peak memory is ours plus the largest worker's. The load average is printed because other jobs
-share the machine.
+The report runs in a process of its own (the filling runs in another), so its peak memory (ru_maxrss) is the
+report's alone; it is taken before DuckDB's part. DuckDB's part: the report's own file is loaded into a DuckDB
+table (all text, untimed), then COPY writes that table to CSV (timed, DuckDB's default threads). The ratio is
+the report's wall time over DuckDB's. The load average is printed because other jobs share the machine.
 
-    .venv/bin/python bench/reports.py --sizes 100000,1000000 --databases sqlite,postgres [--keep] [--writers vector,rows]
+    PYTHONPATH=src python bench/reports.py --sizes 100000,1000000 --databases sqlite,postgres [--keep]
 
---writers: the vectorised writer (reports/vector_csv.py, the statement's default) and/or the row-by-row one
-(reports/csv_parts.py), each measured in the same run against the same DuckDB figure.
-
---keep reuses (or leaves behind) /tmp/chargeledger-bench/statement-N.sqlite3 and the database bench_statement_N.
+--keep reuses (or leaves behind) /tmp/chargeledger-bench/statement-N.sqlite3 and the database
+reports_bench_statement_N.
 The sessions are spread over a year on 100 stations (AC and DC) of 20 sites; energy, durations, fees, taxes (one
 or two jurisdictions), drivers and cards vary per session, and every session has a settlement and a payment.
 """
@@ -23,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -166,36 +164,30 @@ def child(url: str, n: int) -> None:
     engine = make_engine(url)
     request = build_request(engine, "statement", "2023-01-01", "2026-01-01", operator_caller(engine),
                             time_zone="Europe/Amsterdam")
-    target = Path(tempfile.mkdtemp()) / "statement.csv"
-    # the vectorised writer's libraries loaded first (0.2 s), as DuckDB's own import is outside its timing: a
-    # server has them loaded already
+    folder = Path(tempfile.mkdtemp(dir=Path(url.split("///", 1)[1]).parent if url.startswith("sqlite") else None))
+    target = folder / "statement.csv"
+    # the pipeline's libraries loaded first (0.2 s), as a server has them loaded already
+    import duckdb
+    import pyarrow.compute  # noqa: F401
     from chargeledger.reports import pipeline, reader  # noqa: F401
-    import duckdb, pyarrow.compute  # noqa: F401, E401
+
     began, cpu = time.perf_counter(), time.process_time()
     rows = write_report(engine, request, "csv", target)
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # the report's worker processes, once ended
-    cpu += workers.ru_utime + workers.ru_stime
-    # the largest worker's peak added to ours: an upper bound of what the report held at once
-    peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + workers.ru_maxrss) / 1024
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size_mb = target.stat().st_size / 1e6
-    target.unlink()
-    print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "csv_mb": size_mb}))
-
-
-def duckdb_seconds(n: int) -> tuple[float, float]:
-    import duckdb
-
-    con = duckdb.connect()
-    # The same shape in memory: ~70 columns of text, numbers and times, as many rows.
-    columns = ", ".join([f"'text{c}' || i AS t{c}" for c in range(35)] + [f"i * 0.01 AS n{c}" for c in range(35)])
-    con.execute(f"CREATE TABLE r AS SELECT {columns} FROM range({n}) t(i)")
-    target = Path(tempfile.mkdtemp()) / "duck.csv"
-    began, cpu = time.perf_counter(), time.process_time()
-    con.execute(f"COPY r TO '{target}' (HEADER, DELIMITER ',')")
-    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
-    target.unlink()
-    return seconds, cpu
+    # DuckDB writing the same rows: the report's own cells, from a table of DuckDB's (on disk beside the file)
+    duck = duckdb.connect(str(folder / "same.duckdb"))
+    duck.execute(f"CREATE TABLE r AS SELECT * FROM read_csv('{target}', all_varchar = true, header = true)")
+    assert duck.execute("SELECT count(*) FROM r").fetchone()[0] == rows
+    out = folder / "duck.csv"
+    duck_began, duck_cpu = time.perf_counter(), time.process_time()
+    duck.execute(f"COPY r TO '{out}' (HEADER, DELIMITER ',')")
+    duck_seconds, duck_cpu = time.perf_counter() - duck_began, time.process_time() - duck_cpu
+    duck.close()
+    shutil.rmtree(folder)
+    print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "csv_mb": size_mb,
+                      "duck_seconds": duck_seconds, "duck_cpu": duck_cpu}))
 
 
 def database(kind: str, n: int, keep: bool) -> tuple[str, callable]:
@@ -203,7 +195,7 @@ def database(kind: str, n: int, keep: bool) -> tuple[str, callable]:
         folder = Path("/tmp/chargeledger-bench") if keep else Path(tempfile.mkdtemp())
         folder.mkdir(exist_ok=True)
         return f"sqlite:///{folder}/statement-{n}.sqlite3", lambda: None
-    name = f"bench_statement_{n}" if keep else f"bench_{uuid.uuid4().hex[:8]}"
+    name = f"reports_bench_statement_{n}" if keep else f"reports_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
@@ -217,10 +209,9 @@ def database(kind: str, n: int, keep: bool) -> tuple[str, callable]:
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, drop
 
 
-def in_child(*args: str, writer: str | None = None) -> dict:
+def in_child(*args: str) -> dict:
     """Run this file with `args` in a fresh interpreter; its last output line is JSON."""
-    env = dict(os.environ, CHARGELEDGER_REPORT_WRITER=writer) if writer else None
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env)
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(f"{args[0]} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -239,20 +230,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--keep", action="store_true", help="reuse kept databases of the same size")
-    parser.add_argument("--writers", default="vector", help="vector and/or rows, comma-separated")
     parser.add_argument("--child", nargs=2)
     parser.add_argument("--fill", nargs=2)
-    parser.add_argument("--duck")
     args = parser.parse_args()
     if args.child:
         child(args.child[0], int(args.child[1]))
         return
     if args.fill:
         fill_child(args.fill[0], int(args.fill[1]))
-        return
-    if args.duck:
-        seconds, cpu = duckdb_seconds(int(args.duck))
-        print(json.dumps({"seconds": seconds, "cpu": cpu}))
         return
     print(f"cores {os.cpu_count()}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for n in (int(s) for s in args.sizes.split(",")):
@@ -265,15 +250,14 @@ def main() -> None:
                     if have:
                         raise SystemExit(f"{url} holds {have:,} sessions, not {n:,}: remove it or drop --keep")
                     filled = f"fill {in_child('--fill', url, str(n))['seconds']:.0f} s"
-                duck = in_child("--duck", str(n))
-                for writer in args.writers.split(","):
-                    load = os.getloadavg()[0]
-                    figures = in_child("--child", url, str(n), writer=writer)
-                    print(f"{kind:8} {n:>9,} sessions, {writer} writer: statement CSV {figures['seconds']:6.1f} s "
-                          f"wall {figures['cpu']:6.1f} s CPU ({figures['rows'] / figures['seconds']:,.0f} rows/s, "
-                          f"{figures['csv_mb']:.0f} MB), peak RSS {figures['peak_mb']:.0f} MB; DuckDB same rows "
-                          f"{duck['seconds']:5.2f} s wall {duck['cpu']:5.2f} s CPU -> "
-                          f"{figures['seconds'] / duck['seconds']:4.1f}x wall  (load {load:.1f}, {filled})")
+                load = os.getloadavg()[0]
+                f = in_child("--child", url, str(n))
+                print(f"{kind:8} {n:>9,} sessions: statement CSV {f['seconds']:6.1f} s wall {f['cpu']:6.1f} s CPU "
+                      f"({f['rows'] / f['seconds']:,.0f} rows/s, {f['csv_mb']:.0f} MB), "
+                      f"peak RSS {f['peak_mb']:.0f} MB; "
+                      f"DuckDB same rows {f['duck_seconds']:5.2f} s wall {f['duck_cpu']:5.2f} s CPU -> "
+                      f"{f['seconds'] / f['duck_seconds']:4.1f}x wall {f['cpu'] / f['duck_cpu']:4.1f}x CPU "
+                      f"(load {load:.1f}, {filled})")
             finally:
                 drop()
 

@@ -101,3 +101,21 @@ def test_date_and_time_columns_a_zone_per_row_and_a_charging_time(engine, tmp_pa
     assert stored["import:t:2"][:2] == (datetime(2024, 7, 1, 6, tzinfo=UTC), datetime(2024, 7, 1, 6, 45, tzinfo=UTC))
     flags = [f.detail for f in Ledger(engine).project(stored["import:t:3"][2]).flags if f.code == "data_quality"]
     assert len(flags) == 1 and "date+time '2024-10-27 02:30' happens twice" in flags[0]
+
+
+def test_the_zone_times_are_read_in_is_not_the_zone_of_the_sites_created(sqlite_engine, tmp_path):
+    """A file exported in UTC for garages in Oslo: times read as UTC, the site the import creates is in Oslo."""
+    from chargeledger.directory import registry
+    from chargeledger.domain.network import Organisation
+    from chargeledger.storage.tables import sites
+
+    registry.add_organisation(sqlite_engine, Organisation("OSLO", "Oslo garages", "NO", "NOK"))
+    file = tmp_path / "utc.csv"
+    file.write_text("id,start,stop,kwh\n1,2024-01-15 08:00:00,2024-01-15 09:00:00,5\n")
+    m = parse_mapping({**BASE, "time": {"time_zone": "UTC"},
+                       "network": {"organisation": "OSLO", "site": "OSLO-1", "site_name": "Garage 1",
+                                   "site_time_zone": "Europe/Oslo"}})
+    assert import_sessions(sqlite_engine, file, m).imported == 1
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(select(sites.c.time_zone).where(sites.c.id == "OSLO-1")).scalar() == "Europe/Oslo"
+    assert _stored(sqlite_engine)["import:t:1"][0] == datetime(2024, 1, 15, 8, tzinfo=UTC)

@@ -58,6 +58,7 @@ class Peer:
     issued_a: str | None = None  # a token A we hand out when ChargeLedger registers with us
     allowed_uids: set[str] = field(default_factory=set)  # what real-time authorization allows
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # "sessions/NL/ACM/12" -> its copy
+    keeps: bool = True  # False: no copies kept (the bench, where the peer's own work would be measured)
     country: str = COUNTRY  # its party, and its role in the credentials it sends (a hub: HUB)
     party: str = PARTY
     role: str = "EMSP"
@@ -175,7 +176,7 @@ class Peer:
                 return JSONResponse(ok(None, 2001) | {"status_message": "we do not like this one"}, status_code=400)
             if request.headers.get("ocpi-to-party-id") in self.unreachable:
                 return JSONResponse(ok(None, 4003) | {"status_message": "that party is not connected"})
-            if module in ("sessions", "tariffs"):
+            if self.keeps and module in ("sessions", "tariffs"):
                 return self._keep(f"{module}/{rest.strip('/')}", request.method, await _json(await request.body())
                                   if request.method in ("PUT", "PATCH") else None)
             return ok()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import ssl
 from pathlib import Path
 
 from cryptography import x509
@@ -63,10 +64,9 @@ def signing_request(common_name: str, organisation: str | None, key=None) -> tup
     return csr.public_bytes(serialization.Encoding.PEM).decode(), key
 
 
-def client_context(folder: Path, ca_path: str, chain: str | None = None, key=None) -> "ssl.SSLContext":
+def client_context(folder: Path, ca_path: str, chain: str | None = None, key=None) -> ssl.SSLContext:
     """A station's TLS context: it trusts `ca_path` (the CSMS root it installed) and, given its certificate chain
     and key, presents them (profile 3)."""
-    import ssl
     context = ssl.create_default_context(cafile=ca_path)
     if chain is not None:
         stem = folder / f"station-{x509.load_pem_x509_certificates(chain.encode())[0].serial_number:x}"

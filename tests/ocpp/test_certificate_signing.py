@@ -68,6 +68,19 @@ class Holder16(Charger16):
         await self.chains.put((certificate_chain, None))
         return result16.CertificateSigned(status="Accepted")
 
+    @on("ExtendedTriggerMessage")
+    def on_extended_trigger(self, requested_message, **kw):
+        if requested_message != "SignChargePointCertificate":
+            return result16.ExtendedTriggerMessage(status="NotImplemented")
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        csr, _ = signing_request(self.id, ORG, self.key)
+
+        async def ask():
+            await asyncio.sleep(0.05)
+            self.renewal = await self.call(call16.SignCertificate(csr=csr))
+        self.asking = asyncio.ensure_future(ask())
+        return result16.ExtendedTriggerMessage(status="Accepted")
+
 
 async def answered(engine, serial: str, status: str) -> dict:
     """The station's answer reaches the certificate's row (after the command's answer is processed)."""
@@ -221,3 +234,40 @@ async def test_a_certificate_about_to_expire_is_renewed_once(sqlite_engine, tmp_
         assert cp.chains.empty()
     assert [c["status"] for c in issued.of_station(sqlite_engine, "CP-1")] == ["Accepted", "Accepted"]
     assert recall(sqlite_engine, "CP-1", "certificate_renewal")["answer"] == "Accepted"
+
+
+async def test_a_connection_whose_certificate_is_revoked_is_closed(sqlite_engine, tmp_path):
+    """Revoked while connected at profile 3 (in any process: the database says so): the next upkeep closes it."""
+    lab = Lab(tmp_path)
+    add_network(sqlite_engine, ocpp="2.0.1", password=PASSWORD)
+    async with gateway_on(sqlite_engine, **lab.gateway_settings(sweep_interval=0.1)) as gateway:
+        async with charger(gateway, "CP-1", "2.0.1", password=PASSWORD, cls=Holder201) as cp:
+            _, chain, key = await sign(cp, "2.0.1")
+            serial = format(x509.load_pem_x509_certificate(chain.encode()).serial_number, "x")
+            await answered(sqlite_engine, serial, "Accepted")  # connected until its answer is in
+        tls = f"wss://localhost:{gateway.tls_port}"
+        async with charger(tls, "CP-1", "2.0.1", ssl=lab.client(chain, key)) as cp:
+            await asyncio.sleep(0.3)  # several sweeps: a good certificate keeps its connection
+            assert (await cp.call(call.Heartbeat())).current_time
+            issued.revoke(sqlite_engine, serial, "keyCompromise", dt.datetime.now(dt.timezone.utc))
+            await asyncio.wait_for(cp._connection.wait_closed(), 3)
+            assert cp._connection.close_code == 1008  # noqa: PLR2004 - policy violation
+            assert cp._connection.close_reason == "client certificate revoked"
+
+
+async def test_a_1_6_charge_point_is_asked_with_extended_trigger_message(sqlite_engine, tmp_path):
+    from datetime import timedelta
+    lab = Lab(tmp_path)
+    add_network(sqlite_engine)
+    async with gateway_on(sqlite_engine, **lab.gateway_settings(sweep_interval=0.1, station_certificate_days=10,
+                                                                certificate_renew_before=timedelta(days=20))) \
+            as gateway, charger(gateway, "CP-1", cls=Holder16) as cp:
+        _, first, _ = await sign(cp, "1.6")
+        await answered(sqlite_engine, format(x509.load_pem_x509_certificate(first.encode()).serial_number, "x"),
+                       "Accepted")
+        renewed, _ = await asyncio.wait_for(cp.chains.get(), 5)
+        await asyncio.wait_for(cp.asking, 5)
+        leaf = x509.load_pem_x509_certificate(renewed.encode())
+        assert cp.renewal.status == "Accepted" and leaf.public_key().public_numbers() == \
+            cp.key.public_key().public_numbers()
+        await answered(sqlite_engine, format(leaf.serial_number, "x"), "Accepted")

@@ -18,7 +18,7 @@ from chargeledger.pki.ocsp import read
 from tests.builders import add_network
 from tests.ocpp.certificates import Authority, Lab
 from tests.ocpp.helpers import api, charger, gateway_on, support_key
-from tests.ocpp.test_certificate_signing import Holder201, sign
+from tests.ocpp.test_certificate_signing import Holder201, answered, sign
 
 
 def request_data(certificate: x509.Certificate, issuer: x509.Certificate, serial: int | None = None) -> dict:
@@ -55,6 +55,7 @@ async def test_ocsp_answers_good_revoked_and_unknown_for_our_certificates(engine
         assert good.next_update_utc > good.this_update_utc
 
         serial = format(mine.serial_number, "x")
+        await answered(engine, serial, "Accepted")  # the station's answer is in before the operator looks
         async with api(engine, gateway, support_key(engine)) as client:  # the operator revokes it
             listed = (await client.get("/api/stations/CP-1/certificates")).json()
             assert [(c["serial_number"], c["status"], c["revoked_at"]) for c in listed["issued"]] == [

@@ -307,8 +307,11 @@ def same_cells(expected: list[list[str]], got: list[list[str]]) -> int:
     for number, (want, have) in enumerate(zip(expected, got)):
         assert len(have) == len(want), number
         for name, a, b in zip(expected[0], want, have):
-            if a.startswith(("{", "[")) and b.startswith(("{", "[")):
-                a, b = json.loads(a), json.loads(b)
+            if a != b and a.startswith(("{", "[")):  # a JSON cell: the same value, whatever its spacing
+                try:
+                    a, b = json.loads(a), json.loads(b)
+                except ValueError:
+                    pass
             assert a == b, f"row {number}, {name}: expected {a!r}, got {b!r}"
             compared += 1
     return compared

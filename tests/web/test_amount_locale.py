@@ -24,6 +24,7 @@ def test_a_german_browser_reads_amounts_with_a_decimal_comma_and_the_euro_after(
     context, page = _session_page(world, "de-DE", "support@acme.example")
     try:
         expect(page.locator("#kpi-price .value")).to_have_text("11,19\u00a0€")
+        expect(page.locator("#kpi-energy")).to_have_text("27,50 kWh")  # figures in the same conventions
         assert page.locator("#breakdown-incl td.amount").all_inner_texts() == ["1,21\u00a0€", "9,98\u00a0€"]
         page.click("#refund-open")  # the refund is typed as the viewer writes numbers, and pre-filled so
         expect(page.locator('#refund-form [name="amount"]')).to_have_value("1,21")

@@ -2,7 +2,7 @@
 emissions for that energy. Factors and their sources: impact_factors.py.
 
 Computed exactly (integers, no rounding until the end) from the energy in whole Wh as reports show it, and
-rounded half away from zero to 0.01 kg, so the statement's column, its DuckDB twin (reports/duck_cells.py) and
+rounded half away from zero to 0.01 kg, so the statement's column, its DuckDB SQL (reports/cell_sql.py) and
 the session page give the same figure for a session.
 """
 
@@ -18,7 +18,7 @@ CENTS_OF_KG = 100
 
 
 def _whole_wh(energy_wh: float) -> int:
-    return round(energy_wh)  # half to even, as the reports' kWh (reports.columns.kilowatt_hours)
+    return round(energy_wh)  # half to even, as the reports' kWh (cl_kwh in reports/cell_sql.py)
 
 
 def hundredths_per_wh(country: str | None) -> Fraction:

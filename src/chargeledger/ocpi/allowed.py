@@ -9,11 +9,15 @@ rebinding) is not caught: the operator's allowed_hosts is the defence against a 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-from ..settings import current
+from ..settings import CONFIG_ENV, current
 from .settings import OcpiSettings
+
+_SOURCES = (CONFIG_ENV, "CHARGELEDGER_OCPI_ALLOWED_HOSTS", "CHARGELEDGER_OCPI_ALLOWED_NETWORKS")
 
 
 class UrlRefused(ValueError):
@@ -37,9 +41,20 @@ def _address_allowed(address: str, networks: list[str]) -> bool:
     return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
+def _settings() -> OcpiSettings:
+    """The `ocpi` section, read again only when its sources change: outside `serve`, current() parses the whole
+    environment (about 3 ms), and the pusher asks before every push."""
+    return _read(tuple(os.environ.get(name) for name in _SOURCES))
+
+
+@lru_cache(maxsize=16)
+def _read(_sources: tuple) -> OcpiSettings:
+    return current().ocpi
+
+
 def check(url: str, settings: OcpiSettings | None = None) -> None:
     """Raises UrlRefused unless the URL is http(s), names an allowed host and resolves only to allowed addresses."""
-    settings = settings or current().ocpi
+    settings = settings or _settings()
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)

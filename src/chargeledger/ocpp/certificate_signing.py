@@ -61,6 +61,13 @@ async def requested(cp, csr: str, certificate_type: str | None) -> tuple[str, st
 
 
 async def _sign_and_send(cp, request: x509.CertificateSigningRequest, kind: str) -> None:
+    try:
+        await _deliver(cp, request, kind)
+    except Exception:  # noqa: BLE001 - a background task: said in the log, not lost in the event loop
+        log.exception("could not sign or deliver a certificate for %s", cp.station.id)
+
+
+async def _deliver(cp, request: x509.CertificateSigningRequest, kind: str) -> None:
     gateway, station_id = cp.gateway, cp.station.id
     authority, now = gateway.settings.authority, utcnow()
     certificate = authority.issue(request, gateway.settings.station_certificate_days, now)

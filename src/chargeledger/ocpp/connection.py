@@ -76,6 +76,7 @@ class CentralSide:
         self.registration = station.registration  # until it boots: what the operator decided last
         self.triggered: set[str] = set()  # actions we asked for with TriggerMessage: allowed once while Pending
         self._after: list = []  # coroutines to run once the answer being built is sent
+        self.certificate_serial: str | None = None  # the client certificate it connected with (profile 3)
 
     def registered(self, status: str) -> int:
         """After a BootNotification: remember the answer; returns the interval to tell the station."""

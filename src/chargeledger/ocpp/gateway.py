@@ -31,8 +31,8 @@ from ..settings import current, process_name
 from ..domain.events import EventSource
 from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
-from . import (certificate_renewal, command_sessions, commands, housekeeping, remote, reservations, security_profile, site_limit,
-               stations)
+from . import (certificate_renewal, command_sessions, commands, housekeeping, remote, reservations, security_profile,
+               site_limit, stations)
 from ..access.password_pool import PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow
@@ -136,8 +136,23 @@ class Gateway:
                 await self._run(housekeeping.sweep, self.engine, self.settings, utcnow())
                 await self._run(reservations.expire, self.engine, utcnow())
                 await certificate_renewal.renew(self, utcnow())
+                await self._close_revoked()
             except Exception:  # noqa: BLE001 - upkeep retries next round; chargers must not notice
                 log.exception("OCPP upkeep failed")
+
+    async def _close_revoked(self) -> None:
+        """A station whose client certificate was revoked since it connected loses its connection (the operator
+        revoked it in this or another process: the database says so)."""
+        serials = {cp.certificate_serial: station_id for station_id, cp in self.connected.items()
+                   if cp.certificate_serial}
+        if not serials:
+            return
+        for serial in await self._run(security_profile.revoked_among, self.engine, set(serials)):
+            cp = self.connected.get(serials[serial])
+            if cp is not None:
+                log.warning("station %s: its client certificate %s was revoked: closing its connection",
+                            serials[serial], serial)
+                self.spawn(cp._connection.close(1008, "client certificate revoked"))
 
     async def _renew_lease(self) -> None:
         while True:
@@ -214,12 +229,13 @@ class Gateway:
                                           f"{station.ocpp_version} (Sec-WebSocket-Protocol)\n")
             log.warning("station %s offered no subprotocol: spoken to in OCPP 1.6, as registered", station.id)
         profile = security_profile.of_connection(_over_tls(connection), certified)
-        below = await asyncio.to_thread(security_profile.admitted, self.engine, station.id,
-                                          station.security_profile, profile, utcnow())
+        below = await asyncio.to_thread(security_profile.admitted, self.engine, station, profile,
+                                          utcnow())
         if below:
             log.warning("refused station %s from %s: %s", station.id, address, below)
             return connection.respond(HTTPStatus.FORBIDDEN, below + "\n")
         connection.station = station
+        connection.certificate_serial = peer.get("serialNumber")  # profile 3: closed if it is revoked later
         return None
 
     async def _serve_station(self, connection: ServerConnection) -> None:
@@ -235,6 +251,7 @@ class Gateway:
         connection.response = None
         cp = cls(station.id, connection, response_timeout=self.settings.command_timeout)
         cp.setup(self, station, MessageRate(self.settings.messages_per_second, self.settings.message_burst))
+        cp.certificate_serial = getattr(connection, "certificate_serial", None)
         self.admission.opened(address)
         old = self.connected.get(station.id)
         self.connected[station.id] = cp

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select, update
 
 from ..pki import issued
-from ..storage.tables import stations
+from ..storage.tables import station_certificates, stations
 from . import commands, installed_certificates, station_state
 
 UPGRADE = "security_profile_upgrade"
@@ -56,22 +56,35 @@ def check_raise(engine: Engine, station_id: str, to: int, signing: bool, at: dat
 def asked(engine: Engine, station_id: str, to: int, answer: dict, by: str | None, at: datetime) -> None:
     """The station took the new profile (it applies it when it reconnects)."""
     if answer.get("status") in ("Accepted", "RebootRequired"):
+        with engine.begin() as conn:
+            conn.execute(update(stations).where(stations.c.id == station_id).values(security_profile_asked=to))
         station_state.remember(engine, station_id, UPGRADE, {"to": to, "status": "Asked", "asked_at": at.isoformat(),
                                                             "by": by}, at)
 
 
-def admitted(engine: Engine, station_id: str, held: int | None, profile: int, at: datetime) -> str | None:
-    """Why a connection at `profile` is refused (`held`: the station's lowest allowed), or None; a connection at a
-    profile we asked for completes the upgrade: from then on nothing lower gets in."""
+def admitted(engine: Engine, station, profile: int, at: datetime) -> str | None:
+    """Why a connection at `profile` is refused, or None (`station`: its StationInfo, read at this handshake); a
+    connection at the profile it accepted completes the upgrade: from then on nothing lower gets in."""
+    held, asked_for = station.security_profile, station.security_profile_asked
     if held and profile < held:
-        return f"station {station_id} must connect with security profile {held} (this connection: {profile})"
-    pending = station_state.recall(engine, station_id, UPGRADE)
-    if pending and pending.get("status") == "Asked" and profile >= pending["to"] > (held or 0):
+        return f"station {station.id} must connect with security profile {held} (this connection: {profile})"
+    if asked_for and profile >= asked_for:
         with engine.begin() as conn:
-            conn.execute(update(stations).where(stations.c.id == station_id).values(security_profile=pending["to"]))
-        station_state.remember(engine, station_id, UPGRADE, {**pending, "status": "Done", "done_at": at.isoformat()},
+            conn.execute(update(stations).where(stations.c.id == station.id).values(
+                security_profile=max(asked_for, held or 0), security_profile_asked=None))
+        pending = station_state.recall(engine, station.id, UPGRADE) or {"to": asked_for}
+        station_state.remember(engine, station.id, UPGRADE, {**pending, "status": "Done", "done_at": at.isoformat()},
                                at)
     return None
+
+
+def revoked_among(engine: Engine, serials: set[str]) -> set[str]:
+    """Which of these client certificate serial numbers (as TLS spells them) our CA has revoked."""
+    spelled = {issued.serial_hex(s): s for s in serials}
+    with engine.connect() as conn:
+        rows = conn.execute(select(station_certificates.c.serial_number).where(
+            station_certificates.c.serial_number.in_(list(spelled)), station_certificates.c.revoked_at.is_not(None)))
+        return {spelled[r] for r in rows.scalars()}
 
 
 def client_certificate_refused(engine: Engine, station_id: str, names: set[str], serial: str | None) -> str | None:

@@ -23,7 +23,7 @@ class GatewaySettings:
     concurrent_transactions: bool = False
     log_flush_every: float = 0.2                  # seconds between batched message-log writes
     ssl_context: ssl.SSLContext | None = None     # security profile 2: TLS with the operator's certificate
-    tls_port: int | None = None                   # TLS on this port, plain ws (profile 1) on the main one; None: one port
+    tls_port: int | None = None                   # wss here, plain ws (profile 1) on the main port; None: one port
     backlog: int = 4096                           # pending TCP connections: thousands of chargers reconnect at once
     # Limits against faulty or hostile peers (docs/security.md, "OCPP"):
     ping_interval: float = 30.0                   # seconds between websocket pings; no pong within one more: dead

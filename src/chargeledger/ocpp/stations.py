@@ -27,6 +27,7 @@ class StationInfo:
     evse_ids: dict[int, str] = field(default_factory=dict)  # OCPP EVSE/connector number -> EVSE-ID
     ocpp_version: str = "1.6"  # as registered
     security_profile: int | None = None  # the lowest it may connect with (ocpp/security_profile.py)
+    security_profile_asked: int | None = None  # a higher one it accepted, applied at its next connection
 
     def evse_id(self, number: int | None) -> str | None:
         return self.evse_ids.get(number) if number is not None else None
@@ -40,7 +41,8 @@ def find_station(engine: Engine, station_id: str) -> StationInfo | None:
         numbers = conn.execute(select(evses.c.ocpp_evse_id, evses.c.evse_id)
                                .where(evses.c.station_id == station_id)).all()
     return StationInfo(row.id, row.organisation_id, row.site_id, row.password_hash, bool(row.unsecured),
-                       row.registration, {n: e for n, e in numbers}, row.ocpp_version, row.security_profile)
+                       row.registration, {n: e for n, e in numbers}, row.ocpp_version, row.security_profile,
+                       row.security_profile_asked)
 
 
 def auto_register(engine: Engine, station_id: str, site_id: str, version: str,

@@ -69,7 +69,8 @@ MACROS = (
     # strftime's %z of an offset in seconds, +HHMM and SS only when not zero
     # a JSON cell: the value's JSON text (compact), empty where the value is (null, {}, [], "", 0, false)
     r"""CREATE OR REPLACE MACRO cl_json(x) AS
-        CASE WHEN CAST(json(x) AS VARCHAR) NOT IN ('null', '{}', '[]', '""', '0', 'false') THEN CAST(json(x) AS VARCHAR) END""",
+        CASE WHEN CAST(json(x) AS VARCHAR) NOT IN ('null', '{}', '[]', '""', '0', 'false')
+             THEN CAST(json(x) AS VARCHAR) END""",
     r"""CREATE OR REPLACE MACRO cl_offset(s) AS
         CASE WHEN s < 0 THEN '-' ELSE '+' END || lpad(CAST(abs(s) // 3600 AS VARCHAR), 2, '0') ||
         lpad(CAST(abs(s) % 3600 // 60 AS VARCHAR), 2, '0') ||
@@ -119,7 +120,8 @@ def fixed_of_text(text: str, scale: int, places: int) -> str:
     if scale < places:
         return f"{text} || '{'.' if scale == 0 else ''}{'0' * (places - scale)}'"
     cut = scale - places + (1 if places == 0 else 0)  # no places: the point goes too
-    return f"CASE WHEN suffix({text}, '{'0' * (scale - places)}') THEN {_cut(text, cut)} ELSE cl_fixed({text}, {places}) END"
+    return (f"CASE WHEN suffix({text}, '{'0' * (scale - places)}') THEN {_cut(text, cut)} "
+            f"ELSE cl_fixed({text}, {places}) END")
 
 
 def co2_saved_sql(energy_wh: str, country: str) -> str:
@@ -179,7 +181,9 @@ class Scope:
         if kind == "money":
             return money_of_text(name, field.scale) if field.form == "numeric" else f"cl_money({number})"
         if kind in ("decimal", "percent"):
-            return fixed_of_text(name, field.scale, places) if field.form == "numeric" else f"cl_fixed({number}, {places})"
+            if field.form == "numeric":
+                return fixed_of_text(name, field.scale, places)
+            return f"cl_fixed({number}, {places})"
         if kind == "integer" and field.form == "integer":
             return number
         raise ValueError(f"{name}: a {field.form} field shown as {kind}")
@@ -200,21 +204,25 @@ SQL = str | Callable[[Scope], str]
 def field_value(field: Field) -> str:
     """The field in the form a cell reads: a numeric as its Decimal's text (SQLite gives a float: see reader)."""
     name = quoted(field.name)
-    if field.form == "numeric" and field.float_stored:
-        return f"printf('%.{field.scale}f', {name})"
+    if field.form == "numeric" and field.float_stored:  # "%.<scale>f" of the float, as SQLAlchemy reads it
+        return f"CAST(CAST({name} AS DECIMAL(38, {field.scale})) AS VARCHAR)"
     if field.form == "time" and field.timestamp:
         return f"epoch_us({name})"
     return name
 
 
 def cells_sql(columns: list, scope: Scope, source: str, flag: str | None = None, extra: tuple[str, ...] = (),
-              overrides: dict[str, str] | None = None, wrap: Callable[[str], str] | None = None) -> str:
+              overrides: dict[str, str] | None = None, wrap: Callable[[str], str] | None = None,
+              derived: dict[str, str] | None = None) -> str:
     """A query of each row's cells c0, c1, … (and `extra` SQL, named x0, x1, …) over `source`, in its order.
     `flag`: a condition over the fields, beside the cells; `overrides`: a column's SQL by name, instead of its
-    own; `wrap`: the rows' query (the fields in the forms cells read) -> the query the cells read instead."""
+    own; `wrap`: the rows' query (the fields in the forms cells read) -> the query the cells read instead;
+    `derived`: values computed once per row for several cells (a parsed JSON list), by name."""
     overrides = overrides or {}
     view = ", ".join(f"{field_value(field)} AS {quoted(field.name)}" for field in scope.fields.values())
     rows = f"(SELECT {view} FROM {source})"
+    if derived:
+        rows = f"(SELECT *, {', '.join(f'{sql} AS {name}' for name, sql in derived.items())} FROM {rows})"
     cells = [f"{overrides.get(c.name) or sql_of(c, scope)} AS c{i}" for i, c in enumerate(columns)]
     cells += [f"{sql} AS x{i}" for i, sql in enumerate(extra)]
     if flag is not None:

@@ -80,3 +80,5 @@ class Report:
     uncovered: Callable[[list[Column]], str] | None = None
     # rows after the sessions' (the statement's refunds and re-pricings): catalogue/payment_moves.py
     trailing: Any = None
+    # SQL values computed once per row for several cells, by the name the cells' SQL reads them
+    derived: dict[str, str] = field(default_factory=dict)

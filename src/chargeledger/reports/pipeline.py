@@ -80,6 +80,7 @@ def plan(engine: Engine, request: ReportRequest, progress: Progress | None = Non
     scope = Scope(fields_of(every, engine.dialect), context)
     flag = report.uncovered(columns) if report.uncovered else None
     said = " ".join([*(sql_of(c, scope) for c in columns), *(c.currency or "" for c in columns), flag or "",
+                     *report.derived.values(),
                      *(report.trailing.said(scope) if report.trailing else ())])
     # only the fields some cell's SQL names: less to read and send
     read = {name for name in scope.fields if re.search(rf"\b{re.escape(name)}\b", said)} | {"session_id"}
@@ -93,7 +94,8 @@ def output(engine: Engine, plan: Plan, select: Callable[[str], str], progress: P
     report's trailing rows. A row the columns do not cover fails the report."""
     done = 0
     flagged = plan.flag is not None
-    cells = cells_sql(plan.columns, plan.scope, "batch", plan.flag, extra=_currencies(plan.columns))
+    derived = REPORTS[plan.request.report].derived
+    cells = cells_sql(plan.columns, plan.scope, "batch", plan.flag, _currencies(plan.columns), derived=derived)
     for batch in _run(engine, plan.query, select(cells)):
         if flagged and _any(batch.column(batch.num_columns - 1)):
             raise ReportError("the data changed while the report was written; run it again")
@@ -110,7 +112,8 @@ def output(engine: Engine, plan: Plan, select: Callable[[str], str], progress: P
         if moves.num_rows:
             # the moved sessions' rows were covered in their own rows: the flag's column is kept, false
             cells = cells_sql(plan.columns, plan.scope, "batch", "false" if flagged else None,
-                              _currencies(plan.columns), trailing.overrides(plan.columns, plan.scope), trailing.rows)
+                              _currencies(plan.columns), trailing.overrides(plan.columns, plan.scope), trailing.rows,
+                              derived)
             ids = sorted(set(moves.column("move_session_id").to_pylist()))
             fields = {column.key for column in plan.query.selected_columns}
             query = only(joined_rows().where(sessions.c.id.in_(ids)), fields)

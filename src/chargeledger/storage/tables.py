@@ -80,6 +80,8 @@ stations = Table(
     Column("registration", String(16), nullable=False, default="Accepted", server_default="Accepted"),
     # the lowest OCPP security profile it may connect with, raised once it reconnected at a higher one (TC_A_19)
     Column("security_profile", SmallInteger),
+    # a higher profile the station accepted and applies when it reconnects (read at each handshake, with the rest)
+    Column("security_profile_asked", SmallInteger),
 )
 
 # Gateway processes alive: each renews its lease while it runs; a station held by a gateway whose lease expired

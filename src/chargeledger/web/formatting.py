@@ -1,4 +1,5 @@
-"""Jinja filters: times in the viewer's zone, durations, energy and money as people read them."""
+"""Jinja filters: times in the viewer's zone, durations, figures, energy and money as people read them (figures
+and money in the viewer's locale: viewer_locale.py)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,18 @@ def duration(seconds) -> str:
     return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
-def kwh(wh, places: int = 2) -> str:
+def number(value, places: int = 2, locale: str = DEFAULT) -> str:
+    """A figure with `places` decimals, grouped, in the viewer's conventions ("1.234,50" for de_DE)."""
+    if value is None:
+        return "—"
+    return format_decimal(Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP),
+                          "#,##0" + ("." + "0" * places if places else ""), locale=locale)
+
+
+def kwh(wh, places: int = 2, locale: str = DEFAULT) -> str:
     if wh is None:
         return "—"
-    return f"{float(wh) / 1000:,.{places}f} kWh"
+    return f"{number(float(wh) / 1000, places, locale)} kWh"
 
 
 def decimal(value) -> Decimal | None:
@@ -86,6 +95,17 @@ def _money_input_filter(context, value, currency: str) -> str:
                           locale=context.get("locale") or DEFAULT)
 
 
+@pass_context
+def _number_filter(context, value, places: int = 2) -> str:
+    return number(value, places, context.get("locale") or DEFAULT)
+
+
+@pass_context
+def _kwh_filter(context, wh, places: int = 2) -> str:
+    return kwh(wh, places, context.get("locale") or DEFAULT)
+
+
 def install(env) -> None:
-    env.filters.update(local_time=local_time, time_tag=time_tag, duration=duration, kwh=kwh, money=_money_filter,
+    env.filters.update(local_time=local_time, time_tag=time_tag, duration=duration, kwh=_kwh_filter, number=_number_filter,
+                       money=_money_filter,
                        money_input=_money_input_filter)

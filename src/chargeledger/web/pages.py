@@ -27,6 +27,7 @@ from .list_page import list_context
 from .login import LoginRequired, page_caller, to_login
 from .session_page import session_page
 from .viewer_locale import request_locale
+from .formatting import parse_time
 from .telemetry import chart_data
 
 HERE = Path(__file__).parent
@@ -126,6 +127,11 @@ def register(app: FastAPI) -> None:
         from .people_pages import team_page
         return _page(request, "team.html", caller, **team_page(app.state.engine, caller, team_id))
 
+    @app.get("/tokens", include_in_schema=False, response_class=HTMLResponse)
+    def tokens_html(request: Request, caller: Caller = Depends(page_caller)):
+        from .tokens_page import tokens_page
+        return _page(request, "tokens.html", caller, **tokens_page(app.state.engine, caller, request.query_params))
+
     @app.get("/map", include_in_schema=False, response_class=HTMLResponse)
     def map_html(request: Request, caller: Caller = Depends(page_caller)):
         from ..http.routes.network import site_list
@@ -173,4 +179,7 @@ def register(app: FastAPI) -> None:
         visible_session(engine, caller, session_id)
         detail = session_get(session_id, caller, engine)
         zone = session_context(engine, caller, detail)["time_zone"]
-        return chart_data(detail, Ledger(engine).samples(session_id), zone)
+        from .schedule_limit import limit_steps
+        from .session_schedule import session_schedule
+        limit = limit_steps(session_schedule(engine, detail).get("schedule"), parse_time(detail.get("started_at")))
+        return chart_data(detail, Ledger(engine).samples(session_id), zone, limit)

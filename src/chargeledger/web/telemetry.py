@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..domain.meter import Measurand, MeterSample, Phase
+from .schedule_limit import describe
 
 MAX_POINTS = 400  # enough for a laptop-wide chart; long sessions are averaged into this many buckets
 PHASES = (Phase.L1, Phase.L2, Phase.L3)
@@ -85,7 +86,18 @@ def hourly_kwh(register: list[tuple[datetime, float]], zone: str) -> list[dict[s
             for h, wh in sorted(per_hour.items())]
 
 
-def chart_data(detail: dict[str, Any], samples: list[MeterSample], zone: str) -> dict[str, Any]:
+def _step_at(steps: list[tuple[float, float]], t: float) -> float | None:
+    value = None
+    for start, kw in steps:
+        if start > t:
+            break
+        value = kw
+    return value
+
+
+def chart_data(detail: dict[str, Any], samples: list[MeterSample], zone: str,
+               limit: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`limit`: the charge profile's power limit (schedule_limit.limit_steps), drawn as a step line over power."""
     register = _per_time(samples, Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, sum)
     result: dict[str, Any] = {"time_zone": zone, "telemetry": None, "hourly": [], "fallback": None, "note": None}
     if samples:
@@ -98,9 +110,14 @@ def chart_data(detail: dict[str, Any], samples: list[MeterSample], zone: str) ->
         if register:
             series["energy_kwh"] = downsample(cumulative_kwh(register), start, end, last=True)
         times = sorted({t for values in series.values() for t in values})
+        if len(times) >= 2 and limit:  # the limit's own changes inside the session are points of the chart too
+            times = sorted(set(times) | {t for t, _ in limit["steps"] if times[0] < t < times[-1]})
         if len(times) >= 2:  # one instant draws no curve
             result["telemetry"] = {"time": times,
                                    **{name: [values.get(t) for t in times] for name, values in series.items()}}
+            if limit:
+                result["telemetry"]["limit_kw"] = [_step_at(limit["steps"], t) for t in times]
+                result["limit"] = {"source": limit["source"], "text": describe(limit, zone)}
     if len(register) >= 2:
         result["hourly"] = hourly_kwh(register, zone)
     if not result["hourly"]:

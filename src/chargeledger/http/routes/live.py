@@ -15,7 +15,7 @@ from ...access.rights import Caller
 from ...ledger.store import Ledger
 from ...access.accounts import caller_for_key
 from ..deps import bearer_key, current_caller, engine_of
-from ...web.formatting import money
+from ...web.formatting import kwh, money, number
 from ...web.viewer_locale import DEFAULT, request_locale
 from .sessions import visible_session
 
@@ -38,6 +38,10 @@ def live_figures(engine: Engine, session_id: int, locale: str = DEFAULT) -> dict
                "average_power_w": round(view.energy_wh * 3600 / seconds, 1) if seconds else None,
                "last_event_at": view.last_event_at.isoformat() if view.last_event_at else None,
                "running_price": None}
+    # as the page shows them, in the viewer's locale (web/formatting.py: one way to format)
+    figures["energy_shown"] = kwh(figures["energy_wh"], 2, locale)
+    if figures["average_power_w"] is not None:
+        figures["power_shown"] = f"{number(figures['average_power_w'] / 1000, 1, locale)} kW"
     if view.status.is_active:
         try:
             price = running_price(engine, session_id, now)
@@ -61,7 +65,7 @@ async def session_live(session_id: int, request: Request, caller: Caller = Depen
                 yield "event: expired\ndata: {}\n\n"  # the login ended: the page goes to the login page
                 return
             figures = await asyncio.to_thread(live_figures, engine, session_id, locale)
-            changed = {k: v for k, v in figures.items() if k not in ("duration_seconds", "average_power_w")}
+            changed = {k: v for k, v in figures.items() if k not in ("duration_seconds", "average_power_w", "power_shown")}
             if changed != last:
                 last, quiet = changed, 0.0
                 yield f"event: figures\ndata: {json.dumps(figures)}\n\n"

@@ -95,11 +95,12 @@ class _Moves:
         own = {
             "Session Date": local_time("move_at", literal(scope.context.time_zone.key), "%Y-%m-%d"),
             "Note": "cl_text(move_note)",
-            "Payment Total": f"CASE WHEN move_refunded IS NOT NULL THEN cl_money_value(-{_DEC}, true) END",
+            # Decimal's minus of a zero is a positive zero
+            "Payment Total": f"CASE WHEN move_refunded IS NOT NULL THEN cl_money_value(-{_DEC}, false) END",
             "Net Revenue Received (Incl. Tax)":
                 f"CASE WHEN move_refunded IS NOT NULL AND organisation_id IN ({', '.join(paid_out) or 'NULL'}) "
                 f"AND exchange_rate IS NOT NULL THEN "
-                f"cl_money_value(-round_even({_DEC} * CAST(exchange_rate AS DECIMAL(38, 10)), 2), true) END",
+                f"cl_money_value(-round_even({_DEC} * CAST(exchange_rate AS DECIMAL(38, 10)), 2), false) END",
             "Failed Payment Reason": "NULL"}
         return {c.name: own.get(c.name, "NULL") for c in columns if c.name in own or c.kind in _AMOUNTS}
 

@@ -10,7 +10,8 @@ from ..columns import Column, Kind, Report, as_is, json_field
 # The session was taken free: a fact of the session (its payment), never the station's setting today.
 FREE_VEND = "coalesce(payment_method = 'free', false)"
 # a roaming partner's session: its summary names the partner (a non-empty "roaming" object)
-_ROAMED = "coalesce(json_extract(summary, '$.roaming') NOT IN ('{}', 'null') AND json_type(summary, '$.roaming') = 'OBJECT', false)"
+_ROAMED = ("coalesce(json_type(summary, '$.roaming') = 'OBJECT' AND "
+           "CAST(json_extract(summary, '$.roaming') AS VARCHAR) <> '{}', false)")
 
 
 def _whole_seconds(key: str) -> str:
@@ -22,8 +23,8 @@ COLUMNS = [
     as_is("Sticker", Kind.TEXT, "sticker_id"),
     as_is("Serial", Kind.TEXT, "serial_number"),
     # Blank for a free-vend session, as the seed says; roaming partners by their eMSP ID, our own by our name.
-    Column("Initiator", Kind.TEXT, f"cl_text(CASE WHEN {FREE_VEND} THEN NULL WHEN {_ROAMED} THEN "
-                                   f"coalesce({json_field('roaming.provider_id')}, network) ELSE organisation_name END)"),
+    Column("Initiator", Kind.TEXT, f"cl_text(CASE WHEN {FREE_VEND} THEN NULL WHEN {_ROAMED} THEN coalesce("
+                                   f"{json_field('roaming.provider_id')}, network) ELSE organisation_name END)"),
     Column("Identity", Kind.TEXT, f"cl_text(coalesce({json_field('identity.id_token')}, "
                                   f"{json_field('identity.contract_id')}, {json_field('identity.shared_id')}, "
                                   "id_token))"),

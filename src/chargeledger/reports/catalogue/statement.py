@@ -26,6 +26,7 @@ def _money(name, attr, currency=_PRICE, right=None):
 
 _CHARGING_SECONDS = "CAST(round_even(summary_charging_seconds, 0) AS BIGINT)"
 # Decimal keeps a zero's sign: a product's is the operands' signs together, a sum's negative only when both are
+# (and a difference's when the first is negative and the second a positive zero)
 _OWED = "round_even(CAST(total_tax AS DECIMAL(38, 10)) * CAST(exchange_rate AS DECIMAL(38, 10)), 2)"
 _OWED_NEGATIVE = "(starts_with(total_tax, '-') <> starts_with(exchange_rate, '-'))"
 
@@ -58,10 +59,13 @@ def _received(scope) -> str:
             f"WHEN revenue_settlement IS NULL OR total_tax IS NULL OR exchange_rate IS NULL THEN NULL "
             f"WHEN {nothing_taken} THEN '0.00' "
             f"ELSE cl_money_value({_dec('revenue_settlement')} + {_OWED} - {still_owed}, "
-            f"starts_with(revenue_settlement, '-') AND {_OWED_NEGATIVE} AND {still_owed} = 0) END END")
+            f"starts_with(revenue_settlement, '-') AND {_OWED_NEGATIVE} AND {still_owed} = 0 "
+            f"AND starts_with(coalesce(unsettled_amount, '0'), '-') = starts_with(exchange_rate, '-')) END END")
 
 
-_TAXES = "from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"name\": \"VARCHAR\", \"amount\": \"VARCHAR\"}]')"
+# the taxes list, parsed once per row for every tax column and the coverage check (Report.derived)
+_TAXES = "tax_list"
+_TAX_LIST = "from_json(taxes, '[{\"jurisdiction\": \"VARCHAR\", \"name\": \"VARCHAR\", \"amount\": \"VARCHAR\"}]')"
 _TAX_KEY = "coalesce(nullif(tax.name, ''), tax.jurisdiction)"  # tax_key(): the name, else the level
 
 
@@ -237,7 +241,7 @@ def _network(request) -> list:
 
 REPORT = Report(
     name="statement", title="Session statement", rights=(Right.REPORTS,), columns=columns, where=_network,
-    uncovered=_uncovered, trailing=MOVES,
+    uncovered=_uncovered, trailing=MOVES, derived={_TAXES: _TAX_LIST},
     note="Times in the viewer's time zone (yyyy-mm-dd-hh:mm+hhmm). Revenue columns only for the finance right. "
          "Refunds and re-pricings follow the sessions, a row each, dated when they happened.",
 )

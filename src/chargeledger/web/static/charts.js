@@ -8,6 +8,8 @@
     {key: "current_a", label: "Current (A)", color: "#b26a00", scale: "A"},
     {key: "voltage_v", label: "Voltage (V)", color: "#8e24aa", scale: "V"},
     {key: "soc_percent", label: "State of charge (%)", color: "#c62828", scale: "%"},
+    // the charge profile's limit, on the power axis: a dashed step line (web/schedule_limit.py)
+    {key: "limit_kw", label: "Power limit (kW)", color: "#37474f", scale: "kW", step: true},
   ];
   const card = document.getElementById("telemetry-card");
   const width = () => Math.max(280, card.clientWidth - 40);
@@ -24,24 +26,28 @@
 
   // Every measurand has its own scale and its own axis; an axis shows only while its series does, so no line
   // is ever read against another unit's axis. Power and energy are on by default, the rest one click away.
-  const DEFAULT_ON = new Set(["power_kw", "energy_kwh"]);
+  const DEFAULT_ON = new Set(["power_kw", "energy_kwh", "limit_kw"]);
 
   // A toggle draws the chart again with the chosen series: uPlot cannot show an axis that was built hidden
   // (it threw "o.space is not a function" for Current, Voltage and SoC).
   let telemetryPlot = null;
   function drawTelemetry(el, shown, on) {
     const visible = shown.filter((s, i) => on[i]);
-    const axes = visible.map((s, i) => ({scale: s.scale, label: s.label, stroke: s.color, side: i % 2 ? 1 : 3,
-                                         grid: {show: i === 0}}));
+    // one axis per scale: the power limit is read against the power axis, not an axis of its own
+    const scaled = visible.filter((s, i) => visible.findIndex(o => o.scale === s.scale) === i);
+    const axes = scaled.map((s, i) => ({scale: s.scale, label: s.label, stroke: s.color, side: i % 2 ? 1 : 3,
+                                        grid: {show: i === 0}}));
     const plot = new uPlot({
       width: width(), height: 300, legend: {show: true},
       scales: {x: {time: true}},
       axes: [{...timeAxis}, ...axes],
-      series: [{}, ...visible.map(s => ({label: s.label, stroke: s.color, width: 2, scale: s.scale, spanGaps: true}))],
+      series: [{}, ...visible.map(s => ({label: s.label, stroke: s.color, width: 2, scale: s.scale, spanGaps: true,
+                                         ...(s.step ? {paths: uPlot.paths.stepped({align: 1}), dash: [8, 4]} : {})}))],
     }, [data.telemetry.time, ...visible.map(s => data.telemetry[s.key])], el);
     if (telemetryPlot) { charts.splice(charts.indexOf(telemetryPlot), 1, plot); telemetryPlot.destroy(); }
     telemetryPlot = plot;
-    el.setAttribute("aria-label", "Telemetry chart: " + (visible.map(s => s.label).join(", ") || "no series shown"));
+    el.setAttribute("aria-label", "Telemetry chart: " + (visible.map(s => s.label).join(", ") || "no series shown") +
+                    (data.limit && visible.some(s => s.step) ? ". " + data.limit.text : ""));
     return plot;
   }
 
@@ -96,6 +102,9 @@
 
   const tEl = document.getElementById("chart-telemetry"), cEl = document.getElementById("chart-consumption");
   if (data.note) { const note = document.getElementById("chart-note"); note.textContent = data.note; note.hidden = false; }
+  if (data.limit) {  // the drawn limit in words, for everyone who does not read the chart
+    const note = document.getElementById("chart-limit-note"); note.textContent = data.limit.text; note.hidden = false;
+  }
   if (data.telemetry) {
     tEl.hidden = false; charts.push(telemetry(tEl));
     const tabs = document.getElementById("chart-tabs"); tabs.hidden = false;

@@ -45,8 +45,8 @@ if (root.dataset.active === "1" && root.dataset.started) {
   live.addEventListener("figures", e => {
     const f = JSON.parse(e.data);
     set("status-name", f.status);
-    set("kpi-energy", `${(f.energy_wh / 1000).toFixed(2)} kWh`);
-    if (f.average_power_w !== null) set("kpi-power", `${(f.average_power_w / 1000).toFixed(1)} kW`);
+    set("kpi-energy", f.energy_shown);  // figures come formatted by the server, as on the page
+    if (f.power_shown) set("kpi-power", f.power_shown);
     if (f.running_price) set("kpi-running-value", f.running_price.shown);  // formatted by the server, as on the page
     root.dataset.liveUpdates = String(Number(root.dataset.liveUpdates || 0) + 1);
     window.refreshTelemetry?.();
