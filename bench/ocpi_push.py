@@ -1,33 +1,36 @@
 """Live OCPI pushes: how many a partner receives per second, and how long a CDR takes to reach it.
 
-    .venv/bin/python bench/ocpi_push.py --pushes 2000 --sessions 300 --rate 100 --stations 50 --database sqlite
+    .venv/bin/python bench/ocpi_push.py --pushes 500 --drain 300 --sessions 300 --rate 5 20 50 100 --stations 50
 
 1. Pushes per second: `pushes` session objects queued for one registered eMSP (our test peer: FastAPI under uvicorn
    on loopback), then delivered by the Pusher as `chargeledger serve` runs it (one HTTP request per push, lanes side
    by side, each in order); baseline: the same requests one after another from a bare loop.
-2. StopTransaction -> CDR at the eMSP: `chargeledger serve` (gateway, API, outbox worker and pusher in one process)
-   and `stations` OCPP 1.6 chargers over real websockets; sessions with the eMSP's tokens are stopped at `rate` per
-   second (StopTransaction, then the vehicle leaves: StatusNotification Available); per session, the time from
-   sending StopTransaction to the eMSP receiving its CDR (settled, priced, queued, POSTed). Printed: achieved stop
-   rate, p50, p99, max.
+2. Settlement throughput (`--drain N`): N sessions answered by `serve --no-worker`, then the outbox worker alone
+   drains them in this process: sessions settled (priced, charged, CDR queued) per second, commits and CPU per
+   session.
+3. StopTransaction -> CDR at the eMSP, per `--rate`: `chargeledger serve` (gateway, API, outbox worker and pusher
+   in one process) and `stations` OCPP 1.6 chargers over real websockets, in `--clients` processes
+   (bench/stop_fleet.py); sessions with the eMSP's tokens are stopped at `rate` per second (StopTransaction, then
+   the vehicle leaves: StatusNotification Available). Printed: the rate offered and the rate the clients reached,
+   p50/p99/max of the delay from sending StopTransaction to the eMSP receiving the CDR, and the same delay step by
+   step (answer, vehicle left, settlement, CDR queued, CDR at the eMSP).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import itertools
 import json
 import os
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from ocpp.v16 import call
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,15 +39,18 @@ from chargeledger.directory import registry  # noqa: E402
 from chargeledger.domain.network import (  # noqa: E402
     Connector, ConnectorStandard, CurrentType, Evse, Organisation, Site, Station,
 )
+from chargeledger.domain.events import EventKind  # noqa: E402
+from chargeledger.ledger import outbox  # noqa: E402
 from chargeledger.ocpi import partners, queue  # noqa: E402
-from chargeledger.storage.tables import ocpi_pushes, session_settlements  # noqa: E402
+from chargeledger.storage.tables import ocpi_pushes, session_events, session_settlements  # noqa: E402
 from chargeledger.storage.tables import sessions as session_table  # noqa: E402
 from chargeledger.tariffs import store as tariffs  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 from databases import fresh_engine  # noqa: E402
+from stop_fleet import run_fleet  # noqa: E402
+from tests.ocpi_live import serve as serve_module  # noqa: E402
 from tests.ocpi_live.peer import COUNTRY, PARTY, Peer, running_peer, token_header  # noqa: E402
 from tests.ocpi_live.serve import chargeledger_serve  # noqa: E402
-from tests.ocpp.helpers import charger, iso  # noqa: E402
 from tests.settlement.helpers import tariff_text  # noqa: E402
 from tests.ocpi_live.conftest import LOOPBACK_ALLOWED  # noqa: E402
 
@@ -56,7 +62,26 @@ def peer_headers(peer) -> dict[str, str]:
     return token_header(peer.token_b)
 
 
-sent_wall: dict[str, float] = {}
+class Ports:
+    """The bench's TCP ports: from `first` on when given (a shared machine hands out ranges), else any free ones."""
+
+    def __init__(self, first: int):
+        self._next = itertools.count(first) if first else None
+
+    def take(self) -> int:
+        return next(self._next) if self._next else 0
+
+    @contextmanager
+    def serving(self):
+        """`chargeledger serve` started inside takes its HTTP and OCPP ports from here."""
+        if self._next is None:
+            yield
+            return
+        free_port, serve_module.free_port = serve_module.free_port, self.take
+        try:
+            yield
+        finally:
+            serve_module.free_port = free_port
 
 
 def _quantiles(values: list[float]) -> str:
@@ -84,13 +109,13 @@ def _register(engine, base: str, peer) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def pushes_per_second(kind: str, folder: str, count: int) -> None:
-    engine, drop = fresh_engine(kind, folder, "bench_ocpi")
+def pushes_per_second(kind: str, folder: str, count: int, ports: Ports, label: str) -> None:
+    engine, drop = fresh_engine(kind, folder, label)
     try:
         _network(engine, 1)
         # the peer runs in this process: it keeps no copies, so its work is what it was before they existed
-        with running_peer(Peer(keeps=False)) as peer, chargeledger_serve(engine, Path(folder), "--no-worker") as (
-                base, _ocpp):
+        with running_peer(Peer(keeps=False), port=ports.take()) as peer, ports.serving(), \
+                chargeledger_serve(engine, Path(folder), "--no-worker") as (base, _ocpp):
             _register(engine, base, peer)
             partner = partners.listing(engine)[0]
             body = {"country_code": "NL", "party_id": "ACM", "id": "0", "start_date_time": "2024-01-01T00:00:00Z",
@@ -125,64 +150,119 @@ def pushes_per_second(kind: str, folder: str, count: int) -> None:
         drop()
 
 
-async def _session(cp, uid: str, stop_at: float, sent: dict[str, float]) -> None:
-    now = datetime.now(timezone.utc)
-    started = await cp.call(call.StartTransaction(connector_id=1, id_tag=uid, meter_start=0,
-                                                  timestamp=iso(now - timedelta(minutes=30))))
-    await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
-    sent[uid] = time.monotonic()
-    sent_wall[uid] = time.time()
-    await cp.call(call.StopTransaction(meter_stop=7000, timestamp=iso(now), transaction_id=started.transaction_id,
-                                       reason="EVDisconnected"))
-    await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available",
-                                          timestamp=iso(now + timedelta(seconds=1))))
+def _at_peer_wall(peer) -> dict[str, float]:
+    """uid -> time.time() the eMSP received its CDR (the peer stamps arrivals with time.monotonic())."""
+    shift = time.time() - time.monotonic()
+    return {p.body["cdr_token"]["uid"]: p.at + shift for p in peer.pushes("cdrs")}
 
 
-async def _stations(url: str, stations: int, sessions: int, rate: float, sent: dict[str, float]) -> float:
-    """Each station stays connected and runs its sessions one after another; stops are spread at `rate`."""
-    begin = time.monotonic() + 2.0 + stations * 0.05
-    per_station = [list(range(n, sessions, stations)) for n in range(stations)]
+def _stored_times(engine) -> dict[str, dict[str, float]]:
+    """Per uid, when each step was stored (time.time()): the SETTLED event, the settlement, the PRICED event, the
+    CDR queued."""
+    e = session_events.c
+    out: dict[str, dict[str, float]] = {}
+    with engine.connect() as conn:
+        for uid, kind, recorded in conn.execute(
+                select(session_table.c.id_token, e.kind, e.recorded_at)
+                .join(session_table, session_table.c.id == e.session_id)
+                .where(e.kind.in_([EventKind.SETTLED.value, EventKind.PRICED.value]))):
+            out.setdefault(uid, {}).setdefault(kind, recorded.timestamp())
+        for uid, settled in conn.execute(select(session_table.c.id_token, session_settlements.c.settled_at).join(
+                session_settlements, session_settlements.c.session_id == session_table.c.id)):
+            out.setdefault(uid, {})["settlement"] = settled.timestamp()
+        for body, created in conn.execute(select(ocpi_pushes.c.body, ocpi_pushes.c.created_at)
+                                          .where(ocpi_pushes.c.module == "cdrs")):
+            out.setdefault(json.loads(body)["cdr_token"]["uid"], {})["queued"] = created.timestamp()
+    return out
 
-    async def one_station(n: int) -> None:
-        await asyncio.sleep(n * 0.05)  # connect gradually, as a fleet coming online would
-        async with charger(url, f"CP-{n}") as cp:
-            for k in per_station[n]:
-                await _session(cp, f"BENCH-{k}", begin + k / rate, sent)
 
-    await asyncio.gather(*(one_station(n) for n in range(stations)))
-    return begin
+STEPS = (  # (label, from, to): the CDR's way from the charger to the eMSP, step by step
+    ("StopTransaction answered (the gateway's group commit)", "sent", "answered"),
+    ("the vehicle left: StatusNotification Available answered, SETTLED committed", "answered", "left"),
+    ("SETTLED committed -> settlement stored (the outbox worker reaching it, pricing, writing)", "settled", "settlement"),
+    ("settlement stored -> CDR queued (the worker reaching PRICED, the OCPI reaction)", "settlement", "queued"),
+    ("CDR queued -> at the eMSP (the pusher's lane and the HTTP POST)", "queued", "arrived"),
+)
 
 
-def stop_to_cdr(kind: str, folder: str, sessions: int, rate: float, stations: int) -> None:
-    engine, drop = fresh_engine(kind, folder, "bench_ocpi")
+def _breakdown(fleet: dict[str, tuple], stored: dict[str, dict[str, float]], arrived: dict[str, float]) -> list[str]:
+    times = {}
+    for uid, (_scheduled, sent, answered, left) in fleet.items():
+        got = stored.get(uid, {})
+        times[uid] = {"sent": sent, "answered": answered, "left": left, "settled": got.get(EventKind.SETTLED.value),
+                      "settlement": got.get("settlement"), "queued": got.get("queued"), "arrived": arrived.get(uid)}
+    lines = []
+    for label, a, b in STEPS:
+        spans = [t[b] - t[a] for t in times.values() if t[a] is not None and t[b] is not None]
+        if spans:
+            lines.append(f"    {label}: {_quantiles(spans)}")
+    return lines
+
+
+def stop_to_cdr(kind: str, folder: str, sessions: int, rate: float, stations: int, clients: int,
+                ports: Ports, label: str) -> None:
+    """StopTransaction -> CDR at the eMSP with everything in one `chargeledger serve`, as deployed."""
+    engine, drop = fresh_engine(kind, folder, label)
     try:
         _network(engine, stations)
-        with running_peer() as peer, chargeledger_serve(engine, Path(folder)) as (base, ocpp_url):
+        with running_peer(Peer(keeps=False), port=ports.take()) as peer, ports.serving(), \
+                chargeledger_serve(engine, Path(folder)) as (base, ocpp_url):
             _register(engine, base, peer)
-            for k in range(sessions):
-                answer = peer.send("PUT", "tokens", f"/{COUNTRY}/{PARTY}/BENCH-{k}", peer.token(f"BENCH-{k}"))
-                assert answer.status_code == 200, answer.text
-            sent: dict[str, float] = {}
-            begin = asyncio.run(_stations(ocpp_url, stations, sessions, rate, sent))
-            stops_done = max(sent.values())
-            deadline = time.monotonic() + 120
+            _tokens(peer, sessions)
+            fleet = run_fleet(ocpp_url, stations, sessions, rate, clients)
+            deadline = time.monotonic() + 180
             while len(peer.pushes("cdrs")) < sessions and time.monotonic() < deadline:
                 time.sleep(0.05)
-            arrived = {p.body["cdr_token"]["uid"]: p.at for p in peer.pushes("cdrs")}
-        delays = [arrived[uid] - sent[uid] for uid in sent if uid in arrived]
-        queued = {}  # when each CDR entered the push queue: what settlement took, and what the push took after it
+            arrived = _at_peer_wall(peer)
+        stored = _stored_times(engine)
+        delays = [arrived[uid] - fleet[uid][1] for uid in fleet if uid in arrived]
+        sent = sorted(t[1] for t in fleet.values())
+        late = sorted(t[1] - t[0] for t in fleet.values())
+        achieved = (len(sent) - 1) / (sent[-1] - sent[0]) if len(sent) > 1 else 0.0
+        print(f"[{kind}] {sessions} sessions on {stations} chargers in {clients} client processes: stops offered at "
+              f"{rate:g}/s, sent at {achieved:.1f}/s (a stop left its schedule by p99 "
+              f"{late[min(len(late) - 1, int(len(late) * 0.99))] * 1000:.0f} ms); {len(arrived)} CDRs arrived")
+        print(f"  StopTransaction -> CDR at the eMSP: {_quantiles(delays)}")
+        print("\n".join(_breakdown(fleet, stored, arrived)))
+    finally:
+        drop()
+
+
+def _tokens(peer, sessions: int) -> None:
+    with httpx.Client(timeout=30) as http:
+        for k in range(sessions):
+            answer = http.put(peer.their_endpoints["tokens:RECEIVER"] + f"/{COUNTRY}/{PARTY}/BENCH-{k}",
+                              json=json.loads(queue.dumps(peer.token(f"BENCH-{k}"))), headers=peer.headers())
+            assert answer.status_code == 200, answer.text
+
+
+def settlement_throughput(kind: str, folder: str, sessions: int, stations: int, clients: int, ports: Ports,
+                          label: str) -> None:
+    """The outbox worker alone: `sessions` sessions answered by `serve --no-worker` (their events wait in the
+    outbox), then one drain in this process, timed, with the commits it made counted: what the worker can settle
+    per second, OCPI reactions included (the pushes are queued, not sent)."""
+    engine, drop = fresh_engine(kind, folder, label)
+    try:
+        _network(engine, stations)
+        with running_peer(Peer(keeps=False), port=ports.take()) as peer, ports.serving(), \
+                chargeledger_serve(engine, Path(folder), "--no-worker") as (base, ocpp_url):
+            _register(engine, base, peer)
+            _tokens(peer, sessions)
+            outbox.drain(engine)  # registration and tokens: not what is measured
+            run_fleet(ocpp_url, stations, sessions, 1000.0, clients)
+        events = outbox.backlog(engine)
+        commits = [0]
+        event.listen(engine, "commit", lambda _conn: commits.__setitem__(0, commits[0] + 1))
+        cpu, began = time.process_time(), time.perf_counter()
+        outbox.drain(engine)
+        took, cpu = time.perf_counter() - began, time.process_time() - cpu
         with engine.connect() as conn:
-            for body, created in conn.execute(select(ocpi_pushes.c.body, ocpi_pushes.c.created_at)
-                                              .where(ocpi_pushes.c.module == "cdrs")):
-                queued[json.loads(body)["cdr_token"]["uid"]] = created.timestamp()
-            settled = dict(conn.execute(select(session_table.c.id_token, session_settlements.c.settled_at).join(
-                session_settlements, session_settlements.c.session_id == session_table.c.id)).all())
-        settling = [settled[uid].timestamp() - sent_wall[uid] for uid in sent_wall if uid in settled]
-        reacting = [queued[uid] - settled[uid].timestamp() for uid in sent_wall if uid in queued and uid in settled]
-        print(f"[{kind}] {sessions} sessions on {stations} chargers, stops at {sessions / (stops_done - begin):.0f}/s "
-              f"(asked {rate:g}/s); {len(arrived)} CDRs arrived; StopTransaction -> CDR at the eMSP: "
-              f"{_quantiles(delays)}; of which StopTransaction -> settlement stored (the outbox worker's backlog and "
-              f"pricing): {_quantiles(settling)}; settlement -> CDR queued (the OCPI reaction): {_quantiles(reacting)}")
+            settled = conn.execute(select(func.count()).select_from(session_settlements)).scalar()
+            cdrs = conn.execute(select(func.count()).select_from(ocpi_pushes)
+                                .where(ocpi_pushes.c.module == "cdrs")).scalar()
+        print(f"[{kind}] outbox drain of {sessions} stopped sessions ({events} events): {settled} settled and {cdrs} "
+              f"CDRs queued in {took:.2f} s = {settled / took:.1f} sessions/s; {commits[0] / max(settled, 1):.1f} "
+              f"commits and {cpu * 1000 / max(settled, 1):.1f} ms CPU per session")
     finally:
         drop()
 
@@ -191,14 +271,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pushes", type=int, default=2000)
     parser.add_argument("--sessions", type=int, default=300)
-    parser.add_argument("--rate", type=float, default=100.0, help="stops per second")
+    parser.add_argument("--rate", type=float, nargs="+", default=[100.0], help="stops per second (one run each)")
     parser.add_argument("--stations", type=int, default=50)
     parser.add_argument("--database", default="sqlite", help="sqlite, postgres or both (comma-separated)")
+    parser.add_argument("--clients", type=int, default=2, help="charger client processes")
+    parser.add_argument("--drain", type=int, default=0, help="also time the outbox worker alone on this many sessions")
+    parser.add_argument("--db-prefix", default="bench", help="PostgreSQL databases are named PREFIX_ocpi_…")
+    parser.add_argument("--ports", type=int, default=0, help="first of the TCP ports to use (default: any free)")
     args = parser.parse_args()
+    ports = Ports(args.ports)
     with tempfile.TemporaryDirectory() as folder:
         for kind in args.database.split(","):
-            pushes_per_second(kind, folder, args.pushes)
-            stop_to_cdr(kind, folder, args.sessions, args.rate, args.stations)
+            if args.pushes:
+                pushes_per_second(kind, folder, args.pushes, ports, args.db_prefix + "_ocpi")
+            if args.drain:
+                settlement_throughput(kind, folder, args.drain, args.stations, args.clients, ports,
+                                      args.db_prefix + "_drain")
+            if args.sessions:
+                for rate in args.rate:
+                    stop_to_cdr(kind, folder, args.sessions, rate, args.stations, args.clients, ports,
+                                args.db_prefix + "_ocpi")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""The outbox on SQLite and PostgreSQL: reactions run once per committed event, in order, from a durable checkpoint;
-failures are retried then parked; PostgreSQL's uncommitted ids (holes) are never passed."""
+"""The outbox on SQLite and PostgreSQL: every committed event is handled once, in order, from a durable checkpoint
+(a reaction set off by several events of one session in a row runs once for them); failures are retried then
+parked; PostgreSQL's uncommitted ids (holes) are never passed."""
 
 import time
 from datetime import timedelta
@@ -13,6 +14,7 @@ from chargeledger.storage.tables import outbox_failures
 from tests.builders import add_network, at
 
 REF = SessionRef("CP-1:tx:1", "ACME", "ACME-SITE", "CP-1", "NL*ACM*ECP1*1", 1)
+OTHER = SessionRef("CP-1:tx:2", "ACME", "ACME-SITE", "CP-1", "NL*ACM*ECP1*1", 1)
 
 
 def _write(engine, n: int, key: str = "k", ref: SessionRef = REF) -> int:
@@ -42,20 +44,23 @@ def test_each_committed_event_once_and_a_restart_resumes(engine):
     add_network(engine)
     seen = Seen()
     session_id = _write(engine, 3)
-    assert outbox.backlog(engine) == 3
-    assert outbox.drain(engine, lambda kind: [seen]) == 3
-    assert seen.calls == [session_id] * 3 and outbox.backlog(engine) == 0
+    other = _write(engine, 1, key="other", ref=OTHER)
+    assert outbox.backlog(engine) == 4
+    assert outbox.drain(engine, lambda kind: [seen]) == 4
+    # the three events of one session in a row set the reaction off once: it reads the session as it is then
+    assert seen.calls == [session_id, other] and outbox.backlog(engine) == 0
     # a new process (new drain) starts from the stored checkpoint: nothing twice, the new event once
     assert outbox.drain(engine, lambda kind: [seen]) == 0
     _write(engine, 1, key="later")
     assert outbox.drain(engine, lambda kind: [seen]) == 1
-    assert len(seen.calls) == 4
+    assert seen.calls == [session_id, other, session_id]
 
 
 def test_failures_are_retried_then_parked_and_the_line_goes_on(engine):
     add_network(engine)
     flaky, broken = Seen(fail_times=1, name="flaky"), Seen(fail_times=99, name="broken")
-    _write(engine, 2)
+    _write(engine, 1)
+    _write(engine, 1, key="other", ref=OTHER)
     outbox.drain(engine, lambda kind: [flaky, broken])
     assert len(flaky.calls) == 1 and outbox.backlog(engine) == 0  # the second event went on despite the first
     assert {(f["attempts"], f["parked"]) for f in outbox.failures(engine)} == {(1, False)}

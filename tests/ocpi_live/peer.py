@@ -174,7 +174,7 @@ class Peer:
         async def receive(module: str, rest: str, request: Request):
             if module in self.refuse:
                 return JSONResponse(ok(None, 2001) | {"status_message": "we do not like this one"}, status_code=400)
-            if request.headers.get("ocpi-to-party-id") in self.unreachable:
+            if self.unreachable and request.headers.get("ocpi-to-party-id") in self.unreachable:
                 return JSONResponse(ok(None, 4003) | {"status_message": "that party is not connected"})
             if self.keeps and module in ("sessions", "tariffs"):
                 return self._keep(f"{module}/{rest.strip('/')}", request.method, await _json(await request.body())
@@ -213,11 +213,11 @@ async def _json(body: bytes) -> Any:
 
 
 @contextmanager
-def running_peer(peer: Peer | None = None):
+def running_peer(peer: Peer | None = None, port: int = 0):
     peer = peer or Peer()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     peer.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     server = uvicorn.Server(uvicorn.Config(peer.app(), log_level="warning", lifespan="off"))
     loop = asyncio.new_event_loop()

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 CONSUMER = "reactions"  # the worker's checkpoint; one reader runs every subscribed reaction of an event
 MAX_ATTEMPTS = 5
 BATCH = 500
+# Sessions one reaction handles in one transaction: enough that commits stop counting, few enough that the
+# transaction's write lock (SQLite has one for the whole database) holds the chargers' writes back briefly.
+MANY = 50
 Reaction = Callable[[Engine, int], None]
 
 
@@ -216,18 +219,61 @@ def _drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) ->
             events = pending(conn, at)
         if not events:
             return handled
-        for event in events:
-            ran = set()
-            for reaction in reactions_of(event.kind) if event.reactions else ():
-                if reaction not in ran:
-                    ran.add(reaction)
-                    _run(engine, reaction, event)
-            handled += 1
-            if ran:  # a kill after a reaction replays as little as possible
-                save_position(engine, (event.txid, event.id))
+        for step in rounds(events, reactions_of):
+            for reaction, todo in step.items():
+                _run_many(engine, reaction, todo)
+        handled += len(events)
         last = events[-1]
-        if not ran:
-            save_position(engine, (last.txid, last.id))
+        save_position(engine, (last.txid, last.id))
+
+
+def rounds(events: list[Pending], reactions_of: Callable[[str], Iterable[Reaction]]
+           ) -> list[dict[Reaction, list[Pending]]]:
+    """A batch's reactions in the order each session needs them, grouped so that one reaction runs for many
+    sessions at once: round i holds every session's i-th reaction (a session's reactions stay in the order of its
+    events; sessions do not wait for each other). A reaction that follows itself in a session runs once: it reads
+    the session as it is when it runs, so a second run right after would find nothing new. Each step keeps the
+    event that set it off (its failure is recorded against that event)."""
+    per_session: dict[int, list[tuple[Reaction, Pending]]] = {}
+    for event in events:
+        if not event.reactions:
+            continue
+        steps = per_session.setdefault(event.session_id, [])
+        for reaction in reactions_of(event.kind):
+            if steps and steps[-1][0] is reaction:
+                steps[-1] = (reaction, event)
+            else:
+                steps.append((reaction, event))
+    out: list[dict[Reaction, list[Pending]]] = []
+    for steps in per_session.values():
+        for i, (reaction, event) in enumerate(steps):
+            if i == len(out):
+                out.append({})
+            out[i].setdefault(reaction, []).append(event)
+    return out
+
+
+def _run_many(engine: Engine, reaction: Reaction, todo: list[Pending]) -> None:
+    """A reaction for the sessions of `todo`: through its form for many sessions (ledger/subscribers.py
+    `handles_many`) in chunks of MANY, else one by one. A chunk that fails is run again one session at a time,
+    so the failure is recorded against its own event and the others go through."""
+    from .subscribers import many_of
+
+    many = many_of(reaction)
+    if many is None or len(todo) == 1:
+        for event in todo:
+            _run(engine, reaction, event)
+        return
+    todo = sorted(todo, key=lambda e: e.session_id)  # every batch locks sessions in one order (PostgreSQL)
+    for start in range(0, len(todo), MANY):
+        chunk = todo[start:start + MANY]
+        try:
+            many(engine, [e.session_id for e in chunk])
+        except Exception:  # noqa: BLE001 - one session's failure must not hold back the others
+            log.warning("reaction %s failed for %s sessions at once; running them one by one",
+                        reaction_name(reaction), len(chunk), exc_info=True)
+            for event in chunk:
+                _run(engine, reaction, event)
 
 
 # -- the worker thread and the writers' notice ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from ..adapters import installed
 from ..domain.events import EventKind
 
 Subscriber = Callable[[Engine, int], None]
+Many = Callable[[Engine, list[int]], None]
 _subscribers: dict[EventKind, list[Subscriber]] = defaultdict(list)
 _loaded = False
 
@@ -25,6 +26,17 @@ _OPTIONAL = ("chargeledger.settlement.subscribers", "chargeledger.ocpi.subscribe
 def subscribe(kind: EventKind, subscriber: Subscriber) -> None:
     if subscriber not in _subscribers[kind]:
         _subscribers[kind].append(subscriber)
+
+
+def handles_many(subscriber: Subscriber, many: Many) -> None:
+    """Give a reaction a form for many sessions at once, which the outbox worker calls with the sessions of one
+    batch (ledger/outbox.py): one transaction for all of them instead of a few per session. It must have the same
+    effect as calling the reaction for each session, and be idempotent as the reaction is."""
+    subscriber.many = many  # type: ignore[attr-defined]
+
+
+def many_of(subscriber: Subscriber) -> Many | None:
+    return getattr(subscriber, "many", None)
 
 
 def _load() -> None:

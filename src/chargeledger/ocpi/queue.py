@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..storage import leases
 from ..storage.leases import lease
+from ..storage.locks import write_lock
 from ..storage.tables import ocpi_partners, ocpi_pushes
 from ..pricing import ocpi_json
 from . import partners as store
@@ -72,6 +73,9 @@ def enqueue(conn: Connection, partner_id: int, module: str, object_id: str, meth
     if key is None:
         conn.execute(insert(ocpi_pushes).values(**values))
         return True
+    # SQLite: pysqlite sends BEGIN only before a write, so a SAVEPOINT as the transaction's first write would open
+    # (and its RELEASE commit, with a sync) a transaction of its own; take the write lock first to nest it
+    write_lock(conn)
     try:
         with conn.begin_nested():  # a concurrent writer of the same key: the first one wins, this one adds nothing
             conn.execute(insert(ocpi_pushes).values(**values))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.engine import Connection
 
 from ..domain.events import EventKind, EventSource
+from ..ledger.outbox import committed
 from ..ledger.store import Ledger, NewEvent
 from ..settlement.currency import round_money
 from ..storage.locks import locked_row
@@ -39,70 +42,137 @@ def charge_session(engine: Engine, session_id: int, amount: Decimal, currency: s
     The payment row is written first (pending) under the session's lock, the gateway is called outside any
     lock, and the outcome is written together with its ledger entry; a payment left pending by a crash in
     between is captured when the call is repeated (the gateway sees the same payment and attempt numbers).
+    A payment that needs no gateway (invoice, prepaid plan, free) is written whole in one transaction.
 
     `team_share` (split billing): the part of `amount` the driver's team pays; the driver is charged only the
     rest, and the team's share stays owed on the payment (unsettled: invoiced to the team)."""
-    method = PaymentMethod(method)
-    now = now or _now()
-    if amount == 0:
-        method = PaymentMethod.FREE
-    gateway_name = {PaymentMethod.CARD: gateway.name, PaymentMethod.WALLET: gateway.name,
-                    PaymentMethod.PREPAID: "prepaid plan", PaymentMethod.FREE: "none"}.get(method, "invoice")
+    terms = Terms.of(amount, currency, method, card_last4, preauth_amount, prepaid_plan, team_share, gateway, now)
     with engine.begin() as conn:
-        locked_row(conn, sessions, sessions.c.id == session_id)
-        existing = conn.execute(select(payments).where(payments.c.session_id == session_id)
-                                .order_by(payments.c.id).limit(1)).first()
-        if existing is None:
-            payment_id = conn.execute(payments.insert().values(
-                session_id=session_id, method=method.value, gateway=gateway_name, card_last4=card_last4,
-                preauth_amount=preauth_amount, prepaid_plan=prepaid_plan, currency=currency, amount_due=amount,
-                amount_captured=ZERO, failed_amount=ZERO, unsettled_amount=ZERO, status="pending", created_at=now,
-            )).inserted_primary_key[0]
-        elif existing.status != "pending":
-            payment_id = None
-        else:  # left pending by an earlier call that did not finish: finish it with its own terms
-            payment_id, method, amount = existing.id, PaymentMethod(existing.method), Decimal(existing.amount_due)
-            currency, card_last4 = existing.currency, existing.card_last4
-    if payment_id is None:
+        pending = record_payment(conn, session_id, terms)
+    if pending is None:
+        committed(engine)
         return payments_of(engine, session_id)[0]
-    team = min(max(team_share or ZERO, ZERO), amount) if amount > 0 else ZERO
-    driver = amount - team
-    values: dict[str, Any]
-    if driver == 0 and team > 0:
-        values = {"status": "invoiced"}  # the team pays it all, by invoice
-    elif method in (PaymentMethod.CARD, PaymentMethod.WALLET):
-        values = _capture(engine, gateway, payment_id, driver, currency, card_last4, now)
-    elif method in (PaymentMethod.RFID_ACCOUNT, PaymentMethod.ROAMING_INVOICE):
-        values = {"status": "invoiced", "unsettled_amount": driver}  # post-pay: settled later by invoice
-    else:  # prepaid plan balance or free
-        values = {"status": "captured", "amount_captured": driver}
-    if team:
-        values["unsettled_amount"] = values.get("unsettled_amount", ZERO) + team
+    payment_id, terms = pending
+    values = _capture(engine, gateway, payment_id, terms.driver, terms.currency, terms.card_last4, terms.now)
+    if terms.team:
+        values["unsettled_amount"] = values.get("unsettled_amount", ZERO) + terms.team
     with engine.begin() as conn:
-        payment = locked_row(conn, payments, payments.c.id == payment_id)
-        if payment.status == "pending":  # a concurrent call may have finished it meanwhile
-            conn.execute(update(payments).where(payments.c.id == payment_id).values(**values))
-            Ledger(engine).append(session_id, [NewEvent(
-                EventKind.PAYMENT_RECORDED, now, EventSource.SYSTEM,
-                {"payment_id": payment_id, "method": method.value, "status": values["status"],
-                 "amount_captured": str(values.get("amount_captured", ZERO)),
-                 "failure_reason": values.get("failure_reason")},
-                idempotency_key=f"payment:{payment_id}")], conn)
+        _finish(conn, session_id, payment_id, terms, values)
+    committed(engine)
     return payments_of(engine, session_id)[0]
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a payment is to take: the amount, how, and the team's share of it."""
+    amount: Decimal
+    currency: str
+    method: PaymentMethod
+    gateway_name: str
+    card_last4: str | None
+    preauth_amount: Decimal | None
+    prepaid_plan: str | None
+    team: Decimal
+    now: datetime
+
+    @classmethod
+    def of(cls, amount: Decimal, currency: str, method: PaymentMethod | str, card_last4: str | None = None,
+           preauth_amount: Decimal | None = None, prepaid_plan: str | None = None,
+           team_share: Decimal | None = None, gateway: PaymentGateway = DEFAULT_GATEWAY,
+           now: datetime | None = None) -> "Terms":
+        method = PaymentMethod(method)
+        if amount == 0:
+            method = PaymentMethod.FREE
+        gateway_name = {PaymentMethod.CARD: gateway.name, PaymentMethod.WALLET: gateway.name,
+                        PaymentMethod.PREPAID: "prepaid plan", PaymentMethod.FREE: "none"}.get(method, "invoice")
+        team = min(max(team_share or ZERO, ZERO), amount) if amount > 0 else ZERO
+        return cls(amount, currency, method, gateway_name, card_last4, preauth_amount, prepaid_plan, team,
+                   now or _now())
+
+    @property
+    def driver(self) -> Decimal:
+        return self.amount - self.team
+
+    @property
+    def needs_gateway(self) -> bool:
+        return self.method in (PaymentMethod.CARD, PaymentMethod.WALLET) and not (self.driver == 0 and self.team > 0)
+
+
+def record_payment(conn: Connection, session_id: int, terms: Terms) -> tuple[int, Terms] | None:
+    """In the caller's transaction, under the session's lock: the session's payment, once. Without a gateway it is
+    written whole with its ledger entry (None is returned); with one it is left pending and (its id, its terms)
+    returned for the capture, which runs outside any transaction. A payment an earlier call left pending is
+    finished with its own terms. None too when the session already has a finished payment. The caller notifies
+    the outbox after its commit."""
+    locked_row(conn, sessions, sessions.c.id == session_id)
+    existing = conn.execute(select(payments).where(payments.c.session_id == session_id)
+                            .order_by(payments.c.id).limit(1)).first()
+    if existing is not None:
+        if existing.status != "pending":
+            return None
+        amount = Decimal(existing.amount_due)
+        terms = replace(terms, method=PaymentMethod(existing.method), amount=amount, currency=existing.currency,
+                        card_last4=existing.card_last4, team=min(terms.team, amount) if amount > 0 else ZERO)
+        payment_id = existing.id
+    else:
+        payment_id = conn.execute(payments.insert().values(
+            session_id=session_id, method=terms.method.value, gateway=terms.gateway_name,
+            card_last4=terms.card_last4, preauth_amount=terms.preauth_amount, prepaid_plan=terms.prepaid_plan,
+            currency=terms.currency, amount_due=terms.amount, amount_captured=ZERO, failed_amount=ZERO,
+            unsettled_amount=ZERO, status="pending", created_at=terms.now,
+        )).inserted_primary_key[0]
+    if terms.needs_gateway:
+        return payment_id, terms
+    _finish(conn, session_id, payment_id, terms, _without_gateway(terms))
+    return None
+
+
+def _without_gateway(terms: Terms) -> dict[str, Any]:
+    if terms.driver == 0 and terms.team > 0:
+        values: dict[str, Any] = {"status": "invoiced"}  # the team pays it all, by invoice
+    elif terms.method in (PaymentMethod.RFID_ACCOUNT, PaymentMethod.ROAMING_INVOICE):
+        values = {"status": "invoiced", "unsettled_amount": terms.driver}  # post-pay: settled later by invoice
+    else:  # prepaid plan balance or free
+        values = {"status": "captured", "amount_captured": terms.driver}
+    if terms.team:
+        values["unsettled_amount"] = values.get("unsettled_amount", ZERO) + terms.team
+    return values
+
+
+def _finish(conn: Connection, session_id: int, payment_id: int, terms: Terms, values: dict[str, Any]) -> None:
+    """The payment's outcome and its ledger entry, together."""
+    payment = locked_row(conn, payments, payments.c.id == payment_id)
+    if payment.status != "pending":  # a concurrent call may have finished it meanwhile
+        return
+    conn.execute(update(payments).where(payments.c.id == payment_id).values(**values))
+    Ledger(conn.engine).append(session_id, [NewEvent(
+        EventKind.PAYMENT_RECORDED, terms.now, EventSource.SYSTEM,
+        {"payment_id": payment_id, "method": terms.method.value, "status": values["status"],
+         "amount_captured": str(values.get("amount_captured", ZERO)),
+         "failure_reason": values.get("failure_reason")},
+        idempotency_key=f"payment:{payment_id}")], conn)
+
+
+def settlement_terms(settlement: dict[str, Any], pay: dict[str, Any], now: datetime | None = None) -> Terms:
+    """A settlement row's payment terms as the SETTLED event's `payment` says (method, card, pre-authorisation,
+    plan); with split billing the team's share stays owed on the payment."""
+    preauth = pay.get("preauth_amount")
+    split = settlement.get("split_billing") or {}
+    return Terms.of(Decimal(settlement["payment_total"]), settlement["currency"], pay["method"],
+                    card_last4=pay.get("card_last4"),
+                    preauth_amount=Decimal(str(preauth)) if preauth is not None else None,
+                    prepaid_plan=pay.get("prepaid_plan"),
+                    team_share=Decimal(str(split["team_share"])) if split.get("team_share") else None, now=now)
 
 
 def charge_settlement(engine: Engine, session_id: int, settlement: dict[str, Any], pay: dict[str, Any],
                       now: datetime | None = None) -> dict[str, Any]:
     """Charge a settlement row as the SETTLED event's `payment` says (method, card, pre-authorisation, plan);
     with split billing the driver only the driver's share, the team's staying owed on the payment."""
-    preauth = pay.get("preauth_amount")
-    split = settlement.get("split_billing") or {}
-    return charge_session(engine, session_id, Decimal(settlement["payment_total"]), settlement["currency"],
-                          method=pay["method"], card_last4=pay.get("card_last4"),
-                          preauth_amount=Decimal(str(preauth)) if preauth is not None else None,
-                          prepaid_plan=pay.get("prepaid_plan"),
-                          team_share=Decimal(str(split["team_share"])) if split.get("team_share") else None,
-                          now=now)
+    t = settlement_terms(settlement, pay, now)
+    return charge_session(engine, session_id, t.amount, t.currency, method=t.method, card_last4=t.card_last4,
+                          preauth_amount=t.preauth_amount, prepaid_plan=t.prepaid_plan, team_share=t.team,
+                          now=t.now)
 
 
 def _capture(engine, gateway, payment_id, amount, currency, card_last4, now) -> dict[str, Any]:

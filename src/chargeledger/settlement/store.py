@@ -11,13 +11,18 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.events import EventKind, EventSource
-from ..domain.projection import SessionStatus
+from ..domain.projection import SessionStatus, project
+from ..ledger.outbox import committed
 from ..ledger.store import Ledger, NewEvent
 from ..pricing import PricedSession, Tariff, price_usage
-from ..storage.tables import drivers, organisations, session_settlements, sessions, sites, stations, teams
+from ..storage.locks import write_lock
+from ..storage.tables import (
+    drivers, organisations, session_events, session_settlements, sessions, sites, stations, teams,
+)
 from ..tariffs.store import _from_store, decimals_as_text, tariff_in_force
 from .breakdown import stored_breakdown
 from .compute import Settlement, SettlementContext, settle
@@ -45,23 +50,44 @@ def freeze_tariff(engine: Engine, session_id: int, refreeze: bool = False, now: 
     frozen = frozen_tariff(ledger, session_id)
     if frozen is not None and not refreeze:
         return frozen
-    with engine.connect() as conn:
-        row = conn.execute(select(sessions).where(sessions.c.id == session_id)).one()
-    at = row.started_at or row.created_at
-    stored = tariff_in_force(engine, at, row.organisation_id, row.site_id, row.station_id, row.evse_id)
-    if stored is None:
-        return None
-    payload = {"tariff_id": stored.tariff_id, "version": stored.version, "currency": stored.currency,
-               "ocpi": decimals_as_text(stored.ocpi)}
-    ledger.append(session_id, [NewEvent(EventKind.TARIFF_FROZEN, now or _now(), EventSource.SYSTEM, payload,
-                                        idempotency_key=f"tariff_frozen:{session_id}:{stored.tariff_id}:"
-                                                        f"{stored.version}")])
+    freeze_tariffs(engine, [session_id], now, refreeze=True)
     return frozen_tariff(ledger, session_id)
 
 
+def freeze_tariffs(engine: Engine, session_ids: list[int], now: datetime | None = None, refreeze: bool = False
+                   ) -> None:
+    """freeze_tariff for many sessions (the outbox worker's batch of starts): the tariffs are looked up first, then
+    every TARIFF_FROZEN is appended in one transaction."""
+    e = session_events.c
+    with engine.connect() as conn:
+        done = set() if refreeze else set(conn.execute(select(e.session_id).where(
+            e.session_id.in_(session_ids), e.kind == EventKind.TARIFF_FROZEN.value)).scalars())
+        rows = conn.execute(select(sessions).where(sessions.c.id.in_(set(session_ids) - done))).all()
+    found = []
+    for row in rows:
+        stored = tariff_in_force(engine, row.started_at or row.created_at, row.organisation_id, row.site_id,
+                                 row.station_id, row.evse_id)
+        if stored is not None:
+            found.append((row.id, NewEvent(EventKind.TARIFF_FROZEN, now or _now(), EventSource.SYSTEM, {
+                "tariff_id": stored.tariff_id, "version": stored.version, "currency": stored.currency,
+                "ocpi": decimals_as_text(stored.ocpi)},
+                idempotency_key=f"tariff_frozen:{row.id}:{stored.tariff_id}:{stored.version}")))
+    if not found:
+        return
+    ledger = Ledger(engine)
+    with engine.begin() as conn:
+        for session_id, event in found:
+            ledger.append(session_id, [event], conn)
+    committed(engine)
+
+
 def frozen_tariff(ledger: Ledger, session_id: int) -> dict[str, Any] | None:
-    events = [e for e in ledger.events(session_id) if e.kind == EventKind.TARIFF_FROZEN]
-    return dict(events[-1].payload) if events else None
+    return _last_frozen(ledger.events(session_id))
+
+
+def _last_frozen(events: list) -> dict[str, Any] | None:
+    frozen = [e for e in events if e.kind == EventKind.TARIFF_FROZEN]
+    return dict(frozen[-1].payload) if frozen else None
 
 
 def _free_tariff(currency: str) -> Tariff:
@@ -70,9 +96,9 @@ def _free_tariff(currency: str) -> Tariff:
                                                                  "step_size": 1}]}]})
 
 
-def _partner_cost(ledger: Ledger, session_id: int) -> Decimal | None:
+def _partner_cost(events: list) -> Decimal | None:
     """The cost a partner's CDR file gave for the session (excl. VAT), from its latest recording, if any."""
-    recorded = [e for e in ledger.events(session_id) if e.kind == EventKind.SESSION_RECORDED]
+    recorded = [e for e in events if e.kind == EventKind.SESSION_RECORDED]
     cost = recorded[-1].get("partner_calculated_cost") if recorded else None
     return Decimal(str(cost)) if cost is not None else None
 
@@ -122,8 +148,10 @@ class Computed:
     missing_hours: list
 
 
-def compute_settlement(engine: Engine, session_id: int, now: datetime) -> Computed | None:
-    """The session's settlement as if it ended at `now` (a live one) or as it ended; None while it has no usage."""
+def compute_settlement(engine: Engine, session_id: int, now: datetime, events: list | None = None
+                       ) -> Computed | None:
+    """The session's settlement as if it ended at `now` (a live one) or as it ended; None while it has no usage.
+    `events`: the session's ledger events when the caller has read them already (each is read once)."""
     ledger = Ledger(engine)
     with engine.connect() as conn:
         row = conn.execute(select(sessions).where(sessions.c.id == session_id)).first()
@@ -134,12 +162,16 @@ def compute_settlement(engine: Engine, session_id: int, now: datetime) -> Comput
                              .where(stations.c.id == row.station_id)).first()
         org_currency = conn.execute(select(organisations.c.currency)
                                     .where(organisations.c.id == row.organisation_id)).scalar()
-    frozen = freeze_tariff(engine, session_id, now=now)
+        events = events if events is not None else ledger.events(session_id, conn)
+        frozen = _last_frozen(events)
+        if frozen is None:
+            frozen = freeze_tariff(engine, session_id, now=now)
+            events = ledger.events(session_id, conn)
+        view = project(events, ledger.samples(session_id, conn), now=now)
     tariff = Tariff.from_ocpi(_from_store(frozen["ocpi"])) if frozen else _free_tariff(org_currency)
-    partner_cost = _partner_cost(ledger, session_id)
+    partner_cost = _partner_cost(events)
     if partner_cost is not None:
         tariff = _partner_tariff(partner_cost, tariff.currency, _from_store(frozen["ocpi"]) if frozen else None)
-    view = ledger.project(session_id, now=now)
     usage = usage_of(view)
     if usage is None:
         return None
@@ -152,47 +184,78 @@ def compute_settlement(engine: Engine, session_id: int, now: datetime) -> Comput
     return Computed(settle(priced, facts_of(view, priced), profile, ctx), priced, frozen, missing)
 
 
+@dataclass(frozen=True)
+class Version:
+    """A settlement version priced from the session's facts, not stored yet."""
+    session_id: int
+    reason: str
+    now: datetime
+    frozen: dict[str, Any] | None
+    result: Settlement
+    ocpi_totals: dict[str, Any]
+    breakdown: dict[str, Any]
+    amounts: dict[str, Any]
+
+
+def price_session(engine: Engine, session_id: int, reason: str = "settled", now: datetime | None = None,
+                  events: list | None = None) -> Version:
+    """A settlement version of the session as it ended, ready to store (reads only; the tariff is frozen first if
+    it is not yet)."""
+    now = now or _now()
+    computed = compute_settlement(engine, session_id, now, events)
+    if computed is None:
+        raise SettlementError(f"session {session_id} has no start and end yet: it cannot be priced")
+    result, totals = computed.result, computed.priced.totals.to_ocpi()
+    breakdown = stored_breakdown(result, totals)
+    if computed.missing_hours:
+        breakdown["cost_note"] = f"no energy price stored for {len(computed.missing_hours)} hour(s); counted as 0"
+    amounts = {k: v for k, v in result.amounts.items() if k in session_settlements.c}
+    return Version(session_id, reason, now, computed.frozen, result, totals, breakdown, amounts)
+
+
+def store_version(conn: Connection, v: Version, only_once: bool = True) -> int | None:
+    """In the caller's transaction: the version's settlement row, current from now on, and its PRICED ledger
+    event, together. None (nothing written) when `only_once` and the session is settled already. The caller
+    notifies the outbox after its commit."""
+    write_lock(conn)
+    version = (conn.execute(select(func.max(session_settlements.c.version))
+                            .where(session_settlements.c.session_id == v.session_id)).scalar() or 0) + 1
+    if only_once and version > 1:
+        return None
+    conn.execute(update(session_settlements).where(session_settlements.c.session_id == v.session_id)
+                 .values(current=False))
+    conn.execute(session_settlements.insert().values(
+        session_id=v.session_id, version=version, current=True, settled_at=v.now, reason=v.reason,
+        tariff_id=v.frozen["tariff_id"] if v.frozen else None,
+        tariff_version=v.frozen["version"] if v.frozen else None,
+        split_billing=v.result.split_billing, breakdown=v.breakdown, bill_details=v.result.bill_details,
+        **v.amounts))
+    Ledger(conn.engine).append(v.session_id, [NewEvent(EventKind.PRICED, v.now, EventSource.SYSTEM, {
+        "version": version, "reason": v.reason, "currency": v.result.currency,
+        "payment_total": str(v.result.amounts["payment_total"]), "decision": v.result.waived,
+        "ocpi_totals": {k: (str(x) if not isinstance(x, dict) else {p: str(y) for p, y in x.items()})
+                        for k, x in v.ocpi_totals.items()},
+    }, idempotency_key=f"priced:{v.session_id}:v{version}")], conn)
+    return version
+
+
 def settle_session(engine: Engine, session_id: int, reason: str = "settled", now: datetime | None = None,
                    only_once: bool = True, keep_if_same: bool = False) -> dict[str, Any]:
     """Price and settle a session; returns the settlement row. With only_once an existing settlement is kept;
     with keep_if_same a new version is written only if its amounts differ from the current one's."""
-    now = now or _now()
     existing = current_settlement(engine, session_id)
     if existing and only_once:
         return existing
-    computed = compute_settlement(engine, session_id, now)
-    if computed is None:
-        raise SettlementError(f"session {session_id} has no start and end yet: it cannot be priced")
-    result, priced, frozen, missing = computed.result, computed.priced, computed.frozen, computed.missing_hours
-    ledger = Ledger(engine)
-    breakdown = stored_breakdown(result, priced.totals.to_ocpi())
-    if missing:
-        breakdown["cost_note"] = f"no energy price stored for {len(missing)} hour(s); counted as 0"
-    amounts = {k: v for k, v in result.amounts.items() if k in session_settlements.c}
-    if keep_if_same and existing and _same_amounts(existing, amounts):
+    v = price_session(engine, session_id, reason, now)
+    if keep_if_same and existing and _same_amounts(existing, v.amounts):
         return existing
     try:
         with engine.begin() as conn:
-            version = (conn.execute(select(func.max(session_settlements.c.version))
-                                    .where(session_settlements.c.session_id == session_id)).scalar() or 0) + 1
-            if only_once and version > 1:
-                return current_settlement(engine, session_id)
-            conn.execute(update(session_settlements).where(session_settlements.c.session_id == session_id)
-                         .values(current=False))
-            conn.execute(session_settlements.insert().values(
-                session_id=session_id, version=version, current=True, settled_at=now, reason=reason,
-                tariff_id=frozen["tariff_id"] if frozen else None,
-                tariff_version=frozen["version"] if frozen else None,
-                split_billing=result.split_billing, breakdown=breakdown, bill_details=result.bill_details,
-                **amounts))
+            stored = store_version(conn, v, only_once)
     except IntegrityError:  # settled concurrently by another worker: theirs stands
         return current_settlement(engine, session_id)
-    ledger.append(session_id, [NewEvent(EventKind.PRICED, now, EventSource.SYSTEM, {
-        "version": version, "reason": reason, "currency": result.currency,
-        "payment_total": str(result.amounts["payment_total"]), "decision": result.waived,
-        "ocpi_totals": {k: (str(v) if not isinstance(v, dict) else {p: str(x) for p, x in v.items()})
-                        for k, v in priced.totals.to_ocpi().items()},
-    }, idempotency_key=f"priced:{session_id}:v{version}")])
+    if stored is not None:
+        committed(engine)
     return current_settlement(engine, session_id)
 
 

@@ -9,24 +9,30 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from ..domain.events import EventKind
+from ..ledger.outbox import committed
 from ..ledger.store import Ledger
-from ..ledger.subscribers import subscribe
+from ..ledger.subscribers import handles_many, subscribe
 from ..payments.reasons import PaymentMethod
 from ..payments.adjustments import adjust_payment
-from ..payments.store import charge_settlement
-from .store import current_settlement, freeze_tariff, settle_session, settlements_of
+from ..payments.store import charge_settlement, record_payment, settlement_terms
+from ..storage.tables import payments, session_settlements
+from .store import current_settlement, freeze_tariff, freeze_tariffs, price_session, settle_session, settlements_of, store_version
 
 
 def on_start(engine: Engine, session_id: int) -> None:
     freeze_tariff(engine, session_id)
 
 
-def _payment_of(engine: Engine, session_id: int) -> dict:
+def on_start_many(engine: Engine, session_ids: list[int]) -> None:
+    freeze_tariffs(engine, session_ids)
+
+
+def _payment_of(engine: Engine, session_id: int, events: list | None = None) -> dict:
     """How the session is paid: from the SETTLED event's `payment` object, else by how it was identified."""
-    events = Ledger(engine).events(session_id)
+    events = events if events is not None else Ledger(engine).events(session_id)
     settled = [e.typed for e in events if e.kind == EventKind.SETTLED]
     given = dict(settled[-1].payment or {}) if settled else {}
     if "method" not in given:
@@ -36,10 +42,48 @@ def _payment_of(engine: Engine, session_id: int) -> dict:
 
 
 def on_settled(engine: Engine, session_id: int) -> None:
-    if not any(e.kind == EventKind.SETTLED for e in Ledger(engine).events(session_id)):
+    events = Ledger(engine).events(session_id)
+    if not any(e.kind == EventKind.SETTLED for e in events):
         return  # the vehicle left, but the transaction has not ended yet (domain/readiness.py)
     settlement = settle_session(engine, session_id)
-    charge_settlement(engine, session_id, settlement, _payment_of(engine, session_id))
+    charge_settlement(engine, session_id, settlement, _payment_of(engine, session_id, events))
+
+
+def on_settled_many(engine: Engine, session_ids: list[int]) -> None:
+    """The outbox worker's batch of SETTLED sessions: each priced from its facts (reads only), then every new
+    settlement version with its PRICED event, and every payment that needs no gateway with its ledger entry,
+    written in one transaction (a commit per batch, not four per session). A card payment is left pending in it
+    and captured afterwards, outside any transaction, as `charge_session` does. A session settled or charged
+    before (a replay) takes the one-session way, which finishes what was left."""
+    ledger = Ledger(engine)
+    with engine.connect() as conn:
+        done = set(conn.execute(select(session_settlements.c.session_id).where(
+            session_settlements.c.session_id.in_(session_ids))).scalars())
+        done |= set(conn.execute(select(payments.c.session_id).where(payments.c.session_id.in_(session_ids)))
+                    .scalars())
+    fresh = []
+    for session_id in session_ids:
+        if session_id in done:
+            on_settled(engine, session_id)
+            continue
+        events = ledger.events(session_id)
+        if any(e.kind == EventKind.SETTLED for e in events):
+            fresh.append((price_session(engine, session_id, events=events), _payment_of(engine, session_id, events)))
+    if not fresh:
+        return
+    captures = []
+    with engine.begin() as conn:
+        for version, pay in fresh:
+            if store_version(conn, version) is None:
+                continue  # settled meanwhile by another writer: theirs stands, and so does its payment
+            row = {"payment_total": version.amounts["payment_total"], "currency": version.amounts["currency"],
+                   "split_billing": version.result.split_billing}
+            pending = record_payment(conn, version.session_id, settlement_terms(row, pay, version.now))
+            if pending is not None:
+                captures.append((version.session_id, row, pay))
+    committed(engine)
+    for session_id, row, pay in captures:
+        charge_settlement(engine, session_id, row, pay)
 
 
 def on_late_facts(engine: Engine, session_id: int) -> None:
@@ -68,6 +112,8 @@ def _team_share(settlement: dict) -> Decimal:
 
 subscribe(EventKind.TRANSACTION_STARTED, on_start)
 subscribe(EventKind.SESSION_RECORDED, on_start)
+handles_many(on_start, on_start_many)
+handles_many(on_settled, on_settled_many)
 subscribe(EventKind.SETTLED, on_settled)
 subscribe(EventKind.LATE_FACTS, on_late_facts)
 subscribe(EventKind.PRICED, on_priced)
