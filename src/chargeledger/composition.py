@@ -16,6 +16,7 @@ import logging
 import signal
 from datetime import timedelta
 from dataclasses import dataclass, field
+from typing import Any, Coroutine, TypeVar
 
 import typer
 import uvicorn
@@ -32,10 +33,25 @@ from .settings import ROLES, Settings, process_name, refuse_roles, use
 from .storage.database import make_engine, upgrade
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class RolesRefused(ValueError):
     pass
+
+
+def run(main: Coroutine[Any, Any, T], fast_loop: bool = True) -> T:
+    """Run a process's main coroutine on uvloop (it comes with uvicorn[standard]): the event loop's own work, the
+    sockets and the scheduling of a gateway's tens of thousands of connections, costs less CPU there
+    (bench/scale_out.py --asyncio-loop compares); asyncio's own loop where uvloop is not installed."""
+    if fast_loop:
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.run(main)
+    return asyncio.run(main)
 
 
 @dataclass

@@ -3,13 +3,12 @@ only some of them (`--role`), the others running elsewhere (composition.py)."""
 
 from __future__ import annotations
 
-import asyncio
 
 import typer
 from pydantic import ValidationError
 
 from ..bus import BusUnavailable
-from ..composition import Process, RolesRefused, serve
+from ..composition import Process, RolesRefused, run, serve
 from ..settings import ROLES, Settings
 
 
@@ -54,7 +53,7 @@ def gateway_settings(tls_cert: str | None, tls_key: str | None, auto_register_si
 def start(process: Process) -> None:
     """Run the process until it is stopped (the tests replace this to see what the command line built)."""
     try:
-        asyncio.run(serve(process))
+        run(serve(process))
     except BusUnavailable as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -44,10 +44,11 @@ def _release_all(conn: Connection, name: str, at: datetime) -> None:
                  .values(gateway=None, connected_since=None, status="Offline", last_seen_at=at))
 
 
-def station_connected(engine: Engine, station_id: str, gateway: str, at: datetime) -> None:
-    with engine.begin() as conn:
-        conn.execute(update(stations).where(stations.c.id == station_id)
-                     .values(gateway=gateway, connected_since=at, last_message_at=at, last_seen_at=at))
+def station_connected(conn: Connection, station_id: str, gateway: str, at: datetime) -> None:
+    """In the caller's transaction: a gateway writes it in its group commit, with other connects and messages (one
+    transaction of its own per connect made a reconnect storm wait on a commit each)."""
+    conn.execute(update(stations).where(stations.c.id == station_id)
+                 .values(gateway=gateway, connected_since=at, last_message_at=at, last_seen_at=at))
 
 
 def station_disconnected(engine: Engine, station_id: str, gateway: str, at: datetime) -> None:

@@ -261,7 +261,12 @@ class Gateway:
             log.warning("station %s connected again from %s: closing its connection from %s", station.id, address,
                         _address(old._connection))
             self.spawn(old._connection.close(1000, "replaced by a new connection"))
-        await self._run(presence.station_connected, self.engine, station.id, self.name, utcnow())
+
+        def connected(conn, at=utcnow()):
+            presence.station_connected(conn, station.id, self.name, at)
+            return None, set()  # no session, no new event
+
+        await self.group.work(connected)  # in a group commit with other connects and messages
         if self.bus is not None:
             # another gateway may still hold a stale socket of this station: it closes it on this notice
             await remote.announce(self.bus, station.id, self.name)
