@@ -29,6 +29,7 @@ from typing import Callable, Iterable
 from sqlalchemy import Engine, and_, delete, insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection
 
+from ..background import BackgroundLoop
 from ..storage import leases
 from ..storage.leases import lease
 from ..storage.tables import outbox_checkpoints, outbox_failures, session_events
@@ -304,47 +305,12 @@ def committed(engine: Engine) -> None:
         _notices[engine]()
 
 
-class Worker:
+class Worker(BackgroundLoop):
     """Drains the outbox in its own thread: on each writer's notice, and every `poll_interval` seconds (events
     written by another process, retries that fell due). A NATS subscription can call `wake` the same way."""
 
-    def __init__(self, engine: Engine, poll_interval: float = 1.0):
-        self.engine = engine
-        self.poll_interval = poll_interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.rounds = 0
+    name = "outbox-worker"
+    registry = _workers
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> "Worker":
-        if self._thread is None:
-            _workers[self.engine] = self
-            self._thread = threading.Thread(target=self._loop, name="outbox-worker", daemon=True)
-            self._thread.start()
-        return self
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-        if _workers.get(self.engine) is self:
-            del _workers[self.engine]
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                drain(self.engine)
-            except Exception:  # noqa: BLE001 - a lost database link: try again on the next round
-                log.exception("outbox worker round failed")
-            self.rounds += 1
-            self._wake.wait(self.poll_interval)
+    def round(self) -> None:
+        drain(self.engine)

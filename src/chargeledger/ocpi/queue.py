@@ -11,6 +11,7 @@ down delays nobody else, and the chargers never wait for any of it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -25,6 +26,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from ..background import BackgroundLoop
 from ..storage import leases
 from ..storage.leases import lease
 from ..storage.locks import write_lock
@@ -286,61 +288,47 @@ def wake(engine: Engine) -> None:
         pusher.wake()
 
 
-class Pusher:
+class Pusher(BackgroundLoop):
     """Delivers the queue in a thread of its own: one worker per partner lane with due pushes, so a partner that
     hangs until its timeout holds back only its own queue, and a slow partner still takes LANES pushes at a time."""
 
+    name = "ocpi-pusher"
+    stop_timeout = 15.0
+    registry = _pushers
+
     def __init__(self, engine: Engine, poll_interval: float = 0.5, energy_interval: float = ENERGY_INTERVAL):
-        self.engine = engine
-        self.poll_interval = poll_interval
+        super().__init__(engine, poll_interval)
         self.energy_interval = energy_interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._energy_due = 0.0
         self._busy: dict[tuple[int, int], threading.Thread] = {}
+        self._client: httpx.Client | None = None
 
-    def start(self) -> "Pusher":
-        _pushers[self.engine] = self
-        self._thread = threading.Thread(target=self._loop, name="ocpi-pusher", daemon=True)
-        self._thread.start()
-        return self
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 15.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        if _pushers.get(self.engine) is self:
-            del _pushers[self.engine]
-
-    def _loop(self) -> None:
+    @contextlib.contextmanager
+    def resources(self):
+        self._energy_due = time.monotonic() + self.energy_interval
         with httpx.Client(timeout=TIMEOUT) as client:
-            energy_due = time.monotonic() + self.energy_interval
-            while not self._stop.is_set():
-                self._wake.clear()
-                if time.monotonic() >= energy_due:
-                    energy_due = time.monotonic() + self.energy_interval
-                    try:
-                        from .subscribers import push_energy  # the reactions import this module
-                        push_energy(self.engine)
-                    except Exception:  # noqa: BLE001 - tried again at the next interval
-                        log.exception("OCPI energy round failed")
-                try:
-                    for pid, lane in lanes_waiting(self.engine):
-                        running = self._busy.get((pid, lane))
-                        if running is None or not running.is_alive():
-                            thread = threading.Thread(target=self._one, args=(pid, lane, client), daemon=True,
-                                                      name=f"ocpi-push-{pid}-{lane}")
-                            self._busy[(pid, lane)] = thread
-                            thread.start()
-                except Exception:  # noqa: BLE001 - a lost database link: try again next round
-                    log.exception("OCPI push round failed")
-                self._wake.wait(self.poll_interval)
-            for thread in list(self._busy.values()):  # the lanes finish their request before the client closes
-                thread.join(TIMEOUT.read or 10)
+            self._client = client
+            try:
+                yield
+            finally:
+                for thread in list(self._busy.values()):  # the lanes finish their request before the client closes
+                    thread.join(TIMEOUT.read or 10)
+
+    def round(self) -> None:
+        if time.monotonic() >= self._energy_due:
+            self._energy_due = time.monotonic() + self.energy_interval
+            try:
+                from .subscribers import push_energy  # the reactions import this module
+                push_energy(self.engine)
+            except Exception:  # noqa: BLE001 - tried again at the next interval
+                log.exception("OCPI energy round failed")
+        for pid, lane in lanes_waiting(self.engine):
+            running = self._busy.get((pid, lane))
+            if running is None or not running.is_alive():
+                thread = threading.Thread(target=self._one, args=(pid, lane, self._client), daemon=True,
+                                          name=f"ocpi-push-{pid}-{lane}")
+                self._busy[(pid, lane)] = thread
+                thread.start()
 
     def _one(self, partner_id: int, lane: int, client: httpx.Client) -> None:
         try:

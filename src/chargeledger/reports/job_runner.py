@@ -20,6 +20,7 @@ from typing import Callable
 
 from sqlalchemy import Engine
 
+from ..background import BackgroundLoop
 from ..storage.leases import REPORT_JOBS, lease
 from . import jobs
 
@@ -54,50 +55,18 @@ def _key(job_id: str) -> int:
     return zlib.crc32(job_id.encode()) - 2**31
 
 
-class Runner:
+class Runner(BackgroundLoop):
     """`threads` jobs at a time in this process; each thread runs open jobs until none is left, then waits for a
     wake-up or `poll_interval` seconds (jobs queued by an API that could not reach the bus, orphaned jobs)."""
 
+    name = "report-jobs"
+    registry = _runners
+
     def __init__(self, engine: Engine, poll_interval: float = 1.0, threads: int = 2):
-        self.engine = engine
-        self.poll_interval = poll_interval
-        self.threads = threads
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._workers: list[threading.Thread] = []
+        super().__init__(engine, poll_interval, threads)
 
-    @property
-    def running(self) -> bool:
-        return any(t.is_alive() for t in self._workers)
-
-    def start(self) -> "Runner":
-        _runners[self.engine] = self
-        for n in range(self.threads):
-            thread = threading.Thread(target=self._loop, name=f"report-jobs-{n}", daemon=True)
-            thread.start()
-            self._workers.append(thread)
-        return self
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        for thread in self._workers:
-            thread.join(timeout)
-        self._workers = []
-        if _runners.get(self.engine) is self:
-            del _runners[self.engine]
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self.run_open()
-            except Exception:  # noqa: BLE001 - a lost database link: look again at the next poll
-                log.exception("report job round failed")
-            self._wake.wait(self.poll_interval)
+    def round(self) -> None:
+        self.run_open()
 
     def run_open(self) -> int:
         """Run open jobs nobody else is running, oldest first, until a look finds none; how many it ran."""
