@@ -28,6 +28,11 @@ def _count(engine, kind: str) -> int:
                             .where(session_events.c.kind == kind)).scalar()
 
 
+def _captures_left(engine, session_ids) -> bool:
+    """A card payment recorded in the batch's transaction whose capture (slow, outside it) was not tried yet."""
+    return any(p["gateway"] and not p["attempts"] for s in session_ids for p in payments_of(engine, s))
+
+
 def test_two_workers_settle_each_session_once_and_a_killed_one_is_taken_over(pg_engine, postgres_url, nats_url,
                                                                             tmp_path):
     _network(pg_engine)
@@ -49,7 +54,8 @@ def test_two_workers_settle_each_session_once_and_a_killed_one_is_taken_over(pg_
             time.sleep(0.01)
         first.kill()  # mid-work: payments, or the reactions to the batch's PRICED and payments, still to do
         # (a batch writes its sessions' settlements and account payments in one transaction: all or none of them)
-        assert _count(pg_engine, "payment_recorded") < len(session_ids) or outbox.backlog(pg_engine) > 0
+        assert _count(pg_engine, "payment_recorded") < len(session_ids) or outbox.backlog(pg_engine) > 0 \
+            or _captures_left(pg_engine, session_ids)
         deadline = time.monotonic() + 40
         while not all(settlements_of(pg_engine, s) and payments_of(pg_engine, s) for s in session_ids) \
                 or outbox.backlog(pg_engine):
