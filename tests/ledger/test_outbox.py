@@ -103,6 +103,27 @@ def test_an_uncommitted_lower_id_holds_the_reader_back(postgres_engine):
     assert sorted(seen.calls) == sorted([early, later])
 
 
+def test_a_session_s_events_are_read_in_its_order_when_an_older_transaction_writes_last(postgres_engine):
+    """A batch transaction takes its id writing for one session, then writes for a second session after a younger
+    transaction did: the second session's events still come out in their order (CI caught the relay inverting)."""
+    engine = postgres_engine
+    add_network(engine)
+    ledger = Ledger(engine)
+    second = _write(engine, 1, key="second:start", ref=OTHER)
+    batch = engine.connect()
+    tx = batch.begin()
+    first, _ = ledger.open_session(REF, at(0), batch)  # the batch's transaction id is taken here
+    ledger.append(first, [NewEvent(EventKind.DRIVER_RATED, at(1), EventSource.OPERATOR, {}, "batch:first")], batch)
+    _write(engine, 1, key="second:younger", ref=OTHER)  # a younger transaction writes for the second session
+    ledger.append(second, [NewEvent(EventKind.DRIVER_RATED, at(2), EventSource.OPERATOR, {}, "batch:second")],
+                  batch)
+    tx.commit()
+    batch.close()
+    with engine.connect() as conn:
+        read = [e.id for e in outbox.pending(conn, (0, 0)) if e.session_id == second]
+    assert len(read) == 3 and read == sorted(read)  # ids follow the session's seq, and so does the reading order
+
+
 def test_the_worker_thread_reacts_soon_after_the_notice(engine):
     add_network(engine)
     worker = outbox.Worker(engine, poll_interval=30).start()

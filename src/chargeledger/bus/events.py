@@ -84,8 +84,13 @@ async def subscribe(client: Client, on_event: Callable[[Received], Awaitable[Non
 
 
 # -- the relay ------------------------------------------------------------------------------------------------------
-def relay_once(engine: Engine, publish: Callable[[str, bytes, dict], None], limit: int = outbox.BATCH) -> int:
-    """Publish the next committed events after the relay's checkpoint (if no other relay holds the lease)."""
+def relay_once(engine: Engine, publish: Callable[[str, bytes, dict], None], flush: Callable[[], None],
+               limit: int = outbox.BATCH) -> int:
+    """Publish the next committed events after the relay's checkpoint (if no other relay holds the lease).
+
+    The batch is flushed to the server before the checkpoint moves and before the lease is let go: a relay killed
+    after its checkpoint must not take unsent messages with it, and the next relay's batch must not overtake them.
+    """
     with lease(engine, leases.BUS_RELAY, wait=False) as ours:
         if not ours:
             return 0
@@ -101,6 +106,8 @@ def relay_once(engine: Engine, publish: Callable[[str, bytes, dict], None], limi
         for event in batch:
             row = rows[event.id]
             publish(*encode(event.id, event.session_id, event.kind, row.occurred_at.isoformat(), row.payload))
+        if batch:
+            flush()
         if batch or not started:
             outbox.save_position(engine, (batch[-1].txid, batch[-1].id) if batch else at, RELAY)
         return len(batch)
@@ -113,11 +120,12 @@ async def run_relay(engine: Engine, client: Client, interval: float = 0.5) -> No
     def publish(subject: str, data: bytes, headers: dict) -> None:
         asyncio.run_coroutine_threadsafe(client.publish(subject, data, headers=headers), loop).result(10)
 
+    def flush() -> None:
+        asyncio.run_coroutine_threadsafe(client.flush(), loop).result(10)
+
     while True:
         try:
-            sent = await asyncio.to_thread(relay_once, engine, publish)
-            if sent:
-                await client.flush()
+            if await asyncio.to_thread(relay_once, engine, publish, flush):
                 continue
         except asyncio.CancelledError:
             raise

@@ -12,6 +12,12 @@ xmin, counting only transactions of this database), in (txid, id) order: every e
 after the checkpoint. SQLite serialises its
 writers, so ids commit in order there and the id alone is the position.
 
+A session's order (PostgreSQL): a transaction's id is taken at its first write, which may come before it waits for
+the session's lock (a batch that wrote for another session first). Its event would then sort before an event the
+session got meanwhile from a younger transaction, and readers would see the session's events out of order. So an
+event's txid is its transaction's id or, if larger, the txid of the session's previous event (`txid_after`): still
+at least the writer's own id, so the horizon holds it back until the writer commits, and (txid, id) follows `seq`.
+
 A reaction that fails is retried with backoff (outbox_failures), the others go on; after MAX_ATTEMPTS it is parked
 as poison: logged, visible in the table and in `chargeledger worker --failures`, and no longer retried.
 """
@@ -26,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
-from sqlalchemy import Engine, and_, delete, insert, select, text, tuple_, update
+from sqlalchemy import Engine, and_, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection
 
 from ..background import BackgroundLoop
@@ -98,6 +104,13 @@ def pending(conn: Connection, after: tuple[int, int], limit: int = BATCH) -> lis
         query = query.where(e.id > after[1]).order_by(e.id)
     rows = conn.execute(query.limit(limit))
     return [Pending(r.id, r.txid or 0, r.session_id, r.kind, bool(r.reactions)) for r in rows]
+
+
+def txid_after(conn: Connection, previous: int | None):
+    """The txid for a session's next event (see "A session's order" above): None for the server default."""
+    if previous is None or conn.dialect.name != "postgresql":
+        return None
+    return func.greatest(text("pg_current_xact_id()::text::bigint"), previous)
 
 
 def has_position(conn: Connection, consumer: str) -> bool:

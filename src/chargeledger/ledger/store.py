@@ -21,6 +21,7 @@ from ..domain.typed_events import LedgerEvent, stored_form
 from ..storage.locks import locked_row
 from ..storage.tables import meter_samples, session_events, sessions
 from ..storage.upsert import insert_ignore, insert_or_correct, last_per_key
+from . import outbox
 from .outbox import committed
 from .summary import summarise
 
@@ -98,8 +99,11 @@ class Ledger:
             return 0
         # one appender per session at a time: the sequence number below is max + 1
         locked_row(connection, sessions, sessions.c.id == session_id)
-        next_seq = (connection.execute(select(func.max(session_events.c.seq))
-                                       .where(session_events.c.session_id == session_id)).scalar() or 0) + 1
+        last_seq, last_txid = connection.execute(
+            select(func.max(session_events.c.seq), func.max(session_events.c.txid))
+            .where(session_events.c.session_id == session_id)).one()
+        next_seq = (last_seq or 0) + 1
+        txid = outbox.txid_after(connection, last_txid)  # a session's events in order for every reader
         now = utcnow()
         added = 0
         for event in events:
@@ -111,6 +115,7 @@ class Ledger:
                 session_id=session_id, seq=next_seq, kind=event.kind.value, occurred_at=event.occurred_at,
                 recorded_at=now, source=event.source.value, payload=stored_payload(event),
                 idempotency_key=event.idempotency_key, reactions=reactions,
+                **({"txid": txid} if txid is not None else {}),
             ))
             next_seq += 1
             added += 1
