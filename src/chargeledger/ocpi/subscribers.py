@@ -35,6 +35,7 @@ def attribute(engine: Engine, session_id: int) -> None:
 def attribute_many(engine: Engine, session_ids: list[int]) -> None:
     with engine.begin() as conn:  # one transaction for the outbox worker's batch (ledger/subscribers.handles_many)
         owners = owners_of(conn, session_ids)
+        events = []
         for session_id in session_ids:
             owner = owners.get(session_id)
             if owner is None:
@@ -42,8 +43,9 @@ def attribute_many(engine: Engine, session_ids: list[int]) -> None:
             p, token = owner.partner, owner.token
             event = RoamingAttributed(network="OCPI", operator_id=f"{p.our_country_code}*{p.our_party_id}",
                                       provider_id=f"{token['country_code']}*{token['party_id']}")
-            Ledger(engine).append(session_id, [NewEvent.of(event, datetime.now(timezone.utc), EventSource.ROAMING,
-                                                           f"ocpi:attributed:{session_id}")], conn, reactions=False)
+            events.append((session_id, [NewEvent.of(event, datetime.now(timezone.utc), EventSource.ROAMING,
+                                                    f"ocpi:attributed:{session_id}")]))
+        Ledger(engine).append_many(conn, events, reactions=False)
 
 
 def push_session(engine: Engine, session_id: int) -> None:
