@@ -187,10 +187,14 @@ async def measure(server: Server, parallel: int, rounds: int, idle_s: float, eve
 
 
 def run(parallel: int = 40, rounds: int = 5, throttle: bool = True, sessions: int = 200, idle_s: float = 5.0,
-        every: float = 0.02, split: bool = False) -> dict:
+        every: float = 0.02, split: bool = False, prepared: dict[str, str] | None = None) -> dict:
+    """`prepared`: the environment `prepare` returned for a database to reuse (one process, SQLite), which spares
+    its two CLI runs; failed logins change nothing in it."""
     with tempfile.TemporaryDirectory(prefix="login-load-") as folder:
         drop = None
-        if split:  # roles in processes of their own need the shared store and the bus
+        if prepared is not None and not split:
+            env = prepared
+        elif split:  # roles in processes of their own need the shared store and the bus
             from databases import fresh_engine
 
             engine, drop = fresh_engine("postgres", folder, "login_load")
