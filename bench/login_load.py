@@ -216,11 +216,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--sessions", type=int, default=200, help="demo sessions to load")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle before and after")
+    parser.add_argument("--every", type=float, default=0.02,
+                        help="seconds between heartbeats (smaller: more samples, so a steadier p99)")
     parser.add_argument("--no-throttle", action="store_true", help="open the login throttle wide")
     parser.add_argument("--split", action="store_true",
                         help="gateway and API in processes of their own (PostgreSQL + NATS), as docs/deploy.md runs")
     args = parser.parse_args()
-    result = run(args.parallel, args.rounds, not args.no_throttle, args.sessions, args.idle, split=args.split)
+    result = run(args.parallel, args.rounds, not args.no_throttle, args.sessions, args.idle, args.every,
+                 split=args.split)
     print(json.dumps({"topology": "split" if args.split else "one process", "throttle": not args.no_throttle,
                       "parallel": args.parallel, "rounds": args.rounds, **result}, indent=2))
 
