@@ -68,10 +68,17 @@ def _sqlite_engine(tmp_path: Path):
 
 
 def _postgres_engine(url: str):
+    """This run's database emptied, its sequences back at their start. DELETE, not TRUNCATE: on tables that
+    hold a test's few rows, TRUNCATE (new files for each of ~50 tables, synced at commit) took ~0.8 s a test
+    and DELETE ~0.05 s. No table has a row trigger, so DELETE and TRUNCATE leave the same empty database."""
     engine = make_engine(url)
     with engine.begin() as conn:
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # children before parents, so no foreign key is ever left dangling
+        conn.exec_driver_sql(";".join(f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables)))
+        conn.exec_driver_sql(
+            "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s"
+            " JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = current_schema()")
     return engine
 
 
