@@ -36,11 +36,6 @@ def paid_out(scope) -> str:
     return ", ".join(literal(org) for org, account in accounts.items() if account) or "NULL"
 
 
-def _payload(value) -> dict:
-    payload = dict(value or {})
-    return {**(payload.get("extra") or {}), **payload}  # keys a typed event does not name are kept in "extra"
-
-
 def moves(conn, request) -> list[tuple]:
     """(session id, when, status, note, refunded amount or None) of the refunds made and re-pricings carried in
     the time frame, oldest first."""
@@ -59,7 +54,8 @@ def moves(conn, request) -> list[tuple]:
                             .join(sessions, sessions.c.id == session_events.c.session_id)
                             .where(session_events.c.kind == EventKind.PAYMENT_ADJUSTED.value,
                                    *in_frame(request, session_events.c.occurred_at))):
-        given = _payload(row.payload)
+        given = dict(row.payload or {})
+        given = {**(given.get("extra") or {}), **given}  # keys a typed event does not name are kept in "extra"
         move = given.get("move", "payment adjusted")
         amount = given.get("refunded") if move == "refund" else given.get("difference")
         outcome = " (failed: still owed)" if given.get("captured") is False else ""
