@@ -65,8 +65,10 @@ def gateway_child(database_url: str, port: int, name: str, bus_url: str | None, 
         engine = make_engine(database_url)
         try:
             from chargeledger.composition import work_elsewhere
-        except ImportError:  # an older tree, for a before/after comparison
-            pass
+        except ImportError:  # an older tree, for a before/after comparison: what its serve did
+            from chargeledger.ledger.outbox import hand_off
+
+            hand_off(engine, bus.notice(client, bus.COMMITTED) if client is not None else None)
         else:
             work_elsewhere(engine, client)  # as `serve --role gateway`: workers elsewhere, woken over the bus
         gateway = Gateway(engine, settings, name, client)
