@@ -6,7 +6,8 @@ import httpx
 from ocpp.v16 import call
 
 from chargeledger.ocpi import queue
-from chargeledger.ocpi.objects import Location, Tariff
+from chargeledger.ocpi.objects.locations import Location
+from chargeledger.ocpi.objects.tariffs import Tariff
 from chargeledger.tariffs import store as tariffs
 from tests.http.live import serving
 from tests.ocpi_live.network import EVSE_1, published_network, registered_peer

@@ -10,24 +10,24 @@ from pathlib import Path
 
 import pytest
 
-from chargeledger.ocpi import objects
+from chargeledger.ocpi.objects import sessions, tariffs
 from chargeledger.ocpi.models import OcpiModel
 
 # not CHARGELEDGER_OCPI_…: that prefix is the settings object's `ocpi` section, which refuses names it does not know
 SPEC = Path(os.environ.get("OCPI_SPEC_DIR", "/work/shared/data/ocpi/spec"))
 # anchor in the spec -> our model
 MODELS = {
-    ("sessions", "mod_sessions_session_object"): objects.Session,
-    ("sessions", "mod_sessions_charging_preferences_object"): objects.ChargingPreferences,
-    ("cdrs", "mod_cdrs_cdr_object"): objects.Cdr,
-    ("cdrs", "mod_cdrs_cdr_token_object"): objects.CdrToken,
-    ("cdrs", "mod_cdrs_cdr_location_class"): objects.CdrLocation,
-    ("cdrs", "mod_cdrs_chargingperiod_class"): objects.ChargingPeriod,
-    ("cdrs", "mod_cdrs_cdrdimension_class"): objects.CdrDimension,
-    ("tariffs", "mod_tariffs_tariff_object"): objects.Tariff,
-    ("tariffs", "mod_tariffs_tariffelement_class"): objects.TariffElement,
-    ("tariffs", "mod_tariffs_pricecomponent_class"): objects.PriceComponent,
-    ("tariffs", "mod_tariffs_tariffrestrictions_class"): objects.TariffRestrictions,
+    ("sessions", "mod_sessions_session_object"): sessions.Session,
+    ("sessions", "mod_sessions_charging_preferences_object"): sessions.ChargingPreferences,
+    ("cdrs", "mod_cdrs_cdr_object"): sessions.Cdr,
+    ("cdrs", "mod_cdrs_cdr_token_object"): sessions.CdrToken,
+    ("cdrs", "mod_cdrs_cdr_location_class"): sessions.CdrLocation,
+    ("cdrs", "mod_cdrs_chargingperiod_class"): sessions.ChargingPeriod,
+    ("cdrs", "mod_cdrs_cdrdimension_class"): sessions.CdrDimension,
+    ("tariffs", "mod_tariffs_tariff_object"): tariffs.Tariff,
+    ("tariffs", "mod_tariffs_tariffelement_class"): tariffs.TariffElement,
+    ("tariffs", "mod_tariffs_pricecomponent_class"): tariffs.PriceComponent,
+    ("tariffs", "mod_tariffs_tariffrestrictions_class"): tariffs.TariffRestrictions,
 }
 # fields of the spec we do not model (never produced, dropped on the way in): each with its reason
 NOT_MODELLED = {

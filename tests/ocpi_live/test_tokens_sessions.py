@@ -13,7 +13,7 @@ from sqlalchemy import select
 from chargeledger.directory import registry
 from chargeledger.domain.network import Connector, ConnectorStandard, CurrentType, Evse, OcppVersion, Station
 from chargeledger.ocpi import queue
-from chargeledger.ocpi.objects import Cdr, Session
+from chargeledger.ocpi.objects.sessions import Cdr, Session
 from chargeledger.ocpi.subscribers import push_energy
 from chargeledger.storage.tables import session_settlements
 from chargeledger.storage.tables import sessions as session_table

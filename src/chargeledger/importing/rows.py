@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 from ..domain.evse_id import InvalidEvseId, normalise_evse_id
 from ..domain.network import ConnectorStandard
 from ..domain.roaming import Network
-from ..ocpi.objects import TokenType
+from ..ocpi.objects.tokens import TokenType
 from .mapping import Mapping, MappingError, connector_standard
 from .values import BadValue, duration, energy, number, read_times, timed, zone_of
 

@@ -21,7 +21,7 @@ from ..storage.tables import evses, sessions, sites, stations
 from . import partners as store
 from . import queue, tokens
 from .status import not_found
-from .objects import CancelReservation, ReserveNow, StartSession, StopSession, UnlockConnector
+from .objects.commands import CancelReservation, ReserveNow, StartSession, StopSession, UnlockConnector
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 30

@@ -18,7 +18,7 @@ from ..roaming.cdr_model import alpha3
 from ..roaming.ocpi.cdr import CONNECTOR_STANDARD
 from ..storage.tables import connectors, evse_states, evses, sites, stations
 from .numbers import wire
-from .objects import Location, Status
+from .objects.locations import Location, Status
 from .partners import Partner
 
 CAPABILITIES = ["REMOTE_START_STOP_CAPABLE", "RESERVABLE", "UNLOCK_CAPABLE", "RFID_READER"]

@@ -22,7 +22,7 @@ from ..roaming.ocpi.cdr import ocpi_cdr
 from ..storage.tables import ocpi_partners, ocpi_tokens, organisations, session_settlements as ss, sessions as s
 from . import partners as store
 from .numbers import wire
-from .objects import Cdr, Session
+from .objects.sessions import Cdr, Session
 
 _COMMAND_STARTS = {"Remote", "Mobile app", "API"}
 _DONE = {"Stopped", "Completed", "Cancelled", "Failed"}

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from ..tariffs import store
 from .numbers import wire
-from .objects import Tariff
+from .objects.tariffs import Tariff
 from .partners import Partner
 
 

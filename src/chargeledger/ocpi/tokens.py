@@ -24,7 +24,7 @@ from ..storage.tables import ocpi_partners, ocpi_tokens
 from . import partners as store
 from .client import PartnerRefused, Route, call
 from .numbers import wire
-from .objects import AuthorizationInfo, Token
+from .objects.tokens import AuthorizationInfo, Token
 
 log = logging.getLogger(__name__)
 AUTHORIZE_TIMEOUT = httpx.Timeout(2.0, connect=1.0)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from ...http.deps import engine_of
 from .. import allowed, commands
 from .. import partners as store
-from ..objects import COMMAND_BODIES, CancelReservation, StopSession
+from ..objects.commands import COMMAND_BODIES, CancelReservation, StopSession
 from ..registration import VERSION
 from ..status import OcpiError, Status
 from .transport import PREFIX, answer, body_as, registered, sender

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 
 from ...http.deps import engine_of
 from .. import partners as store
-from ..objects import ChargingPreferences
+from ..objects.sessions import ChargingPreferences
 from ..registration import VERSION
 from ..sessions import Owner, cdrs_of, owner_of, partner_sessions, session_object
 from ..status import Status, not_found

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from ...http.deps import engine_of
 from .. import partners as store
 from .. import tokens
-from ..objects import Token
+from ..objects.tokens import Token
 from ..registration import VERSION
 from ..status import OcpiError, Status, not_found
 from .transport import PREFIX, answer, body_as, registered
