@@ -68,14 +68,15 @@ def run_queued(engine: Engine, job_id: str) -> bool:
     try:
         # the ask as it was queued, on behalf of its requester with the rights they hold now (the requester or an
         # organisation may be gone since)
-        request = _request_of(engine, row)
+        ask, reports = row.parameters, row.report.split(BUNDLED)
+        caller = caller_for_user(engine, row.requested_by) if row.requested_by else operator_caller(engine)
+        request = ReportRequest(reports[0], datetime.fromisoformat(ask["from"]), datetime.fromisoformat(ask["to"]),
+                                tuple(ask["organisations"]), caller, ask.get("network"), ask.get("time_zone") or "UTC")
         JOB_FOLDER.mkdir(parents=True, exist_ok=True)
         if row.report.startswith(EXPORT):
             done = write_export(engine, request, row.format, target, progress)
         else:
-            reports = row.report.split(BUNDLED)
-            done = write_report(engine, request, row.format, target, progress, reports,
-                                row.parameters.get("members", ["csv"]))
+            done = write_report(engine, request, row.format, target, progress, reports, ask.get("members", ["csv"]))
         values = dict(status="done", rows_done=done, file_path=str(target))
     except ReportError as error:
         values = dict(status="failed", error=str(error))
@@ -85,11 +86,3 @@ def run_queued(engine: Engine, job_id: str) -> bool:
         conn.execute(update(report_jobs).where(report_jobs.c.id == job_id)
                      .values(finished_at=datetime.now(timezone.utc), **values))
     return True
-
-
-def _request_of(engine: Engine, row) -> ReportRequest:
-    caller = caller_for_user(engine, row.requested_by) if row.requested_by else operator_caller(engine)
-    ask = row.parameters
-    return ReportRequest(row.report.split(BUNDLED)[0], datetime.fromisoformat(ask["from"]),
-                         datetime.fromisoformat(ask["to"]), tuple(ask["organisations"]), caller, ask.get("network"),
-                         ask.get("time_zone") or "UTC")

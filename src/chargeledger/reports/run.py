@@ -57,5 +57,3 @@ def csv_chunks(engine: Engine, request: ReportRequest) -> Iterator[bytes]:
     """The CSV as byte chunks, for a streamed HTTP download."""
     return chunks(engine, plan(engine, request))
 
-
-__all__ = ["ReportError", "check_access", "csv_chunks", "write_report"]

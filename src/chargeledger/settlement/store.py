@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.events import EventKind, EventSource
 from ..domain.projection import SessionStatus, project
 from ..ledger.outbox import committed
-from ..ledger.store import Ledger, NewEvent
+from ..ledger.store import Ledger, NewEvent, lock_sessions
 from ..pricing import PricedSession, Tariff, price_usage
 from ..storage.locks import write_lock
 from ..storage.tables import (
@@ -74,10 +74,8 @@ def freeze_tariffs(engine: Engine, session_ids: list[int], now: datetime | None 
                 idempotency_key=f"tariff_frozen:{row.id}:{stored.tariff_id}:{stored.version}")))
     if not found:
         return
-    ledger = Ledger(engine)
     with engine.begin() as conn:
-        for session_id, event in found:
-            ledger.append(session_id, [event], conn)
+        Ledger(engine).append_many(conn, [(session_id, [event]) for session_id, event in found])
     committed(engine)
 
 
@@ -224,19 +222,44 @@ def store_version(conn: Connection, v: Version, only_once: bool = True) -> int |
         return None
     conn.execute(update(session_settlements).where(session_settlements.c.session_id == v.session_id)
                  .values(current=False))
-    conn.execute(session_settlements.insert().values(
-        session_id=v.session_id, version=version, current=True, settled_at=v.now, reason=v.reason,
-        tariff_id=v.frozen["tariff_id"] if v.frozen else None,
-        tariff_version=v.frozen["version"] if v.frozen else None,
-        split_billing=v.result.split_billing, breakdown=v.breakdown, bill_details=v.result.bill_details,
-        **v.amounts))
-    Ledger(conn.engine).append(v.session_id, [NewEvent(EventKind.PRICED, v.now, EventSource.SYSTEM, {
+    conn.execute(session_settlements.insert().values(**_settlement_row(v, version)))
+    Ledger(conn.engine).append(v.session_id, [_priced(v, version)], conn)
+    return version
+
+
+def store_first_versions(conn: Connection, versions: list[Version]) -> list[Version]:
+    """store_version (only once) for many sessions in the caller's transaction, in a few statements: the sessions
+    locked, which are settled already read in one query, the others' first settlement rows inserted in one
+    statement and their PRICED events appended together. Returns the versions stored; a session settled meanwhile
+    keeps its settlement."""
+    if not versions:
+        return []
+    ids = [v.session_id for v in versions]
+    lock_sessions(conn, ids)
+    settled = set(conn.execute(select(session_settlements.c.session_id)
+                               .where(session_settlements.c.session_id.in_(ids))).scalars())
+    fresh = [v for v in versions if v.session_id not in settled]
+    if fresh:  # a first version: no earlier one to mark not current
+        conn.execute(session_settlements.insert(), [_settlement_row(v, 1) for v in fresh])
+        Ledger(conn.engine).append_many(conn, [(v.session_id, [_priced(v, 1)]) for v in fresh])
+    return fresh
+
+
+def _settlement_row(v: Version, version: int) -> dict[str, Any]:
+    return dict(session_id=v.session_id, version=version, current=True, settled_at=v.now, reason=v.reason,
+                tariff_id=v.frozen["tariff_id"] if v.frozen else None,
+                tariff_version=v.frozen["version"] if v.frozen else None,
+                split_billing=v.result.split_billing, breakdown=v.breakdown, bill_details=v.result.bill_details,
+                **v.amounts)
+
+
+def _priced(v: Version, version: int) -> NewEvent:
+    return NewEvent(EventKind.PRICED, v.now, EventSource.SYSTEM, {
         "version": version, "reason": v.reason, "currency": v.result.currency,
         "payment_total": str(v.result.amounts["payment_total"]), "decision": v.result.waived,
         "ocpi_totals": {k: (str(x) if not isinstance(x, dict) else {p: str(y) for p, y in x.items()})
                         for k, x in v.ocpi_totals.items()},
-    }, idempotency_key=f"priced:{v.session_id}:v{version}")], conn)
-    return version
+    }, idempotency_key=f"priced:{v.session_id}:v{version}")
 
 
 def settle_session(engine: Engine, session_id: int, reason: str = "settled", now: datetime | None = None,
@@ -295,10 +318,17 @@ def _row_json(row) -> dict[str, Any]:
 
 def settlements_of(engine: Engine, session_id: int) -> list[dict[str, Any]]:
     """Every settlement version of the session, oldest first."""
+    return settlements_of_many(engine, [session_id])[session_id]
+
+
+def settlements_of_many(engine: Engine, session_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """settlements_of for many sessions, read in one query."""
+    found: dict[int, list[dict[str, Any]]] = {session_id: [] for session_id in session_ids}
     with engine.connect() as conn:
-        rows = conn.execute(select(session_settlements).where(session_settlements.c.session_id == session_id)
-                            .order_by(session_settlements.c.version)).all()
-    return [_row_json(r) for r in rows]
+        for row in conn.execute(select(session_settlements).where(session_settlements.c.session_id.in_(session_ids))
+                                .order_by(session_settlements.c.session_id, session_settlements.c.version)):
+            found[row.session_id].append(_row_json(row))
+    return found
 
 
 def current_settlement(engine: Engine, session_id: int) -> dict[str, Any] | None:
