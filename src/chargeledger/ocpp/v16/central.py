@@ -236,7 +236,7 @@ class Central16(CentralSide, ChargePoint):
             if sid is None:
                 return None, set()  # clock-aligned readings outside a session stay in the message log only
             rec.write(conn, sid, [], found, refresh=False)
-            if transaction_id is not None and found and rec.late(
+            if transaction_id is not None and found and rec.late_soon(
                     conn, sid, found[0].time, f"ocpp16:{st.id}:mv:{sid}:{readings_digest(found)}"):
                 return sid, {EventKind.LATE_FACTS}  # an offline queue delivered readings after settlement
             return sid, set()
