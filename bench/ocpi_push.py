@@ -254,13 +254,13 @@ def stop_to_cdr(kind: str, folder: str, sessions: int, rate: float, stations: in
                 _servers(engine, folder, bus, children) as (base, ocpp_url):
             _register(engine, base, peer)
             _tokens(peer, sessions)
-            cpu = sum(_cpu_seconds(c.pid) for c in children)
+            before = [_cpu_seconds(c.pid) for c in children]
             fleet = run_fleet(ocpp_url, stations, sessions, rate, clients)
             deadline = time.monotonic() + 180
             while len(peer.pushes("cdrs")) < sessions and time.monotonic() < deadline:
                 time.sleep(0.05)
-            used = [_cpu_seconds(c.pid) for c in children]
-            cpu = sum(used) - cpu
+            used = [_cpu_seconds(c.pid) - b for c, b in zip(children, before)]
+            cpu = sum(used)
             arrived = _at_peer_wall(peer)
         stored = _stored_times(engine)
         delays = [arrived[uid] - fleet[uid][1] for uid in fleet if uid in arrived]
@@ -270,8 +270,9 @@ def stop_to_cdr(kind: str, folder: str, sessions: int, rate: float, stations: in
         print(f"[{kind}] {sessions} sessions on {stations} chargers in {clients} client processes: stops offered at "
               f"{rate:g}/s, sent at {achieved:.1f}/s (a stop left its schedule by p99 "
               f"{late[min(len(late) - 1, int(len(late) * 0.99))] * 1000:.0f} ms); {len(arrived)} CDRs arrived")
-        print(f"  {'two processes (gateway+api, worker)' if bus else 'one serve process'}: "
-              f"{cpu * 1000 / max(len(fleet), 1):.1f} ms server CPU per session (sessions started, stopped, "
+        per = [f"{u * 1000 / max(len(fleet), 1):.1f}" for u in used]  # children: [worker, serve] with a bus
+        print(f"  {'two processes (worker + gateway/api: ' + ' + '.join(per) + ' ms)' if bus else 'one serve process'}"
+              f": {cpu * 1000 / max(len(fleet), 1):.1f} ms server CPU per session (sessions started, stopped, "
               f"settled and pushed; the fleet's connections and the tokens are before)")
         print(f"  StopTransaction -> CDR at the eMSP: {_quantiles(delays)}")
         print("\n".join(_breakdown(fleet, stored, arrived)))
