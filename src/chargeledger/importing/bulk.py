@@ -185,10 +185,15 @@ def _recorded_tuples(session_id: int, record: SessionRecord, stopped_at: datetim
     identity = summary["identity"]
     ref = record.ref
     t = _same if postgres else _sqlite_text
-    start, recorded = t(event.occurred_at), t(recorded_at)
+    recorded = t(recorded_at)
+    if postgres:
+        start, stop = event.occurred_at, stopped_at
+    else:
+        start, stop = _sqlite_from_zulu(summary["started_at"]), _sqlite_from_zulu(summary["stopped_at"])
+        start, stop = start or t(event.occurred_at), stop or t(stopped_at)
     flag = reactions if postgres else int(reactions)
     session_row = (session_id, ref.external_key, ref.organisation_id, ref.site_id, ref.station_id, ref.evse_id,
-                   ref.connector_id, summary["status"], start, t(stopped_at), summary["energy_wh"], None,
+                   ref.connector_id, summary["status"], start, stop, summary["energy_wh"], None,
                    identity.get("id_token") or identity.get("contract_id") or identity.get("shared_id"),
                    roaming["network"] if roaming else None, False if postgres else 0, identity.get("driver_id"),
                    _json(summary), start, start)
@@ -199,6 +204,16 @@ def _recorded_tuples(session_id: int, record: SessionRecord, stopped_at: datetim
         events.append((session_id, 2, _KIND_ROAMING, t(second.occurred_at), recorded, second.source.value,
                        _json(roaming), second.idempotency_key, flag))
     return session_row, events
+
+
+def _sqlite_from_zulu(text: str) -> str | None:
+    """SQLite's text of a UTC time from the summary's ISO text ("2023-01-01T07:00:00Z", or with ".250000"), or
+    None for any other form: formatting each time once more per row cost ~4% of an import."""
+    if len(text) == 20 and text[19] == "Z":
+        return f"{text[:10]} {text[11:19]}.000000"
+    if len(text) == 27 and text[26] == "Z" and text[19] == ".":
+        return f"{text[:10]} {text[11:26]}"
+    return None
 
 
 def _agrees(record: SessionRecord, stopped_at: datetime, now: datetime | None, recorded_at: datetime) -> bool:
