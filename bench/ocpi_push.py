@@ -335,6 +335,8 @@ def main() -> None:
     parser.add_argument("--bus", default=None, help="nats://HOST:PORT: run the gateway+API and the worker as two "
                         "processes on this bus (the delay runs; default: one serve process)")
     args = parser.parse_args()
+    if args.bus and "sqlite" in args.database.split(","):
+        parser.error("--bus runs two processes on one database: PostgreSQL only (--database postgres)")
     ports = Ports(args.ports)
     with tempfile.TemporaryDirectory() as folder:
         for kind in args.database.split(","):

@@ -181,14 +181,27 @@ class Ledger:
     def events(self, session_id: int, connection: Connection | None = None) -> list[SessionEvent]:
         query = select(session_events).where(session_events.c.session_id == session_id).order_by(
             session_events.c.seq)
-        rows = self._rows(query, connection)
-        return [SessionEvent(kind=EventKind(r.kind), occurred_at=r.occurred_at, source=EventSource(r.source),
-                             payload=r.payload or {}, recorded_at=r.recorded_at, seq=r.seq) for r in rows]
+        return [_event_of(r) for r in self._rows(query, connection)]
+
+    def events_many(self, session_ids: list[int], connection: Connection) -> dict[int, list[SessionEvent]]:
+        """`events` of many sessions in one query."""
+        out: dict[int, list[SessionEvent]] = {session_id: [] for session_id in session_ids}
+        for r in connection.execute(select(session_events).where(session_events.c.session_id.in_(session_ids))
+                                    .order_by(session_events.c.session_id, session_events.c.seq)):
+            out[r.session_id].append(_event_of(r))
+        return out
 
     def samples(self, session_id: int, connection: Connection | None = None) -> list[MeterSample]:
         query = select(meter_samples).where(meter_samples.c.session_id == session_id).order_by(meter_samples.c.time)
-        return [MeterSample(r.time, Measurand(r.measurand), r.value, Phase(r.phase), MeterLocation(r.location))
-                for r in self._rows(query, connection)]
+        return [_sample_of(r) for r in self._rows(query, connection)]
+
+    def samples_many(self, session_ids: list[int], connection: Connection) -> dict[int, list[MeterSample]]:
+        """`samples` of many sessions in one query."""
+        out: dict[int, list[MeterSample]] = {session_id: [] for session_id in session_ids}
+        for r in connection.execute(select(meter_samples).where(meter_samples.c.session_id.in_(session_ids))
+                                    .order_by(meter_samples.c.session_id, meter_samples.c.time)):
+            out[r.session_id].append(_sample_of(r))
+        return out
 
     def project(self, session_id: int, now: datetime | None = None, connection: Connection | None = None
                 ) -> SessionView:
@@ -246,6 +259,15 @@ def lock_sessions(conn: Connection, session_ids) -> None:
     if conn.dialect.name != "sqlite":
         conn.execute(select(sessions.c.id).where(sessions.c.id.in_(sorted(set(session_ids))))
                      .order_by(sessions.c.id).with_for_update()).all()
+
+
+def _event_of(r) -> SessionEvent:
+    return SessionEvent(kind=EventKind(r.kind), occurred_at=r.occurred_at, source=EventSource(r.source),
+                        payload=r.payload or {}, recorded_at=r.recorded_at, seq=r.seq)
+
+
+def _sample_of(r) -> MeterSample:
+    return MeterSample(r.time, Measurand(r.measurand), r.value, Phase(r.phase), MeterLocation(r.location))
 
 
 def _sample_key(row: dict) -> tuple:

@@ -23,7 +23,7 @@ from ..storage.locks import write_lock
 from ..storage.tables import (
     drivers, organisations, session_events, session_settlements, sessions, sites, stations, teams,
 )
-from ..tariffs.store import _from_store, decimals_as_text, tariff_in_force
+from ..tariffs.store import _from_store, decimals_as_text, tariffs_in_force
 from .breakdown import stored_breakdown
 from .compute import Settlement, SettlementContext, settle
 from .electricity import electricity_cost
@@ -64,9 +64,9 @@ def freeze_tariffs(engine: Engine, session_ids: list[int], now: datetime | None 
             e.session_id.in_(session_ids), e.kind == EventKind.TARIFF_FROZEN.value)).scalars())
         rows = conn.execute(select(sessions).where(sessions.c.id.in_(set(session_ids) - done))).all()
     found = []
-    for row in rows:
-        stored = tariff_in_force(engine, row.started_at or row.created_at, row.organisation_id, row.site_id,
-                                 row.station_id, row.evse_id)
+    in_force = tariffs_in_force(engine, [(row.started_at or row.created_at, row.organisation_id, row.site_id,
+                                          row.station_id, row.evse_id) for row in rows])
+    for row, stored in zip(rows, in_force):
         if stored is not None:
             found.append((row.id, NewEvent(EventKind.TARIFF_FROZEN, now or _now(), EventSource.SYSTEM, {
                 "tariff_id": stored.tariff_id, "version": stored.version, "currency": stored.currency,
@@ -110,13 +110,15 @@ def _partner_tariff(cost: Decimal, currency: str, ours: dict | None) -> Tariff:
     return Tariff.from_ocpi({"id": "PARTNER-CDR", "currency": currency, "elements": [{"price_components": [component]}]})
 
 
-def _context(engine: Engine, row, view, profile, currency: str, priced, zone) -> SettlementContext:
-    with engine.connect() as conn:
-        org = conn.execute(select(organisations).where(organisations.c.id == row.organisation_id)).one()
-        cap = None
-        if view.identity.driver_id:
-            cap = conn.execute(select(teams.c.kwh_price_cap).join(drivers, drivers.c.team_id == teams.c.id)
-                               .where(drivers.c.id == view.identity.driver_id)).scalar()
+def _context(engine: Engine, row, view, profile, currency: str, priced, zone, org=None) -> SettlementContext:
+    cap = None
+    if org is None or view.identity.driver_id:
+        with engine.connect() as conn:
+            if org is None:
+                org = conn.execute(select(organisations).where(organisations.c.id == row.organisation_id)).one()
+            if view.identity.driver_id:
+                cap = conn.execute(select(teams.c.kwh_price_cap).join(drivers, drivers.c.team_id == teams.c.id)
+                                   .where(drivers.c.id == view.identity.driver_id)).scalar()
     settle_cur = profile.settlement_currency or currency
     rate = exchange_rate_at(engine, row.organisation_id, currency, settle_cur, _now())
     if rate is None:
@@ -146,10 +148,43 @@ class Computed:
     missing_hours: list
 
 
-def compute_settlement(engine: Engine, session_id: int, now: datetime, events: list | None = None
-                       ) -> Computed | None:
+@dataclass(frozen=True)
+class Facts:
+    """What pricing a session reads from the database: read for many sessions at once by `facts_of_many`."""
+    row: Any
+    place: Any
+    org: Any
+    events: list
+    samples: list
+
+
+def facts_of_many(engine: Engine, session_ids: list[int]) -> dict[int, Facts]:
+    """The facts of many sessions in five queries (the outbox worker's batch), instead of six per session."""
+    ledger = Ledger(engine)
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(select(sessions).where(sessions.c.id.in_(session_ids)))}
+        if not rows:
+            return {}
+        places = {r.id: r for r in conn.execute(
+            select(stations.c.id, sites.c.time_zone, stations.c.billing_profile)
+            .select_from(stations.join(sites, sites.c.id == stations.c.site_id))
+            .where(stations.c.id.in_({r.station_id for r in rows.values() if r.station_id})))}
+        orgs = {r.id: r for r in conn.execute(select(organisations).where(
+            organisations.c.id.in_({r.organisation_id for r in rows.values()})))}
+        events = ledger.events_many(list(rows), conn)
+        samples = ledger.samples_many(list(rows), conn)
+    return {sid: Facts(row, places.get(row.station_id), orgs[row.organisation_id], events[sid], samples[sid])
+            for sid, row in rows.items()}
+
+
+def compute_settlement(engine: Engine, session_id: int, now: datetime, events: list | None = None,
+                       facts: Facts | None = None) -> Computed | None:
     """The session's settlement as if it ended at `now` (a live one) or as it ended; None while it has no usage.
-    `events`: the session's ledger events when the caller has read them already (each is read once)."""
+    `events`: the session's ledger events when the caller has read them already (each is read once); `facts`:
+    everything it reads, read already (its tariff frozen; else it is read again after freezing)."""
+    if facts is not None and _last_frozen(facts.events) is not None:
+        return _computed(engine, facts.row, facts.place, facts.org.currency, facts.events,
+                         project(facts.events, facts.samples, now=now), facts.org)
     ledger = Ledger(engine)
     with engine.connect() as conn:
         row = conn.execute(select(sessions).where(sessions.c.id == session_id)).first()
@@ -166,6 +201,11 @@ def compute_settlement(engine: Engine, session_id: int, now: datetime, events: l
             frozen = freeze_tariff(engine, session_id, now=now)
             events = ledger.events(session_id, conn)
         view = project(events, ledger.samples(session_id, conn), now=now)
+    return _computed(engine, row, place, org_currency, events, view)
+
+
+def _computed(engine: Engine, row, place, org_currency: str, events: list, view, org=None) -> Computed | None:
+    frozen = _last_frozen(events)
     tariff = Tariff.from_ocpi(_from_store(frozen["ocpi"])) if frozen else _free_tariff(org_currency)
     partner_cost = _partner_cost(events)
     if partner_cost is not None:
@@ -178,7 +218,7 @@ def compute_settlement(engine: Engine, session_id: int, now: datetime, events: l
     zone = zone_of(place.time_zone if place else "UTC")
     profile = parse_profile(place.billing_profile if place else None)
     priced = price_usage(tariff, usage, zone)
-    ctx, missing = _context(engine, row, view, profile, priced.currency, priced, zone)
+    ctx, missing = _context(engine, row, view, profile, priced.currency, priced, zone, org)
     return Computed(settle(priced, facts_of(view, priced), profile, ctx), priced, frozen, missing)
 
 
@@ -196,11 +236,11 @@ class Version:
 
 
 def price_session(engine: Engine, session_id: int, reason: str = "settled", now: datetime | None = None,
-                  events: list | None = None) -> Version:
+                  events: list | None = None, facts: Facts | None = None) -> Version:
     """A settlement version of the session as it ended, ready to store (reads only; the tariff is frozen first if
     it is not yet)."""
     now = now or _now()
-    computed = compute_settlement(engine, session_id, now, events)
+    computed = compute_settlement(engine, session_id, now, events, facts)
     if computed is None:
         raise SettlementError(f"session {session_id} has no start and end yet: it cannot be priced")
     result, totals = computed.result, computed.priced.totals.to_ocpi()

@@ -20,7 +20,7 @@ from ..payments.adjustments import adjust_payment
 from ..payments.store import charge_settlement, record_payments, settlement_terms
 from ..storage.tables import payments, session_settlements
 from .store import (
-    current_settlement, freeze_tariff, freeze_tariffs, price_session, settle_session, settlements_of,
+    current_settlement, facts_of_many, freeze_tariff, freeze_tariffs, price_session, settle_session, settlements_of,
     settlements_of_many, store_first_versions,
 )
 
@@ -58,20 +58,21 @@ def on_settled_many(engine: Engine, session_ids: list[int]) -> None:
     written in one transaction (a commit per batch, not four per session). A card payment is left pending in it
     and captured afterwards, outside any transaction, as `charge_session` does. A session settled or charged
     before (a replay) takes the one-session way, which finishes what was left."""
-    ledger = Ledger(engine)
     with engine.connect() as conn:
         done = set(conn.execute(select(session_settlements.c.session_id).where(
             session_settlements.c.session_id.in_(session_ids))).scalars())
         done |= set(conn.execute(select(payments.c.session_id).where(payments.c.session_id.in_(session_ids)))
                     .scalars())
     fresh = []
+    facts = facts_of_many(engine, [session_id for session_id in session_ids if session_id not in done])
     for session_id in session_ids:
         if session_id in done:
             on_settled(engine, session_id)
             continue
-        events = ledger.events(session_id)
-        if any(e.kind == EventKind.SETTLED for e in events):
-            fresh.append((price_session(engine, session_id, events=events), _payment_of(engine, session_id, events)))
+        found = facts.get(session_id)
+        if found is not None and any(e.kind == EventKind.SETTLED for e in found.events):
+            fresh.append((price_session(engine, session_id, events=found.events, facts=found),
+                          _payment_of(engine, session_id, found.events)))
     if not fresh:
         return
     terms = {}
