@@ -187,10 +187,14 @@ async def measure(server: Server, parallel: int, rounds: int, idle_s: float, eve
 
 
 def run(parallel: int = 40, rounds: int = 5, throttle: bool = True, sessions: int = 200, idle_s: float = 5.0,
-        every: float = 0.02, split: bool = False) -> dict:
+        every: float = 0.02, split: bool = False, prepared: dict[str, str] | None = None) -> dict:
+    """`prepared`: the environment `prepare` returned for a database to reuse (one process, SQLite), which spares
+    its two CLI runs; failed logins change nothing in it."""
     with tempfile.TemporaryDirectory(prefix="login-load-") as folder:
         drop = None
-        if split:  # roles in processes of their own need the shared store and the bus
+        if prepared is not None and not split:
+            env = prepared
+        elif split:  # roles in processes of their own need the shared store and the bus
             from databases import fresh_engine
 
             engine, drop = fresh_engine("postgres", folder, "login_load")
@@ -216,11 +220,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--sessions", type=int, default=200, help="demo sessions to load")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle before and after")
+    parser.add_argument("--every", type=float, default=0.02,
+                        help="seconds between heartbeats (smaller: more samples, so a steadier p99)")
     parser.add_argument("--no-throttle", action="store_true", help="open the login throttle wide")
     parser.add_argument("--split", action="store_true",
                         help="gateway and API in processes of their own (PostgreSQL + NATS), as docs/deploy.md runs")
     args = parser.parse_args()
-    result = run(args.parallel, args.rounds, not args.no_throttle, args.sessions, args.idle, split=args.split)
+    result = run(args.parallel, args.rounds, not args.no_throttle, args.sessions, args.idle, args.every,
+                 split=args.split)
     print(json.dumps({"topology": "split" if args.split else "one process", "throttle": not args.no_throttle,
                       "parallel": args.parallel, "rounds": args.rounds, **result}, indent=2))
 

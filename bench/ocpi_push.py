@@ -22,7 +22,9 @@ import argparse
 import itertools
 import json
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -199,20 +201,66 @@ def _breakdown(fleet: dict[str, tuple], stored: dict[str, dict[str, float]], arr
     return lines
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux: /proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def _servers(engine, folder: str, bus: str | None, children: list):
+    """Yields (http base, OCPP URL). Without a bus: one `chargeledger serve` (gateway, API, outbox worker and
+    pusher in one process, so about one core). With one: `serve --role gateway --role api` and a `chargeledger
+    worker` beside it, woken over the bus, so the chargers' answers and the settlement can use a core each."""
+    if bus is None:
+        with chargeledger_serve(engine, Path(folder), children=children) as urls:
+            yield urls
+        return
+    env = {**os.environ, "CHARGELEDGER_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+           "CHARGELEDGER_BUS_URL": bus}
+    before = os.environ.get("CHARGELEDGER_BUS_URL")
+    os.environ["CHARGELEDGER_BUS_URL"] = bus  # chargeledger_serve passes its environment on
+    log = open(Path(folder) / "worker.log", "wb")
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "chargeledger"), "worker"], env=env, stdout=log,
+                              stderr=log)
+    children.append(worker)
+    try:
+        with chargeledger_serve(engine, Path(folder), "--role", "gateway", "--role", "api",
+                                children=children) as urls:
+            yield urls
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        log.close()
+        if before is None:
+            os.environ.pop("CHARGELEDGER_BUS_URL", None)
+        else:
+            os.environ["CHARGELEDGER_BUS_URL"] = before
+
+
 def stop_to_cdr(kind: str, folder: str, sessions: int, rate: float, stations: int, clients: int,
-                ports: Ports, label: str) -> None:
-    """StopTransaction -> CDR at the eMSP with everything in one `chargeledger serve`, as deployed."""
+                ports: Ports, label: str, bus: str | None = None) -> None:
+    """StopTransaction -> CDR at the eMSP, with everything in one `chargeledger serve` as deployed, or (with a bus)
+    the gateway and API in one process and the worker in another. Also printed: the CPU the server processes
+    used per session, from the first stop until the last CDR arrived (their process times)."""
     engine, drop = fresh_engine(kind, folder, label)
+    children: list = []
     try:
         _network(engine, stations)
         with running_peer(Peer(keeps=False), port=ports.take()) as peer, ports.serving(), \
-                chargeledger_serve(engine, Path(folder)) as (base, ocpp_url):
+                _servers(engine, folder, bus, children) as (base, ocpp_url):
             _register(engine, base, peer)
             _tokens(peer, sessions)
+            cpu = sum(_cpu_seconds(c.pid) for c in children)
             fleet = run_fleet(ocpp_url, stations, sessions, rate, clients)
             deadline = time.monotonic() + 180
             while len(peer.pushes("cdrs")) < sessions and time.monotonic() < deadline:
                 time.sleep(0.05)
+            used = [_cpu_seconds(c.pid) for c in children]
+            cpu = sum(used) - cpu
             arrived = _at_peer_wall(peer)
         stored = _stored_times(engine)
         delays = [arrived[uid] - fleet[uid][1] for uid in fleet if uid in arrived]
@@ -222,6 +270,9 @@ def stop_to_cdr(kind: str, folder: str, sessions: int, rate: float, stations: in
         print(f"[{kind}] {sessions} sessions on {stations} chargers in {clients} client processes: stops offered at "
               f"{rate:g}/s, sent at {achieved:.1f}/s (a stop left its schedule by p99 "
               f"{late[min(len(late) - 1, int(len(late) * 0.99))] * 1000:.0f} ms); {len(arrived)} CDRs arrived")
+        print(f"  {'two processes (gateway+api, worker)' if bus else 'one serve process'}: "
+              f"{cpu * 1000 / max(len(fleet), 1):.1f} ms server CPU per session (sessions started, stopped, "
+              f"settled and pushed; the fleet's connections and the tokens are before)")
         print(f"  StopTransaction -> CDR at the eMSP: {_quantiles(delays)}")
         print("\n".join(_breakdown(fleet, stored, arrived)))
     finally:
@@ -251,8 +302,10 @@ def settlement_throughput(kind: str, folder: str, sessions: int, stations: int, 
             outbox.drain(engine)  # registration and tokens: not what is measured
             run_fleet(ocpp_url, stations, sessions, 1000.0, clients)
         events = outbox.backlog(engine)
-        commits = [0]
+        commits, statements = [0], [0]
         event.listen(engine, "commit", lambda _conn: commits.__setitem__(0, commits[0] + 1))
+        event.listen(engine, "before_cursor_execute",
+                     lambda *_args: statements.__setitem__(0, statements[0] + 1))
         cpu, began = time.process_time(), time.perf_counter()
         outbox.drain(engine)
         took, cpu = time.perf_counter() - began, time.process_time() - cpu
@@ -262,7 +315,8 @@ def settlement_throughput(kind: str, folder: str, sessions: int, stations: int, 
                                 .where(ocpi_pushes.c.module == "cdrs")).scalar()
         print(f"[{kind}] outbox drain of {sessions} stopped sessions ({events} events): {settled} settled and {cdrs} "
               f"CDRs queued in {took:.2f} s = {settled / took:.1f} sessions/s; {commits[0] / max(settled, 1):.1f} "
-              f"commits and {cpu * 1000 / max(settled, 1):.1f} ms CPU per session")
+              f"commits, {statements[0] / max(settled, 1):.1f} SQL statements and {cpu * 1000 / max(settled, 1):.1f} "
+              f"ms CPU per session")
     finally:
         drop()
 
@@ -278,7 +332,11 @@ def main() -> None:
     parser.add_argument("--drain", type=int, default=0, help="also time the outbox worker alone on this many sessions")
     parser.add_argument("--db-prefix", default="bench", help="PostgreSQL databases are named PREFIX_ocpi_…")
     parser.add_argument("--ports", type=int, default=0, help="first of the TCP ports to use (default: any free)")
+    parser.add_argument("--bus", default=None, help="nats://HOST:PORT: run the gateway+API and the worker as two "
+                        "processes on this bus (the delay runs; default: one serve process)")
     args = parser.parse_args()
+    if args.bus and "sqlite" in args.database.split(","):
+        parser.error("--bus runs two processes on one database: PostgreSQL only (--database postgres)")
     ports = Ports(args.ports)
     with tempfile.TemporaryDirectory() as folder:
         for kind in args.database.split(","):
@@ -290,7 +348,7 @@ def main() -> None:
             if args.sessions:
                 for rate in args.rate:
                     stop_to_cdr(kind, folder, args.sessions, rate, args.stations, args.clients, ports,
-                                args.db_prefix + "_ocpi")
+                                args.db_prefix + "_ocpi", args.bus)
 
 
 if __name__ == "__main__":

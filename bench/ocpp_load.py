@@ -3,8 +3,8 @@ ocpp-library server that only acknowledges; then N concurrent connections sendin
 
     .venv/bin/python bench/ocpp_load.py --stations 50 --messages 200 --runs 3 --connections 10000
 
-The server under test runs in this process; the chargers run in separate client processes (raw websockets, frames
-built once), so both servers get the same load and the server's own CPU time per message can be read. For
+The server under test runs in this process; the chargers run in separate client processes (bench/chargers.py: raw
+WebSocket frames, built and masked once), so both servers get the same load and the server's own CPU time per message can be read. For
 PostgreSQL the CPU of its backends serving the bench database is reported too. Runs alternate between the servers
 and the median run is reported. Everything runs on loopback addresses, bounded in count and time.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import resource
 import statistics
@@ -22,7 +21,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
 
 import websockets
 from ocpp.routing import on
@@ -34,14 +32,11 @@ from chargeledger.ocpp.settings import GatewaySettings
 from chargeledger.storage.database import make_engine, upgrade
 from chargeledger.storage.tables import organisations, sites, stations
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chargers import REPLY_TIMEOUT, SPAWN, connect_many, fast_loop, meter_client, now  # noqa: E402
+
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BARE = "bare ocpp library"
-REPLY_TIMEOUT = 60.0  # seconds: a client gives up on a reply after this, so every run ends by itself
-SPAWN = multiprocessing.get_context("spawn")  # forking a process with a running loop and DB threads is unsafe
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 # The bench measures throughput from one loopback address: the per-address and per-connection limits (which the
@@ -101,63 +96,6 @@ def register_stations(engine, count: int) -> None:
                                         for i in range(count)])
 
 
-# -- client processes -------------------------------------------------------------------------------------------
-async def _ask(ws, action: str, payload: dict) -> object:
-    unique_id = uuid.uuid4().hex
-    await ws.send(json.dumps([2, unique_id, action, payload]))
-    answer = json.loads(await asyncio.wait_for(ws.recv(), REPLY_TIMEOUT))
-    if answer[0] != 3 or answer[1] != unique_id:
-        raise RuntimeError(f"{action}: unexpected answer {answer!r}")
-    return answer[2]
-
-
-def _meter_frame(tx: int, i: int) -> str:
-    return json.dumps([2, f"m{i}", "MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [{
-        "timestamp": now(), "sampledValue": [{"value": str(i * 100)},
-                                             {"value": "11000", "measurand": "Power.Active.Import", "unit": "W"}]}]}])
-
-
-def _meter_client(url: str, ids: list[str], messages: int, ready, go, results) -> None:
-    """Each station boots, starts a transaction, then (all together, on `go`) sends MeterValues one at a time."""
-    async def station(station_id: str, latencies: list[float], opened: asyncio.Queue):
-        async with websockets.connect(f"{url}/ocpp/{station_id}", subprotocols=["ocpp1.6"], ping_interval=None,
-                                      open_timeout=REPLY_TIMEOUT) as ws:
-            await _ask(ws, "BootNotification", {"chargePointVendor": "Bench", "chargePointModel": "Bench"})
-            tx = (await _ask(ws, "StartTransaction", {"connectorId": 1, "idTag": "B", "meterStart": 0,
-                                                      "timestamp": now()}))["transactionId"]
-            frames = [_meter_frame(tx, i) for i in range(messages)]  # built before the clock starts
-            await opened.put(None)
-            await asyncio.get_running_loop().run_in_executor(None, go.wait, REPLY_TIMEOUT * 5)
-            for frame in frames:
-                began = time.perf_counter()
-                await ws.send(frame)
-                await asyncio.wait_for(ws.recv(), REPLY_TIMEOUT)
-                latencies.append(time.perf_counter() - began)
-
-    async def main():
-        latencies: list[float] = []
-        opened: asyncio.Queue = asyncio.Queue()
-        tasks = [asyncio.create_task(station(i, latencies, opened)) for i in ids]
-        for _ in ids:
-            await opened.get()
-        ready.put(len(ids))
-        outcome = await asyncio.gather(*tasks, return_exceptions=True)
-        errors = [repr(e) for e in outcome if isinstance(e, Exception)][:3]
-        results.put((latencies, time.monotonic(), errors))
-
-    _fast_loop()
-    asyncio.run(main())
-
-
-def _fast_loop() -> None:
-    """Clients use uvloop when present so that they cost the shared CPUs as little as possible."""
-    try:
-        import uvloop
-    except ImportError:
-        return
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-
-
 # -- CPU accounting -----------------------------------------------------------------------------------------------
 def _pg_pids(engine) -> list[int]:
     if engine is None or engine.dialect.name != "postgresql":
@@ -191,8 +129,8 @@ async def throughput(label: str, server, engine, stations: int, messages: int, p
     await server.start("127.0.0.1", 0)
     ready, results, go = SPAWN.Queue(), SPAWN.Queue(), SPAWN.Event()
     groups = [[f"B-{i}" for i in range(stations) if i % procs == n] for n in range(procs)]
-    clients = [SPAWN.Process(target=_meter_client, args=(f"ws://127.0.0.1:{server.port}", ids, messages, ready, go,
-                                                         results)) for ids in groups if ids]
+    clients = [SPAWN.Process(target=meter_client, args=([f"ws://127.0.0.1:{server.port}"], ids, messages, ready, go,
+                                                        results)) for ids in groups if ids]
     for client in clients:
         client.start()
     try:
@@ -207,8 +145,8 @@ async def throughput(label: str, server, engine, stations: int, messages: int, p
         for client in clients:
             client.join(REPLY_TIMEOUT)
         await server.stop()
-    latencies = sorted(x for lat, _, _ in got for x in lat)
-    elapsed = max(end for _, end, _ in got) - began
+    latencies = sorted(x for lat, _, _, _ in got for x in lat)
+    elapsed = max(end for _, end, _, _ in got) - began
     count = len(latencies)
     result = {"server": label, "messages": count, "seconds": round(elapsed, 2),
               "msg_per_s": round(count / elapsed), "p50_ms": round(statistics.median(latencies) * 1000, 2),
@@ -217,7 +155,7 @@ async def throughput(label: str, server, engine, stations: int, messages: int, p
     if pg_after:
         pg = sum(t - pg_before.get(pid, 0.0) for pid, t in pg_after.items())
         result["postgres_cpu_us_per_msg"] = round(pg / count * 1e6)
-    errors = [e for _, _, errs in got for e in errs]
+    errors = [e for _, _, errs, _ in got for e in errs]
     if errors:
         result["errors"] = errors
     print(json.dumps(result), flush=True)
@@ -233,30 +171,16 @@ def _hold_clients(port: int, first: int, count: int, sources: int, hold: float, 
     """A client process: `count` connections spread over several 127.0.x.y sources, one heartbeat each, held."""
     resource.setrlimit(resource.RLIMIT_NOFILE, (count + 500, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 
-    async def one(i):
-        source = f"127.0.{1 + (first + i) % sources}.{1 + (first + i) // sources % 250}"
-        ws = await websockets.connect(f"ws://127.0.0.1:{port}/ocpp/B-{first + i}", subprotocols=["ocpp1.6"],
-                                      ping_interval=None, open_timeout=REPLY_TIMEOUT, max_queue=4,
-                                      local_addr=(source, 0))
-        await _ask(ws, "Heartbeat", {})
-        return ws
+    def source(n: int) -> str:
+        return f"127.0.{1 + n % sources}.{1 + n // sources % 250}"
 
     async def main():
-        sem = asyncio.Semaphore(500)
-
-        async def guarded(i):
-            async with sem:
-                try:
-                    return await one(i)
-                except Exception as exc:  # noqa: BLE001 - count failures, do not stop the run
-                    return exc
-        conns = await asyncio.gather(*(guarded(i) for i in range(count)))
-        ok = [c for c in conns if not isinstance(c, Exception)]
-        results.put((len(ok), time.monotonic(), [repr(c) for c in conns if isinstance(c, Exception)][:3]))
+        ok, failures = await connect_many(port, first, count, source, at_once=500)
+        results.put((len(ok), time.monotonic(), failures))
         await asyncio.sleep(hold)
         await asyncio.gather(*(c.close() for c in ok), return_exceptions=True)
 
-    _fast_loop()
+    fast_loop()
     asyncio.run(main())
 
 

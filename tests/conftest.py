@@ -61,17 +61,37 @@ def postgres_url():
     drop()
 
 
-def _sqlite_engine(tmp_path: Path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated once per run: each test copies it instead of running the migrations again
+    (~0.2 CPU-s a test, over 300 tests)."""
+    path = tmp_path_factory.mktemp("sqlite_template") / "ledger.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
-    return engine
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file, so a copy has it all
+    engine.dispose()
+    return path
+
+
+def _sqlite_engine(tmp_path: Path, template: Path):
+    target = tmp_path / "ledger.sqlite3"
+    shutil.copyfile(template, target)
+    return make_engine(f"sqlite:///{target}")
 
 
 def _postgres_engine(url: str):
+    """This run's database emptied, its sequences back at their start. DELETE, not TRUNCATE: on tables that
+    hold a test's few rows, TRUNCATE (new files for each of ~50 tables, synced at commit) took ~0.8 s a test
+    and DELETE ~0.05 s. No table has a row trigger, so DELETE and TRUNCATE leave the same empty database."""
     engine = make_engine(url)
     with engine.begin() as conn:
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # children before parents, so no foreign key is ever left dangling
+        conn.exec_driver_sql(";".join(f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables)))
+        conn.exec_driver_sql(
+            "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s"
+            " JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = current_schema()")
     return engine
 
 
@@ -79,7 +99,7 @@ def _postgres_engine(url: str):
 def engine(request, tmp_path):
     """A migrated, empty database: SQLite in a temp file, or this run's PostgreSQL database truncated."""
     if request.param == "sqlite":
-        eng = _sqlite_engine(tmp_path)
+        eng = _sqlite_engine(tmp_path, request.getfixturevalue("sqlite_template"))
     else:
         eng = _postgres_engine(request.getfixturevalue("postgres_url"))
     yield eng
@@ -95,8 +115,8 @@ def postgres_engine(postgres_url):
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path):
-    eng = _sqlite_engine(tmp_path)
+def sqlite_engine(tmp_path, sqlite_template):
+    eng = _sqlite_engine(tmp_path, sqlite_template)
     yield eng
     eng.dispose()
 

@@ -101,8 +101,7 @@ async def serve(process: Process) -> None:
             await client.subscribe(bus.COMMITTED, cb=on_committed)
             await client.subscribe(bus.REPORTS_QUEUED, cb=on_report_queued)
     else:
-        hand_off(engine, bus.notice(client, bus.COMMITTED) if client is not None else None)
-        job_runner.hand_off(engine, bus.notice(client, bus.REPORTS_QUEUED) if client is not None else None)
+        work_elsewhere(engine, client)
     pusher = ocpi_pusher(engine) if outbox_worker is not None else None  # OCPI pushes, each partner on its own
     gateway = None
     if "gateway" in roles:
@@ -162,6 +161,13 @@ async def serve(process: Process) -> None:
             await client.close()
         if pusher is not None:
             await asyncio.to_thread(pusher.stop)
+
+
+def work_elsewhere(engine, client) -> None:
+    """Reactions and report jobs of this engine run in worker processes: writers here only commit and, with a bus,
+    wake the workers with a notice (bench/scale_out.py builds its gateways with this too). On the running loop."""
+    hand_off(engine, bus.notice(client, bus.COMMITTED) if client is not None else None)
+    job_runner.hand_off(engine, bus.notice(client, bus.REPORTS_QUEUED) if client is not None else None)
 
 
 def _ftp_uploads(engine, process: Process):

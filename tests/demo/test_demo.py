@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from chargeledger.access import accounts
 from chargeledger.cli.main import app
-from chargeledger.demo.build import build_demo
 from chargeledger.demo.generator import generate_sessions, profiles
 from chargeledger.demo.network import plan
 from chargeledger.domain.evse_id import parse_evse_id
@@ -21,17 +20,16 @@ from chargeledger.storage.tables import (
     connectors, drivers, evses, id_tokens, meter_samples, organisations, roaming_partners, session_events, sessions,
     sites, stations, teams, users, vehicles,
 )
-
-END = datetime(2024, 6, 1, tzinfo=timezone.utc)
+from tests.demo.conftest import END, SIZE
 
 
 def _count(conn, table, *where) -> int:
     return conn.execute(select(func.count()).select_from(table).where(*where)).scalar()
 
 
-def test_demo_network_and_sessions(engine):
-    summary = build_demo(engine, sessions=600, seed=3, end=END, sampled=40)
-    assert summary.sessions == 600
+def test_demo_network_and_sessions(demo):
+    engine, summary = demo.engine, demo.summary
+    assert summary.sessions == SIZE["sessions"]
     with engine.connect() as conn:
         orgs = {o.id: o for o in conn.execute(select(organisations))}
         assert {(o.currency, o.public) for o in orgs.values()} == {("EUR", True), ("USD", False)}
@@ -56,7 +54,7 @@ def test_demo_network_and_sessions(engine):
     assert accounts.caller_for_key(engine, accounts.create_key(engine, "support@demo.chargeledger.org")).rights
 
     statuses = Counter(r.status for r in rows)
-    assert statuses["Completed"] > 500 and statuses["Failed"] > 0 and statuses["Cancelled"] > 0
+    assert statuses["Completed"] > 0.8 * len(rows) and statuses["Failed"] > 0 and statuses["Cancelled"] > 0
     assert all(r.summary["failure_reason"] for r in rows if r.status == "Failed")
     assert all(r.energy_wh == 0 for r in rows if r.status == "Cancelled")
     roamed = [r.summary["roaming"] for r in rows if r.network]
@@ -65,7 +63,7 @@ def test_demo_network_and_sessions(engine):
                for r in roamed)
     assert any(r.simulated for r in rows) and any(r.summary["custom_fields"] for r in rows)
     assert any(f["code"] == "meter_stop_below_start" for r in rows for f in r.summary["flags"])
-    assert len(sampled) >= 30 and measurands == {1, 2, 3, 4, 5}
+    assert len(sampled) >= 0.75 * SIZE["sampled"] and measurands == {1, 2, 3, 4, 5}
     assert min(r.started_at for r in rows) >= datetime(2023, 5, 1, tzinfo=timezone.utc)
     assert max(r.stopped_at for r in rows if r.stopped_at) <= END
 
@@ -79,16 +77,16 @@ def test_demo_network_and_sessions(engine):
         assert kinds[:4] == ["session_created", "plugged_in", "authorized", "transaction_started"]
 
 
-def test_dc_curves_taper_and_registers_rise(sqlite_engine):
-    build_demo(sqlite_engine, sessions=400, seed=5, end=END, sampled=100)
-    with sqlite_engine.connect() as conn:
+def test_dc_curves_taper_and_registers_rise(demo):
+    with demo.engine.connect() as conn:
         dc_sessions = conn.execute(
             select(sessions.c.id).join(evses, evses.c.evse_id == sessions.c.evse_id)
             .join(connectors, connectors.c.evse_id == evses.c.evse_id)
             .where(connectors.c.current_type == "DC", sessions.c.id.in_(
                 select(meter_samples.c.session_id).distinct()))).scalars().all()
     tapered = 0
-    ledger = Ledger(sqlite_engine)
+    ledger = Ledger(demo.engine)
+    assert dc_sessions
     for session_id in dc_sessions:
         samples = ledger.samples(session_id)
         power = [s.value for s in samples if s.measurand == 2 and s.value > 0]

@@ -4,24 +4,20 @@ failures and refunds, breakdowns and receipts; and drivers' apps and cars add ra
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from chargeledger.access import accounts
-from chargeledger.demo.build import build_demo
 from chargeledger.http.app import create_app
 from chargeledger.ledger import Ledger
 from chargeledger.payments.reasons import FailureReason
 from chargeledger.storage.tables import payments, refunds, session_events, session_settlements, sessions
 
-END = datetime(2024, 6, 1, tzinfo=timezone.utc)
 
-
-def test_demo_sessions_are_settled_paid_and_refunded(engine):
-    summary = build_demo(engine, sessions=400, seed=3, end=END, sampled=20)
+def test_demo_sessions_are_settled_paid_and_refunded(demo):
+    engine, summary = demo.engine, demo.summary
     with engine.connect() as conn:
         rows = {r.id: r for r in conn.execute(select(sessions))}
         current = {s.session_id: s for s in conn.execute(
@@ -79,8 +75,8 @@ def _events_of_kind(engine, kind: str):
         return conn.execute(select(session_events).where(session_events.c.kind == kind)).all()
 
 
-def test_demo_session_shows_breakdown_and_receipt(engine):
-    build_demo(engine, sessions=120, seed=5, end=END, sampled=10)
+def test_demo_session_shows_breakdown_and_receipt(demo):
+    engine = demo.engine
     key = accounts.create_key(engine, "admin@demo.chargeledger.org")
     auth = {"Authorization": f"Bearer {key}"}
     client = TestClient(create_app(engine))

@@ -4,7 +4,15 @@ from 110 MB to about 2 GB and the heartbeat p99 to 160-1,500 ms (3 ms idle)."""
 
 from __future__ import annotations
 
-from bench.login_load import run
+import pytest
+
+from bench.login_load import prepare, run
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    # One demo database for both runs: preparing it (two CLI processes) took longer than a run.
+    return prepare(tmp_path_factory.mktemp("login-load"), 50)
 
 
 def _chargers_not_stalled(result: dict) -> None:
@@ -15,15 +23,15 @@ def _chargers_not_stalled(result: dict) -> None:
     assert result["heartbeat_burst_ms"]["n"] > 10, result
 
 
-def test_a_burst_of_wrong_logins_neither_blows_memory_nor_stalls_the_chargers():
-    result = run(parallel=40, rounds=2, throttle=True, sessions=50, idle_s=2.0)
+def test_a_burst_of_wrong_logins_neither_blows_memory_nor_stalls_the_chargers(demo):
+    result = run(parallel=40, rounds=2, throttle=True, idle_s=2.0, prepared=demo)
     assert result["logins"].get(429, 0) > 0 and set(result["logins"]) <= {401, 429}, result
     assert result["rss_peak_mb"] < 500, result
     _chargers_not_stalled(result)
 
 
-def test_without_the_throttle_the_password_pool_alone_bounds_memory():
-    result = run(parallel=40, rounds=1, throttle=False, sessions=50, idle_s=2.0)
+def test_without_the_throttle_the_password_pool_alone_bounds_memory(demo):
+    result = run(parallel=40, rounds=1, throttle=False, idle_s=2.0, prepared=demo)
     assert result["logins"] == {401: 40}, result
     assert result["rss_peak_mb"] < 500, result
     _chargers_not_stalled(result)

@@ -170,8 +170,11 @@ class Peer:
             allowed = "ALLOWED" if uid in self.allowed_uids else "NOT_ALLOWED"
             return ok({"allowed": allowed, "authorization_reference": f"auth-{uid}", "token": self.token(uid)})
 
+        # a CDR is POSTed to the module's own URL, with no path after it: without the first route that answered
+        # 307 (a redirect to the URL with a slash), which the pusher takes for a refusal and marks failed
+        @app.api_route("/emsp/{module}", methods=["POST"])
         @app.api_route("/emsp/{module}/{rest:path}", methods=["PUT", "PATCH", "POST", "DELETE"])
-        async def receive(module: str, rest: str, request: Request):
+        async def receive(module: str, request: Request, rest: str = ""):
             if module in self.refuse:
                 return JSONResponse(ok(None, 2001) | {"status_message": "we do not like this one"}, status_code=400)
             if self.unreachable and request.headers.get("ocpi-to-party-id") in self.unreachable:

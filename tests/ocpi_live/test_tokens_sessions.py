@@ -89,6 +89,8 @@ async def test_a_roaming_session_is_decided_by_the_token_and_ends_in_a_cdr_at_th
         assert last["location_id"] == "ACME-SITE" and last["evse_uid"] == EVSE_1 and last["kwh"] == 11.5
         (cdr,) = [p.body for p in peer.pushes("cdrs")]
         Cdr.model_validate(cdr)
+        # the peer answered the CDR's POST (to the module's URL itself) with success: the push is sent, not failed
+        assert [r["state"] for r in queue.listing(engine) if r["module"] == "cdrs"] == ["sent"]
         with engine.connect() as conn:
             money = conn.execute(select(session_settlements)).one()
         assert Decimal(str(cdr["total_cost"]["excl_vat"])) == money.total_cost_excl_vat.quantize(Decimal("0.0001"))

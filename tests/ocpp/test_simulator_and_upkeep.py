@@ -21,12 +21,13 @@ from tests.ocpp.helpers import charger, gateway_on, iso
 async def test_simulated_sessions_complete(sqlite_engine, version):
     from chargeledger.ocpp.simulator import simulate
     add_network(sqlite_engine, station_id="SIM-1", ocpp=version)
-    # the simulator runs 4000 times faster than real chargers: far above the per-connection message rate; SIM-2
+    # the simulator runs 20000 times faster than real chargers (hours of charging in a second or two, so the test
+    # waits on the gateway's writes, not on the simulated clock): far above the per-connection message rate; SIM-2
     # joins by auto-registration, accepted at once by the operator's policy
     async with gateway_on(sqlite_engine, auto_register_site="ACME-SITE", auto_register_status="Accepted",
                           messages_per_second=1e6,
                           message_burst=10**6) as gateway:
-        done = await simulate(f"ws://127.0.0.1:{gateway.port}", ["SIM-1", "SIM-2"], 3, 4000.0, version)
+        done = await simulate(f"ws://127.0.0.1:{gateway.port}", ["SIM-1", "SIM-2"], 3, 20000.0, version)
     assert done == 3
     with sqlite_engine.connect() as conn:
         rows = conn.execute(select(sessions.c.status, sessions.c.energy_wh)).all()

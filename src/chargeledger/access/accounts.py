@@ -83,11 +83,26 @@ def create_key(engine: Engine, email: str, kind: str = "api", lifetime: timedelt
 
 
 def login(engine: Engine, email: str, password: str) -> str | None:
+    stored = stored_hash(engine, email)
+    return issue_login(engine, email, password, stored) if check_login(stored, password) else None
+
+
+# `login` in its three steps, so that only the password check itself runs in the low-priority password pool
+# (http/login_guard.py): the lookup and the key are interpreter work, and a thread that holds the interpreter
+# lock while the scheduler runs it last would hold up every other thread of the process, the chargers' included.
+def stored_hash(engine: Engine, email: str) -> str | None:
     with engine.connect() as conn:
-        stored = conn.execute(select(users.c.password_hash).where(users.c.email == email.lower())).scalar()
-    if not verify_password(stored or _dummy_hash(), password) or not stored:
-        return None
-    if _hasher.check_needs_rehash(stored):  # hashes made with older, heavier parameters move to the current ones
+        return conn.execute(select(users.c.password_hash).where(users.c.email == email.lower())).scalar()
+
+
+def check_login(stored: str | None, password: str) -> bool:
+    """True for the right password; an unknown account (no hash) costs the same check and is False."""
+    return verify_password(stored or _dummy_hash(), password) and bool(stored)
+
+
+def issue_login(engine: Engine, email: str, password: str, stored: str) -> str:
+    """A login token, after a successful check (moving an older, heavier hash to the current parameters)."""
+    if _hasher.check_needs_rehash(stored):
         with engine.begin() as conn:
             conn.execute(update(users).where(users.c.email == email.lower())
                          .values(password_hash=hash_password(password)))

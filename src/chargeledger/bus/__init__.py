@@ -41,11 +41,26 @@ def commands_subject(gateway: str) -> str:
 
 
 def notice(client: Client, subject: str) -> Callable[[], None]:
-    """For callers in any thread: publish a wake-up on `subject` on the client's loop (no payload, best effort)."""
+    """For callers in any thread: publish a wake-up on `subject` on the client's loop (no payload, best effort).
+
+    Coalesced: while one wake-up waits to be sent, further calls add nothing. The waiting one leaves after their
+    commits (it is sent later than they called), so a worker it wakes sees them all; a gateway whose writer commits
+    many batches a second sends one message per turn of its loop, not one per commit."""
     loop = asyncio.get_running_loop()
+    waiting = [False]  # a wake-up is scheduled and not sent yet (a list: set from the writer thread, read on the loop)
+
+    def send() -> None:
+        waiting[0] = False  # before the publish: a commit from now on schedules its own wake-up
+        loop.create_task(_publish(client, subject))
 
     def notice() -> None:
-        loop.call_soon_threadsafe(lambda: loop.create_task(_publish(client, subject)))
+        if waiting[0]:
+            return
+        waiting[0] = True
+        try:
+            loop.call_soon_threadsafe(send)
+        except RuntimeError:  # the loop closed (the process is stopping): nobody is left to send it
+            waiting[0] = False
 
     return notice
 

@@ -42,7 +42,8 @@ def has_data(engine: Engine) -> bool:
 
 
 def build_demo(engine: Engine, sessions: int = DEFAULT_SESSIONS, seed: int = 7, end: datetime | None = None,
-               sampled: int = 300, progress: Callable[[int, int], None] | None = None) -> DemoSummary:
+               sampled: int = 300, progress: Callable[[int, int], None] | None = None,
+               batch: int = BATCH) -> DemoSummary:
     """Register the demo network and its tariffs, record `sessions` generated sessions through the bulk ledger
     writer, then settle each ended one with the real settlement code at the time it ended.
 
@@ -54,9 +55,9 @@ def build_demo(engine: Engine, sessions: int = DEFAULT_SESSIONS, seed: int = 7, 
     add_tariffs(engine, valid_from=end - timedelta(days=DAYS + 14))  # the generator goes back DAYS plus a week
     stream = generate_sessions(network, sessions, seed, end, days=DAYS, sampled=min(sampled, sessions))
     done, money = 0, SettleSummary()
-    while batch := list(islice(stream, BATCH)):
-        added = record_many(engine, batch, notify=False).added
-        stored = [(added[r.ref.external_key], r) for r in batch if r.ref.external_key in added]
+    while records := list(islice(stream, batch)):
+        added = record_many(engine, records, notify=False).added
+        stored = [(added[r.ref.external_key], r) for r in records if r.ref.external_key in added]
         part = settle_history(engine, stored)
         money = _sum(money, part)
         done += len(added)

@@ -15,6 +15,7 @@ from .body_limit import BodyLimit
 from .csrf import CsrfGuard
 from . import headers
 from .login_guard import LoginGuard
+from .login_shortcut import LoginShortcut
 from .request_timeout import RequestTimeout
 from .routes import audit, auth, health, network, sessions
 from .settings import HttpSettings
@@ -35,6 +36,7 @@ def create_app(engine: Engine | None = None, gateway=None, settings: HttpSetting
     app.add_middleware(CsrfGuard)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        larger={"/uploads/": settings.max_upload_bytes})
+    app.add_middleware(LoginShortcut, guard=app.state.login_guard)  # a flood of guesses: refused before the rest
     headers.install(app)
 
     @app.exception_handler(RequestValidationError)

@@ -56,6 +56,17 @@ class LoginGuard:
                 self._recent[key].append(now)
         return Attempt(keys, now)
 
+    def address_spent(self, address: str) -> int | None:
+        """Seconds until this address may fail again, or None while it has failures left. Takes no slot."""
+        now = self.clock()
+        with self._lock:
+            recent = self._recent.get(f"address:{address}")
+            while recent and recent[0] <= now - self.window:
+                recent.popleft()
+            if not recent or len(recent) < self.limits["address"]:
+                return None
+            return max(1, math.ceil(recent[0] + self.window - now))
+
     def succeeded(self, attempt: Attempt) -> None:
         with self._lock:
             for key in attempt.keys:

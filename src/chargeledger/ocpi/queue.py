@@ -64,26 +64,70 @@ def enqueue(conn: Connection, partner_id: int, module: str, object_id: str, meth
     (default: the object) names what must stay in order with it: a session and its CDRs, a location and its EVSEs.
     `to_party` (country code, party id): the party it is for, when that is not the partner itself but a party
     behind it (the partner is a hub)."""
-    # the body is kept as its OCPI JSON text (a JSON string in the column), so its numbers stay exact
-    values = dict(partner_id=partner_id, lane=lane_of(f"{group or object_id}"), module=module, object_id=object_id,
-                  method=method, path=path,
-                  body=None if body is None else dumps(body),
-                  key=key, url=url, state=PENDING, attempts=0, next_attempt_at=_utcnow(), created_at=_utcnow(),
-                  to_country_code=to_party[0] if to_party else None, to_party_id=to_party[1] if to_party else None)
-    if key is not None and conn.execute(select(ocpi_pushes.c.id).where(ocpi_pushes.c.key == key)).first():
-        return False
-    if key is None:
-        conn.execute(insert(ocpi_pushes).values(**values))
-        return True
+    return enqueue_many(conn, [Push(partner_id, module, object_id, method, path, body, key, url, group,
+                                    to_party)]) == 1
+
+
+@dataclass(frozen=True)
+class Push:
+    """One push to queue: `enqueue`'s arguments."""
+    partner_id: int
+    module: str
+    object_id: str
+    method: str
+    path: str
+    body: Any
+    key: str | None = None
+    url: str | None = None
+    group: str | None = None
+    to_party: tuple[str, str] | None = None
+
+    def values(self) -> dict[str, Any]:
+        # the body is kept as its OCPI JSON text (a JSON string in the column), so its numbers stay exact
+        return dict(partner_id=self.partner_id, lane=lane_of(f"{self.group or self.object_id}"), module=self.module,
+                    object_id=self.object_id, method=self.method, path=self.path,
+                    body=None if self.body is None else dumps(self.body), key=self.key, url=self.url,
+                    state=PENDING, attempts=0, next_attempt_at=_utcnow(), created_at=_utcnow(),
+                    to_country_code=self.to_party[0] if self.to_party else None,
+                    to_party_id=self.to_party[1] if self.to_party else None)
+
+
+def enqueue_many(conn: Connection, pushes: list[Push]) -> int:
+    """`enqueue` for many pushes in the caller's transaction, in their order (one object's pushes keep theirs): the
+    keys looked up in one query and the rows inserted in one statement. Returns how many were added."""
+    keys = [p.key for p in pushes if p.key is not None]
+    known = set(conn.execute(select(ocpi_pushes.c.key).where(ocpi_pushes.c.key.in_(keys))).scalars()) \
+        if keys else set()
+    fresh = []
+    for push in pushes:
+        if push.key is None or push.key not in known:
+            fresh.append(push)
+            known.add(push.key)
+    if not fresh:
+        return 0
+    rows = [push.values() for push in fresh]
+    if all(push.key is None for push in fresh):
+        conn.execute(insert(ocpi_pushes), rows)
+        return len(rows)
     # SQLite: pysqlite sends BEGIN only before a write, so a SAVEPOINT as the transaction's first write would open
     # (and its RELEASE commit, with a sync) a transaction of its own; take the write lock first to nest it
     write_lock(conn)
     try:
         with conn.begin_nested():  # a concurrent writer of the same key: the first one wins, this one adds nothing
-            conn.execute(insert(ocpi_pushes).values(**values))
+            conn.execute(insert(ocpi_pushes), rows)
+        return len(rows)
     except IntegrityError:
-        return False
-    return True
+        if len(rows) == 1:
+            return 0
+    added = 0  # one of them was written meanwhile by another writer: each on its own, so only that one is left out
+    for push, row in zip(fresh, rows):
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(ocpi_pushes).values(**row))
+            added += 1
+        except IntegrityError:
+            pass
+    return added
 
 
 def partner_copy(conn: Connection, partner_id: int, module: str, object_id: str) -> dict[str, Any] | None:
@@ -97,6 +141,21 @@ def partner_copy(conn: Connection, partner_id: int, module: str, object_id: str)
     for method, body in rows:
         copy = apply(copy, method, _object(body))
     return copy
+
+
+def partner_copies(conn: Connection, partner_id: int, module: str, object_ids: list[str]
+                   ) -> dict[str, dict[str, Any] | None]:
+    """partner_copy for many objects of one partner, read in one query."""
+    q = ocpi_pushes.c
+    copies: dict[str, dict[str, Any] | None] = {object_id: None for object_id in object_ids}
+    if object_ids:
+        for object_id, method, body in conn.execute(
+                select(q.object_id, q.method, q.body).where(q.partner_id == partner_id, q.module == module,
+                                                            q.object_id.in_(object_ids),
+                                                            q.state.in_((PENDING, SENT)),
+                                                            q.method.in_(("PUT", "PATCH"))).order_by(q.id)):
+            copies[object_id] = apply(copies[object_id], method, _object(body))
+    return copies
 
 
 def _object(body: Any) -> Any:

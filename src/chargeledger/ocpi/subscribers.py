@@ -22,7 +22,8 @@ from ..pricing import ocpi_json
 from ..storage.tables import sessions
 from .numbers import dumps
 from .patches import difference
-from .sessions import active_sessions, cdrs_of, owner_of, session_object
+from ..storage.locks import write_lock
+from .sessions import Owner, active_sessions, cdrs_of_many, owners_of, session_objects
 
 
 def attribute(engine: Engine, session_id: int) -> None:
@@ -33,15 +34,18 @@ def attribute(engine: Engine, session_id: int) -> None:
 
 def attribute_many(engine: Engine, session_ids: list[int]) -> None:
     with engine.begin() as conn:  # one transaction for the outbox worker's batch (ledger/subscribers.handles_many)
+        owners = owners_of(conn, session_ids)
+        events = []
         for session_id in session_ids:
-            owner = owner_of(conn, session_id)
+            owner = owners.get(session_id)
             if owner is None:
                 continue
             p, token = owner.partner, owner.token
             event = RoamingAttributed(network="OCPI", operator_id=f"{p.our_country_code}*{p.our_party_id}",
                                       provider_id=f"{token['country_code']}*{token['party_id']}")
-            Ledger(engine).append(session_id, [NewEvent.of(event, datetime.now(timezone.utc), EventSource.ROAMING,
-                                                           f"ocpi:attributed:{session_id}")], conn, reactions=False)
+            events.append((session_id, [NewEvent.of(event, datetime.now(timezone.utc), EventSource.ROAMING,
+                                                    f"ocpi:attributed:{session_id}")]))
+        Ledger(engine).append_many(conn, events, reactions=False)
 
 
 def push_session(engine: Engine, session_id: int) -> None:
@@ -52,31 +56,51 @@ def push_session(engine: Engine, session_id: int) -> None:
 
 def push_sessions(engine: Engine, session_ids: list[int]) -> None:
     with engine.begin() as conn:  # one transaction for the outbox worker's batch
-        queued = [_queue_session(conn, session_id) for session_id in session_ids]
-    if any(queued):
+        owners = _locked_owners(conn, session_ids)
+        pushes = _session_pushes(conn, owners)
+        queued = queue.enqueue_many(conn, [push for sid in owners for push in pushes[sid]])
+    if queued:
         queue.wake(engine)
 
 
-def _queue_session(conn, session_id: int) -> bool:
-    # one writer of a session's pushes at a time (the reactions and the energy round), so each PATCH is
-    # measured against the copy the one before it leaves (PostgreSQL; SQLite has a single writer anyway)
-    conn.execute(select(sessions.c.id).where(sessions.c.id == session_id).with_for_update()).first()
-    owner = owner_of(conn, session_id)
-    if owner is None or not owner.partner.endpoint("sessions"):
-        return False
-    session = session_object(conn, owner, session_id)
-    if session is None:
-        return False
-    p = owner.partner
-    session = ocpi_json.loads(dumps(session))  # as the partner reads it, to compare with its copy
-    push = difference(queue.partner_copy(conn, p.id, "sessions", str(session_id)), session)
-    if push is None:
-        return False
-    digest = hashlib.sha256(dumps(session).encode()).hexdigest()[:32]
-    return queue.enqueue(conn, p.id, "sessions", str(session_id), push[0],
-                         f"/{p.our_country_code}/{p.our_party_id}/{session_id}", push[1],
-                         key=f"session:{session_id}:{p.id}:{digest}", group=f"session:{session_id}",
-                         to_party=owner.party)
+def _locked_owners(conn, session_ids: list[int]) -> dict[int, Owner]:
+    """The sessions that belong to a partner, locked: one writer of a session's pushes at a time (the reactions and
+    the energy round), so each PATCH is measured against the copy the one before it leaves (PostgreSQL locks the
+    rows, in id order as every batch does; SQLite takes its write lock before the copies are read)."""
+    owners = owners_of(conn, session_ids)
+    if owners:
+        write_lock(conn)
+        conn.execute(select(sessions.c.id).where(sessions.c.id.in_(sorted(owners))).order_by(sessions.c.id)
+                     .with_for_update()).all()
+    return {sid: owners[sid] for sid in session_ids if sid in owners}
+
+
+def _session_pushes(conn, owners: dict[int, Owner]) -> dict[int, list[queue.Push]]:
+    """Per session, the push (if any) that brings its partner's copy to the session as it is now."""
+    out: dict[int, list[queue.Push]] = {sid: [] for sid in owners}
+    with_endpoint = {sid: owner for sid, owner in owners.items() if owner.partner.endpoint("sessions")}
+    objects = session_objects(conn, with_endpoint)
+    by_partner: dict[int, list[int]] = {}
+    for sid, owner in with_endpoint.items():
+        by_partner.setdefault(owner.partner.id, []).append(sid)
+    for partner_id, sids in by_partner.items():
+        copies = queue.partner_copies(conn, partner_id, "sessions", [str(sid) for sid in sids])
+        for sid in sids:
+            session = objects.get(sid)
+            if session is None:
+                continue
+            p = owners[sid].partner
+            text = dumps(session)
+            session = ocpi_json.loads(text)  # as the partner reads it, to compare with its copy
+            push = difference(copies[str(sid)], session)
+            if push is None:
+                continue
+            digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+            out[sid].append(queue.Push(p.id, "sessions", str(sid), push[0],
+                                       f"/{p.our_country_code}/{p.our_party_id}/{sid}", push[1],
+                                       key=f"session:{sid}:{p.id}:{digest}", group=f"session:{sid}",
+                                       to_party=owners[sid].party))
+    return out
 
 
 def push_cdrs(engine: Engine, session_id: int) -> None:
@@ -85,18 +109,18 @@ def push_cdrs(engine: Engine, session_id: int) -> None:
 
 
 def push_cdrs_many(engine: Engine, session_ids: list[int]) -> None:
-    queued = []
     with engine.begin() as conn:  # one transaction for the outbox worker's batch
-        for session_id in session_ids:
-            queued.append(_queue_session(conn, session_id))
-            owner = owner_of(conn, session_id)
-            if owner is None or not owner.partner.endpoint("cdrs"):
-                continue
-            queued += [queue.enqueue(conn, owner.partner.id, "cdrs", cdr["id"], "POST", "", cdr,
-                                     key=f"cdr:{cdr['id']}:{owner.partner.id}", group=f"session:{session_id}",
-                                     to_party=owner.party)
-                       for cdr in cdrs_of(conn, owner, session_id)]
-    if any(queued):
+        owners = _locked_owners(conn, session_ids)
+        pushes = _session_pushes(conn, owners)
+        cdrs = cdrs_of_many(conn, {sid: owner for sid, owner in owners.items() if owner.partner.endpoint("cdrs")})
+        for sid, found in cdrs.items():
+            owner = owners[sid]
+            pushes[sid] += [queue.Push(owner.partner.id, "cdrs", cdr["id"], "POST", "", cdr,
+                                       key=f"cdr:{cdr['id']}:{owner.partner.id}", group=f"session:{sid}",
+                                       to_party=owner.party) for cdr in found]
+        # per session its pushes in order: the session with its cost, then its CDRs
+        queued = queue.enqueue_many(conn, [push for sid in owners for push in pushes[sid]])
+    if queued:
         queue.wake(engine)
 
 

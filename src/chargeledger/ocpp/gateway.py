@@ -58,7 +58,7 @@ class Gateway:
         self.recorder = Recorder(engine, self.settings.meter_refresh_every)
         # One writer thread, many messages per commit: fewer commits and GIL hand-overs than a thread per write.
         self.group = GroupCommit(engine, lambda conn, sid: self.recorder.ledger.refresh(sid, connection=conn),
-                                 self.recorder.forget)
+                                 self.recorder.forget, checks=self.recorder.late_among)
         self.log = MessageLog(engine, self.group.call, self.settings.log_flush_every)
         self.connected: dict[str, Central16 | Central201] = {}
         self._remote_starts: dict[tuple[str, int], tuple[datetime, str]] = {}  # 1.6: when, and who asked

@@ -28,16 +28,35 @@ _STOP = object()
 BATCH_KEY = "ocpp_batch"  # where a batch's deferred rows hang on the connection (Connection.info)
 
 
+# checks(conn, [(work index, question), …]) -> {work index: event kinds stored}: deferred questions, answered at once
+Checks = Callable[[Connection, list[tuple[int, Any]]], dict[int, set]]
+
+
 @dataclass
 class Batch:
-    """Rows written together at the end of the batch, or earlier when a work has to read what is stored."""
+    """Rows written together at the end of the batch, or earlier when a work has to read what is stored.
+
+    Also questions a work may leave to the batch (`defer`): they are answered together, one query for all, at the
+    next flush, which comes before any later work's write of events and before the commit; the event kinds an
+    answer stored join its work's outcome."""
 
     conn: Connection
     samples: list[tuple] = field(default_factory=list)  # raw_rows.SAMPLES values
     frames: list[tuple] = field(default_factory=list)  # raw_rows.FRAMES values
     refresh: set[int] = field(default_factory=set)
+    checks: Checks | None = None
+    work: int = 0  # the index of the work running now
+    questions: list[tuple[int, Any]] = field(default_factory=list)
+    stored: dict[int, set] = field(default_factory=dict)  # work index -> event kinds the answers stored
+
+    def defer(self, question: Any) -> None:
+        self.questions.append((self.work, question))
 
     def flush(self) -> None:
+        if self.questions:
+            questions, self.questions = self.questions, []
+            for work, kinds in self.checks(self.conn, questions).items():
+                self.stored.setdefault(work, set()).update(kinds)
         samples, frames, self.samples, self.frames = self.samples, self.frames, [], []
         raw_rows.write(self.conn, [(raw_rows.SAMPLES, samples), (raw_rows.FRAMES, frames)])
 
@@ -58,8 +77,10 @@ class _Job:
 
 class GroupCommit:
     def __init__(self, engine: Engine, refresh: Callable[[Connection, int], None],
-                 on_rollback: Callable[[], None] = lambda: None, max_batch: int = 500, refresh_per_batch: int = 4):
+                 on_rollback: Callable[[], None] = lambda: None, max_batch: int = 500, refresh_per_batch: int = 4,
+                 checks: Checks | None = None):
         self.engine = engine
+        self._checks = checks  # answers the questions works defer to their batch (Batch.defer)
         self._refresh = refresh  # recompute a session's projection after its deferred samples are stored
         self._on_rollback = on_rollback  # forget in-memory state that a rolled-back batch may have taught
         self.max_batch = max_batch
@@ -192,16 +213,19 @@ class GroupCommit:
     def _transaction(self, jobs: list[_Job]) -> set[int]:
         """Run the works in one transaction; returns the sessions whose projection they made stale."""
         conn = self._connection()
-        batch = Batch(conn)
+        batch = Batch(conn, checks=self._checks)
         try:
             with conn.begin():
                 conn.info[BATCH_KEY] = batch
                 try:
-                    for job in jobs:
+                    for batch.work, job in enumerate(jobs):
                         job.outcome, job.error = job.work(conn), None
                         if job.frame is not None:
                             batch.frames.append(job.frame.values(job.outcome[0]))
                     batch.flush()
+                    for work, kinds in batch.stored.items():
+                        session_id, new = jobs[work].outcome
+                        jobs[work].outcome = (session_id, set(new) | kinds)
                 finally:
                     if not conn.invalidated:  # an invalidated link's info goes with it (and cannot be read)
                         conn.info.pop(BATCH_KEY, None)

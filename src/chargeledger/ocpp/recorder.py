@@ -146,6 +146,29 @@ class Recorder:
                                                   f"{key}:settled")], [])
         return True
 
+    def late_soon(self, conn: Connection, session_id: int, at: datetime, key: str) -> bool:
+        """`late`, asked of the group-commit batch (MeterValues, many a second): one query answers all its messages
+        (`late_among`), not one each, and LATE_FACTS joins the work's outcome if so; False then. Outside a batch
+        that answers questions, `late` now."""
+        batch = batch_of(conn)
+        if batch is None or batch.checks is None:
+            return self.late(conn, session_id, at, key)
+        batch.defer((session_id, at, key))
+        return False
+
+    def late_among(self, conn: Connection, questions: list[tuple[int, tuple[int, datetime, str]]]
+                   ) -> dict[int, set]:
+        """`late` for many (work index, (session, time, key)) at once: {work index: {LATE_FACTS}} for those late."""
+        settled = set(conn.execute(select(session_events.c.session_id).distinct().where(
+            session_events.c.session_id.in_({session_id for _, (session_id, _, _) in questions}),
+            session_events.c.kind == EventKind.SETTLED.value)).scalars())
+        stored: dict[int, set] = {}
+        for work, (session_id, at, key) in questions:
+            if session_id in settled:
+                self.write(conn, session_id, [NewEvent.of(LateFacts(), at, EventSource.OCPP, f"{key}:late")], [])
+                stored[work] = {EventKind.LATE_FACTS}
+        return stored
+
     def late(self, conn: Connection, session_id: int, at: datetime, key: str) -> bool:
         """A fact arrived for a session already settled: record that it must be priced again."""
         if EventKind.SETTLED.value not in self.kinds(conn, session_id):

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain.events import EventKind, EventSource
 from ..ledger.outbox import committed
-from ..ledger.store import Ledger, NewEvent
+from ..ledger.store import Ledger, NewEvent, lock_sessions
 from ..settlement.currency import round_money
 from ..storage.locks import locked_row
 from ..storage.tables import payment_attempts, payments, refunds, sessions
@@ -115,16 +115,47 @@ def record_payment(conn: Connection, session_id: int, terms: Terms) -> tuple[int
                         card_last4=existing.card_last4, team=min(terms.team, amount) if amount > 0 else ZERO)
         payment_id = existing.id
     else:
-        payment_id = conn.execute(payments.insert().values(
-            session_id=session_id, method=terms.method.value, gateway=terms.gateway_name,
-            card_last4=terms.card_last4, preauth_amount=terms.preauth_amount, prepaid_plan=terms.prepaid_plan,
-            currency=terms.currency, amount_due=terms.amount, amount_captured=ZERO, failed_amount=ZERO,
-            unsettled_amount=ZERO, status="pending", created_at=terms.now,
-        )).inserted_primary_key[0]
+        payment_id = conn.execute(payments.insert().values(**_new_payment(session_id, terms))).inserted_primary_key[0]
     if terms.needs_gateway:
         return payment_id, terms
     _finish(conn, session_id, payment_id, terms, _without_gateway(terms))
     return None
+
+
+def record_payments(conn: Connection, items: list[tuple[int, Terms]]) -> list[tuple[int, tuple[int, Terms]]]:
+    """record_payment for many sessions in the caller's transaction (the outbox worker's batch): the sessions locked
+    and their payments looked up at once; a session without one gets its payment in one insert, written whole
+    (its status final, since it is inserted in this transaction) with its ledger entry when it needs no gateway,
+    the entries appended together. A session that has one already takes `record_payment`, which finishes it.
+    Returns (session, (payment id, terms)) for the payments left pending for a gateway."""
+    if not items:
+        return []
+    ids = [session_id for session_id, _terms in items]
+    lock_sessions(conn, ids)
+    paid = set(conn.execute(select(payments.c.session_id).where(payments.c.session_id.in_(ids))).scalars())
+    pending, entries = [], []
+    for session_id, terms in items:
+        if session_id in paid:
+            left = record_payment(conn, session_id, terms)
+            if left is not None:
+                pending.append((session_id, left))
+            continue
+        values = {} if terms.needs_gateway else _without_gateway(terms)
+        payment_id = conn.execute(payments.insert().values(**{**_new_payment(session_id, terms), **values})
+                                  ).inserted_primary_key[0]
+        if terms.needs_gateway:
+            pending.append((session_id, (payment_id, terms)))
+        else:
+            entries.append((session_id, [_payment_event(payment_id, terms, values)]))
+    Ledger(conn.engine).append_many(conn, entries)
+    return pending
+
+
+def _new_payment(session_id: int, terms: Terms) -> dict[str, Any]:
+    return dict(session_id=session_id, method=terms.method.value, gateway=terms.gateway_name,
+                card_last4=terms.card_last4, preauth_amount=terms.preauth_amount, prepaid_plan=terms.prepaid_plan,
+                currency=terms.currency, amount_due=terms.amount, amount_captured=ZERO, failed_amount=ZERO,
+                unsettled_amount=ZERO, status="pending", created_at=terms.now)
 
 
 def _without_gateway(terms: Terms) -> dict[str, Any]:
@@ -145,12 +176,15 @@ def _finish(conn: Connection, session_id: int, payment_id: int, terms: Terms, va
     if payment.status != "pending":  # a concurrent call may have finished it meanwhile
         return
     conn.execute(update(payments).where(payments.c.id == payment_id).values(**values))
-    Ledger(conn.engine).append(session_id, [NewEvent(
-        EventKind.PAYMENT_RECORDED, terms.now, EventSource.SYSTEM,
-        {"payment_id": payment_id, "method": terms.method.value, "status": values["status"],
-         "amount_captured": str(values.get("amount_captured", ZERO)),
-         "failure_reason": values.get("failure_reason")},
-        idempotency_key=f"payment:{payment_id}")], conn)
+    Ledger(conn.engine).append(session_id, [_payment_event(payment_id, terms, values)], conn)
+
+
+def _payment_event(payment_id: int, terms: Terms, values: dict[str, Any]) -> NewEvent:
+    return NewEvent(EventKind.PAYMENT_RECORDED, terms.now, EventSource.SYSTEM,
+                    {"payment_id": payment_id, "method": terms.method.value, "status": values["status"],
+                     "amount_captured": str(values.get("amount_captured", ZERO)),
+                     "failure_reason": values.get("failure_reason")},
+                    idempotency_key=f"payment:{payment_id}")
 
 
 def settlement_terms(settlement: dict[str, Any], pay: dict[str, Any], now: datetime | None = None) -> Terms:

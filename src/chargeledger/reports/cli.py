@@ -40,23 +40,26 @@ def _request(engine, name, start, end, org, network, time_zone, as_user, known):
 
 
 def report_command(
-    name: str = typer.Argument(..., help=f"one of: {', '.join(REPORTS)}"),
+    names: list[str] = typer.Argument(..., help=f"one or more (format zip) of: {', '.join(REPORTS)}"),
     start: str = typer.Option(..., "--from", help="first day (midnight in --timezone) or time with offset, inclusive"),
     end: str = typer.Option(..., "--to", help="end day (its midnight in --timezone) or a time with offset, exclusive"),
     org: list[str] = typer.Option([], "--org", help="organisation ID, repeatable; default all you see"),
     network: str = typer.Option(None, "--network", help="OCPI, Hubject or Girève"),
     time_zone: str = typer.Option(None, "--timezone", help="IANA zone for times; default the user's"),
     as_user: str = typer.Option(None, "--as", help="run with this user's rights and organisations"),
-    fmt: str = typer.Option("csv", "--format", help="csv, xlsx or json (JSON lines)"),
+    fmt: str = typer.Option("csv", "--format", help="csv, xlsx, json (JSON lines) or zip (several reports)"),
+    members: str = typer.Option("csv", "--members", help="format zip: each report in these formats, e.g. csv,xlsx"),
     output: Path = typer.Option(..., "-o", "--output"),
 ) -> None:
-    """Write a report (columns as the seed documents name them) to a CSV or XLSX file."""
+    """Write reports (columns as the seed documents name them) to a CSV, XLSX or JSON file, or several in a ZIP."""
     engine = make_engine()
     try:
-        request = _request(engine, name, start, end, org, network, time_zone, as_user, REPORTS)
-        progress, update = _bar(name)
+        if len(names) > 1 and fmt != "zip":
+            raise ReportError("several reports go into one file with --format zip")
+        request = _request(engine, names[0], start, end, org, network, time_zone, as_user, REPORTS)
+        progress, update = _bar("+".join(names))
         with progress:
-            rows = write_report(engine, request, fmt, output, update)
+            rows = write_report(engine, request, fmt, output, update, names, members.split(","))
     except (ReportError, OSError) as error:
         _fail(str(error))
     console.print(f"{rows} rows written to {output} (times in {request.time_zone})")

@@ -59,11 +59,8 @@ def local_time(name: str, attr: str, **options) -> Column:
 
 def json_field(path: str, field: str = "summary") -> str:
     """SQL of a value inside a JSON field, as text (NULL when absent or empty)."""
-    return f"nullif(json_extract_string({field}, {_path(path)}), '')"
-
-
-def _path(path: str) -> str:
-    return "'$." + ".".join(f'"{part}"' for part in path.split(".")) + "'"
+    steps = ".".join(f'"{part}"' for part in path.split("."))
+    return f"nullif(json_extract_string({field}, '$.{steps}'), '')"
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,8 @@ class Report:
     title: str
     rights: tuple[Right, ...]                    # needed to run the report at all
     columns: Callable[[Any, Any], list[Column]]  # (connection, request) -> columns; most reports ignore both
-    where: Callable[[Any], list]                 # request -> extra SQL conditions on the joined row query
+    # request -> SQL conditions on the joined rows beyond the ask's own (source.in_frame)
+    where: Callable[[Any], list] = lambda request: []
     time_zone_of: str = "viewer"                 # whose zone the times are in: viewer | site
     note: str = ""
     # SQL over a row's fields, true where the columns do not show all of it (a tax jurisdiction committed after

@@ -10,6 +10,7 @@ import tempfile
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Sequence
 
 from sqlalchemy import Engine, select, update
 
@@ -17,26 +18,28 @@ from ..settings import current
 from ..storage.tables import report_jobs
 from .exports import write_export
 from .request import ReportError, ReportRequest, caller_for_user, operator_caller
-from .run import check_access, write_report
+from .run import bundle, write_report
+from .writers import SUFFIX as FILE_SUFFIX
 
 # Where workers write job files and the API reads them back: with API and worker processes on several machines
 # this folder (`report_dir`) must be storage they share (docs/deploy.md).
 JOB_FOLDER = (current().report_dir or Path(tempfile.gettempdir())) / "chargeledger-reports"
-SUFFIX = {"csv": "csv", "xlsx": "xlsx", "eviolin": "zip", "eviolin-full": "zip", "ocpi": "jsonl", "oicp": "jsonl",
-          "reimbursement": "csv", "tariff-distribution": "csv", "json": "jsonl"}
+SUFFIX = {**FILE_SUFFIX, "zip": "zip", "eviolin": "zip", "eviolin-full": "zip", "ocpi": "jsonl", "oicp": "jsonl",
+          "reimbursement": "csv", "tariff-distribution": "csv"}
 EXPORT = "export:"  # an export's report name is `export:<format>` (routes/reports.py)
+BUNDLED = "+"  # a ZIP's reports, in one report name: statement+sessions
 
 
-def queue(engine: Engine, request: ReportRequest, fmt: str, export: bool = False) -> str:
-    if not export:
-        check_access(request)
+def queue(engine: Engine, request: ReportRequest, fmt: str, export: bool = False, reports: Sequence[str] = (),
+          members: Sequence[str] = ("csv",)) -> str:
+    names = [request.report] if export else [each.report for each in bundle(request, reports)]
     job_id = str(uuid.uuid4())
     with engine.begin() as conn:
         conn.execute(report_jobs.insert().values(
-            id=job_id, report=request.report, format=fmt, status="queued", rows_done=0,
+            id=job_id, report=BUNDLED.join(names), format=fmt, status="queued", rows_done=0,
             parameters={"from": request.start.isoformat(), "to": request.end.isoformat(),
                         "organisations": list(request.organisation_ids), "network": request.network,
-                        "time_zone": request.time_zone},
+                        "time_zone": request.time_zone, "members": list(members)},
             requested_by=request.caller.user_id or None, created_at=datetime.now(timezone.utc)))
     return job_id
 
@@ -55,44 +58,31 @@ def run_queued(engine: Engine, job_id: str) -> bool:
         if row is None or row.status not in ("queued", "running"):
             return False
         conn.execute(update(report_jobs).where(report_jobs.c.id == job_id).values(status="running"))
-    try:
-        request = _request_of(engine, row)
-    except ReportError as error:  # the requester or an organisation is gone since it was asked
-        _finish(engine, job_id, dict(status="failed", error=str(error)))
-        return True
-    run(engine, job_id, request, row.format, row.report.startswith(EXPORT))
-    return True
-
-
-def _request_of(engine: Engine, row) -> ReportRequest:
-    """The ask as it was queued, on behalf of its requester with the rights they hold now."""
-    caller = caller_for_user(engine, row.requested_by) if row.requested_by else operator_caller(engine)
-    ask = row.parameters
-    return ReportRequest(row.report, datetime.fromisoformat(ask["from"]), datetime.fromisoformat(ask["to"]),
-                         tuple(ask["organisations"]), caller, ask.get("network"), ask.get("time_zone") or "UTC")
-
-
-def run(engine: Engine, job_id: str, request: ReportRequest, fmt: str, export: bool = False) -> None:
-    JOB_FOLDER.mkdir(parents=True, exist_ok=True)
-    target = JOB_FOLDER / f"{job_id}.{SUFFIX.get(fmt, 'bin')}"
 
     def progress(done: int, total: int) -> None:
         with engine.begin() as conn:
             conn.execute(update(report_jobs).where(report_jobs.c.id == job_id)
                          .values(status="running", rows_done=done, rows_total=total))
 
+    target = JOB_FOLDER / f"{job_id}.{SUFFIX.get(row.format, 'bin')}"
     try:
-        writer = write_export if export else write_report
-        done = writer(engine, request, fmt, target, progress)
+        # the ask as it was queued, on behalf of its requester with the rights they hold now (the requester or an
+        # organisation may be gone since)
+        ask, reports = row.parameters, row.report.split(BUNDLED)
+        caller = caller_for_user(engine, row.requested_by) if row.requested_by else operator_caller(engine)
+        request = ReportRequest(reports[0], datetime.fromisoformat(ask["from"]), datetime.fromisoformat(ask["to"]),
+                                tuple(ask["organisations"]), caller, ask.get("network"), ask.get("time_zone") or "UTC")
+        JOB_FOLDER.mkdir(parents=True, exist_ok=True)
+        if row.report.startswith(EXPORT):
+            done = write_export(engine, request, row.format, target, progress)
+        else:
+            done = write_report(engine, request, row.format, target, progress, reports, ask.get("members", ["csv"]))
         values = dict(status="done", rows_done=done, file_path=str(target))
     except ReportError as error:
         values = dict(status="failed", error=str(error))
     except Exception as error:  # noqa: BLE001 - a failed job records why; the service keeps running
         values = dict(status="failed", error=f"{type(error).__name__}: {error}")
-    _finish(engine, job_id, values)
-
-
-def _finish(engine: Engine, job_id: str, values: dict) -> None:
     with engine.begin() as conn:
         conn.execute(update(report_jobs).where(report_jobs.c.id == job_id)
                      .values(finished_at=datetime.now(timezone.utc), **values))
+    return True

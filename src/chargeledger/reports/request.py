@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, select
 
-from ..access.rights import Caller, Right
+from ..access.rights import Caller, Right, parse_rights
 from ..storage.tables import organisations, user_organisations, users
-from ..access.rights import parse_rights
 
 ROAMING_NETWORKS = ("OCPI", "Hubject", "Girève")
 
@@ -39,32 +38,18 @@ def missing_rights(rights, caller: Caller) -> list[str]:
     return [r.value for r in rights if not caller.has(r)]
 
 
-def parse_moment(value: str | date | datetime, name: str, zone: str = "UTC") -> datetime:
-    """A date means its midnight in `zone` (the report's zone: a day is the reader's day); a datetime without
-    offset is refused (we never guess a zone)."""
-    midnight = time(tzinfo=ZoneInfo(zone))
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime.combine(value, midnight)
-    else:
-        text = value.strip()
-        try:
-            moment = (datetime.combine(date.fromisoformat(text), midnight) if len(text) == 10
-                      else datetime.fromisoformat(text.replace("Z", "+00:00")))
-        except ValueError:
-            raise ReportError(f"--{name} {value!r} is not a date (2024-03-01) or a time with offset") from None
+def parse_moment(value: str, name: str, zone: str = "UTC") -> datetime:
+    """A date means its midnight in `zone` (the report's zone: a day is the reader's day); a time without offset
+    is refused (we never guess a zone)."""
+    text = value.strip()
+    try:
+        moment = (datetime.combine(date.fromisoformat(text), time(tzinfo=ZoneInfo(zone))) if len(text) == 10
+                  else datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise ReportError(f"--{name} {value!r} is not a date (2024-03-01) or a time with offset") from None
     if moment.tzinfo is None:
         raise ReportError(f"--{name} {value!r} needs a time zone offset, for example 2024-03-01T00:00:00Z")
     return moment.astimezone(timezone.utc)
-
-
-def check_zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ReportError(f"unknown time zone {name!r}; use an IANA name such as Europe/Amsterdam") from None
-    return name
 
 
 def caller_for_email(engine: Engine, email: str) -> Caller:
@@ -97,7 +82,11 @@ def build_request(engine: Engine, report: str, start, end, caller: Caller, organ
                   known_reports: dict | None = None) -> ReportRequest:
     if known_reports is not None and report not in known_reports:
         raise ReportError(f"unknown report {report!r}; choose from {', '.join(sorted(known_reports))}")
-    zone = check_zone(time_zone or caller.time_zone or "UTC")
+    zone = time_zone or caller.time_zone or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ReportError(f"unknown time zone {zone!r}; use an IANA name such as Europe/Amsterdam") from None
     start_at, end_at = parse_moment(start, "from", zone), parse_moment(end, "to", zone)
     if end_at <= start_at:
         raise ReportError("the time frame is empty: --to must be after --from")

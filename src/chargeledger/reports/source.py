@@ -1,11 +1,6 @@
-"""The one joined row every report reads: session, station, site, organisation, connector, current settlement, payment.
-
-Rows stream from a server-side cursor, so memory does not grow with the number of sessions.
-"""
+"""The one joined row every report reads: session, station, site, organisation, connector, current settlement, payment."""
 
 from __future__ import annotations
-
-from typing import Iterator
 
 from sqlalchemy import JSON, Text, and_, cast, func, select, true
 from sqlalchemy.engine import Connection
@@ -16,19 +11,13 @@ from ..storage.tables import (
 )
 from .reader import Lookup
 
-BATCH = 2000
-
 _RENAMED = {"id": "settlement_id", "session_id": None, "currency": "price_currency", "version": "settlement_version",
             "current": None}
 
 
 def _settlement_columns():
-    out = []
-    for column in ss.c:
-        label = _RENAMED.get(column.name, column.name)
-        if label:
-            out.append(column.label(label))
-    return out
+    return [column.label(_RENAMED.get(column.name, column.name)) for column in ss.c
+            if _RENAMED.get(column.name, column.name)]
 
 
 def joined_rows(settlement_join=None) -> Select:
@@ -92,12 +81,16 @@ LOOKUPS = (
 )
 
 
+def in_frame(request, moment) -> list:
+    """What every report and export asks of a session: `moment` in the time frame, on the requested organisations'
+    stations, through the requested network if one is."""
+    return [moment >= request.start, moment < request.end, s.c.organisation_id.in_(request.organisation_ids),
+            *([s.c.network == request.network] if request.network else [])]
+
+
 def report_query(request, extra_where: list) -> Select:
-    """Sessions started in the time frame on the requested organisations' stations, oldest first."""
-    return (joined_rows()
-            .where(s.c.organisation_id.in_(request.organisation_ids), s.c.started_at >= request.start,
-                   s.c.started_at < request.end, *extra_where)
-            .order_by(s.c.started_at, s.c.id))
+    """Sessions started in the time frame, oldest first."""
+    return joined_rows().where(*in_frame(request, s.c.started_at), *extra_where).order_by(s.c.started_at, s.c.id)
 
 
 def only(query: Select, fields: set[str]) -> Select:
@@ -114,9 +107,3 @@ def only(query: Select, fields: set[str]) -> Select:
 
 def count(conn: Connection, query: Select) -> int:
     return conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-
-
-def stream(conn: Connection, query: Select) -> Iterator:
-    result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
-    for partition in result.partitions():
-        yield from partition

@@ -15,14 +15,9 @@ from sqlalchemy import select
 from ..roaming.cdr_model import kwh
 from ..roaming.eviolin.columns import COLUMNS, decimal_comma, eviolin_row_with
 from ..storage.tables import reimbursement_agreements, revenue_shares, stations
-from .cdr_source import cdr_query, cdr_rows
-from .source import count
+from .cdr_source import cdr_rows
 
 CENT = Decimal("0.01")
-REIMBURSEMENT_COLUMNS = [*COLUMNS, "Reimbursement_Rate", "Reimbursement_Amount", "Currency", "Payee",
-                         "Payee_Account"]
-DISTRIBUTION_COLUMNS = [*COLUMNS, "Revenue_Excl_VAT", "Currency", "Site_Owner", "Owner_Percentage",
-                        "Owner_Per_kWh", "Owner_Share", "Operator_Share"]
 
 
 def _agreements(conn, table, request) -> dict[str, list]:
@@ -42,52 +37,41 @@ def _valid(agreements: dict[str, list], row):
     return None
 
 
-def _write(conn, request, target: Path, columns, agreements, extra, progress) -> int:
-    done = 0
-    total = count(conn, cdr_query(request)) if progress else 0
-    with open(target, "w", encoding="utf-8-sig", newline="") as handle:  # with a BOM, for Excel (csv_file.BOM)
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(columns)
-        for row in cdr_rows(conn, request):
-            agreement = _valid(agreements, row)
-            if agreement is None:
-                continue
-            writer.writerow(eviolin_row_with(row, extra(row, agreement)))
-            done += 1
-            if progress and done % 1000 == 0:
-                progress(done, total)
-    if progress:
-        progress(done, total)
-    return done
-
-
-def reimbursement_amount(energy_kwh: Decimal, rate: Decimal) -> Decimal:
-    return (energy_kwh * rate).quantize(CENT, ROUND_HALF_UP)
-
-
 def _reimbursement(row, agreement) -> list[str]:
     rate = Decimal(agreement.rate_per_kwh)
     account = agreement.payee_account or ""
-    return [decimal_comma(rate), decimal_comma(reimbursement_amount(kwh(row), rate)), agreement.currency,
+    return [decimal_comma(rate), decimal_comma((kwh(row) * rate).quantize(CENT, ROUND_HALF_UP)), agreement.currency,
             agreement.payee, f"…{account[-5:]}" if account else "-"]
-
-
-def owner_share(revenue: Decimal, energy_kwh: Decimal, percentage: Decimal, per_kwh: Decimal) -> Decimal:
-    return (revenue * percentage / 100 + energy_kwh * per_kwh).quantize(CENT, ROUND_HALF_UP)
 
 
 def _distribution(row, share) -> list[str]:
     revenue = Decimal(row.total_cost_excl_vat or 0)
-    owner = owner_share(revenue, kwh(row), Decimal(share.owner_percentage), Decimal(share.owner_per_kwh))
+    percentage, per_kwh = Decimal(share.owner_percentage), Decimal(share.owner_per_kwh)
+    owner = (revenue * percentage / 100 + kwh(row) * per_kwh).quantize(CENT, ROUND_HALF_UP)
     return [decimal_comma(revenue), row.price_currency, share.site_owner, decimal_comma(share.owner_percentage),
             decimal_comma(share.owner_per_kwh), decimal_comma(owner), decimal_comma(revenue - owner)]
 
 
-def reimbursement_export(conn, request, target: Path, progress) -> int:
-    return _write(conn, request, target, REIMBURSEMENT_COLUMNS,
-                  _agreements(conn, reimbursement_agreements, request), _reimbursement, progress)
+# each split: its columns after the eViolin row's, the table of its agreements, its own cells
+SPLITS = {
+    "reimbursement": (["Reimbursement_Rate", "Reimbursement_Amount", "Currency", "Payee", "Payee_Account"],
+                      reimbursement_agreements, _reimbursement),
+    "tariff-distribution": (["Revenue_Excl_VAT", "Currency", "Site_Owner", "Owner_Percentage", "Owner_Per_kWh",
+                             "Owner_Share", "Operator_Share"], revenue_shares, _distribution),
+}
 
 
-def tariff_distribution_export(conn, request, target: Path, progress) -> int:
-    return _write(conn, request, target, DISTRIBUTION_COLUMNS, _agreements(conn, revenue_shares, request),
-                  _distribution, progress)
+def split_export(conn, request, target: Path, progress, name: str) -> int:
+    """The CDRs an agreement valid at the session's start covers, each with the split's cells."""
+    columns, table, cells = SPLITS[name]
+    agreements = _agreements(conn, table, request)
+    done = 0
+    with open(target, "w", encoding="utf-8-sig", newline="") as handle:  # with a BOM, for Excel (csv_file.BOM)
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow([*COLUMNS, *columns])
+        for row in cdr_rows(conn, request, progress):
+            agreement = _valid(agreements, row)
+            if agreement is not None:
+                writer.writerow(eviolin_row_with(row, cells(row, agreement)))
+                done += 1
+    return done

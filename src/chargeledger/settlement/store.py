@@ -17,13 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.events import EventKind, EventSource
 from ..domain.projection import SessionStatus, project
 from ..ledger.outbox import committed
-from ..ledger.store import Ledger, NewEvent
+from ..ledger.store import Ledger, NewEvent, lock_sessions
 from ..pricing import PricedSession, Tariff, price_usage
 from ..storage.locks import write_lock
 from ..storage.tables import (
     drivers, organisations, session_events, session_settlements, sessions, sites, stations, teams,
 )
-from ..tariffs.store import _from_store, decimals_as_text, tariff_in_force
+from ..tariffs.store import _from_store, decimals_as_text, tariffs_in_force
 from .breakdown import stored_breakdown
 from .compute import Settlement, SettlementContext, settle
 from .electricity import electricity_cost
@@ -64,9 +64,9 @@ def freeze_tariffs(engine: Engine, session_ids: list[int], now: datetime | None 
             e.session_id.in_(session_ids), e.kind == EventKind.TARIFF_FROZEN.value)).scalars())
         rows = conn.execute(select(sessions).where(sessions.c.id.in_(set(session_ids) - done))).all()
     found = []
-    for row in rows:
-        stored = tariff_in_force(engine, row.started_at or row.created_at, row.organisation_id, row.site_id,
-                                 row.station_id, row.evse_id)
+    in_force = tariffs_in_force(engine, [(row.started_at or row.created_at, row.organisation_id, row.site_id,
+                                          row.station_id, row.evse_id) for row in rows])
+    for row, stored in zip(rows, in_force):
         if stored is not None:
             found.append((row.id, NewEvent(EventKind.TARIFF_FROZEN, now or _now(), EventSource.SYSTEM, {
                 "tariff_id": stored.tariff_id, "version": stored.version, "currency": stored.currency,
@@ -74,10 +74,8 @@ def freeze_tariffs(engine: Engine, session_ids: list[int], now: datetime | None 
                 idempotency_key=f"tariff_frozen:{row.id}:{stored.tariff_id}:{stored.version}")))
     if not found:
         return
-    ledger = Ledger(engine)
     with engine.begin() as conn:
-        for session_id, event in found:
-            ledger.append(session_id, [event], conn)
+        Ledger(engine).append_many(conn, [(session_id, [event]) for session_id, event in found])
     committed(engine)
 
 
@@ -112,13 +110,15 @@ def _partner_tariff(cost: Decimal, currency: str, ours: dict | None) -> Tariff:
     return Tariff.from_ocpi({"id": "PARTNER-CDR", "currency": currency, "elements": [{"price_components": [component]}]})
 
 
-def _context(engine: Engine, row, view, profile, currency: str, priced, zone) -> SettlementContext:
-    with engine.connect() as conn:
-        org = conn.execute(select(organisations).where(organisations.c.id == row.organisation_id)).one()
-        cap = None
-        if view.identity.driver_id:
-            cap = conn.execute(select(teams.c.kwh_price_cap).join(drivers, drivers.c.team_id == teams.c.id)
-                               .where(drivers.c.id == view.identity.driver_id)).scalar()
+def _context(engine: Engine, row, view, profile, currency: str, priced, zone, org=None) -> SettlementContext:
+    cap = None
+    if org is None or view.identity.driver_id:
+        with engine.connect() as conn:
+            if org is None:
+                org = conn.execute(select(organisations).where(organisations.c.id == row.organisation_id)).one()
+            if view.identity.driver_id:
+                cap = conn.execute(select(teams.c.kwh_price_cap).join(drivers, drivers.c.team_id == teams.c.id)
+                                   .where(drivers.c.id == view.identity.driver_id)).scalar()
     settle_cur = profile.settlement_currency or currency
     rate = exchange_rate_at(engine, row.organisation_id, currency, settle_cur, _now())
     if rate is None:
@@ -148,10 +148,43 @@ class Computed:
     missing_hours: list
 
 
-def compute_settlement(engine: Engine, session_id: int, now: datetime, events: list | None = None
-                       ) -> Computed | None:
+@dataclass(frozen=True)
+class Facts:
+    """What pricing a session reads from the database: read for many sessions at once by `facts_of_many`."""
+    row: Any
+    place: Any
+    org: Any
+    events: list
+    samples: list
+
+
+def facts_of_many(engine: Engine, session_ids: list[int]) -> dict[int, Facts]:
+    """The facts of many sessions in five queries (the outbox worker's batch), instead of six per session."""
+    ledger = Ledger(engine)
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(select(sessions).where(sessions.c.id.in_(session_ids)))}
+        if not rows:
+            return {}
+        places = {r.id: r for r in conn.execute(
+            select(stations.c.id, sites.c.time_zone, stations.c.billing_profile)
+            .select_from(stations.join(sites, sites.c.id == stations.c.site_id))
+            .where(stations.c.id.in_({r.station_id for r in rows.values() if r.station_id})))}
+        orgs = {r.id: r for r in conn.execute(select(organisations).where(
+            organisations.c.id.in_({r.organisation_id for r in rows.values()})))}
+        events = ledger.events_many(list(rows), conn)
+        samples = ledger.samples_many(list(rows), conn)
+    return {sid: Facts(row, places.get(row.station_id), orgs[row.organisation_id], events[sid], samples[sid])
+            for sid, row in rows.items()}
+
+
+def compute_settlement(engine: Engine, session_id: int, now: datetime, events: list | None = None,
+                       facts: Facts | None = None) -> Computed | None:
     """The session's settlement as if it ended at `now` (a live one) or as it ended; None while it has no usage.
-    `events`: the session's ledger events when the caller has read them already (each is read once)."""
+    `events`: the session's ledger events when the caller has read them already (each is read once); `facts`:
+    everything it reads, read already (its tariff frozen; else it is read again after freezing)."""
+    if facts is not None and _last_frozen(facts.events) is not None:
+        return _computed(engine, facts.row, facts.place, facts.org.currency, facts.events,
+                         project(facts.events, facts.samples, now=now), facts.org)
     ledger = Ledger(engine)
     with engine.connect() as conn:
         row = conn.execute(select(sessions).where(sessions.c.id == session_id)).first()
@@ -168,6 +201,11 @@ def compute_settlement(engine: Engine, session_id: int, now: datetime, events: l
             frozen = freeze_tariff(engine, session_id, now=now)
             events = ledger.events(session_id, conn)
         view = project(events, ledger.samples(session_id, conn), now=now)
+    return _computed(engine, row, place, org_currency, events, view)
+
+
+def _computed(engine: Engine, row, place, org_currency: str, events: list, view, org=None) -> Computed | None:
+    frozen = _last_frozen(events)
     tariff = Tariff.from_ocpi(_from_store(frozen["ocpi"])) if frozen else _free_tariff(org_currency)
     partner_cost = _partner_cost(events)
     if partner_cost is not None:
@@ -180,7 +218,7 @@ def compute_settlement(engine: Engine, session_id: int, now: datetime, events: l
     zone = zone_of(place.time_zone if place else "UTC")
     profile = parse_profile(place.billing_profile if place else None)
     priced = price_usage(tariff, usage, zone)
-    ctx, missing = _context(engine, row, view, profile, priced.currency, priced, zone)
+    ctx, missing = _context(engine, row, view, profile, priced.currency, priced, zone, org)
     return Computed(settle(priced, facts_of(view, priced), profile, ctx), priced, frozen, missing)
 
 
@@ -198,11 +236,11 @@ class Version:
 
 
 def price_session(engine: Engine, session_id: int, reason: str = "settled", now: datetime | None = None,
-                  events: list | None = None) -> Version:
+                  events: list | None = None, facts: Facts | None = None) -> Version:
     """A settlement version of the session as it ended, ready to store (reads only; the tariff is frozen first if
     it is not yet)."""
     now = now or _now()
-    computed = compute_settlement(engine, session_id, now, events)
+    computed = compute_settlement(engine, session_id, now, events, facts)
     if computed is None:
         raise SettlementError(f"session {session_id} has no start and end yet: it cannot be priced")
     result, totals = computed.result, computed.priced.totals.to_ocpi()
@@ -224,19 +262,44 @@ def store_version(conn: Connection, v: Version, only_once: bool = True) -> int |
         return None
     conn.execute(update(session_settlements).where(session_settlements.c.session_id == v.session_id)
                  .values(current=False))
-    conn.execute(session_settlements.insert().values(
-        session_id=v.session_id, version=version, current=True, settled_at=v.now, reason=v.reason,
-        tariff_id=v.frozen["tariff_id"] if v.frozen else None,
-        tariff_version=v.frozen["version"] if v.frozen else None,
-        split_billing=v.result.split_billing, breakdown=v.breakdown, bill_details=v.result.bill_details,
-        **v.amounts))
-    Ledger(conn.engine).append(v.session_id, [NewEvent(EventKind.PRICED, v.now, EventSource.SYSTEM, {
+    conn.execute(session_settlements.insert().values(**_settlement_row(v, version)))
+    Ledger(conn.engine).append(v.session_id, [_priced(v, version)], conn)
+    return version
+
+
+def store_first_versions(conn: Connection, versions: list[Version]) -> list[Version]:
+    """store_version (only once) for many sessions in the caller's transaction, in a few statements: the sessions
+    locked, which are settled already read in one query, the others' first settlement rows inserted in one
+    statement and their PRICED events appended together. Returns the versions stored; a session settled meanwhile
+    keeps its settlement."""
+    if not versions:
+        return []
+    ids = [v.session_id for v in versions]
+    lock_sessions(conn, ids)
+    settled = set(conn.execute(select(session_settlements.c.session_id)
+                               .where(session_settlements.c.session_id.in_(ids))).scalars())
+    fresh = [v for v in versions if v.session_id not in settled]
+    if fresh:  # a first version: no earlier one to mark not current
+        conn.execute(session_settlements.insert(), [_settlement_row(v, 1) for v in fresh])
+        Ledger(conn.engine).append_many(conn, [(v.session_id, [_priced(v, 1)]) for v in fresh])
+    return fresh
+
+
+def _settlement_row(v: Version, version: int) -> dict[str, Any]:
+    return dict(session_id=v.session_id, version=version, current=True, settled_at=v.now, reason=v.reason,
+                tariff_id=v.frozen["tariff_id"] if v.frozen else None,
+                tariff_version=v.frozen["version"] if v.frozen else None,
+                split_billing=v.result.split_billing, breakdown=v.breakdown, bill_details=v.result.bill_details,
+                **v.amounts)
+
+
+def _priced(v: Version, version: int) -> NewEvent:
+    return NewEvent(EventKind.PRICED, v.now, EventSource.SYSTEM, {
         "version": version, "reason": v.reason, "currency": v.result.currency,
         "payment_total": str(v.result.amounts["payment_total"]), "decision": v.result.waived,
         "ocpi_totals": {k: (str(x) if not isinstance(x, dict) else {p: str(y) for p, y in x.items()})
                         for k, x in v.ocpi_totals.items()},
-    }, idempotency_key=f"priced:{v.session_id}:v{version}")], conn)
-    return version
+    }, idempotency_key=f"priced:{v.session_id}:v{version}")
 
 
 def settle_session(engine: Engine, session_id: int, reason: str = "settled", now: datetime | None = None,
@@ -295,10 +358,17 @@ def _row_json(row) -> dict[str, Any]:
 
 def settlements_of(engine: Engine, session_id: int) -> list[dict[str, Any]]:
     """Every settlement version of the session, oldest first."""
+    return settlements_of_many(engine, [session_id])[session_id]
+
+
+def settlements_of_many(engine: Engine, session_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """settlements_of for many sessions, read in one query."""
+    found: dict[int, list[dict[str, Any]]] = {session_id: [] for session_id in session_ids}
     with engine.connect() as conn:
-        rows = conn.execute(select(session_settlements).where(session_settlements.c.session_id == session_id)
-                            .order_by(session_settlements.c.version)).all()
-    return [_row_json(r) for r in rows]
+        for row in conn.execute(select(session_settlements).where(session_settlements.c.session_id.in_(session_ids))
+                                .order_by(session_settlements.c.session_id, session_settlements.c.version)):
+            found[row.session_id].append(_row_json(row))
+    return found
 
 
 def current_settlement(engine: Engine, session_id: int) -> dict[str, Any] | None:

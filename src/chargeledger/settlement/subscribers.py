@@ -17,9 +17,12 @@ from ..ledger.store import Ledger
 from ..ledger.subscribers import handles_many, subscribe
 from ..payments.reasons import PaymentMethod
 from ..payments.adjustments import adjust_payment
-from ..payments.store import charge_settlement, record_payment, settlement_terms
+from ..payments.store import charge_settlement, record_payments, settlement_terms
 from ..storage.tables import payments, session_settlements
-from .store import current_settlement, freeze_tariff, freeze_tariffs, price_session, settle_session, settlements_of, store_version
+from .store import (
+    current_settlement, facts_of_many, freeze_tariff, freeze_tariffs, price_session, settle_session, settlements_of,
+    settlements_of_many, store_first_versions,
+)
 
 
 def on_start(engine: Engine, session_id: int) -> None:
@@ -55,34 +58,35 @@ def on_settled_many(engine: Engine, session_ids: list[int]) -> None:
     written in one transaction (a commit per batch, not four per session). A card payment is left pending in it
     and captured afterwards, outside any transaction, as `charge_session` does. A session settled or charged
     before (a replay) takes the one-session way, which finishes what was left."""
-    ledger = Ledger(engine)
     with engine.connect() as conn:
         done = set(conn.execute(select(session_settlements.c.session_id).where(
             session_settlements.c.session_id.in_(session_ids))).scalars())
         done |= set(conn.execute(select(payments.c.session_id).where(payments.c.session_id.in_(session_ids)))
                     .scalars())
     fresh = []
+    facts = facts_of_many(engine, [session_id for session_id in session_ids if session_id not in done])
     for session_id in session_ids:
         if session_id in done:
             on_settled(engine, session_id)
             continue
-        events = ledger.events(session_id)
-        if any(e.kind == EventKind.SETTLED for e in events):
-            fresh.append((price_session(engine, session_id, events=events), _payment_of(engine, session_id, events)))
+        found = facts.get(session_id)
+        if found is not None and any(e.kind == EventKind.SETTLED for e in found.events):
+            fresh.append((price_session(engine, session_id, events=found.events, facts=found),
+                          _payment_of(engine, session_id, found.events)))
     if not fresh:
         return
-    captures = []
+    terms = {}
     with engine.begin() as conn:
-        for version, pay in fresh:
-            if store_version(conn, version) is None:
-                continue  # settled meanwhile by another writer: theirs stands, and so does its payment
+        # a session settled meanwhile by another writer is left out: its settlement stands, and so does its payment
+        for version in store_first_versions(conn, [version for version, _pay in fresh]):
+            pay = next(p for v, p in fresh if v is version)
             row = {"payment_total": version.amounts["payment_total"], "currency": version.amounts["currency"],
                    "split_billing": version.result.split_billing}
-            pending = record_payment(conn, version.session_id, settlement_terms(row, pay, version.now))
-            if pending is not None:
-                captures.append((version.session_id, row, pay))
+            terms[version.session_id] = (row, pay, settlement_terms(row, pay, version.now))
+        pending = record_payments(conn, [(session_id, t) for session_id, (_row, _pay, t) in terms.items()])
     committed(engine)
-    for session_id, row, pay in captures:
+    for session_id, _left in pending:  # captured outside any transaction, as charge_session does
+        row, pay, _terms = terms[session_id]
         charge_settlement(engine, session_id, row, pay)
 
 
@@ -97,7 +101,16 @@ def on_late_facts(engine: Engine, session_id: int) -> None:
 
 def on_priced(engine: Engine, session_id: int) -> None:
     """A version after the first: move the difference to the payment (a version's key makes it once)."""
-    versions = settlements_of(engine, session_id)
+    _move_differences(engine, session_id, settlements_of(engine, session_id))
+
+
+def on_priced_many(engine: Engine, session_ids: list[int]) -> None:
+    """on_priced for a batch: every session's versions read in one query; a first settlement moves nothing."""
+    for session_id, versions in settlements_of_many(engine, session_ids).items():
+        _move_differences(engine, session_id, versions)
+
+
+def _move_differences(engine: Engine, session_id: int, versions: list[dict]) -> None:
     for earlier, later in zip(versions, versions[1:]):
         adjust_payment(engine, session_id, Decimal(earlier["payment_total"]), Decimal(later["payment_total"]),
                        key=f"{session_id}:v{later['version']}", old_team=_team_share(earlier),
@@ -117,3 +130,4 @@ handles_many(on_settled, on_settled_many)
 subscribe(EventKind.SETTLED, on_settled)
 subscribe(EventKind.LATE_FACTS, on_late_facts)
 subscribe(EventKind.PRICED, on_priced)
+handles_many(on_priced, on_priced_many)

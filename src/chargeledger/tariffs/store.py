@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ..directory import changes
@@ -203,18 +203,44 @@ def assignments_of(engine: Engine, tariff_id: str) -> list[dict[str, Any]]:
 def tariff_in_force(engine: Engine, at: datetime, organisation_id: str, site_id: str | None = None,
                     station_id: str | None = None, evse_id: str | None = None) -> StoredTariff | None:
     """The newest version of the most specific tariff assigned and valid at `at` (EVSE > station > site > org)."""
-    targets = {"evse": evse_id, "station": station_id, "site": site_id, "organisation": organisation_id}
+    return tariffs_in_force(engine, [(at, organisation_id, site_id, station_id, evse_id)])[0]
+
+
+def tariffs_in_force(engine: Engine, asked: list[tuple]) -> list[StoredTariff | None]:
+    """tariff_in_force for many (at, organisation, site, station, evse) in two queries (the outbox worker freezes a
+    batch's tariffs): every assignment of their targets, chosen from here per scope as the one query per scope did
+    (valid at `at`, the latest valid_from first, unbounded last, then the newest), then the newest versions."""
+    a = tariff_assignments.c
+    targets = [{"evse": evse, "station": station, "site": site, "organisation": org}
+               for _at, org, site, station, evse in asked]
+    by_scope: dict[str, set[str]] = {}
+    for wanted in targets:
+        for scope, target in wanted.items():
+            if target:
+                by_scope.setdefault(scope, set()).add(target)
+    if not by_scope:
+        return [None] * len(asked)
+    assigned: dict[tuple[str, str], list] = {}
     with engine.connect() as conn:
-        for scope in SCOPES:
-            if not targets[scope]:
-                continue
-            row = conn.execute(
-                select(tariff_assignments.c.tariff_id)
-                .where(tariff_assignments.c.scope == scope, tariff_assignments.c.scope_id == targets[scope],
-                       or_(tariff_assignments.c.valid_from.is_(None), tariff_assignments.c.valid_from <= at),
-                       or_(tariff_assignments.c.valid_to.is_(None), tariff_assignments.c.valid_to > at))
-                .order_by(tariff_assignments.c.valid_from.desc().nulls_last(), tariff_assignments.c.id.desc()).limit(1)
-            ).first()
-            if row:
-                return get_tariff(engine, row[0])
-    return None
+        for row in conn.execute(select(a.id, a.scope, a.scope_id, a.tariff_id, a.valid_from, a.valid_to).where(
+                or_(*[and_(a.scope == scope, a.scope_id.in_(ids)) for scope, ids in by_scope.items()]))):
+            assigned.setdefault((row.scope, row.scope_id), []).append(row)
+        chosen = []
+        for (at, *_rest), wanted in zip(asked, targets):
+            chosen.append(next((_latest(valid) for scope in SCOPES if wanted[scope] and (valid := [
+                r for r in assigned.get((scope, wanted[scope]), ())
+                if (r.valid_from is None or r.valid_from <= at) and (r.valid_to is None or r.valid_to > at)])),
+                None))
+        ids = {c.tariff_id for c in chosen if c is not None}
+        newest = (select(tariffs.c.tariff_id, func.max(tariffs.c.version).label("v"))
+                  .where(tariffs.c.tariff_id.in_(ids)).group_by(tariffs.c.tariff_id).subquery())
+        stored = {row.tariff_id: _stored(row) for row in conn.execute(select(tariffs).join(
+            newest, and_(newest.c.tariff_id == tariffs.c.tariff_id, newest.c.v == tariffs.c.version)))} \
+            if ids else {}
+    return [stored.get(c.tariff_id) if c is not None else None for c in chosen]
+
+
+def _latest(assignments: list):
+    """ORDER BY valid_from DESC NULLS LAST, id DESC: the first."""
+    return max(assignments, key=lambda r: (r.valid_from is not None, r.valid_from or datetime.min.replace(
+        tzinfo=timezone.utc), r.id))

@@ -1,4 +1,5 @@
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -18,10 +19,13 @@ async def checked_login(request: Request, email: str, password: str) -> str | No
     """The one way in, for the API and the login form: throttled, then checked in the bounded password pool."""
     guard = request.app.state.login_guard
     attempt = guard.admit(email, request.client.host if request.client else "unknown")
-    token = await guard.check(accounts.login, request.app.state.engine, email, password)
-    if token is not None:
-        guard.succeeded(attempt)
-    return token
+    engine = request.app.state.engine
+    # Only the Argon2 check runs in the password pool; the database work runs at the server's own priority.
+    stored = await run_in_threadpool(accounts.stored_hash, engine, email)
+    if not await guard.check(accounts.check_login, stored, password):
+        return None
+    guard.succeeded(attempt)
+    return await run_in_threadpool(accounts.issue_login, engine, email, password, stored)
 
 
 def set_login_cookie(request: Request, response: Response, token: str) -> None:

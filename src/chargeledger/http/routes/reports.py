@@ -12,7 +12,8 @@ from ...reports import job_runner, jobs
 from ...reports.catalogue import REPORTS
 from ...reports.exports import EXPORTS, export_rights
 from ...reports.request import ReportError, build_request, missing_rights
-from ...reports.run import check_access, csv_chunks
+from ...reports.run import bundle, csv_chunks
+from ...reports.writers import WRITERS
 from ...storage.tables import report_jobs
 from ..audit_trail import AuditTrail, audit_trail
 from ..deps import current_caller, engine_of
@@ -23,8 +24,10 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "zip": "application/zip", "jsonl": "a
 
 
 class ReportAsk(BaseModel):
-    report: str
+    report: str = ""
     format: str = "csv"
+    reports: list[str] = []       # format zip: the reports it holds (default `report`)
+    members: list[str] = ["csv"]  # format zip: each report in each of these formats
     start: str
     end: str
     organisations: list[str] = []
@@ -34,11 +37,15 @@ class ReportAsk(BaseModel):
 
 def _request(engine, caller, ask: ReportAsk, export: bool):
     try:
-        request = build_request(engine, ask.report if not export else f"export:{ask.format}", ask.start, ask.end,
-                                caller, ask.organisations, ask.network, ask.time_zone,
+        name = f"export:{ask.format}" if export else ask.report or next(iter(ask.reports), "")
+        request = build_request(engine, name, ask.start, ask.end, caller, ask.organisations, ask.network, ask.time_zone,
                                 known_reports=None if export else REPORTS)
         if not export:
-            check_access(request)
+            if ask.format == "zip" and not set(ask.members) <= set(WRITERS):
+                raise ReportError(f"a ZIP's members are {', '.join(WRITERS)}, not {', '.join(ask.members)}")
+            if ask.reports and ask.format != "zip":
+                raise ReportError("several reports go into one file as format zip")
+            bundle(request, ask.reports)  # each one checked
         elif ask.format not in EXPORTS:
             raise ReportError(f"unknown export format {ask.format!r}; choose from {', '.join(EXPORTS)}")
         elif missing := missing_rights(export_rights(ask.format), caller):  # refused now, not by a failed job
@@ -54,7 +61,7 @@ def start_job(ask: ReportAsk, export: bool = False,
               caller: Caller = Depends(current_caller), engine: Engine = Depends(engine_of),
               trail: AuditTrail = Depends(audit_trail)) -> dict:
     request = _request(engine, caller, ask, export)
-    job_id = jobs.queue(engine, request, ask.format, export)
+    job_id = jobs.queue(engine, request, ask.format, export, ask.reports, ask.members)
     for organisation in sorted(request.organisation_ids):  # an export of data is an action too
         trail.record("report.export" if export else "report.request", "report_job", job_id, organisation,
                      report=ask.report, format=ask.format)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
-from ocpp.exceptions import TypeConstraintViolationError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
@@ -13,7 +12,8 @@ from ocpp.v16.enums import Action
 from ...directory import changes, registry
 from ...domain.events import ChargingState, EventKind
 from ..connection import CentralSide, utcnow
-from ..meter_values import BadTimestamp, parse_time, readings_digest, samples
+from ..meter_values import readings_digest, samples
+from ..times import iso, read_time
 from ..recorder import ocpp_event
 from .. import (
     certificate_signing, charging_profiles, commands, configuration, connector_status, installed_certificates,
@@ -24,17 +24,6 @@ from ..tokens import check_token, in_transaction_elsewhere
 _STATES = {"Charging": ChargingState.CHARGING, "SuspendedEV": ChargingState.SUSPENDED_EV,
            "SuspendedEVSE": ChargingState.SUSPENDED_EVSE}
 REMOTE_START_WINDOW = timedelta(minutes=5)
-
-
-def _time(value) -> datetime:
-    try:
-        return parse_time(value)
-    except BadTimestamp as exc:
-        raise TypeConstraintViolationError(details={"cause": str(exc)}) from None
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
 
 
 class Central16(CentralSide, ChargePoint):
@@ -51,7 +40,7 @@ class Central16(CentralSide, ChargePoint):
         self.frame_session = await self.store(self._booted(now))  # whatever we answer, it did reboot
         if status == "Accepted":  # a site's power limit is shared again with this station among the others
             site_limit.reshare_soon(self.gateway, self.station.site_id, utcnow())
-        return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
+        return call_result.BootNotification(current_time=iso(utcnow()), interval=self.registered(status),
                                             status=status)
 
     async def asking(self, request, source: str = "api", by: str | None = None) -> None:
@@ -101,7 +90,7 @@ class Central16(CentralSide, ChargePoint):
                            "requested_at": utcnow().isoformat(), "answer": answer}, utcnow())
         elif name == "ReserveNow":
             await self.db(reservations.answered, engine, sid, request.reservation_id, request.connector_id,
-                          request.id_tag, request.parent_id_tag, _time(request.expiry_date), status, utcnow())
+                          request.id_tag, request.parent_id_tag, read_time(request.expiry_date), status, utcnow())
         elif name == "InstallCertificate":
             await self.db(installed_certificates.installed, engine, sid, request.certificate_type,
                           request.certificate, status, utcnow(), by)
@@ -121,7 +110,7 @@ class Central16(CentralSide, ChargePoint):
 
         def work(conn):
             closed = rec.close_stale(conn, st, at, "the station rebooted", "BootNotification",
-                                     f"ocpp16:{st.id}:boot:{_iso(at)}")
+                                     f"ocpp16:{st.id}:boot:{iso(at)}")
             return (closed[0] if len(closed) == 1 else None), ({EventKind.FORCE_CLOSED} if closed else set())
 
         return work
@@ -129,7 +118,7 @@ class Central16(CentralSide, ChargePoint):
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):
         self.gateway.seen(self.station.id)
-        return call_result.Heartbeat(current_time=_iso(utcnow()))
+        return call_result.Heartbeat(current_time=iso(utcnow()))
 
     @on(Action.authorize)
     async def on_authorize(self, id_tag, **kw):
@@ -139,7 +128,7 @@ class Central16(CentralSide, ChargePoint):
 
     @on(Action.status_notification)
     async def on_status(self, connector_id, error_code, status, call_unique_id, **kw):
-        at = _time(kw["timestamp"]) if kw.get("timestamp") else utcnow()
+        at = read_time(kw["timestamp"]) if kw.get("timestamp") else utcnow()
         self.frame_session = await self.store(self._status(connector_id, status, error_code, at))
         await self.db(connector_status.reported, self.gateway.engine, self.station.id, connector_id, status,
                       error_code, at, {"info": kw.get("info"), "vendor_error_code": kw.get("vendor_error_code")})
@@ -147,7 +136,7 @@ class Central16(CentralSide, ChargePoint):
 
     def _status(self, connector: int, status: str, error_code: str, at: datetime):
         rec, st = self.gateway.recorder, self.station
-        key = f"ocpp16:{st.id}:{connector}:status:{_iso(at)}:{status}"
+        key = f"ocpp16:{st.id}:{connector}:status:{iso(at)}:{status}"
 
         def work(conn):
             if connector == 0:
@@ -161,7 +150,7 @@ class Central16(CentralSide, ChargePoint):
                     rec.leave(conn, st, connector, at, key)
                     current = None
                 if current is None:
-                    sid = rec.open(conn, st, f"ocpp:{st.id}:{connector}:plug:{_iso(at)}", connector, at)
+                    sid = rec.open(conn, st, f"ocpp:{st.id}:{connector}:plug:{iso(at)}", connector, at)
                 else:
                     sid = current.session_id
                 rec.write(conn, sid, [ocpp_event(EventKind.PLUGGED_IN, at, key)], [])
@@ -180,7 +169,7 @@ class Central16(CentralSide, ChargePoint):
 
     @on(Action.start_transaction)
     async def on_start(self, connector_id, id_tag, meter_start, timestamp, **kw):
-        at = _time(timestamp)
+        at = read_time(timestamp)
         token = await self.read(check_token, self.gateway.engine, id_tag, utcnow(),
                                 self.station.organisation_id)
         if await self.read(reservations.refuses, self.gateway.engine, self.station.id, connector_id, id_tag,
@@ -197,7 +186,7 @@ class Central16(CentralSide, ChargePoint):
 
     def _start(self, connector, id_tag, meter_start, at, token, remote, reservation_id):
         rec, st = self.gateway.recorder, self.station
-        key = f"ocpp16:{st.id}:{connector}:start:{_iso(at)}:{id_tag}"
+        key = f"ocpp16:{st.id}:{connector}:start:{iso(at)}:{id_tag}"
 
         def work(conn):
             retried = rec.session_of_event(conn, key)
@@ -210,7 +199,7 @@ class Central16(CentralSide, ChargePoint):
             if current is not None and not current.started:
                 sid = current.session_id
             else:
-                sid = rec.open(conn, st, f"ocpp:{st.id}:{connector}:tx:{_iso(at)}:{id_tag}", connector, at)
+                sid = rec.open(conn, st, f"ocpp:{st.id}:{connector}:tx:{iso(at)}:{id_tag}", connector, at)
             events = [
                 ocpp_event(EventKind.AUTHORIZED, at, f"{key}:auth", id_token=id_tag, token_type="ISO14443",
                            contract_id=token.contract_id, driver_id=token.driver_id, status=token.status),
@@ -247,7 +236,7 @@ class Central16(CentralSide, ChargePoint):
             if sid is None:
                 return None, set()  # clock-aligned readings outside a session stay in the message log only
             rec.write(conn, sid, [], found, refresh=False)
-            if transaction_id is not None and found and rec.late(
+            if transaction_id is not None and found and rec.late_soon(
                     conn, sid, found[0].time, f"ocpp16:{st.id}:mv:{sid}:{readings_digest(found)}"):
                 return sid, {EventKind.LATE_FACTS}  # an offline queue delivered readings after settlement
             return sid, set()
@@ -256,7 +245,7 @@ class Central16(CentralSide, ChargePoint):
 
     @on(Action.stop_transaction)
     async def on_stop(self, meter_stop, timestamp, transaction_id, **kw):
-        at = _time(timestamp)
+        at = read_time(timestamp)
         found = samples(kw.get("transaction_data"), f"{self.station.id} StopTransaction")
         token = await self.read(check_token, self.gateway.engine, kw.get("id_tag"), utcnow(),
                                 self.station.organisation_id) if kw.get("id_tag") else None
@@ -314,7 +303,7 @@ class Central16(CentralSide, ChargePoint):
     # -- the security extension (OCPP 1.6 security whitepaper, edition 2) -------------------------------------
     @on(Action.security_event_notification)
     async def on_security_event(self, type, timestamp, **kw):
-        await self.db(security_log.record, self.gateway.engine, self.station.id, type, _time(timestamp),
+        await self.db(security_log.record, self.gateway.engine, self.station.id, type, read_time(timestamp),
                       kw.get("tech_info"), utcnow())
         return call_result.SecurityEventNotification()
 
@@ -337,7 +326,7 @@ class Central16(CentralSide, ChargePoint):
 def _tag_info(token) -> dict:
     info = {"status": token.status}
     if token.expires_at is not None:
-        info["expiry_date"] = _iso(token.expires_at)
+        info["expiry_date"] = iso(token.expires_at)
     if token.group_id:
         info["parent_id_tag"] = token.group_id
     return info

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import datetime
 
 import orjson
 
-from ocpp.exceptions import TypeConstraintViolationError
 from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
@@ -24,7 +22,8 @@ from .maintenance import Maintenance201
 from .reservation import Reservation201
 from .smart_charging import SmartCharging201
 from ..connection import CentralSide, utcnow
-from ..meter_values import BadTimestamp, parse_time, register_wh, samples
+from ..meter_values import register_wh, samples
+from ..times import iso, read_time
 from ..recorder import ocpp_event
 from ..tokens import check_token, in_transaction_elsewhere
 
@@ -34,21 +33,10 @@ _PLUG_TRIGGERS = {"CablePluggedIn", "EVDetected"}
 _LEAVE_TRIGGERS = {"EVDeparted", "EVCommunicationLost"}
 
 
-def _time(value) -> datetime:
-    try:
-        return parse_time(value)
-    except BadTimestamp as exc:
-        raise TypeConstraintViolationError(details={"cause": str(exc)}) from None
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def _token_info(token) -> dict:
     info = {"status": token.status}
     if token.expires_at is not None:
-        info["cache_expiry_date_time"] = _iso(token.expires_at)
+        info["cache_expiry_date_time"] = iso(token.expires_at)
     if getattr(token, "group_id", None):  # tokens of one group may stop each other's transactions (C09)
         info["group_id_token"] = {"id_token": token.group_id, "type": "Central"}
     return info
@@ -57,7 +45,7 @@ def _token_info(token) -> dict:
 def _content_key(event_type, at, trigger, info, kw) -> str:
     """What makes two TransactionEvents the same event: everything but seqNo and the offline flag (a resend from
     the offline queue repeats the event with offline set)."""
-    content = {"event_type": event_type, "timestamp": _iso(at), "trigger_reason": trigger, "transaction_info": info,
+    content = {"event_type": event_type, "timestamp": iso(at), "trigger_reason": trigger, "transaction_info": info,
                **{k: v for k, v in kw.items() if k not in ("offline", "custom_data")}}
     return hashlib.blake2b(orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
 
@@ -78,11 +66,11 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
 
         def booted(conn):  # whatever we answer, the station did reboot: what ran before it is over
             closed = rec.close_stale(conn, st, now, f"the station rebooted ({reason})", "BootNotification",
-                                     f"ocpp201:{st.id}:boot:{_iso(now)}")
+                                     f"ocpp201:{st.id}:boot:{iso(now)}")
             return (closed[0] if len(closed) == 1 else None), ({EventKind.FORCE_CLOSED} if closed else set())
 
         self.frame_session = await self.store(booted)
-        return call_result.BootNotification(current_time=_iso(utcnow()), interval=self.registered(status),
+        return call_result.BootNotification(current_time=iso(utcnow()), interval=self.registered(status),
                                             status=status)
 
     async def send_command(self, request, unique_id: str):
@@ -104,13 +92,13 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
     async def on_notify_report(self, request_id, generated_at, seq_no, **kw):
         # each part is stored as it comes: a report cut short by a disconnect still keeps what arrived
         await self.db(device_model.store, self.gateway.engine,
-                      device_model.reported(self.station.id, kw.get("report_data"), _time(generated_at)))
+                      device_model.reported(self.station.id, kw.get("report_data"), read_time(generated_at)))
         return call_result.NotifyReport()
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw):
         self.gateway.seen(self.station.id)
-        return call_result.Heartbeat(current_time=_iso(utcnow()))
+        return call_result.Heartbeat(current_time=iso(utcnow()))
 
     @on(Action.authorize)
     async def on_authorize(self, id_token, **kw):
@@ -120,8 +108,8 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
 
     @on(Action.status_notification)
     async def on_status(self, timestamp, connector_status, evse_id, connector_id, **kw):
-        at = _time(timestamp)
-        key = f"ocpp201:{self.station.id}:{evse_id}:status:{_iso(at)}:Available"
+        at = read_time(timestamp)
+        key = f"ocpp201:{self.station.id}:{evse_id}:status:{iso(at)}:Available"
         rec, st = self.gateway.recorder, self.station
         published = st.evse_id(evse_id) if connector_status in changes.OCPP_TO_OCPI else None
         # 2.0.1 reports errors apart (NotifyEvent Problem): a status keeps the error it had, until it is cleared
@@ -145,7 +133,7 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
 
     @on(Action.transaction_event)
     async def on_transaction_event(self, event_type, timestamp, trigger_reason, seq_no, transaction_info, **kw):
-        at = _time(timestamp)
+        at = read_time(timestamp)
         found = samples(kw.get("meter_value"), f"{self.station.id} TransactionEvent")
         id_token = kw.get("id_token")
         token = await self.read(check_token, self.gateway.engine, id_token.get("id_token"), utcnow(),
@@ -255,7 +243,7 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
             held = (await self.read(connector_status_store.of_station, engine, st.id)).get(str(evse), {})
             solved = e["actual_value"].lower() == "false" or bool(e.get("cleared"))
             await self.db(connector_status_store.reported, engine, st.id, evse, held.get("status") or "Unknown",
-                          "NoError" if solved else e.get("tech_code") or "Problem", _time(e["timestamp"]),
+                          "NoError" if solved else e.get("tech_code") or "Problem", read_time(e["timestamp"]),
                           {"info": None if solved else e.get("tech_info")})
         return call_result.NotifyEvent()
 

@@ -15,7 +15,6 @@ The moves are a small table joined to their sessions' rows in the pipeline; ever
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from sqlalchemy import select
 from ...domain.events import EventKind
 from ...storage.tables import refunds, session_events, sessions
 from ..cell_sql import local_time, literal
+from ..source import in_frame
 
 CENT = Decimal("0.01")
 ADJUSTMENT_KEY = "adjust:"  # refunds a re-pricing made carry this key prefix (payments/adjustments.py)
@@ -30,15 +30,10 @@ _AMOUNTS = ("money", "decimal", "percent", "integer", "duration", "json")  # the
 _DEC = "CAST(move_refunded AS DECIMAL(38, 10))"
 
 
-def _frame(request, column) -> list:
-    return [column >= request.start, column < request.end,
-            sessions.c.organisation_id.in_(request.organisation_ids),
-            *([sessions.c.network == request.network] if request.network else [])]
-
-
-def _payload(value) -> dict:
-    payload = dict(value or {})
-    return {**(payload.get("extra") or {}), **payload}  # keys a typed event does not name are kept in "extra"
+def paid_out(scope) -> str:
+    """SQL listing the organisations with an automatic payout account (NULL: there is none)."""
+    accounts = scope.context.extras.get("payout", {})
+    return ", ".join(literal(org) for org, account in accounts.items() if account) or "NULL"
 
 
 def moves(conn, request) -> list[tuple]:
@@ -50,7 +45,7 @@ def moves(conn, request) -> list[tuple]:
                             .join(sessions, sessions.c.id == refunds.c.session_id)
                             .where(refunds.c.status == "succeeded",
                                    refunds.c.idempotency_key.not_like(f"{ADJUSTMENT_KEY}%"),
-                                   *_frame(request, refunds.c.created_at))):
+                                   *in_frame(request, refunds.c.created_at))):
         amount = Decimal(str(row.amount)).quantize(CENT)
         found.append((row.session_id, row.created_at, "Refund",
                       f"refund {amount} {row.currency}" + (f": {row.reason}" if row.reason else ""), amount))
@@ -58,8 +53,9 @@ def moves(conn, request) -> list[tuple]:
                                    session_events.c.payload)
                             .join(sessions, sessions.c.id == session_events.c.session_id)
                             .where(session_events.c.kind == EventKind.PAYMENT_ADJUSTED.value,
-                                   *_frame(request, session_events.c.occurred_at))):
-        given = _payload(row.payload)
+                                   *in_frame(request, session_events.c.occurred_at))):
+        given = dict(row.payload or {})
+        given = {**(given.get("extra") or {}), **given}  # keys a typed event does not name are kept in "extra"
         move = given.get("move", "payment adjusted")
         amount = given.get("refunded") if move == "refund" else given.get("difference")
         outcome = " (failed: still owed)" if given.get("captured") is False else ""
@@ -79,7 +75,7 @@ class _Moves:
         return pa.table({
             "move_order": pa.array(range(len(found)), pa.int64()),
             "move_session_id": pa.array([m[0] for m in found], pa.int64()),
-            "move_at": pa.array([_micros(m[1]) for m in found], pa.int64()),
+            "move_at": pa.array([m[1] for m in found], pa.timestamp("us", "UTC")).cast(pa.int64()),
             "move_status": pa.array([m[2] for m in found], pa.string()),
             "move_note": pa.array([m[3] for m in found], pa.string()),
             "move_refunded": pa.array([None if m[4] is None else str(m[4]) for m in found], pa.string())})
@@ -91,14 +87,13 @@ class _Moves:
                 f"ORDER BY m.move_order)")
 
     def overrides(self, columns, scope) -> dict[str, str]:
-        paid_out = [literal(org) for org, account in scope.context.extras.get("payout", {}).items() if account]
         own = {
             "Session Date": local_time("move_at", literal(scope.context.time_zone.key), "%Y-%m-%d"),
             "Note": "cl_text(move_note)",
             # Decimal's minus of a zero is a positive zero
             "Payment Total": f"CASE WHEN move_refunded IS NOT NULL THEN cl_money_value(-{_DEC}, false) END",
             "Net Revenue Received (Incl. Tax)":
-                f"CASE WHEN move_refunded IS NOT NULL AND organisation_id IN ({', '.join(paid_out) or 'NULL'}) "
+                f"CASE WHEN move_refunded IS NOT NULL AND organisation_id IN ({paid_out(scope)}) "
                 f"AND exchange_rate IS NOT NULL THEN "
                 f"cl_money_value(-round_even({_DEC} * CAST(exchange_rate AS DECIMAL(38, 10)), 2), false) END",
             "Failed Payment Reason": "NULL"}
@@ -109,9 +104,4 @@ class _Moves:
         return ("organisation_id exchange_rate status settled_at",)  # the rows() replace these two
 
 
-def _micros(moment: datetime) -> int:
-    return (moment.astimezone(timezone.utc) - _EPOCH) // timedelta(microseconds=1)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MOVES = _Moves()

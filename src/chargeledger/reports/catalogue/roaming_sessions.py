@@ -10,18 +10,13 @@ from ..request import ROAMING_NETWORKS
 from .sessions import FREE_VEND
 
 
-def _where(request) -> list:
-    networks = (request.network,) if request.network else ROAMING_NETWORKS
-    return [sessions.c.network.in_(networks)]
-
-
 # A station-facing report: times in the site's zone, written with their offset so the zone is explicit.
 _SITE_ZONE = "coalesce(nullif(site_time_zone, ''), 'UTC')"
-_TIME = dict(time_format="%Y-%m-%dT%H:%M:%S%z", excel_format="yyyy-mm-dd hh:mm:ss")
+_TIME = "%Y-%m-%dT%H:%M:%S%z"
 
 
 def _site_time(name: str, attr: str) -> Column:
-    return Column(name, Kind.DATETIME, local_time(attr, _SITE_ZONE, _TIME["time_format"]), **_TIME)
+    return Column(name, Kind.DATETIME, local_time(attr, _SITE_ZONE, _TIME), time_format=_TIME)
 
 
 def _meter(key: str) -> str:
@@ -64,6 +59,7 @@ COLUMNS = [
 
 REPORT = Report(
     name="roaming-sessions", title="Roaming sessions (CPO view)", rights=(Right.REPORTS, Right.STATIONS),
-    columns=lambda conn, request: COLUMNS, where=_where, time_zone_of="site",
+    columns=lambda conn, request: COLUMNS, where=lambda request: [sessions.c.network.in_(ROAMING_NETWORKS)],
+    time_zone_of="site",
     note="Times in the station's time zone, with offset. 'Free usage': the session was taken free (its payment).",
 )

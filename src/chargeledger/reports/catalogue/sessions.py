@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ...access.rights import Right
-from ...storage.tables import sessions
 from ..cell_sql import literal, local_time
 from ..columns import Column, Kind, Report, as_is, json_field
 
@@ -43,13 +42,9 @@ COLUMNS = [
 ]
 
 
-def _network(request) -> list:
-    return [sessions.c.network == request.network] if request.network else []
-
-
 REPORT = Report(
     name="sessions", title="Charging sessions", rights=(Right.REPORTS,),
-    columns=lambda conn, request: COLUMNS, where=_network,
+    columns=lambda conn, request: COLUMNS,
     note="Times in the viewer's time zone. Energy in kWh; Cost is what the driver pays (payment total). "
          "Bill Details only for the finance right.",
 )

@@ -11,7 +11,8 @@ from ...storage.tables import payout_accounts, session_settlements, sessions
 from ..cell_sql import co2_saved_sql, literal
 from ..cells import neutralise
 from ..columns import Column, Kind, Report, as_is, local_time
-from .payment_moves import MOVES
+from ..source import in_frame
+from .payment_moves import MOVES, paid_out
 
 # the seed's yyyy-mm-dd-hh:mm with the offset from UTC, so each time says which zone it is in (+0100)
 _STAMP = dict(time_format="%Y-%m-%d-%H:%M%z", excel_format="yyyy-mm-dd-hh:mm")
@@ -29,11 +30,6 @@ _CHARGING_SECONDS = "CAST(round_even(summary_charging_seconds, 0) AS BIGINT)"
 # (and a difference's when the first is negative and the second a positive zero)
 _OWED = "round_even(CAST(total_tax AS DECIMAL(38, 10)) * CAST(exchange_rate AS DECIMAL(38, 10)), 2)"
 _OWED_NEGATIVE = "(starts_with(total_tax, '-') <> starts_with(exchange_rate, '-'))"
-
-
-def _paid_out(ctx) -> list[str]:
-    """The organisations with an automatic payout account, as SQL literals (NULL: no such organisation)."""
-    return [literal(org) for org, account in ctx.extras.get("payout", {}).items() if account] or ["NULL"]
 
 
 def _recipient(scope) -> str:
@@ -55,7 +51,7 @@ def _received(scope) -> str:
     unsettled = _dec("coalesce(unsettled_amount, '0')")
     nothing_taken = f"payment_method IS NULL OR payment_total IS NULL OR {_dec('payment_total')} = {unsettled}"
     still_owed = f"round_even({unsettled} * {_dec('exchange_rate')}, 2)"
-    return (f"CASE WHEN organisation_id IN ({', '.join(_paid_out(scope.context))}) THEN CASE "
+    return (f"CASE WHEN organisation_id IN ({paid_out(scope)}) THEN CASE "
             f"WHEN revenue_settlement IS NULL OR total_tax IS NULL OR exchange_rate IS NULL THEN NULL "
             f"WHEN {nothing_taken} THEN '0.00' "
             f"ELSE cl_money_value({_dec('revenue_settlement')} + {_OWED} - {still_owed}, "
@@ -187,9 +183,7 @@ def jurisdictions(conn, request) -> list[str]:
     query = (select(cast(session_settlements.c.taxes, Text))  # as text: each distinct list decoded once
              .join(sessions, sessions.c.id == session_settlements.c.session_id)
              .where(session_settlements.c.current == true(), session_settlements.c.taxes.is_not(None),
-                    sessions.c.organisation_id.in_(request.organisation_ids),
-                    sessions.c.started_at >= request.start, sessions.c.started_at < request.end,
-                    *_network(request))
+                    *in_frame(request, sessions.c.started_at))
              .distinct())
     names: set[str] = set()
     before: dict[str, set[str]] = {}  # jurisdiction -> those some list puts right after it
@@ -235,12 +229,8 @@ def payout_by_organisation(conn, request) -> dict[str, str]:
     return {org: account for org, account in rows}
 
 
-def _network(request) -> list:
-    return [sessions.c.network == request.network] if request.network else []
-
-
 REPORT = Report(
-    name="statement", title="Session statement", rights=(Right.REPORTS,), columns=columns, where=_network,
+    name="statement", title="Session statement", rights=(Right.REPORTS,), columns=columns,
     uncovered=_uncovered, trailing=MOVES, derived={_TAXES: _TAX_LIST},
     note="Times in the viewer's time zone (yyyy-mm-dd-hh:mm+hhmm). Revenue columns only for the finance right. "
          "Refunds and re-pricings follow the sessions, a row each, dated when they happened.",

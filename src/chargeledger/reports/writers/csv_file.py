@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from ..cell_sql import lines_sql
 from ..pipeline import Plan, Progress, output
@@ -32,13 +32,12 @@ def chunks(engine, plan: Plan, progress: Progress | None = None) -> Iterator[byt
         yield bytes(_text(batch.column(0)))
 
 
-def write_csv(engine, plan: Plan, path: str, progress: Progress | None = None) -> int:
+def write_csv(engine, plan: Plan, out: BinaryIO, progress: Progress | None = None) -> int:
+    out.write(header(plan))
     rows = 0
-    with open(path, "wb", buffering=1 << 20) as out:
-        out.write(header(plan))
-        for batch in _lines(engine, plan, progress):
-            out.write(_text(batch.column(0)))
-            rows += batch.num_rows
+    for batch in _lines(engine, plan, progress):
+        out.write(_text(batch.column(0)))
+        rows += batch.num_rows
     return rows
 
 

@@ -3,17 +3,18 @@ cell is null), built by DuckDB as the CSV lines are."""
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from ..cell_sql import literal
 from ..pipeline import Plan, Progress, output
 from .csv_file import _text
 
 
-def write_json(engine, plan: Plan, path: str, progress: Progress | None = None) -> int:
+def write_json(engine, plan: Plan, out: BinaryIO, progress: Progress | None = None) -> int:
     pairs = ", ".join(f"{literal(c.name)}, c{i}" for i, c in enumerate(plan.columns))
     rows = 0
-    with open(path, "wb", buffering=1 << 20) as out:
-        for batch in output(engine, plan, lambda cells: f"SELECT json_object({pairs}) || chr(10) AS line"
-                            + (", flag" if plan.flag else "") + f" FROM ({cells})", progress):
-            out.write(_text(batch.column(0)))
-            rows += batch.num_rows
+    for batch in output(engine, plan, lambda cells: f"SELECT json_object({pairs}) || chr(10) AS line"
+                        + (", flag" if plan.flag else "") + f" FROM ({cells})", progress):
+        out.write(_text(batch.column(0)))
+        rows += batch.num_rows
     return rows

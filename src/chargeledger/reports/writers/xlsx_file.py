@@ -4,7 +4,7 @@ Each cell is read back from the pipeline's text by its column's kind, so XLSX sh
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import xlsxwriter
 
@@ -21,11 +21,12 @@ def _seconds(text: str) -> int:
     return sign * (hours * 3600 + minutes * 60 + seconds)
 
 
-def write_xlsx(engine, plan: Plan, path: str, progress: Progress | None = None) -> int:
+def write_xlsx(engine, plan: Plan, out: BinaryIO, progress: Progress | None = None) -> int:
     zone = zone_stated(plan.request)
     title = REPORTS[plan.request.report].title or "Report"
-    # constant_memory writes each row to disk as it goes: memory does not grow with rows
-    book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
+    # constant_memory writes each row to a temporary file as it goes: memory does not grow with rows; the
+    # workbook is packed into `out` when it closes
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
                                       "strings_to_urls": False, "strings_to_numbers": False})
     # Excel times have no zone and the header row must stay the seed's: the file says its zone in its properties
     # (File > Info) and in the printed page header
