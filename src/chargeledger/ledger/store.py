@@ -18,7 +18,7 @@ from ..domain.events import EventKind, EventSource, SessionEvent
 from ..domain.meter import MeterLocation, MeterSample, Measurand, Phase
 from ..domain.projection import SessionView, project
 from ..domain.typed_events import LedgerEvent, stored_form
-from ..storage.locks import locked_row, write_lock
+from ..storage.locks import write_lock
 from ..storage.tables import meter_samples, session_events, sessions
 from ..storage.upsert import insert_ignore, insert_or_correct, last_per_key
 from . import outbox
@@ -94,39 +94,15 @@ class Ledger:
             if added and reactions:
                 committed(self.engine)
             return added
-        events = list(events)
-        if not events:
-            return 0
-        # one appender per session at a time: the sequence number below is max + 1
-        locked_row(connection, sessions, sessions.c.id == session_id)
-        last_seq, last_txid = connection.execute(
-            select(func.max(session_events.c.seq), func.max(session_events.c.txid))
-            .where(session_events.c.session_id == session_id)).one()
-        next_seq = (last_seq or 0) + 1
-        txid = outbox.txid_after(connection, last_txid)  # a session's events in order for every reader
-        now = utcnow()
-        added = 0
-        for event in events:
-            if event.idempotency_key and connection.execute(
-                    select(session_events.c.id).where(session_events.c.idempotency_key == event.idempotency_key)
-            ).first():
-                continue
-            connection.execute(session_events.insert().values(
-                session_id=session_id, seq=next_seq, kind=event.kind.value, occurred_at=event.occurred_at,
-                recorded_at=now, source=event.source.value, payload=stored_payload(event),
-                idempotency_key=event.idempotency_key, reactions=reactions,
-                **({"txid": txid} if txid is not None else {}),
-            ))
-            next_seq += 1
-            added += 1
-        return added
+        return self.append_many(connection, [(session_id, events)], reactions)
 
     def append_many(self, connection: Connection, appends: list[tuple[int, list[NewEvent]]],
                     reactions: bool = True) -> int:
-        """`append` for many sessions in the caller's transaction (the outbox worker's batches): the sessions locked
-        in id order, their last seq and txid, and the idempotency keys already stored each read in one query, and
-        the new events inserted in one statement, so a batch costs four statements, not four per session. The
-        caller notifies the outbox after its commit."""
+        """`append` for many sessions in the caller's transaction (the outbox worker's batches; `append` is this for
+        one): the sessions locked in id order (one appender per session at a time, so each seq is the last + 1),
+        their last seq and txid, and the idempotency keys already stored each read in one query, and the new events
+        inserted in one statement, so a batch costs four statements, not four per session. The caller notifies the
+        outbox after its commit."""
         appends = [(session_id, list(events)) for session_id, events in appends]
         ids = sorted({session_id for session_id, events in appends if events})
         if not ids:
