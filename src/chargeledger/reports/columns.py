@@ -4,7 +4,6 @@ over the report's fields (reports/cell_sql.py), and the right a caller needs to 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -27,9 +26,8 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class ReportContext:
-    """What a cell may need besides the row: the viewer's zone, the generation time, report-wide facts."""
+    """What a cell may need besides the row: the viewer's zone and report-wide facts."""
     time_zone: ZoneInfo
-    generated_at: datetime
     extras: dict[str, Any] = field(default_factory=dict)
 
 

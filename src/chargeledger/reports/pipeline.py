@@ -12,7 +12,6 @@ import queue
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 from sqlalchemy import Engine
@@ -72,8 +71,7 @@ def plan(engine: Engine, request: ReportRequest, progress: Progress | None = Non
     report = REPORTS[request.report]
     with engine.connect() as conn:
         columns = visible_columns(report.columns(conn, request), request)
-        context = ReportContext(request.zone, datetime.now(timezone.utc),
-                                {"payout": payout_by_organisation(conn, request)})
+        context = ReportContext(request.zone, {"payout": payout_by_organisation(conn, request)})
         query = report_query(request, report.where(request))
         total = count(conn, query) if progress else 0
     every = only(query, {c.key for c in query.selected_columns})
