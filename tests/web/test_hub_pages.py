@@ -3,7 +3,10 @@ within the signed-in user's organisations and rights."""
 
 from __future__ import annotations
 
+import csv
 import io
+import json
+import zipfile
 
 import openpyxl
 import pytest
@@ -47,6 +50,42 @@ def test_reports_page_runs_a_statement_job_and_downloads_an_xlsx_that_opens(worl
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert len(rows) >= 2, rows  # a header and the scenario's March sessions
     assert any("EUR" in str(cell) or isinstance(cell, (int, float)) for cell in rows[1])
+
+
+def test_reports_page_downloads_a_zip_of_two_reports_whose_csv_and_xlsx_members_open(world):
+    server, page = world["server"], world["page"]
+    login(page, server, "finance@acme.example", target="/reports")
+    page.select_option("#report-name", "statement")
+    expect(page.locator("#report-zip")).to_be_hidden()  # only a ZIP asks what goes in it
+    page.select_option("#report-format", "zip")
+    page.check('#report-zip input[name="zip-report"][value="statement"]')
+    page.check('#report-zip input[name="zip-report"][value="sessions"]')
+    page.check('#report-zip input[name="zip-member"][value="xlsx"]')  # CSV is ticked already
+    page.fill('[name="start"]', "2024-03-01")
+    page.fill('[name="end"]', "2024-04-01")
+    page.fill('[name="time_zone"]', "Europe/Amsterdam")
+    page.click("#report-run")
+    link = page.locator("#report-download")
+    expect(link).to_be_visible(timeout=30_000)
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.endswith(".zip")
+    with zipfile.ZipFile(download.value.path()) as archive:
+        names = set(archive.namelist())
+        assert names == {"statement.csv", "statement.xlsx", "sessions.csv", "sessions.xlsx", "manifest.json"}, names
+        manifest = json.loads(archive.read("manifest.json"))
+        statement = list(csv.reader(io.StringIO(archive.read("statement.csv").decode("utf-8-sig"))))
+        book = openpyxl.load_workbook(io.BytesIO(archive.read("statement.xlsx")), read_only=True)
+        sheet = list(book.worksheets[0].iter_rows(values_only=True))
+        sessions = list(csv.reader(io.StringIO(archive.read("sessions.csv").decode("utf-8-sig"))))
+    assert statement[0][:2] == ["Session Date", "Session ID"] and len(statement) >= 2  # the March sessions
+    assert list(sheet[0]) == statement[0] and len(sheet) == len(statement)  # the same rows in both formats
+    assert len(sessions) >= 2
+    rows = {entry["file"]: entry["rows"] for entry in manifest["files"]}
+    assert rows["statement.csv"] == rows["statement.xlsx"] == len(statement) - 1
+    assert rows["sessions.csv"] == len(sessions) - 1
+    page.select_option("#report-format", "csv")
+    expect(page.locator("#report-zip")).to_be_hidden()
 
 
 def test_reports_page_offers_only_what_the_users_rights_allow_and_the_api_refuses_the_rest(world):
