@@ -37,10 +37,18 @@ def test_list_filters_search_sort_and_opens_a_session(world):
     expect(page.locator(f'tr[data-id="{ids["charging"]}"] .badge.live')).to_be_visible()
     shot(page, "list.png")
 
+    completed = page.locator(f'tr[data-id="{ids["completed"]}"] td.num')  # energy, duration, price
+    expect(completed).to_have_text(["27.50 kWh", "02:30:00", "€11.19"])
+    expect(page.locator("#sessions-total")).to_have_text("5 sessions")
+
     page.select_option('select[name="status"]', "Failed")
     page.click("text=Apply")
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-id", str(ids["failed"]))
+    assert "status=Failed" in page.url  # the filters live in the URL: a bookmark or a shared link keeps them
+    page.goto(page.url)
+    expect(page.locator('select[name="status"]')).to_have_value("Failed")
+    expect(rows).to_have_count(1)
 
     page.goto(f"{server.url}/sessions")
     page.fill('input[name="q"]', "NL*ACM*ECP1*1")
@@ -191,6 +199,9 @@ def test_live_session_clock_ticks_and_is_marked_simulated(world):
     page.wait_for_timeout(1300)
     assert page.locator("#clock").inner_text() != first
     assert page.locator("#kpi-duration").inner_text() == page.locator("#clock").inner_text()
+    # delivered kWh over the time since the start (3.3 kWh in 20 min): not over the charging intervals closed so
+    # far, which overstated it on live sessions
+    expect(page.locator("#kpi-power")).to_have_text(re.compile(r"^9\.\d kW$"))
     page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
     expect(page.locator("#stop-open")).to_be_visible()  # support, active, our station, gateway present
     shot(page, "session-charging.png")
