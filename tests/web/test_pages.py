@@ -113,6 +113,11 @@ def test_completed_session_cards_charts_and_vat_toggle(world):
 
     gross = page.locator("#breakdown-incl tfoot td.num").first.inner_text()
     assert gross == "€11.19"
+    # unit prices carry their currency in the With VAT view too; the tariff's energy line has no fee badge
+    # ("SESSION FEE" was shown on it); and no stray "· 0 open flags" beside the odometer
+    assert page.locator("#breakdown-incl tbody td:nth-child(4)").all_inner_texts() == ["€1.00", "€0.30"]
+    expect(page.locator("#breakdown-incl .badge")).to_have_count(0)
+    expect(page.locator(".verification-strip")).not_to_contain_text("open flag")
     page.click('[data-vat-toggle="excl"]')
     expect(page.locator("#breakdown-incl")).to_be_hidden()
     net_total = page.locator('#breakdown-excl td[data-total="Total"]')
