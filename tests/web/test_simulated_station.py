@@ -146,6 +146,13 @@ def test_a_live_session_follows_the_charger_without_reloading(world, simulated):
     expect(page.locator("#chart-telemetry canvas")).to_have_count(1)
     expect(page.locator("#chart-note")).to_be_hidden()
     shot(page, "session-live.png")
+    # and an open OCPP log takes in the charger's newest frames as they come
+    page.click("#tab-logs")
+    readings = page.locator("#logs-table tbody tr", has_text="MeterValues")
+    expect(readings).not_to_have_count(0)
+    seen = readings.count()
+    server.run(server.gateway.command("SIM-LIVE", "TriggerMessage", {"requestedMessage": "MeterValues"}))
+    expect(readings).not_to_have_count(seen, timeout=10_000)
 
 
 def test_station_page_commands_reach_the_simulated_charger(world, simulated):
