@@ -101,3 +101,19 @@ def test_map_of_sites_draws_the_users_sites_without_tiles(world):
     expect(page.locator('#site-map [data-site="OTHER-SITE"]')).to_have_count(0)  # another organisation's
     expect(page.locator("#site-list")).to_contain_text("52.3700, 4.9000")
     shot(page, "map.png")
+
+
+def test_a_charge_points_recent_sessions_are_the_newest_started_first(world):
+    from chargeledger.domain.events import EventKind, EventSource
+    from chargeledger.ledger import Ledger, NewEvent, SessionRef
+    from tests.builders import at
+    server, page, ids = world["server"], world["page"], world["ids"]
+    # recorded last (the highest id) but started before every other session of CP-1: an import, a late CDR
+    late, _ = Ledger(world["engine"]).record(SessionRef("web:late-import", "ACME", "ACME-SITE", "CP-1",
+                                                        "NL*ACM*ECP1*1", 1), [
+        NewEvent(EventKind.TRANSACTION_STARTED, at(-600), EventSource.OCPP, {"transaction_id": "77",
+                                                                              "meter_start_wh": 0}),
+        NewEvent(EventKind.TRANSACTION_STOPPED, at(-540), EventSource.OCPP, {"meter_stop_wh": 2000})])
+    login(page, server, "support@acme.example", target="/stations/CP-1")
+    listed = page.locator("#recent-sessions tbody tr td:first-child").all_inner_texts()
+    assert listed[0] == f"#{ids['charging']}" and listed[-1] == f"#{late}", listed
