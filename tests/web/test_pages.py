@@ -109,6 +109,8 @@ def test_completed_session_cards_charts_and_vat_toggle(world):
     page.click('#chart-tabs button[data-view="consumption"]')
     expect(page.locator("#chart-consumption canvas")).to_have_count(1)
     assert page.evaluate(INK, "#chart-consumption") > 2000
+    expect(page.locator("#chart-consumption")).to_have_attribute("aria-label", re.compile(  # its text alternative
+        r"^Consumption chart: 27\.50 kWh over 3 hours, most in the hour from 2024-03-05 \d\d:00 \(11\.00 kWh\)\.$"))
     expect(page.locator("#chart-note")).to_be_hidden()
 
     gross = page.locator("#breakdown-incl tfoot td.num").first.inner_text()
@@ -164,6 +166,8 @@ def test_roaming_session_on_our_charger_keeps_its_charger_and_log(world):
     expect(page.locator("#chart-tabs")).to_be_hidden()  # no samples: consumption view only
     expect(page.locator("#chart-note")).to_contain_text("two-point approximation")
     assert page.evaluate(INK, "#chart-consumption") > 500
+    expect(page.locator("#chart-consumption")).to_have_attribute("aria-label", re.compile(
+        r"^Consumption chart, an approximation: 18\.50 kWh from 2024-03-05 \d\d:\d\d to 2024-03-05 \d\d:\d\d\.$"))
     expect(page.locator("#driver-name")).to_have_text("DE-XYZ-C12345678-X")
     expect(page.locator("#driver-name")).not_to_have_attribute("tabindex", "0")  # plain text, no popover
     expect(page.locator(".context")).to_contain_text("Hubject customer")

@@ -18,6 +18,7 @@
   // 24-hour labels and wider tick spacing: 12-hour labels ran into each other on hourly bars.
   // The axis reads the page's zone each time it draws, so the zone switch applies to the charts too.
   const hhmm = t => formatTime(t * 1000, viewZone()).slice(11, 16);
+  const when = t => formatTime(t * 1000, viewZone()).slice(0, 16);  // for the charts' text alternatives
   const timeAxis = {space: 70, values: (u, ticks) => ticks.map(hhmm)};
   const zoneNote = () => { document.getElementById("chart-zone").textContent = `Times in ${viewZone()}.`; };
   zoneNote();
@@ -84,6 +85,10 @@
         series: [{}, {label: "kWh per hour", fill: "rgba(31,111,235,.55)", stroke: "#1f6feb",
                       paths: uPlot.paths.bars({size: [0.9, 200]}), points: {show: false}}],
       }, [data.hourly.map(h => h.hour + 1800), data.hourly.map(h => h.kwh)], cEl);
+      const peak = data.hourly.reduce((a, h) => (h.kwh > a.kwh ? h : a));
+      const total = data.hourly.reduce((sum, h) => sum + h.kwh, 0);
+      cEl.setAttribute("aria-label", `Consumption chart: ${total.toFixed(2)} kWh over ${data.hourly.length} ` +
+        `hour${data.hourly.length === 1 ? "" : "s"}, most in the hour from ${when(peak.hour)} (${peak.kwh.toFixed(2)} kWh).`);
     } else if (data.fallback) {
       consumptionPlot = new uPlot({
         width: width(), height: 300,
@@ -91,8 +96,11 @@
         axes: [{...timeAxis}, {label: "kWh"}],
         series: [{}, {label: "Energy (kWh, approximation)", stroke: "#0f9d58", width: 2, dash: [6, 4]}],
       }, [data.fallback.time, data.fallback.energy_kwh], cEl);
+      cEl.setAttribute("aria-label", `Consumption chart, an approximation: ${data.fallback.energy_kwh[1].toFixed(2)} ` +
+        `kWh from ${when(data.fallback.time[0])} to ${when(data.fallback.time[1])}.`);
     } else {
       cEl.innerHTML = '<p class="empty">No energy recorded yet.</p>';
+      cEl.setAttribute("aria-label", "No energy recorded yet.");
     }
   }
 
