@@ -19,7 +19,12 @@
   // The axis reads the page's zone each time it draws, so the zone switch applies to the charts too.
   const hhmm = t => formatTime(t * 1000, viewZone()).slice(11, 16);
   const when = t => formatTime(t * 1000, viewZone()).slice(0, 16);  // for the charts' text alternatives
-  const timeAxis = {space: 70, values: (u, ticks) => ticks.map(hhmm)};
+  // ticks less than a minute apart (a session in its first minutes) need the seconds, or every label reads the same
+  // and whole seconds at least (uPlot would tick every half second)
+  const timeAxis = {space: 70, incrs: [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
+                                       86400, 172800, 604800],
+                    values: (u, ticks) => ticks.map(
+    ticks.length > 1 && ticks[1] - ticks[0] < 60 ? t => formatTime(t * 1000, viewZone()).slice(11, 19) : hhmm)};
   const zoneNote = () => { document.getElementById("chart-zone").textContent = `Times in ${viewZone()}.`; };
   zoneNote();
 
