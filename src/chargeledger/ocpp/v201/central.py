@@ -205,6 +205,8 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
             if event_type == "Started" or kw.get("reservation_id") is not None:
                 reservations.used(conn, st.id, kw.get("reservation_id"), evse or 0, (id_token or {}).get("id_token"),
                                   sid, at)
+            if event_type == "Started" and evse is not None:  # a remote start's TxProfile is this transaction's
+                charging_profiles.transaction_began(conn, st.id, evse, txid)
             if event_type == "Ended":  # a TxProfile lives as long as its transaction
                 charging_profiles.transaction_ended(conn, st.id, txid)
             kinds = {e.kind for e in events} if added else set()
