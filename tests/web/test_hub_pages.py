@@ -4,6 +4,7 @@ within the signed-in user's organisations and rights."""
 from __future__ import annotations
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -79,6 +80,8 @@ def test_driver_and_team_pages_show_sessions_tokens_spend_and_shares(world):
     expect(page.locator("h1")).to_contain_text("Dana Driver")
     expect(page.locator("#driver-tokens")).to_contain_text("AA11")
     expect(page.locator("#driver-spend")).to_contain_text("€")
+    # the completed session's split bill (test_pages: team share + driver contribution = €11.19)
+    expect(page.locator("#driver-shares")).to_have_text(re.compile(r"^the team covered €9\.98, the driver paid €1\.21$"))
     expect(page.locator("#people-sessions")).to_contain_text(f"#{ids['completed']}")
     page.click("text=Fleet team")
     expect(page.locator("h1")).to_contain_text("Fleet team")
@@ -103,7 +106,7 @@ def test_map_of_sites_draws_the_users_sites_without_tiles(world):
     shot(page, "map.png")
 
 
-def test_a_charge_points_recent_sessions_are_the_newest_started_first(world):
+def test_recent_sessions_of_a_charge_point_and_a_driver_are_the_newest_started_first(world):
     from chargeledger.domain.events import EventKind, EventSource
     from chargeledger.ledger import Ledger, NewEvent, SessionRef
     from tests.builders import at
@@ -112,10 +115,14 @@ def test_a_charge_points_recent_sessions_are_the_newest_started_first(world):
     late, _ = Ledger(world["engine"]).record(SessionRef("web:late-import", "ACME", "ACME-SITE", "CP-1",
                                                         "NL*ACM*ECP1*1", 1), [
         NewEvent(EventKind.TRANSACTION_STARTED, at(-600), EventSource.OCPP, {"transaction_id": "77",
-                                                                              "meter_start_wh": 0}),
+                                                                              "meter_start_wh": 0,
+                                                                              "driver_id": "DRV-1"}),
         NewEvent(EventKind.TRANSACTION_STOPPED, at(-540), EventSource.OCPP, {"meter_stop_wh": 2000})])
     login(page, server, "support@acme.example", target="/stations/CP-1")
     listed = page.locator("#recent-sessions tbody tr td:first-child").all_inner_texts()
+    assert listed[0] == f"#{ids['charging']}" and listed[-1] == f"#{late}", listed
+    page.goto(f"{server.url}/drivers/DRV-1")  # the driver's (and so the team's) recent sessions too
+    listed = page.locator("#people-sessions tbody tr td:first-child").all_inner_texts()
     assert listed[0] == f"#{ids['charging']}" and listed[-1] == f"#{late}", listed
 
 
