@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 
 import openpyxl
@@ -118,6 +119,8 @@ def test_driver_and_team_pages_show_sessions_tokens_spend_and_shares(world):
     expect(page.locator("h1")).to_contain_text("Dana Driver")
     expect(page.locator("#driver-tokens")).to_contain_text("AA11")
     expect(page.locator("#driver-spend")).to_contain_text("€")
+    # the completed session's split bill (test_pages: team share + driver contribution = €11.19)
+    expect(page.locator("#driver-shares")).to_have_text(re.compile(r"^the team covered €9\.98, the driver paid €1\.21$"))
     expect(page.locator("#people-sessions")).to_contain_text(f"#{ids['completed']}")
     page.click("text=Fleet team")
     expect(page.locator("h1")).to_contain_text("Fleet team")
@@ -140,3 +143,69 @@ def test_map_of_sites_draws_the_users_sites_without_tiles(world):
     expect(page.locator('#site-map [data-site="OTHER-SITE"]')).to_have_count(0)  # another organisation's
     expect(page.locator("#site-list")).to_contain_text("52.3700, 4.9000")
     shot(page, "map.png")
+
+
+def test_recent_sessions_of_a_charge_point_and_a_driver_are_the_newest_started_first(world):
+    from chargeledger.domain.events import EventKind, EventSource
+    from chargeledger.ledger import Ledger, NewEvent, SessionRef
+    from tests.builders import at
+    server, page, ids = world["server"], world["page"], world["ids"]
+    # recorded last (the highest id) but started before every other session of CP-1: an import, a late CDR
+    late, _ = Ledger(world["engine"]).record(SessionRef("web:late-import", "ACME", "ACME-SITE", "CP-1",
+                                                        "NL*ACM*ECP1*1", 1), [
+        NewEvent(EventKind.TRANSACTION_STARTED, at(-600), EventSource.OCPP, {"transaction_id": "77",
+                                                                              "meter_start_wh": 0,
+                                                                              "driver_id": "DRV-1"}),
+        NewEvent(EventKind.TRANSACTION_STOPPED, at(-540), EventSource.OCPP, {"meter_stop_wh": 2000})])
+    login(page, server, "support@acme.example", target="/stations/CP-1")
+    listed = page.locator("#recent-sessions tbody tr td:first-child").all_inner_texts()
+    assert listed[0] == f"#{ids['charging']}" and listed[-1] == f"#{late}", listed
+    page.goto(f"{server.url}/drivers/DRV-1")  # the driver's (and so the team's) recent sessions too
+    listed = page.locator("#people-sessions tbody tr td:first-child").all_inner_texts()
+    assert listed[0] == f"#{ids['charging']}" and listed[-1] == f"#{late}", listed
+
+
+def test_every_hub_page_loads_without_console_errors_or_failed_requests(world):
+    """The favicon 404 and the overlay's exception were on every page view: each page of the navigation, and a
+    session, station, driver and team page, with every request it makes answered and nothing in the console."""
+    server, page, ids = world["server"], world["page"], world["ids"]
+    problems: list[str] = []
+    on_console = lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None  # noqa: E731
+    on_error = lambda e: problems.append(f"page error: {e}")  # noqa: E731
+    on_response = lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None  # noqa: E731
+    page.on("console", on_console)
+    page.on("pageerror", on_error)
+    page.on("response", on_response)
+    try:
+        login(page, server, "support@acme.example")
+        for path in ("/sessions", f"/sessions/{ids['completed']}", f"/sessions/{ids['charging']}",
+                     f"/sessions/{ids['roaming']}", "/stations", "/stations/CP-1", "/map", "/reports", "/tokens",
+                     "/drivers/DRV-1", "/teams/TEAM-1"):
+            page.goto(server.url + path)
+            if path.startswith("/sessions/"):  # the chart data is the page's one request after load
+                page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
+            expect(page.locator("h1")).to_have_count(1)
+            assert problems == [], (path, problems)
+    finally:
+        page.remove_listener("console", on_console)
+        page.remove_listener("pageerror", on_error)
+        page.remove_listener("response", on_response)
+
+
+def test_every_control_of_the_session_page_is_reached_with_the_tab_key(world):
+    server, page, ids = world["server"], world["page"], world["ids"]
+    login(page, server, "support@acme.example", target=f"/sessions/{ids['completed']}")
+    page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
+    # what a mouse can use: links, buttons, fields, rows that open, and the tooltips that explain a value
+    wanted = page.evaluate("""() => { let n = 0; const out = [];
+        document.querySelectorAll('a[href], button, input, select, textarea, summary, [data-tip], [tabindex]')
+          .forEach(e => { if (e.offsetParent !== null && !e.disabled && (e.tabIndex !== -1 || e.dataset.tip)) {
+            e.dataset.kb = String(n++); out.push(e.dataset.kb); } });
+        return out; }""")
+    reached = set()
+    for _ in range(len(wanted) + 10):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("() => document.activeElement?.dataset.kb"))
+    missed = [page.locator(f'[data-kb="{k}"]').evaluate("e => e.outerHTML.slice(0, 80)")
+              for k in wanted if k not in reached]
+    assert len(wanted) > 20 and not missed, missed
