@@ -51,11 +51,15 @@ async def _run(engine, args) -> None:
     gateway = Gateway(engine, GatewaySettings(command_timeout=5.0, log_flush_every=0.2, sweep_interval=3600))
     await gateway.start("127.0.0.1", args.port)
     counts = {"statements": 0, "commits": 0}
+    texts: dict[str, int] = {}
 
     def count(key):
-        def listener(*_args, **_kw):
+        def listener(*args, **_kw):
             if threading.current_thread().name == WRITER:
                 counts[key] += 1
+                if key == "statements" and args[0].in_transaction():
+                    text = " ".join(str(args[2]).split())[:110]
+                    texts[text] = texts.get(text, 0) + 1
         return listener
 
     event.listen(engine, "before_cursor_execute", count("statements"))
@@ -78,6 +82,8 @@ async def _run(engine, args) -> None:
           f"{statements / messages:.2f} SQL statements and {commits / messages:.2f} commits per message in the "
           f"writer thread, {gateway.group.jobs / max(gateway.group.batches, 1):.1f} works a batch; CPU per session: "
           f"writer thread {cpu_writer * 1000 / len(fleet):.1f} ms, gateway process {cpu_all * 1000 / len(fleet):.1f} ms")
+    for text, n in sorted(texts.items(), key=lambda item: -item[1])[:args.top]:
+        print(f"  {n / len(fleet):5.2f} a session  {text}")
 
 
 def main() -> None:
@@ -88,6 +94,7 @@ def main() -> None:
     parser.add_argument("--database", default="postgres", help="sqlite, postgres or both (comma-separated)")
     parser.add_argument("--port", type=int, default=0, help="the gateway's OCPP port (default: any free)")
     parser.add_argument("--db-prefix", default="bench")
+    parser.add_argument("--top", type=int, default=0, help="also print the N most frequent statements")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         for kind in args.database.split(","):

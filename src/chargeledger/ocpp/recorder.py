@@ -110,10 +110,11 @@ class Recorder:
                 batch.refresh.add(session_id)
                 self._refreshed[session_id] = now
             return 0
-        if batch is not None:
-            batch.flush_rows()  # a reading stored here must come after the same one still in the batch
         added = self.ledger.append(session_id, events, conn)
-        self.ledger.add_samples(session_id, found, conn)
+        if batch is not None:  # with the batch's other readings, in message order (a correction wins), one statement
+            batch.samples.extend(sample_values(session_id, found))
+        else:
+            self.ledger.add_samples(session_id, found, conn)
         if refresh or added or stale:
             if batch is not None:
                 batch.refresh_now.add(session_id)  # once for all the batch's writes to it, before the commit
