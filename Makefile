@@ -7,10 +7,12 @@ DB_URL ?= sqlite:///var/chargeledger.sqlite3
 
 .PHONY: run test install demo bench clean
 
-$(STAMP): pyproject.toml package-lock.json
+$(STAMP): pyproject.toml package-lock.json tests/ocpi_live/extrawest/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	# the extrawest-ocpi eMSP the OCPI tests run against: its own venv under $(VENV)/peers (it pins pydantic 1)
+	$(BIN)/python -m tests.ocpi_live.extrawest.venv
 	npm ci --no-audit --no-fund --silent  # chart library for the web pages, served from node_modules
 	touch $(STAMP)
 

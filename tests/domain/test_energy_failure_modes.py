@@ -101,3 +101,11 @@ def test_impossible_jump_is_not_billed():
     result = session_energy(samples, 1000, None, at(0), at(45))
     assert FlagCode.METER_JUMP in codes(result)
     assert result.energy_wh == 2750 + 2750
+
+
+def test_flag_texts_write_readings_in_plain_digits():
+    # a lifetime register of 25.2 MWh was written "2.5217e+07 Wh" in the flag an operator reads (issue 16)
+    result = session_energy([], 25217000, 25216000, at(0), at(45))
+    text = " ".join(f.detail for f in result.flags)
+    assert "25,216,000 Wh is below meter start 25,217,000 Wh" in text
+    assert "e+" not in text

@@ -69,6 +69,28 @@ class Station201(Charger201):
             await self.call(call.NotifyReport(request_id=request_id, generated_at="2024-03-01T10:00:00Z",
                                               seq_no=seq, report_data=part, tbc=seq < len(parts) - 1))
 
+    @on("GetReport")
+    def on_get_report(self, request_id, **kw):
+        """Only what the criteria name (B08): componentVariable by component (and EVSE, and variable when given)."""
+        self._answer("GetReport", {"request_id": request_id, **kw})
+        wanted = kw.get("component_variable") or []
+
+        def named(c, e, v):
+            return not wanted or any(w["component"]["name"] == c and
+                                     (w["component"].get("evse") or {}).get("id") in (None, e) and
+                                     (w.get("variable") or {}).get("name") in (None, v) for w in wanted)
+        items = [_report_item(c, e, v, value, m) for (c, e, v), (value, m) in self.device.items() if named(c, e, v)]
+        if not items:
+            return call_result.GetReport(status="EmptyResultSet")
+        self.later(self.call(call.NotifyReport(request_id=request_id, generated_at="2024-03-01T10:00:00Z",
+                                               seq_no=0, report_data=items)))
+        return call_result.GetReport(status="Accepted")
+
+    @on("SetNetworkProfile")
+    def on_set_network_profile(self, configuration_slot, connection_data, **kw):
+        return call_result.SetNetworkProfile(status=self._answer("SetNetworkProfile", {
+            "configuration_slot": configuration_slot, "connection_data": connection_data}))
+
     @on("TriggerMessage")
     def on_trigger(self, requested_message, **kw):
         status = self._answer("TriggerMessage", {"requested_message": requested_message, **kw})
@@ -158,7 +180,16 @@ class Station201(Charger201):
     def on_reserve_now(self, id, expiry_date_time, id_token, **kw):
         status = self._answer("ReserveNow", {"id": id, "expiry_date_time": expiry_date_time, "id_token": id_token,
                                              **kw})
+        # with `evses` set, that many EVSEs (Type 2 sockets) it holds for unspecified-EVSE reservations: none left
+        # for another (H01.FR.11); no socket of a type it does not have (H01.FR.06 Unavailable)
+        if status == "Accepted" and self.evses is not None and kw.get("connector_type") not in (None, "cType2"):
+            status = "Unavailable"
+        elif status == "Accepted" and self.evses is not None and kw.get("evse_id") is None:
+            self.reserved_any = getattr(self, "reserved_any", 0) + 1
+            status = "Occupied" if self.reserved_any > self.evses else status
         return call_result.ReserveNow(status=status)
+
+    evses: int | None = None
 
     @on("CancelReservation")
     def on_cancel_reservation(self, reservation_id, **kw):

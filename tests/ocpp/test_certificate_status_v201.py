@@ -83,3 +83,48 @@ async def test_ocsp_answers_good_revoked_and_unknown_for_our_certificates(engine
         assert ev.status == "Failed" and ev.status_info["reason_code"] == "NoCertificateService"
     assert recall(engine, "CP-1", "certificate_status")["answer"] == "Failed"
     assert recall(engine, "CP-1", "ev_certificate_request")["action"] == "Install"
+
+
+async def test_authorize_judges_contract_certificates_our_ca_issued(engine, tmp_path):
+    """TC_C_50-52 (C07): Authorize with iso15118CertificateHashData. A contract certificate our CA issued is
+    Accepted with the token book's idTokenInfo; revoked by the operator CertificateRevoked, past its validity
+    CertificateExpired, a serial our CA never issued or another Mobility Operator's CA CertChainError (its OCSP
+    responder is not reachable offline); the idTokenInfo of a certificate not Accepted is Invalid (C07.FR.16)."""
+    from datetime import datetime, timedelta, timezone
+
+    from chargeledger.directory import tokens
+    from chargeledger.pki import issued
+    from tests.ocpp.certificates import signing_request
+
+    lab = Lab(tmp_path)
+    add_network(engine, ocpp="2.0.1")
+    tokens.add(engine, "ACME", tokens.TokenEntry("NL-ACM-C12345678"))
+    now = datetime.now(timezone.utc)
+
+    def contract(emaid: str, issued_at: datetime) -> x509.Certificate:  # issued and kept as our CA does
+        csr = x509.load_pem_x509_csr(signing_request(emaid, "ACME Charging")[0].encode())
+        certificate = lab.ca.issue(csr, 1, issued_at)
+        issued.record(engine, "CP-1", "ContractCertificate", certificate, issued_at)
+        return certificate
+
+    valid, lapsed = contract("NL-ACM-C12345678", now), contract("NL-ACM-C87654321", now - timedelta(days=10))
+    other = Authority(tmp_path / "..", "Mobility Operator CA")
+    theirs = x509.load_pem_x509_certificate(Path(other.issue("DE-XYZ-C00000001")[0]).read_bytes())
+    async with gateway_on(engine, **lab.gateway_settings()) as gateway, charger(gateway, "CP-1", "2.0.1") as cp:
+        async def authorize(uid, *certificates, issuer=None, serial=None):
+            answer = await cp.call(call.Authorize(
+                id_token={"idToken": uid, "type": "eMAID"},
+                iso15118_certificate_hash_data=[request_data(c, issuer or lab.ca.certificate, serial)
+                                                for c in certificates] or None))
+            return answer.certificate_status, answer.id_token_info["status"]
+
+        assert await authorize("NL-ACM-C12345678", valid) == ("Accepted", "Accepted")  # TC_C_50
+        assert await authorize("NL-ACM-C99999999", valid) == ("Accepted", "Invalid")  # not in the token book
+        assert await authorize("NL-ACM-C12345678") == (None, "Accepted")  # no certificate: the book alone
+        assert await authorize("NL-ACM-C87654321", lapsed) == ("CertificateExpired", "Invalid")
+        assert await authorize("NL-ACM-C12345678", valid, serial=12345) == ("CertChainError", "Invalid")
+        assert await authorize("DE-XYZ-C00000001", theirs, issuer=other.certificate) == ("CertChainError", "Invalid")
+        issued.revoke(engine, format(valid.serial_number, "x"), "keyCompromise", datetime.now(timezone.utc))
+        assert await authorize("NL-ACM-C12345678", valid) == ("CertificateRevoked", "Invalid")  # TC_C_51
+    kept = recall(engine, "CP-1", "contract_certificate")
+    assert kept["certificate_status"] == "CertificateRevoked" and kept["id_token"] == "NL-ACM-C12345678"

@@ -37,10 +37,18 @@ def test_list_filters_search_sort_and_opens_a_session(world):
     expect(page.locator(f'tr[data-id="{ids["charging"]}"] .badge.live')).to_be_visible()
     shot(page, "list.png")
 
+    completed = page.locator(f'tr[data-id="{ids["completed"]}"] td.num')  # energy, duration, price
+    expect(completed).to_have_text(["27.50 kWh", "02:30:00", "€11.19"])
+    expect(page.locator("#sessions-total")).to_have_text("5 sessions")
+
     page.select_option('select[name="status"]', "Failed")
     page.click("text=Apply")
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-id", str(ids["failed"]))
+    assert "status=Failed" in page.url  # the filters live in the URL: a bookmark or a shared link keeps them
+    page.goto(page.url)
+    expect(page.locator('select[name="status"]')).to_have_value("Failed")
+    expect(rows).to_have_count(1)
 
     page.goto(f"{server.url}/sessions")
     page.fill('input[name="q"]', "NL*ACM*ECP1*1")
@@ -101,10 +109,17 @@ def test_completed_session_cards_charts_and_vat_toggle(world):
     page.click('#chart-tabs button[data-view="consumption"]')
     expect(page.locator("#chart-consumption canvas")).to_have_count(1)
     assert page.evaluate(INK, "#chart-consumption") > 2000
+    expect(page.locator("#chart-consumption")).to_have_attribute("aria-label", re.compile(  # its text alternative
+        r"^Consumption chart: 27\.50 kWh over 3 hours, most in the hour from 2024-03-05 \d\d:00 \(11\.00 kWh\)\.$"))
     expect(page.locator("#chart-note")).to_be_hidden()
 
     gross = page.locator("#breakdown-incl tfoot td.num").first.inner_text()
     assert gross == "€11.19"
+    # unit prices carry their currency in the With VAT view too; the tariff's energy line has no fee badge
+    # ("SESSION FEE" was shown on it); and no stray "· 0 open flags" beside the odometer
+    assert page.locator("#breakdown-incl tbody td:nth-child(4)").all_inner_texts() == ["€1.00", "€0.30"]
+    expect(page.locator("#breakdown-incl .badge")).to_have_count(0)
+    expect(page.locator(".verification-strip")).not_to_contain_text("open flag")
     page.click('[data-vat-toggle="excl"]')
     expect(page.locator("#breakdown-incl")).to_be_hidden()
     net_total = page.locator('#breakdown-excl td[data-total="Total"]')
@@ -151,6 +166,8 @@ def test_roaming_session_on_our_charger_keeps_its_charger_and_log(world):
     expect(page.locator("#chart-tabs")).to_be_hidden()  # no samples: consumption view only
     expect(page.locator("#chart-note")).to_contain_text("two-point approximation")
     assert page.evaluate(INK, "#chart-consumption") > 500
+    expect(page.locator("#chart-consumption")).to_have_attribute("aria-label", re.compile(
+        r"^Consumption chart, an approximation: 18\.50 kWh from 2024-03-05 \d\d:\d\d to 2024-03-05 \d\d:\d\d\.$"))
     expect(page.locator("#driver-name")).to_have_text("DE-XYZ-C12345678-X")
     expect(page.locator("#driver-name")).not_to_have_attribute("tabindex", "0")  # plain text, no popover
     expect(page.locator(".context")).to_contain_text("Hubject customer")
@@ -191,6 +208,9 @@ def test_live_session_clock_ticks_and_is_marked_simulated(world):
     page.wait_for_timeout(1300)
     assert page.locator("#clock").inner_text() != first
     assert page.locator("#kpi-duration").inner_text() == page.locator("#clock").inner_text()
+    # delivered kWh over the time since the start (3.3 kWh in 20 min): not over the charging intervals closed so
+    # far, which overstated it on live sessions
+    expect(page.locator("#kpi-power")).to_have_text(re.compile(r"^9\.\d kW$"))
     page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
     expect(page.locator("#stop-open")).to_be_visible()  # support, active, our station, gateway present
     shot(page, "session-charging.png")

@@ -124,6 +124,11 @@ def test_a_live_session_follows_the_charger_without_reloading(world, simulated):
     session_id = simulated("SIM-LIVE", "1.6")
     login(page, server, "support@acme.example", target=f"/sessions/{session_id}")
     expect(page.locator("#kpi-running-price")).to_contain_text("Price so far")
+    # opened before the charger's first periodic reading: only its start register so far, nothing to plot, and
+    # no claim that readings "weren't captured"
+    page.wait_for_selector('#telemetry-card[data-charts-ready="1"]')
+    expect(page.locator('input[data-series="power_kw"]')).to_have_count(0)
+    expect(page.locator("#chart-note")).to_have_text(re.compile("No energy metered yet"))
     # server-sent events: more than one update arrives while the page stays as it is
     # an attribute check, not wait_for_function: a string predicate is an eval, which the page's CSP may refuse
     expect(page.locator("#session")).to_have_attribute("data-live-updates", re.compile(r"^[1-9]\d*$"),
@@ -134,7 +139,20 @@ def test_a_live_session_follows_the_charger_without_reloading(world, simulated):
     expect(page.locator("#kpi-energy")).not_to_have_text(before, timeout=10_000)
     expect(page.locator("#kpi-running-value")).to_contain_text("€")
     expect(page.locator("#kpi-power")).to_contain_text("kW")
+    # the chart follows too: the readings that came since are drawn, with a checkbox for each new series
+    expect(page.locator('input[data-series="power_kw"]')).to_be_checked()
+    expect(page.locator('input[data-series="current_a"]')).not_to_be_checked()
+    expect(page.locator("#chart-telemetry")).to_be_visible()
+    expect(page.locator("#chart-telemetry canvas")).to_have_count(1)
+    expect(page.locator("#chart-note")).to_be_hidden()
     shot(page, "session-live.png")
+    # and an open OCPP log takes in the charger's newest frames as they come
+    page.click("#tab-logs")
+    readings = page.locator("#logs-table tbody tr", has_text="MeterValues")
+    expect(readings).not_to_have_count(0)
+    seen = readings.count()
+    server.run(server.gateway.command("SIM-LIVE", "TriggerMessage", {"requestedMessage": "MeterValues"}))
+    expect(readings).not_to_have_count(seen, timeout=10_000)
 
 
 def test_station_page_commands_reach_the_simulated_charger(world, simulated):

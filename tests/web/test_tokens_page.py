@@ -57,3 +57,5 @@ def test_the_tokens_page_follows_the_users_rights(world):
     login(page, server, "finance@acme.example")  # neither support nor stations
     expect(page.locator('nav[aria-label="Main"] a[href="/tokens"]')).to_have_count(0)
     assert page.goto(f"{server.url}/tokens").status == 403
+    expect(page.locator("h1")).to_have_text("Not allowed")  # a page with its reason, not a line of JSON
+    expect(page.locator("main")).to_contain_text("needs the support or stations right")

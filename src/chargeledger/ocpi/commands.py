@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from ..ocpp import commands as ocpp_commands
 from ..storage.tables import evses, sessions, sites, stations
@@ -47,10 +47,12 @@ def target(engine: Engine, partner: store.Partner, location_id: str, evse_uid: s
            connector_id: str | None = None) -> Target:
     query = (select(stations.c.id, stations.c.ocpp_version, evses.c.ocpp_evse_id, evses.c.evse_id)
              .join(sites, sites.c.id == stations.c.site_id).join(evses, evses.c.station_id == stations.c.id)
-             .where(sites.c.id == location_id, sites.c.organisation_id == partner.organisation_id)
+             .where(func.upper(sites.c.id) == location_id.upper(), sites.c.organisation_id == partner.organisation_id)
              .order_by(evses.c.evse_id))
+    # location_id and evse_uid are CiString (commands module, 2.2.1): an eMSP may write ours in lower case, as
+    # extrawest-ocpi does; one organisation's sites and EVSEs are few, so comparing upper() costs nothing
     if evse_uid:
-        query = query.where(evses.c.evse_id == evse_uid)
+        query = query.where(func.upper(evses.c.evse_id) == evse_uid.upper())
     with engine.connect() as conn:
         row = conn.execute(query.limit(1)).first()
     if row is None:  # another organisation's location reads exactly like one that does not exist

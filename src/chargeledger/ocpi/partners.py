@@ -43,10 +43,13 @@ class Partner:
     # which of our tokens the current request came with: "A" (registration) or "C" (registered)
     token_kind: str | None = None
 
-    def endpoint(self, module: str, role: str = "RECEIVER") -> str | None:
+    def endpoint(self, module: str, role: str = "RECEIVER", as_given: bool = False) -> str | None:
+        """Without a trailing slash, for a path to follow; `as_given`: the URL as the partner wrote it, for a
+        request to the module's URL itself (a CDR's POST), which a server whose URLs end with / would answer with a
+        redirect (FastAPI's, as extrawest-ocpi serves them) if the slash were taken off."""
         for item in self.endpoints:
             if item.get("identifier") == module and item.get("role", role) == role:
-                return item["url"].rstrip("/")
+                return item["url"] if as_given else item["url"].rstrip("/")
         return None
 
     @property

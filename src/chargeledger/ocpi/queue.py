@@ -210,7 +210,7 @@ def listing(engine: Engine, partner_id: int | None = None, state: str | None = N
 def _target(partner: store.Partner, row) -> str | None:
     if row.url:
         return row.url
-    base = partner.endpoint(row.module)
+    base = partner.endpoint(row.module, as_given=not row.path)
     return base + row.path if base else None
 
 

@@ -166,7 +166,10 @@ def cdrs_of_many(conn: Connection, owners: dict[int, Owner], version: int | None
     """cdrs_of for many sessions, read in one query."""
     rows: dict[int, list] = {sid: [] for sid in owners}
     if owners:
-        for row in conn.execute(_every_version().where(s.c.id.in_(list(owners))).order_by(s.c.id, ss.c.version)):
+        # the join to settlements is an outer one (the reports list unpriced sessions too): a session under way,
+        # or stopped and not priced yet, has no CDR
+        for row in conn.execute(_every_version().where(s.c.id.in_(list(owners)), ss.c.version.is_not(None))
+                                .order_by(s.c.id, ss.c.version)):
             rows[row.session_id].append(row)
     return {sid: _cdrs(owners[sid], sid, found, version) for sid, found in rows.items()}
 

@@ -46,6 +46,14 @@ def cleared(engine: Engine, station_id: str, profile_id: int | None = None, conn
         conn.execute(query)
 
 
+def not_taken(engine: Engine, station_id: str, profile_id: int) -> None:
+    """A TxProfile held for a remote start the station refused: no transaction will take it."""
+    c = charging_profiles.c
+    with engine.begin() as conn:
+        conn.execute(delete(charging_profiles).where(c.station_id == station_id, c.profile_id == profile_id,
+                                                     c.transaction_id.is_(None)))
+
+
 def transaction_began(conn: Connection, station_id: str, connector_id: int, transaction_id: str) -> None:
     """A TxProfile that came with a remote start (no transaction yet) belongs to the transaction that began."""
     c = charging_profiles.c

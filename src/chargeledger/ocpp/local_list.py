@@ -112,6 +112,8 @@ def message(version: str, list_version: int, update_type: str, entries: dict[str
         items.append(item)
     if version == "1.6":
         return {"listVersion": list_version, "updateType": update_type, "localAuthorizationList": items}
+    if not items:  # 2.0.1 allows no empty list (minItems 1): a Full update without one empties the station's (D01)
+        return {"versionNumber": list_version, "updateType": update_type}
     return {"versionNumber": list_version, "updateType": update_type, "localAuthorizationList": items}
 
 

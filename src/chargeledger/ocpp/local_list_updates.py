@@ -57,5 +57,5 @@ async def send(gateway, engine, station_id: str, organisation: str, version: str
             continue
         last = sent[-1]
         return {"update_type": update_type, "version": last.get("versionNumber", last.get("listVersion")),
-                "answer": answer, "entries": sum(len(p["localAuthorizationList"]) for p in sent),
+                "answer": answer, "entries": sum(len(p.get("localAuthorizationList") or []) for p in sent),
                 "messages": len(sent), "planned_messages": len(parts)}

@@ -41,8 +41,10 @@ def our_hashes(authority: Authority, algorithm: hashes.HashAlgorithm) -> tuple[b
     return request.issuer_name_hash, request.issuer_key_hash
 
 
-def respond(engine: Engine, authority: Authority, data: dict, now: dt.datetime) -> str:
-    """The base64 DER OCSP response for one certificate id (snake_case keys, as the ocpp library hands them)."""
+def certificate_id(authority: Authority, data: dict) -> tuple[hashes.HashAlgorithm, bytes, bytes, int]:
+    """An OCPP certificate id (OCSPRequestDataType / CertificateHashDataType, snake_case keys, as the ocpp library
+    hands them) that names our CA as issuer: its hash algorithm, issuer name and key hashes and serial number.
+    NotOurs for another issuer or what cannot be read."""
     name = str(data.get("hash_algorithm", "")).upper()
     if name not in _ALGORITHMS:
         raise NotOurs(f"hash algorithm {name!r}")
@@ -54,6 +56,12 @@ def respond(engine: Engine, authority: Authority, data: dict, now: dt.datetime) 
         serial = int(str(data.get("serial_number")), 16)
     except ValueError:
         raise NotOurs(f"serial number {data.get('serial_number')!r} is not hex") from None
+    return algorithm, name_hash, key_hash, serial
+
+
+def respond(engine: Engine, authority: Authority, data: dict, now: dt.datetime) -> str:
+    """The base64 DER OCSP response for one certificate id."""
+    algorithm, name_hash, key_hash, serial = certificate_id(authority, data)
     builder = ocsp.OCSPResponseBuilder()
     found = issued.find(engine, serial)
     if found is None:

@@ -66,11 +66,11 @@ MACROS = (
     r"""CREATE OR REPLACE MACRO cl_kwh(wh) AS
         cl_signed(signbit(wh), CAST(CAST(round_even(abs(wh), 0) AS BIGINT) // 1000 AS VARCHAR) || '.' ||
                                lpad(CAST(CAST(round_even(abs(wh), 0) AS BIGINT) % 1000 AS VARCHAR), 3, '0'))""",
-    # strftime's %z of an offset in seconds, +HHMM and SS only when not zero
     # a JSON cell: the value's JSON text (compact), empty where the value is (null, {}, [], "", 0, false)
     r"""CREATE OR REPLACE MACRO cl_json(x) AS
         CASE WHEN CAST(json(x) AS VARCHAR) NOT IN ('null', '{}', '[]', '""', '0', 'false')
              THEN CAST(json(x) AS VARCHAR) END""",
+    # strftime's %z of an offset in seconds, +HHMM and SS only when not zero
     r"""CREATE OR REPLACE MACRO cl_offset(s) AS
         CASE WHEN s < 0 THEN '-' ELSE '+' END || lpad(CAST(abs(s) // 3600 AS VARCHAR), 2, '0') ||
         lpad(CAST(abs(s) % 3600 // 60 AS VARCHAR), 2, '0') ||
@@ -204,13 +204,13 @@ SQL = str | Callable[[Scope], str]
 def field_value(field: Field) -> str:
     """The field in the form a cell reads: a numeric as its Decimal's text (SQLite gives a float: see reader)."""
     name = quoted(field.name)
-    if field.form == "numeric" and field.float_stored:  # "%.<scale>f" of the float, as SQLAlchemy reads it
+    if field.form == "numeric" and field.sqlite:  # "%.<scale>f" of the float, as SQLAlchemy reads it
         # in 64 bits where it fits (a money amount always does): DECIMAL(38) is twice as slow to make and print
         wide = f"CAST(CAST({name} AS DECIMAL(38, {field.scale})) AS VARCHAR)"
         return wide if field.scale >= 18 else (f"CASE WHEN abs({name}) < 1e{18 - field.scale} THEN "
                                                f"{wide.replace('(38,', '(18,')} ELSE {wide} END")
-    if field.form == "time" and field.timestamp:
-        return f"epoch_us({name})"
+    if field.form == "time":  # SQLite's text read as UTC (the connection's zone)
+        return f"epoch_us(CAST({name} AS TIMESTAMP))" if field.sqlite else f"epoch_us({name})"
     return name
 
 

@@ -7,6 +7,7 @@ the next batch while DuckDB computes this one; both release the GIL. Nothing is 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import queue
 import re
@@ -55,19 +56,19 @@ def zone_stated(request: ReportRequest) -> str:
 
 @dataclass
 class Plan:
-    """A report ready to read: its visible columns, their context, the query of the fields they read."""
+    """A report ready to read: its visible columns, the query of the fields they read, what their SQL may read."""
     request: ReportRequest
     columns: list[Column]
-    context: ReportContext
     query: object
-    scope: Scope
+    scope: Scope       # the query's fields and the report's context
     flag: str | None   # SQL true where a row is not covered by the columns (Report.uncovered)
     total: int         # rows, when progress is asked for
 
 
 def plan(engine: Engine, request: ReportRequest, progress: Progress | None = None) -> Plan:
     check_access(request)
-    _zone_known(request.time_zone)
+    if not _zone_known(request.time_zone):
+        raise ReportError(f"reports cannot show times in {request.time_zone}: choose another time zone")
     report = REPORTS[request.report]
     with engine.connect() as conn:
         columns = visible_columns(report.columns(conn, request), request)
@@ -83,19 +84,22 @@ def plan(engine: Engine, request: ReportRequest, progress: Progress | None = Non
     # only the fields some cell's SQL names: less to read and send
     read = {name for name in scope.fields if re.search(rf"\b{re.escape(name)}\b", said)} | {"session_id"}
     query = only(query, read)
-    return Plan(request, columns, context, query, Scope(fields_of(query, engine.dialect), context), flag, total)
+    return Plan(request, columns, query, Scope(fields_of(query, engine.dialect), context), flag, total)
 
 
 def output(engine: Engine, plan: Plan, select: Callable[[str], str], progress: Progress | None = None
            ) -> Iterator:
     """select(cells query) -> the SQL a writer reads; its result as Arrow batches, the sessions' rows then the
     report's trailing rows. A row the columns do not cover fails the report."""
+    import pyarrow.compute as pc
+
     done = 0
     flagged = plan.flag is not None
     derived = REPORTS[plan.request.report].derived
-    cells = cells_sql(plan.columns, plan.scope, "batch", plan.flag, _currencies(plan.columns), derived=derived)
+    currencies = tuple(c.currency or "NULL" for c in plan.columns)  # beside the cells: XLSX formats name them
+    cells = cells_sql(plan.columns, plan.scope, "batch", plan.flag, currencies, derived=derived)
     for batch in _run(engine, plan.query, select(cells)):
-        if flagged and _any(batch.column(batch.num_columns - 1)):
+        if flagged and pc.any(batch.column(batch.num_columns - 1)).as_py():
             raise ReportError("the data changed while the report was written; run it again")
         yield batch
         done += batch.num_rows
@@ -110,7 +114,7 @@ def output(engine: Engine, plan: Plan, select: Callable[[str], str], progress: P
         if moves.num_rows:
             # the moved sessions' rows were covered in their own rows: the flag's column is kept, false
             cells = cells_sql(plan.columns, plan.scope, "batch", "false" if flagged else None,
-                              _currencies(plan.columns), trailing.overrides(plan.columns, plan.scope), trailing.rows,
+                              currencies, trailing.overrides(plan.columns, plan.scope), trailing.rows,
                               derived)
             ids = sorted(set(moves.column("move_session_id").to_pylist()))
             fields = {column.key for column in plan.query.selected_columns}
@@ -118,31 +122,16 @@ def output(engine: Engine, plan: Plan, select: Callable[[str], str], progress: P
             yield from _run(engine, query, select(cells), {"moves": moves})
 
 
-def _currencies(columns: list[Column]) -> tuple[str, ...]:
-    return tuple(c.currency or "NULL" for c in columns)
+@functools.cache
+def _zone_known(zone: str) -> bool:
+    """Whether DuckDB's zone data (ICU) knows the viewer's zone."""
+    import duckdb
 
-
-def _any(flags) -> bool:
-    import pyarrow.compute as pc
-
-    return bool(pc.any(flags).as_py())
-
-
-_known_zones: dict[str, bool] = {}
-
-
-def _zone_known(zone: str) -> None:
-    """DuckDB's zone data (ICU) must know the viewer's zone."""
-    if zone not in _known_zones:
-        import duckdb
-
-        try:
-            duckdb.connect().execute(f"SELECT timezone({literal(zone)}, TIMESTAMPTZ '2024-01-01 00:00:00+00')")
-            _known_zones[zone] = True
-        except duckdb.Error:
-            _known_zones[zone] = False
-    if not _known_zones[zone]:
-        raise ReportError(f"reports cannot show times in {zone}: choose another time zone")
+    try:
+        duckdb.connect().execute(f"SELECT timezone({literal(zone)}, TIMESTAMPTZ '2024-01-01 00:00:00+00')")
+        return True
+    except duckdb.Error:
+        return False
 
 
 def _run(engine: Engine, query, sql: str, tables: dict | None = None) -> Iterator:

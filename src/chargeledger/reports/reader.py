@@ -2,8 +2,8 @@
 no Python object is made per field. Every writer (reports/pipeline.py) formats these batches with DuckDB. Fields
 come in one form per kind, the same on every database, so a cell's SQL (reports/cell_sql.py) has one form to read:
 
-- times: integer epoch µs (UTC): SQLite's computed by SQLite (epoch_micros), PostgreSQL's from its timestamps by
-  the cell SQL;
+- times: their UTC instant; SQLite's its stored text, PostgreSQL's its timestamp (the cell SQL reads either as
+  epoch µs: cell_sql.field_value; DuckDB parses SQLite's text in a tenth of what SQLite's date functions took);
 - fixed-point numerics: their text with the column's scale, as SQLAlchemy would build their Decimal: PostgreSQL's
   own numeric text; SQLite's float printed "%.<scale>f" (SQLAlchemy's reading) by the formatter, as SQLite keeps
   numerics as floats;
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from sqlalchemy import (
-    BigInteger, Boolean, DateTime, Float, Integer, Numeric, String, Table, Text, cast, extract, func, select,
+    Boolean, DateTime, Float, Integer, Numeric, String, Table, Text, cast, select,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
@@ -39,35 +39,28 @@ class Field:
     name: str
     form: str          # "time", "numeric", "float", "integer", "boolean", "text"
     scale: int = 0
-    float_stored: bool = False  # a numeric SQLite keeps (and the batch holds) as a float
-    timestamp: bool = False     # a time the batch holds as an Arrow timestamp (PostgreSQL), not epoch µs
+    sqlite: bool = False  # in SQLite's storage: a numeric as a float, a time as its text
+
+
+# a column type's form (the first it is an instance of; a fixed-point Numeric is "numeric", before these)
+_FORMS = ((DateTime, "time"), (Float, "float"), (Numeric, "float"), (Boolean, "boolean"), (Integer, "integer"),
+          (String, "text"))  # String: Text and the JSON fields, already cast to text (source.only)
 
 
 def form_of(type_) -> tuple[str, int]:
-    base = _base(type_)
-    if isinstance(base, DateTime):
-        return "time", 0
-    if isinstance(base, Float) or (isinstance(base, Numeric) and not base.asdecimal):
-        return "float", 0
-    if isinstance(base, Numeric):
+    base = type_.impl if isinstance(type_, TypeDecorator) else type_
+    if isinstance(base, Numeric) and base.asdecimal and not isinstance(base, Float):
         if base.scale is None:
             raise Unsupported(f"a numeric without a scale ({type_})")
         return "numeric", base.scale
-    if isinstance(base, Boolean):
-        return "boolean", 0
-    if isinstance(base, Integer):
-        return "integer", 0
-    if isinstance(base, String):  # Text and the JSON fields, already cast to text (source.only)
-        return "text", 0
-    raise Unsupported(f"no Arrow form for {type_}")
+    form = next((form for kind, form in _FORMS if isinstance(base, kind)), None)
+    if form is None:
+        raise Unsupported(f"no Arrow form for {type_}")
+    return form, 0
 
 
 class Unsupported(Exception):
     """A field no report can read (a programming error: a column type without an Arrow form)."""
-
-
-def _base(type_):
-    return type_.impl if isinstance(type_, TypeDecorator) else type_
 
 
 @dataclass(frozen=True)
@@ -92,28 +85,6 @@ def split_by_lookup(query: Select, lookups: Sequence[Lookup]) -> tuple[list, dic
     return fetched, looked_up
 
 
-def epoch_micros(column, dialect):
-    """The UTC time `column` as integer epoch µs, computed by the database."""
-    if dialect.name == "postgresql":  # EXTRACT gives an exact numeric (PostgreSQL 14 and later)
-        return cast(extract("epoch", column) * 1_000_000, BigInteger)
-    # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; a shorter fraction is padded; unixepoch (SQLite 3.38)
-    # reads a time in a quarter of strftime's time
-    import sqlite3
-
-    text = cast(column, String)
-    seconds = func.substr(text, 1, 19)
-    fraction = func.substr(text.concat("000000"), 21, 6)
-    whole = func.unixepoch(seconds) if sqlite3.sqlite_version_info >= (3, 38) else \
-        cast(func.strftime("%s", seconds), Integer)
-    return whole * 1_000_000 + cast(fraction, Integer)
-
-
-def _database_file(engine: Engine) -> str | None:
-    database = engine.url.database or ""
-    # an in-memory database belongs to its connection: it is copied like a file's (next to nothing, into /tmp)
-    return None if database in ("", ":memory:") or database.startswith("file::memory:") else database
-
-
 def _connect(engine: Engine):
     """An ADBC connection, and the SQLite snapshot it reads (None on PostgreSQL) to remove after it."""
     if engine.dialect.name == "postgresql":
@@ -123,7 +94,7 @@ def _connect(engine: Engine):
     import adbc_driver_sqlite.dbapi as adbc
 
     # never the live file: ADBC's own SQLite library closing it would delete the WAL under our engine
-    snapshot = Snapshot(engine, _database_file(engine))
+    snapshot = Snapshot(engine)
     try:
         return adbc.connect(snapshot.path), snapshot
     except BaseException:
@@ -141,12 +112,7 @@ _STREAMING = ("SET jit = off", "SET enable_hashjoin = off", "SET enable_mergejoi
 
 def fields_of(query: Select, dialect) -> list[Field]:
     """The fields of the query's rows as ArrowRows reads them."""
-    fields = []
-    sqlite = dialect.name == "sqlite"
-    for column in query.selected_columns:
-        form, scale = form_of(column.type)
-        fields.append(Field(column.key, form, scale, sqlite and form == "numeric", not sqlite and form == "time"))
-    return fields
+    return [Field(column.key, *form_of(column.type), dialect.name == "sqlite") for column in query.selected_columns]
 
 
 def _statement(query: Select, dialect) -> tuple[str, list[Field]]:
@@ -155,11 +121,7 @@ def _statement(query: Select, dialect) -> tuple[str, list[Field]]:
     selected = []
     sqlite = dialect.name == "sqlite"
     for column, field in zip(query.selected_columns, fields):
-        form = field.form
-        # PostgreSQL's own timestamps (binary µs) cost it less than computing epoch µs (numeric arithmetic)
-        value = epoch_micros(column, dialect) if form == "time" and sqlite else column
-        if form == "numeric" and not sqlite:
-            value = cast(column, Text)
+        value = cast(column, Text) if field.form == "numeric" and not sqlite else column
         selected.append(value.label(column.key))
     statement = query.with_only_columns(*selected, maintain_column_froms=False)
     # literal values: ADBC binds parameters by Arrow type, which a JSON path or an IN list do not have; the
@@ -169,7 +131,7 @@ def _statement(query: Select, dialect) -> tuple[str, list[Field]]:
 
 
 # SQLite: each form's storage class, and the prototype row's value of it
-_STORED = {"text": ("TEXT", "''"), "float": ("REAL", "0.0"), "numeric": ("REAL", "0.0")}
+_STORED = {"text": ("TEXT", "''"), "time": ("TEXT", "''"), "float": ("REAL", "0.0"), "numeric": ("REAL", "0.0")}
 
 
 def _typed(sql: str, fields: list[Field]) -> str:

@@ -23,11 +23,10 @@ PREFIX = ".report-snapshot-"
 class Snapshot:
     """A copy of the engine's SQLite database; `path` is the file to open, close() removes it."""
 
-    def __init__(self, engine: Engine, database: str | None):
+    def __init__(self, engine: Engine):
         # beside the database: the same file system has room for it, where /tmp may be a small RAM disk (an
-        # in-memory database, None, is small: /tmp it is)
-        folder = Path(database).resolve().parent if database else None
-        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=folder))
+        # in-memory database, which belongs to its connection, is small: /tmp it is)
+        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=_beside(engine)))
         self.path = str(self.folder / "snapshot.sqlite3")
         try:
             copy = sqlite3.connect(self.path)
@@ -45,10 +44,16 @@ class Snapshot:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def _beside(engine: Engine) -> Path | None:
+    """The folder of the engine's SQLite database file; None for an in-memory one."""
+    database = engine.url.database or ""
+    if database in ("", ":memory:") or database.startswith("file::memory:"):
+        return None
+    return Path(database).resolve().parent
+
+
 def remove_leftovers(engine: Engine) -> None:
     """Snapshots left by a process killed while reading (called when the server starts; a no-op elsewhere)."""
-    database = engine.url.database or ""
-    if engine.dialect.name != "sqlite" or database in ("", ":memory:"):
-        return
-    for folder in Path(database).resolve().parent.glob(PREFIX + "*"):
-        shutil.rmtree(folder, ignore_errors=True)
+    folder = _beside(engine) if engine.dialect.name == "sqlite" else None
+    for left in folder.glob(PREFIX + "*") if folder else ():
+        shutil.rmtree(left, ignore_errors=True)

@@ -63,10 +63,11 @@ def register(app: FastAPI) -> None:
     previous = app.exception_handlers.get(StarletteHTTPException)
 
     async def not_found_page(request: Request, exc: StarletteHTTPException):
-        # People browsing get a page; API clients keep getting JSON.
-        if exc.status_code == 404 and not request.url.path.startswith("/api/") and \
+        # People browsing get a page (a page they may not open, too: not a line of JSON); API clients keep JSON.
+        if exc.status_code in (403, 404) and not request.url.path.startswith("/api/") and \
                 "text/html" in request.headers.get("accept", ""):
-            return _page(request, "not_found.html", None, 404, message=exc.detail)
+            return _page(request, "not_found.html", None, exc.status_code, message=exc.detail,
+                         forbidden=exc.status_code == 403)
         if previous:
             return await previous(request, exc)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
@@ -89,9 +90,9 @@ def register(app: FastAPI) -> None:
         try:
             token = await checked_login(request, email, password) if email and password else None
         except HTTPException as exc:
-            if exc.status_code != 429:
+            if exc.status_code not in (429, 503):  # throttled, or too many password checks waiting: say so
                 raise
-            page = _page(request, "login.html", None, 429, next=target, error=exc.detail, email=email)
+            page = _page(request, "login.html", None, exc.status_code, next=target, error=exc.detail, email=email)
             page.headers.update(exc.headers or {})
             return page
         if token is None:

@@ -26,7 +26,24 @@ def _spend(conn, where) -> list[dict[str, Any]]:
 def _recent(conn, where) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(
         select(sessions.c.id, sessions.c.status, sessions.c.started_at, sessions.c.energy_wh, sessions.c.station_id,
-               sessions.c.evse_id, sessions.c.driver_id).where(where).order_by(sessions.c.id.desc()).limit(20))]
+               sessions.c.evse_id, sessions.c.driver_id).where(where)
+        # newest start first, as the station page: imported and roaming sessions get their ids after later ones
+        .order_by(sessions.c.started_at.desc().nulls_first(), sessions.c.id.desc()).limit(20))]
+
+
+def _shares(conn, where) -> dict[str, dict[str, Decimal]]:
+    """Split billing over the sessions `where` selects, per currency: what the team covered, what the drivers paid."""
+    split = conn.execute(select(session_settlements.c.currency, session_settlements.c.split_billing)
+                         .join(sessions, sessions.c.id == session_settlements.c.session_id)
+                         .where(where, session_settlements.c.current.is_(True))).all()
+    shares: dict[str, dict[str, Decimal]] = {}
+    for currency, sb in split:
+        if not sb:
+            continue
+        share = shares.setdefault(currency, {"team": Decimal(0), "drivers": Decimal(0)})
+        share["team"] += Decimal(str(sb.get("team_share") or 0))
+        share["drivers"] += Decimal(str(sb.get("driver_contribution") or 0))
+    return shares
 
 
 def driver_page(engine: Engine, caller: Caller, driver_id: str) -> dict[str, Any]:
@@ -40,7 +57,7 @@ def driver_page(engine: Engine, caller: Caller, driver_id: str) -> dict[str, Any
                    id_tokens.c.expires_at).where(id_tokens.c.driver_id == driver_id).order_by(id_tokens.c.uid))]
         where = sessions.c.driver_id == driver_id
         return {"driver": dict(driver._mapping), "team": dict(team._mapping) if team else None, "tokens": tokens,
-                "recent": _recent(conn, where), "spend": _spend(conn, where),
+                "recent": _recent(conn, where), "spend": _spend(conn, where), "shares": _shares(conn, where),
                 "contact": caller.has(Right.SUPPORT)}
 
 
@@ -52,16 +69,7 @@ def team_page(engine: Engine, caller: Caller, team_id: str) -> dict[str, Any]:
         members = [dict(r._mapping) for r in conn.execute(
             select(drivers.c.id, drivers.c.name).where(drivers.c.team_id == team_id).order_by(drivers.c.name))]
         where = sessions.c.driver_id.in_([m["id"] for m in members] or [""])
-        split = conn.execute(select(session_settlements.c.currency, session_settlements.c.split_billing)
-                             .join(sessions, sessions.c.id == session_settlements.c.session_id)
-                             .where(where, session_settlements.c.current.is_(True))).all()
-        shares: dict[str, dict[str, Decimal]] = {}
-        for currency, sb in split:
-            if not sb:
-                continue
-            share = shares.setdefault(currency, {"team": Decimal(0), "drivers": Decimal(0)})
-            share["team"] += Decimal(str(sb.get("team_share") or 0))
-            share["drivers"] += Decimal(str(sb.get("driver_contribution") or 0))
+        shares = _shares(conn, where)
         currency = conn.execute(select(organisations.c.currency)
                                 .where(organisations.c.id == team.organisation_id)).scalar()
         return {"team": dict(team._mapping), "members": members, "recent": _recent(conn, where),

@@ -33,7 +33,10 @@ def station_actions(engine: Engine, caller: Caller, station: dict[str, Any]) -> 
         recent = [dict(r._mapping) for r in conn.execute(
             select(sessions.c.id, sessions.c.status, sessions.c.connector_id, sessions.c.started_at,
                    sessions.c.energy_wh)
-            .where(sessions.c.station_id == station["id"]).order_by(sessions.c.id.desc()).limit(10))]
+            # newest start first, not newest id: imported and roaming sessions arrive after later ones began (the
+            # demo's showed 2026-07, 2026-01, 2026-08); not started yet (no time) counts as newest
+            .where(sessions.c.station_id == station["id"])
+            .order_by(sessions.c.started_at.desc().nulls_first(), sessions.c.id.desc()).limit(10))]
         zone = conn.execute(select(sites.c.time_zone).where(sites.c.id == station.get("site_id"))).scalar()
     return {"site_time_zone": zone, "recent_sessions": recent, "live_sessions": [r for r in recent if r["status"] in ACTIVE],
             "commands": COMMANDS.get(station.get("ocpp_version") or "1.6", []) if caller.has(Right.STATIONS)

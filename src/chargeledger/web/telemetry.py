@@ -12,10 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..domain.meter import Measurand, MeterSample, Phase
+from ..domain.projection import ACTIVE_STATUSES
 from .schedule_limit import describe
 
 MAX_POINTS = 400  # enough for a laptop-wide chart; long sessions are averaged into this many buckets
 PHASES = (Phase.L1, Phase.L2, Phase.L3)
+RUNNING = {status.value for status in ACTIVE_STATUSES}
 _SERIES = {  # measurand → (name, how per-phase values combine when the total is missing, scale)
     Measurand.POWER_ACTIVE_IMPORT: ("power_kw", sum, 0.001),
     Measurand.CURRENT_IMPORT: ("current_a", lambda v: sum(v) / len(v), 1.0),
@@ -125,8 +127,11 @@ def chart_data(detail: dict[str, Any], samples: list[MeterSample], zone: str,
         if start and stop and stop > start:
             result["fallback"] = {"time": [_epoch(start), _epoch(stop)],
                                   "energy_kwh": [0.0, round((detail.get("energy_wh") or 0) / 1000, 4)]}
-        result["note"] = ("Per-sample meter values weren't captured for this session: the line is a two-point "
-                          "approximation from the session record (start, stop and energy).")
+        if detail.get("status") in RUNNING:  # readings may simply not have come yet: not a gap in the record
+            result["note"] = ("No energy metered yet: the chart fills in as the charger reports its readings.")
+        else:
+            result["note"] = ("Per-sample meter values weren't captured for this session: the line is a two-point "
+                              "approximation from the session record (start, stop and energy).")
     return result
 
 

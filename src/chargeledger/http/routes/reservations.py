@@ -26,6 +26,8 @@ class NewReservation(BaseModel):
     id_tag: str = Field(..., min_length=1, max_length=36, description="the token the connector is held for")
     expires_at: datetime = Field(..., description="with an offset, in the future")
     parent_id_tag: str | None = Field(None, max_length=36, description="its group: group members may use it too")
+    connector_type: str | None = Field(None, max_length=20, description="2.0.1: a connector of this type (cType2, "
+                                       "cCCS2, ...), on the EVSE given or any")
 
 
 def _iso(value: datetime) -> str:
@@ -53,12 +55,15 @@ async def reserve(station_id: str, body: NewReservation, request: Request,
     gateway = _gateway(request)
     reservation_id = await asyncio.to_thread(reservations.next_id, engine, station_id)
     if await asyncio.to_thread(_version, engine, station_id) == "1.6":
+        if body.connector_type:
+            raise HTTPException(422, "OCPP 1.6 reserves a connector by its id, not by its type")
         payload = {"connectorId": body.connector_id, "expiryDate": _iso(body.expires_at), "idTag": body.id_tag,
                    "reservationId": reservation_id, "parentIdTag": body.parent_id_tag}
     else:
         payload = {"id": reservation_id, "expiryDateTime": _iso(body.expires_at),
                    "idToken": {"idToken": body.id_tag, "type": "ISO14443"}, "evseId": body.connector_id or None,
-                   "groupIdToken": {"idToken": body.parent_id_tag, "type": "Central"} if body.parent_id_tag else None}
+                   "groupIdToken": {"idToken": body.parent_id_tag, "type": "Central"} if body.parent_id_tag else None,
+                   "connectorType": body.connector_type}
     payload = {k: v for k, v in payload.items() if v is not None}
     answer = await _send(gateway.command(station_id, "ReserveNow", payload, "operator", caller.email))
     await asyncio.to_thread(trail.record, "station.reserve", "station", station_id, organisation,

@@ -40,8 +40,10 @@ async def token_put(request: Request, country_code: str, party_id: str, token_ui
                     partner: store.Partner = Depends(registered), engine=Depends(engine_of)):
     _own(partner, country_code, party_id)
     token = await body_as(request, Token)
-    if (token.country_code.upper(), token.party_id.upper(), token.uid, token.type) != (
-            country_code.upper(), party_id.upper(), token_uid, type):
+    # all three are CiString (2.2.1 types, CiString: case insensitive): an implementation that writes them in
+    # lower case (extrawest-ocpi does) names the URL's token; the store keys uids case-insensitively too
+    if (token.country_code.upper(), token.party_id.upper(), token.uid.upper(), token.type) != (
+            country_code.upper(), party_id.upper(), token_uid.upper(), type):
         raise OcpiError(Status.INVALID_PARAMETERS, "the Token's country_code, party_id, uid and type must be the URL's")
     with engine.begin() as conn:
         tokens.put(conn, partner.id, token)

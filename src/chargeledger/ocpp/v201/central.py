@@ -15,7 +15,8 @@ from ocpp.v201.enums import Action
 
 from ...directory import changes
 from ...domain.events import ChargingState, EventKind
-from .. import charging_profiles, device_model, remote_starts, reservations
+from ...pki import contract
+from .. import charging_profiles, device_model, remote_starts, reservations, station_state
 from .. import connector_status as connector_status_store
 from . import batches, effects
 from .maintenance import Maintenance201
@@ -104,7 +105,18 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
     async def on_authorize(self, id_token, **kw):
         token = await self.read(check_token, self.gateway.engine, id_token.get("id_token"), utcnow(),
                                 self.station.organisation_id)
-        return call_result.Authorize(id_token_info=_token_info(token))
+        hash_data = kw.get("iso15118_certificate_hash_data")
+        if not hash_data:
+            return call_result.Authorize(id_token_info=_token_info(token))
+        # an EV's contract certificate (C07): judged where our CA issued it; a contract it does not back is not
+        # authorised, whatever the token book says of its id (C07.FR.16)
+        status = await self.read(contract.certificate_status, self.gateway.engine, self.gateway.settings.authority,
+                                 hash_data, utcnow())
+        info = _token_info(token) if status == contract.ACCEPTED else {**_token_info(token), "status": "Invalid"}
+        await self.db(station_state.remember, self.gateway.engine, self.station.id, "contract_certificate",
+                      {"id_token": id_token.get("id_token"), "certificate_status": status,
+                       "serial_numbers": [d.get("serial_number") for d in hash_data]}, utcnow())
+        return call_result.Authorize(id_token_info=info, certificate_status=status)
 
     @on(Action.status_notification)
     async def on_status(self, timestamp, connector_status, evse_id, connector_id, **kw):
@@ -205,6 +217,8 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
             if event_type == "Started" or kw.get("reservation_id") is not None:
                 reservations.used(conn, st.id, kw.get("reservation_id"), evse or 0, (id_token or {}).get("id_token"),
                                   sid, at)
+            if event_type == "Started" and evse is not None:  # a remote start's TxProfile is this transaction's
+                charging_profiles.transaction_began(conn, st.id, evse, txid)
             if event_type == "Ended":  # a TxProfile lives as long as its transaction
                 charging_profiles.transaction_ended(conn, st.id, txid)
             kinds = {e.kind for e in events} if added else set()

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from ...directory import registry
 from .. import (certificate_signing, charging_profiles, commands, device_model, installed_certificates, local_list,
-               remote_starts, reservations, station_files, station_secrets)
+               remote_starts, reservations, station_files, station_secrets, station_state)
 from ..times import read_time
 
 Effect = Callable[[Engine, object, dict, dict, dict], None]  # engine, station, request, answer, context
@@ -93,6 +93,16 @@ def _list_version(engine, station, request, answer, ctx):
 @effect("RequestStartTransaction", before=True)
 def _remote_start(engine, station, request, answer, ctx):
     remote_starts.remember(engine, station.id, request["remote_start_id"], ctx["source"], ctx["by"], ctx["at"])
+    if request.get("charging_profile"):  # K05: a TxProfile for the transaction about to start; the station may
+        # start it before its answer reaches us, so the profile is held from now and bound when it starts
+        charging_profiles.accepted(engine, station.id, request.get("evse_id") or 0, request["charging_profile"],
+                                   ctx["at"])
+
+
+@effect("RequestStartTransaction")
+def _remote_start_answered(engine, station, request, answer, ctx):
+    if request.get("charging_profile") and not _accepted(answer):
+        charging_profiles.not_taken(engine, station.id, request["charging_profile"]["id"])
 
 
 @effect("ReserveNow")
@@ -125,6 +135,19 @@ def _profile_cleared(engine, station, request, answer, ctx):
 @effect("GetCompositeSchedule")
 def _composite(engine, station, request, answer, ctx):
     charging_profiles.composite_reported(engine, station.id, request["evse_id"], answer, ctx["at"])
+
+
+@effect("SetNetworkProfile")
+def _network_profile(engine, station, request, answer, ctx):
+    """The slot's connection data as asked and the station's answer (B09: Accepted, Rejected, Failed), without the
+    VPN and APN passwords: the operator sees what the station was told, not its secrets."""
+    data = dict(request["connection_data"])
+    for part, secret in (("vpn", "password"), ("apn", "apn_password")):
+        if data.get(part):
+            data[part] = {k: v for k, v in data[part].items() if k != secret and v is not None}
+    station_state.remember(engine, station.id, f"network_profile:{request['configuration_slot']}", {
+        "connection_data": data, "status": answer.get("status"), "asked_at": ctx["at"].isoformat(),
+        "asked_by": ctx["by"]}, ctx["at"])
 
 
 @effect("UpdateFirmware")

@@ -1,16 +1,22 @@
 """2.0.1 Smart Charging block, what the station tells us: the profiles it holds (ReportChargingProfiles, after our
-GetChargingProfiles), the EV's charging needs and schedule (ISO 15118), and limits set by others (an energy
-management system, the grid operator). Needs, schedules and limits are kept as the station's current state."""
+GetChargingProfiles), the EV's charging needs (ISO 15118), answered with a schedule of ours (ev_charging), and the
+EV's schedule, checked against it; limits set by others (an energy management system, the grid operator). Needs,
+schedules and limits are kept as the station's current state."""
 
 from __future__ import annotations
+
+import logging
 
 from ocpp.routing import on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
-from .. import charging_profiles, station_state
+from .. import charging_profiles, ev_charging, station_state
+from ..commands import CommandFailed
 from ..connection import utcnow
 from ..times import read_time
+
+log = logging.getLogger(__name__)
 
 
 class SmartCharging201:
@@ -23,17 +29,39 @@ class SmartCharging201:
 
     @on(Action.notify_ev_charging_needs)
     async def on_notify_ev_charging_needs(self, charging_needs, evse_id, **kw):
+        now = utcnow()
+        body, answer = await self.read(ev_charging.answer_needs, self.gateway.engine, self.gateway.recorder,
+                                       self.station, list(self.gateway.connected), evse_id, charging_needs,
+                                       kw.get("max_schedule_tuples"), now)
         await self._keep(f"ev_charging_needs:{evse_id}", {"charging_needs": charging_needs,
-                                                           "max_schedule_tuples": kw.get("max_schedule_tuples")})
-        # we take note; no schedule of ours follows yet, so we do not promise one (Processing would)
-        return call_result.NotifyEVChargingNeeds(status="Accepted")
+                                                           "max_schedule_tuples": kw.get("max_schedule_tuples"),
+                                                           "schedule": answer})
+        if body is None:  # no transaction to bind a TxProfile to, or needs we cannot read (K15.FR.04)
+            return call_result.NotifyEVChargingNeeds(status="Rejected")
+        self._send_schedule_soon(body)
+        return call_result.NotifyEVChargingNeeds(status="Accepted")  # K15.FR.03: the schedule follows now
+
+    def _send_schedule_soon(self, body: dict) -> None:
+        """Sent once our answer is out: a command from inside the handler would wait for an answer this connection
+        cannot read until the handler returns. What the station accepts is kept as its TxProfile (effects)."""
+        gateway, station_id = self.gateway, self.station.id
+
+        async def send():
+            try:
+                await gateway.command(station_id, "SetChargingProfile", body, "operator", "EV charging needs")
+            except CommandFailed as exc:
+                log.warning("could not send %s the schedule for its EV's charging needs: %s", station_id, exc)
+        gateway.spawn(send())
 
     @on(Action.notify_ev_charging_schedule)
     async def on_notify_ev_charging_schedule(self, time_base, charging_schedule, evse_id, **kw):
         read_time(time_base)
+        status, against = await self.read(ev_charging.check_ev_schedule, self.gateway.engine, self.station.id,
+                                           evse_id, time_base, charging_schedule)
         await self._keep(f"ev_charging_schedule:{evse_id}", {"time_base": time_base,
-                                                              "charging_schedule": charging_schedule})
-        return call_result.NotifyEVChargingSchedule(status="Accepted")
+                                                              "charging_schedule": charging_schedule,
+                                                              "status": status, "checked_against": against})
+        return call_result.NotifyEVChargingSchedule(status=status)
 
     @on(Action.notify_charging_limit)
     async def on_notify_charging_limit(self, charging_limit, **kw):

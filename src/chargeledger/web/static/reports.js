@@ -1,8 +1,15 @@
 // Reports page (no form when the user may run nothing): start a job through the reports API, show its progress, then offer its file.
 const form = document.getElementById("report-form");
 const reportName = document.getElementById("report-name"), formatSelect = document.getElementById("report-format");
-// An export has its own file format (its name); a report is CSV or XLSX.
-reportName?.addEventListener("change", () => { formatSelect.disabled = reportName.value.startsWith("export:"); });
+const zipChoices = document.getElementById("report-zip");
+// An export has its own file format (its name); a report is CSV, XLSX, or a ZIP of several reports and formats.
+const showFormat = () => {
+  formatSelect.disabled = reportName.value.startsWith("export:");
+  zipChoices.hidden = formatSelect.disabled || formatSelect.value !== "zip";
+};
+reportName?.addEventListener("change", showFormat);
+formatSelect?.addEventListener("change", showFormat);
+const checked = name => [...form.querySelectorAll(`input[name="${name}"]:checked`)].map(box => box.value);
 form?.addEventListener("submit", async e => {
   e.preventDefault();
   const error = document.getElementById("report-error"), job = document.getElementById("report-job");
@@ -13,6 +20,10 @@ form?.addEventListener("submit", async e => {
   const exportName = data.report.startsWith("export:") ? data.report.slice(7) : null;
   const body = {report: exportName || data.report, format: exportName || formatSelect.value,
                 start: data.start, end: data.end, time_zone: data.time_zone || null};
+  if (!exportName && body.format === "zip") {
+    body.reports = checked("zip-report"); body.members = checked("zip-member");  // no report ticked: the one chosen
+    if (!body.members.length) { showError(error, "Tick at least one format for the ZIP's files."); return; }
+  }
   let started;
   try {
     started = await api(`/api/reports/jobs${exportName ? "?export=true" : ""}`, {method: "POST", body: JSON.stringify(body)});
