@@ -49,6 +49,20 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def _children_rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of the server's child processes (its password workers), MB, added up."""
+    children = {int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                for c in (task / "children").read_text().split()}
+    current = peak = 0.0
+    for child in children:
+        try:
+            now, high = _rss_mb(child)
+        except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
+            continue
+        current, peak = current + now, peak + high
+    return current, peak
+
+
 def prepare(folder: Path, sessions: int, database_url: str | None = None) -> dict[str, str]:
     url = database_url or f"sqlite:///{folder / 'ledger.sqlite3'}"
     env = {**os.environ, "CHARGELEDGER_DATABASE_URL": url}
@@ -68,8 +82,8 @@ class Server:
     """`chargeledger serve` as one process (every role), or split: an OCPP gateway process and an API + worker
     process on PostgreSQL and NATS (docs/deploy.md). `process` is the one the logins reach (its RSS is reported)."""
 
-    def __init__(self, env: dict[str, str], split: bool = False):
-        self.http_port, self.ocpp_port = _free_port(), _free_port()
+    def __init__(self, env: dict[str, str], split: bool = False, ports: tuple[int, int] | None = None):
+        self.http_port, self.ocpp_port = ports or (_free_port(), _free_port())
         ports = ["--http-port", str(self.http_port), "--ocpp-port", str(self.ocpp_port)]
         if split:
             self.gateway = subprocess.Popen([CLI, "serve", "--role", "gateway", *ports], env=env,
@@ -169,13 +183,16 @@ async def measure(server: Server, parallel: int, rounds: int, idle_s: float, eve
     burst_s = time.monotonic() - began
     guesser.shutdown()
     rss_after_burst, peak = _rss_mb(server.process.pid)
+    workers_after_burst, workers_peak = _children_rss_mb(server.process.pid)
     phase[0] = "after"
     await asyncio.sleep(idle_s)
     stop.set()
     await beating
     result = {label: codes, "burst_seconds": round(burst_s, 1), "rss_idle_mb": round(rss_idle),
               "rss_peak_mb": round(peak), "rss_after_mb": round(_rss_mb(server.process.pid)[0]),
-              "rss_end_of_burst_mb": round(rss_after_burst)}
+              "rss_end_of_burst_mb": round(rss_after_burst),
+              # the password workers (access/password_pool.py), processes of their own beside the server's RSS
+              "workers_rss_end_of_burst_mb": round(workers_after_burst), "workers_rss_peak_mb": round(workers_peak)}
     for name in ("idle", "burst", "after"):
         values = latencies.get(name, [0.0])
         result[f"heartbeat_{name}_ms"] = {"n": len(values), "p50": round(_p(values, 50), 2),
@@ -187,7 +204,8 @@ async def measure(server: Server, parallel: int, rounds: int, idle_s: float, eve
 
 
 def run(parallel: int = 40, rounds: int = 5, throttle: bool = True, sessions: int = 200, idle_s: float = 5.0,
-        every: float = 0.02, split: bool = False, prepared: dict[str, str] | None = None) -> dict:
+        every: float = 0.02, split: bool = False, prepared: dict[str, str] | None = None,
+        ports: tuple[int, int] | None = None) -> dict:
     """`prepared`: the environment `prepare` returned for a database to reuse (one process, SQLite), which spares
     its two CLI runs; failed logins change nothing in it."""
     with tempfile.TemporaryDirectory(prefix="login-load-") as folder:
@@ -205,7 +223,7 @@ def run(parallel: int = 40, rounds: int = 5, throttle: bool = True, sessions: in
         if not throttle:  # the bounded pool alone: every guess reaches the password check
             env = {**env, "CHARGELEDGER_HTTP_LOGIN_FAILURES_PER_ACCOUNT": "100000",
                    "CHARGELEDGER_HTTP_LOGIN_FAILURES_PER_ADDRESS": "100000"}
-        server = Server(env, split)
+        server = Server(env, split, ports)
         try:
             return asyncio.run(measure(server, parallel, rounds, idle_s, every))
         finally:
@@ -225,9 +243,11 @@ def main() -> None:
     parser.add_argument("--no-throttle", action="store_true", help="open the login throttle wide")
     parser.add_argument("--split", action="store_true",
                         help="gateway and API in processes of their own (PostgreSQL + NATS), as docs/deploy.md runs")
+    parser.add_argument("--ports", type=int, nargs=2, metavar=("HTTP", "OCPP"),
+                        help="the server's ports (default: free ones)")
     args = parser.parse_args()
     result = run(args.parallel, args.rounds, not args.no_throttle, args.sessions, args.idle, args.every,
-                 split=args.split)
+                 split=args.split, ports=tuple(args.ports) if args.ports else None)
     print(json.dumps({"topology": "split" if args.split else "one process", "throttle": not args.no_throttle,
                       "parallel": args.parallel, "rounds": args.rounds, **result}, indent=2))
 

@@ -112,13 +112,14 @@ async def serve(process: Process) -> None:
 
             gateway = GatewayThread(gateway)
     stopping: list[asyncio.Task] = []
-    ftp = None
+    ftp = login_checks = None
     if client is not None and outbox_worker is not None:
         # committed ledger events onto the bus, typed and versioned, for other processes and systems
         stopping.append(asyncio.create_task(bus_events.run_relay(engine, client)))
     try:
         if gateway is not None:
             await gateway.start(process.host, process.ocpp_port)
+            await asyncio.to_thread(gateway.passwords.start)  # the stations' password worker, before they knock
             scheme = "wss" if gateway.settings.ssl_context and gateway.tls_port is None else "ws"
             typer.echo(f"OCPP gateway on {scheme}://{process.host}:{process.ocpp_port}/ocpp/{{station_id}}")
             if gateway.tls_port is not None:
@@ -137,6 +138,8 @@ async def serve(process: Process) -> None:
                 ftp = _ftp_uploads(engine, process)
                 typer.echo(f"FTP uploads on ftp://{process.host}:{ftp.port}/")
             app = create_app(engine, commands, settings.http, ftp)
+            login_checks = app.state.login_guard.pool
+            await asyncio.to_thread(login_checks.start)  # its worker process, so the first login need not wait
             server = uvicorn.Server(server_config(app, settings.http, process.host, process.http_port,
                                                   log_level="info", lifespan="on"))
             typer.echo(f"ChargeLedger on http://{process.host}:{process.http_port}  (API docs at /docs)")
@@ -153,6 +156,8 @@ async def serve(process: Process) -> None:
             ftp.stop()
         if gateway is not None:
             await gateway.stop()
+        if login_checks is not None:
+            login_checks.shutdown()
         if outbox_worker is not None:
             await asyncio.to_thread(outbox_worker.stop)
         if reports is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import ssl
 import time
 
@@ -156,6 +158,20 @@ async def test_limits_per_client_address(engine):
     async with gateway_on(engine, handshakes_per_address=2, auth_workers=1) as gateway:
         codes = await asyncio.gather(*(_refused(gateway, "CP-1", password="wrong-password-guess") for _ in range(12)))
         assert set(codes) == {401, 503} and codes.count(503) >= 6  # noqa: PLR2004
+
+
+async def test_station_passwords_are_checked_by_the_bounded_worker_process_which_a_kill_does_not_stop(engine):
+    add_network(engine, password=PASSWORD)
+    async with gateway_on(engine, handshakes_per_address=50, auth_workers=1, auth_waiting=1) as gateway:
+        # one check running, one waiting: the rest of a burst of guesses is refused at once, not queued
+        codes = await asyncio.gather(*(_refused(gateway, "CP-1", password="wrong-password-guess") for _ in range(8)))
+        assert set(codes) == {401, 503} and codes.count(503) >= 4, codes  # noqa: PLR2004
+        for pid in gateway.passwords.pids():
+            os.kill(pid, signal.SIGKILL)
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        async with charger(gateway, "CP-1", password=PASSWORD) as cp:  # the next check starts a new worker
+            assert (await cp.call(call.Heartbeat())).current_time
+        assert await _refused(gateway, "CP-1", password="wrong-password-guess") == 401
 
 
 async def test_frames_above_the_limit_close_the_connection(engine):

@@ -4,43 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from functools import cache
 from datetime import datetime, timedelta, timezone
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, select, update
 
 from ..storage.tables import api_keys, organisations, user_organisations, users
+from .passwords import HASHER, hash_password, matches, verify_password  # noqa: F401 - also this module's API
 from .rights import Caller, Right, parse_rights
 
-# OWASP's Argon2id minimum (19 MiB, 2 passes, 1 lane): one check costs one core for tens of milliseconds and
-# 19 MiB, so the bounded login pool (http/login_guard.py) keeps a burst of logins small in memory and CPU.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 LOGIN_LIFETIME = timedelta(hours=12)
 
 
 class AccountError(ValueError):
     pass
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(stored_hash: str | None, password: str) -> bool:
-    if not stored_hash:
-        return False
-    try:
-        return _hasher.verify(stored_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-@cache
-def _dummy_hash() -> str:
-    # Checked when the email is unknown, so a wrong email costs what a wrong password costs (no enumeration).
-    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def _key_hash(key: str) -> str:
@@ -83,26 +59,21 @@ def create_key(engine: Engine, email: str, kind: str = "api", lifetime: timedelt
 
 
 def login(engine: Engine, email: str, password: str) -> str | None:
+    """In this process (scripts, tests); the server checks in its password pool (http/routes/auth.py)."""
     stored = stored_hash(engine, email)
-    return issue_login(engine, email, password, stored) if check_login(stored, password) else None
+    return issue_login(engine, email, password, stored) if matches(stored, password) else None
 
 
-# `login` in its three steps, so that only the password check itself runs in the low-priority password pool
-# (http/login_guard.py): the lookup and the key are interpreter work, and a thread that holds the interpreter
-# lock while the scheduler runs it last would hold up every other thread of the process, the chargers' included.
+# `login` in its three steps, so that only the password check itself (`passwords.matches`) runs in the password
+# pool's worker process (access/password_pool.py): the lookup and the key stay in the server.
 def stored_hash(engine: Engine, email: str) -> str | None:
     with engine.connect() as conn:
         return conn.execute(select(users.c.password_hash).where(users.c.email == email.lower())).scalar()
 
 
-def check_login(stored: str | None, password: str) -> bool:
-    """True for the right password; an unknown account (no hash) costs the same check and is False."""
-    return verify_password(stored or _dummy_hash(), password) and bool(stored)
-
-
 def issue_login(engine: Engine, email: str, password: str, stored: str) -> str:
     """A login token, after a successful check (moving an older, heavier hash to the current parameters)."""
-    if _hasher.check_needs_rehash(stored):
+    if HASHER.check_needs_rehash(stored):
         with engine.begin() as conn:
             conn.execute(update(users).where(users.c.email == email.lower())
                          .values(password_hash=hash_password(password)))

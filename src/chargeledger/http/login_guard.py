@@ -1,9 +1,10 @@
 """Login attempts: a sliding-window throttle per account and per client address, and a small pool for passwords.
 
 Each attempt takes a slot in both windows before its password is checked (so 40 parallel guesses cannot all slip
-in before the first fails); a successful login gives its slots back. Password checks (Argon2: memory and CPU on
-purpose) run at most `workers` at a time in threads of their own, at a lower CPU priority than the event loop, so
-a burst waits in line instead of starving the chargers.
+in before the first fails); a successful login gives its slots back, and so does one refused because too many
+checks were waiting (its password was never checked). Password checks (Argon2: memory and CPU on purpose) run at
+most `login_workers` at a time in a worker process at the lowest CPU priority (access/password_pool.py), at most
+`login_waiting` more wait their turn, so a burst waits in line instead of starving the chargers.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException
 
-from ..access.password_pool import PasswordPool
+from ..access.password_pool import PasswordChecksBusy, PasswordPool
 from .settings import HttpSettings
 
 
@@ -31,7 +32,7 @@ class LoginGuard:
         self.limits = {"account": settings.login_failures_per_account, "address": settings.login_failures_per_address}
         self.window = settings.login_window
         self.clock = clock
-        self.pool = PasswordPool(settings.login_workers)
+        self.pool = PasswordPool(settings.login_workers, settings.login_waiting)
         self._recent: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -67,16 +68,23 @@ class LoginGuard:
                 return None
             return max(1, math.ceil(recent[0] + self.window - now))
 
-    def succeeded(self, attempt: Attempt) -> None:
+    def give_back(self, attempt: Attempt) -> None:
+        """The attempt's slots, after a success or a refusal that never checked the password."""
         with self._lock:
             for key in attempt.keys:
                 recent = self._recent.get(key)
                 if recent is not None and attempt.at in recent:
                     recent.remove(attempt.at)
 
-    async def check(self, function, *args):
-        """Run a password check in the bounded pool (the waiting is async: no thread is held while in line)."""
-        return await self.pool.check(function, *args)
+    async def matches(self, attempt: Attempt, stored_hash: str | None, password: str) -> bool:
+        """The password checked in the bounded pool (waiting holds no thread); 503 with Retry-After when too many
+        checks are waiting already."""
+        try:
+            return await self.pool.matches(stored_hash, password)
+        except PasswordChecksBusy:
+            self.give_back(attempt)
+            raise HTTPException(503, "too many logins at once; try again in a second",
+                                headers={"Retry-After": "1"}) from None
 
     def _forget_old(self, now: float) -> None:
         # Keys of addresses and emails seen once would otherwise pile up for the life of the process.

@@ -21,6 +21,7 @@ class HttpSettings:
     login_failures_per_address: int = 20       # failed logins per client address within the window, then 429
     login_window: float = 300.0                # seconds of the sliding window
     login_workers: int = 1                     # password checks at once: Argon2 takes a core each; chargers need one
+    login_waiting: int = 64                    # password checks waiting their turn; more: 503 at once
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "HttpSettings":

@@ -33,7 +33,7 @@ from ..domain.typed_events import StopRequested
 from ..ledger.store import Ledger, NewEvent
 from . import (certificate_renewal, command_sessions, commands, housekeeping, remote, reservations, security_profile,
                site_limit, stations)
-from ..access.password_pool import PasswordPool
+from ..access.password_pool import PasswordChecksBusy, PasswordPool
 from .admission import Admission, MessageRate
 from .connection import utcnow
 from .group_commit import GroupCommit
@@ -68,7 +68,7 @@ class Gateway:
         self._stopping = False
         self._subscriptions: list = []
         self.admission = Admission(self.settings.handshakes_per_address, self.settings.connections_per_address)
-        self.passwords = PasswordPool(self.settings.auth_workers, "station-password")
+        self.passwords = PasswordPool(self.settings.auth_workers, self.settings.auth_waiting, "station-password")
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 9000) -> None:
@@ -213,7 +213,13 @@ class Gateway:
         else:
             password = stations.basic_password(request.headers.get("Authorization"), station.id)
             if station.password_hash or not station.unsecured:
-                if not await self.passwords.check(stations.password_ok, station, password):
+                # a missing password is checked against a dummy hash: it costs what a wrong one does
+                try:
+                    right = await self.passwords.matches(station.password_hash, password)
+                except PasswordChecksBusy:
+                    log.warning("refused station %s from %s: password checks busy", station.id, address)
+                    return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "busy, try again shortly\n")
+                if not right:
                     log.warning("refused station %s from %s: %s", station.id, address,
                                 "wrong or missing credentials" if station.password_hash
                                 else "it has no credentials and is not marked unsecured")

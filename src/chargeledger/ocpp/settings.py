@@ -34,6 +34,7 @@ class GatewaySettings:
     messages_per_second: float = 10.0             # per connection, sustained; beyond the burst a Call gets a CallError
     message_burst: int = 100
     auth_workers: int = 1                         # concurrent station password checks (Argon2), at low priority
+    auth_waiting: int = 64                        # station password checks waiting their turn; more: 503 at once
     # permessage-deflate, off: zlib's state was most of a connection's memory (69 KB with the library's defaults,
     # 44 KB at 9 bits, 27 KB off; docs/deploy.md) and OCPP frames are small. 9-15: deflate with that window.
     compression_window_bits: int = 0

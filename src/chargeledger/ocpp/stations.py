@@ -9,7 +9,6 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select, update
 
-from ..access.accounts import _dummy_hash, verify_password
 from ..directory import registry
 from ..domain.network import OcppVersion, Station
 from ..storage.tables import evses, sites, stations
@@ -72,11 +71,6 @@ def basic_password(header: str | None, station_id: str) -> str | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     return password if user == station_id else None
-
-
-def password_ok(station: StationInfo, password: str | None) -> bool:
-    """Checked even without a password, against a dummy hash: a missing password costs what a wrong one does."""
-    return verify_password(station.password_hash or _dummy_hash(), password or "") and bool(station.password_hash)
 
 
 def record_boot(engine: Engine, station_id: str, version: str, vendor: str | None, model: str | None,

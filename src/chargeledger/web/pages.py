@@ -90,9 +90,9 @@ def register(app: FastAPI) -> None:
         try:
             token = await checked_login(request, email, password) if email and password else None
         except HTTPException as exc:
-            if exc.status_code != 429:
+            if exc.status_code not in (429, 503):  # throttled, or too many password checks waiting: say so
                 raise
-            page = _page(request, "login.html", None, 429, next=target, error=exc.detail, email=email)
+            page = _page(request, "login.html", None, exc.status_code, next=target, error=exc.detail, email=email)
             page.headers.update(exc.headers or {})
             return page
         if token is None:

@@ -20,11 +20,11 @@ async def checked_login(request: Request, email: str, password: str) -> str | No
     guard = request.app.state.login_guard
     attempt = guard.admit(email, request.client.host if request.client else "unknown")
     engine = request.app.state.engine
-    # Only the Argon2 check runs in the password pool; the database work runs at the server's own priority.
+    # Only the Argon2 check runs in the password pool's process; the database work stays here.
     stored = await run_in_threadpool(accounts.stored_hash, engine, email)
-    if not await guard.check(accounts.check_login, stored, password):
+    if not await guard.matches(attempt, stored, password):
         return None
-    guard.succeeded(attempt)
+    guard.give_back(attempt)
     return await run_in_threadpool(accounts.issue_login, engine, email, password, stored)
 
 
