@@ -81,7 +81,8 @@ async def _run(engine, args) -> None:
           f"{messages} messages (Start, Stop, StatusNotification Available each; the fleet's connections before): "
           f"{statements / messages:.2f} SQL statements and {commits / messages:.2f} commits per message in the "
           f"writer thread, {gateway.group.jobs / max(gateway.group.batches, 1):.1f} works a batch; CPU per session: "
-          f"writer thread {cpu_writer * 1000 / len(fleet):.1f} ms, gateway process {cpu_all * 1000 / len(fleet):.1f} ms")
+          f"writer thread {cpu_writer * 1000 / len(fleet):.1f} ms, "
+          f"gateway process {cpu_all * 1000 / len(fleet):.1f} ms")
     for text, n in sorted(texts.items(), key=lambda item: -item[1])[:args.top]:
         print(f"  {n / len(fleet):5.2f} a session  {text}")
 
