@@ -6,7 +6,8 @@ Rows that need no read-back (meter samples, incoming frames) are collected and i
 The projections a batch's events changed are refreshed once each, together, before the commit. Projections that
 only samples made stale are refreshed after the replies leave, a few per batch, so a long session's recomputation
 never holds up other chargers' answers. If any work in a batch fails, the batch is rolled back and each work is run
-again in its own transaction, so a bad message fails alone. Plain functions (`call`) run in the same thread, between batches, in queue order.
+again in its own transaction, so a bad message fails alone. Plain functions (`call`) run in the same thread, between
+batches, in queue order.
 """
 
 from __future__ import annotations
