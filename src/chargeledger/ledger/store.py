@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import BigInteger, Engine, bindparam, func, select, update
+import json
+
+from sqlalchemy import BigInteger, Engine, and_, bindparam, func, null, or_, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +25,7 @@ from ..storage.tables import meter_samples, session_events, sessions
 from ..storage.upsert import insert_ignore, insert_or_correct, last_per_key
 from . import outbox
 from .outbox import committed
+from .projections import Projections
 from .summary import summarise
 
 
@@ -56,8 +59,10 @@ class SessionRef:
 
 
 class Ledger:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, projections: Projections | None = None):
         self.engine = engine
+        # a long-lived writer's folds (the OCPP group commit's): refreshes apply only the new events
+        self.projections = projections
 
     # -- write side -------------------------------------------------------------------------------------------
     def open_session(self, ref: SessionRef, created_at: datetime, connection: Connection | None = None
@@ -109,12 +114,19 @@ class Ledger:
             return 0
         e = session_events.c
         lock_sessions(connection, ids)
-        last = {row.session_id: (row.seq or 0, row.txid) for row in connection.execute(
-            select(e.session_id, func.max(e.seq).label("seq"), func.max(e.txid).label("txid"))
-            .where(e.session_id.in_(ids)).group_by(e.session_id))}
         keys = [event.idempotency_key for _sid, events in appends for event in events if event.idempotency_key]
-        known = set(connection.execute(select(e.idempotency_key).where(e.idempotency_key.in_(keys))).scalars()) \
-            if keys else set()
+        # the last seq and txid of each session and the keys already stored, in one round trip
+        last_seq = select(e.session_id, func.max(e.seq).label("seq"), func.max(e.txid).label("txid"),
+                          null().label("key")).where(e.session_id.in_(ids)).group_by(e.session_id)
+        query = union_all(last_seq, select(null(), null(), null(), e.idempotency_key)
+                          .where(e.idempotency_key.in_(keys))) if keys else last_seq
+        last, known = {}, set()
+        for row in connection.execute(query):
+            if row.key is not None:
+                known.add(row.key)
+            else:
+                last[row.session_id] = (row.seq or 0, row.txid)
+        before = {session_id: last.get(session_id, (0, None))[0] for session_id in ids}
         now = utcnow()
         rows = []
         for session_id, events in appends:
@@ -138,6 +150,12 @@ class Ledger:
             for row in rows:
                 del row["previous_txid"]
         connection.execute(insert, rows)
+        if self.projections is not None:
+            stored: dict[int, list[SessionEvent]] = {}
+            for row in rows:
+                stored.setdefault(row["session_id"], []).append(_event_stored(row))
+            for session_id, events in stored.items():
+                self.projections.appended(connection, session_id, before[session_id], events)
         return len(rows)
 
     def add_samples(self, session_id: int, samples: Iterable[MeterSample], connection: Connection | None = None
@@ -189,18 +207,39 @@ class Ledger:
         if connection is None:
             with self.engine.begin() as conn:
                 return self.refresh(session_id, now, conn)
+        if self.projections is not None:
+            return self.refresh_many(connection, [session_id], now)[session_id]
         view = self.project(session_id, now, connection)
-        summary = summarise(view)
-        roaming = view.roaming
-        connection.execute(update(sessions).where(sessions.c.id == session_id).values(
-            status=view.status.value, started_at=view.started_at or view.created_at, stopped_at=view.stopped_at,
-            energy_wh=round(view.energy.energy_wh, 3), transaction_id=view.transaction_id,
-            id_token=view.identity.id_token or view.identity.contract_id or view.identity.shared_id,
-            network=roaming.network if roaming else None, simulated=view.simulated,
-            driver_id=view.identity.driver_id,
-            summary=summary, last_event_at=view.last_event_at,
-        ))
+        connection.execute(update(sessions).where(sessions.c.id == session_id).values(**_row_of(view)))
         return view
+
+    def refresh_many(self, connection: Connection, session_ids, now: datetime | None = None
+                     ) -> dict[int, SessionView]:
+        """`refresh` of many sessions with the kept folds: the events after each one's kept seq (none if it is exact
+        in this transaction) in one query, their samples in one, the rows updated in one executemany."""
+        ids = sorted(set(session_ids))
+        if not ids:
+            return {}
+        kept = self.projections
+        behind = {}
+        for session_id in ids:
+            if kept.exact(connection, session_id) is None:
+                found = kept.kept(session_id)
+                behind[session_id] = found.seq if found is not None else 0
+        new: dict[int, list[SessionEvent]] = {session_id: [] for session_id in behind}
+        if behind:
+            e = session_events.c
+            for r in connection.execute(select(session_events).where(or_(*(
+                    and_(e.session_id == session_id, e.seq > seq) for session_id, seq in behind.items())))
+                    .order_by(e.session_id, e.seq)):
+                new[r.session_id].append(_event_of(r))
+        folds = {session_id: (kept.exact(connection, session_id) or kept.caught_up(session_id, new[session_id])).fold
+                 for session_id in ids}
+        samples = self.samples_many(ids, connection)
+        views = {session_id: folds[session_id].view(samples[session_id], now) for session_id in ids}
+        connection.execute(update(sessions).where(sessions.c.id == bindparam("session_id")),
+                           [{"session_id": session_id, **_row_of(view)} for session_id, view in views.items()])
+        return views
 
     def record(self, ref: SessionRef, events: list[NewEvent], samples: list[MeterSample] = (),
                now: datetime | None = None, reactions: bool = True) -> tuple[int, SessionView]:
@@ -228,18 +267,51 @@ class Ledger:
             return conn.execute(query).all()
 
 
+def _row_of(view: SessionView) -> dict:
+    """The session row's cached columns of a projection."""
+    roaming = view.roaming
+    return dict(
+        status=view.status.value, started_at=view.started_at or view.created_at, stopped_at=view.stopped_at,
+        energy_wh=round(view.energy.energy_wh, 3), transaction_id=view.transaction_id,
+        id_token=view.identity.id_token or view.identity.contract_id or view.identity.shared_id,
+        network=roaming.network if roaming else None, simulated=view.simulated,
+        driver_id=view.identity.driver_id,
+        summary=summarise(view), last_event_at=view.last_event_at,
+    )
+
+
+_LOCKED = "ledger_locked_sessions"  # Connection.info: (transaction, the sessions it has locked)
+
+
 def lock_sessions(conn: Connection, session_ids) -> None:
     """Many sessions locked as `locked_row` locks one (PostgreSQL: their rows, in id order as every batch takes
-    them, so two batches cannot deadlock; SQLite: the database's write lock), until the transaction ends."""
+    them, so two batches cannot deadlock; SQLite: the database's write lock), until the transaction ends. A session
+    this transaction already locked is not asked for again (the group commit writes one session several times)."""
     write_lock(conn)
-    if conn.dialect.name != "sqlite":
-        conn.execute(select(sessions.c.id).where(sessions.c.id.in_(sorted(set(session_ids))))
+    if conn.dialect.name == "sqlite":
+        return
+    transaction = conn.get_transaction()
+    held_by, held = conn.info.get(_LOCKED, (None, set()))
+    if held_by is not transaction:
+        held = set()
+        conn.info[_LOCKED] = (transaction, held)
+    wanted = sorted(set(session_ids) - held)
+    if wanted:
+        conn.execute(select(sessions.c.id).where(sessions.c.id.in_(wanted))
                      .order_by(sessions.c.id).with_for_update()).all()
+        held.update(wanted)
 
 
 def _event_of(r) -> SessionEvent:
     return SessionEvent(kind=EventKind(r.kind), occurred_at=r.occurred_at, source=EventSource(r.source),
                         payload=r.payload or {}, recorded_at=r.recorded_at, seq=r.seq)
+
+
+def _event_stored(row: dict) -> SessionEvent:
+    """The event as a read of its stored row returns it (times in UTC, the payload through JSON)."""
+    return SessionEvent(kind=EventKind(row["kind"]), occurred_at=row["occurred_at"].astimezone(timezone.utc),
+                        source=EventSource(row["source"]), payload=json.loads(json.dumps(row["payload"])) or {},
+                        recorded_at=row["recorded_at"], seq=row["seq"])
 
 
 def _sample_of(r) -> MeterSample:

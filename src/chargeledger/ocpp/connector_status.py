@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from . import station_state
 
@@ -14,9 +15,10 @@ TOPIC = "connector_status"
 _KEEP = 64  # connectors (and EVSEs) of one station: far more than any station has
 
 
-def reported(engine: Engine, station_id: str, connector: int, status: str, error_code: str | None,
+def reported(engine: Engine | Connection, station_id: str, connector: int, status: str, error_code: str | None,
              at: datetime, more: dict | None = None) -> None:
-    """`more`: what else the station said (1.6 info, vendorErrorCode)."""
+    """`more`: what else the station said (1.6 info, vendorErrorCode). `engine` may be the connection of the
+    message's own transaction."""
     station_state.merge(engine, station_id, TOPIC, str(connector), {
         "status": status, "error_code": error_code, "at": at.isoformat(),
         **{k: v for k, v in (more or {}).items() if v is not None}}, at, _KEEP)

@@ -57,7 +57,7 @@ class Gateway:
         self.bus = bus  # a connected nats-py client, when other processes reach this gateway
         self.recorder = Recorder(engine, self.settings.meter_refresh_every)
         # One writer thread, many messages per commit: fewer commits and GIL hand-overs than a thread per write.
-        self.group = GroupCommit(engine, lambda conn, sid: self.recorder.ledger.refresh(sid, connection=conn),
+        self.group = GroupCommit(engine, self.recorder.refresh,
                                  self.recorder.forget, checks=self.recorder.late_among)
         self.log = MessageLog(engine, self.group.call, self.settings.log_flush_every)
         self.connected: dict[str, Central16 | Central201] = {}

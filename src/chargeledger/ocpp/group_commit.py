@@ -3,9 +3,11 @@
 Each message's work is queued with a future; the thread drains the queue, runs every queued work on one
 connection, commits once, and only then resolves the futures, so no reply leaves before its message is stored.
 Rows that need no read-back (meter samples, incoming frames) are collected and inserted at driver speed (raw_rows).
-Projections that only samples made stale are refreshed after the replies leave, a few per batch, so a long
-session's recomputation never holds up other chargers' answers. If any work in a batch fails, the batch is rolled back and each work is run again in its own transaction, so a
-bad message fails alone. Plain functions (`call`) run in the same thread, between batches, in queue order.
+The projections a batch's events changed are refreshed once each, together, before the commit. Projections that
+only samples made stale are refreshed after the replies leave, a few per batch, so a long session's recomputation
+never holds up other chargers' answers. If any work in a batch fails, the batch is rolled back and each work is run
+again in its own transaction, so a bad message fails alone. Plain functions (`call`) run in the same thread, between
+batches, in queue order.
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ class Batch:
     conn: Connection
     samples: list[tuple] = field(default_factory=list)  # raw_rows.SAMPLES values
     frames: list[tuple] = field(default_factory=list)  # raw_rows.FRAMES values
-    refresh: set[int] = field(default_factory=set)
+    refresh: set[int] = field(default_factory=set)  # projections only samples made stale: after the replies
+    refresh_now: set[int] = field(default_factory=set)  # projections events changed: refreshed once, before commit
+    refresher: Callable[[Connection, list[int]], None] | None = None
     checks: Checks | None = None
     work: int = 0  # the index of the work running now
     questions: list[tuple[int, Any]] = field(default_factory=list)
@@ -53,10 +57,17 @@ class Batch:
         self.questions.append((self.work, question))
 
     def flush(self) -> None:
+        """Everything deferred so far: the questions, the rows, then the projections (on all the rows)."""
         if self.questions:
             questions, self.questions = self.questions, []
             for work, kinds in self.checks(self.conn, questions).items():
                 self.stored.setdefault(work, set()).update(kinds)
+        self.flush_rows()
+        if self.refresh_now:
+            ids, self.refresh_now = sorted(self.refresh_now), set()
+            self.refresher(self.conn, ids)
+
+    def flush_rows(self) -> None:
         samples, frames, self.samples, self.frames = self.samples, self.frames, [], []
         raw_rows.write(self.conn, [(raw_rows.SAMPLES, samples), (raw_rows.FRAMES, frames)])
 
@@ -76,12 +87,12 @@ class _Job:
 
 
 class GroupCommit:
-    def __init__(self, engine: Engine, refresh: Callable[[Connection, int], None],
+    def __init__(self, engine: Engine, refresh: Callable[[Connection, list[int]], None],
                  on_rollback: Callable[[], None] = lambda: None, max_batch: int = 500, refresh_per_batch: int = 4,
                  checks: Checks | None = None):
         self.engine = engine
         self._checks = checks  # answers the questions works defer to their batch (Batch.defer)
-        self._refresh = refresh  # recompute a session's projection after its deferred samples are stored
+        self._refresh = refresh  # recompute sessions' projections (after their events, or deferred samples, are stored)
         self._on_rollback = on_rollback  # forget in-memory state that a rolled-back batch may have taught
         self.max_batch = max_batch
         self.refresh_per_batch = refresh_per_batch
@@ -158,8 +169,7 @@ class GroupCommit:
             return
         try:
             with self.engine.begin() as conn:
-                for session_id in ids:
-                    self._refresh(conn, session_id)
+                self._refresh(conn, ids)
         except Exception:  # noqa: BLE001 - the projection is a cache: the next event or sweep recomputes it
             log.exception("could not refresh the projections of sessions %s", ids)
         for session_id in ids:
@@ -213,7 +223,7 @@ class GroupCommit:
     def _transaction(self, jobs: list[_Job]) -> set[int]:
         """Run the works in one transaction; returns the sessions whose projection they made stale."""
         conn = self._connection()
-        batch = Batch(conn, checks=self._checks)
+        batch = Batch(conn, checks=self._checks, refresher=self._refresh)
         try:
             with conn.begin():
                 conn.info[BATCH_KEY] = batch

@@ -20,6 +20,7 @@ from ..domain.meter import MeterSample
 from ..domain.readiness import ready_to_settle
 from ..domain.projection import ACTIVE_STATUSES
 from ..domain.typed_events import ForceClosed, LateFacts, Settled, typed_from_fields
+from ..ledger.projections import Projections
 from ..ledger.store import Ledger, NewEvent, SessionRef
 from ..storage.tables import session_events, sessions
 from .group_commit import batch_of
@@ -45,7 +46,7 @@ def ocpp_event(kind: EventKind, at: datetime, key: str, **payload) -> NewEvent:
 class Recorder:
     def __init__(self, engine: Engine, meter_refresh_every: float = 10.0):
         self.engine = engine
-        self.ledger = Ledger(engine)
+        self.ledger = Ledger(engine, Projections())  # the writer thread's folds: a message applies its events only
         self.meter_refresh_every = meter_refresh_every
         self._refreshed: dict[int, float] = {}
         self._owned: set[tuple[str, int]] = set()  # (station, session) pairs seen stored: a session never moves
@@ -54,6 +55,11 @@ class Recorder:
         """A batch was rolled back: what it taught about stored rows may not be true."""
         self._owned.clear()
         self._refreshed.clear()
+        self.ledger.projections.forget()
+
+    def refresh(self, conn: Connection, session_ids: list[int]) -> None:
+        """The sessions' projections stored on their rows (the group commit's, once per batch)."""
+        self.ledger.refresh_many(conn, session_ids)
 
     # -- lookups -------------------------------------------------------------------------------------------------
     def current(self, conn: Connection, station_id: str, connector: int) -> Current | None:
@@ -62,8 +68,7 @@ class Recorder:
             sessions.c.external_key.like("ocpp:%")).order_by(sessions.c.id.desc()).limit(1)).scalar()
         if latest is None:
             return None
-        kinds = set(conn.execute(select(session_events.c.kind).where(
-            session_events.c.session_id == latest).distinct()).scalars())
+        kinds = self.kinds(conn, latest)
         if kinds & _LEFT:
             return None
         return Current(latest, EventKind.TRANSACTION_STARTED.value in kinds,
@@ -105,12 +110,16 @@ class Recorder:
                 batch.refresh.add(session_id)
                 self._refreshed[session_id] = now
             return 0
-        if batch is not None:
-            batch.flush()  # what this write reads back (sequence numbers, samples) must include the batch so far
         added = self.ledger.append(session_id, events, conn)
-        self.ledger.add_samples(session_id, found, conn)
+        if batch is not None:  # with the batch's other readings, in message order (a correction wins), one statement
+            batch.samples.extend(sample_values(session_id, found))
+        else:
+            self.ledger.add_samples(session_id, found, conn)
         if refresh or added or stale:
-            self.ledger.refresh(session_id, connection=conn)
+            if batch is not None:
+                batch.refresh_now.add(session_id)  # once for all the batch's writes to it, before the commit
+            else:
+                self.ledger.refresh(session_id, connection=conn)
             self._refreshed[session_id] = now
         return added
 
@@ -126,12 +135,18 @@ class Recorder:
                      .values(connector_id=connector, evse_id=station.evse_id(connector)))
 
     def kinds(self, conn: Connection, session_id: int) -> set[str]:
+        kept = self.ledger.projections.exact(conn, session_id)
+        if kept is not None:  # this transaction appended to it under its lock: the kept events are all there are
+            return {event.kind.value for event in kept.fold.events}
         return set(conn.execute(select(session_events.c.kind).where(
             session_events.c.session_id == session_id).distinct()).scalars())
 
-    def leave(self, conn: Connection, station: StationInfo, connector: int, at: datetime, key: str) -> int | None:
-        """The vehicle left the connector: the current session is released, and settled if its transaction ended."""
-        current = self.current(conn, station.id, connector)
+    def leave(self, conn: Connection, station: StationInfo, connector: int, at: datetime, key: str,
+              current: Current | None | bool = False) -> int | None:
+        """The vehicle left the connector: the current session is released, and settled if its transaction ended.
+        `current`: the connector's current session if the caller just looked it up in this transaction."""
+        if current is False:
+            current = self.current(conn, station.id, connector)
         if current is None:
             return None
         self.write(conn, current.session_id, [ocpp_event(EventKind.UNPLUGGED, at, f"{key}:unplugged")], [])

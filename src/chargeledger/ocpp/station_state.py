@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Engine, select
+from sqlalchemy.engine import Connection
 
 from ..storage.tables import station_states
 from ..storage.upsert import upsert
@@ -24,16 +25,21 @@ def recall(engine: Engine, station_id: str, topic: str) -> dict | None:
                                                                  station_states.c.topic == topic)).scalar()
 
 
-def merge(engine: Engine, station_id: str, topic: str, key: str, value: dict, at: datetime, keep: int) -> None:
+def merge(engine: Engine | Connection, station_id: str, topic: str, key: str, value: dict, at: datetime,
+          keep: int) -> None:
     """Add one entry to a topic that holds the newest `keep` entries by key (e.g. remote starts by their id); each
-    entry carries its ISO time in "at" (JSONB keeps no key order to count on)."""
-    with engine.begin() as conn:
-        held = conn.execute(select(station_states.c.value).where(station_states.c.station_id == station_id,
-                                                                 station_states.c.topic == topic)).scalar() or {}
-        held = {**held, key: value}
-        held = dict(sorted(held.items(), key=lambda item: item[1]["at"])[-keep:])
-        upsert(conn, station_states, [{"station_id": station_id, "topic": topic, "value": held, "updated_at": at}],
-               ["station_id", "topic"])
+    entry carries its ISO time in "at" (JSONB keeps no key order to count on). Given a connection, in its
+    transaction (the group commit's: with the message that reported it)."""
+    if isinstance(engine, Engine):
+        with engine.begin() as conn:
+            return merge(conn, station_id, topic, key, value, at, keep)
+    conn = engine
+    held = conn.execute(select(station_states.c.value).where(station_states.c.station_id == station_id,
+                                                             station_states.c.topic == topic)).scalar() or {}
+    held = {**held, key: value}
+    held = dict(sorted(held.items(), key=lambda item: item[1]["at"])[-keep:])
+    upsert(conn, station_states, [{"station_id": station_id, "topic": topic, "value": held, "updated_at": at}],
+           ["station_id", "topic"])
 
 
 def states(engine: Engine, station_id: str) -> dict[str, dict]:

@@ -129,16 +129,17 @@ class Central16(CentralSide, ChargePoint):
     @on(Action.status_notification)
     async def on_status(self, connector_id, error_code, status, call_unique_id, **kw):
         at = read_time(kw["timestamp"]) if kw.get("timestamp") else utcnow()
-        self.frame_session = await self.store(self._status(connector_id, status, error_code, at))
-        await self.db(connector_status.reported, self.gateway.engine, self.station.id, connector_id, status,
-                      error_code, at, {"info": kw.get("info"), "vendor_error_code": kw.get("vendor_error_code")})
+        self.frame_session = await self.store(self._status(connector_id, status, error_code, at, {
+            "info": kw.get("info"), "vendor_error_code": kw.get("vendor_error_code")}))
         return call_result.StatusNotification()
 
-    def _status(self, connector: int, status: str, error_code: str, at: datetime):
+    def _status(self, connector: int, status: str, error_code: str, at: datetime, more: dict):
         rec, st = self.gateway.recorder, self.station
         key = f"ocpp16:{st.id}:{connector}:status:{iso(at)}:{status}"
 
         def work(conn):
+            # the connector's status with the message, in its transaction (not a commit of its own after it)
+            connector_status.reported(conn, st.id, connector, status, error_code, at, more)
             if connector == 0:
                 rec.set_station_status(conn, st.id, status, at)
                 return None, set()
@@ -160,7 +161,7 @@ class Central16(CentralSide, ChargePoint):
                                                                 state=_STATES[status].value)], [])
                 return current.session_id, {EventKind.CHARGING_STATE_CHANGED}
             if status == "Available":
-                return rec.leave(conn, st, connector, at, key), {EventKind.UNPLUGGED, EventKind.SETTLED}
+                return rec.leave(conn, st, connector, at, key, current), {EventKind.UNPLUGGED, EventKind.SETTLED}
             if status == "Faulted" and current is not None:
                 return current.session_id, set()  # the fault is in the log; the session goes on unless it stops
             return (current.session_id if current else None), set()

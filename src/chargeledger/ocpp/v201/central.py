@@ -126,10 +126,11 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
         published = st.evse_id(evse_id) if connector_status in changes.OCPP_TO_OCPI else None
         # 2.0.1 reports errors apart (NotifyEvent Problem): a status keeps the error it had, until it is cleared
         held = (await self.read(connector_status_store.of_station, self.gateway.engine, st.id)).get(str(evse_id), {})
-        await self.db(connector_status_store.reported, self.gateway.engine, st.id, evse_id, connector_status,
-                      held.get("error_code") or "NoError", at, {"connector_id": connector_id, "info": held.get("info")})
 
         def work(conn):
+            # the status with its message, in the batch's transaction (not a commit of its own before it)
+            connector_status_store.reported(conn, st.id, evse_id, connector_status, held.get("error_code") or "NoError",
+                                            at, {"connector_id": connector_id, "info": held.get("info")})
             if published:
                 changes.evse_status(conn, st.organisation_id, published, changes.OCPP_TO_OCPI[connector_status], at)
             if connector_status != "Available":
@@ -137,10 +138,14 @@ class Central201(Reservation201, SmartCharging201, Maintenance201, CentralSide, 
             current = rec.current(conn, st.id, evse_id)
             if current is None or not current.stopped:
                 return None, set()  # Available during a transaction is not the vehicle leaving
-            return rec.leave(conn, st, evse_id, at, key), {EventKind.UNPLUGGED, EventKind.SETTLED}
+            return rec.leave(conn, st, evse_id, at, key, current), {EventKind.UNPLUGGED, EventKind.SETTLED}
 
         if published or connector_status == "Available":
             self.frame_session = await self.store(work)
+        else:  # nothing else to write: the status alone
+            await self.db(connector_status_store.reported, self.gateway.engine, st.id, evse_id, connector_status,
+                          held.get("error_code") or "NoError", at, {"connector_id": connector_id,
+                                                                    "info": held.get("info")})
         return call_result.StatusNotification()
 
     @on(Action.transaction_event)
