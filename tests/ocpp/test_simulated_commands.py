@@ -48,7 +48,8 @@ async def _run_station(gateway, station_id: str, version: str):
     station = SimulatedStation(f"ws://127.0.0.1:{gateway.port}", station_id, version, 1.0, random.Random(5))
     station.unplug_after = station.dark_for = timedelta(seconds=1)
     task = asyncio.create_task(station.run(0, forever=True, first_after=timedelta(days=1)))  # idle until asked
-    await _until(lambda: station_id in gateway.connected)
+    # generous: a CI run on a machine at load 11 once took more than 10 s to get the simulator booted
+    await _until(lambda: station_id in gateway.connected, timeout=30.0)
     return station, task
 
 
