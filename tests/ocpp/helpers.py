@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import inspect
 from datetime import timedelta
 
 import httpx
@@ -107,3 +108,15 @@ async def settled(gateway) -> None:
 
 
 STEP = timedelta(minutes=1)
+
+
+async def eventually(check, seconds: float = 3.0) -> None:
+    """Waits until check() (plain or async) is true; the last try asserts, so a failure shows what was checked."""
+    async def holds():
+        found = check()
+        return await found if inspect.isawaitable(found) else found
+    for _ in range(int(seconds / 0.05)):
+        if await holds():
+            return
+        await asyncio.sleep(0.05)
+    assert await holds()

@@ -4,7 +4,6 @@ seqNo ordering events without being their identity (OCA TC_C_xx local list and c
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 
 from ocpp.v201 import call
@@ -12,16 +11,8 @@ from ocpp.v201 import call
 from chargeledger.directory import tokens
 from chargeledger.ledger import Ledger
 from tests.builders import add_network, at
-from tests.ocpp.helpers import api, charger, gateway_on, iso, support_key
+from tests.ocpp.helpers import api, charger, eventually, gateway_on, iso, support_key
 from tests.ocpp.station201 import Station201
-
-
-async def _eventually(check, seconds: float = 3.0):
-    for _ in range(int(seconds / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    assert check()
 
 
 def _book(engine):
@@ -113,7 +104,7 @@ async def test_a_remote_start_is_attributed_to_who_asked(engine):
             started = await client.post("/api/stations/CP-1/commands/RequestStartTransaction", json={
                 "idToken": {"idToken": "AA-01", "type": "ISO14443"}, "remoteStartId": 77, "evseId": 1})
             assert started.json()["answer"]["status"] == "Accepted"
-            await _eventually(lambda: cp._later and all(t.done() for t in cp._later))
+            await eventually(lambda: cp._later and all(t.done() for t in cp._later))
             session_id = gateway.recorder.session_by_transaction("CP-1", "remote-77")
             detail = (await client.get(f"/api/sessions/{session_id}")).json()
     assert (detail["start_source"], detail["start_source_raw"]) == ("API", "api")

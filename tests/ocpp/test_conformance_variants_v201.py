@@ -5,23 +5,14 @@ full empty local list (TC_D_04), and reservations of any EVSE, by connector type
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta, timezone
 
 from ocpp.v201 import call
 
 from chargeledger.directory import tokens
 from tests.builders import add_network, at
-from tests.ocpp.helpers import api, charger, gateway_on, iso, support_key
+from tests.ocpp.helpers import api, charger, eventually, gateway_on, iso, support_key
 from tests.ocpp.station201 import Station201
-
-
-async def _eventually(check, seconds: float = 3.0):
-    for _ in range(int(seconds / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    assert await check()
 
 
 def _soon(minutes: int = 30) -> str:
@@ -61,7 +52,7 @@ async def test_a_remote_starts_tx_profile_is_kept_with_its_transaction(engine):
 
             async def bound():  # the station's TransactionEvent Started (remote-7) follows its answer
                 return (await held()).get(30, {}).get("transaction_id") == "remote-7"
-            await _eventually(bound)
+            await eventually(bound)
             profile = (await held())[30]
             assert profile["connector_id"] == 1 and set(await held()) == {30}
             await cp.call(call.TransactionEvent(
@@ -108,7 +99,7 @@ async def test_a_report_by_component_criteria_is_stored_as_the_device_model(engi
 
             async def model():
                 return (await client.get("/api/stations/CP-1/variables")).json()["items"]
-            await _eventually(model)
+            await eventually(model)
             items = await model()
             none = await client.post("/api/stations/CP-1/commands/GetReport", json={
                 "requestId": 19, "componentVariable": [{"component": {"name": "NoSuchCtrlr"}}]})

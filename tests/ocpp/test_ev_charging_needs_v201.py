@@ -13,18 +13,10 @@ from ocpp.v201 import call
 
 from chargeledger.ocpp import site_limit
 from tests.builders import add_network, at
-from tests.ocpp.helpers import api, charger, gateway_on, iso, support_key
+from tests.ocpp.helpers import api, charger, eventually, gateway_on, iso, support_key
 from tests.ocpp.station201 import Station201
 
 AC_32A = {"evMinCurrent": 6, "evMaxCurrent": 32, "evMaxVoltage": 400}
-
-
-async def _eventually(check, seconds: float = 3.0):
-    for _ in range(int(seconds / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    assert await check()
 
 
 def _in(hours: float) -> str:
@@ -63,7 +55,7 @@ async def test_charging_needs_get_a_schedule_of_ours_and_the_evs_schedule_is_che
             assert answer.status == "Accepted"
             async def ours_kept():
                 return bool(sent()) and 900_101 in await held()
-            await _eventually(ours_kept)
+            await eventually(ours_kept)
             first = sent()[-1]
             profile = first["charging_profile"]
             assert (first["evse_id"], profile["charging_profile_purpose"], profile["transaction_id"]) == \
@@ -94,7 +86,7 @@ async def test_charging_needs_get_a_schedule_of_ours_and_the_evs_schedule_is_che
                 periods = [p["profile"]["charging_schedule"][0]["charging_schedule_period"]
                            for p in (await held()).values()]
                 return len(sent()) == 2 and periods == [[{"start_period": 0, "limit": 11000.0}]]
-            await _eventually(replaced)
+            await eventually(replaced)
             assert sent()[-1]["charging_profile"]["charging_schedule"][0]["charging_schedule_period"] == \
                 [{"start_period": 0, "limit": 11000.0}]
             assert set(await held()) == {900_101}  # the new schedule replaced ours
@@ -119,7 +111,7 @@ async def test_a_schedule_the_station_refuses_is_not_kept(engine):
 
             async def refused():
                 return any(r[0] == "SetChargingProfile" for r in cp.received)
-            await _eventually(refused)
+            await eventually(refused)
             await asyncio.sleep(0.3)  # time for what its answer would have kept
             profiles = (await client.get("/api/stations/CP-1/charging-profiles")).json()["profiles"]
             answer = await cp.call(call.NotifyEVChargingSchedule(time_base=_in(0), evse_id=1, charging_schedule={

@@ -5,7 +5,6 @@ TC_L_xx, TC_N_xx, TC_A_xx, TC_M_xx, TC_P_xx, TC_B_xx reset, TC_F_xx)."""
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 from ocpp.routing import create_route_map
@@ -13,7 +12,7 @@ from ocpp.v201 import call
 
 from chargeledger.ocpp.v201.central import Central201
 from tests.builders import add_network, at
-from tests.ocpp.helpers import api, charger, gateway_on, iso, support_key
+from tests.ocpp.helpers import api, charger, eventually, gateway_on, iso, support_key
 from tests.ocpp.station201 import CERT_A, CERT_B, Station201
 
 # every message a 2.0.1 station may send (OCPP 2.0.1 part 2, by functional block)
@@ -24,14 +23,6 @@ STATION_MESSAGES = (
     "NotifyEVChargingSchedule", "NotifyEvent", "NotifyMonitoringReport", "NotifyReport",
     "PublishFirmwareStatusNotification", "ReportChargingProfiles", "ReservationStatusUpdate",
     "SecurityEventNotification", "SignCertificate", "StatusNotification", "TransactionEvent")
-
-
-async def _eventually(check, seconds: float = 3.0):
-    for _ in range(int(seconds / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    assert check()
 
 
 def test_every_station_message_has_a_handler():
@@ -49,14 +40,14 @@ async def test_firmware_update_and_log_upload(engine):
                 "location": "https://firmware.example/eve-5.2.bin", "retrieve_date": iso(at(0))})
             assert updated.json()["answer"]["status"] == "Accepted", updated.text
             asked = [r[1] for r in cp.received if r[0] == "UpdateFirmware"][-1]
-            await _eventually(lambda: cp._later and all(t.done() for t in cp._later))
+            await eventually(lambda: cp._later and all(t.done() for t in cp._later))
             firmware = (await client.get("/api/stations/CP-1/firmware")).json()["firmware"]
             assert (firmware["status"], firmware["request_id"]) == ("Installed", asked["request_id"])
             assert firmware["location"] == "https://firmware.example/eve-5.2.bin"
             # GetLog: the station uploads to the one-time location we gave it (TC_N_25/26)
             logged = await client.post("/api/stations/CP-1/diagnostics", json={})
             assert logged.json()["answer"]["status"] == "Accepted", logged.text
-            await _eventually(lambda: len(cp._later) == 2 and all(t.done() for t in cp._later))
+            await eventually(lambda: len(cp._later) == 2 and all(t.done() for t in cp._later))
             state = (await client.get("/api/stations/CP-1/firmware")).json()
             assert (state["diagnostics"]["status"], state["diagnostics"]["log_type"]) == ("Uploaded", "DiagnosticsLog")
             [stored] = state["files"]
@@ -206,7 +197,7 @@ async def test_the_station_page_shows_what_the_station_reported_and_holds(engine
             await send("GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"})
             await send("UpdateFirmware", {"requestId": 9, "firmware": {
                 "location": "https://fw.example/eve.bin", "retrieveDateTime": iso(at(0))}})
-            await _eventually(lambda: len(cp._later) == 2 and all(t.done() for t in cp._later))
+            await eventually(lambda: len(cp._later) == 2 and all(t.done() for t in cp._later))
             await client.post("/api/stations/CP-1/local-list", json={"update_type": "Full"})
             await send("ReserveNow", {"id": 4, "expiryDateTime": soon, "idToken": {"idToken": "AA-01",
                                                                                   "type": "ISO14443"}})

@@ -4,7 +4,6 @@ Get/SetVariables answers keeping it current (OCA TC_B_01, 02, 03, 30, 31, 06, 07
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 from ocpp.exceptions import OCPPError
@@ -12,18 +11,10 @@ from ocpp.v201 import call
 
 from chargeledger.ocpp.stations import find_station, set_registration
 from tests.builders import add_network, at
-from tests.ocpp.helpers import api, charger, gateway_on, iso, support_key
+from tests.ocpp.helpers import api, charger, eventually, gateway_on, iso, support_key
 from tests.ocpp.station201 import Station201
 
 RETRY = 7  # the boot retry interval a Pending/Rejected station is told
-
-
-async def _eventually(check, seconds: float = 3.0):
-    for _ in range(int(seconds / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    assert check()
 
 
 async def _security_error(cp, message) -> str:
@@ -50,7 +41,7 @@ async def test_unknown_station_waits_pending_reports_its_model_and_is_accepted_o
             asked = await client.post("/api/stations/CP-NEW/commands/GetBaseReport",
                                       json={"requestId": 11, "reportBase": "FullInventory"})
             assert asked.status_code == 200 and asked.json()["answer"]["status"] == "Accepted", asked.text
-            await _eventually(lambda: len([r for r in cp._later if r.done()]) == 1)  # its NotifyReports, allowed
+            await eventually(lambda: len([r for r in cp._later if r.done()]) == 1)  # its NotifyReports, allowed
             model = (await client.get("/api/stations/CP-NEW/variables")).json()["items"]
             assert {(v["component"], v["evse"], v["variable"], v["value"], v["mutability"]) for v in model} == {
                 ("OCPPCommCtrlr", 0, "HeartbeatInterval", "300", "ReadWrite"),
@@ -63,7 +54,7 @@ async def test_unknown_station_waits_pending_reports_its_model_and_is_accepted_o
             # the operator approves: the connected station is asked to boot again at once (TC_B_31)
             approved = await client.put("/api/stations/CP-NEW/registration", json={"status": "Accepted"})
             assert approved.json()["boot_triggered"] == "Accepted", approved.text
-            await _eventually(lambda: len(cp.boots) == 2)
+            await eventually(lambda: len(cp.boots) == 2)
             assert (cp.boots[1].status, cp.boots[1].interval) == ("Accepted", gateway.settings.heartbeat_interval)
             await cp.call(_status())  # now it may
             await cp.call(call.Heartbeat())
@@ -110,7 +101,7 @@ async def test_get_and_set_variables_keep_the_device_model_current(engine):
                 ("120", "SetVariables")
             await client.post("/api/stations/CP-1/commands/GetBaseReport",
                               json={"requestId": 2, "reportBase": "ConfigurationInventory"})  # TC_B_09, 10
-            await _eventually(lambda: all(t.done() for t in cp._later) and cp._later)
+            await eventually(lambda: all(t.done() for t in cp._later) and cp._later)
             after = {v["variable"]: v for v in (await client.get(
                 "/api/stations/CP-1/variables", params={"component": "OCPPCommCtrlr"})).json()["items"]}
             assert (after["HeartbeatInterval"]["value"], after["HeartbeatInterval"]["mutability"]) == \
@@ -198,7 +189,7 @@ async def test_get_variables_are_sent_within_the_stations_items_per_message(engi
         async with api(engine, gateway, key) as client:
             await client.post("/api/stations/CP-1/commands/GetBaseReport",
                               json={"requestId": 1, "reportBase": "FullInventory"})
-            await _eventually(lambda: cp._later and all(t.done() for t in cp._later))
+            await eventually(lambda: cp._later and all(t.done() for t in cp._later))
             from chargeledger.storage.tables import station_variables
             from sqlalchemy import update
             with engine.begin() as conn:  # the test station reports no instance: it is the GetVariables one

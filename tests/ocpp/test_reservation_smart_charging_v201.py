@@ -5,22 +5,13 @@ TC_K_xx)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta, timezone
 
 from ocpp.v201 import call
 
 from tests.builders import add_network, at
-from tests.ocpp.helpers import api, charger, gateway_on, iso, support_key
+from tests.ocpp.helpers import api, charger, eventually, gateway_on, iso, support_key
 from tests.ocpp.station201 import Station201
-
-
-async def _eventually(check, seconds: float = 3.0):
-    for _ in range(int(seconds / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    assert check()
 
 
 def _soon(minutes: int = 30) -> str:
@@ -106,7 +97,7 @@ async def test_charging_profiles_as_the_station_holds_them(engine):
             assert set(await held()) == {20}
             assert (await send("GetChargingProfiles", {"requestId": 5, "chargingProfile": {
                 "chargingProfilePurpose": "TxDefaultProfile"}}))["status"] == "Accepted"
-            await _eventually(lambda: len(cp._later) == 2 and all(t.done() for t in cp._later))
+            await eventually(lambda: len(cp._later) == 2 and all(t.done() for t in cp._later))
             assert set(await held()) == {11, 20}
             # the composite schedule, kept per EVSE (TC_K_xx)
             composite = await send("GetCompositeSchedule", {"duration": 3600, "evseId": 1,
