@@ -7,12 +7,10 @@ DB_URL ?= sqlite:///var/chargeledger.sqlite3
 
 .PHONY: run test install demo bench clean
 
-$(STAMP): pyproject.toml package-lock.json tests/ocpi_live/extrawest/requirements.txt
+$(STAMP): pyproject.toml package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
-	# the extrawest-ocpi eMSP the OCPI tests run against: its own venv under $(VENV)/peers (it pins pydantic 1)
-	$(BIN)/python -m tests.ocpi_live.extrawest.venv
 	npm ci --no-audit --no-fund --silent  # chart library for the web pages, served from node_modules
 	touch $(STAMP)
 
@@ -25,7 +23,14 @@ run: $(STAMP)
 	CHARGELEDGER_DATABASE_URL=$${CHARGELEDGER_DATABASE_URL:-$(DB_URL)} $(BIN)/chargeledger demo load --if-empty
 	CHARGELEDGER_DATABASE_URL=$${CHARGELEDGER_DATABASE_URL:-$(DB_URL)} $(BIN)/chargeledger serve --simulate
 
-test: $(STAMP)
+# The extrawest-ocpi eMSP the OCPI tests run against, in its own venv under $(VENV)/peers (it pins pydantic 1):
+# a test-only part, so `make run` neither waits for it nor needs it.
+PEERS := $(VENV)/.peers-installed
+$(PEERS): $(STAMP) tests/ocpi_live/extrawest/requirements.txt
+	$(BIN)/python -m tests.ocpi_live.extrawest.venv
+	touch $(PEERS)
+
+test: $(STAMP) $(PEERS)
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -1,5 +1,5 @@
 """The extrawest eMSP's venv: built once beside the venv that runs the tests (under sys.prefix, named by the
-hash of requirements.txt, so a change of pins builds a new one), from PyPI. `make install` builds it (python -m
+hash of requirements.txt, so a change of pins builds a new one), from PyPI. `make test` builds it first (python -m
 tests.ocpi_live.extrawest.venv); a test that finds none builds it itself, which takes about half a minute."""
 
 from __future__ import annotations
