@@ -85,3 +85,14 @@ def test_out_of_order_delivery_projects_the_same():
     shuffled = [events[i] for i in (6, 2, 0, 5, 1, 4, 3)]
     assert project(shuffled).intervals == project(events).intervals
     assert project(shuffled).status == project(events).status
+
+
+def test_a_transaction_started_at_the_plug_takes_its_start_source_from_the_token_that_authorised_it():
+    # 2.0.1 with TxStartPoint EVConnected: Started (CablePluggedIn, no token), then Updated (Authorized, ISO14443)
+    events = [ev(EventKind.TRANSACTION_STARTED, 0, 1, transaction_id="T-1", meter_start_wh=0,
+                 start_source_raw="CablePluggedIn"),
+              ev(EventKind.AUTHORIZED, 1, 2, id_token="04A2B3C4", token_type="ISO14443")]
+    view = project(events)
+    assert view.start_source == StartSource.RFID
+    assert view.start_source_raw == "CablePluggedIn"  # what the charger sent stays visible
+    assert project(events[:1]).start_source is None  # nothing to go by before the token
