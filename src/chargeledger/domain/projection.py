@@ -16,7 +16,7 @@ from .events import ChargingState, EventKind, SessionEvent
 from .flags import Flag, FlagCode
 from .intervals import Interval, SessionIntervals, derive
 from .meter import MeterSample
-from .start_source import StartSource, classify_start_source
+from .start_source import StartSource, start_source_of
 
 
 class SessionStatus(StrEnum):
@@ -342,11 +342,7 @@ class Fold:
         max_power = max(power_samples) if power_samples else None
 
         flags = [_resolved(f, self.resolutions) for f in (*energy.flags, *extra_flags)]
-        source = classify_start_source(self.start_source_raw) if self.start_source_raw else None
-        if source is None and self.identity.get("token_type"):
-            # a 2.0.1 transaction may start at the plug (trigger CablePluggedIn) and be authorised after: the token
-            # that authorised it says how it was started; the raw value stays what the charger sent
-            source = classify_start_source(self.identity["token_type"])
+        source = start_source_of(self.start_source_raw, self.identity.get("token_type"))
         return SessionView(
             status=status, created_at=self.created_at, started_at=started_at, stopped_at=stopped_at,
             ended_at=ended_at,

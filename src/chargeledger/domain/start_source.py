@@ -41,3 +41,12 @@ _RAW = {
 def classify_start_source(raw: str) -> StartSource | None:
     key = raw.strip().lower().replace(" ", "").replace("-", "")
     return _RAW.get(key)
+
+
+def start_source_of(raw: str | None, token_type: str | None) -> StartSource | None:
+    """What the charger or partner reported; failing that, the type of the token that authorised the session (a 2.0.1
+    transaction may start at the plug, trigger CablePluggedIn, and be authorised after; an import may give only it)."""
+    source = classify_start_source(raw) if raw else None
+    if source is None and token_type:
+        source = classify_start_source(token_type)
+    return source

@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 from ..domain.events import EventKind
 from ..domain.flags import Flag, FlagCode
 from ..domain.projection import _IDENTITY_KEYS, Milestone, RoamingAttribution, SessionStatus
-from ..domain.start_source import classify_start_source
+from ..domain.start_source import start_source_of
 
 # Payload keys this shape understands; any other key the projection reads sends the session the general way.
 _READ_BY_PROJECTION = frozenset({"started_at_override", "transaction_id", "meter_start_wh", "meter_stop_wh",
@@ -59,7 +59,7 @@ def recorded_summary(payload: Mapping[str, Any], started_at: datetime, stopped_a
     seconds = round((stopped_at - started_at).total_seconds(), 3)
     start, stop = _time(started_at), _time(stopped_at)
     raw_source = payload.get("start_source_raw")
-    source = classify_start_source(raw_source) if raw_source else None
+    source = start_source_of(raw_source, payload.get("token_type"))
     timeline = [{"milestone": _CREATED, "at": start, "seconds_in": 0.0},
                 {"milestone": _STARTING, "at": start, "seconds_in": 0.0},
                 {"milestone": _CHARGING, "at": start, "seconds_in": seconds},
