@@ -69,7 +69,7 @@ async def remote_startable(url: str, station_id: str):
         await ws.close()
 
 
-async def _until(check, seconds: float = 30):
+async def until(check, seconds: float = 30):
     deadline = time.monotonic() + seconds
     while not (found := check()):
         assert time.monotonic() < deadline, "timed out"
@@ -91,7 +91,7 @@ async def test_start_session_ends_in_a_cdr_at_the_emsp_with_the_session_pages_to
             answer = await asyncio.to_thread(peer.send, "POST", "commands", "/START_SESSION", command)
             assert answer.status_code == 200 and answer.json()["data"]["result"] == "ACCEPTED", answer.text
             assert await asyncio.wait_for(cp.started.get(), 10) == "APP-1"
-            (result,) = await _until(lambda: peer.pushes("commands"))
+            (result,) = await until(lambda: peer.pushes("commands"))
             assert result.path == "/emsp/commands/results/start-1" and result.body == {"result": "ACCEPTED"}
             # a real charger starts at once after accepting: its clock is now (the start is matched to the ask)
             now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -102,7 +102,7 @@ async def test_start_session_ends_in_a_cdr_at_the_emsp_with_the_session_pages_to
             assert started.id_tag_info["status"] == "Accepted"
             # pushed on start (the worker reads the session as it is then: a push that lags behind the charger
             # carries the newer state instead)
-            (active,) = await _until(lambda: peer.pushes("sessions"))
+            (active,) = await until(lambda: peer.pushes("sessions"))
             assert active.body["status"] == "ACTIVE" and active.body["cdr_token"]["uid"] == "APP-1"
             await cp.call(call.MeterValues(connector_id=1, transaction_id=started.transaction_id, meter_value=[
                 {"timestamp": iso(now - timedelta(seconds=60)), "sampledValue": [
@@ -111,7 +111,7 @@ async def test_start_session_ends_in_a_cdr_at_the_emsp_with_the_session_pages_to
                                                transaction_id=started.transaction_id, reason="Remote"))
             await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available",
                                                   timestamp=iso(now - timedelta(seconds=20))))
-            (cdr,) = [p.body for p in await _until(lambda: peer.pushes("cdrs"))]
+            (cdr,) = [p.body for p in await until(lambda: peer.pushes("cdrs"))]
         with engine.connect() as conn:
             session_id = conn.execute(select(sessions.c.id)).scalar_one()
         with httpx.Client(base_url=base, timeout=30) as http:
@@ -149,13 +149,13 @@ async def test_a_partner_down_for_a_while_gets_everything_once_in_order(engine, 
                 await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status=status,
                                                       timestamp=iso(at(minute))))
         tariffs.save_tariff(engine, "ACME", tariff_text())
-        await _until(lambda: sum(r["attempts"] >= 2 for r in queue.listing(engine, state="pending")) == 2, 20)
+        await until(lambda: sum(r["attempts"] >= 2 for r in queue.listing(engine, state="pending")) == 2, 20)
         assert not peer.pushes()
         waiting = queue.counts(engine)[1]  # what the operator sees: pending, retried, the partner's answer
         # the head of each lane (the location's, the tariff's) is retried; the rest of a lane waits behind its head
         assert waiting.pending == len(expected) + 1 and waiting.retrying == 2 and "HTTP 503" in waiting.last_error
         peer.down = False
-        await _until(lambda: len(peer.pushes()) == len(expected) + 1, 40)
+        await until(lambda: len(peer.pushes()) == len(expected) + 1, 40)
         await asyncio.sleep(1.5)  # nothing more arrives: each push once
     pushed = peer.pushes()  # the location's pushes in order; the tariff (its own lane) once, anywhere among them
     assert [(p.body["status"], p.body["last_updated"]) for p in peer.pushes("locations")] == expected
@@ -175,13 +175,13 @@ async def test_pushes_queued_when_the_server_is_killed_arrive_after_its_restart(
                 for minute, status in enumerate(["Charging", "Available", "Faulted"]):
                     await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status=status,
                                                           timestamp=iso(at(minute))))
-            await _until(lambda: any(r["attempts"] >= 1 for r in queue.listing(engine, state="pending")), 20)
+            await until(lambda: any(r["attempts"] >= 1 for r in queue.listing(engine, state="pending")), 20)
             children[0].send_signal(signal.SIGKILL)
             children[0].wait(10)
         peer.down = False
         assert not peer.pushes()
         with chargeledger_serve(engine, tmp_path):
-            await _until(lambda: len(peer.pushes()) == 3, 40)
+            await until(lambda: len(peer.pushes()) == 3, 40)
             await asyncio.sleep(1.5)
     assert [p.body["status"] for p in peer.pushes()] == ["CHARGING", "AVAILABLE", "OUTOFORDER"]
 
@@ -200,7 +200,7 @@ async def test_each_command_reaches_the_charger_and_its_result_the_emsp(engine, 
                 return answer.json()["data"]
 
             async def result(result_id: str) -> dict:
-                found = await _until(lambda: [p for p in peer.pushes("commands") if p.path.endswith(f"/{result_id}")])
+                found = await until(lambda: [p for p in peer.pushes("commands") if p.path.endswith(f"/{result_id}")])
                 return found[0].body
 
             where = {"location_id": "ACME-SITE", "evse_uid": EVSE_1}

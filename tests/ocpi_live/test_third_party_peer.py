@@ -8,7 +8,6 @@ refuses stays failed or pending in our queue, which the test checks is empty at 
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -19,17 +18,9 @@ from chargeledger.tariffs import store as tariffs
 from tests.ocpi_live.extrawest.peer import extrawest_emsp
 from tests.ocpi_live.network import EVSE_1, published_network
 from tests.ocpi_live.serve import chargeledger_serve
-from tests.ocpi_live.test_end_to_end import remote_startable
+from tests.ocpi_live.test_end_to_end import remote_startable, until
 from tests.ocpp.helpers import iso
 from tests.settlement.helpers import tariff_text
-
-
-async def _until(check, seconds: float = 30):
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-    return found
 
 
 async def test_an_extrawest_emsp_registers_pulls_and_takes_every_push(engine, tmp_path):
@@ -68,7 +59,7 @@ async def test_an_extrawest_emsp_registers_pulls_and_takes_every_push(engine, tm
             assert started["status"] == 200 and started["response"]["result"] == "ACCEPTED", started
             id_tag = await asyncio.wait_for(cp.started.get(), 10)
             assert id_tag == "app-1"  # the library wrote the token's uid (a CiString) in lower case
-            (result,) = await _until(lambda: emsp.received("commands"))
+            (result,) = await until(lambda: emsp.received("commands"))
             assert result["id"] == "start-1" and result["data"]["result"] == "ACCEPTED"
             now = datetime.now(timezone.utc).replace(microsecond=0)
             await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing",
@@ -80,10 +71,10 @@ async def test_an_extrawest_emsp_registers_pulls_and_takes_every_push(engine, tm
                                                transaction_id=transaction.transaction_id, reason="Remote"))
             await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available",
                                                   timestamp=iso(now - timedelta(seconds=20))))
-            (cdr,) = [r["data"] for r in await _until(lambda: emsp.received("cdrs"))]
+            (cdr,) = [r["data"] for r in await until(lambda: emsp.received("cdrs"))]
         tariffs.save_tariff(engine, "ACME", tariff_text().replace("0.40", "0.45"))  # a tariff PUT
-        await _until(lambda: emsp.received("tariffs"))
-        await _until(lambda: not queue.listing(engine, state="pending"))
+        await until(lambda: emsp.received("tariffs"))
+        await until(lambda: not queue.listing(engine, state="pending"))
 
         assert cdr["total_energy"] == 1.25 and cdr["cdr_token"]["uid"] == "app-1"
         sessions = emsp.received("sessions")
