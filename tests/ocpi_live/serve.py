@@ -46,9 +46,14 @@ def chargeledger_serve(engine, tmp_path: Path, *options: str, children: list | N
     finally:
         if child.poll() is not None:
             return
-        child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(20)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait(10)
+        stop(child, grace=20)
+
+
+def stop(child: subprocess.Popen, grace: float) -> None:
+    """SIGTERM, and SIGKILL if the process has not ended within `grace` seconds."""
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait(10)

@@ -120,3 +120,9 @@ async def eventually(check, seconds: float = 3.0) -> None:
             return
         await asyncio.sleep(0.05)
     assert await holds()
+
+
+async def held_profiles(client: httpx.AsyncClient, station_id: str) -> dict:
+    """The charging profiles the station holds, as the API shows them, by profile id."""
+    answer = await client.get(f"/api/stations/{station_id}/charging-profiles")
+    return {p["profile_id"]: p for p in answer.json()["profiles"]}

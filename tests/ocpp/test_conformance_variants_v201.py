@@ -5,13 +5,14 @@ full empty local list (TC_D_04), and reservations of any EVSE, by connector type
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta, timezone
 
 from ocpp.v201 import call
 
 from chargeledger.directory import tokens
 from tests.builders import add_network, at
-from tests.ocpp.helpers import api, charger, eventually, gateway_on, iso, support_key
+from tests.ocpp.helpers import api, charger, eventually, gateway_on, held_profiles, iso, support_key
 from tests.ocpp.station201 import Station201
 
 
@@ -32,9 +33,7 @@ async def test_a_remote_starts_tx_profile_is_kept_with_its_transaction(engine):
     key = support_key(engine)
     async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1", cls=Station201) as cp:
         async with api(engine, gateway, key) as client:
-            async def held():
-                return {p["profile_id"]: p for p in (await client.get(
-                    "/api/stations/CP-1/charging-profiles")).json()["profiles"]}
+            held = functools.partial(held_profiles, client, "CP-1")
 
             cp.status["RequestStartTransaction"] = "Rejected"
             refused = await client.post("/api/stations/CP-1/commands/RequestStartTransaction", json={

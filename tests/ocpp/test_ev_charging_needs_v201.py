@@ -6,6 +6,7 @@ schedule is Accepted within it and Rejected above it."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -13,7 +14,7 @@ from ocpp.v201 import call
 
 from chargeledger.ocpp import site_limit
 from tests.builders import add_network, at
-from tests.ocpp.helpers import api, charger, eventually, gateway_on, iso, support_key
+from tests.ocpp.helpers import api, charger, eventually, gateway_on, held_profiles, iso, support_key
 from tests.ocpp.station201 import Station201
 
 AC_32A = {"evMinCurrent": 6, "evMaxCurrent": 32, "evMaxVoltage": 400}
@@ -35,9 +36,7 @@ async def test_charging_needs_get_a_schedule_of_ours_and_the_evs_schedule_is_che
     key = support_key(engine)
     async with gateway_on(engine) as gateway, charger(gateway, "CP-1", "2.0.1", cls=Station201) as cp:
         async with api(engine, gateway, key) as client:
-            async def held():
-                return {p["profile_id"]: p for p in (await client.get(
-                    "/api/stations/CP-1/charging-profiles")).json()["profiles"]}
+            held = functools.partial(held_profiles, client, "CP-1")
 
             def sent():
                 return [r[1] for r in cp.received if r[0] == "SetChargingProfile"]

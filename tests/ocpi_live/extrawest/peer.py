@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.ocpi_live.extrawest import venv
-from tests.ocpi_live.serve import free_port
+from tests.ocpi_live.serve import free_port, stop
 
 
 @dataclass
@@ -58,9 +57,4 @@ def extrawest_emsp(tmp_path: Path, token_b: str = "extrawest-token-b"):
     try:
         yield ExtrawestEmsp(f"http://127.0.0.1:{port}", received, log_path, child)
     finally:
-        child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait(10)
+        stop(child, grace=10)
