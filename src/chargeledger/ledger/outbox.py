@@ -37,7 +37,7 @@ from sqlalchemy.engine import Connection
 
 from ..background import BackgroundLoop
 from ..storage import leases
-from ..storage.leases import lease
+from ..storage.leases import held
 from ..storage.tables import outbox_checkpoints, outbox_failures, session_events
 
 log = logging.getLogger(__name__)
@@ -119,13 +119,22 @@ def has_position(conn: Connection, consumer: str) -> bool:
                         .where(outbox_checkpoints.c.consumer == consumer)).first() is not None
 
 
-def save_position(engine: Engine, at: tuple[int, int], consumer: str = CONSUMER) -> None:
+def save_position(engine: Engine | Connection, at: tuple[int, int], consumer: str = CONSUMER) -> None:
+    """In a transaction of its own: the engine's, or one begun on the connection given (it must have none open)."""
+    if isinstance(engine, Connection):
+        with engine.begin():
+            _save_position(engine, at, consumer)
+    else:
+        with engine.begin() as conn:
+            _save_position(conn, at, consumer)
+
+
+def _save_position(conn: Connection, at: tuple[int, int], consumer: str) -> None:
     values = {"last_txid": at[0], "last_event_id": at[1], "updated_at": _utcnow()}
-    with engine.begin() as conn:
-        done = conn.execute(update(outbox_checkpoints).where(outbox_checkpoints.c.consumer == consumer)
-                            .values(**values)).rowcount
-        if not done:
-            conn.execute(insert(outbox_checkpoints).values(consumer=consumer, **values))
+    done = conn.execute(update(outbox_checkpoints).where(outbox_checkpoints.c.consumer == consumer)
+                        .values(**values)).rowcount
+    if not done:
+        conn.execute(insert(outbox_checkpoints).values(consumer=consumer, **values))
 
 
 def backlog(engine: Engine) -> int:
@@ -172,12 +181,12 @@ def _failed(engine: Engine, reaction: Reaction, event: Pending, exc: BaseExcepti
                   event.kind, name, attempts, values["last_error"])
 
 
-def _retry_due(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) -> int:
+def _retry_due(engine: Engine, conn: Connection, reactions_of: Callable[[str], Iterable[Reaction]]) -> int:
     f = outbox_failures.c
-    with engine.connect() as conn:
-        due = conn.execute(select(f.event_id, f.consumer, f.session_id, f.kind)
-                           .where(f.parked == False, f.next_attempt_at <= _utcnow())  # noqa: E712
-                           .order_by(f.event_id)).all()
+    due = conn.execute(select(f.event_id, f.consumer, f.session_id, f.kind)
+                       .where(f.parked == False, f.next_attempt_at <= _utcnow())  # noqa: E712
+                       .order_by(f.event_id)).all()
+    conn.rollback()
     for row in due:
         event = Pending(row.event_id, 0, row.session_id, row.kind)
         for reaction in reactions_of(row.kind):
@@ -210,8 +219,8 @@ def drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]] | No
         return 0
     _local.draining = True
     try:
-        with _lock_of(engine), _across_processes(engine):
-            return _drain(engine, reactions_of)
+        with _lock_of(engine), _across_processes(engine) as conn:
+            return _drain(engine, conn, reactions_of)
     finally:
         _local.draining = False
 
@@ -219,18 +228,19 @@ def drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]] | No
 @contextmanager
 def _across_processes(engine: Engine):
     """A second worker process (or a CLI command's drain) waits for the round in progress instead of running the
-    same reactions beside it (storage/leases.py); a killed holder frees it at once."""
-    with lease(engine, leases.OUTBOX):
-        yield
+    same reactions beside it (storage/leases.py); a killed holder frees it at once. Yields the lease's
+    connection, on which the drain reads and moves its checkpoint (no checkout and ping per round)."""
+    with held(engine, leases.OUTBOX) as conn:
+        yield conn
 
 
-def _drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) -> int:
+def _drain(engine: Engine, conn: Connection, reactions_of: Callable[[str], Iterable[Reaction]]) -> int:
     handled = 0
-    _retry_due(engine, reactions_of)
+    _retry_due(engine, conn, reactions_of)
     while True:
-        with engine.connect() as conn:
-            at = position(conn)
-            events = pending(conn, at)
+        at = position(conn)
+        events = pending(conn, at)
+        conn.rollback()  # no transaction of the reader stays open while the reactions run
         if not events:
             return handled
         for step in rounds(events, reactions_of):
@@ -238,7 +248,7 @@ def _drain(engine: Engine, reactions_of: Callable[[str], Iterable[Reaction]]) ->
                 _run_many(engine, reaction, todo)
         handled += len(events)
         last = events[-1]
-        save_position(engine, (last.txid, last.id))
+        save_position(conn, (last.txid, last.id))
 
 
 def rounds(events: list[Pending], reactions_of: Callable[[str], Iterable[Reaction]]

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..background import BackgroundLoop
 from ..storage import leases
-from ..storage.leases import lease
+from ..storage.leases import held
 from ..storage.locks import write_lock
 from ..storage.tables import ocpi_partners, ocpi_pushes
 from ..pricing import ocpi_json
@@ -225,24 +225,25 @@ def _deliver_lane(engine: Engine, partner: store.Partner, client: httpx.Client |
                   stopping: Callable[[], bool] | None = None) -> int:
     """Send this partner's due rows in order until one must wait; returns how many were sent. One process at a time
     delivers a partner (a lease): with several workers each push goes out once, in order."""
-    with lease(engine, leases.OCPI_PUSHES, partner.id * LANES + lane, wait=False) as ours:
-        return _deliver_rows(engine, partner, client, lane, stopping) if ours else 0
+    with held(engine, leases.OCPI_PUSHES, partner.id * LANES + lane, wait=False) as conn:
+        return _deliver_rows(conn, partner, client, lane, stopping) if conn is not None else 0
 
 
-def _deliver_rows(engine: Engine, partner: store.Partner, client: httpx.Client | None, lane: int,
+def _deliver_rows(conn: Connection, partner: store.Partner, client: httpx.Client | None, lane: int,
                   stopping: Callable[[], bool] | None) -> int:
     """Rows the partner took are marked sent in one transaction per batch, not one each: a commit per push would
-    be most of the cost. A crash before that commit sends them again, which the partner absorbs (by object id)."""
+    be most of the cost. A crash before that commit sends them again, which the partner absorbs (by object id).
+    Every statement runs on the lease's connection, and no transaction stays open across a request."""
     q = ocpi_pushes.c
     route = Route(partner.our_country_code, partner.our_party_id, partner.country_code, partner.party_id)
     sent = 0
     while True:
-        with engine.connect() as conn:
-            rows = conn.execute(select(ocpi_pushes).where(q.partner_id == partner.id, q.state == PENDING,
-                                                          q.lane == lane).order_by(q.id).limit(BATCH)).all()
+        rows = conn.execute(select(ocpi_pushes).where(q.partner_id == partner.id, q.state == PENDING,
+                                                      q.lane == lane).order_by(q.id).limit(BATCH)).all()
+        conn.rollback()  # the read's transaction ends before any request goes out
         if not rows:
             return sent
-        if _coalesce(engine, rows):
+        if _coalesce(conn, rows):
             continue  # read the lane again, with the merged pushes
         taken: list[Any] = []
         try:
@@ -257,13 +258,13 @@ def _deliver_rows(engine: Engine, partner: store.Partner, client: httpx.Client |
                         raise PartnerRefused(f"the partner has no {row.module} receiver endpoint", retry=False)
                     call(row.method, url, partner.their_token or "", route_of(route, row), row.body, client=client)
                 except PartnerRefused as exc:
-                    _failed(engine, row, str(exc), exc.retry)
+                    _failed(conn, row, str(exc), exc.retry)
                     if exc.retry:
                         return sent + len(taken)
                     continue
                 taken.append(row)
         finally:
-            _mark_sent(engine, taken)
+            _mark_sent(conn, taken)
         sent += len(taken)
 
 
@@ -275,7 +276,7 @@ def route_of(route: Route, row) -> Route:
     return route
 
 
-def _coalesce(engine: Engine, rows: list) -> bool:
+def _coalesce(conn: Connection, rows: list) -> bool:
     """A session's PUT/PATCHes waiting together (never tried yet) become one push, the newest, carrying the effect of
     all of them (a PUT if one was), so a partner that fell behind catches up with one request per session. The merged
     body is written before anything is sent, so a retry of it still carries everything."""
@@ -286,7 +287,7 @@ def _coalesce(engine: Engine, rows: list) -> bool:
     merges = [same for same in waiting.values() if len(same) > 1]
     if not merges:
         return False
-    with engine.begin() as conn:
+    with conn.begin():
         for same in merges:
             merged, method = None, "PATCH"
             for row in same:
@@ -299,18 +300,18 @@ def _coalesce(engine: Engine, rows: list) -> bool:
     return True
 
 
-def _mark_sent(engine: Engine, rows: list) -> None:
+def _mark_sent(conn: Connection, rows: list) -> None:
     if not rows:
         return
     now = _utcnow()
-    with engine.begin() as conn:
+    with conn.begin():
         for attempts in {r.attempts for r in rows}:
             ids = [r.id for r in rows if r.attempts == attempts]
             conn.execute(update(ocpi_pushes).where(ocpi_pushes.c.id.in_(ids))
                          .values(state=SENT, sent_at=now, attempts=attempts + 1))
 
 
-def _failed(engine: Engine, row, error: str, retry: bool) -> None:
+def _failed(conn: Connection, row, error: str, retry: bool) -> None:
     attempts = row.attempts + 1
     values: dict[str, Any] = {"attempts": attempts, "last_error": error[:2000]}
     if retry:
@@ -318,7 +319,7 @@ def _failed(engine: Engine, row, error: str, retry: bool) -> None:
     else:
         values["state"] = FAILED
     log.warning("OCPI push %s (%s %s) to partner %s: %s", row.id, row.module, row.object_id, row.partner_id, error)
-    with engine.begin() as conn:
+    with conn.begin():
         conn.execute(update(ocpi_pushes).where(ocpi_pushes.c.id == row.id).values(**values))
 
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import Connection
 
 # Lease families (the first key of the two-key advisory lock); the second key picks one within the family.
 OUTBOX = 0x0C4A
@@ -28,6 +29,19 @@ def lease(engine: Engine, family: int, key: int = 0, wait: bool = True) -> Itera
     if engine.dialect.name != "postgresql":
         yield True
         return
+    with held(engine, family, key, wait) as conn:
+        yield conn is not None
+
+
+@contextmanager
+def held(engine: Engine, family: int, key: int = 0, wait: bool = True) -> Iterator[Connection | None]:
+    """`lease`, yielding the connection that holds it (None when it is not ours) for the work to run its statements
+    on: a loop of short steps then checks out (and pings) no connection per step. The work ends every transaction
+    it begins (commit or rollback), so none stays open while the lease is held. SQLite: a plain connection."""
+    if engine.dialect.name != "postgresql":
+        with engine.connect() as conn:
+            yield conn
+        return
     with engine.connect() as conn:
         args = {"family": family, "key": key}
         if wait:
@@ -36,9 +50,13 @@ def lease(engine: Engine, family: int, key: int = 0, wait: bool = True) -> Itera
         else:
             ours = bool(conn.execute(text("SELECT pg_try_advisory_lock(:family, :key)"), args).scalar())
         conn.commit()  # no transaction stays open while the work runs
+        if not ours:
+            yield None
+            return
         try:
-            yield ours
+            yield conn
         finally:
-            if ours:
+            if not conn.invalidated:  # else the link is gone, and the lease with it
+                conn.rollback()  # whatever the work left open (it failed halfway)
                 conn.execute(text("SELECT pg_advisory_unlock(:family, :key)"), args)
                 conn.commit()
