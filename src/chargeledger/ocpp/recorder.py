@@ -21,7 +21,7 @@ from ..domain.readiness import ready_to_settle
 from ..domain.projection import ACTIVE_STATUSES
 from ..domain.typed_events import ForceClosed, LateFacts, Settled, typed_from_fields
 from ..ledger.projections import Projections
-from ..ledger.store import Ledger, NewEvent, SessionRef
+from ..ledger.store import Ledger, NewEvent, SessionRef, lock_sessions
 from ..storage.tables import session_events, sessions
 from .group_commit import batch_of
 from .raw_rows import sample_values
@@ -149,17 +149,26 @@ class Recorder:
             current = self.current(conn, station.id, connector)
         if current is None:
             return None
-        self.write(conn, current.session_id, [ocpp_event(EventKind.UNPLUGGED, at, f"{key}:unplugged")], [])
-        self.settle_if_ready(conn, current.session_id, at, key)
+        # UNPLUGGED and, if the transaction has ended, SETTLED in one append (one read of the session's last seq and
+        # keys, one insert), not one each; the session locked first, as the append would lock it, so a stop that
+        # another writer stored meanwhile is seen here
+        lock_sessions(conn, [current.session_id])
+        events = [ocpp_event(EventKind.UNPLUGGED, at, f"{key}:unplugged")]
+        if ready_to_settle(self.kinds(conn, current.session_id) | {EventKind.UNPLUGGED.value}):
+            events.append(self._settled(at, key))
+        self.write(conn, current.session_id, events, [])
         return current.session_id
 
     def settle_if_ready(self, conn: Connection, session_id: int, at: datetime, key: str) -> bool:
         """Mark the session SETTLED once its transaction ended and the vehicle left, in whichever order."""
         if not ready_to_settle(self.kinds(conn, session_id)):
             return False
-        self.write(conn, session_id, [NewEvent.of(Settled(why="vehicle left"), at, EventSource.OCPP,
-                                                  f"{key}:settled")], [])
+        self.write(conn, session_id, [self._settled(at, key)], [])
         return True
+
+    @staticmethod
+    def _settled(at: datetime, key: str) -> NewEvent:
+        return NewEvent.of(Settled(why="vehicle left"), at, EventSource.OCPP, f"{key}:settled")
 
     def late_soon(self, conn: Connection, session_id: int, at: datetime, key: str) -> bool:
         """`late`, asked of the group-commit batch (MeterValues, many a second): one query answers all its messages
