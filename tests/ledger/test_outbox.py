@@ -137,6 +137,38 @@ def test_the_worker_thread_reacts_soon_after_the_notice(engine):
         worker.stop()
 
 
+@pytest.mark.postgres
+def test_events_held_back_by_an_older_transaction_go_through_when_it_commits_not_at_the_poll(postgres_engine):
+    """The writer's notice comes while an older transaction (one that stores no event, so notifies nobody) holds
+    its events behind the horizon: the worker takes them when that transaction commits, not 30 s later."""
+    from sqlalchemy import text
+
+    engine = postgres_engine
+    add_network(engine)
+    worker = outbox.Worker(engine, poll_interval=30).start()
+    older = engine.connect()
+
+    def checkpoint():
+        with engine.connect() as conn:
+            return outbox.position(conn)
+    try:
+        time.sleep(0.3)  # the worker's first round, on nothing
+        before = checkpoint()
+        older.execute(text("SELECT pg_current_xact_id()"))  # a transaction id, older than the event's
+        _write(engine, 1)
+        outbox.committed(engine)  # the writer's notice, while `older` still runs
+        time.sleep(0.5)
+        assert checkpoint() == before  # held back by `older`
+        older.commit()
+        deadline = time.monotonic() + 5
+        while checkpoint() == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert checkpoint() != before
+    finally:
+        older.close()
+        worker.stop()
+
+
 def test_the_worker_command_drains_and_lists_parked(sqlite_engine, monkeypatch):
     from typer.testing import CliRunner
 

@@ -1,4 +1,5 @@
-"""`chargeledger import sessions FILE --mapping MAPPING.toml [--org ORG] [--dry-run]`."""
+"""`chargeledger import sessions FILE --mapping MAPPING.toml [--org ORG] [--dry-run]` and
+`chargeledger import cdrs FILE --format eviolin|ocpi` (partner CDRs, as roaming sessions)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,31 @@ def _print(report: ImportReport) -> None:
     if report.run_id:
         summary.add_row("import run", str(report.run_id))
     console.print(summary)
+
+
+@import_app.command("cdrs")
+def cdrs_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    fmt: str = typer.Option(..., "--format", help="eviolin or ocpi"),
+    network: str = typer.Option("OCPI", "--network", help="the roaming network the CDRs came through"),
+) -> None:
+    """Bring in partner CDRs as roaming sessions; bad rows are listed with line and reason, good rows go in.
+
+    Exit status: 0 all imported, 1 some rows refused, 2 the file is unusable (as `import sessions`)."""
+    from ..roaming.eviolin.reader import RowError
+    from ..roaming.importing import import_cdrs
+
+    try:
+        result = import_cdrs(make_engine(), file, fmt, network)
+    except RowError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    for line, reason in result.errors:
+        console.print(f"line {line}: {reason}")
+    console.print(f"{result.imported} imported, {result.already_known} already known, "
+                  f"{result.corrected} corrected, {len(result.errors)} refused")
+    if result.errors:
+        raise typer.Exit(EXIT_REJECTED_ROWS)
 
 
 class _RowsPerSecond(ProgressColumn):

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
-from sqlalchemy import Engine, and_, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import Engine, and_, delete, event, func, insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection
 
 from ..background import BackgroundLoop
@@ -240,6 +240,8 @@ def _drain(engine: Engine, conn: Connection, reactions_of: Callable[[str], Itera
     while True:
         at = position(conn)
         events = pending(conn, at)
+        if not events:
+            _note_held_back(engine, conn, at)
         conn.rollback()  # no transaction of the reader stays open while the reactions run
         if not events:
             return handled
@@ -249,6 +251,20 @@ def _drain(engine: Engine, conn: Connection, reactions_of: Callable[[str], Itera
         handled += len(events)
         last = events[-1]
         save_position(conn, (last.txid, last.id))
+
+
+def _note_held_back(engine: Engine, conn: Connection, at: tuple[int, int]) -> None:
+    """Whether committed events wait behind the horizon (PostgreSQL: an older transaction is still running). Their
+    writer's notice came and went; what lets them through is the older transaction's end, which may store no event
+    and so notify nobody. The Worker then wakes at each commit this process makes (`Worker` below) instead of
+    waiting for its poll."""
+    if conn.dialect.name != "postgresql":
+        return
+    e = session_events.c
+    if conn.execute(select(e.id).where(tuple_(e.txid, e.id) > tuple_(*at)).limit(1)).first() is not None:
+        _held_back.add(engine)
+    else:
+        _held_back.discard(engine)
 
 
 def rounds(events: list[Pending], reactions_of: Callable[[str], Iterable[Reaction]]
@@ -306,6 +322,7 @@ _elsewhere: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
 
 _notices: "weakref.WeakKeyDictionary[Engine, Callable[[], None]]" = weakref.WeakKeyDictionary()
+_held_back: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
 
 def hand_off(engine: Engine, notice: Callable[[], None] | None = None) -> None:
@@ -329,11 +346,33 @@ def committed(engine: Engine) -> None:
 
 
 class Worker(BackgroundLoop):
-    """Drains the outbox in its own thread: on each writer's notice, and every `poll_interval` seconds (events
+    """Drains the outbox in its own thread: on each writer's notice, at each commit of this process while events
+    wait behind the horizon (an older transaction held them back), and every `poll_interval` seconds (events
     written by another process, retries that fell due). A NATS subscription can call `wake` the same way."""
 
     name = "outbox-worker"
     registry = _workers
+
+    def start(self):
+        if not self._threads:
+            engine = self.engine
+
+            def commit_seen(_conn, worker=self) -> None:
+                # SQLAlchemy calls this just before the COMMIT goes out; the round it wakes begins with a few round
+                # trips of its own, and if the commit has not landed by its read, the next commit wakes it again.
+                # The worker's own commits do not count: they would wake it in a loop while a long transaction runs.
+                if engine in _held_back and threading.current_thread() not in worker._threads:
+                    worker.wake()
+
+            self._commit_seen = commit_seen
+            event.listen(engine, "commit", commit_seen)
+        return super().start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        super().stop(timeout)
+        listener = getattr(self, "_commit_seen", None)
+        if listener is not None and event.contains(self.engine, "commit", listener):
+            event.remove(self.engine, "commit", listener)
 
     def round(self) -> None:
         drain(self.engine)

@@ -1,8 +1,4 @@
-"""`chargeledger report NAME`, `chargeledger export cdrs` and `chargeledger import cdrs`, with a progress bar.
-
-`import` is the Typer group of chargeledger.importing.cli when that is registered first (it is, in cli.main);
-otherwise this module creates the group, and `import sessions` can join it the same way.
-"""
+"""`chargeledger report NAME` and `chargeledger export cdrs`, with a progress bar."""
 
 from __future__ import annotations
 
@@ -90,37 +86,6 @@ def export_cdrs(
     console.print(f"{rows} CDRs written to {output}" + (f", {len(refused)} refused" if refused else ""))
 
 
-def import_cdrs_command(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False),
-    fmt: str = typer.Option(..., "--format", help="eviolin or ocpi"),
-    network: str = typer.Option("OCPI", "--network", help="the roaming network the CDRs came through"),
-) -> None:
-    """Bring in partner CDRs as roaming sessions; bad rows are listed with line and reason."""
-    from ..roaming.eviolin.reader import RowError
-    from ..roaming.importing import import_cdrs
-
-    try:
-        result = import_cdrs(make_engine(), file, fmt, network)
-    except RowError as error:
-        _fail(str(error))
-    for line, reason in result.errors:
-        console.print(f"line {line}: {reason}")
-    console.print(f"{result.imported} imported, {result.already_known} already known, "
-                  f"{result.corrected} corrected, {len(result.errors)} refused")
-    if result.errors:
-        raise typer.Exit(1)
-
-
-def _import_group(app: typer.Typer) -> typer.Typer:
-    for group in app.registered_groups:
-        if group.name == "import" and group.typer_instance is not None:
-            return group.typer_instance
-    group = typer.Typer(help="Import history and partner CDRs.")
-    app.add_typer(group, name="import")
-    return group
-
-
 def register(app: typer.Typer) -> None:
     app.command("report")(report_command)
     app.add_typer(export_app, name="export")
-    _import_group(app).command("cdrs")(import_cdrs_command)
