@@ -32,15 +32,15 @@ MACROS = (
     # a signed text: "-" before the magnitude's text when the value is negative or a negative zero
     r"""CREATE OR REPLACE MACRO cl_signed(negative, magnitude) AS
         CASE WHEN negative THEN '-' || magnitude ELSE magnitude END""",
-    # money text of an exact value v whose zero sign is `negative`: cents, or four places where the
-    # amount has sub-cent precision
+    # money text of an exact value v whose zero sign is `negative`: cents, or four places for sub-cent amounts
     r"""CREATE OR REPLACE MACRO cl_money_value(v, negative) AS
         cl_signed(v < 0 OR (v = 0 AND negative),
                   CASE WHEN round_even(abs(v), 2) = round_even(abs(v), 4)
                        THEN CAST(round_even(abs(v), 2) AS VARCHAR)
                        ELSE CAST(round_even(abs(v), 4) AS VARCHAR) END)""",
-    r"""CREATE OR REPLACE MACRO cl_money(t) AS
-        cl_money_value(CAST(t AS DECIMAL(38, 18)), starts_with(t, '-'))""",
+    # a text in cents (a tax amount's) is its own: matching costs a tenth of the DECIMAL(38) arithmetic
+    r"""CREATE OR REPLACE MACRO cl_money(t) AS CASE WHEN regexp_full_match(t, '-?(0|[1-9][0-9]*)\.[0-9]{2}') THEN t
+        ELSE cl_money_value(CAST(t AS DECIMAL(38, 18)), starts_with(t, '-')) END""",
     # Decimal(t).quantize(10 ** -places), half to even
     r"""CREATE OR REPLACE MACRO cl_fixed(t, places) AS
         cl_signed(starts_with(t, '-'), CAST(round_even(abs(CAST(t AS DECIMAL(38, 18))), places) AS VARCHAR))""",
