@@ -32,6 +32,9 @@ from .raw_writer import EVENT_COLUMNS, SESSION_COLUMNS, sqlite_time, write_rows
 from .recorded import recorded_alone, recorded_summary
 
 SQLITE_CACHE_KIB = 64 * 1024  # per connection, kept by the pooled connection after the import
+# A batch writes ~4,000 pages to the WAL; at SQLite's default of 1,000 every commit ended in a checkpoint copying the
+# batch's pages (hot index pages again each time) into the database. Commits stay one a batch, each durable in the WAL.
+SQLITE_WAL_CHECKPOINT_PAGES = 16384
 _KEY_CHUNK = 500  # keeps IN lists under every driver's bound-parameter limit
 
 
@@ -333,6 +336,7 @@ def record_many(engine: Engine, records: Sequence[SessionRecord], now: datetime 
             if conn.dialect.name == "sqlite":
                 # a batch touches a dozen indexes of sessions; SQLite's default 2 MB page cache rereads them
                 conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {SQLITE_WAL_CHECKPOINT_PAGES}")
             result = write_batch(conn, records, now, reactions=notify)
     except (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError):  # COPY/executemany raise the driver's own
         result = BatchResult()
