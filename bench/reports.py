@@ -248,7 +248,8 @@ def database(kind: str, n: int, keep: bool) -> tuple[str, callable]:
     if kind == "sqlite":
         folder = Path("/tmp/chargeledger-bench") if keep else Path(tempfile.mkdtemp())
         folder.mkdir(exist_ok=True)
-        return f"sqlite:///{folder}/statement-{n}.sqlite3", lambda: None
+        # without --keep the database (about 1 GB at 1M sessions) goes with its folder
+        return f"sqlite:///{folder}/statement-{n}.sqlite3", (lambda: None) if keep else (lambda: shutil.rmtree(folder))
     name = f"reports_bench_statement_{n}" if keep else f"reports_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
