@@ -25,7 +25,7 @@ from ..domain.events import EventKind
 from ..domain.typed_events import REGISTRY, VERSION_KEY, LedgerEvent
 from ..ledger import outbox
 from ..storage import leases
-from ..storage.leases import lease
+from ..storage.leases import held
 from ..storage.tables import session_events
 from . import EVENTS
 
@@ -91,25 +91,25 @@ def relay_once(engine: Engine, publish: Callable[[str, bytes, dict], None], flus
     The batch is flushed to the server before the checkpoint moves and before the lease is let go: a relay killed
     after its checkpoint must not take unsent messages with it, and the next relay's batch must not overtake them.
     """
-    with lease(engine, leases.BUS_RELAY, wait=False) as ours:
-        if not ours:
+    with held(engine, leases.BUS_RELAY, wait=False) as conn:
+        if conn is None:
             return 0
-        with engine.connect() as conn:
-            started = outbox.has_position(conn, RELAY)
-            # first run: from where the reactions stand, not the whole history, and pinned there at once (below):
-            # the reactions, woken at once by a writer's notice, may later pass events the relay has not sent yet
-            at = outbox.position(conn, RELAY if started else outbox.CONSUMER)
-            batch = outbox.pending(conn, at, limit)
-            rows = {r.id: r for r in conn.execute(
-                select(session_events.c.id, session_events.c.occurred_at, session_events.c.payload)
-                .where(session_events.c.id.in_([e.id for e in batch])))} if batch else {}
+        started = outbox.has_position(conn, RELAY)
+        # first run: from where the reactions stand, not the whole history, and pinned there at once (below):
+        # the reactions, woken at once by a writer's notice, may later pass events the relay has not sent yet
+        at = outbox.position(conn, RELAY if started else outbox.CONSUMER)
+        batch = outbox.pending(conn, at, limit)
+        rows = {r.id: r for r in conn.execute(
+            select(session_events.c.id, session_events.c.occurred_at, session_events.c.payload)
+            .where(session_events.c.id.in_([e.id for e in batch])))} if batch else {}
+        conn.rollback()  # the read's transaction ends before the messages go out
         for event in batch:
             row = rows[event.id]
             publish(*encode(event.id, event.session_id, event.kind, row.occurred_at.isoformat(), row.payload))
         if batch:
             flush()
         if batch or not started:
-            outbox.save_position(engine, (batch[-1].txid, batch[-1].id) if batch else at, RELAY)
+            outbox.save_position(conn, (batch[-1].txid, batch[-1].id) if batch else at, RELAY)
         return len(batch)
 
 

@@ -119,22 +119,14 @@ def has_position(conn: Connection, consumer: str) -> bool:
                         .where(outbox_checkpoints.c.consumer == consumer)).first() is not None
 
 
-def save_position(engine: Engine | Connection, at: tuple[int, int], consumer: str = CONSUMER) -> None:
-    """In a transaction of its own: the engine's, or one begun on the connection given (it must have none open)."""
-    if isinstance(engine, Connection):
-        with engine.begin():
-            _save_position(engine, at, consumer)
-    else:
-        with engine.begin() as conn:
-            _save_position(conn, at, consumer)
-
-
-def _save_position(conn: Connection, at: tuple[int, int], consumer: str) -> None:
+def save_position(conn: Connection, at: tuple[int, int], consumer: str = CONSUMER) -> None:
+    """In a transaction of its own, begun on the connection (the lease's, which has none open)."""
     values = {"last_txid": at[0], "last_event_id": at[1], "updated_at": _utcnow()}
-    done = conn.execute(update(outbox_checkpoints).where(outbox_checkpoints.c.consumer == consumer)
-                        .values(**values)).rowcount
-    if not done:
-        conn.execute(insert(outbox_checkpoints).values(consumer=consumer, **values))
+    with conn.begin():
+        done = conn.execute(update(outbox_checkpoints).where(outbox_checkpoints.c.consumer == consumer)
+                            .values(**values)).rowcount
+        if not done:
+            conn.execute(insert(outbox_checkpoints).values(consumer=consumer, **values))
 
 
 def backlog(engine: Engine) -> int:
